@@ -1,0 +1,101 @@
+# lotsync - see README.md. `make demo` and `make check` are the two commands.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+SHAREDIR = $(PREFIX)/share/lotsync
+
+CC      ?= cc
+PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash
+# pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+CSTD     = -std=c17 -D_GNU_SOURCE -DLOTSYNC_SHAREDIR=\"$(SHAREDIR)\"
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRCS  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  = $(LIB_SRCS:src/%.c=build/obj/%.o)
+SAN_OBJS  = $(LIB_SRCS:src/%.c=build/san/%.o)
+TEST_SRCS = $(wildcard tests/unit/test_*.c)
+TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
+SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all deps check unit unit-san e2e demo bench install clean check-headers checkstyle format
+
+all: lotsync
+
+deps:
+	@scripts/deps.sh
+
+lotsync: build/obj/main.o build/liblotsync.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/liblotsync.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/tests/%: tests/unit/%.c build/liblotsync.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS) $(CHECK_LIBS)
+
+build/san-tests/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+
+# Unit tests, plain and under ASan+UBSan (LeakSanitizer included).
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; LOTSYNC_SRCDIR=$(CURDIR) $$t; done
+
+unit-san: $(SAN_TESTS)
+	@set -e; for t in $(SAN_TESTS); do echo "== $$t (asan+ubsan)"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		CK_FORK=no LOTSYNC_SRCDIR=$(CURDIR) $$t; done
+
+e2e: lotsync
+	@tests/run-e2e.sh
+
+# The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
+check: deps
+	@$(MAKE) --no-print-directory all check-headers checkstyle $(TESTS) $(SAN_TESTS)
+	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
+
+check-headers:
+	@set -e; for h in include/lotsync/*.h; do \
+		echo "#include \"$${h#include/}\"" | $(CC) $(CSTD) $(WARN) -Iinclude $(PKG_CFLAGS) -x c -fsyntax-only -; done
+
+checkstyle:
+	@scripts/checkstyle.sh
+
+format:
+	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+install: lotsync
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/profiles $(DESTDIR)$(SHAREDIR)/formats
+	install -m 0755 lotsync $(DESTDIR)$(BINDIR)/lotsync
+	install -m 0644 conf/lotsync.conf.example $(DESTDIR)$(SHAREDIR)/lotsync.conf.example
+	install -m 0644 conf/profiles/*.ini $(DESTDIR)$(SHAREDIR)/profiles/
+	if ls conf/formats/*.ini >/dev/null 2>&1; then install -m 0644 conf/formats/*.ini $(DESTDIR)$(SHAREDIR)/formats/; fi
+
+clean:
+	rm -rf build lotsync
+
+-include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d)

@@ -1,0 +1,47 @@
+/*
+ * cli.h - the commands of SPEC §5. main.c parses the global options, loads
+ * the configuration and dispatches here; each command parses its own
+ * arguments (getopt_long), does its work and returns an exit code.
+ */
+#ifndef LOTSYNC_CLI_H
+#define LOTSYNC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lotsync/app.h"
+
+enum cmd_needs {
+	CMD_CONFIG = 1, /* a loaded, valid configuration */
+	CMD_LOCK = 2,   /* the run lock and a writable store */
+	CMD_READ = 4,   /* a read-only store (absent database = empty) */
+};
+
+struct command {
+	const char *name;
+	const char *usage;   /* arguments after the name */
+	const char *summary; /* one line for lotsync --help */
+	const char *help;    /* the rest of "lotsync CMD --help" */
+	int needs;
+	int (*fn)(struct app *app, int argc, char **argv); /* NULL: not built yet */
+};
+
+const struct command *cli_find(const char *name);
+void cli_usage(FILE *out);
+void cli_command_help(const struct command *cmd, FILE *out);
+/* True when argv holds -h/--help before any "--". */
+bool cli_wants_help(int argc, char **argv);
+
+/* Commands, in run.c and audit.c. */
+int cmd_run(struct app *app, int argc, char **argv);
+int cmd_ingest(struct app *app, int argc, char **argv);
+int cmd_export(struct app *app, int argc, char **argv);
+int cmd_deliver(struct app *app, int argc, char **argv);
+int cmd_check_config(struct app *app, int argc, char **argv);
+int cmd_snapshots(struct app *app, int argc, char **argv);
+int cmd_show(struct app *app, int argc, char **argv);
+int cmd_diff(struct app *app, int argc, char **argv);
+int cmd_history(struct app *app, int argc, char **argv);
+int cmd_status(struct app *app, int argc, char **argv);
+
+#endif

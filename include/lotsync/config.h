@@ -1,0 +1,154 @@
+/*
+ * config.h - conf/lotsync.conf (SPEC §4) into a struct config.
+ *
+ * config_load() reads the whole file with libinih and reports every problem
+ * it finds as "FILE:LINE: message" through log_error(), not only the first:
+ * unknown sections and keys, bad values, duplicate sections, references to
+ * undefined feeds or profiles, missing required keys, and config or secret
+ * files (password_file, identity) readable by group or others. Relative
+ * paths are resolved against the directory of the config file, so every
+ * path in a loaded struct config is absolute.
+ *
+ * Ownership: the struct config owns every string and array in it;
+ * config_release() frees them all. Names of feeds and targets are unique.
+ *
+ * Details of the checks (the messages are the interface operators see):
+ *  - Section names after the colon are 1..CONFIG_NAME_MAX characters of
+ *    [A-Za-z0-9._-], not starting with '.' or '-': they become directory
+ *    names. Unknown sections and keys, duplicate sections and duplicate keys
+ *    in one section are errors; the keys of a rejected section are skipped.
+ *  - Problems with the config file itself (group/other access) are reported
+ *    at line 1, so every message keeps the FILE:LINE: shape editors parse.
+ *  - password_file and identity must exist, be regular files and have no
+ *    group/other permission bits; known_hosts and ca_file must exist (they
+ *    may be world-readable). An sftp:// source or url needs known_hosts.
+ *  - A feed source is "drop" or an sftp://, ftp://, ftps:// URL; file:///dir/
+ *    is accepted too, like a target url, for tests. URLs must not carry a
+ *    password (it would end up in logs): use password_file.
+ *  - A profile must be one of SPEC §4's built-in names or have
+ *    <dir>/profiles/<name>.ini; a format name is only checked to be a safe
+ *    file name (export knows its built-in formats).
+ *  - A key line is at most 199 characters once its comment is removed
+ *    (Debian's libinih line buffer).
+ */
+#ifndef LOTSYNC_CONFIG_H
+#define LOTSYNC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Durations such as auto_close: never, immediately, or whole days. */
+#define CONFIG_NEVER       (-1)
+#define CONFIG_IMMEDIATELY 0
+
+/* Longest name after the colon of a section header. */
+#define CONFIG_NAME_MAX 64
+/* Largest secret file config_read_secret() accepts, in bytes. */
+#define CONFIG_SECRET_MAX 4096
+
+enum feed_key { FEED_KEY_VIN, FEED_KEY_STOCK };
+enum after_fetch { AFTER_FETCH_KEEP, AFTER_FETCH_DELETE };
+enum export_mode { EXPORT_FULL, EXPORT_DELTA };
+
+struct feed_conf {
+	char *name;
+	int line;      /* line of the [feed:…] header, for messages */
+	char *source;  /* "drop" or a sftp://, ftp://, ftps:// (or file://) URL */
+	char *profile; /* built-in name or conf/profiles/<name>.ini */
+	enum feed_key key;
+	char *identity;      /* absolute path or NULL */
+	char *password_file; /* absolute path or NULL */
+	char *known_hosts;   /* absolute path or NULL */
+	char *ca_file;       /* FTPS CA bundle, absolute path or NULL */
+	char *dealer_id;     /* dealer of single-dealer files, or NULL */
+	enum after_fetch after_fetch;
+	char *charset;       /* utf-8 | windows-1252 | iso-8859-15 | auto (never NULL) */
+	double vanish_guard; /* fraction 0..1 (20% -> 0.20) */
+	unsigned vanish_guard_min;
+	int track_stock_client; /* CONFIG_NEVER or days */
+	int auto_close;         /* CONFIG_NEVER, CONFIG_IMMEDIATELY or days */
+};
+
+struct type_map {
+	char *label;
+	int line;
+	char *feed;         /* NULL = all feeds */
+	char *code;         /* required */
+	char *dealer_id;    /* NULL = every dealer */
+	char *vehicle_type; /* required */
+	char *sr_type;      /* NULL = the client mapping's sr_type applies */
+	bool include_only;
+};
+
+struct client_map {
+	char *label;
+	int line;
+	char *feed;      /* NULL = all feeds */
+	char *dealer_id; /* required */
+	char *name;      /* required: the client of the dealer's vehicles */
+	char *sr_type;   /* NULL = none unless a type mapping gives one */
+	bool ignore_if_vin_exists;
+	unsigned ignore_days; /* 0 = not set: any earlier SR, however old; else >= 1 */
+};
+
+struct target_conf {
+	char *name;
+	int line;
+	char *url; /* ftp://, ftps://, sftp:// or file:// (tests) */
+	char *password_file;
+	char *identity;
+	char *known_hosts;
+	char *ca_file;
+	char *format; /* built-in name or conf/formats/<name>.ini */
+	char **feeds; /* names of [feed:] sections */
+	size_t nfeeds;
+	enum export_mode mode;
+	double deviation_lock;   /* fraction, default 0.20 */
+	bool auto_release;       /* default yes */
+	unsigned retention_days; /* default 5 */
+	bool rename;             /* default on */
+};
+
+struct config {
+	char *path;              /* absolute path of the file read */
+	char *dir;               /* its directory: base of relative paths */
+	char *spool;             /* default <dir>/../spool */
+	char *database;          /* default <spool>/lotsync.db */
+	unsigned settle_seconds; /* default 120 */
+	struct feed_conf *feeds;
+	size_t nfeeds;
+	struct type_map *types;
+	size_t ntypes;
+	struct client_map *clients;
+	size_t nclients;
+	struct target_conf *targets;
+	size_t ntargets;
+};
+
+/*
+ * Load path into cfg. Returns the number of errors found (0 = usable); every
+ * one has been logged. On errors cfg still holds what could be read and must
+ * be released. Returns -1 only when the file cannot be opened at all (or is
+ * not a regular file); that too is logged.
+ * cfg need not be initialised, and config_release() is safe after any
+ * return (also -1). Messages name the file as path is spelled and are
+ * logged in line order once the whole file is read.
+ */
+int config_load(const char *path, struct config *cfg);
+void config_release(struct config *cfg);
+
+/* Find a feed or target by name; NULL when absent. */
+const struct feed_conf *config_feed(const struct config *cfg, const char *name);
+const struct target_conf *config_target(const struct config *cfg, const char *name);
+
+/*
+ * Read a one-line secret file. Trailing CR/LF are stripped (other white
+ * space is kept: it may be part of a password). Refused, with NULL and a
+ * logged error: group/other permission bits, not a regular file, empty,
+ * more than one line, a NUL byte, larger than CONFIG_SECRET_MAX. The
+ * message names the path, never the content. Caller frees (and should
+ * explicit_bzero() it first).
+ */
+char *config_read_secret(const char *path);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * ingest.h - claimed files of one feed into snapshots (SPEC §3, §9).
+ *
+ * For each file, oldest first: SHA-256, archive under archive/<feed>/<sha>
+ * (durably, before anything is applied), then one transaction holding the
+ * snapshot, its rejected rows and its vehicle versions. A file whose
+ * SHA-256 was already ingested is recorded as a duplicate and not applied.
+ * A file that cannot be read as its profile says is quarantined in
+ * failed/<feed>/ with a .reason file; the feed's later files and the other
+ * feeds go on. The work file is removed only after the commit.
+ */
+#ifndef LOTSYNC_INGEST_H
+#define LOTSYNC_INGEST_H
+
+#include "lotsync/app.h"
+
+struct ingest_summary {
+	unsigned files, duplicates, quarantined, refused, waiting;
+	long long vehicles, new_, changed, vanished, rejected;
+	long long last_snapshot;
+};
+
+/* Ingest every complete file of the feed. Conditions go to app_status(). */
+void ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum);
+
+#endif

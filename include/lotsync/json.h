@@ -1,0 +1,43 @@
+/*
+ * json.h - a small streaming JSON writer for --json output and canonical
+ * manifests. It tracks commas itself, so callers write values in order:
+ *
+ *	json_obj(&j); json_key(&j, "id"); json_int(&j, 7); json_end(&j);
+ *
+ * Output is compact, with object keys in the order written. Strings are
+ * escaped per RFC 8259 (control characters as \uXXXX). The buffer is
+ * always NUL-terminated; json_detach() hands it to the caller.
+ */
+#ifndef LOTSYNC_JSON_H
+#define LOTSYNC_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JSON_MAX_DEPTH 16
+
+struct json {
+	char *buf;
+	size_t len, alloc;
+	int depth;
+	bool first[JSON_MAX_DEPTH];
+	char closer[JSON_MAX_DEPTH];
+	bool after_key;
+};
+
+void json_init(struct json *j);
+void json_release(struct json *j);
+char *json_detach(struct json *j); /* caller frees; j is reset */
+
+void json_obj(struct json *j);
+void json_arr(struct json *j);
+void json_end(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s); /* NULL writes null */
+void json_int(struct json *j, long long v);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+/* Insert an already-encoded JSON value (e.g. a stored record). */
+void json_raw(struct json *j, const char *encoded);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * record.h - one vehicle (or, later, any keyed record) as canonical fields.
+ *
+ * A record is a key plus (name, value) pairs with names from SPEC §2
+ * (dealer_id, vin, …, and "extra.<column>"). Empty values are not stored:
+ * empty means absent. List fields (images, equipment, documents) hold their
+ * items joined with '|'. After record_finish() the fields are sorted by
+ * name and record->hash is the XXH3 of the canonical encoding, so two
+ * records are equal exactly when their hashes and encodings are.
+ *
+ * Ownership: the record owns its strings; record_release() frees them and
+ * leaves an empty, reusable record.
+ */
+#ifndef LOTSYNC_RECORD_H
+#define LOTSYNC_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct field {
+	char *name;
+	char *value;
+};
+
+struct record {
+	char *key;
+	unsigned long line; /* line (or element number) where it began */
+	struct field *fields;
+	size_t nfields, alloc;
+	uint64_t hash;
+};
+
+void record_init(struct record *r);
+void record_release(struct record *r);
+
+/* Add or replace a field; len bytes of value are copied. Empty values are dropped. */
+void record_set(struct record *r, const char *name, const char *value, size_t len);
+/* The value of a field, or NULL when absent. Works before and after record_finish(). */
+const char *record_get(const struct record *r, const char *name);
+/* Sort the fields and compute the hash. */
+void record_finish(struct record *r);
+
+/* Canonical JSON object of the fields, keys sorted; caller frees. */
+char *record_to_json(const struct record *r);
+
+#endif

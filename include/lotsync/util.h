@@ -1,0 +1,36 @@
+/*
+ * util.h - allocation that cannot fail, small string helpers.
+ *
+ * x*alloc() abort through log_fatal() on OOM: a batch job has no useful way
+ * to go on without memory, and every caller checking NULL hides real errors.
+ */
+#ifndef LOTSYNC_UTIL_H
+#define LOTSYNC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grow *p (of *alloc elements of size sz) to hold at least need elements. */
+void *xgrow(void *p, size_t *alloc, size_t need, size_t sz);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string; caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Trim ASCII white space in place; returns s. */
+char *str_trim(char *s);
+bool str_endswith(const char *s, const char *suffix);
+bool str_startswith(const char *s, const char *prefix);
+
+/* Parse a non-negative decimal integer that fills the whole string. */
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+#endif

@@ -1,0 +1,553 @@
+/* audit.c - read-only commands for operators and auditors (SPEC §5). */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lotsync/cli.h"
+#include "lotsync/diff.h"
+#include "lotsync/format.h"
+#include "lotsync/json.h"
+#include "lotsync/log.h"
+#include "lotsync/profile.h"
+#include "lotsync/util.h"
+
+static void
+print_json(struct json *j)
+{
+	char *s = json_detach(j);
+
+	puts(s);
+	free(s);
+}
+
+static int
+parse_id(const char *s, long long *id)
+{
+	unsigned long long v;
+
+	if (parse_uint(s, (unsigned long long)1 << 62, &v) == -1 || v == 0) {
+		fprintf(stderr, "lotsync: '%s' is not a snapshot id\n", s);
+		return -1;
+	}
+	*id = (long long)v;
+	return 0;
+}
+
+int
+cmd_check_config(struct app *app, int argc, char **argv)
+{
+	int errors;
+
+	if (argc > 1) {
+		fprintf(stderr, "lotsync check-config: %s is not built yet\n",
+		        strcmp(argv[1], "--connect") == 0 ? "--connect" : "that argument");
+		return strcmp(argv[1], "--connect") == 0 ? LS_EXIT_SOFTWARE : LS_EXIT_USAGE;
+	}
+	errors = config_load(app->config_path, &app->cfg);
+	if (errors < 0)
+		return LS_EXIT_CONFIG;
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		struct profile p;
+
+		if (profile_load(app->cfg.dir, app->cfg.feeds[i].profile, &p) != 0) {
+			log_error("%s:%d: feed '%s': profile '%s' has errors (above)",
+			          app->cfg.path, app->cfg.feeds[i].line, app->cfg.feeds[i].name,
+			          app->cfg.feeds[i].profile);
+			errors++;
+		}
+		profile_release(&p);
+	}
+	for (size_t i = 0; i < app->cfg.ntargets; i++) {
+		struct format f;
+
+		if (format_load(app->cfg.dir, app->cfg.targets[i].format, &f) != 0) {
+			log_error("%s:%d: target '%s': format '%s' has errors (above)",
+			          app->cfg.path, app->cfg.targets[i].line, app->cfg.targets[i].name,
+			          app->cfg.targets[i].format);
+			errors++;
+		}
+		format_release(&f);
+	}
+	if (errors) {
+		fprintf(stderr, "%s: %d error(s)\n", app->config_path, errors);
+		return LS_EXIT_CONFIG;
+	}
+	printf("%s: ok (%zu feeds, %zu targets, %zu type mappings, %zu client mappings)\n",
+	       app->cfg.path, app->cfg.nfeeds, app->cfg.ntargets, app->cfg.ntypes,
+	       app->cfg.nclients);
+	return LS_EXIT_OK;
+}
+
+static void
+snapshot_json(struct json *j, const struct snapshot_info *s)
+{
+	json_obj(j);
+	json_key(j, "id");
+	json_int(j, s->id);
+	json_key(j, "feed");
+	json_str(j, s->feed);
+	json_key(j, "state");
+	json_str(j, snapshot_state_name(s->state));
+	json_key(j, "sha256");
+	json_str(j, s->sha256);
+	json_key(j, "file");
+	json_str(j, s->file);
+	json_key(j, "received_at");
+	json_str(j, s->received_at);
+	json_key(j, "vehicles");
+	json_int(j, s->vehicles);
+	json_key(j, "new");
+	json_int(j, s->new_);
+	json_key(j, "changed");
+	json_int(j, s->changed);
+	json_key(j, "vanished");
+	json_int(j, s->vanished);
+	json_key(j, "rejected_rows");
+	json_int(j, s->rejected_rows);
+	json_key(j, "size");
+	json_int(j, s->size);
+	json_key(j, "source");
+	json_str(j, s->source);
+	json_key(j, "profile");
+	json_str(j, s->profile);
+	json_end(j);
+}
+
+int
+cmd_snapshots(struct app *app, int argc, char **argv)
+{
+	struct snapshot_info *list = NULL;
+	size_t n = 0;
+	const char *feed = argc > 1 ? argv[1] : NULL;
+
+	if (argc > 2 || (feed && feed[0] == '-'))
+		return LS_EXIT_USAGE;
+	if (feed && !config_feed(&app->cfg, feed)) {
+		log_error("no feed named '%s' in %s", feed, app->cfg.path);
+		return LS_EXIT_USAGE;
+	}
+	if (app->store && store_snapshot_list(app->store, feed, &list, &n) == -1)
+		return LS_EXIT_SOFTWARE;
+	if (app->json) {
+		struct json j;
+
+		json_init(&j);
+		json_arr(&j);
+		for (size_t i = 0; i < n; i++)
+			snapshot_json(&j, &list[i]);
+		json_end(&j);
+		print_json(&j);
+	} else {
+		printf("%-5s %-12s %-9s %-20s %8s %6s %7s %8s %8s  %s\n", "ID", "FEED", "STATE",
+		       "RECEIVED", "VEHICLES", "NEW", "CHANGED", "VANISHED", "REJECTED", "FILE");
+		for (size_t i = 0; i < n; i++)
+			printf("%-5lld %-12s %-9s %-20s %8lld %6lld %7lld %8lld %8lld  %s\n",
+			       list[i].id, list[i].feed, snapshot_state_name(list[i].state),
+			       list[i].received_at, list[i].vehicles, list[i].new_, list[i].changed,
+			       list[i].vanished, list[i].rejected_rows, list[i].file);
+	}
+	snapshot_list_free(list, n);
+	return LS_EXIT_OK;
+}
+
+/* Load a snapshot that has stored content (applied). */
+static int
+load_applied(struct app *app, const char *arg, struct snapshot_info *s)
+{
+	long long id;
+
+	memset(s, 0, sizeof(*s));
+	if (parse_id(arg, &id) == -1)
+		return LS_EXIT_USAGE;
+	if (!app->store || store_snapshot_get(app->store, id, s) == -1) {
+		if (!app->store)
+			log_error("no snapshot with id %lld (no database yet)", id);
+		return LS_EXIT_USAGE;
+	}
+	if (s->state != SNAP_APPLIED) {
+		log_error("snapshot %lld is %s: it has no vehicles of its own", id,
+		          snapshot_state_name(s->state));
+		snapshot_info_release(s);
+		return LS_EXIT_USAGE;
+	}
+	return LS_EXIT_OK;
+}
+
+struct show_ctx {
+	struct json *j;
+};
+
+static int
+show_vehicle(void *ctx, const struct record *r)
+{
+	struct show_ctx *c = ctx;
+
+	if (!c->j) {
+		printf("%s", r->key);
+		for (size_t i = 0; i < r->nfields; i++)
+			printf("%s%s=%s", i ? " " : "\t", r->fields[i].name, r->fields[i].value);
+		putchar('\n');
+		return 0;
+	}
+	json_obj(c->j);
+	json_key(c->j, "key");
+	json_str(c->j, r->key);
+	json_key(c->j, "fields");
+	json_obj(c->j);
+	for (size_t i = 0; i < r->nfields; i++) {
+		json_key(c->j, r->fields[i].name);
+		json_str(c->j, r->fields[i].value);
+	}
+	json_end(c->j);
+	json_end(c->j);
+	return 0;
+}
+
+static int
+show_reject(void *ctx, const struct row_error *e)
+{
+	struct show_ctx *c = ctx;
+
+	if (!c->j) {
+		printf("line %lu%s%s: %s\n", e->line, e->field ? ": field " : "",
+		       e->field ? e->field : "", e->reason);
+		return 0;
+	}
+	json_obj(c->j);
+	json_key(c->j, "line");
+	json_int(c->j, (long long)e->line);
+	json_key(c->j, "field");
+	json_str(c->j, e->field);
+	json_key(c->j, "reason");
+	json_str(c->j, e->reason);
+	json_end(c->j);
+	return 0;
+}
+
+int
+cmd_show(struct app *app, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"rejected", no_argument, NULL, 'r'},
+	                                         {NULL, 0, NULL, 0}};
+	struct snapshot_info s;
+	struct json j;
+	struct show_ctx c = {.j = app->json ? &j : NULL};
+	bool rejected = false;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt != 'r')
+			return LS_EXIT_USAGE;
+		rejected = true;
+	}
+	if (argc - optind != 1)
+		return LS_EXIT_USAGE;
+	if ((rc = load_applied(app, argv[optind], &s)) != LS_EXIT_OK)
+		return rc;
+	json_init(&j);
+	if (app->json) {
+		json_obj(&j);
+		json_key(&j, "snapshot");
+		snapshot_json(&j, &s);
+		json_key(&j, rejected ? "rejected" : "vehicles");
+		json_arr(&j);
+	} else {
+		printf("snapshot %lld of feed %s: %s, %lld vehicles, %lld rows rejected\n", s.id,
+		       s.feed, s.file, s.vehicles, s.rejected_rows);
+	}
+	rc = rejected ? store_each_reject(app->store, s.id, show_reject, &c)
+	              : store_each_record(app->store, s.feed, s.seq, show_vehicle, &c);
+	if (app->json) {
+		json_end(&j);
+		json_end(&j);
+		print_json(&j);
+	}
+	json_release(&j);
+	snapshot_info_release(&s);
+	return rc == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
+}
+
+struct record_set {
+	struct record *r;
+	size_t n, alloc;
+};
+
+static int
+collect(void *ctx, const struct record *r)
+{
+	struct record_set *set = ctx;
+	struct record *d;
+
+	set->r = xgrow(set->r, &set->alloc, set->n + 1, sizeof(*set->r));
+	d = &set->r[set->n++];
+	record_init(d);
+	d->key = xstrdup(r->key);
+	for (size_t i = 0; i < r->nfields; i++)
+		record_set(d, r->fields[i].name, r->fields[i].value, strlen(r->fields[i].value));
+	record_finish(d);
+	return 0;
+}
+
+static void
+set_release(struct record_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		record_release(&set->r[i]);
+	free(set->r);
+}
+
+static void
+diff_print(const struct diff_result *d, bool json)
+{
+	struct json j;
+
+	if (!json) {
+		for (size_t i = 0; i < d->nadded; i++)
+			printf("+ %s\n", d->added[i]);
+		for (size_t i = 0; i < d->nchanged; i++)
+			for (size_t k = 0; k < d->changed[i].nfields; k++)
+				printf("~ %s: %s: %s -> %s\n", d->changed[i].key,
+				       d->changed[i].fields[k].name,
+				       d->changed[i].fields[k].old ? d->changed[i].fields[k].old
+				                                   : "(absent)",
+				       d->changed[i].fields[k].new_ ? d->changed[i].fields[k].new_
+				                                    : "(absent)");
+		for (size_t i = 0; i < d->nvanished; i++)
+			printf("- %s\n", d->vanished[i]);
+		printf("%zu new, %zu changed, %zu vanished\n", d->nadded, d->nchanged,
+		       d->nvanished);
+		return;
+	}
+	json_init(&j);
+	json_obj(&j);
+	json_key(&j, "new");
+	json_arr(&j);
+	for (size_t i = 0; i < d->nadded; i++)
+		json_str(&j, d->added[i]);
+	json_end(&j);
+	json_key(&j, "vanished");
+	json_arr(&j);
+	for (size_t i = 0; i < d->nvanished; i++)
+		json_str(&j, d->vanished[i]);
+	json_end(&j);
+	json_key(&j, "changed");
+	json_arr(&j);
+	for (size_t i = 0; i < d->nchanged; i++) {
+		json_obj(&j);
+		json_key(&j, "key");
+		json_str(&j, d->changed[i].key);
+		json_key(&j, "fields");
+		json_obj(&j);
+		for (size_t k = 0; k < d->changed[i].nfields; k++) {
+			json_key(&j, d->changed[i].fields[k].name);
+			json_arr(&j);
+			json_str(&j, d->changed[i].fields[k].old);
+			json_str(&j, d->changed[i].fields[k].new_);
+			json_end(&j);
+		}
+		json_end(&j);
+		json_end(&j);
+	}
+	json_end(&j);
+	json_end(&j);
+	print_json(&j);
+}
+
+int
+cmd_diff(struct app *app, int argc, char **argv)
+{
+	struct snapshot_info a, b;
+	struct record_set sa = {0}, sb = {0};
+	struct diff_result d;
+	int rc;
+
+	if (argc != 3)
+		return LS_EXIT_USAGE;
+	if ((rc = load_applied(app, argv[1], &a)) != LS_EXIT_OK)
+		return rc;
+	if ((rc = load_applied(app, argv[2], &b)) != LS_EXIT_OK) {
+		snapshot_info_release(&a);
+		return rc;
+	}
+	if (strcmp(a.feed, b.feed) != 0) {
+		log_error("snapshots %lld (%s) and %lld (%s) belong to different feeds", a.id,
+		          a.feed, b.id, b.feed);
+		rc = LS_EXIT_USAGE;
+		goto out;
+	}
+	if (store_each_record(app->store, a.feed, a.seq, collect, &sa) != 0 ||
+	    store_each_record(app->store, b.feed, b.seq, collect, &sb) != 0) {
+		rc = LS_EXIT_SOFTWARE;
+		goto out;
+	}
+	diff_compute(sa.r, sa.n, sb.r, sb.n, &d);
+	diff_print(&d, app->json);
+	diff_result_release(&d);
+out:
+	set_release(&sa);
+	set_release(&sb);
+	snapshot_info_release(&a);
+	snapshot_info_release(&b);
+	return rc;
+}
+
+int
+cmd_history(struct app *app, int argc, char **argv)
+{
+	struct history_event *h = NULL;
+	size_t n = 0;
+	struct json j;
+	char *vin;
+
+	if (argc != 2)
+		return LS_EXIT_USAGE;
+	vin = str_trim(xstrdup(argv[1]));
+	for (char *p = vin; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	if (app->store && store_history(app->store, vin, &h, &n) == -1) {
+		free(vin);
+		return LS_EXIT_SOFTWARE;
+	}
+	json_init(&j);
+	json_arr(&j);
+	for (size_t i = 0; i < n; i++) {
+		if (!app->json) {
+			printf("%s  snapshot %-5lld %-9s %s\n", h[i].at, h[i].snapshot, h[i].event,
+			       h[i].detail);
+			continue;
+		}
+		json_obj(&j);
+		json_key(&j, "at");
+		json_str(&j, h[i].at);
+		json_key(&j, "snapshot");
+		json_int(&j, h[i].snapshot);
+		json_key(&j, "event");
+		json_str(&j, h[i].event);
+		json_key(&j, "detail");
+		json_str(&j, h[i].detail);
+		json_end(&j);
+	}
+	json_end(&j);
+	if (app->json)
+		print_json(&j);
+	else if (n == 0)
+		printf("no history for VIN %s\n", vin);
+	json_release(&j);
+	history_free(h, n);
+	free(vin);
+	return LS_EXIT_OK;
+}
+
+/* Regular entries in a spool folder that are not markers or hidden. */
+static long long
+count_files(struct app *app, enum spool_dir dir, const char *name, const char *skip_suffix)
+{
+	char *path = spool_path(&app->spool, dir, name);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	long long n = 0;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && !(skip_suffix && str_endswith(de->d_name, skip_suffix)))
+			n++;
+	if (d)
+		closedir(d);
+	free(path);
+	return n;
+}
+
+static void
+status_feed(struct app *app, const struct feed_conf *f, struct json *j)
+{
+	long long seq = 0, id = 0, incoming, failed;
+	struct snapshot_info s = {0};
+
+	if (app->store && store_feed_head(app->store, f->name, &seq, &id) == 0 && id)
+		store_snapshot_get(app->store, id, &s);
+	incoming = count_files(app, SPOOL_INCOMING, f->name, ".done");
+	failed = count_files(app, SPOOL_FAILED, f->name, ".reason");
+	if (!app->json) {
+		printf("feed %-12s last snapshot %-5lld vehicles %-7lld incoming %-4lld failed "
+		       "%lld\n",
+		       f->name, id, s.vehicles, incoming, failed);
+	} else {
+		json_obj(j);
+		json_key(j, "name");
+		json_str(j, f->name);
+		json_key(j, "last_snapshot");
+		if (id)
+			json_int(j, id);
+		else
+			json_null(j);
+		json_key(j, "vehicles");
+		json_int(j, s.vehicles);
+		json_key(j, "held");
+		json_arr(j);
+		json_end(j);
+		json_key(j, "incoming");
+		json_int(j, incoming);
+		json_key(j, "failed");
+		json_int(j, failed);
+		json_end(j);
+	}
+	snapshot_info_release(&s);
+}
+
+static void
+status_target(struct app *app, const struct target_conf *t, struct json *j)
+{
+	long long pending = 0;
+	char *last = NULL;
+
+	if (app->store)
+		store_target_status(app->store, t->name, &pending, &last);
+	if (!app->json) {
+		printf("target %-10s pending %-4lld last delivery %s\n", t->name, pending,
+		       last ? last : "never");
+	} else {
+		json_obj(j);
+		json_key(j, "name");
+		json_str(j, t->name);
+		json_key(j, "locked");
+		json_bool(j, false);
+		json_key(j, "lock_reason");
+		json_null(j);
+		json_key(j, "pending");
+		json_int(j, pending);
+		json_key(j, "last_delivery");
+		json_str(j, last);
+		json_end(j);
+	}
+	free(last);
+}
+
+int
+cmd_status(struct app *app, int argc, char **argv)
+{
+	struct json j;
+
+	(void)argv;
+	if (argc != 1)
+		return LS_EXIT_USAGE;
+	json_init(&j);
+	json_obj(&j);
+	json_key(&j, "feeds");
+	json_arr(&j);
+	for (size_t i = 0; i < app->cfg.nfeeds; i++)
+		status_feed(app, &app->cfg.feeds[i], &j);
+	json_end(&j);
+	json_key(&j, "targets");
+	json_arr(&j);
+	for (size_t i = 0; i < app->cfg.ntargets; i++)
+		status_target(app, &app->cfg.targets[i], &j);
+	json_end(&j);
+	json_key(&j, "open_srs");
+	json_int(&j, 0);
+	json_end(&j);
+	if (app->json)
+		print_json(&j);
+	json_release(&j);
+	return LS_EXIT_OK;
+}

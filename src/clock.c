@@ -1,0 +1,112 @@
+/* clock.c - an injectable clock: --now / LOTSYNC_NOW, else the real time. */
+#include "lotsync/clock.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool fixed;
+static time_t fixed_at;
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_offset(const char *s, long *off)
+{
+	int hh, mm;
+
+	if (*s == '\0' || strcmp(s, "Z") == 0) {
+		*off = 0;
+		return 0;
+	}
+	if ((*s != '+' && *s != '-') || strlen(s) != 6 || s[3] != ':' || digits(s + 1, 2, &hh) ||
+	    digits(s + 4, 2, &mm) || hh > 23 || mm > 59)
+		return -1;
+	*off = (hh * 3600L + mm * 60L) * (*s == '-' ? -1 : 1);
+	return 0;
+}
+
+int
+clock_parse(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	long off = 0;
+	time_t t;
+	const char *p = s + 10;
+
+	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d))
+		return -1;
+	if (*p == 'T' || *p == ' ') {
+		if (digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi))
+			return -1;
+		p += 6;
+		if (*p == ':') {
+			if (digits(p + 1, 2, &sec))
+				return -1;
+			p += 3;
+		}
+		if (parse_offset(p, &off))
+			return -1;
+	} else if (*p != '\0') {
+		return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* timegm() normalises 2025-02-31 to March; refuse it instead. */
+	gmtime_r(&t, &tm);
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -1;
+	*out = t - off;
+	return 0;
+}
+
+void
+clock_set(time_t t)
+{
+	fixed = true;
+	fixed_at = t;
+}
+
+void
+clock_set_real(void)
+{
+	fixed = false;
+}
+
+time_t
+clock_now(void)
+{
+	return fixed ? fixed_at : time(NULL);
+}
+
+char *
+clock_format(time_t t, char *buf)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, CLOCK_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}

@@ -1,0 +1,274 @@
+/* fsio.c - durable writes: O_EXCL temp, fsync, rename, fsync(dir). */
+#include "lotsync/fsio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lotsync/log.h"
+#include "lotsync/util.h"
+
+int
+fsio_mkdirs(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+			rc = log_syserr("cannot create directory %s", p);
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int
+fsio_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd == -1)
+		return log_syserr("cannot open directory %s", dir);
+	if (fsync(fd) == -1)
+		rc = log_syserr("cannot fsync directory %s", dir);
+	close(fd);
+	return rc;
+}
+
+int
+fsio_mktemp(const char *dir, const char *name, char **tmp)
+{
+	char *path = xasprintf("%s/.tmp-%s-XXXXXX", dir, name);
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	if (fd == -1) {
+		log_syserr("cannot create temporary file in %s", dir);
+		free(path);
+		return -1;
+	}
+	*tmp = path;
+	return fd;
+}
+
+int
+fsio_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+fsio_discard(int fd, const char *tmp)
+{
+	if (fd >= 0)
+		close(fd);
+	if (tmp && unlink(tmp) == -1 && errno != ENOENT)
+		log_syserr("cannot remove %s", tmp);
+	return -1;
+}
+
+int
+fsio_commit(int fd, char *tmp, const char *dir, const char *name)
+{
+	char *dst = xasprintf("%s/%s", dir, name);
+	int rc = -1;
+
+	if (fsync(fd) == -1) {
+		log_syserr("cannot fsync %s", tmp);
+		fsio_discard(fd, tmp);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		log_syserr("cannot close %s", tmp);
+		fsio_discard(-1, tmp);
+		goto out;
+	}
+	if (rename(tmp, dst) == -1) {
+		log_syserr("cannot rename %s to %s", tmp, dst);
+		fsio_discard(-1, tmp);
+		goto out;
+	}
+	rc = fsio_fsync_dir(dir);
+out:
+	free(dst);
+	return rc;
+}
+
+int
+fsio_write_file(const char *dir, const char *name, const void *buf, size_t len)
+{
+	char *tmp = NULL;
+	int rc, fd = fsio_mktemp(dir, name, &tmp);
+
+	if (fd == -1)
+		return -1;
+	if (fsio_write_all(fd, buf, len) == -1) {
+		log_syserr("cannot write %s", tmp);
+		rc = fsio_discard(fd, tmp);
+	} else {
+		rc = fsio_commit(fd, tmp, dir, name);
+	}
+	free(tmp);
+	return rc;
+}
+
+static int
+copy_fd(int in, int out)
+{
+	char buf[1 << 16];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || fsio_write_all(out, buf, (size_t)n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+fsio_copy(const char *src, const char *dir, const char *name)
+{
+	char *dst = xasprintf("%s/%s", dir, name), *tmp = NULL;
+	int in = -1, out = -1, rc = -1;
+
+	if (access(dst, F_OK) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* A hard link costs no space or time; fsync of the dir makes it durable. */
+	if (link(src, dst) == 0) {
+		rc = fsio_fsync_dir(dir);
+		goto out;
+	}
+	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_syserr("cannot open %s", src);
+		goto out;
+	}
+	if ((out = fsio_mktemp(dir, name, &tmp)) == -1)
+		goto out;
+	if (copy_fd(in, out) == -1) {
+		log_syserr("cannot copy %s to %s", src, tmp);
+		fsio_discard(out, tmp);
+		goto out;
+	}
+	rc = fsio_commit(out, tmp, dir, name);
+out:
+	if (in >= 0)
+		close(in);
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
+char *
+fsio_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+fsio_move(const char *src, const char *dir, const char *name)
+{
+	char *dst = xasprintf("%s/%s", dir, name), *sdir = fsio_dirname(src);
+	int rc = -1;
+
+	if (rename(src, dst) == -1) {
+		log_syserr("cannot move %s to %s", src, dst);
+		goto out;
+	}
+	if (fsio_fsync_dir(dir) == -1 || fsio_fsync_dir(sdir) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(dst);
+	free(sdir);
+	return rc;
+}
+
+int
+fsio_sha256_file(const char *path, char hex[FSIO_SHA256_HEX], uint64_t *size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	char *buf = xmalloc(1 << 20);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint64_t total = 0;
+	int rc = -1, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (!ctx)
+		log_fatal("out of memory (EVP_MD_CTX_new)");
+	if (fd == -1) {
+		log_syserr("cannot open %s", path);
+		goto out;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		log_fatal("SHA-256 unavailable in libcrypto");
+	while ((n = read(fd, buf, 1 << 20)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_syserr("cannot read %s", path);
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	hex_encode(md, mdlen, hex);
+	if (size)
+		*size = total;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return rc;
+}
+
+void
+fsio_sha256_buf(const void *buf, size_t len, char hex[FSIO_SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		log_fatal("SHA-256 unavailable in libcrypto");
+	hex_encode(md, mdlen, hex);
+}

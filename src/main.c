@@ -1,0 +1,185 @@
+/* main.c - global options, configuration, lock and store; dispatch; exit code. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lotsync/app.h"
+#include "lotsync/cli.h"
+#include "lotsync/clock.h"
+#include "lotsync/fsio.h"
+#include "lotsync/log.h"
+#include "lotsync/runlock.h"
+#include "lotsync/util.h"
+
+#define LOTSYNC_VERSION "0.1.0"
+
+struct opts {
+	const char *config;
+	const char *now;
+	int verbose;
+	bool quiet, json, dry_run;
+};
+
+static int
+parse_global(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_JSON = 256, OPT_NOW, OPT_VERSION };
+	static const struct option longopts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"dry-run", no_argument, NULL, 'n'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"now", required_argument, NULL, OPT_NOW},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, OPT_VERSION},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	/* '+': stop at the command, which parses its own options. */
+	while ((c = getopt_long(argc, argv, "+c:nvqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'n': o->dry_run = true; break;
+		case 'v': o->verbose++; break;
+		case 'q': o->quiet = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_NOW: o->now = optarg; break;
+		case 'h': cli_usage(stdout); exit(0);
+		case OPT_VERSION: printf("lotsync %s\n", LOTSYNC_VERSION); exit(0);
+		default: cli_usage(stderr); return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+set_clock(const struct opts *o)
+{
+	const char *now = o->now ? o->now : getenv("LOTSYNC_NOW");
+	time_t t;
+
+	if (!now || !*now)
+		return 0;
+	if (clock_parse(now, &t) == -1) {
+		fprintf(stderr,
+		        "lotsync: --now '%s' is not an ISO 8601 time "
+		        "(YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])\n",
+		        now);
+		return -1;
+	}
+	clock_set(t);
+	return 0;
+}
+
+static const char *
+default_config(void)
+{
+	if (access("conf/lotsync.conf", F_OK) == 0)
+		return "conf/lotsync.conf";
+	if (access("/etc/lotsync/lotsync.conf", F_OK) == 0)
+		return "/etc/lotsync/lotsync.conf";
+	return "conf/lotsync.conf";
+}
+
+/* Open the store for a command: writable under the lock, or read-only. */
+static enum ls_exit
+open_store(struct app *app, const struct command *cmd, const char *cmdline, int *lock_fd)
+{
+	char now[CLOCK_ISO_LEN];
+	enum ls_exit rc;
+
+	if (cmd->needs & CMD_LOCK) {
+		if (fsio_mkdirs(app->cfg.spool, 0750) == -1)
+			return LS_EXIT_IOERR;
+		if ((rc = runlock_take(app->cfg.spool, lock_fd)) != LS_EXIT_OK)
+			return rc;
+		if (store_open(app->cfg.database, false, &app->store) == -1)
+			return LS_EXIT_IOERR;
+		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
+		return app->run < 0 ? LS_EXIT_IOERR : LS_EXIT_OK;
+	}
+	/* Auditors read while a run may be writing: WAL readers never block. */
+	if ((cmd->needs & CMD_READ) && access(app->cfg.database, F_OK) == 0 &&
+	    store_open(app->cfg.database, true, &app->store) == -1)
+		return LS_EXIT_IOERR;
+	return LS_EXIT_OK;
+}
+
+static int
+dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
+{
+	int lock_fd = -1, rc;
+
+	if (cmd->needs & CMD_CONFIG) {
+		int errors = config_load(app->config_path, &app->cfg);
+
+		if (errors != 0) {
+			log_error("%s: configuration has errors; see 'lotsync check-config'",
+			          app->config_path);
+			return LS_EXIT_CONFIG;
+		}
+		spool_init(&app->spool, app->cfg.spool);
+	}
+	if ((rc = open_store(app, cmd, cmd->name, &lock_fd)) == LS_EXIT_OK)
+		rc = cmd->fn(app, argc, argv);
+	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
+		rc = status_worse(rc, LS_EXIT_IOERR);
+	store_close(app->store);
+	runlock_release(lock_fd);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct app app = {0};
+	const struct command *cmd;
+	int rc;
+
+	if (parse_global(argc, argv, &o) == -1 || set_clock(&o) == -1)
+		return LS_EXIT_USAGE;
+	log_set_level(o.quiet          ? LOG_ERROR
+	              : o.verbose >= 2 ? LOG_DEBUG
+	              : o.verbose      ? LOG_INFO
+	                               : LOG_WARN);
+	if (optind >= argc) {
+		cli_usage(stderr);
+		return LS_EXIT_USAGE;
+	}
+	if (!(cmd = cli_find(argv[optind]))) {
+		fprintf(stderr, "lotsync: unknown command '%s'; see 'lotsync --help'\n",
+		        argv[optind]);
+		return LS_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	if (cli_wants_help(argc, argv)) {
+		cli_command_help(cmd, stdout);
+		return 0;
+	}
+	if (!cmd->fn) {
+		fprintf(stderr, "lotsync: '%s' is not built yet\n", cmd->name);
+		return LS_EXIT_SOFTWARE;
+	}
+	if (o.dry_run && (cmd->needs & CMD_LOCK)) {
+		fprintf(stderr, "lotsync: --dry-run is not built yet\n");
+		return LS_EXIT_SOFTWARE;
+	}
+	app.config_path = o.config ? o.config : default_config();
+	app.json = o.json;
+	app.verbose = o.verbose > 0;
+	app.dry_run = o.dry_run;
+	optind = 0; /* commands parse their own options with getopt_long */
+	rc = dispatch(&app, cmd, argc, argv);
+	if (cmd->needs & CMD_CONFIG) {
+		spool_release(&app.spool);
+		config_release(&app.cfg);
+	}
+	return rc;
+}

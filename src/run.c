@@ -1,0 +1,190 @@
+/* run.c - one batch: ingest -> export -> deliver, per feed and target. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lotsync/cli.h"
+#include "lotsync/deliver.h"
+#include "lotsync/export.h"
+#include "lotsync/ingest.h"
+#include "lotsync/log.h"
+#include "lotsync/util.h"
+
+void
+app_status(struct app *app, enum ls_exit e)
+{
+	app->status = status_worse(app->status, e);
+}
+
+/* True when name is in argv[0..argc) or argc is 0 (no names = all). */
+static bool
+selected(int argc, char **argv, const char *name)
+{
+	if (argc == 0)
+		return true;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Every name given must be configured: a typo must not pass as "nothing to do". */
+static int
+check_names(struct app *app, int argc, char **argv, bool feeds)
+{
+	int bad = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (feeds ? !config_feed(&app->cfg, argv[i]) : !config_target(&app->cfg, argv[i])) {
+			log_error("no %s named '%s' in %s", feeds ? "feed" : "target", argv[i],
+			          app->cfg.path);
+			bad++;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+ingest_feeds(struct app *app, int argc, char **argv)
+{
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *f = &app->cfg.feeds[i];
+		struct ingest_summary s;
+
+		if (!selected(argc, argv, f->name))
+			continue;
+		if (strcmp(f->source, "drop") != 0) {
+			/* Pulling from remote servers is the ingest issue's work. */
+			log_error("%s: fetching from remote sources is not built yet", f->name);
+			app_status(app, LS_EXIT_SOFTWARE);
+			continue;
+		}
+		ingest_feed(app, f, &s);
+		if (app->verbose && !app->json && s.files + s.duplicates + s.quarantined == 0)
+			printf("feed %s: no new file (%u waiting to settle, %u refused)\n", f->name,
+			       s.waiting, s.refused);
+		else if (app->verbose && !app->json)
+			printf("feed %s: %u file(s), %lld vehicles, %lld new, %lld changed, "
+			       "%lld vanished, %lld rows rejected, %u duplicate(s), "
+			       "%u quarantined, %u waiting\n",
+			       f->name, s.files, s.vehicles, s.new_, s.changed, s.vanished,
+			       s.rejected, s.duplicates, s.quarantined, s.waiting);
+	}
+}
+
+static bool
+target_wants(const struct target_conf *t, int argc, char **argv)
+{
+	for (size_t i = 0; i < t->nfeeds; i++)
+		if (selected(argc, argv, t->feeds[i]))
+			return true;
+	return false;
+}
+
+static void
+export_and_deliver(struct app *app, int argc, char **argv, bool by_feed)
+{
+	for (size_t i = 0; i < app->cfg.ntargets; i++) {
+		const struct target_conf *t = &app->cfg.targets[i];
+		struct export_summary es;
+		struct deliver_summary ds;
+
+		if (by_feed ? !target_wants(t, argc, argv) : !selected(argc, argv, t->name))
+			continue;
+		export_reconcile(app, t);
+		export_target(app, t, false, &es);
+		deliver_target(app, t, &ds);
+		if (app->verbose && !app->json)
+			printf("target %s: %u file(s) exported (%lld vehicles), %u delivered, "
+			       "%u failed, %u superseded\n",
+			       t->name, es.files, es.vehicles, ds.delivered, ds.failed,
+			       ds.superseded);
+	}
+}
+
+/* Commands take no options of their own but names; refuse anything else. */
+static int
+plain_args(int argc, char **argv, const char *cmd)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-') {
+			fprintf(stderr, "lotsync %s: unknown option '%s'\n", cmd, argv[i]);
+			return -1;
+		}
+	return 0;
+}
+
+int
+cmd_run(struct app *app, int argc, char **argv)
+{
+	if (plain_args(argc, argv, "run") == -1)
+		return LS_EXIT_USAGE;
+	if (check_names(app, argc - 1, argv + 1, true) == -1)
+		return LS_EXIT_USAGE;
+	ingest_feeds(app, argc - 1, argv + 1);
+	export_and_deliver(app, argc - 1, argv + 1, true);
+	return app->status;
+}
+
+int
+cmd_ingest(struct app *app, int argc, char **argv)
+{
+	if (plain_args(argc, argv, "ingest") == -1)
+		return LS_EXIT_USAGE;
+	if (check_names(app, argc - 1, argv + 1, true) == -1)
+		return LS_EXIT_USAGE;
+	ingest_feeds(app, argc - 1, argv + 1);
+	return app->status;
+}
+
+int
+cmd_export(struct app *app, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"full", no_argument, NULL, 'f'},
+	                                         {NULL, 0, NULL, 0}};
+	bool full = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (c != 'f')
+			return LS_EXIT_USAGE;
+		full = true;
+	}
+	if (check_names(app, argc - optind, argv + optind, false) == -1)
+		return LS_EXIT_USAGE;
+	for (size_t i = 0; i < app->cfg.ntargets; i++) {
+		const struct target_conf *t = &app->cfg.targets[i];
+		struct export_summary es;
+
+		if (!selected(argc - optind, argv + optind, t->name))
+			continue;
+		export_reconcile(app, t);
+		export_target(app, t, full, &es);
+		if (app->verbose)
+			printf("target %s: %u file(s) exported (%lld vehicles)\n", t->name,
+			       es.files, es.vehicles);
+	}
+	return app->status;
+}
+
+int
+cmd_deliver(struct app *app, int argc, char **argv)
+{
+	if (plain_args(argc, argv, "deliver") == -1)
+		return LS_EXIT_USAGE;
+	if (check_names(app, argc - 1, argv + 1, false) == -1)
+		return LS_EXIT_USAGE;
+	for (size_t i = 0; i < app->cfg.ntargets; i++) {
+		const struct target_conf *t = &app->cfg.targets[i];
+		struct deliver_summary ds;
+
+		if (!selected(argc - 1, argv + 1, t->name))
+			continue;
+		deliver_target(app, t, &ds);
+		if (app->verbose)
+			printf("target %s: %u delivered, %u failed, %u superseded\n", t->name,
+			       ds.delivered, ds.failed, ds.superseded);
+	}
+	return app->status;
+}

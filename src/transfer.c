@@ -1,0 +1,645 @@
+/*
+ * transfer.c - the transfer API: URL parsing, backend dispatch by scheme,
+ * name checks and the helpers the backends share.
+ */
+#include "lotsync/transfer.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <libssh2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lotsync/log.h"
+#include "lotsync/util.h"
+#include "transfer_p.h"
+
+#define DEFAULT_CONNECT_TIMEOUT 30
+#define DEFAULT_IDLE_TIMEOUT    60
+#define NAME_MAX_BYTES          255
+
+static const struct transfer_ops *const backends[] = {
+        &transfer_sftp_ops,
+        &transfer_ftp_ops,
+        &transfer_local_ops,
+};
+
+/*
+ * curl_global_init() and libssh2_init() are not thread-safe and must run
+ * once per process; pthread_once is the one piece of global state here
+ * because every connection needs them and no caller should have to know.
+ */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void
+global_init_once(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		log_fatal("curl_global_init failed");
+	if (libssh2_init(0) != 0)
+		log_fatal("libssh2_init failed");
+}
+
+void
+transfer_global_init(void)
+{
+	pthread_once(&global_once, global_init_once);
+}
+
+bool
+transfer_name_is_safe(const char *name)
+{
+	size_t n;
+
+	if (!name || !*name)
+		return false;
+	/* ".", ".." and hidden files (our own ".x.part" temp names among them) */
+	if (name[0] == '.' || name[0] == '-')
+		return false;
+	n = strlen(name);
+	if (n > NAME_MAX_BYTES)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* A copy of s safe to print: control bytes and backslashes escaped, capped. */
+static char *
+printable(const char *s)
+{
+	size_t n = strlen(s), cap = n > 80 ? 80 : n;
+	char *out = xmalloc(cap * 4 + 4), *p = out;
+
+	for (size_t i = 0; i < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '"')
+			p += sprintf(p, "\\x%02x", ch);
+		else
+			*p++ = (char)ch;
+	}
+	if (cap < n)
+		p += sprintf(p, "...");
+	*p = '\0';
+	return out;
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode %XX escapes of s[0..n). Control bytes (which could inject FTP
+ * commands or log lines) and malformed escapes are refused: -1.
+ */
+static int
+percent_decode(const char *s, size_t n, char **out)
+{
+	char *d = xmalloc(n + 1);
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '%') {
+			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0)
+				goto fail;
+			ch = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f)
+			goto fail;
+		d[j++] = (char)ch;
+	}
+	d[j] = '\0';
+	*out = d;
+	return 0;
+fail:
+	free(d);
+	return -1;
+}
+
+static const char *
+default_port_scheme(const char *scheme, long *port)
+{
+	if (strcmp(scheme, "sftp") == 0)
+		*port = 22;
+	else if (strcmp(scheme, "ftp") == 0 || strcmp(scheme, "ftps") == 0)
+		*port = 21; /* ftps:// is explicit FTPS (AUTH TLS) on the FTP port */
+	else if (strcmp(scheme, "file") == 0)
+		*port = 0;
+	else
+		return NULL;
+	return scheme;
+}
+
+/* Get one part of h; 1 when absent, 0 when *out is set, -1 on a parse error. */
+static int
+url_part(CURLU *h, CURLUPart what, unsigned flags, char **out)
+{
+	char *v = NULL;
+	CURLUcode rc = curl_url_get(h, what, &v, flags);
+
+	*out = NULL;
+	if (rc == CURLUE_OK) {
+		*out = xstrdup(v);
+		curl_free(v);
+		return 0;
+	}
+	switch (rc) {
+	case CURLUE_NO_USER:
+	case CURLUE_NO_PASSWORD:
+	case CURLUE_NO_HOST:
+	case CURLUE_NO_PORT:
+	case CURLUE_NO_QUERY:
+	case CURLUE_NO_FRAGMENT:
+	case CURLUE_NO_OPTIONS: return 1;
+	default: return -1;
+	}
+}
+
+static enum ls_exit
+url_refuse(const char *scheme, const char *why)
+{
+	log_error("%s%sURL refused: %s", scheme ? scheme : "", scheme ? ":// " : "", why);
+	return LS_EXIT_CONFIG;
+}
+
+static enum ls_exit
+url_split_path(struct transfer_url *u, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+
+	if (!slash || path[0] != '/')
+		return url_refuse(u->scheme, "the path must start with '/'");
+	dlen = (size_t)(slash - path) + 1;
+	u->dir_raw = xstrndup(path, dlen);
+	if (percent_decode(path, dlen, &u->dir) == -1)
+		return url_refuse(u->scheme, "bad %-escape or control character in the path");
+	if (slash[1] == '\0')
+		return LS_EXIT_OK;
+	if (percent_decode(slash + 1, strlen(slash + 1), &u->glob) == -1)
+		return url_refuse(u->scheme, "bad %-escape or control character in the path");
+	if (strchr(u->glob, '/'))
+		return url_refuse(u->scheme, "the file pattern may not contain '/' (%2F)");
+	return LS_EXIT_OK;
+}
+
+static enum ls_exit
+url_host_port(CURLU *h, struct transfer_url *u)
+{
+	char *port = NULL;
+	unsigned long long v;
+	int rc;
+
+	rc = url_part(h, CURLUPART_HOST, 0, &u->url_host);
+	if (rc < 0 || (rc == 1 && strcmp(u->scheme, "file") != 0))
+		return url_refuse(u->scheme, "no host");
+	if (strcmp(u->scheme, "file") == 0) {
+		/* curl accepts only an empty host or localhost for file:// */
+		free(u->url_host);
+		u->url_host = NULL;
+		return LS_EXIT_OK;
+	}
+	if (u->url_host[0] == '[')
+		u->host = xstrndup(u->url_host + 1, strlen(u->url_host) - 2);
+	else
+		u->host = xstrdup(u->url_host);
+	rc = url_part(h, CURLUPART_PORT, 0, &port);
+	if (rc == 0) {
+		if (parse_uint(port, 65535, &v) == -1 || v == 0) {
+			free(port);
+			return url_refuse(u->scheme, "bad port");
+		}
+		u->port = (long)v;
+	}
+	free(port);
+	return rc < 0 ? url_refuse(u->scheme, "bad port") : LS_EXIT_OK;
+}
+
+static enum ls_exit
+url_check_extras(CURLU *h, struct transfer_url *u)
+{
+	char *v;
+
+	if (url_part(h, CURLUPART_PASSWORD, 0, &v) != 1) {
+		free(v);
+		return url_refuse(u->scheme, "a password in the URL (use password_file)");
+	}
+	if (url_part(h, CURLUPART_QUERY, 0, &v) != 1 ||
+	    url_part(h, CURLUPART_FRAGMENT, 0, &v) != 1) {
+		free(v);
+		return url_refuse(u->scheme, "'?' or '#' in the URL (write them as %3F, %23)");
+	}
+	if (url_part(h, CURLUPART_OPTIONS, 0, &v) != 1) {
+		free(v);
+		return url_refuse(u->scheme, "login options (';') in the URL");
+	}
+	return LS_EXIT_OK;
+}
+
+static void
+url_set_display(struct transfer_url *u)
+{
+	if (!u->url_host)
+		u->display = xasprintf("%s://%s", u->scheme, u->dir_raw);
+	else
+		u->display = xasprintf("%s://%s%s%s:%ld%s", u->scheme, u->user ? u->user : "",
+		                       u->user ? "@" : "", u->url_host, u->port, u->dir_raw);
+}
+
+static enum ls_exit
+url_parse_handle(CURLU *h, const char *url, struct transfer_url *u)
+{
+	char *user = NULL, *path = NULL;
+	const char *p;
+	enum ls_exit rc;
+	CURLUcode uc;
+
+	uc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	if (uc != CURLUE_OK)
+		return url_refuse(NULL, curl_url_strerror(uc));
+	if (url_part(h, CURLUPART_SCHEME, 0, &u->scheme) != 0)
+		return url_refuse(NULL, "no scheme");
+	if (!default_port_scheme(u->scheme, &u->port))
+		return url_refuse(u->scheme, "unsupported scheme (sftp, ftp, ftps or file)");
+	/* curl reads "ftp:///x/" as host "x"; an empty host is a typo to report */
+	if (strcmp(u->scheme, "file") != 0 && (p = strstr(url, "://")) && p[3] == '/')
+		return url_refuse(u->scheme, "no host");
+	if ((rc = url_check_extras(h, u)) != LS_EXIT_OK)
+		return rc;
+	if ((rc = url_host_port(h, u)) != LS_EXIT_OK)
+		return rc;
+	if (url_part(h, CURLUPART_USER, 0, &user) == 0) {
+		int bad = percent_decode(user, strlen(user), &u->user);
+
+		free(user);
+		if (bad || !*u->user)
+			return url_refuse(u->scheme, "bad user name");
+	}
+	if (url_part(h, CURLUPART_PATH, 0, &path) != 0)
+		return url_refuse(u->scheme, "no path");
+	rc = url_split_path(u, path);
+	free(path);
+	if (rc == LS_EXIT_OK)
+		url_set_display(u);
+	return rc;
+}
+
+enum ls_exit
+transfer_url_parse(const char *url, struct transfer_url *u)
+{
+	CURLU *h;
+	enum ls_exit rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!url || !*url)
+		return url_refuse(NULL, "no URL");
+	h = curl_url();
+	if (!h)
+		log_fatal("out of memory in curl_url()");
+	rc = url_parse_handle(h, url, u);
+	curl_url_cleanup(h);
+	return rc;
+}
+
+void
+transfer_url_release(struct transfer_url *u)
+{
+	free(u->scheme);
+	free(u->user);
+	free(u->host);
+	free(u->url_host);
+	free(u->dir_raw);
+	free(u->dir);
+	free(u->glob);
+	free(u->display);
+	memset(u, 0, sizeof(*u));
+}
+
+char *
+transfer_remote_path(const struct transfer_url *u, const char *name)
+{
+	const char *d = u->dir;
+
+	if (str_startswith(d, "/~/")) {
+		d += 3;
+		if (!name)
+			return xstrdup(*d ? d : ".");
+	}
+	return xasprintf("%s%s", d, name ? name : "");
+}
+
+char *
+transfer_temp_name(const char *name)
+{
+	return xasprintf(".%s.part", name);
+}
+
+bool
+transfer_list_match(const struct transfer_listing *l, const char *name)
+{
+	/* FNM_PERIOD: "*" never picks up hidden files such as uploads in progress */
+	if (l->glob)
+		return fnmatch(l->glob, name, FNM_PERIOD) == 0;
+	return name[0] != '.';
+}
+
+int
+transfer_list_add(struct transfer_listing *l, const char *name, uint64_t size, time_t mtime)
+{
+	struct remote_file *f;
+
+	if (!transfer_list_match(l, name))
+		return 0;
+	if (!transfer_name_is_safe(name)) {
+		char *p = printable(name);
+
+		log_warn("%s: skipping remote file with an unsafe name \"%s\"", l->where, p);
+		free(p);
+		return 0;
+	}
+	if (l->n >= TRANSFER_LIST_MAX)
+		return log_error("%s: more than %d matching files; refusing the listing", l->where,
+		                 TRANSFER_LIST_MAX);
+	l->files = xgrow(l->files, &l->alloc, l->n + 1, sizeof(*l->files));
+	f = &l->files[l->n++];
+	f->name = xstrdup(name);
+	f->size = size;
+	f->mtime = mtime;
+	return 0;
+}
+
+static enum ls_exit
+secret_refuse(const char *path, const char *why, int fd)
+{
+	if (fd != -1)
+		close(fd);
+	log_error("%s: %s", path, why);
+	return LS_EXIT_CONFIG;
+}
+
+enum ls_exit
+transfer_read_secret(const char *path, char **out)
+{
+	char buf[TRANSFER_SECRET_MAX + 2];
+	size_t len = 0, end;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		log_syserr("%s: cannot read secret file", path);
+		if (fd != -1)
+			close(fd);
+		return LS_EXIT_CONFIG;
+	}
+	if (!S_ISREG(st.st_mode))
+		return secret_refuse(path, "secret file is not a regular file", fd);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return secret_refuse(
+		        path, "secret file is accessible by group or others (chmod 600)", fd);
+	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			log_syserr("%s: cannot read secret file", path);
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return LS_EXIT_CONFIG;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	for (end = 0; end < len && buf[end] != '\n'; end++)
+		;
+	if (end > TRANSFER_SECRET_MAX || memchr(buf, '\0', end)) {
+		explicit_bzero(buf, sizeof(buf));
+		return secret_refuse(path, "secret is too long or holds a NUL byte", -1);
+	}
+	if (end > 0 && buf[end - 1] == '\r')
+		end--;
+	*out = end ? xstrndup(buf, end) : NULL;
+	explicit_bzero(buf, sizeof(buf));
+	return end ? LS_EXIT_OK : secret_refuse(path, "secret file is empty", -1);
+}
+
+void
+transfer_secret_free(char *secret)
+{
+	if (!secret)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+void
+transfer_set_reply(struct transfer_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->reply, sizeof(c->reply), fmt, ap);
+	va_end(ap);
+	/* Replies end up in logs and the delivery record: one line, printable */
+	for (char *p = c->reply; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	str_trim(c->reply);
+}
+
+int
+transfer_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static const struct transfer_ops *
+backend_for(const char *scheme)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		if (strcmp(backends[i]->scheme, scheme) == 0)
+			return backends[i];
+	/* ftps:// is FTP with TLS required; the FTP backend reads the scheme */
+	if (strcmp(scheme, "ftps") == 0)
+		return &transfer_ftp_ops;
+	return NULL;
+}
+
+enum ls_exit
+transfer_open(const struct transfer_endpoint *ep, struct transfer_conn **out)
+{
+	struct transfer_conn *c = xcalloc(1, sizeof(*c));
+	enum ls_exit rc;
+
+	*out = NULL;
+	transfer_global_init();
+	rc = transfer_url_parse(ep->url, &c->url);
+	if (rc != LS_EXIT_OK)
+		goto fail;
+	c->ops = backend_for(c->url.scheme);
+	c->connect_timeout =
+	        ep->connect_timeout > 0 ? ep->connect_timeout : DEFAULT_CONNECT_TIMEOUT;
+	c->idle_timeout = ep->idle_timeout > 0 ? ep->idle_timeout : DEFAULT_IDLE_TIMEOUT;
+	rc = c->ops->open(c, ep);
+	if (rc != LS_EXIT_OK)
+		goto fail;
+	*out = c;
+	return LS_EXIT_OK;
+fail:
+	transfer_close(c);
+	return rc;
+}
+
+void
+transfer_close(struct transfer_conn *c)
+{
+	if (!c)
+		return;
+	if (c->ops)
+		c->ops->close(c);
+	transfer_url_release(&c->url);
+	free(c);
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	const struct remote_file *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+enum ls_exit
+transfer_list(struct transfer_conn *c, struct remote_file **files, size_t *n)
+{
+	struct transfer_listing l = {.glob = c->url.glob, .where = c->url.display};
+	enum ls_exit rc;
+
+	*files = NULL;
+	*n = 0;
+	rc = c->ops->list(c, &l);
+	if (rc != LS_EXIT_OK) {
+		transfer_files_free(l.files, l.n);
+		return rc;
+	}
+	/* Servers list in any order; sorted output keeps runs reproducible */
+	if (l.n > 1)
+		qsort(l.files, l.n, sizeof(*l.files), file_cmp);
+	*files = l.files;
+	*n = l.n;
+	return LS_EXIT_OK;
+}
+
+void
+transfer_files_free(struct remote_file *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+}
+
+static enum ls_exit
+check_name(const struct transfer_conn *c, const char *name)
+{
+	char *p;
+
+	if (transfer_name_is_safe(name))
+		return LS_EXIT_OK;
+	p = printable(name ? name : "");
+	log_error("%s: refusing unsafe file name \"%s\"", c->url.display, p);
+	free(p);
+	return LS_EXIT_DATAERR;
+}
+
+enum ls_exit
+transfer_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
+{
+	enum ls_exit rc = check_name(c, name);
+	uint64_t dummy = 0;
+
+	if (!bytes)
+		bytes = &dummy;
+	*bytes = 0;
+	if (rc != LS_EXIT_OK)
+		return rc;
+	return c->ops->get(c, name, fd, bytes);
+}
+
+enum ls_exit
+transfer_put(struct transfer_conn *c, const char *local_path, const char *name, bool use_rename)
+{
+	enum ls_exit rc = check_name(c, name);
+	struct stat st;
+	int fd;
+
+	if (rc != LS_EXIT_OK)
+		return rc;
+	fd = open(local_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		log_syserr("%s: cannot open for upload", local_path);
+		rc = LS_EXIT_IOERR;
+	} else if (!S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file; not uploaded", local_path);
+		rc = LS_EXIT_IOERR;
+	} else {
+		rc = c->ops->put(c, fd, (uint64_t)st.st_size, name, use_rename);
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+enum ls_exit
+transfer_delete(struct transfer_conn *c, const char *name)
+{
+	enum ls_exit rc = check_name(c, name);
+
+	if (rc != LS_EXIT_OK)
+		return rc;
+	return c->ops->del(c, name);
+}
+
+const char *
+transfer_last_reply(const struct transfer_conn *c)
+{
+	return c ? c->reply : "";
+}

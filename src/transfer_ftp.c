@@ -1,0 +1,739 @@
+/*
+ * transfer_ftp.c - ftp:// and explicit FTPS (ftps://) through libcurl.
+ *
+ * One easy handle per connection: curl keeps the control connection open
+ * between requests, so a run logs in once per server. Before each request
+ * the handle is reset and every option set again, so no option of one
+ * request (UPLOAD, NOBODY, quote lists) leaks into the next; the live
+ * connection survives curl_easy_reset().
+ *
+ * ftps:// means explicit TLS (AUTH TLS) on the normal FTP port, required on
+ * the control and data connections (CURLUSESSL_ALL): a server that does not
+ * offer TLS is refused before the user name or password is sent.
+ *
+ * Quote commands (RNFR/RNTO/DELE/SIZE/MDTM) go in CURLOPT_POSTQUOTE: curl
+ * sends them after it has changed into the URL's directory, so they name
+ * plain file names. (CURLOPT_QUOTE would run before that CWD, in whatever
+ * directory the connection happens to be.)
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lotsync/log.h"
+#include "lotsync/util.h"
+#include "transfer_p.h"
+
+/* Bigger buffers than curl's 16 KiB default: fewer callbacks per MB */
+#define FTP_BUFFER_SIZE (512L * 1024)
+/* An NLST/MLSD reply larger than this is refused (100000 long names fit) */
+#define FTP_LISTING_MAX (64u * 1024 * 1024)
+/* SIZE+MDTM pairs per request when the server lacks MLSD */
+#define FTP_STAT_BATCH 200
+
+/* The last final replies of one request, oldest overwritten first. */
+struct reply_ring {
+	char **line;
+	size_t cap, total;
+};
+
+struct ftp {
+	CURL *h;
+	bool tls;
+	int mlsd;       /* 1 when FEAT lists MLST */
+	char *password; /* secret: never logged */
+	char *dir_url;  /* ftp://host:port/dir/ without user or password */
+	char errbuf[CURL_ERROR_SIZE];
+	char last[256];         /* last final server reply of the request */
+	bool feat_scan;         /* looking for " MLST" in a FEAT reply */
+	struct reply_ring ring; /* final replies, when ring.cap > 0 */
+	int fd;                 /* get: destination; put: source */
+	uint64_t bytes;         /* moved by the current request */
+	int io_errno;           /* local read/write error in a callback */
+	char *buf;              /* listing reply */
+	size_t len, alloc;
+	bool buf_over;
+	char *ca_file; /* FTPS CA bundle, or NULL */
+};
+
+static void
+ring_init(struct reply_ring *r, size_t cap)
+{
+	r->line = xcalloc(cap, sizeof(*r->line));
+	r->cap = cap;
+	r->total = 0;
+}
+
+static void
+ring_release(struct reply_ring *r)
+{
+	for (size_t i = 0; i < r->cap; i++)
+		free(r->line[i]);
+	free(r->line);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+ring_push(struct reply_ring *r, const char *s)
+{
+	size_t i = r->total++ % r->cap;
+
+	free(r->line[i]);
+	r->line[i] = xstrdup(s);
+}
+
+/* The k-th of the last n replies (0 = oldest of them), or NULL. */
+static const char *
+ring_last(const struct reply_ring *r, size_t n, size_t k)
+{
+	if (n > r->total || n > r->cap || k >= n)
+		return NULL;
+	return r->line[(r->total - n + k) % r->cap];
+}
+
+static size_t
+header_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct ftp *f = arg;
+	size_t n = size * nitems, len = n;
+	char line[sizeof(f->last)];
+
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	memcpy(line, data, len);
+	line[len] = '\0';
+	if (len >= 4 && isdigit((unsigned char)line[0]) && isdigit((unsigned char)line[1]) &&
+	    isdigit((unsigned char)line[2]) && line[3] == ' ') {
+		memcpy(f->last, line, len + 1);
+		if (f->ring.cap)
+			ring_push(&f->ring, line);
+	} else if (f->feat_scan && strncasecmp(line, " MLST", 5) == 0) {
+		f->mlsd = 1;
+	}
+	return n;
+}
+
+static size_t
+write_fd_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct ftp *f = arg;
+	size_t n = size * nitems;
+
+	if (transfer_write_all(f->fd, data, n) == -1) {
+		f->io_errno = errno;
+		return 0; /* curl fails the request with CURLE_WRITE_ERROR */
+	}
+	f->bytes += n;
+	return n;
+}
+
+static size_t
+write_buf_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct ftp *f = arg;
+	size_t n = size * nitems;
+
+	if (f->len + n + 1 > FTP_LISTING_MAX) {
+		f->buf_over = true;
+		return 0;
+	}
+	f->buf = xgrow(f->buf, &f->alloc, f->len + n + 1, 1);
+	memcpy(f->buf + f->len, data, n);
+	f->len += n;
+	f->buf[f->len] = '\0';
+	return n;
+}
+
+static size_t
+read_fd_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct ftp *f = arg;
+	ssize_t r;
+
+	do
+		r = read(f->fd, data, size * nitems);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		f->io_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	f->bytes += (uint64_t)r;
+	return (size_t)r;
+}
+
+#define SETOPT(h, opt, val)                                                                        \
+	do {                                                                                       \
+		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK)                               \
+			log_fatal("curl_easy_setopt(%s) failed", #opt);                            \
+	} while (0)
+
+/* Reset the handle to the options every request of this connection shares. */
+static void
+ftp_prepare(struct transfer_conn *c, const char *url)
+{
+	struct ftp *f = c->impl;
+	CURL *h = f->h;
+
+	curl_easy_reset(h);
+	f->errbuf[0] = f->last[0] = '\0';
+	f->io_errno = 0;
+	f->bytes = 0;
+	SETOPT(h, CURLOPT_URL, url);
+	SETOPT(h, CURLOPT_ERRORBUFFER, f->errbuf);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, "ftp");
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
+	/* Idle timeout: under 1 byte/s for idle_timeout seconds, or a silent server */
+	SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(h, CURLOPT_LOW_SPEED_TIME, c->idle_timeout);
+	SETOPT(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, c->idle_timeout);
+	SETOPT(h, CURLOPT_FTP_FILEMETHOD, (long)CURLFTPMETHOD_SINGLECWD);
+	SETOPT(h, CURLOPT_FTP_USE_EPSV, 1L); /* EPSV, then PASV if refused */
+	SETOPT(h, CURLOPT_BUFFERSIZE, FTP_BUFFER_SIZE);
+	SETOPT(h, CURLOPT_UPLOAD_BUFFERSIZE, FTP_BUFFER_SIZE);
+	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(h, CURLOPT_HEADERDATA, f);
+	if (c->url.user)
+		SETOPT(h, CURLOPT_USERNAME, c->url.user);
+	if (f->password)
+		SETOPT(h, CURLOPT_PASSWORD, f->password);
+	if (f->tls) {
+		SETOPT(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		if (f->ca_file)
+			SETOPT(h, CURLOPT_CAINFO, f->ca_file);
+	}
+}
+
+static char *
+file_url(struct transfer_conn *c, const char *name)
+{
+	struct ftp *f = c->impl;
+	char *enc = curl_easy_escape(f->h, name, 0);
+	char *url;
+
+	if (!enc)
+		log_fatal("out of memory in curl_easy_escape");
+	url = xasprintf("%s%s", f->dir_url, enc);
+	curl_free(enc);
+	return url;
+}
+
+static enum ls_exit
+classify(CURLcode rc, const char **hint)
+{
+	*hint = "";
+	switch (rc) {
+	case CURLE_USE_SSL_FAILED:
+		*hint = "; the server does not offer TLS (AUTH TLS refused), so lotsync did not "
+		        "log in: no user name, password or data was sent";
+		return LS_EXIT_UNAVAILABLE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		/* Like a changed host key: the operator must look, retrying will not help */
+		*hint = "; check ca_file and the server's certificate";
+		return LS_EXIT_CONFIG;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL: return LS_EXIT_CONFIG;
+	case CURLE_WRITE_ERROR:
+	case CURLE_READ_ERROR:
+	case CURLE_ABORTED_BY_CALLBACK: return LS_EXIT_IOERR;
+	case CURLE_OUT_OF_MEMORY: return LS_EXIT_SOFTWARE;
+	default:
+		/* resolve, connect, timeout, login denied, refused or partial transfers */
+		return LS_EXIT_UNAVAILABLE;
+	}
+}
+
+/* Log the failure of a request once and return its exit code. */
+static enum ls_exit
+ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *name)
+{
+	struct ftp *f = c->impl;
+	const char *hint;
+	enum ls_exit ex = classify(rc, &hint);
+	const char *why = f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
+
+	if (f->io_errno) {
+		transfer_set_reply(c, "local I/O error: %s", strerror(f->io_errno));
+		log_error("%s%s: %s failed: %s", c->url.display, name ? name : "", what, c->reply);
+		return LS_EXIT_IOERR;
+	}
+	if (ex == LS_EXIT_IOERR && rc != CURLE_WRITE_ERROR && rc != CURLE_READ_ERROR)
+		ex = LS_EXIT_UNAVAILABLE; /* aborted without a local error of ours */
+	if (f->last[0])
+		transfer_set_reply(c, "%s (last reply: %s)", why, f->last);
+	else
+		transfer_set_reply(c, "%s", why);
+	log_error("%s%s: %s failed: %s%s", c->url.display, name ? name : "", what, c->reply, hint);
+	return ex;
+}
+
+static void
+ftp_ok(struct transfer_conn *c)
+{
+	struct ftp *f = c->impl;
+
+	transfer_set_reply(c, "%s", f->last);
+}
+
+static CURLcode
+perform_quote(struct transfer_conn *c, struct curl_slist *cmds)
+{
+	struct ftp *f = c->impl;
+
+	ftp_prepare(c, f->dir_url);
+	SETOPT(f->h, CURLOPT_NOBODY, 1L);
+	SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
+	return curl_easy_perform(f->h);
+}
+
+static struct curl_slist *
+slist_add(struct curl_slist *l, const char *fmt, const char *name)
+{
+	char *cmd = xasprintf(fmt, name);
+	struct curl_slist *n = curl_slist_append(l, cmd);
+
+	free(cmd);
+	if (!n)
+		log_fatal("out of memory in curl_slist_append");
+	return n;
+}
+
+static void
+ftp_close(struct transfer_conn *c)
+{
+	struct ftp *f = c->impl;
+
+	if (!f)
+		return;
+	if (f->h)
+		curl_easy_cleanup(f->h); /* sends QUIT on a live connection */
+	transfer_secret_free(f->password);
+	free(f->dir_url);
+	free(f->ca_file);
+	free(f->buf);
+	ring_release(&f->ring);
+	free(f);
+	c->impl = NULL;
+}
+
+static enum ls_exit
+ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
+{
+	struct ftp *f = xcalloc(1, sizeof(*f));
+	struct curl_slist *feat = NULL;
+	enum ls_exit rc;
+	CURLcode cc;
+
+	c->impl = f;
+	f->fd = -1;
+	f->tls = strcmp(c->url.scheme, "ftps") == 0;
+	f->ca_file = ep->ca_file ? xstrdup(ep->ca_file) : NULL;
+	if (ep->password_file && (rc = transfer_read_secret(ep->password_file, &f->password)))
+		return rc;
+	f->h = curl_easy_init();
+	if (!f->h)
+		log_fatal("curl_easy_init failed");
+	f->dir_url = xasprintf("ftp://%s:%ld%s", c->url.url_host, c->url.port, c->url.dir_raw);
+	/*
+	 * Log in and change into the directory now, so a bad login, missing
+	 * TLS or a missing directory shows up at open; FEAT tells whether the
+	 * server lists with MLSD ("*": a server without FEAT is fine).
+	 */
+	feat = slist_add(NULL, "%sFEAT", "*");
+	ftp_prepare(c, f->dir_url);
+	SETOPT(f->h, CURLOPT_NOBODY, 1L);
+	SETOPT(f->h, CURLOPT_QUOTE, feat);
+	f->feat_scan = true;
+	cc = curl_easy_perform(f->h);
+	f->feat_scan = false;
+	curl_slist_free_all(feat);
+	if (cc != CURLE_OK)
+		return ftp_fail(c, cc, "login", NULL);
+	ftp_ok(c);
+	log_debug("%s: logged in%s, %s listing", c->url.display, f->tls ? " with TLS" : "",
+	          f->mlsd ? "MLSD" : "NLST");
+	return LS_EXIT_OK;
+}
+
+static int
+parse_mdtm(const char *s, time_t *t)
+{
+	struct tm tm = {0};
+	char *end;
+
+	/* YYYYMMDDHHMMSS[.sss], UTC (RFC 3659) */
+	for (int i = 0; i < 14; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+	end = strptime(s, "%Y%m%d%H%M%S", &tm);
+	if (!end || (*end && *end != '.'))
+		return -1;
+	*t = timegm(&tm);
+	return *t == (time_t)-1 ? -1 : 0;
+}
+
+int
+transfer_ftp_parse_mlsd(const char *line, char **name, uint64_t *size, time_t *mtime)
+{
+	const char *sp = strchr(line, ' '), *p = line;
+	int kind = -1;
+
+	*name = NULL;
+	*size = 0;
+	*mtime = 0;
+	if (!sp || !sp[1])
+		return -1;
+	while (p < sp) {
+		const char *semi = memchr(p, ';', (size_t)(sp - p)), *eq;
+		const char *end = semi ? semi : sp;
+		char *val;
+		unsigned long long v;
+
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (!eq)
+			return -1;
+		val = xstrndup(eq + 1, (size_t)(end - eq - 1));
+		if ((size_t)(eq - p) == 4 && strncasecmp(p, "type", 4) == 0)
+			kind = strcasecmp(val, "file") == 0 ? 0 : 1;
+		else if ((size_t)(eq - p) == 4 && strncasecmp(p, "size", 4) == 0 &&
+		         parse_uint(val, UINT64_MAX, &v) == 0)
+			*size = v;
+		else if ((size_t)(eq - p) == 6 && strncasecmp(p, "modify", 6) == 0)
+			parse_mdtm(val, mtime);
+		free(val);
+		p = semi ? semi + 1 : sp;
+	}
+	if (kind < 0)
+		return -1;
+	*name = xstrdup(sp + 1);
+	return kind;
+}
+
+/* Fetch the listing reply of cmd ("MLSD", or NULL for NLST) into f->buf. */
+static enum ls_exit
+fetch_listing(struct transfer_conn *c, const char *cmd)
+{
+	struct ftp *f = c->impl;
+	CURLcode cc;
+
+	f->len = 0;
+	f->buf_over = false;
+	f->buf = xgrow(f->buf, &f->alloc, 1, 1);
+	f->buf[0] = '\0';
+	ftp_prepare(c, f->dir_url);
+	SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_buf_cb);
+	SETOPT(f->h, CURLOPT_WRITEDATA, f);
+	if (cmd)
+		SETOPT(f->h, CURLOPT_CUSTOMREQUEST, cmd);
+	else
+		SETOPT(f->h, CURLOPT_DIRLISTONLY, 1L);
+	cc = curl_easy_perform(f->h);
+	if (f->buf_over) {
+		transfer_set_reply(c, "listing larger than %u bytes", FTP_LISTING_MAX);
+		log_error("%s: listing refused: larger than %u bytes", c->url.display,
+		          FTP_LISTING_MAX);
+		return LS_EXIT_DATAERR;
+	}
+	if (cc != CURLE_OK)
+		return ftp_fail(c, cc, "listing", NULL);
+	return LS_EXIT_OK;
+}
+
+/* Next line of the listing buffer (CR LF or LF), or NULL at the end. */
+static char *
+next_line(char **pos)
+{
+	char *s = *pos, *nl;
+
+	if (!*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	if (nl) {
+		*nl = '\0';
+		*pos = nl + 1;
+	} else {
+		*pos = s + strlen(s);
+	}
+	if (nl && nl > s && nl[-1] == '\r')
+		nl[-1] = '\0';
+	return s;
+}
+
+static enum ls_exit
+list_mlsd(struct transfer_conn *c, struct transfer_listing *l)
+{
+	struct ftp *f = c->impl;
+	enum ls_exit rc = fetch_listing(c, "MLSD");
+	char *pos = f->buf, *line;
+
+	if (rc != LS_EXIT_OK)
+		return rc;
+	while (rc == LS_EXIT_OK && (line = next_line(&pos)) != NULL) {
+		char *name;
+		uint64_t size;
+		time_t mtime;
+
+		if (transfer_ftp_parse_mlsd(line, &name, &size, &mtime) == 0 &&
+		    transfer_list_add(l, name, size, mtime) == -1)
+			rc = LS_EXIT_DATAERR;
+		free(name);
+	}
+	if (rc == LS_EXIT_OK)
+		ftp_ok(c);
+	return rc;
+}
+
+/*
+ * SIZE and MDTM for names[0..n) in one request: a name whose SIZE fails is
+ * a directory or gone, and is left out.
+ */
+static enum ls_exit
+stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, size_t n)
+{
+	struct ftp *f = c->impl;
+	struct curl_slist *cmds = NULL;
+	enum ls_exit rc = LS_EXIT_OK;
+	CURLcode cc;
+
+	for (size_t i = 0; i < n; i++) {
+		cmds = slist_add(cmds, "*SIZE %s", names[i]);
+		cmds = slist_add(cmds, "*MDTM %s", names[i]);
+	}
+	ring_init(&f->ring, 2 * n);
+	cc = perform_quote(c, cmds);
+	curl_slist_free_all(cmds);
+	if (cc != CURLE_OK) {
+		rc = ftp_fail(c, cc, "SIZE/MDTM listing", NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == LS_EXIT_OK; i++) {
+		const char *sz = ring_last(&f->ring, 2 * n, 2 * i);
+		const char *md = ring_last(&f->ring, 2 * n, 2 * i + 1);
+		unsigned long long size;
+		time_t mtime = 0;
+
+		if (!sz || !md) {
+			transfer_set_reply(c, "fewer replies than commands");
+			log_error("%s: listing failed: fewer SIZE/MDTM replies than commands sent",
+			          c->url.display);
+			rc = LS_EXIT_UNAVAILABLE;
+			break;
+		}
+		if (strncmp(sz, "213 ", 4) != 0 || parse_uint(sz + 4, UINT64_MAX, &size) == -1)
+			continue;
+		if (strncmp(md, "213 ", 4) == 0)
+			parse_mdtm(md + 4, &mtime);
+		if (transfer_list_add(l, names[i], size, mtime) == -1)
+			rc = LS_EXIT_DATAERR;
+	}
+out:
+	ring_release(&f->ring);
+	return rc;
+}
+
+static enum ls_exit
+list_nlst(struct transfer_conn *c, struct transfer_listing *l)
+{
+	struct ftp *f = c->impl;
+	enum ls_exit rc = fetch_listing(c, NULL);
+	char *pos = f->buf, *line, **names = NULL;
+	size_t n = 0, alloc = 0;
+
+	if (rc != LS_EXIT_OK)
+		return rc;
+	while (rc == LS_EXIT_OK && (line = next_line(&pos)) != NULL) {
+		if (!*line || !transfer_list_match(l, line))
+			continue;
+		/* Unsafe names never go into a command; list_add warns and drops them */
+		if (!transfer_name_is_safe(line)) {
+			transfer_list_add(l, line, 0, 0);
+			continue;
+		}
+		names = xgrow(names, &alloc, n + 1, sizeof(*names));
+		names[n++] = line; /* points into f->buf, valid until the next listing */
+		if (n == FTP_STAT_BATCH) {
+			rc = stat_batch(c, l, names, n);
+			n = 0;
+		}
+	}
+	if (rc == LS_EXIT_OK && n > 0)
+		rc = stat_batch(c, l, names, n);
+	free(names);
+	if (rc == LS_EXIT_OK)
+		ftp_ok(c);
+	return rc;
+}
+
+static enum ls_exit
+ftp_list(struct transfer_conn *c, struct transfer_listing *l)
+{
+	struct ftp *f = c->impl;
+
+	return f->mlsd ? list_mlsd(c, l) : list_nlst(c, l);
+}
+
+static enum ls_exit
+ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
+{
+	struct ftp *f = c->impl;
+	char *url = file_url(c, name);
+	curl_off_t expect = -1;
+	enum ls_exit rc = LS_EXIT_OK;
+	CURLcode cc;
+
+	ftp_prepare(c, url);
+	f->fd = fd;
+	SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_fd_cb);
+	SETOPT(f->h, CURLOPT_WRITEDATA, f);
+	cc = curl_easy_perform(f->h);
+	*bytes = f->bytes;
+	f->fd = -1;
+	if (cc != CURLE_OK) {
+		rc = ftp_fail(c, cc, "download", name);
+		goto out;
+	}
+	/* curl knows the size from SIZE or the 150 reply; -1 when the server did not say */
+	curl_easy_getinfo(f->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expect);
+	if (expect >= 0 && (uint64_t)expect != f->bytes) {
+		transfer_set_reply(c, "got %llu bytes, server announced %lld",
+		                   (unsigned long long)f->bytes, (long long)expect);
+		log_error("%s%s: download incomplete: %s", c->url.display, name, c->reply);
+		rc = LS_EXIT_UNAVAILABLE;
+		goto out;
+	}
+	ftp_ok(c);
+out:
+	free(url);
+	return rc;
+}
+
+/* The last two replies were "350" (RNFR accepted) and a refusal of RNTO. */
+static bool
+rnto_refused(struct ftp *f)
+{
+	const char *rnfr = ring_last(&f->ring, 2, 0), *rnto = ring_last(&f->ring, 2, 1);
+
+	return rnfr && rnto && strncmp(rnfr, "350", 3) == 0 && rnto[0] >= '4';
+}
+
+/*
+ * The server would not rename onto an existing name: delete it, then
+ * rename. Between the two the file is missing, hence the warning.
+ */
+static enum ls_exit
+replace_nonatomic(struct transfer_conn *c, const char *tmp, const char *name)
+{
+	struct curl_slist *cmds = slist_add(NULL, "DELE %s", name);
+	CURLcode cc;
+
+	cmds = slist_add(cmds, "RNFR %s", tmp);
+	cmds = slist_add(cmds, "RNTO %s", name);
+	cc = perform_quote(c, cmds);
+	curl_slist_free_all(cmds);
+	if (cc != CURLE_OK)
+		return ftp_fail(c, cc, "delete-then-rename", name);
+	log_warn("%s%s: server refused to rename over the existing file; deleted it first "
+	         "(non-atomic replace)",
+	         c->url.display, name);
+	ftp_ok(c);
+	return LS_EXIT_OK;
+}
+
+/* Best effort: remove a temporary upload left by a failed put. */
+static void
+remove_temp(struct transfer_conn *c, const char *tmp)
+{
+	struct curl_slist *cmds = slist_add(NULL, "*DELE %s", tmp);
+	char keep[sizeof(c->reply)];
+
+	memcpy(keep, c->reply, sizeof(keep)); /* keep the reply of the real failure */
+	perform_quote(c, cmds);
+	curl_slist_free_all(cmds);
+	memcpy(c->reply, keep, sizeof(keep));
+}
+
+static enum ls_exit
+ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, bool use_rename)
+{
+	struct ftp *f = c->impl;
+	char *tmp = use_rename ? transfer_temp_name(name) : xstrdup(name);
+	char *url = file_url(c, tmp);
+	struct curl_slist *cmds = NULL;
+	enum ls_exit rc = LS_EXIT_OK;
+	CURLcode cc;
+
+	if (use_rename) {
+		cmds = slist_add(NULL, "RNFR %s", tmp);
+		cmds = slist_add(cmds, "RNTO %s", name);
+	}
+	ftp_prepare(c, url);
+	f->fd = local_fd;
+	SETOPT(f->h, CURLOPT_UPLOAD, 1L);
+	SETOPT(f->h, CURLOPT_READFUNCTION, read_fd_cb);
+	SETOPT(f->h, CURLOPT_READDATA, f);
+	SETOPT(f->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	if (cmds)
+		SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
+	ring_init(&f->ring, 2);
+	cc = curl_easy_perform(f->h);
+	f->fd = -1;
+	if (cc == CURLE_OK && f->bytes != size) {
+		/* The local file changed under us; never publish a short copy */
+		transfer_set_reply(c, "sent %llu bytes, expected %llu",
+		                   (unsigned long long)f->bytes, (unsigned long long)size);
+		rc = LS_EXIT_IOERR;
+		log_error("%s%s: upload incomplete: %s", c->url.display, name, c->reply);
+	} else if (cc == CURLE_QUOTE_ERROR && use_rename && rnto_refused(f)) {
+		rc = replace_nonatomic(c, tmp, name);
+		if (rc != LS_EXIT_OK)
+			remove_temp(c, tmp);
+	} else if (cc != CURLE_OK) {
+		rc = ftp_fail(c, cc, use_rename ? "upload and rename" : "upload", name);
+		if (use_rename && (cc == CURLE_QUOTE_ERROR || cc == CURLE_ABORTED_BY_CALLBACK))
+			remove_temp(c, tmp);
+	} else {
+		ftp_ok(c);
+	}
+	ring_release(&f->ring);
+	curl_slist_free_all(cmds);
+	free(url);
+	free(tmp);
+	return rc;
+}
+
+static enum ls_exit
+ftp_del(struct transfer_conn *c, const char *name)
+{
+	struct curl_slist *cmds = slist_add(NULL, "DELE %s", name);
+	CURLcode cc = perform_quote(c, cmds);
+
+	curl_slist_free_all(cmds);
+	if (cc != CURLE_OK)
+		return ftp_fail(c, cc, "delete", name);
+	ftp_ok(c);
+	return LS_EXIT_OK;
+}
+
+const struct transfer_ops transfer_ftp_ops = {
+        .scheme = "ftp",
+        .open = ftp_open,
+        .close = ftp_close,
+        .list = ftp_list,
+        .get = ftp_get,
+        .put = ftp_put,
+        .del = ftp_del,
+};

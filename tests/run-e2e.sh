@@ -1,0 +1,42 @@
+#!/bin/sh
+# run-e2e.sh [TEST...]: run the end-to-end tests (tests/e2e/t_*.sh), each in
+# a fresh private temp dir, against the real lotsync binary and, when
+# scripts/with-servers.sh started them, the loopback SFTP and FTP servers.
+# A test exits 0 (pass), 77 (skip) or anything else (fail). The last line
+# is always "N passed, N failed" (skips are counted before it).
+set -u
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+LOTSYNC=${LOTSYNC:-$SRCDIR/lotsync}
+export SRCDIR LOTSYNC
+
+if [ $# -eq 0 ]; then
+	set -- "$SRCDIR"/tests/e2e/t_*.sh
+fi
+
+passed=0 failed=0 skipped=0 failures=""
+for t in "$@"; do
+	name=$(basename "$t" .sh)
+	TEST_TMP=$(mktemp -d /tmp/lotsync-e2e.XXXXXX)
+	chmod 755 "$TEST_TMP"
+	export TEST_TMP
+	out=$TEST_TMP.log
+	start=$(date +%s)
+	sh "$t" >"$out" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	case $rc in
+	0) passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;
+	77) skipped=$((skipped + 1)); echo "SKIP $name: $(tail -n 1 "$out")" ;;
+	*)
+		failed=$((failed + 1)); failures="$failures $name"
+		echo "FAIL $name (exit $rc, ${secs}s)"
+		sed 's/^/    | /' "$out" | tail -n 40
+		;;
+	esac
+	rm -rf "$TEST_TMP" "$out"
+done
+[ -n "$failures" ] && echo "failed:$failures"
+[ "$skipped" -gt 0 ] && echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

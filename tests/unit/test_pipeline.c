@@ -1,0 +1,300 @@
+/* test_pipeline.c - parse_csv, spool, runlock and ingest into a real SQLite file. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lotsync/app.h"
+#include "lotsync/clock.h"
+#include "lotsync/ingest.h"
+#include "lotsync/parse_csv.h"
+#include "lotsync/runlock.h"
+#include "lotsync/util.h"
+
+static char dir[64];
+
+static void
+setup(void)
+{
+	strcpy(dir, "/tmp/lotsync-unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static char *
+write_file(const char *sub, const char *name, const char *text)
+{
+	char *d = xasprintf("%s/%s", dir, sub), *p = xasprintf("%s/%s", d, name);
+	char *cmd = xasprintf("mkdir -p '%s'", d);
+	FILE *f;
+
+	ck_assert_int_eq(system(cmd), 0);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(cmd);
+	free(d);
+	return p;
+}
+
+struct rows {
+	unsigned long lines[16];
+	size_t nfields[16];
+	char first[16][64];
+	int n;
+};
+
+static enum ls_scope
+collect(void *ctx, unsigned long line, char **f, const size_t *lens, size_t n)
+{
+	struct rows *r = ctx;
+
+	(void)lens;
+	if (r->n < 16) {
+		r->lines[r->n] = line;
+		r->nfields[r->n] = n;
+		snprintf(r->first[r->n], sizeof(r->first[0]), "%s", f[0]);
+	}
+	r->n++;
+	return LS_OK;
+}
+
+START_TEST(csv_records_know_their_start_line)
+{
+	char *p = write_file("in", "a.csv", "h1,h2\r\n\"multi\nline\",x\r\n\nlast,y\n");
+	struct csv_opts o = {.delimiter = ',', .quote = '"'};
+	struct rows r = {0};
+
+	ck_assert_int_eq(parse_csv_file(p, &o, collect, &r, NULL), LS_OK);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_uint_eq(r.lines[1], 2);
+	ck_assert_str_eq(r.first[1], "multi\nline");
+	ck_assert_uint_eq(r.lines[2], 5);
+	ck_assert_str_eq(r.first[2], "last");
+	free(p);
+}
+END_TEST
+
+START_TEST(csv_unterminated_quote_is_a_file_error)
+{
+	char *p = write_file("in", "b.csv", "h1,h2\nok,1\n\"open,2\n");
+	struct csv_opts o = {.delimiter = ',', .quote = '"'};
+	struct rows r = {0};
+	char *why = NULL;
+
+	ck_assert_int_eq(parse_csv_file(p, &o, collect, &r, &why), LS_BAD_FILE);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_msg(strstr(why, "b.csv:3: ") && strstr(why, "unterminated"), "why: %s", why);
+	free(why);
+	free(p);
+}
+END_TEST
+
+START_TEST(csv_field_count_cap)
+{
+	char *p = write_file("in", "c.csv", "a,b,c,d,e,f\n");
+	struct csv_opts o = {.delimiter = ',', .quote = '"', .max_fields = 4};
+	struct rows r = {0};
+
+	ck_assert_int_eq(parse_csv_file(p, &o, collect, &r, NULL), LS_BAD_FILE);
+	ck_assert_int_eq(r.n, 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(spool_claims_only_complete_regular_files)
+{
+	struct spool sp;
+	struct spool_scan scan;
+	char *root = xasprintf("%s/spool", dir), *p, *fifo, *link;
+
+	spool_init(&sp, root);
+	ck_assert_int_eq(spool_prepare_feed(&sp, "acme"), 0);
+	free(write_file("spool/incoming/acme", "ready.csv", "x\n"));
+	free(write_file("spool/incoming/acme", "ready.csv.done", ""));
+	free(write_file("spool/incoming/acme", "fresh.csv", "x\n"));
+	free(write_file("spool/incoming/acme", "upload.csv.part", "x\n"));
+	free(write_file("spool/incoming/acme", ".hidden.csv", "x\n"));
+	fifo = xasprintf("%s/incoming/acme/pipe.csv", root);
+	link = xasprintf("%s/incoming/acme/link.csv", root);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+	/* fresh.csv was just written: not settled for 3600 s, no marker. */
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 3600, &scan), 0);
+	ck_assert_uint_eq(scan.nfiles, 1);
+	ck_assert_str_eq(scan.files[0].name, "ready.csv");
+	ck_assert_uint_eq(scan.refused, 2);
+	ck_assert_uint_eq(scan.waiting, 1);
+	p = spool_claim(&sp, "acme", &scan.files[0]);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	ck_assert_int_eq(access(scan.files[0].path, F_OK), -1);
+	free(p);
+	p = xasprintf("%s/work/acme/ready.csv.done", root);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	free(p);
+	spool_scan_release(&scan);
+	/* settle_seconds = 0 claims at once. */
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 0, &scan), 0);
+	ck_assert_uint_eq(scan.nfiles, 1);
+	ck_assert_str_eq(scan.files[0].name, "fresh.csv");
+	spool_scan_release(&scan);
+	spool_release(&sp);
+	free(fifo);
+	free(link);
+	free(root);
+}
+END_TEST
+
+START_TEST(runlock_refuses_a_second_holder)
+{
+	int fd1 = -1, fd2 = -1;
+
+	ck_assert_int_eq(runlock_take(dir, &fd1), LS_EXIT_OK);
+	/* flock is per open file description: a second open conflicts even in-process. */
+	ck_assert_int_eq(runlock_take(dir, &fd2), LS_EXIT_TEMPFAIL);
+	runlock_release(fd1);
+	ck_assert_int_eq(runlock_take(dir, &fd2), LS_EXIT_OK);
+	runlock_release(fd2);
+}
+END_TEST
+
+/* An app with one drop feed, profile generic-csv from the source tree. */
+static void
+make_app(struct app *app, struct feed_conf *feed)
+{
+	const char *src = getenv("LOTSYNC_SRCDIR");
+	char *root = xasprintf("%s/spool", dir), *db = xasprintf("%s/lotsync.db", dir);
+
+	memset(app, 0, sizeof(*app));
+	memset(feed, 0, sizeof(*feed));
+	feed->name = "acme";
+	feed->source = "drop";
+	feed->profile = "generic-csv";
+	feed->key = FEED_KEY_VIN;
+	app->cfg.dir = xasprintf("%s/conf", src ? src : ".");
+	app->cfg.feeds = feed;
+	app->cfg.nfeeds = 1;
+	spool_init(&app->spool, root);
+	ck_assert_int_eq(store_open(db, false, &app->store), 0);
+	app->run = store_run_begin(app->store, "test", "2026-01-01T00:00:00Z");
+	ck_assert_int_gt(app->run, 0);
+	free(root);
+	free(db);
+}
+
+static void
+free_app(struct app *app)
+{
+	store_close(app->store);
+	spool_release(&app->spool);
+	free(app->cfg.dir);
+}
+
+#define HDR "DealerID,VIN,StockNo,Price\n"
+
+START_TEST(ingest_counts_new_changed_vanished_and_rejects)
+{
+	struct app app;
+	struct feed_conf feed;
+	struct ingest_summary s;
+	struct snapshot_info *list;
+	size_t n;
+
+	make_app(&app, &feed);
+	spool_prepare_feed(&app.spool, "acme");
+	free(write_file("spool/incoming/acme", "1.csv",
+	                HDR "D1,VINA,1,100\nD1,VINB,2,200\nD1,VINC,3,300\n"));
+	clock_set(1000);
+	ingest_feed(&app, &feed, &s);
+	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(s.files, 1);
+	ck_assert_int_eq(s.new_, 3);
+	/* B changes price, C vanishes, D is new, E has no VIN, A is repeated. */
+	free(write_file("spool/incoming/acme", "2.csv",
+	                HDR
+	                "D1,vina,1,100\nD1,VINB,2,250\nD1,VIND,4,400\nD1,,5,500\nD1,VINA,9,1\n"));
+	ingest_feed(&app, &feed, &s);
+	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(s.vehicles, 3);
+	ck_assert_int_eq(s.new_, 1);
+	ck_assert_int_eq(s.changed, 1);
+	ck_assert_int_eq(s.vanished, 1);
+	ck_assert_int_eq(s.rejected, 2);
+	/* Same bytes again: a duplicate, nothing applied. */
+	free(write_file("spool/incoming/acme", "3.csv",
+	                HDR
+	                "D1,vina,1,100\nD1,VINB,2,250\nD1,VIND,4,400\nD1,,5,500\nD1,VINA,9,1\n"));
+	ingest_feed(&app, &feed, &s);
+	ck_assert_int_eq(s.files, 0);
+	ck_assert_int_eq(s.duplicates, 1);
+	ck_assert_int_eq(store_snapshot_list(app.store, "acme", &list, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(list[2].state, SNAP_DUPLICATE);
+	ck_assert_int_eq(list[1].rejected_rows, 2);
+	snapshot_list_free(list, n);
+	free_app(&app);
+	clock_set_real();
+}
+END_TEST
+
+START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
+{
+	struct app app;
+	struct feed_conf feed;
+	struct ingest_summary s;
+	char *reason, *archived;
+
+	make_app(&app, &feed);
+	spool_prepare_feed(&app.spool, "acme");
+	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"VINA,1,100\n"));
+	ingest_feed(&app, &feed, &s);
+	ck_assert_int_eq(app.status, LS_EXIT_DATAERR);
+	ck_assert_int_eq(s.quarantined, 1);
+	reason = xasprintf("%s/spool/failed/acme/bad.csv.reason", dir);
+	ck_assert_int_eq(access(reason, F_OK), 0);
+	/* Nothing received is lost: the raw file is archived too. */
+	archived = xasprintf("%s/spool/failed/acme/bad.csv", dir);
+	ck_assert_int_eq(access(archived, F_OK), 0);
+	free(reason);
+	free(archived);
+	free_app(&app);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("pipeline");
+	TCase *tc = tcase_create("files");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, csv_records_know_their_start_line);
+	tcase_add_test(tc, csv_unterminated_quote_is_a_file_error);
+	tcase_add_test(tc, csv_field_count_cap);
+	tcase_add_test(tc, spool_claims_only_complete_regular_files);
+	tcase_add_test(tc, runlock_refuses_a_second_holder);
+	tcase_add_test(tc, ingest_counts_new_changed_vanished_and_rejects);
+	tcase_add_test(tc, ingest_quarantines_unreadable_file_and_goes_on);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
