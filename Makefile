@@ -31,27 +31,35 @@ deps:
 	@scripts/deps.sh
 
 lotsync: build/obj/main.o build/liblotsync.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/liblotsync.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# V=1 shows the full compiler command lines.
+Q = $(if $(V),,@)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(if $(V),,@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/san/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(if $(V),,@echo "  CC-SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/tests/%: tests/unit/%.c build/liblotsync.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS) $(CHECK_LIBS)
+	$(if $(V),,@echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS) $(CHECK_LIBS)
 
 build/san-tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(if $(V),,@echo "  TEST-SAN $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
 # Unit tests, plain and under ASan+UBSan (LeakSanitizer included).
 unit: $(TESTS)

@@ -11,21 +11,18 @@
 #include "lotsync/fsio.h"
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
-#include "lotsync/parse_csv.h"
 #include "lotsync/profile.h"
+#include "lotsync/reader.h"
 #include "lotsync/util.h"
 
-/* Everything one file's parse needs; lives for that file only. */
+/* Everything one file's ingest needs; lives for that file only. */
 struct ingest_file {
 	struct app *app;
 	const struct feed_conf *feed;
 	const struct profile *prof;
-	const char *name; /* file name, for messages */
-	struct profile_binding bind;
-	bool bound;
+	const char *name;  /* file name, for messages */
 	struct keymap map; /* key -> current version, and keys seen in this file */
 	struct snapshot_info info;
-	enum ls_scope worst;
 	char *why; /* file-level failure, for the .reason file */
 };
 
@@ -45,7 +42,7 @@ reject_row(struct ingest_file *f, struct row_error *e)
 
 /* Compare one parsed record with the feed's current version of its key. */
 static enum ls_scope
-apply_record(struct ingest_file *f, struct record *r)
+apply_record(struct ingest_file *f, const struct record *r)
 {
 	struct keymap_entry *e = keymap_get(&f->map, r->key);
 	struct store *st = f->app->store;
@@ -78,30 +75,15 @@ apply_record(struct ingest_file *f, struct record *r)
 }
 
 static enum ls_scope
-on_row(void *ctx, unsigned long line, char **vals, const size_t *lens, size_t n)
+on_record(void *ctx, const struct record *r)
 {
-	struct ingest_file *f = ctx;
-	struct record r;
-	struct row_error err = {0};
-	enum ls_scope sc;
+	return apply_record(ctx, r);
+}
 
-	if (!f->bound) {
-		f->bound = true;
-		if (profile_bind(f->prof, f->name, vals, lens, n, &f->bind) == -1) {
-			f->why = xasprintf("%s:1: header lacks a mandatory column of profile '%s'",
-			                   f->name, f->prof->name);
-			return LS_BAD_FILE;
-		}
-		if (f->prof->header)
-			return LS_OK;
-	}
-	if (profile_map_row(f->prof, &f->bind, f->feed, vals, lens, n, line, &r, &err) != LS_OK) {
-		record_release(&r);
-		return reject_row(f, &err);
-	}
-	sc = apply_record(f, &r);
-	record_release(&r);
-	return sc;
+static enum ls_scope
+on_reject(void *ctx, struct row_error *e)
+{
+	return reject_row(ctx, e);
 }
 
 /* Versions of keys the file no longer has end at this snapshot. */
@@ -123,19 +105,14 @@ end_vanished(struct ingest_file *f)
 static enum ls_scope
 parse_into_snapshot(struct ingest_file *f, const char *path)
 {
-	struct csv_opts o = {.delimiter = f->prof->delimiter, .quote = f->prof->quote};
+	struct reader_cb cb = {.record = on_record, .reject = on_reject, .ctx = f};
 	enum ls_scope sc;
 
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)
 		return LS_BAD_RUN;
-	sc = parse_csv_file(path, &o, on_row, f, f->why ? NULL : &f->why);
+	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
 	if (sc >= LS_BAD_FILE)
 		return sc;
-	if (!f->bound && f->prof->header) {
-		f->why = xasprintf("%s:1: file is empty: no header row", f->name);
-		log_error("%s", f->why);
-		return LS_BAD_FILE;
-	}
 	if (end_vanished(f) == -1 || store_snapshot_set_counts(f->app->store, &f->info) == -1)
 		return LS_BAD_RUN;
 	return LS_OK;
@@ -274,8 +251,6 @@ rollback:
 db_fail:
 	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
 out:
-	if (f.bound)
-		profile_binding_release(&f.bind);
 	keymap_release(&f.map);
 	free(f.why);
 }

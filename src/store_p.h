@@ -1,0 +1,41 @@
+/*
+ * store_p.h - what the store_*.c files share and nothing else sees: the
+ * connection, the statement cache and small binding helpers. Only the
+ * store speaks SQL (STYLE.md); it is split by concern across files.
+ */
+#ifndef LOTSYNC_STORE_P_H
+#define LOTSYNC_STORE_P_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lotsync/store.h"
+
+#define STORE_MAX_STMTS 96
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool full;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STORE_MAX_STMTS];
+	size_t ncache;
+};
+
+/* Log SQLite's error for what was being done; note a full disk. Returns -1. */
+int store_db_error(struct store *st, const char *what);
+/* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */
+sqlite3_stmt *store_prep(struct store *st, const char *sql);
+/* Step a statement that returns no rows, then reset it. */
+int store_done(struct store *st, sqlite3_stmt *s, const char *what);
+/* store_done() and return the new rowid, or -1. */
+long long store_insert(struct store *st, sqlite3_stmt *s, const char *what);
+/* Bind text, or NULL when v is NULL. */
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Column as a new string (caller frees), or NULL. */
+char *store_col_text(sqlite3_stmt *s, int i);
+
+#endif
