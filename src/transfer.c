@@ -79,20 +79,18 @@ transfer_name_is_safe(const char *name)
 static char *
 printable(const char *s)
 {
-	size_t n = strlen(s), cap = n > 80 ? 80 : n;
-	char *out = xmalloc(cap * 4 + 4), *p = out;
+	size_t n = strlen(s), cap = n > 80 ? 80 : n, size = cap * 4 + 4;
+	char *out = xmalloc(size), *p = out;
 
 	for (size_t i = 0; i < cap; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '"')
-			p += sprintf(p, "\\x%02x", ch);
+			p += snprintf(p, size - (size_t)(p - out), "\\x%02x", ch);
 		else
 			*p++ = (char)ch;
 	}
-	if (cap < n)
-		p += sprintf(p, "...");
-	*p = '\0';
+	snprintf(p, size - (size_t)(p - out), "%s", cap < n ? "..." : "");
 	return out;
 }
 
@@ -217,14 +215,14 @@ url_host_port(CURLU *h, struct transfer_url *u)
 	int rc;
 
 	rc = url_part(h, CURLUPART_HOST, 0, &u->url_host);
-	if (rc < 0 || (rc == 1 && strcmp(u->scheme, "file") != 0))
-		return url_refuse(u->scheme, "no host");
 	if (strcmp(u->scheme, "file") == 0) {
 		/* curl accepts only an empty host or localhost for file:// */
 		free(u->url_host);
 		u->url_host = NULL;
-		return LS_EXIT_OK;
+		return rc < 0 ? url_refuse(u->scheme, "bad host") : LS_EXIT_OK;
 	}
+	if (rc != 0 || !u->url_host[0])
+		return url_refuse(u->scheme, "no host");
 	if (u->url_host[0] == '[')
 		u->host = xstrndup(u->url_host + 1, strlen(u->url_host) - 2);
 	else

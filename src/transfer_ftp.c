@@ -35,6 +35,8 @@
 #define FTP_LISTING_MAX (64u * 1024 * 1024)
 /* SIZE+MDTM pairs per request when the server lacks MLSD */
 #define FTP_STAT_BATCH 200
+/* Longest single wait inside a request, see perform() */
+#define POLL_CAP_MS 5
 
 /* The last final replies of one request, oldest overwritten first. */
 struct reply_ring {
@@ -43,9 +45,10 @@ struct reply_ring {
 };
 
 struct ftp {
+	CURLM *multi; /* owns the connection cache: the control connection lives here */
 	CURL *h;
 	bool tls;
-	int mlsd;       /* 1 when FEAT lists MLST */
+	bool mlsd;      /* FEAT lists MLST */
 	char *password; /* secret: never logged */
 	char *dir_url;  /* ftp://host:port/dir/ without user or password */
 	char errbuf[CURL_ERROR_SIZE];
@@ -54,7 +57,10 @@ struct ftp {
 	struct reply_ring ring; /* final replies, when ring.cap > 0 */
 	int fd;                 /* get: destination; put: source */
 	uint64_t bytes;         /* moved by the current request */
+	long long announced;    /* size in the 150 reply of a RETR, or -1 */
 	int io_errno;           /* local read/write error in a callback */
+	uint64_t put_size;      /* put: bytes to send */
+	bool local_changed;     /* put: the local file shrank or grew */
 	char *buf;              /* listing reply */
 	size_t len, alloc;
 	bool buf_over;
@@ -96,6 +102,25 @@ ring_last(const struct reply_ring *r, size_t n, size_t k)
 	return r->line[(r->total - n + k) % r->cap];
 }
 
+/* "150 Opening BINARY mode data connection for x (1234 bytes)." -> 1234, or -1 */
+static long long
+parse_150_size(const char *line)
+{
+	const char *open = strrchr(line, '(');
+	unsigned long long v;
+	char digits[32];
+	size_t n;
+
+	if (!open)
+		return -1;
+	n = strspn(open + 1, "0123456789");
+	if (n == 0 || n >= sizeof(digits) || strncmp(open + 1 + n, " bytes)", 7) != 0)
+		return -1;
+	memcpy(digits, open + 1, n);
+	digits[n] = '\0';
+	return parse_uint(digits, INT64_MAX, &v) == 0 ? (long long)v : -1;
+}
+
 static size_t
 header_cb(char *data, size_t size, size_t nitems, void *arg)
 {
@@ -112,10 +137,12 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 	if (len >= 4 && isdigit((unsigned char)line[0]) && isdigit((unsigned char)line[1]) &&
 	    isdigit((unsigned char)line[2]) && line[3] == ' ') {
 		memcpy(f->last, line, len + 1);
+		if (strncmp(line, "150 ", 4) == 0)
+			f->announced = parse_150_size(line);
 		if (f->ring.cap)
 			ring_push(&f->ring, line);
 	} else if (f->feat_scan && strncasecmp(line, " MLST", 5) == 0) {
-		f->mlsd = 1;
+		f->mlsd = true;
 	}
 	return n;
 }
@@ -155,17 +182,55 @@ static size_t
 read_fd_cb(char *data, size_t size, size_t nitems, void *arg)
 {
 	struct ftp *f = arg;
+	size_t want = size * nitems;
 	ssize_t r;
 
+	/*
+	 * Send exactly the size announced: a file that shrank or grew under us
+	 * must fail the request, before POSTQUOTE renames it into place.
+	 */
+	if (want > f->put_size - f->bytes)
+		want = (size_t)(f->put_size - f->bytes);
 	do
-		r = read(f->fd, data, size * nitems);
+		r = read(f->fd, data, want ? want : 1); /* at the end: probe for growth */
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		f->io_errno = errno;
 		return CURL_READFUNC_ABORT;
 	}
+	if (want == 0 && r == 0)
+		return 0;
+	if ((r == 0) != (want == 0)) {
+		f->local_changed = true;
+		return CURL_READFUNC_ABORT;
+	}
 	f->bytes += (uint64_t)r;
 	return (size_t)r;
+}
+
+/*
+ * With -vv, show curl's protocol exchange. The PASS line is masked: the
+ * password must never reach a log.
+ */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	const char *dir = type == CURLINFO_HEADER_IN    ? "< "
+	                  : type == CURLINFO_HEADER_OUT ? "> "
+	                                                : "* ";
+	int len = (int)(size > 200 ? 200 : size);
+
+	(void)h;
+	(void)arg;
+	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
+		return 0;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (type == CURLINFO_HEADER_OUT && size >= 5 && strncasecmp(data, "PASS ", 5) == 0)
+		log_debug("curl: > PASS ****");
+	else
+		log_debug("curl: %s%.*s", dir, len, data);
+	return 0;
 }
 
 #define SETOPT(h, opt, val)                                                                        \
@@ -184,7 +249,9 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 	curl_easy_reset(h);
 	f->errbuf[0] = f->last[0] = '\0';
 	f->io_errno = 0;
+	f->local_changed = false;
 	f->bytes = 0;
+	f->announced = -1;
 	SETOPT(h, CURLOPT_URL, url);
 	SETOPT(h, CURLOPT_ERRORBUFFER, f->errbuf);
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "ftp");
@@ -200,6 +267,10 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 	SETOPT(h, CURLOPT_UPLOAD_BUFFERSIZE, FTP_BUFFER_SIZE);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(h, CURLOPT_HEADERDATA, f);
+	if (log_get_level() >= LOG_DEBUG) {
+		SETOPT(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+		SETOPT(h, CURLOPT_VERBOSE, 1L);
+	}
 	if (c->url.user)
 		SETOPT(h, CURLOPT_USERNAME, c->url.user);
 	if (f->password)
@@ -266,8 +337,10 @@ ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *nam
 	enum ls_exit ex = classify(rc, &hint);
 	const char *why = f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
 
-	if (f->io_errno) {
-		transfer_set_reply(c, "local I/O error: %s", strerror(f->io_errno));
+	if (f->io_errno || f->local_changed) {
+		transfer_set_reply(c, "local I/O error: %s",
+		                   f->local_changed ? "the file changed during the upload"
+		                                    : strerror(f->io_errno));
 		log_error("%s%s: %s failed: %s", c->url.display, name ? name : "", what, c->reply);
 		return LS_EXIT_IOERR;
 	}
@@ -289,6 +362,40 @@ ftp_ok(struct transfer_conn *c)
 	transfer_set_reply(c, "%s", f->last);
 }
 
+/*
+ * curl_easy_perform(), with a cap on how long one wait may last. libcurl
+ * 7.88 sometimes misses a reply on the control connection while it sets up
+ * a data connection and only notices it when its own poll times out
+ * (200 ms to 1 s per transfer: seen with vsftpd's FTPS and with
+ * pyftpdlib). Waking up every POLL_CAP_MS lets the state machine run
+ * again; a wake-up costs microseconds.
+ */
+static CURLcode
+perform(struct ftp *f)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMcode mc;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (curl_multi_add_handle(f->multi, f->h) != CURLM_OK)
+		log_fatal("curl_multi_add_handle failed");
+	do {
+		mc = curl_multi_perform(f->multi, &running);
+		if (mc == CURLM_OK && running)
+			mc = curl_multi_poll(f->multi, NULL, 0, POLL_CAP_MS, NULL);
+	} while (mc == CURLM_OK && running);
+	while ((msg = curl_multi_info_read(f->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == f->h)
+			rc = msg->data.result;
+	if (mc != CURLM_OK) {
+		snprintf(f->errbuf, sizeof(f->errbuf), "%s", curl_multi_strerror(mc));
+		rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	}
+	curl_multi_remove_handle(f->multi, f->h);
+	return rc;
+}
+
 static CURLcode
 perform_quote(struct transfer_conn *c, struct curl_slist *cmds)
 {
@@ -297,13 +404,14 @@ perform_quote(struct transfer_conn *c, struct curl_slist *cmds)
 	ftp_prepare(c, f->dir_url);
 	SETOPT(f->h, CURLOPT_NOBODY, 1L);
 	SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
-	return curl_easy_perform(f->h);
+	return perform(f);
 }
 
+/* Append the FTP command "<verb> <name>"; names are checked safe (no CR/LF). */
 static struct curl_slist *
-slist_add(struct curl_slist *l, const char *fmt, const char *name)
+slist_add(struct curl_slist *l, const char *verb, const char *name)
 {
-	char *cmd = xasprintf(fmt, name);
+	char *cmd = xasprintf("%s %s", verb, name);
 	struct curl_slist *n = curl_slist_append(l, cmd);
 
 	free(cmd);
@@ -320,7 +428,9 @@ ftp_close(struct transfer_conn *c)
 	if (!f)
 		return;
 	if (f->h)
-		curl_easy_cleanup(f->h); /* sends QUIT on a live connection */
+		curl_easy_cleanup(f->h);
+	if (f->multi)
+		curl_multi_cleanup(f->multi); /* sends QUIT on a live connection */
 	transfer_secret_free(f->password);
 	free(f->dir_url);
 	free(f->ca_file);
@@ -345,7 +455,8 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	if (ep->password_file && (rc = transfer_read_secret(ep->password_file, &f->password)))
 		return rc;
 	f->h = curl_easy_init();
-	if (!f->h)
+	f->multi = curl_multi_init();
+	if (!f->h || !f->multi)
 		log_fatal("curl_easy_init failed");
 	f->dir_url = xasprintf("ftp://%s:%ld%s", c->url.url_host, c->url.port, c->url.dir_raw);
 	/*
@@ -353,12 +464,14 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	 * TLS or a missing directory shows up at open; FEAT tells whether the
 	 * server lists with MLSD ("*": a server without FEAT is fine).
 	 */
-	feat = slist_add(NULL, "%sFEAT", "*");
+	feat = curl_slist_append(NULL, "*FEAT");
+	if (!feat)
+		log_fatal("out of memory in curl_slist_append");
 	ftp_prepare(c, f->dir_url);
 	SETOPT(f->h, CURLOPT_NOBODY, 1L);
 	SETOPT(f->h, CURLOPT_QUOTE, feat);
 	f->feat_scan = true;
-	cc = curl_easy_perform(f->h);
+	cc = perform(f);
 	f->feat_scan = false;
 	curl_slist_free_all(feat);
 	if (cc != CURLE_OK)
@@ -441,7 +554,7 @@ fetch_listing(struct transfer_conn *c, const char *cmd)
 		SETOPT(f->h, CURLOPT_CUSTOMREQUEST, cmd);
 	else
 		SETOPT(f->h, CURLOPT_DIRLISTONLY, 1L);
-	cc = curl_easy_perform(f->h);
+	cc = perform(f);
 	if (f->buf_over) {
 		transfer_set_reply(c, "listing larger than %u bytes", FTP_LISTING_MAX);
 		log_error("%s: listing refused: larger than %u bytes", c->url.display,
@@ -510,8 +623,8 @@ stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, si
 	CURLcode cc;
 
 	for (size_t i = 0; i < n; i++) {
-		cmds = slist_add(cmds, "*SIZE %s", names[i]);
-		cmds = slist_add(cmds, "*MDTM %s", names[i]);
+		cmds = slist_add(cmds, "*SIZE", names[i]);
+		cmds = slist_add(cmds, "*MDTM", names[i]);
 	}
 	ring_init(&f->ring, 2 * n);
 	cc = perform_quote(c, cmds);
@@ -599,15 +712,25 @@ ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 	f->fd = fd;
 	SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_fd_cb);
 	SETOPT(f->h, CURLOPT_WRITEDATA, f);
-	cc = curl_easy_perform(f->h);
+	/*
+	 * FTPS: no SIZE before RETR. libcurl 7.88 starts the data connection's
+	 * TLS handshake right after EPSV and, while it is pending, notices
+	 * control replies only when its poll times out: SIZE then costs 0.2-1 s
+	 * per file. The size comes from the 150 reply instead.
+	 */
+	if (f->tls)
+		SETOPT(f->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	cc = perform(f);
 	*bytes = f->bytes;
 	f->fd = -1;
 	if (cc != CURLE_OK) {
 		rc = ftp_fail(c, cc, "download", name);
 		goto out;
 	}
-	/* curl knows the size from SIZE or the 150 reply; -1 when the server did not say */
+	/* curl knows the size from SIZE; else the 150 reply may say; -1: nobody said */
 	curl_easy_getinfo(f->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expect);
+	if (expect < 0)
+		expect = f->announced;
 	if (expect >= 0 && (uint64_t)expect != f->bytes) {
 		transfer_set_reply(c, "got %llu bytes, server announced %lld",
 		                   (unsigned long long)f->bytes, (long long)expect);
@@ -637,11 +760,11 @@ rnto_refused(struct ftp *f)
 static enum ls_exit
 replace_nonatomic(struct transfer_conn *c, const char *tmp, const char *name)
 {
-	struct curl_slist *cmds = slist_add(NULL, "DELE %s", name);
+	struct curl_slist *cmds = slist_add(NULL, "DELE", name);
 	CURLcode cc;
 
-	cmds = slist_add(cmds, "RNFR %s", tmp);
-	cmds = slist_add(cmds, "RNTO %s", name);
+	cmds = slist_add(cmds, "RNFR", tmp);
+	cmds = slist_add(cmds, "RNTO", name);
 	cc = perform_quote(c, cmds);
 	curl_slist_free_all(cmds);
 	if (cc != CURLE_OK)
@@ -657,7 +780,7 @@ replace_nonatomic(struct transfer_conn *c, const char *tmp, const char *name)
 static void
 remove_temp(struct transfer_conn *c, const char *tmp)
 {
-	struct curl_slist *cmds = slist_add(NULL, "*DELE %s", tmp);
+	struct curl_slist *cmds = slist_add(NULL, "*DELE", tmp);
 	char keep[sizeof(c->reply)];
 
 	memcpy(keep, c->reply, sizeof(keep)); /* keep the reply of the real failure */
@@ -677,8 +800,8 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 	CURLcode cc;
 
 	if (use_rename) {
-		cmds = slist_add(NULL, "RNFR %s", tmp);
-		cmds = slist_add(cmds, "RNTO %s", name);
+		cmds = slist_add(NULL, "RNFR", tmp);
+		cmds = slist_add(cmds, "RNTO", name);
 	}
 	ftp_prepare(c, url);
 	f->fd = local_fd;
@@ -686,10 +809,11 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 	SETOPT(f->h, CURLOPT_READFUNCTION, read_fd_cb);
 	SETOPT(f->h, CURLOPT_READDATA, f);
 	SETOPT(f->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	f->put_size = size;
 	if (cmds)
 		SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
 	ring_init(&f->ring, 2);
-	cc = curl_easy_perform(f->h);
+	cc = perform(f);
 	f->fd = -1;
 	if (cc == CURLE_OK && f->bytes != size) {
 		/* The local file changed under us; never publish a short copy */
@@ -718,7 +842,7 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 static enum ls_exit
 ftp_del(struct transfer_conn *c, const char *name)
 {
-	struct curl_slist *cmds = slist_add(NULL, "DELE %s", name);
+	struct curl_slist *cmds = slist_add(NULL, "DELE", name);
 	CURLcode cc = perform_quote(c, cmds);
 
 	curl_slist_free_all(cmds);

@@ -325,11 +325,11 @@ has_method(const char *list, const char *m)
 static void
 add_method(char *list, size_t cap, const char *m)
 {
+	size_t len = strlen(list);
+
 	if (!m || has_method(list, m))
 		return;
-	if (*list)
-		strncat(list, ",", cap - strlen(list) - 1);
-	strncat(list, m, cap - strlen(list) - 1);
+	snprintf(list + len, cap - len, "%s%s", len ? "," : "", m);
 }
 
 /*
@@ -431,7 +431,7 @@ check_host_key(struct transfer_conn *c, const char *known_hosts)
 		log_error("%s:%ld: host key CHANGED: the server shows %s %s, which does not match "
 		          "%s; refusing to connect (a new server, or someone in between: ask "
 		          "the server's operator before updating known_hosts)",
-		          c->url.host, c->url.port, key_type_name(type), fpr, known_hosts);
+		          c->url.url_host, c->url.port, key_type_name(type), fpr, known_hosts);
 		return LS_EXIT_CONFIG;
 	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
 		transfer_set_reply(c, "host key unknown: %s %s", key_type_name(type), fpr);
@@ -439,14 +439,14 @@ check_host_key(struct transfer_conn *c, const char *known_hosts)
 		        "%s:%ld: host key unknown: the server shows %s %s, which is not in %s%s; "
 		        "refusing to connect (confirm the fingerprint with the server's operator, "
 		        "then add the key, e.g. from ssh-keyscan -t %s -p %ld %s)",
-		        c->url.host, c->url.port, key_type_name(type), fpr, known_hosts,
+		        c->url.url_host, c->url.port, key_type_name(type), fpr, known_hosts,
 		        s->known_skipped ? " (some of its lines were not understood)" : "",
 		        keyscan_type(type), c->url.port, c->url.host);
 		return LS_EXIT_CONFIG;
 	default:
 		transfer_set_reply(c, "host key check failed: %s %s", key_type_name(type), fpr);
 		log_error("%s:%ld: cannot check host key %s %s against %s; refusing to connect",
-		          c->url.host, c->url.port, key_type_name(type), fpr, known_hosts);
+		          c->url.url_host, c->url.port, key_type_name(type), fpr, known_hosts);
 		return LS_EXIT_CONFIG;
 	}
 }
