@@ -112,6 +112,10 @@ snapshot_json(struct json *j, const struct snapshot_info *s)
 	json_str(j, s->source);
 	json_key(j, "profile");
 	json_str(j, s->profile);
+	json_key(j, "hold_reason");
+	json_str(j, s->hold_reason);
+	json_key(j, "decided");
+	json_str(j, s->decided);
 	json_end(j);
 }
 
@@ -152,9 +156,9 @@ cmd_snapshots(struct app *app, int argc, char **argv)
 	return LS_EXIT_OK;
 }
 
-/* Load a snapshot that has stored content (applied). */
+/* Load a snapshot; unless any_state, it must have stored content (applied). */
 static int
-load_applied(struct app *app, const char *arg, struct snapshot_info *s)
+load_snapshot(struct app *app, const char *arg, struct snapshot_info *s, bool any_state)
 {
 	long long id;
 
@@ -166,9 +170,10 @@ load_applied(struct app *app, const char *arg, struct snapshot_info *s)
 			log_error("no snapshot with id %lld (no database yet)", id);
 		return LS_EXIT_USAGE;
 	}
-	if (s->state != SNAP_APPLIED) {
-		log_error("snapshot %lld is %s: it has no vehicles of its own", id,
-		          snapshot_state_name(s->state));
+	if (!any_state && s->state != SNAP_APPLIED) {
+		log_error("snapshot %lld is %s%s%s: it has no vehicles of its own", id,
+		          snapshot_state_name(s->state), s->hold_reason ? ": " : "",
+		          s->hold_reason ? s->hold_reason : "");
 		snapshot_info_release(s);
 		return LS_EXIT_USAGE;
 	}
@@ -244,7 +249,7 @@ cmd_show(struct app *app, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return LS_EXIT_USAGE;
-	if ((rc = load_applied(app, argv[optind], &s)) != LS_EXIT_OK)
+	if ((rc = load_snapshot(app, argv[optind], &s, rejected)) != LS_EXIT_OK)
 		return rc;
 	json_init(&j);
 	if (app->json) {
@@ -365,9 +370,9 @@ cmd_diff(struct app *app, int argc, char **argv)
 
 	if (argc != 3)
 		return LS_EXIT_USAGE;
-	if ((rc = load_applied(app, argv[1], &a)) != LS_EXIT_OK)
+	if ((rc = load_snapshot(app, argv[1], &a, false)) != LS_EXIT_OK)
 		return rc;
-	if ((rc = load_applied(app, argv[2], &b)) != LS_EXIT_OK) {
+	if ((rc = load_snapshot(app, argv[2], &b, false)) != LS_EXIT_OK) {
 		snapshot_info_release(&a);
 		return rc;
 	}
@@ -459,19 +464,37 @@ count_files(struct app *app, enum spool_dir dir, const char *name, const char *s
 }
 
 static void
+status_held(struct app *app, long long id)
+{
+	struct snapshot_info h;
+
+	if (store_snapshot_get(app->store, id, &h) == -1)
+		return;
+	printf("  HELD snapshot %lld (%s, received %s): %s; 'lotsync accept %lld' or "
+	       "'lotsync reject %lld'\n",
+	       id, h.file, h.received_at, h.hold_reason ? h.hold_reason : "", id, id);
+	snapshot_info_release(&h);
+}
+
+static void
 status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 {
-	long long seq = 0, id = 0, incoming, failed;
+	long long seq = 0, id = 0, incoming, failed, *held = NULL;
 	struct snapshot_info s = {0};
+	size_t nheld = 0;
 
 	if (app->store && store_feed_head(app->store, f->name, &seq, &id) == 0 && id)
 		store_snapshot_get(app->store, id, &s);
+	if (app->store)
+		store_feed_held(app->store, f->name, &held, &nheld);
 	incoming = count_files(app, SPOOL_INCOMING, f->name, ".done");
 	failed = count_files(app, SPOOL_FAILED, f->name, ".reason");
 	if (!app->json) {
 		printf("feed %-12s last snapshot %-5lld vehicles %-7lld incoming %-4lld failed "
 		       "%lld\n",
 		       f->name, id, s.vehicles, incoming, failed);
+		for (size_t i = 0; i < nheld; i++)
+			status_held(app, held[i]);
 	} else {
 		json_obj(j);
 		json_key(j, "name");
@@ -485,6 +508,8 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 		json_int(j, s.vehicles);
 		json_key(j, "held");
 		json_arr(j);
+		for (size_t i = 0; i < nheld; i++)
+			json_int(j, held[i]);
 		json_end(j);
 		json_key(j, "incoming");
 		json_int(j, incoming);
@@ -492,6 +517,9 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 		json_int(j, failed);
 		json_end(j);
 	}
+	if (nheld)
+		app_status(app, LS_EXIT_HELD);
+	free(held);
 	snapshot_info_release(&s);
 }
 
@@ -527,10 +555,13 @@ int
 cmd_status(struct app *app, int argc, char **argv)
 {
 	struct json j;
+	char head[65] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 	(void)argv;
 	if (argc != 1)
 		return LS_EXIT_USAGE;
+	if (app->store && store_chain_head(app->store, head) == -1)
+		return LS_EXIT_SOFTWARE;
 	json_init(&j);
 	json_obj(&j);
 	json_key(&j, "feeds");
@@ -545,9 +576,62 @@ cmd_status(struct app *app, int argc, char **argv)
 	json_end(&j);
 	json_key(&j, "open_srs");
 	json_int(&j, 0);
+	json_key(&j, "chain_head");
+	json_str(&j, head);
 	json_end(&j);
 	if (app->json)
 		print_json(&j);
+	else
+		printf("audit chain head %s\n", head);
 	json_release(&j);
-	return LS_EXIT_OK;
+	/* Exit 3 while something awaits an operator, so monitoring can alert on it. */
+	return app->status;
+}
+
+int
+cmd_verify(struct app *app, int argc, char **argv)
+{
+	struct verify_report r;
+	char head[65];
+	char *archive;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return LS_EXIT_USAGE;
+	if (!app->store) {
+		log_error("no database at %s: nothing to verify", app->cfg.database);
+		return LS_EXIT_DATAERR;
+	}
+	archive = spool_path(&app->spool, SPOOL_ARCHIVE, NULL);
+	rc = store_verify(app->store, archive, &r);
+	free(archive);
+	if (rc == -1 || store_chain_head(app->store, head) == -1)
+		return LS_EXIT_SOFTWARE;
+	if (app->json) {
+		struct json j;
+
+		json_init(&j);
+		json_obj(&j);
+		json_key(&j, "ok");
+		json_bool(&j, r.problems == 0);
+		json_key(&j, "chain_entries");
+		json_int(&j, r.entries);
+		json_key(&j, "snapshots");
+		json_int(&j, r.snapshots);
+		json_key(&j, "archived_files");
+		json_int(&j, r.files);
+		json_key(&j, "problems");
+		json_int(&j, r.problems);
+		json_key(&j, "chain_head");
+		json_str(&j, head);
+		json_end(&j);
+		print_json(&j);
+	} else {
+		printf("%s: %lld chain entries, %lld snapshots, %lld archived files, %lld "
+		       "problem(s); chain head %s\n",
+		       r.problems ? "FAILED" : "ok", r.entries, r.snapshots, r.files, r.problems,
+		       head);
+	}
+	return r.problems ? LS_EXIT_DATAERR : LS_EXIT_OK;
 }

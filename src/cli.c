@@ -28,7 +28,8 @@ static const struct command commands[] = {
         {"status", "", "what is held, locked, queued, failed; last run per feed and target",
          "Shows per feed the newest snapshot, its vehicles, files waiting in\n"
          "incoming/ and quarantined in failed/; per target the pending queue\n"
-         "and the last delivery.\n",
+         "and the last delivery, and the audit chain head. Exits 3 while a\n"
+         "snapshot is held (something awaits an operator), else 0.\n",
          CMD_CONFIG | CMD_READ, cmd_status},
         {"check-config", "[--connect]", "validate the configuration, profiles and formats",
          "Reports every problem as FILE:LINE: message and exits 78 if any.\n"
@@ -50,16 +51,27 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_READ, cmd_history},
         {"srs", "[--feed F] [--open|--closed]", "service requests", "", CMD_CONFIG | CMD_READ,
          NULL},
-        {"accept", "SNAPSHOT", "apply a snapshot held by the vanish guard", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
-        {"reject", "SNAPSHOT", "discard a snapshot held by the vanish guard", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
+        {"accept", "SNAPSHOT", "apply a snapshot held by the vanish guard",
+         "Applies the held snapshot now, as an ingest would (diff, exports), and\n"
+         "records who accepted it in the snapshot and the audit chain. Newer held\n"
+         "snapshots of the feed are then judged again, in order. Only the oldest\n"
+         "held snapshot of a feed can be decided.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_accept},
+        {"reject", "SNAPSHOT", "discard a snapshot held by the vanish guard",
+         "Marks the held snapshot rejected (its file stays archived), records who\n"
+         "decided, and judges newer held snapshots of the feed again.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_reject},
         {"unlock", "TARGET", "lift a deviation lock; the next deliver sends", "",
          CMD_CONFIG | CMD_LOCK, NULL},
         {"release", "TARGET (VIN...|--all)", "release new vehicles held by auto_release = no", "",
          CMD_CONFIG | CMD_LOCK, NULL},
-        {"verify", "", "recheck the audit hash chain and every archived file", "",
-         CMD_CONFIG | CMD_READ, NULL},
+        {"verify", "", "recheck the audit hash chain and every archived file",
+         "Recomputes every link of the audit chain, rebuilds each snapshot's\n"
+         "manifest (file SHA-256, size, source, time, profile, state, counts and a\n"
+         "digest of the vehicle versions it wrote) from the database and compares,\n"
+         "and re-hashes every archived file. Names the first problem; exits 65 if\n"
+         "anything does not match.\n",
+         CMD_CONFIG | CMD_READ, cmd_verify},
         {"report", "--html FILE", "self-contained HTML report", "", CMD_CONFIG | CMD_READ, NULL},
 };
 

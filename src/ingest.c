@@ -1,19 +1,24 @@
-/* ingest.c - one claimed file -> archive, parse, diff against the feed, store: one transaction. */
+/* ingest.c - one claimed file -> archive, parse, diff, guard, store: one transaction. */
 #include "lotsync/ingest.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lotsync/clock.h"
+#include "lotsync/crash.h"
 #include "lotsync/fsio.h"
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/reader.h"
 #include "lotsync/util.h"
+
+/* Row errors are kept in memory until the guard has decided: a hold rolls back the versions. */
+#define MAX_KEPT_REJECTS 100000
 
 /* Everything one file's ingest needs; lives for that file only. */
 struct ingest_file {
@@ -22,30 +27,49 @@ struct ingest_file {
 	const struct profile *prof;
 	const char *name;  /* file name, for messages */
 	struct keymap map; /* key -> current version, and keys seen in this file */
+	long long before;  /* vehicles of the feed before this file */
 	struct snapshot_info info;
-	char *why; /* file-level failure, for the .reason file */
+	struct row_error *rejects;
+	size_t nrejects, arejects;
+	bool keep_rejects; /* false when re-applying: they were recorded at first ingest */
+	char *why;         /* file-level failure, for the .reason file */
 };
 
-static enum ls_scope
-reject_row(struct ingest_file *f, struct row_error *e)
+static void
+file_release(struct ingest_file *f)
 {
+	for (size_t i = 0; i < f->nrejects; i++)
+		row_error_release(&f->rejects[i]);
+	free(f->rejects);
+	keymap_release(&f->map);
+	free(f->why);
+}
+
+static enum ls_scope
+on_reject(void *ctx, struct row_error *e)
+{
+	struct ingest_file *f = ctx;
+
 	log_info("%s:%lu: row rejected%s%s: %s", f->name, e->line, e->field ? ": field " : "",
 	         e->field ? e->field : "", e->reason);
 	f->info.rejected_rows++;
-	if (store_reject_add(f->app->store, f->info.id, e) == -1) {
+	if (!f->keep_rejects || f->nrejects >= MAX_KEPT_REJECTS) {
 		row_error_release(e);
-		return LS_BAD_RUN;
+		return LS_BAD_RECORD;
 	}
-	row_error_release(e);
+	f->rejects = xgrow(f->rejects, &f->arejects, f->nrejects + 1, sizeof(*f->rejects));
+	f->rejects[f->nrejects++] = *e;
 	return LS_BAD_RECORD;
 }
 
 /* Compare one parsed record with the feed's current version of its key. */
 static enum ls_scope
-apply_record(struct ingest_file *f, const struct record *r)
+apply_record(void *ctx, const struct record *r)
 {
+	struct ingest_file *f = ctx;
 	struct keymap_entry *e = keymap_get(&f->map, r->key);
 	struct store *st = f->app->store;
+	char *json;
 
 	if (e && e->seen_line) {
 		struct row_error err = {
@@ -54,7 +78,7 @@ apply_record(struct ingest_file *f, const struct record *r)
 		        .reason = xasprintf("duplicate key '%s' (first on line %lu)", r->key,
 		                            e->seen_line)};
 
-		return reject_row(f, &err);
+		return on_reject(f, &err);
 	}
 	if (!e)
 		e = keymap_put(&f->map, r->key);
@@ -70,20 +94,10 @@ apply_record(struct ingest_file *f, const struct record *r)
 		f->info.new_++;
 	}
 	e->hash = r->hash;
-	e->version = store_version_add(st, f->feed->name, f->info.seq, f->info.id, r);
+	json = record_to_json(r);
+	e->version = store_version_add(st, f->feed->name, f->info.seq, f->info.id, r, json);
+	free(json);
 	return e->version < 0 ? LS_BAD_RUN : LS_OK;
-}
-
-static enum ls_scope
-on_record(void *ctx, const struct record *r)
-{
-	return apply_record(ctx, r);
-}
-
-static enum ls_scope
-on_reject(void *ctx, struct row_error *e)
-{
-	return reject_row(ctx, e);
 }
 
 /* Versions of keys the file no longer has end at this snapshot. */
@@ -102,20 +116,71 @@ end_vanished(struct ingest_file *f)
 	return 0;
 }
 
+/*
+ * Diff the file at path against the feed's current vehicles and write the
+ * new and ended versions into the open transaction, under f->info's id and
+ * seq. Row errors are collected, not written.
+ */
 static enum ls_scope
-parse_into_snapshot(struct ingest_file *f, const char *path)
+apply_file(struct ingest_file *f, const char *path)
 {
-	struct reader_cb cb = {.record = on_record, .reject = on_reject, .ctx = f};
+	struct reader_cb cb = {.record = apply_record, .reject = on_reject, .ctx = f};
 	enum ls_scope sc;
 
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)
 		return LS_BAD_RUN;
+	f->before = (long long)f->map.n;
 	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
 	if (sc >= LS_BAD_FILE)
 		return sc;
-	if (end_vanished(f) == -1 || store_snapshot_set_counts(f->app->store, &f->info) == -1)
-		return LS_BAD_RUN;
-	return LS_OK;
+	return end_vanished(f) == -1 ? LS_BAD_RUN : LS_OK;
+}
+
+/*
+ * The vanish guard (SPEC §2, §6): an empty file, or one that would vanish
+ * more than vanish_guard of the feed's vehicles and at least
+ * vanish_guard_min, is held for an operator instead of applied. Returns the
+ * reason (caller frees) or NULL to apply.
+ */
+static char *
+guard_reason(const struct ingest_file *f)
+{
+	const struct snapshot_info *i = &f->info;
+
+	if (i->vehicles == 0)
+		return xasprintf("the file has no vehicles (the feed had %lld)", f->before);
+	if (f->before > 0 && (double)i->vanished > f->feed->vanish_guard * (double)f->before &&
+	    i->vanished >= (long long)f->feed->vanish_guard_min)
+		return xasprintf("%lld of %lld vehicles (%.0f%%) would vanish; vanish_guard is "
+		                 "%.0f%% and at least %u",
+		                 i->vanished, f->before,
+		                 100.0 * (double)i->vanished / (double)f->before,
+		                 100.0 * f->feed->vanish_guard, f->feed->vanish_guard_min);
+	return NULL;
+}
+
+/* Why a new file must wait: an older snapshot of the feed is held. NULL if none. */
+static char *
+held_before(struct app *app, const struct feed_conf *feed, int *err)
+{
+	long long *ids = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	*err = store_feed_held(app->store, feed->name, &ids, &n);
+	if (*err == 0 && n > 0)
+		why = xasprintf("an older snapshot of the feed (%lld) is held", ids[0]);
+	free(ids);
+	return why;
+}
+
+static int
+write_rejects(struct ingest_file *f)
+{
+	for (size_t i = 0; i < f->nrejects; i++)
+		if (store_reject_add(f->app->store, f->info.id, &f->rejects[i]) == -1)
+			return -1;
+	return 0;
 }
 
 /* Move a work file to failed/<feed>/ with a .reason file next to it. */
@@ -136,6 +201,7 @@ quarantine(struct app *app, const struct feed_conf *feed, const char *path, cons
 		spool_drop_marker(path);
 		log_error("%s: quarantined in %s (reason in %s)", name, dir, rname);
 	}
+	crash_point("ingest:quarantined");
 	if (store_begin(app->store) == 0) {
 		if (store_quarantine_add(app->store, app->run, feed->name, name, sha, why, now) ==
 		            -1 ||
@@ -166,18 +232,30 @@ finish_work_file(struct app *app, const char *path)
 		app_status(app, LS_EXIT_IOERR);
 	}
 	spool_drop_marker(path);
+	crash_point("ingest:work-removed");
+}
+
+static char *
+now_iso(char buf[CLOCK_ISO_LEN])
+{
+	return clock_format(clock_now(), buf);
 }
 
 /* Record a re-delivered file as a duplicate snapshot of the earlier one. */
 static int
 record_duplicate(struct app *app, struct snapshot_info *info, long long first)
 {
+	char now[CLOCK_ISO_LEN];
+
 	info->state = SNAP_DUPLICATE;
+	info->hold_reason = NULL;
 	log_info("%s: same content as snapshot %lld; recorded as duplicate, not applied",
 	         info->file, first);
 	if (store_begin(app->store) == -1)
 		return -1;
 	if ((info->id = store_snapshot_add(app->store, app->run, info)) < 0 ||
+	    store_snapshot_seal(app->store, info) == -1 ||
+	    store_chain_snapshot(app->store, "snapshot", info->id, now_iso(now), NULL) == -1 ||
 	    store_commit(app->store) == -1) {
 		store_rollback(app->store);
 		return -1;
@@ -185,11 +263,77 @@ record_duplicate(struct app *app, struct snapshot_info *info, long long first)
 	return 0;
 }
 
+/*
+ * Parse, diff and guard a new file into a snapshot inside one transaction.
+ * The versions are written under a savepoint, so a hold discards them and
+ * keeps only the snapshot row, its counts and its rejected rows.
+ */
+static enum ls_scope
+snapshot_file(struct ingest_file *f, const char *path)
+{
+	struct store *st = f->app->store;
+	char *why_held = NULL, now[CLOCK_ISO_LEN];
+	enum ls_scope sc;
+	int err;
+
+	if ((f->info.seq = store_feed_next_seq(st, f->feed->name)) < 0 ||
+	    (f->info.id = store_snapshot_add(st, f->app->run, &f->info)) < 0)
+		return LS_BAD_RUN;
+	why_held = held_before(f->app, f->feed, &err);
+	if (err || store_savepoint(st, "apply") == -1) {
+		free(why_held);
+		return LS_BAD_RUN;
+	}
+	sc = apply_file(f, path);
+	if (sc != LS_OK) {
+		free(why_held);
+		return sc;
+	}
+	if (!why_held)
+		why_held = guard_reason(f);
+	if (why_held) {
+		f->info.state = SNAP_HELD;
+		f->info.seq = 0;
+		f->info.hold_reason = why_held;
+		sc = store_rollback_to(st, "apply") == -1 ? LS_BAD_RUN : LS_OK;
+	}
+	if (sc == LS_OK &&
+	    (store_release(st, "apply") == -1 || write_rejects(f) == -1 ||
+	     store_snapshot_seal(st, &f->info) == -1 ||
+	     store_chain_snapshot(st, "snapshot", f->info.id, now_iso(now), NULL) == -1))
+		sc = LS_BAD_RUN;
+	return sc;
+}
+
+static void
+summarize(struct app *app, const struct ingest_file *f, struct ingest_summary *sum)
+{
+	if (f->info.rejected_rows)
+		log_warn("%s: %lld rows rejected; see 'lotsync show %lld --rejected'", f->name,
+		         f->info.rejected_rows, f->info.id);
+	if (f->info.state == SNAP_HELD) {
+		log_warn("%s: snapshot %lld held, nothing applied: %s; 'lotsync accept %lld' "
+		         "applies it, 'lotsync reject %lld' discards it",
+		         f->name, f->info.id, f->info.hold_reason, f->info.id, f->info.id);
+		app_status(app, LS_EXIT_HELD);
+		sum->held++;
+		return;
+	}
+	sum->files++;
+	sum->vehicles = f->info.vehicles;
+	sum->new_ += f->info.new_;
+	sum->changed += f->info.changed;
+	sum->vanished += f->info.vanished;
+	sum->rejected += f->info.rejected_rows;
+	sum->last_snapshot = f->info.id;
+}
+
 static void
 ingest_file(struct app *app, const struct feed_conf *feed, const struct profile *prof,
             const struct spool_file *wf, bool leftover, struct ingest_summary *sum)
 {
-	struct ingest_file f = {.app = app, .feed = feed, .prof = prof, .name = wf->name};
+	struct ingest_file f = {
+	        .app = app, .feed = feed, .prof = prof, .name = wf->name, .keep_rejects = true};
 	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN];
 	uint64_t size;
 	long long first;
@@ -201,6 +345,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		app_status(app, LS_EXIT_IOERR);
 		goto out;
 	}
+	crash_point("ingest:archived");
 	f.info = (struct snapshot_info){.feed = feed->name,
 	                                .state = SNAP_APPLIED,
 	                                .sha256 = sha,
@@ -208,7 +353,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	                                .file = wf->name,
 	                                .source = "drop",
 	                                .profile = prof->name,
-	                                .received_at = clock_format(clock_now(), now)};
+	                                .received_at = now_iso(now)};
 	if ((first = store_snapshot_by_sha(app->store, feed->name, sha)) < 0)
 		goto db_fail;
 	if (first > 0) {
@@ -221,10 +366,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	}
 	if (store_begin(app->store) == -1)
 		goto db_fail;
-	if ((f.info.seq = store_feed_next_seq(app->store, feed->name)) < 0 ||
-	    (f.info.id = store_snapshot_add(app->store, app->run, &f.info)) < 0)
-		goto rollback;
-	sc = parse_into_snapshot(&f, wf->path);
+	sc = snapshot_file(&f, wf->path);
 	if (sc == LS_BAD_FILE) {
 		store_rollback(app->store);
 		quarantine(app, feed, wf->path, wf->name, sha,
@@ -232,27 +374,20 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		sum->quarantined++;
 		goto out;
 	}
+	crash_point("ingest:before-commit");
 	if (sc != LS_OK || store_commit(app->store) == -1)
 		goto rollback;
+	crash_point("ingest:committed");
 	finish_work_file(app, wf->path);
-	if (f.info.rejected_rows)
-		log_warn("%s: %lld rows rejected; see 'lotsync show %lld --rejected'", wf->name,
-		         f.info.rejected_rows, f.info.id);
-	sum->files++;
-	sum->vehicles = f.info.vehicles;
-	sum->new_ += f.info.new_;
-	sum->changed += f.info.changed;
-	sum->vanished += f.info.vanished;
-	sum->rejected += f.info.rejected_rows;
-	sum->last_snapshot = f.info.id;
+	summarize(app, &f, sum);
 	goto out;
 rollback:
 	store_rollback(app->store);
 db_fail:
 	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
 out:
-	keymap_release(&f.map);
-	free(f.why);
+	free(f.info.hold_reason);
+	file_release(&f);
 }
 
 static void
@@ -266,11 +401,26 @@ ingest_list(struct app *app, const struct feed_conf *feed, const struct profile 
 		if (!leftover) {
 			if (!(claimed = spool_claim(&app->spool, feed->name, &scan->files[i])))
 				continue;
+			crash_point("ingest:claimed");
 			wf.path = claimed;
 		}
 		ingest_file(app, feed, prof, &wf, leftover, sum);
 		free(claimed);
 	}
+}
+
+static void
+count_held(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum)
+{
+	long long *ids = NULL;
+	size_t n = 0;
+
+	if (store_feed_held(app->store, feed->name, &ids, &n) == 0 && n > 0) {
+		/* Still waiting for an operator: every run says so until someone decides. */
+		app_status(app, LS_EXIT_HELD);
+		sum->held_total = (unsigned)n;
+	}
+	free(ids);
 }
 
 void
@@ -304,7 +454,179 @@ ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_summary
 	} else {
 		app_status(app, LS_EXIT_IOERR);
 	}
+	count_held(app, feed, sum);
 out:
 	profile_release(&prof);
 	log_scope(NULL);
+}
+
+/* Who decided: the operator behind sudo, else the invoking user. */
+static char *
+operator_name(void)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (sudo && *sudo)
+		return xstrdup(sudo);
+	pw = getpwuid(getuid());
+	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %ld", (long)getuid());
+}
+
+/*
+ * Apply a held snapshot now, as an ingest would: re-read its archived file,
+ * diff it against the feed's current vehicles, store the versions. With
+ * guard, the vanish guard judges it again and a hold leaves it held.
+ * Returns 1 applied, 0 still held, -1 error.
+ */
+static int
+apply_held(struct app *app, const struct feed_conf *feed, const struct profile *prof, long long id,
+           const char *by, const char *decided, bool guard)
+{
+	struct ingest_file f = {.app = app, .feed = feed, .prof = prof};
+	char *dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
+	char *path = NULL, now[CLOCK_ISO_LEN], *why = NULL;
+	int rc = -1;
+
+	keymap_init(&f.map);
+	if (store_snapshot_get(app->store, id, &f.info) == -1)
+		goto out;
+	f.name = f.info.file;
+	path = xasprintf("%s/%s", dir, f.info.sha256);
+	f.info.vehicles = f.info.new_ = f.info.changed = f.info.vanished = 0;
+	if (store_begin(app->store) == -1)
+		goto out;
+	if ((f.info.seq = store_feed_next_seq(app->store, feed->name)) < 0 ||
+	    apply_file(&f, path) != LS_OK)
+		goto rollback;
+	if (guard && (why = guard_reason(&f)) != NULL) {
+		log_warn("snapshot %lld stays held: %s", id, why);
+		store_rollback(app->store);
+		rc = 0;
+		goto out;
+	}
+	f.info.state = SNAP_APPLIED;
+	if (store_snapshot_decide(app->store, &f.info, decided) == -1 ||
+	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1)
+		goto rollback;
+	crash_point("accept:before-commit");
+	if (store_commit(app->store) == -1)
+		goto rollback;
+	log_info("snapshot %lld applied: %lld vehicles, %lld new, %lld changed, %lld vanished", id,
+	         f.info.vehicles, f.info.new_, f.info.changed, f.info.vanished);
+	rc = 1;
+	goto out;
+rollback:
+	store_rollback(app->store);
+out:
+	free(why);
+	free(path);
+	free(dir);
+	snapshot_info_release(&f.info);
+	file_release(&f);
+	return rc;
+}
+
+static int
+reject_held(struct app *app, long long id, const char *by, const char *decided)
+{
+	struct snapshot_info s;
+	char now[CLOCK_ISO_LEN];
+	int rc = -1;
+
+	if (store_snapshot_get(app->store, id, &s) == -1)
+		return -1;
+	s.state = SNAP_REJECTED;
+	s.seq = 0;
+	if (store_begin(app->store) == 0) {
+		if (store_snapshot_decide(app->store, &s, decided) == -1 ||
+		    store_chain_snapshot(app->store, "reject", id, now_iso(now), by) == -1 ||
+		    store_commit(app->store) == -1)
+			store_rollback(app->store);
+		else
+			rc = 0;
+	}
+	snapshot_info_release(&s);
+	return rc;
+}
+
+/* After a decision, newer held snapshots of the feed are judged again, in order. */
+static int
+rejudge_newer(struct app *app, const struct feed_conf *feed, const struct profile *prof,
+              long long after, const char *by)
+{
+	long long *ids = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (store_feed_held(app->store, feed->name, &ids, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *decided = xasprintf("applied by the vanish guard after snapshot %lld was "
+		                          "decided by %s",
+		                          after, by);
+		int r = apply_held(app, feed, prof, ids[i], by, decided, true);
+
+		free(decided);
+		rc = r < 0 ? -1 : r == 0 ? 1 : 0;
+	}
+	free(ids);
+	return rc < 0 ? -1 : 0;
+}
+
+enum ls_exit
+ingest_decide(struct app *app, long long id, bool accept)
+{
+	struct snapshot_info s;
+	const struct feed_conf *feed;
+	struct profile prof;
+	long long *held = NULL;
+	size_t nheld = 0;
+	char *by = operator_name(), *decided = NULL, now[CLOCK_ISO_LEN];
+	enum ls_exit rc = LS_EXIT_USAGE;
+	int r;
+
+	memset(&prof, 0, sizeof(prof));
+	if (store_snapshot_get(app->store, id, &s) == -1)
+		goto out;
+	if (s.state != SNAP_HELD) {
+		log_error("snapshot %lld is %s, not held: nothing to %s", id,
+		          snapshot_state_name(s.state), accept ? "accept" : "reject");
+		goto out;
+	}
+	if (!(feed = config_feed(&app->cfg, s.feed))) {
+		log_error("snapshot %lld belongs to feed '%s', which is no longer configured", id,
+		          s.feed);
+		rc = LS_EXIT_CONFIG;
+		goto out;
+	}
+	if (store_feed_held(app->store, s.feed, &held, &nheld) == -1 || nheld == 0) {
+		rc = LS_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (held[0] != id) {
+		log_error("snapshot %lld of feed %s is held behind snapshot %lld: decide that one "
+		          "first",
+		          id, s.feed, held[0]);
+		goto out;
+	}
+	rc = LS_EXIT_CONFIG;
+	if (profile_load(app->cfg.dir, feed->profile, &prof) != 0)
+		goto out;
+	decided = xasprintf("%s by %s at %s", accept ? "accepted" : "rejected", by, now_iso(now));
+	r = accept ? apply_held(app, feed, &prof, id, by, decided, false)
+	           : reject_held(app, id, by, decided);
+	if (r < 0 || rejudge_newer(app, feed, &prof, id, by) == -1) {
+		rc = store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+		goto out;
+	}
+	log_info("snapshot %lld %s", id, decided);
+	rc = LS_EXIT_OK;
+out:
+	profile_release(&prof);
+	snapshot_info_release(&s);
+	free(held);
+	free(decided);
+	free(by);
+	return rc;
 }

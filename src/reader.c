@@ -63,11 +63,8 @@ reader_read(const struct profile *p, const struct feed_conf *feed, const char *p
 			free(perr);
 		}
 		c.why = NULL;
-	} else if (sc < LS_BAD_FILE && !c.bound && p->header) {
-		*why = xasprintf("%s:1: file is empty: no header row", name);
-		log_error("%s", *why);
-		sc = LS_BAD_FILE;
 	} else {
+		/* A 0-byte file has no header and no rows: an empty snapshot, held by the guard. */
 		free(perr);
 	}
 	free(c.why);

@@ -9,6 +9,7 @@
 #include "lotsync/export.h"
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
+#include "lotsync/run.h"
 #include "lotsync/util.h"
 
 void
@@ -61,6 +62,10 @@ ingest_feeds(struct app *app, int argc, char **argv)
 			continue;
 		}
 		ingest_feed(app, f, &s);
+		if (app->verbose && !app->json && s.held_total)
+			printf("feed %s: %u snapshot(s) held for an operator (see lotsync "
+			       "status)\n",
+			       f->name, s.held_total);
 		if (app->verbose && !app->json && s.files + s.duplicates + s.quarantined == 0)
 			printf("feed %s: no new file (%u waiting to settle, %u refused)\n", f->name,
 			       s.waiting, s.refused);
@@ -113,6 +118,48 @@ plain_args(int argc, char **argv, const char *cmd)
 			return -1;
 		}
 	return 0;
+}
+
+void
+run_targets_for_feeds(struct app *app, int nfeeds, char **feeds)
+{
+	export_and_deliver(app, nfeeds, feeds, true);
+}
+
+/* accept / reject SNAPSHOT: an operator's decision on a held snapshot. */
+static int
+decide(struct app *app, int argc, char **argv, bool accept)
+{
+	unsigned long long id;
+	struct snapshot_info s;
+	enum ls_exit rc;
+	char *feed;
+
+	if (argc != 2 || parse_uint(argv[1], (1ULL << 62), &id) == -1 || id == 0) {
+		fprintf(stderr, "usage: lotsync %s SNAPSHOT\n", argv[0]);
+		return LS_EXIT_USAGE;
+	}
+	if ((rc = ingest_decide(app, (long long)id, accept)) != LS_EXIT_OK)
+		return rc;
+	/* The feed's current vehicles may have moved: its targets export and deliver now. */
+	if (store_snapshot_get(app->store, (long long)id, &s) == 0) {
+		feed = s.feed;
+		run_targets_for_feeds(app, 1, &feed);
+		snapshot_info_release(&s);
+	}
+	return app->status;
+}
+
+int
+cmd_accept(struct app *app, int argc, char **argv)
+{
+	return decide(app, argc, argv, true);
+}
+
+int
+cmd_reject(struct app *app, int argc, char **argv)
+{
+	return decide(app, argc, argv, false);
 }
 
 int

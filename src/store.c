@@ -127,6 +127,7 @@ static const struct migration {
 	const char *sql;
 } migrations[] = {
         {1, schema_v1},
+        {2, store_schema_audit},
 };
 
 static int
@@ -232,6 +233,34 @@ int
 store_commit(struct store *st)
 {
 	return exec(st, "COMMIT");
+}
+
+static int
+savepoint_op(struct store *st, const char *op, const char *name)
+{
+	char *sql = xasprintf("%s %s", op, name);
+	int rc = exec(st, sql);
+
+	free(sql);
+	return rc;
+}
+
+int
+store_savepoint(struct store *st, const char *name)
+{
+	return savepoint_op(st, "SAVEPOINT", name);
+}
+
+int
+store_rollback_to(struct store *st, const char *name)
+{
+	return savepoint_op(st, "ROLLBACK TO", name);
+}
+
+int
+store_release(struct store *st, const char *name)
+{
+	return savepoint_op(st, "RELEASE", name);
 }
 
 void

@@ -25,6 +25,9 @@ struct store {
 	size_t ncache;
 };
 
+/* Schema steps defined beside the code that uses them (see migrations[] in store.c). */
+extern const char store_schema_audit[];
+
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */

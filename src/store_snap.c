@@ -73,20 +73,74 @@ store_snapshot_add(struct store *st, long long run, const struct snapshot_info *
 }
 
 int
-store_snapshot_set_counts(struct store *st, const struct snapshot_info *i)
+store_snapshot_seal(struct store *st, const struct snapshot_info *i)
 {
-	sqlite3_stmt *s = store_prep(st, "UPDATE snapshots SET vehicles = ?, new = ?, changed = ?,"
-	                                 " vanished = ?, rejected_rows = ? WHERE id = ?");
+	sqlite3_stmt *s =
+	        store_prep(st, "UPDATE snapshots SET state = ?, seq = ?, vehicles = ?,"
+	                       " new = ?, changed = ?, vanished = ?, rejected_rows = ?,"
+	                       " hold_reason = ?, sealed = 1 WHERE id = ? AND sealed = 0");
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, i->vehicles);
-	sqlite3_bind_int64(s, 2, i->new_);
-	sqlite3_bind_int64(s, 3, i->changed);
-	sqlite3_bind_int64(s, 4, i->vanished);
-	sqlite3_bind_int64(s, 5, i->rejected_rows);
-	sqlite3_bind_int64(s, 6, i->id);
-	return store_done(st, s, "update snapshot counts");
+	store_bind_text(s, 1, snapshot_state_name(i->state));
+	if (i->seq > 0)
+		sqlite3_bind_int64(s, 2, i->seq);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, i->vehicles);
+	sqlite3_bind_int64(s, 4, i->new_);
+	sqlite3_bind_int64(s, 5, i->changed);
+	sqlite3_bind_int64(s, 6, i->vanished);
+	sqlite3_bind_int64(s, 7, i->rejected_rows);
+	store_bind_text(s, 8, i->hold_reason);
+	sqlite3_bind_int64(s, 9, i->id);
+	return store_done(st, s, "seal snapshot");
+}
+
+int
+store_snapshot_decide(struct store *st, const struct snapshot_info *i, const char *decided)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE snapshots SET state = ?, seq = ?, vehicles = ?,"
+	                                 " new = ?, changed = ?, vanished = ?, decided = ?"
+	                                 " WHERE id = ? AND state = 'held'");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, snapshot_state_name(i->state));
+	if (i->seq > 0)
+		sqlite3_bind_int64(s, 2, i->seq);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, i->vehicles);
+	sqlite3_bind_int64(s, 4, i->new_);
+	sqlite3_bind_int64(s, 5, i->changed);
+	sqlite3_bind_int64(s, 6, i->vanished);
+	store_bind_text(s, 7, decided);
+	sqlite3_bind_int64(s, 8, i->id);
+	return store_done(st, s, "decide held snapshot");
+}
+
+int
+store_feed_held(struct store *st, const char *feed, long long **ids, size_t *n)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT id FROM snapshots WHERE feed = ? AND"
+	                                 " state = 'held' ORDER BY id");
+	size_t alloc = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, feed);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*ids = xgrow(*ids, &alloc, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, "list held snapshots");
+	return 0;
 }
 
 long long
@@ -123,7 +177,7 @@ store_feed_head(struct store *st, const char *feed, long long *seq, long long *i
 
 #define SNAP_COLS                                                                                  \
 	"id, feed, state, COALESCE(seq, 0), sha256, size, file, source, profile, received_at,"     \
-	" vehicles, new, changed, vanished, rejected_rows"
+	" vehicles, new, changed, vanished, rejected_rows, hold_reason, decided"
 
 static void
 read_snapshot(sqlite3_stmt *s, struct snapshot_info *o)
@@ -146,6 +200,8 @@ read_snapshot(sqlite3_stmt *s, struct snapshot_info *o)
 	o->changed = sqlite3_column_int64(s, 12);
 	o->vanished = sqlite3_column_int64(s, 13);
 	o->rejected_rows = sqlite3_column_int64(s, 14);
+	o->hold_reason = store_col_text(s, 15);
+	o->decided = store_col_text(s, 16);
 }
 
 int
@@ -202,6 +258,8 @@ snapshot_info_release(struct snapshot_info *i)
 	free(i->source);
 	free(i->profile);
 	free(i->received_at);
+	free(i->hold_reason);
+	free(i->decided);
 	memset(i, 0, sizeof(*i));
 }
 
@@ -254,22 +312,20 @@ store_load_current(struct store *st, const char *feed, struct keymap *map)
 
 long long
 store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                  const struct record *r)
+                  const struct record *r, const char *json)
 {
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO versions(feed, key, vin, hash, data, snapshot_id,"
 	                       " from_seq) VALUES(?,?,?,?,?,?,?)");
-	char *json;
 	long long id;
 
 	if (!s)
 		return -1;
-	json = record_to_json(r);
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, r->key);
 	store_bind_text(s, 3, record_get(r, "vin"));
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
-	sqlite3_bind_text(s, 5, json, -1, free);
+	sqlite3_bind_text(s, 5, json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, snapshot);
 	sqlite3_bind_int64(s, 7, seq);
 	id = store_insert(st, s, "store vehicle version");

@@ -31,7 +31,7 @@ for t in "$@"; do
 	*)
 		failed=$((failed + 1)); failures="$failures $name"
 		echo "FAIL $name (exit $rc, ${secs}s)"
-		sed 's/^/    | /' "$out" | tail -n 40
+		sed 's/^/    | /' "$out" | tail -n 80
 		;;
 	esac
 	rm -rf "$TEST_TMP" "$out"

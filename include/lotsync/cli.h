@@ -43,5 +43,8 @@ int cmd_show(struct app *app, int argc, char **argv);
 int cmd_diff(struct app *app, int argc, char **argv);
 int cmd_history(struct app *app, int argc, char **argv);
 int cmd_status(struct app *app, int argc, char **argv);
+int cmd_accept(struct app *app, int argc, char **argv);
+int cmd_reject(struct app *app, int argc, char **argv);
+int cmd_verify(struct app *app, int argc, char **argv);
 
 #endif

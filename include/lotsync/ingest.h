@@ -16,11 +16,21 @@
 
 struct ingest_summary {
 	unsigned files, duplicates, quarantined, refused, waiting;
+	unsigned held;       /* files of this run held by the vanish guard */
+	unsigned held_total; /* snapshots of the feed awaiting an operator */
 	long long vehicles, new_, changed, vanished, rejected;
 	long long last_snapshot;
 };
 
 /* Ingest every complete file of the feed. Conditions go to app_status(). */
 void ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum);
+
+/*
+ * Accept (apply now, as an ingest would) or reject a snapshot held by the
+ * vanish guard, recording who decided and when in the snapshot and the
+ * audit chain; then newer held snapshots of the feed are judged again in
+ * order. Only the oldest held snapshot of a feed can be decided.
+ */
+enum ls_exit ingest_decide(struct app *app, long long snapshot, bool accept);
 
 #endif

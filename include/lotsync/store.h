@@ -43,6 +43,8 @@ struct snapshot_info {
 	char *profile;
 	char *received_at;
 	long long vehicles, new_, changed, vanished, rejected_rows;
+	char *hold_reason; /* why it is held, or NULL */
+	char *decided;     /* "accepted by U at T" / "rejected by U at T", or NULL */
 };
 
 struct export_info {
@@ -64,6 +66,10 @@ const char *store_path(const struct store *st);
 int store_begin(struct store *st); /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Named savepoints inside a transaction (names are code constants, not input). */
+int store_savepoint(struct store *st, const char *name);
+int store_rollback_to(struct store *st, const char *name);
+int store_release(struct store *st, const char *name);
 
 /* Runs: one row per invocation that changes state. */
 long long store_run_begin(struct store *st, const char *command, const char *clock_iso);
@@ -73,7 +79,16 @@ int store_run_end(struct store *st, long long run, int exit_code);
 /* Id of an earlier snapshot of feed with this SHA-256 (not a duplicate), 0 if none. */
 long long store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256);
 long long store_snapshot_add(struct store *st, long long run, const struct snapshot_info *s);
-int store_snapshot_set_counts(struct store *st, const struct snapshot_info *s);
+/*
+ * Write the final state, seq, counts and hold reason of a snapshot inserted
+ * in this transaction, and seal it: after the commit its row can change only
+ * from held to applied or rejected (triggers refuse anything else).
+ */
+int store_snapshot_seal(struct store *st, const struct snapshot_info *s);
+/* Held to applied (with seq and fresh counts) or rejected, recording who decided. */
+int store_snapshot_decide(struct store *st, const struct snapshot_info *s, const char *decided);
+/* Ids of the feed's held snapshots, oldest first. Caller frees *ids. */
+int store_feed_held(struct store *st, const char *feed, long long **ids, size_t *n);
 long long store_feed_next_seq(struct store *st, const char *feed);
 /* Newest applied snapshot of a feed: its seq (0 if none) and id. */
 int store_feed_head(struct store *st, const char *feed, long long *seq, long long *id);
@@ -94,8 +109,9 @@ int store_quarantine_add(struct store *st, long long run, const char *feed, cons
 /* Versions. */
 /* Fill map with the feed's current versions (key, hash, version id; current = true). */
 int store_load_current(struct store *st, const char *feed, struct keymap *map);
+/* Store a version; json is record_to_json(r) (the caller also digests it). */
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                            const struct record *r);
+                            const struct record *r, const char *json);
 int store_version_end(struct store *st, long long version, long long seq);
 
 /*
@@ -126,6 +142,31 @@ void history_free(struct history_event *h, size_t n);
 /* Pending export count and the time of the last delivery (NULL if none; caller frees). */
 int store_target_status(struct store *st, const char *target, long long *pending,
                         char **last_delivery);
+
+/*
+ * Audit chain (SPEC §8). Each entry links to the previous one by
+ * link = SHA-256(previous link || canonical manifest); the first entry's
+ * previous link is 64 zeros. A snapshot's manifest holds its file SHA-256,
+ * size, source, received time, profile, state, counts and a digest of the
+ * vehicle versions it created and ended, so editing any of them behind
+ * lotsync's back breaks verification.
+ */
+/* Append a chain entry for a snapshot (kind "snapshot", "accept" or "reject"). */
+int store_chain_snapshot(struct store *st, const char *kind, long long snapshot, const char *at,
+                         const char *by);
+/* The newest link (64 zeros for an empty chain) into hex. */
+int store_chain_head(struct store *st, char hex[65]);
+
+/* What verify found: 0 = intact; otherwise the first problem, logged. */
+struct verify_report {
+	long long entries, snapshots, files;
+	long long problems;
+};
+/*
+ * Recompute the chain and every snapshot's manifest from the tables, and
+ * re-hash every archived file under archive_root/<feed>/<sha256>.
+ */
+int store_verify(struct store *st, const char *archive_root, struct verify_report *r);
 
 /* Exports and deliveries. */
 long long store_export_add(struct store *st, long long run, const char *target, const char *basis,

@@ -184,6 +184,8 @@ make_app(struct app *app, struct feed_conf *feed)
 	feed->source = "drop";
 	feed->profile = "generic-csv";
 	feed->key = FEED_KEY_VIN;
+	feed->vanish_guard = 0.20;
+	feed->vanish_guard_min = 10;
 	app->cfg.dir = xasprintf("%s/conf", src ? src : ".");
 	app->cfg.feeds = feed;
 	app->cfg.nfeeds = 1;
