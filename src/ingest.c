@@ -183,33 +183,56 @@ write_rejects(struct ingest_file *f)
 	return 0;
 }
 
-/* Move a work file to failed/<feed>/ with a .reason file next to it. */
+/* A name in failed/ that does not replace an earlier quarantined file of the same name. */
+static char *
+failed_name(const char *dir, const char *name, const char *sha)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	char *out;
+
+	out = access(path, F_OK) == 0 ? xasprintf("%s.%.12s", name, sha) : xstrdup(name);
+	free(path);
+	return out;
+}
+
+/*
+ * Quarantine a work file: record it (once, even when a crash makes a rerun
+ * quarantine it again), then move it to failed/<feed>/ with a .reason file
+ * next to it. Its bytes are already archived by SHA-256.
+ */
 static void
 quarantine(struct app *app, const struct feed_conf *feed, const char *path, const char *name,
            const char *sha, const char *why)
 {
 	char *dir = spool_path(&app->spool, SPOOL_FAILED, feed->name);
-	char *rname = xasprintf("%s.reason", name), *text;
+	char *qname = failed_name(dir, name, sha);
+	char *rname = xasprintf("%s.reason", qname), *text;
 	char now[CLOCK_ISO_LEN];
 
 	clock_format(clock_now(), now);
+	app_status(app, LS_EXIT_DATAERR);
+	if (store_begin(app->store) == -1)
+		goto fail;
+	if (store_quarantine_add(app->store, app->run, feed->name, name, sha, why, now) == -1 ||
+	    store_commit(app->store) == -1) {
+		store_rollback(app->store);
+		goto fail;
+	}
+	crash_point("ingest:quarantine-recorded");
 	text = xasprintf("file: %s\nsha256: %s\nat: %s\nreason: %s\n", name, sha, now, why);
 	if (fsio_write_file(dir, rname, text, strlen(text)) == -1 ||
-	    fsio_move(path, dir, name) == -1) {
+	    fsio_move(path, dir, qname) == -1) {
 		app_status(app, LS_EXIT_IOERR);
 	} else {
 		spool_drop_marker(path);
-		log_error("%s: quarantined in %s (reason in %s)", name, dir, rname);
+		log_error("%s: quarantined in %s as %s (reason in %s)", name, dir, qname, rname);
 	}
-	crash_point("ingest:quarantined");
-	if (store_begin(app->store) == 0) {
-		if (store_quarantine_add(app->store, app->run, feed->name, name, sha, why, now) ==
-		            -1 ||
-		    store_commit(app->store) == -1)
-			store_rollback(app->store);
-	}
-	app_status(app, LS_EXIT_DATAERR);
 	free(text);
+	goto out;
+fail:
+	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+out:
+	free(qname);
 	free(rname);
 	free(dir);
 }
@@ -357,10 +380,16 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	if ((first = store_snapshot_by_sha(app->store, feed->name, sha)) < 0)
 		goto db_fail;
 	if (first > 0) {
-		/* A leftover in work/ whose content is recorded was committed before a crash. */
-		if (!leftover && record_duplicate(app, &f.info, first) == -1)
+		/*
+		 * A leftover in work/ recorded under its own name was committed
+		 * before a crash; anything else with known content is a duplicate.
+		 */
+		int done = leftover ? store_snapshot_has_file(app->store, feed->name, sha, wf->name)
+		                    : 0;
+
+		if (done < 0 || (!done && record_duplicate(app, &f.info, first) == -1))
 			goto db_fail;
-		sum->duplicates += !leftover;
+		sum->duplicates += !done;
 		finish_work_file(app, wf->path);
 		goto out;
 	}

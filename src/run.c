@@ -120,6 +120,16 @@ plain_args(int argc, char **argv, const char *cmd)
 	return 0;
 }
 
+/* -v: the chain head, for operators to keep off the machine (SPEC §5, §8). */
+static void
+print_chain_head(struct app *app)
+{
+	char head[65];
+
+	if (app->verbose && !app->json && store_chain_head(app->store, head) == 0)
+		printf("audit chain head %s\n", head);
+}
+
 void
 run_targets_for_feeds(struct app *app, int nfeeds, char **feeds)
 {
@@ -171,6 +181,7 @@ cmd_run(struct app *app, int argc, char **argv)
 		return LS_EXIT_USAGE;
 	ingest_feeds(app, argc - 1, argv + 1);
 	export_and_deliver(app, argc - 1, argv + 1, true);
+	print_chain_head(app);
 	return app->status;
 }
 

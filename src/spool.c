@@ -104,9 +104,13 @@ add_file(struct spool_scan *scan, size_t *alloc, const char *dir, const char *na
 	f->size = (long long)st->st_size;
 }
 
-/* Why an entry is refused, or NULL when it is a plain, singly linked file. */
+/*
+ * Why an entry is refused, or NULL when it is a plain file (singly linked
+ * when it is someone else's: work/ files are ours and already hard-linked
+ * into archive/).
+ */
 static const char *
-refusal(const struct stat *st)
+refusal(const struct stat *st, bool ours)
 {
 	if (S_ISLNK(st->st_mode))
 		return "a symbolic link";
@@ -116,7 +120,7 @@ refusal(const struct stat *st)
 		return "a FIFO";
 	if (!S_ISREG(st->st_mode))
 		return "not a regular file";
-	if (st->st_nlink != 1)
+	if (st->st_nlink != 1 && !ours)
 		return "a file with more than one hard link";
 	return NULL;
 }
@@ -154,7 +158,7 @@ scan_dir(const char *dir, bool incoming, unsigned settle, struct spool_scan *sca
 			continue;
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue; /* vanished between readdir and stat */
-		if ((why = refusal(&st)) != NULL) {
+		if ((why = refusal(&st, !incoming)) != NULL) {
 			log_warn("%s/%s: not claimed: %s", dir, name, why);
 			scan->refused++;
 			continue;
@@ -215,7 +219,7 @@ spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f
 
 	/* Re-check through an O_NOFOLLOW descriptor: the entry may have been swapped. */
 	fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1 || refusal(&st)) {
+	if (fd == -1 || fstat(fd, &st) == -1 || refusal(&st, false)) {
 		log_warn("%s: not claimed: changed while scanning", f->path);
 		goto out;
 	}

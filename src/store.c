@@ -343,7 +343,9 @@ store_quarantine_add(struct store *st, long long run, const char *feed, const ch
 {
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO quarantine(feed, run_id, file, sha256, reason, at)"
-	                       " VALUES(?,?,?,?,?,?)");
+	                       " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS"
+	                       " (SELECT 1 FROM quarantine WHERE feed = ?1 AND file = ?3"
+	                       " AND sha256 = ?4)");
 
 	if (!s)
 		return -1;

@@ -117,7 +117,11 @@ while :; do
 	if kill -STOP "$pid" 2>/dev/null && [ "$(cat "$TEST_TMP/spool/.lock")" = "$pid" ]; then
 		expect_rc 75 "second concurrent run" L run
 		expect_grep "pid $pid" "$TEST_TMP/err" "refusal names the holder's PID"
-		expect_grep "spool/.lock" "$TEST_TMP/err" "refusal names the lock file"
+				expect_grep "spool/.lock" "$TEST_TMP/err" "refusal names the lock file"
+		# Auditors can read while a run is in progress (WAL readers never block).
+		expect_rc 0 "snapshots while a run holds the lock" L snapshots
+		expect_eq "$(sqlite3 -readonly "$TEST_TMP/spool/lotsync.db" 'select count(*) >= 3 from v_snapshots')" \
+			"1" "plain sqlite3 -readonly works during a run"
 		kill -CONT "$pid"
 		wait "$pid"
 		expect_eq "$?" "0" "the first run completes"

@@ -1,0 +1,87 @@
+#!/bin/sh
+# e2e (issue 5): kill -9 at every durable step of a run (LOTSYNC_CRASH_AT=N,
+# looped over every crash point the run reaches); after each crash, a rerun
+# must converge to exactly the state of an uninterrupted run: same
+# snapshots, versions, quarantine, exports and delivered files, nothing
+# applied twice, PRAGMA integrity_check ok, verify ok, no temporary files.
+. "$SRCDIR/tests/e2e/lib.sh"
+cd "$TEST_TMP" || exit 1
+G=$SRCDIR/scripts/mkfeed.py
+
+# The starting state: one applied snapshot and one delivered export.
+make_conf "$TEST_TMP/base"
+C0="$TEST_TMP/base/conf/lotsync.conf"
+sed -i "s|file://$TEST_TMP/base/|file://@ROOT@/|" "$C0"
+/usr/bin/python3 "$G" --vehicles 300 --seed 41 --out day1.csv
+/usr/bin/python3 "$G" --from day1.csv --seed 42 --out day2.csv
+printf 'DealerID,VIN,StockNo\nD1,"VINX,1\n' >bad.csv
+
+setup() { # DIR: a copy of the base state with the next inputs dropped
+	rm -rf "$1"
+	cp -a "$TEST_TMP/base" "$1"
+	sed -i "s|@ROOT@|$TEST_TMP/$1|" "$1/conf/lotsync.conf"
+}
+L() { "$LOTSYNC" -c "$1/conf/lotsync.conf" --now "$2" run >/dev/null 2>&1; }
+drop() {
+	mkdir -p "$1/spool/incoming/acme"
+	cp day2.csv "$1/spool/incoming/acme/b-day2.csv"
+	cp bad.csv "$1/spool/incoming/acme/a-bad.csv"
+	cp day1.csv "$1/spool/incoming/acme/c-day1-again.csv"
+	touch -d '2026-01-01 00:00:00' "$1"/spool/incoming/acme/*
+}
+# The state that must match, with nothing that legitimately differs (run ids, wall times).
+fingerprint() {
+	db=$1/spool/lotsync.db
+	{
+		sqlite3 "$db" "select id, feed, state, coalesce(seq,''), sha256, file, vehicles, new, changed, vanished, rejected_rows, coalesce(hold_reason,'') from snapshots order by id"
+		sqlite3 "$db" "select feed, key, hash, from_seq, coalesce(to_seq,''), snapshot_id from versions order by feed, key, from_seq"
+		sqlite3 "$db" "select feed, file, sha256, reason from quarantine order by id"
+		sqlite3 "$db" "select target, file, sha256, vehicles, state from exports order by id"
+		sqlite3 "$db" "select count(*) from deliveries where result = 'delivered'"
+		sqlite3 "$db" "select kind, snapshot_id, manifest from audit_chain order by id"
+		(cd "$1" && find outbox-remote spool/sent spool/failed spool/archive spool/outbox spool/incoming spool/work -type f | sort)
+	} 2>&1 | sed "s|$TEST_TMP/[a-z0-9]*/|DIR/|g"
+}
+
+mkdir -p "$TEST_TMP/base/spool/incoming/acme"
+cp day1.csv "$TEST_TMP/base/spool/incoming/acme/"
+sed -i "s|@ROOT@|$TEST_TMP/base|" "$C0"
+L "$TEST_TMP/base" 2026-11-20T08:00:00Z || fail "base run"
+sed -i "s|file://$TEST_TMP/base/|file://@ROOT@/|" "$C0"
+
+# Reference: the same inputs without a crash.
+setup ref
+drop ref
+L ref 2026-11-21T08:00:00Z
+fingerprint ref >ref.txt
+expect_grep "applied" ref.txt "reference run applied the new file"
+setup count
+drop count
+LOTSYNC_CRASH_LIST=1 "$LOTSYNC" -c count/conf/lotsync.conf --now 2026-11-21T08:00:00Z run >/dev/null 2>points.txt
+n=$(grep -c '^crash point' points.txt)
+[ "$n" -ge 8 ] && pass "$n crash points reached in one run" || fail "only $n crash points: $(cat points.txt)"
+
+i=1
+while [ "$i" -le "$n" ]; do
+	name=$(sed -n "s/^crash point $i: //p" points.txt)
+	setup "run$i"
+	drop "run$i"
+	LOTSYNC_CRASH_AT=$i "$LOTSYNC" -c "run$i/conf/lotsync.conf" --now 2026-11-21T08:00:00Z run >/dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 137 ] || fail "crash point $i ($name): the run was not killed (exit $rc)"
+	L "run$i" 2026-11-21T08:00:00Z
+	fingerprint "run$i" >"run$i.txt"
+	if cmp -s ref.txt "run$i.txt"; then
+		pass "killed at $i ($name): the rerun converged"
+	else
+		fail "killed at $i ($name): state differs from the uninterrupted run"
+		diff ref.txt "run$i.txt" | head -n 10 >&2
+	fi
+	[ "$(sqlite3 "run$i/spool/lotsync.db" 'pragma integrity_check')" = ok ] || fail "integrity_check after crash $i"
+	leftovers=$(find "run$i" -name '.tmp-*' -o -name '*.part' | wc -l)
+	[ "$leftovers" -eq 0 ] || fail "crash $i left $leftovers temporary file(s)"
+	"$LOTSYNC" -c "run$i/conf/lotsync.conf" verify >/dev/null 2>&1 || fail "verify after crash $i"
+	rm -rf "run$i"
+	i=$((i + 1))
+done
+finish
