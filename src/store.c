@@ -35,9 +35,9 @@ static const char schema_v1[] =
         " data TEXT NOT NULL, snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
         " from_seq INTEGER NOT NULL, to_seq INTEGER);"
         "CREATE INDEX versions_open ON versions(feed, to_seq);"
-        "CREATE INDEX versions_from ON versions(feed, from_seq);"
         "CREATE INDEX versions_key ON versions(feed, key);"
         "CREATE INDEX versions_vin ON versions(vin);"
+        "CREATE INDEX versions_snapshot ON versions(snapshot_id);"
         "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, feed TEXT NOT NULL, run_id INTEGER,"
         " file TEXT NOT NULL, sha256 TEXT, reason TEXT NOT NULL, at TEXT NOT NULL);"
         "CREATE TABLE exports(id INTEGER PRIMARY KEY, target TEXT NOT NULL, run_id INTEGER,"
@@ -177,7 +177,6 @@ store_open(const char *path, bool readonly, struct store **out)
 	sqlite3_busy_timeout(st->db, 10000);
 	if (readonly) {
 		int v = user_version(st);
-
 		int want = migrations[ARRAY_SIZE(migrations) - 1].version;
 
 		if (v != want) {
@@ -186,6 +185,16 @@ store_open(const char *path, bool readonly, struct store **out)
 			          path, v, want);
 			goto fail;
 		}
+	}
+	/*
+	 * A 64 MiB page cache and memory-mapped reads: loading a feed's current
+	 * versions and scanning a snapshot read the same pages many times.
+	 */
+	if (exec(st, "PRAGMA cache_size=-65536") == -1 ||
+	    exec(st, "PRAGMA mmap_size=268435456") == -1)
+		goto fail;
+	if (readonly) {
+		/* nothing more */
 	} else if (exec(st, "PRAGMA journal_mode=WAL") == -1 ||
 	           exec(st, "PRAGMA synchronous=FULL") == -1 ||
 	           exec(st, "PRAGMA foreign_keys=ON") == -1 || migrate(st) == -1) {
