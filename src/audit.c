@@ -11,6 +11,7 @@
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
+#include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
 static void
@@ -527,6 +528,7 @@ int
 cmd_status(struct app *app, int argc, char **argv)
 {
 	struct json j;
+	long long open_srs = app->store ? store_sr_count_open(app->store) : 0;
 
 	(void)argv;
 	if (argc != 1)
@@ -544,10 +546,12 @@ cmd_status(struct app *app, int argc, char **argv)
 		status_target(app, &app->cfg.targets[i], &j);
 	json_end(&j);
 	json_key(&j, "open_srs");
-	json_int(&j, 0);
+	json_int(&j, open_srs < 0 ? 0 : open_srs);
 	json_end(&j);
 	if (app->json)
 		print_json(&j);
+	else
+		printf("open service requests %lld\n", open_srs < 0 ? 0 : open_srs);
 	json_release(&j);
 	return LS_EXIT_OK;
 }

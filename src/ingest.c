@@ -13,6 +13,7 @@
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/reader.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 /* Everything one file's ingest needs; lives for that file only. */
@@ -23,7 +24,8 @@ struct ingest_file {
 	const char *name;  /* file name, for messages */
 	struct keymap map; /* key -> current version, and keys seen in this file */
 	struct snapshot_info info;
-	char *why; /* file-level failure, for the .reason file */
+	char *why;                /* file-level failure, for the .reason file */
+	struct srs_batch present; /* rules hook: the snapshot's vehicles (srs.h) */
 };
 
 static enum ls_scope
@@ -60,6 +62,7 @@ apply_record(struct ingest_file *f, const struct record *r)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
 	f->info.vehicles++;
+	srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
 		return LS_OK;
 	if (e->current) {
@@ -127,6 +130,13 @@ quarantine(struct app *app, const struct feed_conf *feed, const char *path, cons
 	char *rname = xasprintf("%s.reason", name), *text;
 	char now[CLOCK_ISO_LEN];
 
+	if (app->dry_run) {
+		log_error("%s: would be quarantined: %s", name, why);
+		app_status(app, LS_EXIT_DATAERR);
+		free(rname);
+		free(dir);
+		return;
+	}
 	clock_format(clock_now(), now);
 	text = xasprintf("file: %s\nsha256: %s\nat: %s\nreason: %s\n", name, sha, now, why);
 	if (fsio_write_file(dir, rname, text, strlen(text)) == -1 ||
@@ -151,8 +161,13 @@ quarantine(struct app *app, const struct feed_conf *feed, const char *path, cons
 static int
 archive(struct app *app, const struct feed_conf *feed, const char *path, const char *sha)
 {
-	char *dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
-	int rc = fsio_copy(path, dir, sha);
+	char *dir;
+	int rc;
+
+	if (app->dry_run) /* --dry-run: no file is archived, moved or removed */
+		return 0;
+	dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
+	rc = fsio_copy(path, dir, sha);
 
 	free(dir);
 	return rc;
@@ -161,6 +176,8 @@ archive(struct app *app, const struct feed_conf *feed, const char *path, const c
 static void
 finish_work_file(struct app *app, const char *path)
 {
+	if (app->dry_run)
+		return;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_syserr("cannot remove %s", path);
 		app_status(app, LS_EXIT_IOERR);
@@ -196,6 +213,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	enum ls_scope sc;
 
 	keymap_init(&f.map);
+	srs_batch_init(&f.present);
 	if (fsio_sha256_file(wf->path, sha, &size) == -1 ||
 	    archive(app, feed, wf->path, sha) == -1) {
 		app_status(app, LS_EXIT_IOERR);
@@ -232,7 +250,8 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		sum->quarantined++;
 		goto out;
 	}
-	if (sc != LS_OK || store_commit(app->store) == -1)
+	if (sc != LS_OK || srs_apply_snapshot(app, feed, f.info.id, &f.present) == -1 ||
+	    store_commit(app->store) == -1)
 		goto rollback;
 	finish_work_file(app, wf->path);
 	if (f.info.rejected_rows)
@@ -252,6 +271,7 @@ db_fail:
 	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
 out:
 	keymap_release(&f.map);
+	srs_batch_release(&f.present);
 	free(f.why);
 }
 
@@ -263,7 +283,7 @@ ingest_list(struct app *app, const struct feed_conf *feed, const struct profile 
 		char *claimed = NULL;
 		struct spool_file wf = scan->files[i];
 
-		if (!leftover) {
+		if (!leftover && !app->dry_run) {
 			if (!(claimed = spool_claim(&app->spool, feed->name, &scan->files[i])))
 				continue;
 			wf.path = claimed;
