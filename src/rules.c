@@ -583,6 +583,7 @@ create(struct eval *e, const struct rules_vehicle *v, const struct mapping *m)
 {
 	const struct client_map *c = m->client;
 	struct rules_sr sr = {0};
+	char *source;
 	size_t prev = c->ignore_if_vin_exists ? newest_sr(&e->ix, v->vin) : RULES_NO_SR, i;
 
 	if (prev != RULES_NO_SR && (c->ignore_days == 0 || e->now - e->s->srs[prev].created_at <
@@ -601,6 +602,14 @@ create(struct eval *e, const struct rules_vehicle *v, const struct mapping *m)
 		free(ago);
 		return;
 	}
+	if (m->type && m->type->sr_type)
+		source = xasprintf("sr_type %s from [type:%s]", m->sr_type, m->type->label);
+	else if (m->sr_type)
+		source = xasprintf("sr_type %s from [client:%s]", m->sr_type, c->label);
+	else
+		source = xasprintf(
+		        "no sr_type (neither a [type:] mapping nor [client:%s] gives one)",
+		        c->label);
 	sr.feed = e->feed->name;
 	sr.vin = v->vin;
 	sr.key = v->key;
@@ -614,13 +623,10 @@ create(struct eval *e, const struct rules_vehicle *v, const struct mapping *m)
 	sr.dirty = true;
 	i = rules_state_add_sr(e->s, &sr);
 	decide(e->r, RULES_CREATED, v->key, v->vin, i, xstrdup("created"),
-	       xasprintf("client %s ([client:%s] for dealer %s), sr_type %s (%s%s%s), "
-	                 "vehicle_type %s, stock_no %s",
-	                 c->name, c->label, c->dealer_id, or_none(m->sr_type),
-	                 m->type && m->type->sr_type ? "[type:" : "[client:",
-	                 m->type && m->type->sr_type ? m->type->label : c->label,
-	                 m->type && m->type->sr_type ? "]" : "] fallback", or_none(sr.vehicle_type),
+	       xasprintf("client %s ([client:%s] for dealer %s), %s, vehicle_type %s, stock_no %s",
+	                 c->name, c->label, c->dealer_id, source, or_none(sr.vehicle_type),
 	                 or_none(v->stock_no)));
+	free(source);
 }
 
 static void

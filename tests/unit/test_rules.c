@@ -449,7 +449,7 @@ START_TEST(dealer_specific_mapping_beats_general)
 	ck_assert_str_eq(sr_of(&s, "VA")->vehicle_type, "New");
 	ck_assert_str_eq(sr_of(&s, "VB")->sr_type, "PDI-D2");
 	ck_assert_str_eq(sr_of(&s, "VB")->vehicle_type, "New D2");
-	ck_decided(&s, RULES_CREATED, "VB", "[type:for-d2]");
+	ck_decided(&s, RULES_CREATED, "VB", "sr_type PDI-D2 from [type:for-d2]");
 	scen_release(&s);
 }
 END_TEST
@@ -496,7 +496,7 @@ START_TEST(fallback_to_the_client_mapping)
 	step(&s, 0, "VA/D1/S1/U VB/D1/S2/N");
 	ck_assert_str_eq(sr_of(&s, "VA")->sr_type, "Recon");
 	ck_assert_ptr_null(sr_of(&s, "VA")->vehicle_type);
-	ck_decided(&s, RULES_CREATED, "VA", "[client:one] fallback");
+	ck_decided(&s, RULES_CREATED, "VA", "sr_type Recon from [client:one]");
 	ck_assert_str_eq(sr_of(&s, "VB")->sr_type, "Recon");
 	ck_assert_str_eq(sr_of(&s, "VB")->vehicle_type, "New");
 	scen_release(&s);
