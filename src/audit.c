@@ -415,7 +415,7 @@ cmd_history(struct app *app, int argc, char **argv)
 	json_arr(&j);
 	for (size_t i = 0; i < n; i++) {
 		if (!app->json) {
-			printf("%s  snapshot %-5lld %-9s %s\n", h[i].at, h[i].snapshot, h[i].event,
+			printf("%s  snapshot %-5lld %-15s %s\n", h[i].at, h[i].snapshot, h[i].event,
 			       h[i].detail);
 			continue;
 		}
