@@ -11,6 +11,7 @@
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
+#include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
 static void
@@ -419,7 +420,7 @@ cmd_history(struct app *app, int argc, char **argv)
 	json_arr(&j);
 	for (size_t i = 0; i < n; i++) {
 		if (!app->json) {
-			printf("%s  snapshot %-5lld %-9s %s\n", h[i].at, h[i].snapshot, h[i].event,
+			printf("%s  snapshot %-5lld %-15s %s\n", h[i].at, h[i].snapshot, h[i].event,
 			       h[i].detail);
 			continue;
 		}
@@ -556,6 +557,7 @@ cmd_status(struct app *app, int argc, char **argv)
 {
 	struct json j;
 	char head[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+	long long open_srs = app->store ? store_sr_count_open(app->store) : 0;
 
 	(void)argv;
 	if (argc != 1)
@@ -575,14 +577,16 @@ cmd_status(struct app *app, int argc, char **argv)
 		status_target(app, &app->cfg.targets[i], &j);
 	json_end(&j);
 	json_key(&j, "open_srs");
-	json_int(&j, 0);
+	json_int(&j, open_srs < 0 ? 0 : open_srs);
 	json_key(&j, "chain_head");
 	json_str(&j, head);
 	json_end(&j);
 	if (app->json)
 		print_json(&j);
-	else
+	else {
+		printf("open service requests %lld\n", open_srs < 0 ? 0 : open_srs);
 		printf("audit chain head %s\n", head);
+	}
 	json_release(&j);
 	/* Exit 3 while something awaits an operator, so monitoring can alert on it. */
 	return app->status;

@@ -9,13 +9,20 @@ static const struct command commands[] = {
         {"run", "[FEED...]", "fetch, ingest, export, deliver: the cron job",
          "Ingests every complete file in the feeds' drop folders (all feeds, or\n"
          "those named), renders exports for targets whose feeds changed, and\n"
-         "delivers pending export files. Silent on success; -v prints a summary.\n",
-         CMD_CONFIG | CMD_LOCK, cmd_run},
+         "delivers pending export files. Silent on success; -v prints a summary.\n"
+         "Applies the dealer rules (service requests) to every new snapshot and\n"
+         "closes the SRs auto_close says are due, also when no file came.\n"
+         "With --dry-run: prints every rule decision it would take and changes\n"
+         "nothing (no file claimed, archived or moved, no export, no upload).\n",
+         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_run},
         {"fetch", "[FEED...]", "pull remote feeds into incoming/", "", CMD_CONFIG | CMD_LOCK, NULL},
         {"ingest", "[FEED...]", "claim, parse, snapshot, guard, diff, rules, archive",
          "Claims complete files from incoming/<feed>/, archives them by SHA-256,\n"
-         "parses them through the feed's profile and stores each as a snapshot.\n",
-         CMD_CONFIG | CMD_LOCK, cmd_ingest},
+         "parses them through the feed's profile and stores each as a snapshot;\n"
+         "applies the dealer rules to it and closes SRs that auto_close says are due.\n"
+         "With --dry-run: prints every rule decision it would take and changes\n"
+         "nothing (no file claimed, archived or moved).\n",
+         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_ingest},
         {"export", "[--full] [TARGET...]", "render export files into outbox/",
          "Renders a target's current vehicles into outbox/<target>/ when its feeds\n"
          "changed since the last export.\n"
@@ -45,12 +52,20 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_READ, cmd_show},
         {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
          "Compares any two applied snapshots of one feed.\n", CMD_CONFIG | CMD_READ, cmd_diff},
-        {"history", "VIN", "every version of a vehicle, with the snapshot and file",
-         "Lists every stored version of the vehicle: when it appeared, changed\n"
-         "and vanished, with the snapshot and file each came from.\n",
+        {"history", "VIN", "every version of a vehicle and every decision about it",
+         "Lists, in order, every stored version of the vehicle (appeared, changed,\n"
+         "vanished, with the snapshot and file each came from) and every rule\n"
+         "decision about it (created, ignored, updated, not updated, clock\n"
+         "restarted, close postponed, left open, closed) with its reason.\n",
          CMD_CONFIG | CMD_READ, cmd_history},
-        {"srs", "[--feed F] [--open|--closed]", "service requests", "", CMD_CONFIG | CMD_READ,
-         NULL},
+        {"srs", "[--feed F] [--open|--closed]", "service requests",
+         "Lists service requests, oldest first: id, feed, VIN, dealer, client,\n"
+         "stock number, vehicle type, SR type, status, created and closed time,\n"
+         "and why it closed. 'lotsync history VIN' shows every decision.\n"
+         "  --feed F   only the SRs of feed F\n"
+         "  --open     only open SRs\n"
+         "  --closed   only closed SRs\n",
+         CMD_CONFIG | CMD_READ, cmd_srs},
         {"accept", "SNAPSHOT", "apply a snapshot held by the vanish guard",
          "Applies the held snapshot now, as an ingest would (diff, exports), and\n"
          "records who accepted it in the snapshot and the audit chain. Newer held\n"
@@ -98,7 +113,7 @@ cli_usage(FILE *out)
 	fputs("\nOptions:\n"
 	      "  -c, --config FILE  configuration (default ./conf/lotsync.conf, then\n"
 	      "                     /etc/lotsync/lotsync.conf)\n"
-	      "  -n, --dry-run      show what would be done, change nothing (not built yet)\n"
+	      "  -n, --dry-run      run, ingest: show every rule decision, change nothing\n"
 	      "  -v, --verbose      print a summary per feed and target; -vv adds debug lines\n"
 	      "  -q, --quiet        print only errors\n"
 	      "      --json         print one JSON document on stdout\n"

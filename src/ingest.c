@@ -15,6 +15,7 @@
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/reader.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 /* Row errors are kept in memory until the guard has decided: a hold rolls back the versions. */
@@ -31,13 +32,15 @@ struct ingest_file {
 	struct snapshot_info info;
 	struct row_error *rejects;
 	size_t nrejects, arejects;
-	bool keep_rejects; /* false when re-applying: they were recorded at first ingest */
-	char *why;         /* file-level failure, for the .reason file */
+	bool keep_rejects;        /* false when re-applying: they were recorded at first ingest */
+	char *why;                /* file-level failure, for the .reason file */
+	struct srs_batch present; /* rules hook: the snapshot's vehicles (srs.h) */
 };
 
 static void
 file_release(struct ingest_file *f)
 {
+	srs_batch_release(&f->present);
 	for (size_t i = 0; i < f->nrejects; i++)
 		row_error_release(&f->rejects[i]);
 	free(f->rejects);
@@ -84,6 +87,7 @@ apply_record(void *ctx, const struct record *r)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
 	f->info.vehicles++;
+	srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
 		return LS_OK;
 	if (e->current) {
@@ -209,6 +213,13 @@ quarantine(struct app *app, const struct feed_conf *feed, const char *path, cons
 	char *rname = xasprintf("%s.reason", qname), *text;
 	char now[CLOCK_ISO_LEN];
 
+	if (app->dry_run) {
+		log_error("%s: would be quarantined: %s", name, why);
+		app_status(app, LS_EXIT_DATAERR);
+		free(rname);
+		free(dir);
+		return;
+	}
 	clock_format(clock_now(), now);
 	app_status(app, LS_EXIT_DATAERR);
 	if (store_begin(app->store) == -1)
@@ -240,8 +251,13 @@ out:
 static int
 archive(struct app *app, const struct feed_conf *feed, const char *path, const char *sha)
 {
-	char *dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
-	int rc = fsio_copy(path, dir, sha);
+	char *dir;
+	int rc;
+
+	if (app->dry_run) /* --dry-run: no file is archived, moved or removed */
+		return 0;
+	dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
+	rc = fsio_copy(path, dir, sha);
 
 	free(dir);
 	return rc;
@@ -250,6 +266,8 @@ archive(struct app *app, const struct feed_conf *feed, const char *path, const c
 static void
 finish_work_file(struct app *app, const char *path)
 {
+	if (app->dry_run)
+		return;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_syserr("cannot remove %s", path);
 		app_status(app, LS_EXIT_IOERR);
@@ -363,6 +381,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	enum ls_scope sc;
 
 	keymap_init(&f.map);
+	srs_batch_init(&f.present);
 	if (fsio_sha256_file(wf->path, sha, &size) == -1 ||
 	    archive(app, feed, wf->path, sha) == -1) {
 		app_status(app, LS_EXIT_IOERR);
@@ -403,6 +422,10 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		sum->quarantined++;
 		goto out;
 	}
+	/* Rules act on applied snapshots only: a held one decides nothing yet. */
+	if (sc == LS_OK && f.info.state == SNAP_APPLIED &&
+	    srs_apply_snapshot(app, feed, f.info.id, &f.present) == -1)
+		sc = LS_BAD_RUN;
 	crash_point("ingest:before-commit");
 	if (sc != LS_OK || store_commit(app->store) == -1)
 		goto rollback;
@@ -427,7 +450,7 @@ ingest_list(struct app *app, const struct feed_conf *feed, const struct profile 
 		char *claimed = NULL;
 		struct spool_file wf = scan->files[i];
 
-		if (!leftover) {
+		if (!leftover && !app->dry_run) {
 			if (!(claimed = spool_claim(&app->spool, feed->name, &scan->files[i])))
 				continue;
 			crash_point("ingest:claimed");
@@ -518,6 +541,7 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 	int rc = -1;
 
 	keymap_init(&f.map);
+	srs_batch_init(&f.present);
 	if (store_snapshot_get(app->store, id, &f.info) == -1)
 		goto out;
 	f.name = f.info.file;
@@ -535,8 +559,10 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 		goto out;
 	}
 	f.info.state = SNAP_APPLIED;
+	/* The rules read the vehicles back by seq once the snapshot is applied. */
 	if (store_snapshot_decide(app->store, &f.info, decided) == -1 ||
-	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1)
+	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1 ||
+	    srs_apply_snapshot(app, feed, id, NULL) == -1)
 		goto rollback;
 	crash_point("accept:before-commit");
 	if (store_commit(app->store) == -1)

@@ -12,6 +12,7 @@
 #include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/runlock.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 #define LOTSYNC_VERSION "0.1.0"
@@ -100,6 +101,8 @@ open_store(struct app *app, const struct command *cmd, const char *cmdline, int 
 			return rc;
 		if (store_open(app->cfg.database, false, &app->store) == -1)
 			return LS_EXIT_IOERR;
+		if (app->dry_run) /* changes nothing: not even a run record */
+			return LS_EXIT_OK;
 		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
 		return app->run < 0 ? LS_EXIT_IOERR : LS_EXIT_OK;
 	}
@@ -129,6 +132,7 @@ dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 		rc = cmd->fn(app, argc, argv);
 	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
 		rc = status_worse(rc, LS_EXIT_IOERR);
+	srs_run_free(app);
 	store_close(app->store);
 	runlock_release(lock_fd);
 	return rc;
@@ -167,8 +171,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "lotsync: '%s' is not built yet\n", cmd->name);
 		return LS_EXIT_SOFTWARE;
 	}
-	if (o.dry_run && (cmd->needs & CMD_LOCK)) {
-		fprintf(stderr, "lotsync: --dry-run is not built yet\n");
+	if (o.dry_run && (cmd->needs & CMD_LOCK) && !(cmd->needs & CMD_DRY_RUN)) {
+		fprintf(stderr, "lotsync: --dry-run is not built yet for '%s'\n", cmd->name);
 		return LS_EXIT_SOFTWARE;
 	}
 	app.config_path = o.config ? o.config : default_config();

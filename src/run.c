@@ -10,6 +10,7 @@
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
 #include "lotsync/run.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 void
@@ -47,7 +48,7 @@ check_names(struct app *app, int argc, char **argv, bool feeds)
 }
 
 static void
-ingest_feeds(struct app *app, int argc, char **argv)
+ingest_feeds_once(struct app *app, int argc, char **argv)
 {
 	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
 		const struct feed_conf *f = &app->cfg.feeds[i];
@@ -62,6 +63,7 @@ ingest_feeds(struct app *app, int argc, char **argv)
 			continue;
 		}
 		ingest_feed(app, f, &s);
+		srs_auto_close(app, f); /* also when no file came: time alone can close SRs */
 		if (app->verbose && !app->json && s.held_total)
 			printf("feed %s: %u snapshot(s) held for an operator (see lotsync "
 			       "status)\n",
@@ -76,6 +78,26 @@ ingest_feeds(struct app *app, int argc, char **argv)
 			       f->name, s.files, s.vehicles, s.new_, s.changed, s.vanished,
 			       s.rejected, s.duplicates, s.quarantined, s.waiting);
 	}
+}
+
+/*
+ * --dry-run does the same work inside one transaction and rolls it back,
+ * so later files and auto-close see what earlier ones would have done.
+ */
+static void
+ingest_feeds(struct app *app, int argc, char **argv)
+{
+	if (!app->dry_run) {
+		ingest_feeds_once(app, argc, argv);
+		return;
+	}
+	if (store_begin(app->store) == -1) {
+		app_status(app, LS_EXIT_SOFTWARE);
+		return;
+	}
+	ingest_feeds_once(app, argc, argv);
+	store_rollback(app->store);
+	srs_dry_run_print(app);
 }
 
 static bool
@@ -180,7 +202,8 @@ cmd_run(struct app *app, int argc, char **argv)
 	if (check_names(app, argc - 1, argv + 1, true) == -1)
 		return LS_EXIT_USAGE;
 	ingest_feeds(app, argc - 1, argv + 1);
-	export_and_deliver(app, argc - 1, argv + 1, true);
+	if (!app->dry_run) /* exports are files, and --dry-run writes none */
+		export_and_deliver(app, argc - 1, argv + 1, true);
 	print_chain_head(app);
 	return app->status;
 }

@@ -128,6 +128,7 @@ static const struct migration {
 } migrations[] = {
         {1, schema_v1},
         {2, store_schema_audit},
+        {3, schema_v5_rules},
 };
 
 static int
@@ -232,16 +233,31 @@ store_path(const struct store *st)
 	return st->path;
 }
 
+/*
+ * A store_begin() inside another is a savepoint: a dry run wraps the whole
+ * run in one transaction that it rolls back, while the per-file
+ * transactions inside it still commit or roll back on their own.
+ */
 int
 store_begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	/* A savepoint outside a transaction would start one, and commit on release. */
+	if (st->depth && sqlite3_get_autocommit(st->db))
+		return log_error("%s: the enclosing transaction was rolled back", st->path);
+	if (exec(st, st->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE") == -1)
+		return -1;
+	st->depth++;
+	return 0;
 }
 
 int
 store_commit(struct store *st)
 {
-	return exec(st, "COMMIT");
+	if (exec(st, st->depth > 1 ? "RELEASE nested" : "COMMIT") == -1)
+		return -1;
+	if (st->depth > 0)
+		st->depth--;
+	return 0;
 }
 
 static int
@@ -275,8 +291,11 @@ store_release(struct store *st, const char *name)
 void
 store_rollback(struct store *st)
 {
+	/* After some errors SQLite has already rolled the whole transaction back. */
 	if (!sqlite3_get_autocommit(st->db))
-		exec(st, "ROLLBACK");
+		exec(st, st->depth > 1 ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
+	if (st->depth > 0)
+		st->depth--;
 }
 
 /* Step a statement that returns no rows. */

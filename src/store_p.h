@@ -18,6 +18,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	bool full;
+	int depth; /* open store_begin()s: beyond the first they are savepoints */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -40,5 +41,10 @@ long long store_insert(struct store *st, sqlite3_stmt *s, const char *what);
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Column as a new string (caller frees), or NULL. */
 char *store_col_text(sqlite3_stmt *s, int i);
+
+/* Rules (store_rules.c): schema version 5, and the rule events of a VIN for store_history. */
+extern const char schema_v5_rules[];
+int store_sr_history(struct store *st, const char *vin, struct history_event **out, size_t *n,
+                     size_t *alloc);
 
 #endif

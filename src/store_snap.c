@@ -451,6 +451,45 @@ add_event(struct history_event **out, size_t *n, size_t *alloc, sqlite3_stmt *s,
 	h->detail = detail;
 }
 
+/* An entry of a history being sorted: versions first at one time and snapshot. */
+struct history_sort {
+	struct history_event h;
+	int rules; /* 0: a version event, 1: a rule decision */
+	size_t i;  /* the order each list was read in */
+};
+
+static int
+cmp_history(const void *a, const void *b)
+{
+	const struct history_sort *x = a, *y = b;
+	int c = strcmp(x->h.at, y->h.at);
+
+	if (c)
+		return c;
+	if (x->h.snapshot != y->h.snapshot)
+		return x->h.snapshot < y->h.snapshot ? -1 : 1;
+	if (x->rules != y->rules)
+		return x->rules - y->rules;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * Merge version events [0, nv) and rule decisions [nv, n) by time: the
+ * vehicle appears before the SR it triggers, vanishes before it closes.
+ */
+static void
+history_sort(struct history_event *h, size_t nv, size_t n)
+{
+	struct history_sort *t = xcalloc(n + 1, sizeof(*t));
+
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct history_sort){h[i], i >= nv, i};
+	qsort(t, n, sizeof(*t), cmp_history);
+	for (size_t i = 0; i < n; i++)
+		h[i] = t[i].h;
+	free(t);
+}
+
 /*
  * A version that ends without a successor starting at the same seq marks a
  * vanish, reported at the snapshot that no longer had the vehicle.
@@ -469,7 +508,7 @@ store_history(struct store *st, const char *vin, struct history_event **out, siz
 	        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq"
 	        " WHERE v.vin = ? ORDER BY s.received_at, v.from_seq, v.id";
 	sqlite3_stmt *s;
-	size_t alloc = 0;
+	size_t alloc = 0, nversions;
 	int rc;
 
 	*out = NULL;
@@ -494,6 +533,10 @@ store_history(struct store *st, const char *vin, struct history_event **out, siz
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_db_error(st, "read history");
+	nversions = *n;
+	if (store_sr_history(st, vin, out, n, &alloc) == -1)
+		return -1;
+	history_sort(*out, nversions, *n);
 	return 0;
 }
 

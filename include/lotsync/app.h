@@ -12,6 +12,8 @@
 #include "lotsync/status.h"
 #include "lotsync/store.h"
 
+struct srs_run;
+
 struct app {
 	const char *config_path; /* the -c file, or the default found */
 	struct config cfg;
@@ -22,6 +24,7 @@ struct app {
 	bool json;
 	bool verbose; /* -v: print per-feed and per-target summaries */
 	enum ls_exit status;
+	struct srs_run *srs; /* what the rules keep for the run (srs.c), NULL until used */
 };
 
 /* Record a condition; the most severe becomes the exit code. */

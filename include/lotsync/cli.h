@@ -12,9 +12,10 @@
 #include "lotsync/app.h"
 
 enum cmd_needs {
-	CMD_CONFIG = 1, /* a loaded, valid configuration */
-	CMD_LOCK = 2,   /* the run lock and a writable store */
-	CMD_READ = 4,   /* a read-only store (absent database = empty) */
+	CMD_CONFIG = 1,  /* a loaded, valid configuration */
+	CMD_LOCK = 2,    /* the run lock and a writable store */
+	CMD_READ = 4,    /* a read-only store (absent database = empty) */
+	CMD_DRY_RUN = 8, /* understands --dry-run (others that lock refuse it) */
 };
 
 struct command {
@@ -46,5 +47,6 @@ int cmd_status(struct app *app, int argc, char **argv);
 int cmd_accept(struct app *app, int argc, char **argv);
 int cmd_reject(struct app *app, int argc, char **argv);
 int cmd_verify(struct app *app, int argc, char **argv);
+int cmd_srs(struct app *app, int argc, char **argv); /* cmd_srs.c */
 
 #endif

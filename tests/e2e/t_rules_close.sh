@@ -1,0 +1,161 @@
+#!/bin/sh
+# e2e: SPEC §6 auto_close over several days with --now (no sleeping):
+# 3d (created 4 days ago and absent -> closed; created 2 days ago -> open;
+# absent days 1-2, back on day 2.5, absent from day 3 -> closes at day 5.5,
+# on a run without a new file), immediately, never; the decisions in
+# `history`; replaying the same files at the same clock gives the same SRs.
+. "$SRCDIR/tests/e2e/lib.sh"
+cd "$TEST_TMP" || exit 1
+
+# setup DIR: three feeds that differ only in auto_close; dealer D1 is client One.
+setup() {
+	mkdir -p "$1/conf"
+	cat >"$1/conf/lotsync.conf" <<'CONF'
+[lotsync]
+spool = ../spool
+settle_seconds = 0
+
+[feed:f3]
+source = drop
+profile = generic-csv
+auto_close = 3d
+
+[feed:fimm]
+source = drop
+profile = generic-csv
+auto_close = immediately
+
+[feed:fnev]
+source = drop
+profile = generic-csv
+auto_close = never
+
+[client:one]
+dealer_id = D1
+name = One
+sr_type = Recon
+CONF
+	chmod 600 "$1/conf/lotsync.conf"
+}
+
+# csv DIR FEED DAY VIN...: the feed's file of that day (Year = day keeps files distinct).
+csv() {
+	_d=$1 _f=$2 _day=$3
+	shift 3
+	mkdir -p "$_d/spool/incoming/$_f"
+	{
+		echo "DealerID,VIN,StockNo,Type,Year"
+		for v in "$@"; do echo "D1,$v,S-$v,N,$_day"; done
+	} >"$_d/spool/incoming/$_f/day$_day.csv"
+}
+
+# run DIR DAY-TIME: one cron run at 2026-03-0DAY-TIME; it must succeed silently.
+run_at() {
+	expect_rc 0 "run at $2" "$LOTSYNC" -c "$1/conf/lotsync.conf" --now "2026-03-$2Z" run
+	expect_eq "$(cat "$TEST_TMP/out" "$TEST_TMP/err")" "" "run at $2 is silent"
+}
+
+# timeline DIR: the SPEC §6 examples, day by day.
+timeline() {
+	csv "$1" f3 0 VA VB VC VD
+	csv "$1" fimm 0 VA
+	csv "$1" fnev 0 VA
+	run_at "$1" 01T00:00:00
+	csv "$1" f3 1 VA VC VD # VB absent on days 1-2
+	csv "$1" fimm 1 VZ     # VA absent: closes at once
+	csv "$1" fnev 1 VZ     # VA absent: stays open
+	run_at "$1" 02T00:00:00
+	csv "$1" f3 2 VA VD # VC absent, its SR created 2 days ago
+	run_at "$1" 03T00:00:00
+	srs_at "$1" day2
+	csv "$1" f3 25 VA VB VD # VB back on day 2.5
+	run_at "$1" 03T12:00:00
+	csv "$1" f3 3 VA VD # VB absent from day 3; VC's 3 days are up
+	run_at "$1" 04T00:00:00
+	srs_at "$1" day3
+	csv "$1" f3 4 VA # VD absent, created 4 days ago
+	run_at "$1" 05T00:00:00
+	srs_at "$1" day4
+	run_at "$1" 06T00:00:00 # day 5, no file
+	srs_at "$1" day5
+	run_at "$1" 06T12:00:00 # day 5.5, no file
+	srs_at "$1" day55
+	run_at "$1" 31T00:00:00 # much later: never stays open
+	srs_at "$1" day30
+}
+
+srs_at() {
+	"$LOTSYNC" -c "$1/conf/lotsync.conf" --json srs >"$1/srs-$2.json" || fail "srs --json ($2)"
+}
+
+# st WHEN FEED VIN: status and closed_at of the feed's newest SR of VIN.
+st() {
+	json "[(s['status'], s['closed_at']) for s in j if s['feed'] == '$2' and s['vin'] == '$3'][-1]" \
+		"$TEST_TMP/a/srs-$1.json"
+}
+
+setup "$TEST_TMP/a"
+timeline "$TEST_TMP/a"
+A="$TEST_TMP/a/conf/lotsync.conf"
+
+# 3d: created 2 days ago and absent -> open; at exactly 3 days -> closed.
+expect_eq "$(st day2 f3 VC)" "('open', None)" "3d: absent, created 2 days ago: open"
+expect_eq "$(st day3 f3 VC)" "('closed', '2026-03-04T00:00:00Z')" "3d: closed at exactly 3 x 24 h"
+# 3d: created 4 days ago and absent -> closed now.
+expect_eq "$(st day3 f3 VD)" "('open', None)" "3d: VD present on day 3"
+expect_eq "$(st day4 f3 VD)" "('closed', '2026-03-05T00:00:00Z')" "3d: created 4 days ago, absent: closed"
+# 3d: absent 1-2, back 2.5, absent from 3 -> no earlier than 5.5 (a run without a file).
+expect_eq "$(st day3 f3 VB)" "('open', None)" "3d: VB back on 2.5 restarted its clock"
+expect_eq "$(st day5 f3 VB)" "('open', None)" "3d: VB still open on day 5"
+expect_eq "$(st day55 f3 VB)" "('closed', '2026-03-06T12:00:00Z')" "3d: VB closed on day 5.5"
+expect_eq "$(json "len([s for s in j if s['vin'] == 'VB'])" "$TEST_TMP/a/srs-day55.json")" "1" \
+	"reappearance created no second SR"
+expect_eq "$(st day30 f3 VA)" "('open', None)" "present vehicle keeps its SR open"
+# immediately and never.
+expect_eq "$(st day2 fimm VA)" "('closed', '2026-03-02T00:00:00Z')" "immediately: closed on the first absent snapshot"
+expect_eq "$(st day30 fnev VA)" "('open', None)" "never: open 30 days later"
+
+# The decisions are in the vehicle's history, in order, with the versions.
+expect_rc 0 "history --json VB" "$LOTSYNC" -c "$A" --json history vb
+cp "$TEST_TMP/out" "$TEST_TMP/hist.json"
+expect_eq "$(json "[e['event'] for e in j if 'feed f3,' in e['detail']]" "$TEST_TMP/hist.json")" \
+	"['appeared', 'created', 'vanished', 'close postponed', 'appeared', 'clock restarted', 'vanished', 'close postponed', 'closed']" \
+	"history of VB: versions and decisions in order"
+expect_eq "$(json "sorted(j[0].keys())" "$TEST_TMP/hist.json")" "['at', 'detail', 'event', 'snapshot']" \
+	"history JSON keys (SPEC §5)"
+expect_eq "$(json "[e['detail'] for e in j if e['event'] == 'close postponed'][-1].split(': ', 1)[1]" "$TEST_TMP/hist.json")" \
+	"absent since 2026-03-04T00:00:00Z; auto_close = 3d: closes no earlier than 2026-03-06T12:00:00Z (the clock started 2026-03-03T12:00:00Z)" \
+	"close postponed says when and why"
+expect_grep "auto_close = 3d: absent since 2026-03-04T00:00:00Z, clock started 2026-03-03T12:00:00Z" \
+	"$TEST_TMP/a/srs-day55.json" "close_reason says which rule and how many days"
+expect_rc 0 "history (text) VA" "$LOTSYNC" -c "$A" history VA
+expect_grep "left open .*auto_close = never" "$TEST_TMP/out" "never: the decision is in the history"
+expect_rc 0 "srs --closed --feed f3" "$LOTSYNC" -c "$A" --json srs --closed --feed f3
+expect_eq "$(json "sorted(s['vin'] for s in j)" "$TEST_TMP/out")" "['VB', 'VC', 'VD']" "srs --closed --feed f3"
+expect_rc 0 "srs --open" "$LOTSYNC" -c "$A" --json srs --open
+expect_eq "$(json "sorted((s['feed'], s['vin']) for s in j)" "$TEST_TMP/out")" \
+	"[('f3', 'VA'), ('fimm', 'VZ'), ('fnev', 'VA'), ('fnev', 'VZ')]" "srs --open"
+expect_eq "$(json "sorted(j[0].keys())" "$TEST_TMP/out")" \
+	"['client', 'close_reason', 'closed_at', 'created_at', 'dealer_id', 'feed', 'id', 'sr_type', 'status', 'stock_no', 'vehicle_type', 'vin']" \
+	"srs JSON keys (SPEC §5)"
+expect_rc 64 "srs --open --closed is a usage error" "$LOTSYNC" -c "$A" srs --open --closed
+expect_rc 64 "srs --feed of an unknown feed" "$LOTSYNC" -c "$A" srs --feed nosuch
+expect_rc 0 "status --json" "$LOTSYNC" -c "$A" --json status
+expect_eq "$(json "j['open_srs']" "$TEST_TMP/out")" "4" "status counts open SRs"
+
+# Events are append-only; a closed SR is frozen.
+DB="$TEST_TMP/a/spool/lotsync.db"
+sqlite3 "$DB" "UPDATE sr_events SET detail = 'x'" 2>/dev/null && fail "sr_events UPDATE allowed" || pass "sr_events refuses UPDATE"
+sqlite3 "$DB" "DELETE FROM sr_events" 2>/dev/null && fail "sr_events DELETE allowed" || pass "sr_events refuses DELETE"
+sqlite3 "$DB" "UPDATE srs SET status = 'open', closed_at = NULL WHERE status = 'closed'" 2>/dev/null &&
+	fail "a closed SR was reopened" || pass "a closed SR cannot change"
+
+# Replaying the same files in the same order at the same clock: the same SRs and decisions.
+setup "$TEST_TMP/b"
+timeline "$TEST_TMP/b" >/dev/null
+dumpdb() { sqlite3 "$1/spool/lotsync.db" "SELECT * FROM srs ORDER BY id; SELECT * FROM sr_events ORDER BY id"; }
+dumpdb "$TEST_TMP/a" >"$TEST_TMP/a.dump"
+dumpdb "$TEST_TMP/b" >"$TEST_TMP/b.dump"
+[ "$(wc -l <"$TEST_TMP/a.dump")" -gt 20 ] && cmp -s "$TEST_TMP/a.dump" "$TEST_TMP/b.dump" &&
+	pass "replay gives the same SRs and events" || fail "replay differs: $(diff "$TEST_TMP/a.dump" "$TEST_TMP/b.dump" | head -5)"
+finish
