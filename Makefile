@@ -38,6 +38,14 @@ build/liblotsync.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The share directory is compiled in: rebuild conffile.o when PREFIX changes.
+build/prefix.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
+build/obj/conffile.o build/san/conffile.o: build/prefix.stamp
+.PHONY: FORCE
+FORCE:
+
 # V=1 shows the full compiler command lines.
 Q = $(if $(V),,@)
 

@@ -12,6 +12,7 @@
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/store_rules.h"
+#include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
 static void
@@ -36,15 +37,61 @@ parse_id(const char *s, long long *id)
 	return 0;
 }
 
+/* Log in to one remote and out again; the transfer module reports what failed. */
+static enum ls_exit
+try_connect(const char *what, const char *name, const struct transfer_endpoint *ep)
+{
+	struct transfer_conn *c = NULL;
+	enum ls_exit rc = transfer_open(ep, &c);
+
+	if (rc == LS_EXIT_OK) {
+		printf("%s %s: connected and logged in\n", what, name);
+		transfer_close(c);
+	} else {
+		printf("%s %s: FAILED (exit %d)\n", what, name, rc);
+	}
+	return rc;
+}
+
+/* check-config --connect: every remote feed and target, the worst result as exit code. */
+static int
+connect_all(struct app *app)
+{
+	enum ls_exit worst = LS_EXIT_OK;
+
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *f = &app->cfg.feeds[i];
+		struct transfer_endpoint ep = {.url = f->source,
+		                               .password_file = f->password_file,
+		                               .identity = f->identity,
+		                               .known_hosts = f->known_hosts,
+		                               .ca_file = f->ca_file};
+
+		if (strcmp(f->source, "drop") != 0)
+			worst = status_worse(worst, try_connect("feed", f->name, &ep));
+	}
+	for (size_t i = 0; i < app->cfg.ntargets; i++) {
+		const struct target_conf *t = &app->cfg.targets[i];
+		struct transfer_endpoint ep = {.url = t->url,
+		                               .password_file = t->password_file,
+		                               .identity = t->identity,
+		                               .known_hosts = t->known_hosts,
+		                               .ca_file = t->ca_file};
+
+		worst = status_worse(worst, try_connect("target", t->name, &ep));
+	}
+	return worst;
+}
+
 int
 cmd_check_config(struct app *app, int argc, char **argv)
 {
+	bool connect = argc == 2 && strcmp(argv[1], "--connect") == 0;
 	int errors;
 
-	if (argc > 1) {
-		fprintf(stderr, "lotsync check-config: %s is not built yet\n",
-		        strcmp(argv[1], "--connect") == 0 ? "--connect" : "that argument");
-		return strcmp(argv[1], "--connect") == 0 ? LS_EXIT_SOFTWARE : LS_EXIT_USAGE;
+	if (argc > 1 && !connect) {
+		fprintf(stderr, "usage: lotsync check-config [--connect]\n");
+		return LS_EXIT_USAGE;
 	}
 	errors = config_load(app->config_path, &app->cfg);
 	if (errors < 0)
@@ -75,6 +122,8 @@ cmd_check_config(struct app *app, int argc, char **argv)
 		fprintf(stderr, "%s: %d error(s)\n", app->config_path, errors);
 		return LS_EXIT_CONFIG;
 	}
+	if (connect)
+		return connect_all(app);
 	printf("%s: ok (%zu feeds, %zu targets, %zu type mappings, %zu client mappings)\n",
 	       app->cfg.path, app->cfg.nfeeds, app->cfg.ntargets, app->cfg.ntypes,
 	       app->cfg.nclients);

@@ -40,7 +40,9 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_READ, cmd_status},
         {"check-config", "[--connect]", "validate the configuration, profiles and formats",
          "Reports every problem as FILE:LINE: message and exits 78 if any.\n"
-         "  --connect   also log in to every remote (not built yet)\n",
+         "  --connect   also log in to every remote feed and target (host keys\n"
+         "              checked, FTPS required) and report each; exits 69 or 78\n"
+         "              when one fails\n",
          0, cmd_check_config},
         {"snapshots", "[FEED]", "list snapshots",
          "Lists every snapshot (or a feed's): id, feed, state, SHA-256, file,\n"

@@ -54,6 +54,9 @@ CONF
 chmod 600 conf/lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 
+expect_rc 69 "check-config --connect with one target down" L check-config --connect
+for t in ftp ftps sftp; do expect_grep "target $t: connected" "$TEST_TMP/out" "--connect logs in to $t"; done
+expect_grep "target down: FAILED" "$TEST_TMP/out" "--connect names the unreachable target"
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 300 --seed 9 --out spool/incoming/acme/inv.csv
 expect_rc 69 "run with one target down" L --now 2026-11-22T10:00:00Z run
 expect_grep "down" "$TEST_TMP/err" "the unreachable target is named"
@@ -80,5 +83,11 @@ test -f "$FTP_ROOT/upload/$sub/$queued" && pass "queued file delivered under its
 expect_eq "$(ls spool/outbox/down | wc -l)" "0" "queue empty"
 expect_eq "$(sqlite3 spool/lotsync.db "select group_concat(result) from deliveries d join exports e on e.id = d.export_id where e.target = 'down' order by d.id")" \
 	"failed,delivered" "both attempts recorded"
+# A changed host key refuses the connection before logging in: exit 78.
+ssh-keygen -q -t ed25519 -N '' -f other_key
+printf '[127.0.0.1]:%s %s\n' "$SFTP_PORT" "$(cut -d' ' -f1,2 other_key.pub)" >conf/known_hosts
+expect_rc 78 "check-config --connect with a changed host key" L check-config --connect
+expect_grep "host key CHANGED" "$TEST_TMP/err" "the refusal says the key changed"
+expect_grep "SHA256:" "$TEST_TMP/err" "and shows the server's fingerprint"
 rm -rf "$FTP_ROOT/upload/$sub" "$SFTP_ROOT/upload/$sub"
 finish
