@@ -91,16 +91,10 @@ store_snapshot_add(struct store *st, long long run, const struct snapshot_info *
 	return store_insert(st, s, "record snapshot");
 }
 
-int
-store_snapshot_seal(struct store *st, const struct snapshot_info *i)
+/* Bind state, seq and the four counts to ?1..?6, the part seal and decide share. */
+static void
+bind_outcome(sqlite3_stmt *s, const struct snapshot_info *i)
 {
-	sqlite3_stmt *s =
-	        store_prep(st, "UPDATE snapshots SET state = ?, seq = ?, vehicles = ?,"
-	                       " new = ?, changed = ?, vanished = ?, rejected_rows = ?,"
-	                       " hold_reason = ?, sealed = 1 WHERE id = ? AND sealed = 0");
-
-	if (!s)
-		return -1;
 	store_bind_text(s, 1, snapshot_state_name(i->state));
 	if (i->seq > 0)
 		sqlite3_bind_int64(s, 2, i->seq);
@@ -110,6 +104,19 @@ store_snapshot_seal(struct store *st, const struct snapshot_info *i)
 	sqlite3_bind_int64(s, 4, i->new_);
 	sqlite3_bind_int64(s, 5, i->changed);
 	sqlite3_bind_int64(s, 6, i->vanished);
+}
+
+int
+store_snapshot_seal(struct store *st, const struct snapshot_info *i)
+{
+	sqlite3_stmt *s =
+	        store_prep(st, "UPDATE snapshots SET state = ?1, seq = ?2, vehicles = ?3,"
+	                       " new = ?4, changed = ?5, vanished = ?6, rejected_rows = ?7,"
+	                       " hold_reason = ?8, sealed = 1 WHERE id = ?9 AND sealed = 0");
+
+	if (!s)
+		return -1;
+	bind_outcome(s, i);
 	sqlite3_bind_int64(s, 7, i->rejected_rows);
 	store_bind_text(s, 8, i->hold_reason);
 	sqlite3_bind_int64(s, 9, i->id);
@@ -119,21 +126,13 @@ store_snapshot_seal(struct store *st, const struct snapshot_info *i)
 int
 store_snapshot_decide(struct store *st, const struct snapshot_info *i, const char *decided)
 {
-	sqlite3_stmt *s = store_prep(st, "UPDATE snapshots SET state = ?, seq = ?, vehicles = ?,"
-	                                 " new = ?, changed = ?, vanished = ?, decided = ?"
-	                                 " WHERE id = ? AND state = 'held'");
+	sqlite3_stmt *s = store_prep(st, "UPDATE snapshots SET state = ?1, seq = ?2, vehicles = ?3,"
+	                                 " new = ?4, changed = ?5, vanished = ?6, decided = ?7"
+	                                 " WHERE id = ?8 AND state = 'held'");
 
 	if (!s)
 		return -1;
-	store_bind_text(s, 1, snapshot_state_name(i->state));
-	if (i->seq > 0)
-		sqlite3_bind_int64(s, 2, i->seq);
-	else
-		sqlite3_bind_null(s, 2);
-	sqlite3_bind_int64(s, 3, i->vehicles);
-	sqlite3_bind_int64(s, 4, i->new_);
-	sqlite3_bind_int64(s, 5, i->changed);
-	sqlite3_bind_int64(s, 6, i->vanished);
+	bind_outcome(s, i);
 	store_bind_text(s, 7, decided);
 	sqlite3_bind_int64(s, 8, i->id);
 	return store_done(st, s, "decide held snapshot");
