@@ -35,6 +35,7 @@ struct ingest_file {
 	bool keep_rejects;        /* false when re-applying: they were recorded at first ingest */
 	char *why;                /* file-level failure, for the .reason file */
 	struct srs_batch present; /* rules hook: the snapshot's vehicles (srs.h) */
+	bool rules;               /* the feed wants them (srs_feed_wants_vehicles) */
 };
 
 static void
@@ -87,7 +88,8 @@ apply_record(void *ctx, const struct record *r)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
 	f->info.vehicles++;
-	srs_batch_add(&f->present, r, !e->current); /* rules hook */
+	if (f->rules)
+		srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
 		return LS_OK;
 	if (e->current) {
@@ -379,6 +381,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	uint64_t size;
 	long long first;
 	enum ls_scope sc;
+	int rules;
 
 	keymap_init(&f.map);
 	srs_batch_init(&f.present);
@@ -414,6 +417,9 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	}
 	if (store_begin(app->store) == -1)
 		goto db_fail;
+	if ((rules = srs_feed_wants_vehicles(app, feed)) < 0)
+		goto rollback;
+	f.rules = rules;
 	sc = snapshot_file(&f, wf->path);
 	if (sc == LS_BAD_FILE) {
 		store_rollback(app->store);
@@ -423,7 +429,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		goto out;
 	}
 	/* Rules act on applied snapshots only: a held one decides nothing yet. */
-	if (sc == LS_OK && f.info.state == SNAP_APPLIED &&
+	if (sc == LS_OK && f.info.state == SNAP_APPLIED && f.rules &&
 	    srs_apply_snapshot(app, feed, f.info.id, &f.present) == -1)
 		sc = LS_BAD_RUN;
 	crash_point("ingest:before-commit");
@@ -538,7 +544,7 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 	struct ingest_file f = {.app = app, .feed = feed, .prof = prof};
 	char *dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
 	char *path = NULL, now[CLOCK_ISO_LEN], *why = NULL;
-	int rc = -1;
+	int rc = -1, rules;
 
 	keymap_init(&f.map);
 	srs_batch_init(&f.present);
@@ -562,7 +568,8 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 	/* The rules read the vehicles back by seq once the snapshot is applied. */
 	if (store_snapshot_decide(app->store, &f.info, decided) == -1 ||
 	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1 ||
-	    srs_apply_snapshot(app, feed, id, NULL) == -1)
+	    ((rules = srs_feed_wants_vehicles(app, feed)) != 0 &&
+	     (rules < 0 || srs_apply_snapshot(app, feed, id, NULL) == -1)))
 		goto rollback;
 	crash_point("accept:before-commit");
 	if (store_commit(app->store) == -1)

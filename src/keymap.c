@@ -13,23 +13,64 @@ keymap_init(struct keymap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+#define BLOCK_SIZE (1 << 20)
+
+struct keymap_block {
+	struct keymap_block *next;
+	size_t used, size;
+	char data[];
+};
+
 void
 keymap_release(struct keymap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
+	while (m->blocks) {
+		struct keymap_block *b = m->blocks;
+
+		m->blocks = b->next;
+		free(b);
+	}
 	free(m->slots);
 	keymap_init(m);
 }
 
-static size_t
-slot_of(const struct keymap *m, const char *key)
+/* Copy a key into the current block, starting a new one when it is full. */
+static char *
+store_key(struct keymap *m, const char *key)
 {
-	size_t i = (size_t)XXH3_64bits(key, strlen(key)) & (m->cap - 1);
+	size_t len = strlen(key) + 1;
+	struct keymap_block *b = m->blocks;
+	char *p;
 
-	while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+	if (!b || b->size - b->used < len) {
+		size_t size = len > BLOCK_SIZE ? len : BLOCK_SIZE;
+
+		b = xmalloc(sizeof(*b) + size);
+		b->next = m->blocks;
+		b->used = 0;
+		b->size = size;
+		m->blocks = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, key, len);
+	b->used += len;
+	return p;
+}
+
+static size_t
+slot_of(const struct keymap *m, const char *key, uint64_t kh)
+{
+	size_t i = (size_t)kh & (m->cap - 1);
+
+	while (m->slots[i].key && (m->slots[i].khash != kh || strcmp(m->slots[i].key, key) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
+}
+
+static uint64_t
+key_hash(const char *key)
+{
+	return XXH3_64bits(key, strlen(key));
 }
 
 static void
@@ -41,7 +82,7 @@ grow(struct keymap *m)
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
-			m->slots[slot_of(m, old.slots[i].key)] = old.slots[i];
+			m->slots[slot_of(m, old.slots[i].key, old.slots[i].khash)] = old.slots[i];
 	free(old.slots);
 }
 
@@ -52,21 +93,23 @@ keymap_get(const struct keymap *m, const char *key)
 
 	if (m->cap == 0)
 		return NULL;
-	i = slot_of(m, key);
+	i = slot_of(m, key, key_hash(key));
 	return m->slots[i].key ? &m->slots[i] : NULL;
 }
 
 struct keymap_entry *
 keymap_put(struct keymap *m, const char *key)
 {
+	uint64_t kh = key_hash(key);
 	size_t i;
 
 	/* Keep the load under 1/2 so probes stay short. */
 	if ((m->n + 1) * 2 > m->cap)
 		grow(m);
-	i = slot_of(m, key);
+	i = slot_of(m, key, kh);
 	if (!m->slots[i].key) {
-		m->slots[i].key = xstrdup(key);
+		m->slots[i].key = store_key(m, key);
+		m->slots[i].khash = kh;
 		m->n++;
 	}
 	return &m->slots[i];

@@ -56,6 +56,17 @@ field(const struct record *r, const char *name)
 	return v ? xstrdup(v) : NULL;
 }
 
+int
+srs_feed_wants_vehicles(struct app *app, const struct feed_conf *feed)
+{
+	long long open;
+
+	if (rules_active(&app->cfg, feed))
+		return 1;
+	open = store_sr_count_open_feed(app->store, feed->name);
+	return open < 0 ? -1 : open > 0;
+}
+
 void
 srs_batch_add(struct srs_batch *b, const struct record *r, bool appeared)
 {

@@ -188,19 +188,16 @@ store_open(const char *path, bool readonly, struct store **out)
 		}
 	}
 	/*
-	 * A 64 MiB page cache and memory-mapped reads: loading a feed's current
-	 * versions and scanning a snapshot read the same pages many times.
+	 * A 64 MiB page cache: loading a feed's current versions and scanning a
+	 * snapshot read the same pages many times. No mmap: its pages would
+	 * count against the run's memory on a database of a million vehicles.
 	 */
-	if (exec(st, "PRAGMA cache_size=-65536") == -1 ||
-	    exec(st, "PRAGMA mmap_size=268435456") == -1)
+	if (exec(st, "PRAGMA cache_size=-65536") == -1)
 		goto fail;
-	if (readonly) {
-		/* nothing more */
-	} else if (exec(st, "PRAGMA journal_mode=WAL") == -1 ||
-	           exec(st, "PRAGMA synchronous=FULL") == -1 ||
-	           exec(st, "PRAGMA foreign_keys=ON") == -1 || migrate(st) == -1) {
+	if (!readonly && (exec(st, "PRAGMA journal_mode=WAL") == -1 ||
+	                  exec(st, "PRAGMA synchronous=FULL") == -1 ||
+	                  exec(st, "PRAGMA foreign_keys=ON") == -1 || migrate(st) == -1))
 		goto fail;
-	}
 	*out = st;
 	return 0;
 fail:

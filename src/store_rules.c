@@ -315,11 +315,19 @@ sr_list_free(struct sr_info *list, size_t n)
 long long
 store_sr_count_open(struct store *st)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM srs WHERE status = 'open'");
+	return store_sr_count_open_feed(st, NULL);
+}
+
+long long
+store_sr_count_open_feed(struct store *st, const char *feed)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM srs WHERE status = 'open'"
+	                                 " AND (?1 IS NULL OR feed = ?1)");
 	long long n = -1;
 
 	if (!s)
 		return -1;
+	store_bind_text(s, 1, feed);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
 	else

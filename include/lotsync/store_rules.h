@@ -61,5 +61,7 @@ int store_sr_list(struct store *st, const char *feed, const char *status, struct
 void sr_list_free(struct sr_info *list, size_t n);
 /* Number of open SRs, of every feed. */
 long long store_sr_count_open(struct store *st);
+/* Open SRs of one feed (all feeds when feed is NULL), or -1. */
+long long store_sr_count_open_feed(struct store *st, const char *feed);
 
 #endif
