@@ -17,18 +17,28 @@ static const struct command commands[] = {
          "parses them through the feed's profile and stores each as a snapshot.\n",
          CMD_CONFIG | CMD_LOCK, cmd_ingest},
         {"export", "[--full] [TARGET...]", "render export files into outbox/",
-         "Renders a target's current vehicles into outbox/<target>/ when its feeds\n"
-         "changed since the last export.\n"
-         "  --full   render a new file even when nothing changed\n",
+         "Renders a target's vehicles through its format into outbox/<target>/\n"
+         "when its feeds changed (or vehicles were released) since its last export:\n"
+         "mode = full writes every vehicle, mode = delta the new, changed and\n"
+         "deleted ones with an action column. A vehicle count that moves more than\n"
+         "deviation_lock against the last delivery, or an empty export after a\n"
+         "non-empty one, locks the target (exit 3); files are still rendered.\n"
+         "  --full   render a file now even when nothing changed (a delta target\n"
+         "           also lists unchanged vehicles, action \"unchanged\")\n",
          CMD_CONFIG | CMD_LOCK, cmd_export},
         {"deliver", "[TARGET...]", "upload outbox files (temp name, then rename), retry later",
-         "Uploads pending outbox files under a temporary name and renames them;\n"
-         "a failed upload stays queued for the next run.\n",
+         "Uploads pending outbox files under a temporary name and renames them\n"
+         "(rename = off: straight to the final name), records every attempt with\n"
+         "the server's reply and moves delivered files to sent/<target>/. A failed\n"
+         "upload stays queued under the same name (exit 69); a full target sends\n"
+         "only its newest file. A locked target sends nothing (exit 3). Records and\n"
+         "sent/ files older than retention_days are pruned.\n",
          CMD_CONFIG | CMD_LOCK, cmd_deliver},
         {"status", "", "what is held, locked, queued, failed; last run per feed and target",
          "Shows per feed the newest snapshot, its vehicles, files waiting in\n"
-         "incoming/ and quarantined in failed/; per target the pending queue\n"
-         "and the last delivery.\n",
+         "incoming/ and quarantined in failed/; per target the pending queue, the\n"
+         "lock and why (both counts), the last delivery, the last unresolved\n"
+         "delivery error and the vehicles awaiting release.\n",
          CMD_CONFIG | CMD_READ, cmd_status},
         {"check-config", "[--connect]", "validate the configuration, profiles and formats",
          "Reports every problem as FILE:LINE: message and exits 78 if any.\n"
@@ -54,10 +64,17 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_LOCK, NULL},
         {"reject", "SNAPSHOT", "discard a snapshot held by the vanish guard", "",
          CMD_CONFIG | CMD_LOCK, NULL},
-        {"unlock", "TARGET", "lift a deviation lock; the next deliver sends", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
-        {"release", "TARGET (VIN...|--all)", "release new vehicles held by auto_release = no", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
+        {"unlock", "TARGET", "lift a deviation lock; the next deliver sends",
+         "Accepts the vehicle count that locked the target: the newest queued file\n"
+         "becomes the baseline of the next comparison. The next deliver sends the\n"
+         "newest queued file of a full target (older ones are recorded as\n"
+         "superseded), or every queued file of a delta target in order.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_unlock},
+        {"release", "TARGET (VIN...|--all)", "release new vehicles held by auto_release = no",
+         "Lets the named vehicles (or all waiting ones) into the target's exports\n"
+         "from the next export on. Every VIN must be a current vehicle of the\n"
+         "target's feeds, or nothing is released (exit 64).\n",
+         CMD_CONFIG | CMD_LOCK, cmd_release},
         {"verify", "", "recheck the audit hash chain and every archived file", "",
          CMD_CONFIG | CMD_READ, NULL},
         {"report", "--html FILE", "self-contained HTML report", "", CMD_CONFIG | CMD_READ, NULL},

@@ -127,6 +127,7 @@ static const struct migration {
 	const char *sql;
 } migrations[] = {
         {1, schema_v1},
+        {4, schema_v4_exports},
 };
 
 static int

@@ -25,6 +25,9 @@ struct store {
 	size_t ncache;
 };
 
+/* Schema migrations kept with the concern they belong to (store.c lists them). */
+extern const char schema_v4_exports[];
+
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */

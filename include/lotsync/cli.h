@@ -32,7 +32,7 @@ void cli_command_help(const struct command *cmd, FILE *out);
 /* True when argv holds -h/--help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 
-/* Commands, in run.c and audit.c. */
+/* Commands, in run.c, audit.c and target_cmd.c. */
 int cmd_run(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
 int cmd_export(struct app *app, int argc, char **argv);
@@ -43,5 +43,7 @@ int cmd_show(struct app *app, int argc, char **argv);
 int cmd_diff(struct app *app, int argc, char **argv);
 int cmd_history(struct app *app, int argc, char **argv);
 int cmd_status(struct app *app, int argc, char **argv);
+int cmd_unlock(struct app *app, int argc, char **argv);
+int cmd_release(struct app *app, int argc, char **argv);
 
 #endif
