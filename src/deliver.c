@@ -80,10 +80,15 @@ send_one(struct app *app, const struct target_conf *t, struct transfer_conn *c,
 	enum ls_exit rc = transfer_put(c, path, e->file, t->rename);
 
 	if (rc != LS_EXIT_OK) {
-		if (t->rename && rc == LS_EXIT_UNAVAILABLE)
-			log_info("if %s refuses to rename uploads, set rename = off for target %s",
-			         t->url, t->name);
-		record_attempt(app, t, e, "failed", transfer_last_reply(c), NULL);
+		const char *reply = transfer_last_reply(c);
+
+		/* FTP names the refused command; the operator's way out is rename = off */
+		if (t->rename && (strstr(reply, "RNFR") || strstr(reply, "RNTO")))
+			log_warn("the server refused to rename %s; if it cannot rename uploads, "
+			         "set rename = off for target %s (files then appear under their "
+			         "final name while uploading)",
+			         e->file, t->name);
+		record_attempt(app, t, e, "failed", reply, NULL);
 		goto out;
 	}
 	/* On the server under its final name; a crash from here on re-uploads it. */
