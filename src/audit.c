@@ -535,8 +535,9 @@ status_target_text(const struct target_conf *t, const struct target_view *v)
 		printf("  LOCKED since %s: %s; 'lotsync unlock %s' sends\n", v->ti.locked_at,
 		       v->ti.lock_reason, t->name);
 	for (size_t i = 0; i < v->nqueue; i++)
-		printf("  queued %s (%lld vehicles, %lld rows, %s)\n", v->queue[i].file,
-		       v->queue[i].vehicles, v->queue[i].rows, v->queue[i].kind);
+		printf("  queued %s (%lld vehicles, %lld rows, %s, %lld cell warnings)\n",
+		       v->queue[i].file, v->queue[i].vehicles, v->queue[i].rows, v->queue[i].kind,
+		       v->queue[i].warnings);
 	if (v->st.error_at)
 		printf("  last error %s %s: %s\n", v->st.error_at,
 		       v->st.error_file ? v->st.error_file : "", v->st.error_reply);
@@ -577,6 +578,8 @@ status_target_json(const struct target_conf *t, const struct target_view *v, str
 		json_int(j, v->queue[i].vehicles);
 		json_key(j, "rows");
 		json_int(j, v->queue[i].rows);
+		json_key(j, "warnings");
+		json_int(j, v->queue[i].warnings);
 		json_key(j, "created_at");
 		json_str(j, v->queue[i].created_at);
 		json_end(j);
@@ -597,8 +600,11 @@ status_target_json(const struct target_conf *t, const struct target_view *v, str
 	} else {
 		json_null(j);
 	}
-	json_key(j, "vehicles");
-	json_int(j, v->ti.baseline);
+	json_key(j, "delivered_vehicles");
+	if (v->ti.baseline >= 0)
+		json_int(j, v->ti.baseline);
+	else
+		json_null(j);
 	json_key(j, "awaiting_release");
 	json_int(j, v->last.held);
 	json_end(j);

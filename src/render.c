@@ -448,8 +448,8 @@ apply_kind(struct render *r, const struct format_column *c, const char **v, size
 		break;
 	default: return;
 	}
-	*v = r->tmp.p + start;
 	*n = r->tmp.len - start;
+	*v = *n ? r->tmp.p + start : "";
 }
 
 /* Wrap a non-empty value in prefix, currency and suffix. */
@@ -457,7 +457,8 @@ static void
 decorate(struct render *r, const struct format_column *c, const char **v, size_t *n)
 {
 	const char *cur = NULL;
-	size_t curlen = 0, start;
+	size_t curlen = 0, start = r->tmp.len, off = 0;
+	bool in_tmp = r->tmp.len > 0; /* apply_kind() left the value in r->tmp */
 
 	if (c->with_currency) {
 		size_t s = r->f->currency_slot;
@@ -465,20 +466,15 @@ decorate(struct render *r, const struct format_column *c, const char **v, size_t
 		cur = r->val[s] ? r->val[s] : r->f->currency;
 		curlen = r->val[s] ? r->vlen[s] : cur ? strlen(cur) : 0;
 	}
-	if (!c->prefix && !c->suffix && !cur)
+	if (*n == 0 || (!c->prefix && !c->suffix && !cur))
 		return;
-	/* *v may live in r->tmp: copy it to the end first, then build after it. */
-	start = r->tmp.len;
+	if (in_tmp)
+		off = (size_t)(*v - r->tmp.p); /* an offset survives the realloc below */
 	if (c->prefix)
 		sb_puts(&r->tmp, c->prefix);
-	if (*v >= r->tmp.p && *v < r->tmp.p + r->tmp.cap) {
-		size_t off = (size_t)(*v - r->tmp.p);
-
-		sb_reserve(&r->tmp, *n);
-		sb_put(&r->tmp, r->tmp.p + off, *n);
-	} else {
-		sb_put(&r->tmp, *v, *n);
-	}
+	sb_reserve(&r->tmp, *n);
+	memcpy(r->tmp.p + r->tmp.len, in_tmp ? r->tmp.p + off : *v, *n);
+	r->tmp.len += *n;
 	if (cur) {
 		sb_put(&r->tmp, " ", 1);
 		sb_put(&r->tmp, cur, curlen);
@@ -646,10 +642,7 @@ csv_row(struct render *r, enum render_action a, bool header)
 		}
 		c = &f->cols[col++];
 		if (header) {
-			v = c->name ? c->name : "";
-			if (f->positional)
-				v = "";
-			csv_cell(r, NULL, v, strlen(v));
+			csv_cell(r, NULL, c->name, strlen(c->name));
 			continue;
 		}
 		cell_value(r, c, &v, &n);
