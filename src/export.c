@@ -33,10 +33,10 @@ struct exp {
 	const struct target_conf *t;
 	struct render *r;
 	bool delta, force;
-	size_t feed;           /* index of the feed being scanned */
-	struct keymap *held;   /* per feed: released keys, or NULL (auto_release = yes) */
-	struct keymap *state;  /* per feed: the receiver's key -> version (delta) */
-	struct target_info ti; /* baseline and lock before this export */
+	size_t feed;             /* index of the feed being scanned */
+	struct keymap *released; /* per feed: released keys, or NULL (auto_release = yes) */
+	struct keymap *state;    /* per feed: the receiver's key -> version (delta) */
+	struct target_info ti;   /* baseline and lock before this export */
 	struct state_change *changes;
 	size_t nchanges, changes_alloc;
 	long long vehicles, held_count;
@@ -55,7 +55,7 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 	struct exp *x = ctx;
 	enum render_action a = RENDER_FULL;
 
-	if (x->held && !keymap_get(&x->held[x->feed], key)) {
+	if (x->released && !keymap_get(&x->released[x->feed], key)) {
 		x->held_count++;
 		return 0;
 	}
@@ -112,14 +112,14 @@ load_maps(struct exp *x)
 	const struct target_conf *t = x->t;
 
 	if (!t->auto_release)
-		x->held = xcalloc(t->nfeeds, sizeof(*x->held));
+		x->released = xcalloc(t->nfeeds, sizeof(*x->released));
 	if (x->delta)
 		x->state = xcalloc(t->nfeeds, sizeof(*x->state));
 	for (size_t i = 0; i < t->nfeeds; i++) {
-		if (x->held) {
-			keymap_init(&x->held[i]);
-			if (store_release_load(x->app->store, t->name, t->feeds[i], &x->held[i]) ==
-			    -1)
+		if (x->released) {
+			keymap_init(&x->released[i]);
+			if (store_release_load(x->app->store, t->name, t->feeds[i],
+			                       &x->released[i]) == -1)
 				return -1;
 		}
 		if (x->state) {
@@ -136,12 +136,12 @@ static void
 exp_release(struct exp *x)
 {
 	for (size_t i = 0; i < x->t->nfeeds; i++) {
-		if (x->held)
-			keymap_release(&x->held[i]);
+		if (x->released)
+			keymap_release(&x->released[i]);
 		if (x->state)
 			keymap_release(&x->state[i]);
 	}
-	free(x->held);
+	free(x->released);
 	free(x->state);
 	for (size_t i = 0; i < x->nchanges; i++)
 		free(x->changes[i].key);
