@@ -573,32 +573,135 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 	snapshot_info_release(&s);
 }
 
+/* What status says about a target; every pointer owned. */
+struct target_view {
+	struct target_status st;
+	struct target_info ti;
+	struct export_info last; /* newest export: vehicles, held */
+	struct export_info *queue;
+	size_t nqueue;
+};
+
+static void
+target_view_load(struct app *app, const char *name, struct target_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ti.baseline = -1;
+	if (!app->store)
+		return;
+	store_target_status(app->store, name, &v->st);
+	store_target_get(app->store, name, &v->ti);
+	store_export_last(app->store, name, &v->last);
+	store_export_pending(app->store, name, &v->queue, &v->nqueue);
+}
+
+static void
+target_view_release(struct target_view *v)
+{
+	target_status_release(&v->st);
+	target_info_release(&v->ti);
+	export_info_release(&v->last);
+	export_list_free(v->queue, v->nqueue);
+}
+
+static void
+status_target_text(const struct target_conf *t, const struct target_view *v)
+{
+	printf("target %-10s pending %-4lld last delivery %s\n", t->name, v->st.pending,
+	       v->st.last_delivery ? v->st.last_delivery : "never");
+	if (v->ti.locked)
+		printf("  LOCKED since %s: %s; 'lotsync unlock %s' sends\n", v->ti.locked_at,
+		       v->ti.lock_reason, t->name);
+	for (size_t i = 0; i < v->nqueue; i++)
+		printf("  queued %s (%lld vehicles, %lld rows, %s, %lld cell warnings)\n",
+		       v->queue[i].file, v->queue[i].vehicles, v->queue[i].rows, v->queue[i].kind,
+		       v->queue[i].warnings);
+	if (v->st.error_at)
+		printf("  last error %s %s: %s\n", v->st.error_at,
+		       v->st.error_file ? v->st.error_file : "", v->st.error_reply);
+	if (v->last.held > 0)
+		printf("  %lld new vehicle(s) await 'lotsync release %s'\n", v->last.held, t->name);
+}
+
+static void
+status_target_json(const struct target_conf *t, const struct target_view *v, struct json *j)
+{
+	json_obj(j);
+	json_key(j, "name");
+	json_str(j, t->name);
+	json_key(j, "locked");
+	json_bool(j, v->ti.locked);
+	json_key(j, "lock_reason");
+	json_str(j, v->ti.locked ? v->ti.lock_reason : NULL);
+	json_key(j, "lock_counts");
+	if (v->ti.locked) {
+		json_obj(j);
+		json_key(j, "last_delivery");
+		json_int(j, v->ti.lock_baseline);
+		json_key(j, "export");
+		json_int(j, v->ti.lock_vehicles);
+		json_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "pending");
+	json_int(j, v->st.pending);
+	json_key(j, "queue");
+	json_arr(j);
+	for (size_t i = 0; i < v->nqueue; i++) {
+		json_obj(j);
+		json_key(j, "file");
+		json_str(j, v->queue[i].file);
+		json_key(j, "vehicles");
+		json_int(j, v->queue[i].vehicles);
+		json_key(j, "rows");
+		json_int(j, v->queue[i].rows);
+		json_key(j, "warnings");
+		json_int(j, v->queue[i].warnings);
+		json_key(j, "created_at");
+		json_str(j, v->queue[i].created_at);
+		json_end(j);
+	}
+	json_end(j);
+	json_key(j, "last_delivery");
+	json_str(j, v->st.last_delivery);
+	json_key(j, "last_error");
+	if (v->st.error_at) {
+		json_obj(j);
+		json_key(j, "at");
+		json_str(j, v->st.error_at);
+		json_key(j, "file");
+		json_str(j, v->st.error_file);
+		json_key(j, "reply");
+		json_str(j, v->st.error_reply);
+		json_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "delivered_vehicles");
+	if (v->ti.baseline >= 0)
+		json_int(j, v->ti.baseline);
+	else
+		json_null(j);
+	json_key(j, "awaiting_release");
+	json_int(j, v->last.held);
+	json_end(j);
+}
+
 static void
 status_target(struct app *app, const struct target_conf *t, struct json *j)
 {
-	long long pending = 0;
-	char *last = NULL;
+	struct target_view v;
 
-	if (app->store)
-		store_target_status(app->store, t->name, &pending, &last);
-	if (!app->json) {
-		printf("target %-10s pending %-4lld last delivery %s\n", t->name, pending,
-		       last ? last : "never");
-	} else {
-		json_obj(j);
-		json_key(j, "name");
-		json_str(j, t->name);
-		json_key(j, "locked");
-		json_bool(j, false);
-		json_key(j, "lock_reason");
-		json_null(j);
-		json_key(j, "pending");
-		json_int(j, pending);
-		json_key(j, "last_delivery");
-		json_str(j, last);
-		json_end(j);
-	}
-	free(last);
+	target_view_load(app, t->name, &v);
+	/* A locked target awaits an operator, like a held snapshot: exit 3. */
+	if (v.ti.locked)
+		app_status(app, LS_EXIT_HELD);
+	if (app->json)
+		status_target_json(t, &v, j);
+	else
+		status_target_text(t, &v);
+	target_view_release(&v);
 }
 
 int

@@ -24,19 +24,30 @@ static const struct command commands[] = {
          "nothing (no file claimed, archived or moved).\n",
          CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_ingest},
         {"export", "[--full] [TARGET...]", "render export files into outbox/",
-         "Renders a target's current vehicles into outbox/<target>/ when its feeds\n"
-         "changed since the last export.\n"
-         "  --full   render a new file even when nothing changed\n",
+         "Renders a target's vehicles through its format into outbox/<target>/\n"
+         "when its feeds changed (or vehicles were released) since its last export:\n"
+         "mode = full writes every vehicle, mode = delta the new, changed and\n"
+         "deleted ones with an action column. A vehicle count that moves more than\n"
+         "deviation_lock against the last delivery, or an empty export after a\n"
+         "non-empty one, locks the target (exit 3); files are still rendered.\n"
+         "  --full   render a file now even when nothing changed (a delta target\n"
+         "           also lists unchanged vehicles, action \"unchanged\")\n",
          CMD_CONFIG | CMD_LOCK, cmd_export},
         {"deliver", "[TARGET...]", "upload outbox files (temp name, then rename), retry later",
-         "Uploads pending outbox files under a temporary name and renames them;\n"
-         "a failed upload stays queued for the next run.\n",
+         "Uploads pending outbox files under a temporary name and renames them\n"
+         "(rename = off: straight to the final name), records every attempt with\n"
+         "the server's reply and moves delivered files to sent/<target>/. A failed\n"
+         "upload stays queued under the same name (exit 69); a full target sends\n"
+         "only its newest file. A locked target sends nothing (exit 3). Records and\n"
+         "sent/ files older than retention_days are pruned.\n",
          CMD_CONFIG | CMD_LOCK, cmd_deliver},
         {"status", "", "what is held, locked, queued, failed; last run per feed and target",
          "Shows per feed the newest snapshot, its vehicles, files waiting in\n"
-         "incoming/ and quarantined in failed/; per target the pending queue\n"
-         "and the last delivery, and the audit chain head. Exits 3 while a\n"
-         "snapshot is held (something awaits an operator), else 0.\n",
+         "incoming/ and quarantined in failed/; per target the pending queue, the\n"
+         "lock and why (both counts), the last delivery, the last unresolved\n"
+         "delivery error and the vehicles awaiting release; and the audit chain\n"
+         "head. Exits 3 while a snapshot is held or a target locked or waiting\n"
+         "for release (something awaits an operator), else 0.\n",
          CMD_CONFIG | CMD_READ, cmd_status},
         {"check-config", "[--connect]", "validate the configuration, profiles and formats",
          "Reports every problem as FILE:LINE: message and exits 78 if any.\n"
@@ -78,10 +89,17 @@ static const struct command commands[] = {
          "Marks the held snapshot rejected (its file stays archived), records who\n"
          "decided, and judges newer held snapshots of the feed again.\n",
          CMD_CONFIG | CMD_LOCK, cmd_reject},
-        {"unlock", "TARGET", "lift a deviation lock; the next deliver sends", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
-        {"release", "TARGET (VIN...|--all)", "release new vehicles held by auto_release = no", "",
-         CMD_CONFIG | CMD_LOCK, NULL},
+        {"unlock", "TARGET", "lift a deviation lock; the next deliver sends",
+         "Accepts the vehicle count that locked the target: the newest queued file\n"
+         "becomes the baseline of the next comparison. The next deliver sends the\n"
+         "newest queued file of a full target (older ones are recorded as\n"
+         "superseded), or every queued file of a delta target in order.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_unlock},
+        {"release", "TARGET (VIN...|--all)", "release new vehicles held by auto_release = no",
+         "Lets the named vehicles (or all waiting ones) into the target's exports\n"
+         "from the next export on. Every VIN must be a current vehicle of the\n"
+         "target's feeds, or nothing is released (exit 64).\n",
+         CMD_CONFIG | CMD_LOCK, cmd_release},
         {"verify", "", "recheck the audit hash chain and every archived file",
          "Recomputes every link of the audit chain, rebuilds each snapshot's\n"
          "manifest (file SHA-256, size, source, time, profile, state, counts and a\n"

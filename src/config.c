@@ -58,6 +58,7 @@ enum vkind {
 	V_DAYS,      /* int: never | <N>d */
 	V_CLOSE,     /* int: never | immediately | <N>d */
 	V_BOOL,      /* bool */
+	V_NAME_PAT,  /* char *: export file name pattern */
 };
 
 struct key_def {
@@ -138,6 +139,7 @@ static const struct key_def target_keys[] = {
 	KEY_BOOL(target_conf, auto_release),
 	KEY_UINT(target_conf, retention_days, 0, MAX_DAYS),
 	KEY_BOOL(target_conf, rename),
+	KEY_STR(target_conf, file_name, V_NAME_PAT, false),
 };
 /* clang-format on */
 
@@ -475,6 +477,30 @@ check_url(struct parser *p, const char *key, const char *url, bool is_source)
 		conf_err(p, p->lineno, "bad %s '%s': %s", key, url, why);
 }
 
+/*
+ * Export file names: {target}, {id}, {ext} and strftime %-codes (UTC,
+ * --now). {id} is required: SPEC §7 wants every file named uniquely.
+ */
+static void
+check_name_pattern(struct parser *p, const char *v)
+{
+	const char *why = NULL;
+
+	if (!strstr(v, "{id}"))
+		why = "it must contain {id} (export files are named uniquely)";
+	else if (v[0] == '.' || v[0] == '-' || strpbrk(v, "/\\"))
+		why = "no '/' or '\\', and no leading '.' or '-'";
+	for (const char *s = v; !why && *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			why = "it contains control characters";
+		else if (*s == '{' && !str_startswith(s, "{id}") &&
+		         !str_startswith(s, "{target}") && !str_startswith(s, "{ext}"))
+			why = "unknown {token}: use {target}, {id}, {ext}";
+	}
+	if (why)
+		conf_err(p, p->lineno, "bad file_name '%s': %s", v, why);
+}
+
 static void
 add_ref(struct parser *p, const char *name, const char *key)
 {
@@ -737,6 +763,10 @@ set_value(struct parser *p, const struct key_def *k, void *obj, const char *v)
 		set_str(field, xstrdup(v));
 		break;
 	case V_FEED_LIST: set_feed_list(p, obj, v); break;
+	case V_NAME_PAT:
+		check_name_pattern(p, v);
+		set_str(field, xstrdup(v));
+		break;
 	case V_FEED_KEY:
 	case V_AFTER:
 	case V_MODE:
@@ -1289,6 +1319,7 @@ config_release(struct config *cfg)
 		free(t->known_hosts);
 		free(t->ca_file);
 		free(t->format);
+		free(t->file_name);
 		for (size_t j = 0; j < t->nfeeds; j++)
 			free(t->feeds[j]);
 		free(t->feeds);

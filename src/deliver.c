@@ -1,18 +1,31 @@
-/* deliver.c - outbox -> remote server (temp name, then rename) -> sent/. */
+/* deliver.c - outbox -> remote server (temp name, then rename) -> sent/ (see deliver.h). */
 #include "lotsync/deliver.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lotsync/clock.h"
+#include "lotsync/crash.h"
 #include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
 static void
-record_attempt(struct app *app, const struct export_info *e, const char *result, const char *reply,
-               const char *state)
+fail_status(struct app *app)
+{
+	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+}
+
+/*
+ * One attempt, one record. A delivered file also becomes the target's
+ * baseline for the deviation lock, in the same transaction.
+ */
+static int
+record_attempt(struct app *app, const struct target_conf *t, const struct export_info *e,
+               const char *result, const char *reply, const char *state)
 {
 	char now[CLOCK_ISO_LEN];
 
@@ -21,13 +34,16 @@ record_attempt(struct app *app, const struct export_info *e, const char *result,
 		goto fail;
 	if (store_delivery_add(app->store, e->id, app->run, now, result, reply) == -1 ||
 	    (state && store_export_set_state(app->store, e->id, state, now) == -1) ||
+	    (state && !strcmp(state, "delivered") &&
+	     store_target_set_baseline(app->store, t->name, e->vehicles) == -1) ||
 	    store_commit(app->store) == -1) {
 		store_rollback(app->store);
 		goto fail;
 	}
-	return;
+	return 0;
 fail:
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	fail_status(app);
+	return -1;
 }
 
 /* Full files replace each other: only the newest pending one is worth sending. */
@@ -42,8 +58,9 @@ supersede_old(struct app *app, const struct target_conf *t, struct export_info *
 		char *path = xasprintf("%s/%s", src, pend[i].file);
 		char *sent = spool_path(&app->spool, SPOOL_SENT, t->name);
 
-		record_attempt(app, &pend[i], "superseded", pend[n - 1].file, "superseded");
-		if (fsio_move(path, sent, pend[i].file) == -1)
+		if (record_attempt(app, t, &pend[i], "superseded", pend[n - 1].file,
+		                   "superseded") == 0 &&
+		    fsio_move(path, sent, pend[i].file) == -1)
 			app_status(app, LS_EXIT_IOERR);
 		sum->superseded++;
 		free(src);
@@ -63,18 +80,90 @@ send_one(struct app *app, const struct target_conf *t, struct transfer_conn *c,
 	enum ls_exit rc = transfer_put(c, path, e->file, t->rename);
 
 	if (rc != LS_EXIT_OK) {
-		record_attempt(app, e, "failed", transfer_last_reply(c), NULL);
+		const char *reply = transfer_last_reply(c);
+
+		/* FTP names the refused command; the operator's way out is rename = off */
+		if (t->rename && (strstr(reply, "RNFR") || strstr(reply, "RNTO")))
+			log_warn("the server refused to rename %s; if it cannot rename uploads, "
+			         "set rename = off for target %s (files then appear under their "
+			         "final name while uploading)",
+			         e->file, t->name);
+		record_attempt(app, t, e, "failed", reply, NULL);
 		goto out;
 	}
-	record_attempt(app, e, "delivered", transfer_last_reply(c), "delivered");
+	/* On the server under its final name; a crash from here on re-uploads it. */
+	crash_point("deliver-renamed");
+	if (record_attempt(app, t, e, "delivered", transfer_last_reply(c), "delivered") == -1) {
+		rc = LS_EXIT_SOFTWARE;
+		goto out;
+	}
+	crash_point("deliver-recorded");
 	if (fsio_move(path, sent, e->file) == -1)
 		rc = LS_EXIT_IOERR;
-	log_info("delivered %s (%lld vehicles)", e->file, e->vehicles);
+	log_info("delivered %s (%lld vehicles, %lld rows)", e->file, e->vehicles, e->rows);
 out:
 	free(path);
 	free(sent);
 	free(outbox);
 	return rc;
+}
+
+/*
+ * Records and sent/ files past retention_days (by the run's clock). The
+ * file goes first: a crash in between leaves a record whose file is gone,
+ * which the next run deletes, never a file no record names.
+ */
+static void
+prune(struct app *app, const struct target_conf *t)
+{
+	char before[CLOCK_ISO_LEN], *sent = spool_path(&app->spool, SPOOL_SENT, t->name);
+	struct export_info *old = NULL;
+	size_t n = 0;
+
+	clock_format(clock_now() - (time_t)t->retention_days * 86400, before);
+	if (store_export_prunable(app->store, t->name, before, &old, &n) == -1) {
+		fail_status(app);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (old[i].file) {
+			char *path = xasprintf("%s/%s", sent, old[i].file);
+
+			if (unlink(path) == -1 && errno != ENOENT)
+				log_syserr("cannot remove %s", path);
+			free(path);
+		}
+		if (store_export_delete(app->store, old[i].id) == -1) {
+			fail_status(app);
+			break;
+		}
+	}
+	if (n)
+		log_info("pruned %zu export record(s) older than %u day(s)", n, t->retention_days);
+out:
+	export_list_free(old, n);
+	free(sent);
+}
+
+/* Locked: nothing leaves; say why once per run and exit 3. */
+static bool
+locked(struct app *app, const struct target_conf *t, size_t pending)
+{
+	struct target_info ti;
+	bool is = false;
+
+	if (store_target_get(app->store, t->name, &ti) == -1) {
+		fail_status(app);
+		return true;
+	}
+	if (ti.locked) {
+		log_warn("locked since %s: %s; %zu file(s) wait for 'lotsync unlock %s'",
+		         ti.locked_at, ti.lock_reason, pending, t->name);
+		app_status(app, LS_EXIT_HELD);
+		is = true;
+	}
+	target_info_release(&ti);
+	return is;
 }
 
 void
@@ -93,18 +182,22 @@ deliver_target(struct app *app, const struct target_conf *t, struct deliver_summ
 	memset(sum, 0, sizeof(*sum));
 	log_scope(t->name);
 	if (store_export_pending(app->store, t->name, &pend, &n) == -1) {
-		app_status(app, LS_EXIT_SOFTWARE);
+		fail_status(app);
 		goto out;
+	}
+	if (locked(app, t, n)) {
+		sum->locked = true;
+		goto prune;
 	}
 	first = supersede_old(app, t, pend, n, sum);
 	if (first == n)
-		goto out;
+		goto prune;
 	if ((rc = transfer_open(&ep, &c)) != LS_EXIT_OK) {
 		for (size_t i = first; i < n; i++)
-			record_attempt(app, &pend[i], "failed", "cannot connect", NULL);
+			record_attempt(app, t, &pend[i], "failed", "cannot connect", NULL);
 		sum->failed += (unsigned)(n - first);
 		app_status(app, rc);
-		goto out;
+		goto prune;
 	}
 	for (size_t i = first; i < n; i++) {
 		if ((rc = send_one(app, t, c, &pend[i])) != LS_EXIT_OK) {
@@ -114,6 +207,8 @@ deliver_target(struct app *app, const struct target_conf *t, struct deliver_summ
 		}
 		sum->delivered++;
 	}
+prune:
+	prune(app, t);
 out:
 	if (c)
 		transfer_close(c);

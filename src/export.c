@@ -1,4 +1,4 @@
-/* export.c - current vehicles of a target's feeds -> one CSV file in the outbox. */
+/* export.c - a target's vehicles -> one file in the outbox (see export.h). */
 #include "lotsync/export.h"
 
 #include <dirent.h>
@@ -9,88 +9,173 @@
 #include <unistd.h>
 
 #include "lotsync/clock.h"
+#include "lotsync/crash.h"
 #include "lotsync/format.h"
 #include "lotsync/fsio.h"
+#include "lotsync/keymap.h"
 #include "lotsync/log.h"
+#include "lotsync/render.h"
+#include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
-/* A buffered writer over the temporary file; the first error sticks. */
-struct out {
-	int fd;
-	char buf[1 << 16];
-	size_t len;
-	int err;
-	const struct format *fmt;
-	long long vehicles;
+#define DEFAULT_FILE_NAME "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}"
+
+/* A change to what a delta target's receiver holds, applied after the scan. */
+struct state_change {
+	size_t feed;
+	char *key;
+	long long version; /* 0 = deleted */
+};
+
+/* One export being rendered. */
+struct exp {
+	struct app *app;
+	const struct target_conf *t;
+	struct render *r;
+	bool delta, force;
+	size_t feed;             /* index of the feed being scanned */
+	struct keymap *released; /* per feed: released keys, or NULL (auto_release = yes) */
+	struct keymap *state;    /* per feed: the receiver's key -> version (delta) */
+	struct target_info ti;   /* baseline and lock before this export */
+	struct state_change *changes;
+	size_t nchanges, changes_alloc;
+	long long vehicles, held_count;
 };
 
 static void
-out_flush(struct out *o)
+add_change(struct exp *x, const char *key, long long version)
 {
-	if (!o->err && o->len && fsio_write_all(o->fd, o->buf, o->len) == -1)
-		o->err = errno;
-	o->len = 0;
-}
-
-static void
-out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n > sizeof(o->buf))
-		out_flush(o);
-	if (n > sizeof(o->buf)) {
-		if (!o->err && fsio_write_all(o->fd, s, n) == -1)
-			o->err = errno;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-/* RFC 4180: quote a cell holding the delimiter, a quote or a line break. */
-static void
-out_cell(struct out *o, const char *v)
-{
-	if (!strpbrk(v, "\"\r\n") && !strchr(v, o->fmt->delimiter)) {
-		out_put(o, v, strlen(v));
-		return;
-	}
-	out_put(o, "\"", 1);
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			out_put(o, "\"", 1);
-		out_put(o, p, 1);
-	}
-	out_put(o, "\"", 1);
-}
-
-static void
-out_eol(struct out *o)
-{
-	out_put(o, o->fmt->crlf ? "\r\n" : "\n", o->fmt->crlf ? 2 : 1);
+	x->changes = xgrow(x->changes, &x->changes_alloc, x->nchanges + 1, sizeof(*x->changes));
+	x->changes[x->nchanges++] = (struct state_change){x->feed, xstrdup(key), version};
 }
 
 static int
-write_vehicle(void *ctx, const struct record *r)
+on_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
 {
-	struct out *o = ctx;
+	struct exp *x = ctx;
+	enum render_action a = RENDER_FULL;
 
-	for (size_t i = 0; i < o->fmt->ncols; i++) {
-		const char *v = record_get(r, o->fmt->cols[i].field);
-
-		if (i)
-			out_put(o, &o->fmt->delimiter, 1);
-		out_cell(o, v ? v : "");
+	if (x->released && !keymap_get(&x->released[x->feed], key)) {
+		x->held_count++;
+		return 0;
 	}
-	out_eol(o);
-	o->vehicles++;
-	return o->err ? -1 : 0;
+	x->vehicles++;
+	if (x->delta) {
+		struct keymap_entry *e = keymap_get(&x->state[x->feed], key);
+
+		if (!e) {
+			a = RENDER_NEW;
+		} else {
+			e->seen_line = 1;
+			if (e->version != version)
+				a = RENDER_CHANGED;
+			else if (x->force)
+				a = RENDER_UNCHANGED;
+			else
+				return 0;
+		}
+		if (a != RENDER_UNCHANGED)
+			add_change(x, key, version);
+	}
+	return render_json(x->r, key, json, len, a);
 }
 
-/* "feed:seq,…": what the export reflects; unchanged basis = nothing new to send. */
+static int
+on_deleted(void *ctx, long long version, const char *key, const char *json, size_t len)
+{
+	struct exp *x = ctx;
+
+	(void)version;
+	add_change(x, key, 0);
+	return render_json(x->r, key, json, len, RENDER_DELETED);
+}
+
+/* Delta: what the receiver holds and the feeds no longer have. */
+static int
+write_deleted(struct exp *x)
+{
+	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++) {
+		const struct keymap *m = &x->state[x->feed];
+
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i].key && !m->slots[i].seen_line &&
+			    store_version_raw(x->app->store, m->slots[i].version, on_deleted, x) !=
+			            0)
+				return -1;
+	}
+	return 0;
+}
+
+static int
+load_maps(struct exp *x)
+{
+	const struct target_conf *t = x->t;
+
+	if (!t->auto_release)
+		x->released = xcalloc(t->nfeeds, sizeof(*x->released));
+	if (x->delta)
+		x->state = xcalloc(t->nfeeds, sizeof(*x->state));
+	for (size_t i = 0; i < t->nfeeds; i++) {
+		if (x->released) {
+			keymap_init(&x->released[i]);
+			if (store_release_load(x->app->store, t->name, t->feeds[i],
+			                       &x->released[i]) == -1)
+				return -1;
+		}
+		if (x->state) {
+			keymap_init(&x->state[i]);
+			if (store_target_state_load(x->app->store, t->name, t->feeds[i],
+			                            &x->state[i]) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+exp_release(struct exp *x)
+{
+	for (size_t i = 0; i < x->t->nfeeds; i++) {
+		if (x->released)
+			keymap_release(&x->released[i]);
+		if (x->state)
+			keymap_release(&x->state[i]);
+	}
+	free(x->released);
+	free(x->state);
+	for (size_t i = 0; i < x->nchanges; i++)
+		free(x->changes[i].key);
+	free(x->changes);
+	render_free(x->r);
+	target_info_release(&x->ti);
+}
+
+static int
+save_state(struct exp *x)
+{
+	for (size_t i = 0; i < x->nchanges; i++) {
+		const struct state_change *c = &x->changes[i];
+		const char *feed = x->t->feeds[c->feed];
+		int rc = c->version
+		                 ? store_target_state_put(x->app->store, x->t->name, feed, c->key,
+		                                          c->version)
+		                 : store_target_state_del(x->app->store, x->t->name, feed, c->key);
+
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * "acme:12,beta:3" (+ ";r<releases>" with auto_release = no): what an
+ * export reflects; an unchanged basis means nothing new to send.
+ */
 static char *
 basis_of(struct app *app, const struct target_conf *t, bool *any)
 {
 	char *b = xstrdup("");
+	struct target_info ti;
 
 	for (size_t i = 0; i < t->nfeeds; i++) {
 		long long seq = 0, id = 0;
@@ -105,88 +190,254 @@ basis_of(struct app *app, const struct target_conf *t, bool *any)
 		free(b);
 		b = nb;
 	}
+	if (!t->auto_release) {
+		char *nb;
+
+		if (store_target_get(app->store, t->name, &ti) == -1) {
+			free(b);
+			return NULL;
+		}
+		nb = xasprintf("%s;r%lld", b, ti.release_gen);
+		free(b);
+		b = nb;
+		target_info_release(&ti);
+	}
 	return b;
 }
 
-static int
-render(struct app *app, const struct target_conf *t, const struct format *fmt, const char *dir,
-       const char *name, struct out *o, char sha[FSIO_SHA256_HEX])
+/* The target's file_name pattern for export id at the run's clock. */
+static char *
+file_name(const struct target_conf *t, const struct format *fmt, long long id)
 {
-	char *tmp = NULL, *path;
-	int rc = -1;
+	const char *pat = t->file_name ? t->file_name : DEFAULT_FILE_NAME;
+	char expanded[256], out[256], num[24];
+	size_t len = 0, n;
+	time_t now = clock_now();
+	struct tm tm;
 
-	o->fmt = fmt;
-	if ((o->fd = fsio_mktemp(dir, name, &tmp)) == -1)
-		return -1;
-	if (fmt->header) {
-		for (size_t i = 0; i < fmt->ncols; i++) {
-			if (i)
-				out_put(o, &fmt->delimiter, 1);
-			out_cell(o, fmt->cols[i].header);
+	snprintf(num, sizeof(num), "%lld", id);
+	for (const char *p = pat; *p && len < sizeof(expanded);) {
+		const char *val = NULL;
+		size_t skip = 1;
+
+		if (str_startswith(p, "{id}"))
+			val = num, skip = 4;
+		else if (str_startswith(p, "{target}"))
+			val = t->name, skip = 8;
+		else if (str_startswith(p, "{ext}"))
+			val = fmt->extension, skip = 5;
+		n = val ? strlen(val) : 1;
+		if (len + n >= sizeof(expanded)) {
+			len = sizeof(expanded);
+			break;
 		}
-		out_eol(o);
+		memcpy(expanded + len, val ? val : p, n);
+		len += n;
+		p += skip;
 	}
-	for (size_t i = 0; i < t->nfeeds && !o->err; i++)
-		if (store_each_record(app->store, t->feeds[i], 0, write_vehicle, o) != 0 && !o->err)
-			goto fail;
-	out_flush(o);
-	if (o->err) {
-		errno = o->err;
-		log_syserr("cannot write %s", tmp);
-		goto fail;
+	n = 0;
+	if (len < sizeof(expanded)) {
+		expanded[len] = '\0';
+		gmtime_r(&now, &tm);
+		n = strftime(out, sizeof(out), expanded, &tm);
 	}
-	if (fsio_commit(o->fd, tmp, dir, name) == -1)
-		goto out;
-	path = xasprintf("%s/%s", dir, name);
-	rc = fsio_sha256_file(path, sha, NULL);
-	free(path);
-	goto out;
-fail:
-	fsio_discard(o->fd, tmp);
-out:
+	if (n == 0 || !transfer_name_is_safe(out)) {
+		log_error("target %s: file_name gives no usable file name (at most 255 bytes, "
+		          "no '/', no leading '.' or '-')",
+		          t->name);
+		return NULL;
+	}
+	return xstrdup(out);
+}
+
+/* Why the target must lock with this export, or NULL (export.h). */
+static char *
+lock_reason(const struct target_conf *t, long long baseline, long long vehicles)
+{
+	long long diff = vehicles > baseline ? vehicles - baseline : baseline - vehicles;
+	long long ppm = (long long)(t->deviation_lock * 1e6 + 0.5);
+
+	if (baseline <= 0)
+		return NULL;
+	if (vehicles == 0)
+		return xasprintf("the export is empty; the last delivery had %lld vehicles",
+		                 baseline);
+	/* integers: 20% of 100 must not lock at exactly 80 through rounding */
+	if (diff * 1000000 <= ppm * baseline)
+		return NULL;
+	return xasprintf("vehicle count would move from %lld to %lld (%+.1f%%) against the last "
+	                 "delivery, more than deviation_lock %g%%",
+	                 baseline, vehicles, (double)(vehicles - baseline) * 100.0 / baseline,
+	                 t->deviation_lock * 100.0);
+}
+
+/* Lock the target in the export's transaction when this export deviates. */
+static int
+check_lock(struct exp *x, bool *locked)
+{
+	char now[CLOCK_ISO_LEN], *why = lock_reason(x->t, x->ti.baseline, x->vehicles);
+	int rc = 0;
+
+	*locked = x->ti.locked;
+	if (!why)
+		return 0;
+	clock_format(clock_now(), now);
+	rc = store_target_set_lock(x->app->store, x->t->name, now, why, x->ti.baseline,
+	                           x->vehicles);
+	if (rc == 0 && !x->ti.locked) {
+		rc = store_target_event(x->app->store, x->t->name, x->app->run, now, "locked", why);
+		log_info("locked: %s", why);
+	}
+	*locked = true;
+	free(why);
+	return rc;
+}
+
+/* Render the file; 1 when it has nothing to send (removed), 0 written, -1 error. */
+static int
+render_file(struct exp *x, const struct format *fmt, const char *dir, const char *name,
+            struct export_info *e)
+{
+	char *tmp = NULL;
+	int fd, rc = -1;
+	char sha[FSIO_SHA256_HEX];
+	struct render_stats rs;
+	long long pending;
+	struct target_status ts;
+
+	if ((fd = fsio_mktemp(dir, name, &tmp)) == -1)
+		return -1;
+	x->r = render_new(fmt, fd, name, x->delta);
+	render_begin(x->r);
+	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++)
+		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0)
+			goto discard;
+	if (x->delta && write_deleted(x) == -1)
+		goto discard;
+	if (render_end(x->r) == -1)
+		goto discard;
+	render_get_stats(x->r, &rs);
+	if (store_target_status(x->app->store, x->t->name, &ts) == -1)
+		goto discard;
+	pending = ts.pending;
+	target_status_release(&ts);
+	/* Nothing for the receiver: no change (delta), or no vehicle yet (full). */
+	if (rs.rows == 0 && (x->delta || (x->ti.baseline <= 0 && pending == 0))) {
+		rc = 1;
+		goto discard;
+	}
+	if (fsio_commit(fd, tmp, dir, name) == -1) {
+		free(tmp);
+		return -1;
+	}
+	crash_point("export-written");
+	render_sha256(x->r, sha);
+	e->sha256 = xstrdup(sha);
+	e->rows = rs.rows;
+	e->bytes = rs.bytes;
+	e->warnings = rs.warnings;
+	free(tmp);
+	return 0;
+discard:
+	fsio_discard(fd, tmp);
 	free(tmp);
 	return rc;
 }
 
 static void
-export_one(struct app *app, const struct target_conf *t, const struct format *fmt,
-           const char *basis, struct export_summary *sum)
+fail_status(struct app *app)
 {
-	char now[CLOCK_ISO_LEN], stamp[32], sha[FSIO_SHA256_HEX];
-	char *dir = spool_path(&app->spool, SPOOL_OUTBOX, t->name), *name = NULL;
-	struct out *o = xcalloc(1, sizeof(*o));
-	long long id;
-	time_t t_now = clock_now();
+	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+}
 
-	clock_format(t_now, now);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&t_now));
-	if (store_begin(app->store) == -1)
-		goto fail;
-	if ((id = store_export_add(app->store, app->run, t->name, basis, now)) < 0)
-		goto rollback;
-	name = xasprintf("%s-%s-%lld.%s", t->name, stamp, id, fmt->extension);
-	if (render(app, t, fmt, dir, name, o, sha) == -1)
-		goto rollback;
-	if (store_export_set_file(app->store, id, name, sha, o->vehicles) == -1 ||
-	    store_commit(app->store) == -1) {
-		char *path = xasprintf("%s/%s", dir, name);
+/*
+ * One export in one transaction: the record, the file, the receiver's
+ * state (delta) and the lock go together or not at all.
+ */
+static void
+export_one(struct app *app, const struct target_conf *t, const struct format *fmt,
+           const char *basis, bool force, struct export_summary *sum)
+{
+	char now[CLOCK_ISO_LEN], *dir = spool_path(&app->spool, SPOOL_OUTBOX, t->name);
+	struct export_info e = {0};
+	struct exp x = {.app = app, .t = t, .delta = t->mode == EXPORT_DELTA, .force = force};
+	int rc;
 
-		unlink(path); /* unrecorded: would be reconciled away anyway */
-		free(path);
+	clock_format(clock_now(), now);
+	if (store_begin(app->store) == -1) {
+		fail_status(app);
+		goto out;
+	}
+	if ((e.id = store_export_add(app->store, app->run, t->name, basis, now)) < 0 ||
+	    store_target_get(app->store, t->name, &x.ti) == -1 || load_maps(&x) == -1)
+		goto rollback;
+	if (!(e.file = file_name(t, fmt, e.id))) {
+		app_status(app, LS_EXIT_CONFIG);
+		store_rollback(app->store);
+		goto out;
+	}
+	if ((rc = render_file(&x, fmt, dir, e.file, &e)) == -1)
+		goto rollback;
+	e.kind = xstrdup(x.delta ? "delta" : "full");
+	e.vehicles = x.vehicles;
+	e.held = x.held_count;
+	if (rc == 1) {
+		/* Recorded without a file: the basis was seen, nothing to send. */
+		free(e.file);
+		e.file = NULL;
+	}
+	if (store_export_finish(app->store, &e) == -1 || (e.file && save_state(&x) == -1) ||
+	    (e.file && check_lock(&x, &sum->locked) == -1) || store_commit(app->store) == -1) {
+		if (e.file) {
+			char *path = xasprintf("%s/%s", dir, e.file);
+
+			unlink(path); /* unrecorded: would be reconciled away anyway */
+			free(path);
+		}
 		goto rollback;
 	}
-	log_info("exported %lld vehicles to %s", o->vehicles, name);
-	sum->files++;
-	sum->vehicles = o->vehicles;
+	crash_point("export-recorded");
+	sum->vehicles = x.vehicles;
+	sum->held = x.held_count;
+	if (e.file) {
+		log_info("exported %lld vehicles (%lld rows, %s) to %s", x.vehicles, e.rows, e.kind,
+		         e.file);
+		sum->files++;
+		sum->rows = e.rows;
+	}
 	goto out;
 rollback:
 	store_rollback(app->store);
-fail:
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	fail_status(app);
 out:
-	free(o);
-	free(name);
+	exp_release(&x);
+	export_info_release(&e);
 	free(dir);
+}
+
+/* Vehicles awaiting release and a lock await an operator: say so, exit 3. */
+static void
+report_waiting(struct app *app, const struct target_conf *t, struct export_summary *sum)
+{
+	struct export_info last;
+	struct target_info ti;
+
+	if (store_export_last(app->store, t->name, &last) == -1)
+		return;
+	if (!sum->files)
+		sum->held = last.held;
+	export_info_release(&last);
+	if (sum->held > 0) {
+		log_warn("%lld new vehicle(s) await 'lotsync release %s' (auto_release = no)",
+		         sum->held, t->name);
+		app_status(app, LS_EXIT_HELD);
+	}
+	if (store_target_get(app->store, t->name, &ti) == 0) {
+		sum->locked = ti.locked;
+		if (ti.locked)
+			app_status(app, LS_EXIT_HELD);
+		target_info_release(&ti);
+	}
 }
 
 void
@@ -198,6 +449,7 @@ export_target(struct app *app, const struct target_conf *t, bool force, struct e
 	bool any = false;
 
 	memset(sum, 0, sizeof(*sum));
+	memset(&last, 0, sizeof(last));
 	log_scope(t->name);
 	if (format_load(app->cfg.dir, t->format, &fmt) != 0) {
 		app_status(app, LS_EXIT_CONFIG);
@@ -209,20 +461,36 @@ export_target(struct app *app, const struct target_conf *t, bool force, struct e
 	}
 	if (!(basis = basis_of(app, t, &any)) ||
 	    store_export_last(app->store, t->name, &last) == -1) {
-		app_status(app, LS_EXIT_SOFTWARE);
+		fail_status(app);
 		goto out;
 	}
 	/* Nothing applied yet for any feed: there is no inventory to send. */
-	if (!any)
-		goto done;
-	if (force || !last.id || strcmp(last.basis, basis) != 0)
-		export_one(app, t, &fmt, basis, sum);
-done:
-	export_info_release(&last);
+	if (any && (force || !last.id || strcmp(last.basis, basis) != 0))
+		export_one(app, t, &fmt, basis, force, sum);
+	report_waiting(app, t, sum);
 out:
+	export_info_release(&last);
 	free(basis);
 	format_release(&fmt);
 	log_scope(NULL);
+}
+
+/* A recorded file still in outbox/: pending stays; delivered or superseded moves on. */
+static void
+reconcile_recorded(struct app *app, const struct target_conf *t, const char *dir,
+                   const struct export_info *e)
+{
+	char *path, *sent;
+
+	if (!e->state || strcmp(e->state, "pending") == 0)
+		return;
+	path = xasprintf("%s/%s", dir, e->file);
+	sent = spool_path(&app->spool, SPOOL_SENT, t->name);
+	log_info("moving %s to sent/: recorded as %s by an interrupted run", e->file, e->state);
+	if (fsio_move(path, sent, e->file) == -1)
+		app_status(app, LS_EXIT_IOERR);
+	free(path);
+	free(sent);
 }
 
 void
@@ -233,13 +501,25 @@ export_reconcile(struct app *app, const struct target_conf *t)
 	struct dirent *de;
 
 	while (d && (de = readdir(d)) != NULL) {
+		struct export_info e;
 		char *path;
 		bool stale_tmp = str_startswith(de->d_name, ".tmp-");
 
 		if (de->d_name[0] == '.' && !stale_tmp)
 			continue;
-		if (!stale_tmp && store_export_has_file(app->store, t->name, de->d_name) != 0)
-			continue;
+		if (!stale_tmp) {
+			long long id;
+
+			if (store_export_by_file(app->store, t->name, de->d_name, &e) == -1) {
+				fail_status(app);
+				break;
+			}
+			if ((id = e.id) != 0)
+				reconcile_recorded(app, t, dir, &e);
+			export_info_release(&e);
+			if (id)
+				continue;
+		}
 		path = xasprintf("%s/%s", dir, de->d_name);
 		log_info("removing %s: left by an interrupted export", path);
 		if (unlink(path) == -1)

@@ -1,58 +1,241 @@
-/* format.c - export format definitions from .ini files. */
+/* format.c - export format definitions from .ini files (see format.h). */
 #include "lotsync/format.h"
 
+#include <iconv.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lotsync/conffile.h"
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/util.h"
 
+/* Positions beyond this are a typo, not a marketplace layout. */
+#define MAX_POSITION 999
+
+/* A [columns] line as read; compiled once the [format] keys are all known. */
+struct raw_col {
+	char *key, *spec;
+	int line;
+};
+
 struct floader {
 	struct format *f;
 	const char *file;
 	int line, errors;
+	struct raw_col *raw;
+	size_t nraw, raw_alloc;
+	char *action_key;
+	int action_line;
+	bool ext_set;
 };
 
+static void ferr(struct floader *ld, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 static void
-ferr(struct floader *ld, const char *msg, const char *arg)
+ferr(struct floader *ld, int line, const char *fmt, ...)
 {
-	log_error("%s:%d: %s '%s'", ld->file, ld->line, msg, arg);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s:%d: %s", ld->file, line, msg);
 	ld->errors++;
+}
+
+static const char *const money_fields[] = {"price", "campaign_price", "old_price", "leasing_price"};
+static const char *const number_fields[] = {"year", "mileage", "model_year"};
+static const char *const date_fields[] = {"first_registration", "in_stock_date"};
+
+static bool
+in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+enum column_kind
+format_field_kind(const char *field)
+{
+	if (in_list(field, money_fields, ARRAY_SIZE(money_fields)))
+		return COL_MONEY;
+	if (in_list(field, number_fields, ARRAY_SIZE(number_fields)))
+		return COL_NUMBER;
+	if (in_list(field, date_fields, ARRAY_SIZE(date_fields)))
+		return COL_DATE;
+	if (profile_is_list(field))
+		return COL_LIST;
+	return COL_TEXT;
+}
+
+/* inih takes " ;" as the start of a comment, so separators also have names. */
+static int
+parse_char(const char *v, char *out)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} names[] = {{"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*out = names[i].c;
+			return 0;
+		}
+	if (strlen(v) != 1 || v[0] == '\r' || v[0] == '\n')
+		return -1;
+	*out = v[0];
+	return 0;
+}
+
+static int
+parse_yesno(const char *v, bool *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+		*out = strcmp(v, "yes") == 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* XML 1.0 names, ASCII subset: a letter or '_', then letters, digits, '_', '-', '.'. */
+static bool
+xml_name_ok(const char *s)
+{
+	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	if (strncasecmp(s, "xml", 3) == 0)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static void
+format_type_key(struct floader *ld, const char *v)
+{
+	if (!strcmp(v, "csv"))
+		ld->f->type = FORMAT_CSV;
+	else if (!strcmp(v, "xml"))
+		ld->f->type = FORMAT_XML;
+	else
+		ferr(ld, ld->line, "type must be csv or xml, not '%s'", v);
+}
+
+static void
+format_csv_key(struct floader *ld, const char *key, const char *v)
+{
+	struct format *f = ld->f;
+
+	if (!strcmp(key, "delimiter")) {
+		if (parse_char(v, &f->delimiter) == -1)
+			ferr(ld, ld->line,
+			     "delimiter must be one character, tab, comma, semicolon or pipe, "
+			     "not '%s'",
+			     v);
+	} else if (!strcmp(key, "quote")) {
+		if (parse_char(v, &f->quote) == -1)
+			ferr(ld, ld->line, "quote must be one character, not '%s'", v);
+	} else if (!strcmp(key, "quoting")) {
+		if (!strcmp(v, "minimal"))
+			f->quoting = QUOTING_MINIMAL;
+		else if (!strcmp(v, "all"))
+			f->quoting = QUOTING_ALL;
+		else if (!strcmp(v, "none"))
+			f->quoting = QUOTING_NONE;
+		else
+			ferr(ld, ld->line, "quoting must be minimal, all or none, not '%s'", v);
+	} else if (!strcmp(key, "header")) {
+		if (parse_yesno(v, &f->header) == -1)
+			ferr(ld, ld->line, "header must be yes or no, not '%s'", v);
+	}
+}
+
+static void
+format_charset_key(struct floader *ld, const char *v)
+{
+	iconv_t cd;
+
+	if (!strcasecmp(v, "utf-8") || !strcasecmp(v, "utf8")) {
+		set_str(&ld->f->charset, "UTF-8");
+		ld->f->utf8 = true;
+		return;
+	}
+	cd = iconv_open(v, "UTF-8");
+	if (cd == (iconv_t)-1) {
+		ferr(ld, ld->line, "charset '%s' is not known to iconv", v);
+		return;
+	}
+	iconv_close(cd);
+	set_str(&ld->f->charset, v);
+	ld->f->utf8 = false;
 }
 
 static void
 format_key(struct floader *ld, const char *key, const char *v)
 {
+	static const char *const csv_keys[] = {"delimiter", "quote", "quoting", "header"};
 	struct format *f = ld->f;
 
 	if (!strcmp(key, "type")) {
-		if (strcmp(v, "csv") != 0)
-			ferr(ld, "only type csv is built yet, not", v);
-	} else if (!strcmp(key, "delimiter")) {
-		if (!strcmp(v, "tab"))
-			f->delimiter = '\t';
-		else if (strlen(v) == 1)
-			f->delimiter = v[0];
-		else
-			ferr(ld, "delimiter must be one character or 'tab', not", v);
-	} else if (!strcmp(key, "header")) {
-		if (!strcmp(v, "yes") || !strcmp(v, "no"))
-			f->header = !strcmp(v, "yes");
-		else
-			ferr(ld, "header must be yes or no, not", v);
+		format_type_key(ld, v);
+	} else if (in_list(key, csv_keys, ARRAY_SIZE(csv_keys))) {
+		format_csv_key(ld, key, v);
 	} else if (!strcmp(key, "line_ending")) {
 		if (!strcmp(v, "lf") || !strcmp(v, "crlf"))
 			f->crlf = !strcmp(v, "crlf");
 		else
-			ferr(ld, "line_ending must be lf or crlf, not", v);
+			ferr(ld, ld->line, "line_ending must be lf or crlf, not '%s'", v);
+	} else if (!strcmp(key, "charset")) {
+		format_charset_key(ld, v);
+	} else if (!strcmp(key, "list_separator")) {
+		if (!*v || strpbrk(v, "\r\n"))
+			ferr(ld, ld->line, "list_separator must be one or more characters");
+		else
+			set_str(&f->list_sep, v);
+	} else if (!strcmp(key, "decimal_separator")) {
+		if (strcmp(v, ".") != 0 && strcmp(v, ",") != 0 && strcmp(v, "comma") != 0)
+			ferr(ld, ld->line, "decimal_separator must be . or , not '%s'", v);
+		else
+			f->decimal_sep = v[0] == '.' ? '.' : ',';
+	} else if (!strcmp(key, "currency")) {
+		set_str(&f->currency, v);
+	} else if (!strcmp(key, "formula_guard")) {
+		free(f->guard);
+		f->guard = strcmp(v, "none") == 0 ? NULL : xstrdup(v);
+	} else if (!strcmp(key, "action_column")) {
+		set_str(&ld->action_key, v);
+		ld->action_line = ld->line;
 	} else if (!strcmp(key, "extension")) {
-		free(f->extension);
-		f->extension = xstrdup(v);
+		if (!*v || strpbrk(v, "/.") || strlen(v) > 16)
+			ferr(ld, ld->line, "extension '%s': up to 16 characters, no '.' or '/'", v);
+		else
+			set_str(&f->extension, v);
+		ld->ext_set = true;
+	} else if (!strcmp(key, "root") || !strcmp(key, "record")) {
+		if (!xml_name_ok(v))
+			ferr(ld, ld->line, "%s '%s' is not an XML element name", key, v);
+		else
+			set_str(!strcmp(key, "root") ? &f->root : &f->record, v);
 	} else {
-		ferr(ld, "unknown key in [format]:", key);
+		ferr(ld, ld->line, "unknown key '%s' in [format]", key);
 	}
 }
 
@@ -60,65 +243,462 @@ static int
 on_entry(void *user, const char *section, const char *key, const char *value)
 {
 	struct floader *ld = user;
-	struct format *f = ld->f;
 	char *v = str_trim(xstrdup(value));
 
 	if (!strcmp(section, "format")) {
 		format_key(ld, key, v);
 	} else if (!strcmp(section, "columns")) {
-		if (!profile_is_canonical(v)) {
-			ferr(ld, "unknown canonical field", v);
-		} else {
-			f->cols = xrealloc(f->cols, (f->ncols + 1) * sizeof(*f->cols));
-			f->cols[f->ncols].header = xstrdup(key);
-			f->cols[f->ncols].field = xstrdup(v);
-			f->ncols++;
-		}
+		ld->raw = xgrow(ld->raw, &ld->raw_alloc, ld->nraw + 1, sizeof(*ld->raw));
+		ld->raw[ld->nraw++] = (struct raw_col){xstrdup(key), xstrdup(v), ld->line};
 	} else {
-		ferr(ld, "unknown section", section);
+		ferr(ld, ld->line, "unknown section [%s] (expected [format] or [columns])",
+		     section);
 	}
 	free(v);
 	return 1;
 }
 
+/*
+ * Next whitespace-separated token of *s into a new string; a double-quoted
+ * run may hold spaces ("" is a quote). *quoted says the token began with a
+ * quote. NULL at the end; *bad when a quote is not closed.
+ */
+static char *
+next_token(const char **s, bool *quoted, bool *bad)
+{
+	const char *p = *s;
+	char *out, *o;
+	bool inq = false;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p)
+		return NULL;
+	*quoted = *p == '"';
+	o = out = xmalloc(strlen(p) + 1);
+	for (; *p && (inq || (*p != ' ' && *p != '\t')); p++) {
+		if (*p != '"')
+			*o++ = *p;
+		else if (inq && p[1] == '"')
+			*o++ = *p++;
+		else
+			inq = !inq;
+	}
+	*o = '\0';
+	*bad = inq;
+	*s = p;
+	return out;
+}
+
+static void
+add_maps(struct floader *ld, struct format_column *c, const char *v)
+{
+	char *copy = xstrdup(v);
+	size_t alloc = 0;
+
+	for (char *item = copy, *comma;; item = comma + 1) {
+		char *colon;
+
+		comma = strchr(item, ',');
+		if (comma)
+			*comma = '\0';
+		colon = strchr(item, ':');
+		if (!colon || colon == item) {
+			ferr(ld, c->line, "column '%s': map wants FROM:TO items, not '%s'",
+			     c->name ? c->name : "?", item);
+		} else {
+			*colon = '\0';
+			c->maps = xgrow(c->maps, &alloc, c->nmaps + 1, sizeof(*c->maps));
+			c->maps[c->nmaps++] =
+			        (struct format_map){xstrdup(item), xstrdup(colon + 1)};
+		}
+		if (!comma)
+			break;
+	}
+	free(copy);
+}
+
+static bool
+kind_is(struct floader *ld, const struct format_column *c, enum column_kind k, const char *opt)
+{
+	static const char *const names[] = {"text", "number", "money", "date", "list", "constant"};
+
+	if (c->kind == k)
+		return true;
+	ferr(ld, c->line, "column '%s': %s applies to %s fields, and %s is %s", c->name, opt,
+	     names[k], c->field ? c->field : "a constant", names[c->kind]);
+	return false;
+}
+
+static void
+column_decimals(struct floader *ld, struct format_column *c, const char *v)
+{
+	if (!strcmp(v, "auto"))
+		c->decimals = FORMAT_DECIMALS_AUTO;
+	else if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '2')
+		c->decimals = v[0] - '0';
+	else
+		ferr(ld, c->line, "column '%s': decimals must be 0, 1, 2 or auto, not '%s'",
+		     c->name, v);
+}
+
+static void
+column_items(struct floader *ld, struct format_column *c, const char *v)
+{
+	if (!strcmp(v, "all"))
+		c->items = ITEMS_ALL;
+	else if (!strcmp(v, "first"))
+		c->items = ITEMS_FIRST;
+	else if (!strcmp(v, "rest"))
+		c->items = ITEMS_REST;
+	else
+		ferr(ld, c->line, "column '%s': items must be all, first or rest, not '%s'",
+		     c->name, v);
+}
+
+static void
+column_option(struct floader *ld, struct format_column *c, const char *opt)
+{
+	const char *eq = strchr(opt, '=');
+	char *name = eq ? xstrndup(opt, (size_t)(eq - opt)) : xstrdup(opt);
+	const char *v = eq ? eq + 1 : NULL;
+
+	if (!strcmp(name, "text") && !v) {
+		c->guard = true;
+	} else if (!strcmp(name, "raw") && !v) {
+		c->guard = false;
+	} else if (!strcmp(name, "with_currency") && !v) {
+		if (kind_is(ld, c, COL_MONEY, name))
+			c->with_currency = true;
+	} else if (!v) {
+		ferr(ld, c->line, "column '%s': unknown option '%s'", c->name, opt);
+	} else if (!strcmp(name, "join")) {
+		if (kind_is(ld, c, COL_LIST, name))
+			set_str(&c->join, v);
+	} else if (!strcmp(name, "items")) {
+		if (kind_is(ld, c, COL_LIST, name))
+			column_items(ld, c, v);
+	} else if (!strcmp(name, "date")) {
+		if (kind_is(ld, c, COL_DATE, name))
+			set_str(&c->date, v);
+	} else if (!strcmp(name, "decimals")) {
+		if (kind_is(ld, c, COL_MONEY, name))
+			column_decimals(ld, c, v);
+	} else if (!strcmp(name, "map")) {
+		add_maps(ld, c, v);
+	} else if (!strcmp(name, "default")) {
+		set_str(&c->dflt, v);
+	} else if (!strcmp(name, "prefix")) {
+		set_str(&c->prefix, v);
+	} else if (!strcmp(name, "suffix")) {
+		set_str(&c->suffix, v);
+	} else {
+		ferr(ld, c->line, "column '%s': unknown option '%s'", c->name, name);
+	}
+	free(name);
+}
+
+/* Parse "FIELD [OPTION...]" into c (name and line already set). */
+static void
+column_spec(struct floader *ld, struct format_column *c, const char *spec)
+{
+	bool quoted = false, bad = false;
+	char *tok = next_token(&spec, &quoted, &bad);
+
+	c->decimals = 2;
+	if (!tok || bad) {
+		ferr(ld, c->line, "column '%s': %s", c->name,
+		     bad ? "unterminated quote" : "no field given");
+		free(tok);
+		return;
+	}
+	if (quoted) {
+		c->kind = COL_CONST;
+		c->constant = tok;
+	} else if (!profile_is_canonical(tok)) {
+		ferr(ld, c->line, "column '%s': unknown canonical field '%s'", c->name, tok);
+		free(tok);
+		return;
+	} else {
+		c->field = tok;
+		c->kind = format_field_kind(tok);
+		c->guard = c->kind == COL_TEXT || c->kind == COL_LIST;
+	}
+	while ((tok = next_token(&spec, &quoted, &bad)) != NULL) {
+		if (bad)
+			ferr(ld, c->line, "column '%s': unterminated quote", c->name);
+		else
+			column_option(ld, c, tok);
+		free(tok);
+	}
+}
+
+static bool
+position_of(const char *key, long *pos)
+{
+	unsigned long long v;
+
+	if (parse_uint(key, MAX_POSITION, &v) == -1)
+		return false;
+	*pos = (long)v;
+	return true;
+}
+
+static void
+gap_column(struct format_column *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = COL_CONST;
+	c->constant = xstrdup("");
+}
+
+/* header = no: keys are positions; fill the gaps with empty cells. */
+static void
+compile_positional(struct floader *ld)
+{
+	struct format *f = ld->f;
+	long max = -1, *pos = xcalloc(ld->nraw + 1, sizeof(*pos));
+
+	for (size_t i = 0; i < ld->nraw; i++) {
+		if (!position_of(ld->raw[i].key, &pos[i])) {
+			ferr(ld, ld->raw[i].line,
+			     "column '%s': with header = no, columns are 0-based positions "
+			     "(0..%d)",
+			     ld->raw[i].key, MAX_POSITION);
+			pos[i] = -1;
+		}
+		max = pos[i] > max ? pos[i] : max;
+	}
+	f->ncols = (size_t)(max + 1);
+	f->cols = xcalloc(f->ncols + 1, sizeof(*f->cols));
+	for (size_t i = 0; i < f->ncols; i++)
+		f->cols[i].line = -1; /* not yet defined */
+	for (size_t i = 0; i < ld->nraw; i++) {
+		struct format_column *c;
+
+		if (pos[i] < 0)
+			continue;
+		c = &f->cols[pos[i]];
+		if (c->line != -1) {
+			ferr(ld, ld->raw[i].line, "position %ld is given twice (also line %d)",
+			     pos[i], c->line);
+			continue;
+		}
+		c->name = xstrdup(ld->raw[i].key);
+		c->line = ld->raw[i].line;
+		column_spec(ld, c, ld->raw[i].spec);
+	}
+	for (size_t i = 0; i < f->ncols; i++)
+		if (f->cols[i].line == -1)
+			gap_column(&f->cols[i]);
+	free(pos);
+}
+
+static void
+compile_named(struct floader *ld)
+{
+	struct format *f = ld->f;
+
+	f->cols = xcalloc(ld->nraw + 1, sizeof(*f->cols));
+	for (size_t i = 0; i < ld->nraw; i++) {
+		struct format_column *c = &f->cols[f->ncols];
+		bool dup = false;
+
+		for (size_t k = 0; k < f->ncols; k++)
+			dup = dup || strcmp(f->cols[k].name, ld->raw[i].key) == 0;
+		if (dup) {
+			ferr(ld, ld->raw[i].line, "column '%s' is given twice", ld->raw[i].key);
+			continue;
+		}
+		if (f->type == FORMAT_XML && !xml_name_ok(ld->raw[i].key)) {
+			ferr(ld, ld->raw[i].line, "column '%s' is not an XML element name",
+			     ld->raw[i].key);
+			continue;
+		}
+		c->name = xstrdup(ld->raw[i].key);
+		c->line = ld->raw[i].line;
+		column_spec(ld, c, ld->raw[i].spec);
+		f->ncols++;
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t
+slot_of(const struct format *f, const char *field)
+{
+	for (size_t i = 0; i < f->nfields; i++)
+		if (strcmp(f->fields[i], field) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+/* The distinct fields the columns read, sorted like a record's fields. */
+static void
+compile_fields(struct format *f)
+{
+	size_t alloc = 0;
+	bool currency = false;
+
+	for (size_t i = 0; i < f->ncols; i++) {
+		currency |= f->cols[i].with_currency;
+		if (f->cols[i].field && slot_of(f, f->cols[i].field) == (size_t)-1) {
+			f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
+			f->fields[f->nfields++] = xstrdup(f->cols[i].field);
+		}
+	}
+	if (currency && slot_of(f, "currency") == (size_t)-1) {
+		f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
+		f->fields[f->nfields++] = xstrdup("currency");
+	}
+	if (f->nfields > 1)
+		qsort(f->fields, f->nfields, sizeof(*f->fields), cmp_str);
+	f->flens = xcalloc(f->nfields + 1, sizeof(*f->flens));
+	for (size_t i = 0; i < f->nfields; i++)
+		f->flens[i] = strlen(f->fields[i]);
+	for (size_t i = 0; i < f->ncols; i++)
+		if (f->cols[i].field)
+			f->cols[i].slot = slot_of(f, f->cols[i].field);
+	f->currency_slot = slot_of(f, "currency");
+}
+
+/* Where a delta target's action cell goes (format.h: action_column). */
+static void
+compile_action(struct floader *ld)
+{
+	struct format *f = ld->f;
+	const char *v = ld->action_key ? ld->action_key : "action";
+	long pos;
+
+	set_str(&f->action, v);
+	if (f->type == FORMAT_XML) {
+		if (!xml_name_ok(v))
+			ferr(ld, ld->action_line, "action_column '%s' is not an XML attribute name",
+			     v);
+		return;
+	}
+	if (!f->positional) {
+		f->action_at = 0; /* inserted before the first column */
+		return;
+	}
+	if (!ld->action_key) {
+		f->action_at = f->ncols; /* appended after the last */
+		return;
+	}
+	if (!position_of(v, &pos) || (size_t)pos > f->ncols ||
+	    ((size_t)pos < f->ncols && f->cols[pos].field)) {
+		ferr(ld, ld->action_line,
+		     "action_column '%s': with header = no, a free position up to %zu", v,
+		     f->ncols);
+		return;
+	}
+	f->action_at = (size_t)pos;
+	f->action_gap = (size_t)pos < f->ncols;
+}
+
+static void
+compile(struct floader *ld)
+{
+	struct format *f = ld->f;
+
+	if (f->type == FORMAT_XML) {
+		f->header = false;
+		if (!f->root || !f->record)
+			ferr(ld, 1, "an xml format needs root and record in [format]");
+		if (!ld->ext_set)
+			set_str(&f->extension, "xml");
+	}
+	f->positional = f->type == FORMAT_CSV && !f->header;
+	if (f->positional)
+		compile_positional(ld);
+	else
+		compile_named(ld);
+	if (f->ncols == 0)
+		ferr(ld, 1, "no [columns] in format %s", f->name);
+	if (f->type == FORMAT_CSV && f->delimiter == f->quote)
+		ferr(ld, 1, "delimiter and quote are the same character");
+	for (size_t i = 0; i < f->ncols; i++)
+		f->cols[i].guard = f->cols[i].guard && f->guard != NULL;
+	compile_fields(f);
+	compile_action(ld);
+}
+
 int
 format_load(const char *confdir, const char *name, struct format *f)
 {
-	struct floader ld = {.f = f};
+	struct floader ld = {.f = f, .file = name};
 	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->name = xstrdup(name);
 	f->delimiter = ',';
+	f->quote = '"';
 	f->header = true;
+	f->charset = xstrdup("UTF-8");
+	f->utf8 = true;
+	f->list_sep = xstrdup("|");
+	f->decimal_sep = '.';
 	f->extension = xstrdup("csv");
+	f->currency_slot = (size_t)-1;
 	if (!(f->path = conffile_locate(confdir, "formats", name)))
 		return log_error("format '%s' not found in %s/formats/ or %s/formats/", name,
 		                 confdir, conffile_sharedir());
 	ld.file = f->path;
 	if ((rc = conffile_parse(f->path, on_entry, &ld, &ld.line)) == -1)
 		return -1;
-	if (rc > 0) {
-		ld.line = rc;
-		ferr(&ld, "syntax error in", f->path);
+	if (rc > 0)
+		ferr(&ld, rc, "syntax error (expected 'key = value' or '[section]')");
+	compile(&ld);
+	for (size_t i = 0; i < ld.nraw; i++) {
+		free(ld.raw[i].key);
+		free(ld.raw[i].spec);
 	}
-	if (f->ncols == 0) {
-		ld.line = 0;
-		ferr(&ld, "no [columns] in format", name);
-	}
+	free(ld.raw);
+	free(ld.action_key);
 	return ld.errors;
+}
+
+static void
+column_release(struct format_column *c)
+{
+	free(c->name);
+	free(c->field);
+	free(c->constant);
+	free(c->join);
+	free(c->date);
+	free(c->dflt);
+	free(c->prefix);
+	free(c->suffix);
+	for (size_t i = 0; i < c->nmaps; i++) {
+		free(c->maps[i].from);
+		free(c->maps[i].to);
+	}
+	free(c->maps);
 }
 
 void
 format_release(struct format *f)
 {
-	for (size_t i = 0; i < f->ncols; i++) {
-		free(f->cols[i].header);
-		free(f->cols[i].field);
-	}
+	for (size_t i = 0; i < f->ncols; i++)
+		column_release(&f->cols[i]);
 	free(f->cols);
+	for (size_t i = 0; i < f->nfields; i++)
+		free(f->fields[i]);
+	free(f->fields);
+	free(f->flens);
 	free(f->name);
 	free(f->path);
+	free(f->charset);
+	free(f->list_sep);
+	free(f->currency);
+	free(f->guard);
+	free(f->action);
 	free(f->extension);
+	free(f->root);
+	free(f->record);
 	memset(f, 0, sizeof(*f));
 }

@@ -123,10 +123,10 @@ export_and_deliver(struct app *app, int argc, char **argv, bool by_feed)
 		export_target(app, t, false, &es);
 		deliver_target(app, t, &ds);
 		if (app->verbose && !app->json)
-			printf("target %s: %u file(s) exported (%lld vehicles), %u delivered, "
-			       "%u failed, %u superseded\n",
-			       t->name, es.files, es.vehicles, ds.delivered, ds.failed,
-			       ds.superseded);
+			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows), "
+			       "%u delivered, %u failed, %u superseded%s\n",
+			       t->name, es.files, es.vehicles, es.rows, ds.delivered, ds.failed,
+			       ds.superseded, ds.locked ? ", LOCKED" : "");
 	}
 }
 
@@ -243,8 +243,9 @@ cmd_export(struct app *app, int argc, char **argv)
 		export_reconcile(app, t);
 		export_target(app, t, full, &es);
 		if (app->verbose)
-			printf("target %s: %u file(s) exported (%lld vehicles)\n", t->name,
-			       es.files, es.vehicles);
+			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows)%s\n",
+			       t->name, es.files, es.vehicles, es.rows,
+			       es.locked ? ", LOCKED" : "");
 	}
 	return app->status;
 }
@@ -262,10 +263,11 @@ cmd_deliver(struct app *app, int argc, char **argv)
 
 		if (!selected(argc - 1, argv + 1, t->name))
 			continue;
+		export_reconcile(app, t);
 		deliver_target(app, t, &ds);
 		if (app->verbose)
-			printf("target %s: %u delivered, %u failed, %u superseded\n", t->name,
-			       ds.delivered, ds.failed, ds.superseded);
+			printf("target %s: %u delivered, %u failed, %u superseded%s\n", t->name,
+			       ds.delivered, ds.failed, ds.superseded, ds.locked ? ", LOCKED" : "");
 	}
 	return app->status;
 }

@@ -129,6 +129,7 @@ static const struct migration {
         {1, schema_v1},
         {2, store_schema_audit},
         {3, schema_v5_rules},
+        {4, schema_v4_exports},
 };
 
 static int

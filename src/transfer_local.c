@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lotsync/crash.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "transfer_p.h"
@@ -202,6 +203,8 @@ local_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name
 
 	if (rc != LS_EXIT_OK)
 		goto fail;
+	if (use_rename)
+		crash_point("transfer-uploaded"); /* fault tests: whole temp file, no rename */
 	if (use_rename && renameat(l->dirfd, tmp, l->dirfd, name) == -1) {
 		rc = local_fail(c, LS_EXIT_IOERR, "rename failed", name);
 		goto fail;

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lotsync/crash.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "transfer_p.h"
@@ -872,8 +873,10 @@ sftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 	if (rc != LS_EXIT_OK)
 		goto out;
 	rc = upload(c, local_fd, size, tmp, name);
-	if (rc == LS_EXIT_OK && use_rename)
+	if (rc == LS_EXIT_OK && use_rename) {
+		crash_point("transfer-uploaded"); /* fault tests: whole temp file, no rename */
 		rc = publish(c, tmp, path, name);
+	}
 	if (rc == LS_EXIT_OK)
 		transfer_set_reply(c, "%llu bytes stored", (unsigned long long)size);
 	else if (use_rename && !s->broken)

@@ -33,7 +33,7 @@ void cli_command_help(const struct command *cmd, FILE *out);
 /* True when argv holds -h/--help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 
-/* Commands, in run.c and audit.c. */
+/* Commands, in run.c, audit.c and target_cmd.c. */
 int cmd_run(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
 int cmd_export(struct app *app, int argc, char **argv);
@@ -48,5 +48,7 @@ int cmd_accept(struct app *app, int argc, char **argv);
 int cmd_reject(struct app *app, int argc, char **argv);
 int cmd_verify(struct app *app, int argc, char **argv);
 int cmd_srs(struct app *app, int argc, char **argv); /* cmd_srs.c */
+int cmd_unlock(struct app *app, int argc, char **argv);
+int cmd_release(struct app *app, int argc, char **argv);
 
 #endif

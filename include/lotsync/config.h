@@ -107,6 +107,7 @@ struct target_conf {
 	bool auto_release;       /* default yes */
 	unsigned retention_days; /* default 5 */
 	bool rename;             /* default on */
+	char *file_name;         /* pattern, or NULL for "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}" */
 };
 
 struct config {

@@ -1,17 +1,52 @@
 /*
- * format.h - export formats (SPEC §4): conf/formats/<name>.ini, or a
- * shipped one under the installed share directory.
+ * format.h - export formats (SPEC §4, §7): conf/formats/<name>.ini, or a
+ * shipped one under the installed share directory. A format says how one
+ * vehicle becomes one CSV line or one XML element; render.h writes files
+ * with it.
  *
  *   [format]
- *   type = csv              ; csv (xml: a later release)
- *   delimiter = ,           ; one character, or "tab"
- *   header = yes
+ *   type = csv              ; csv | xml
+ *   header = yes            ; csv: yes = a header row of the column names;
+ *                           ;      no = columns by 0-based position
+ *   delimiter = ,           ; csv: one character, or "tab"
+ *   quote = "               ; csv: the quote character
+ *   quoting = minimal       ; csv: minimal (cells that need it) | all | none
  *   line_ending = lf        ; lf | crlf
+ *   charset = utf-8         ; any iconv name (iso-8859-15, windows-1252, ...)
+ *   list_separator = |      ; default join of list fields (images, equipment)
+ *   decimal_separator = .   ; money columns
+ *   currency = EUR          ; with_currency when a vehicle has no currency
+ *   formula_guard = '       ; prefix of free-text cells that start with
+ *                           ; = + - @ TAB CR; "none" (default) = off
+ *   action_column = action  ; delta targets: header name (first column), or
+ *                           ; position (header = no), or XML attribute name
  *   extension = csv
- *   [columns]               ; in output order: header text = canonical field
- *   VIN = vin
+ *   root = listings         ; xml: document element
+ *   record = listing        ; xml: one element per vehicle
  *
- * Ownership: struct format owns its strings; format_release() frees them.
+ *   [columns]               ; in output order: NAME = FIELD [OPTION...]
+ *   VIN = vin               ; NAME: header text, XML element, or position
+ *   Price = price decimals=0
+ *   Photos = images join=", " items=rest
+ *   Country = "DE"          ; a quoted FIELD is a constant
+ *
+ * FIELD is a canonical field of SPEC §2 (or extra.<column>). Its kind
+ * follows from the canonical schema: money (price, campaign_price,
+ * old_price, leasing_price: integer minor units), number (year, mileage,
+ * model_year), date (first_registration, in_stock_date: YYYY-MM-DD), list
+ * (images, equipment, documents: items joined with '|') or text. Options:
+ *   join=SEP items=all|first|rest     lists
+ *   date=PATTERN                      dates: YYYY YY MM DD, the rest literal
+ *   decimals=0|1|2|auto               money (auto: no decimals for whole units)
+ *   with_currency                     money: append " " and the currency
+ *   map=FROM:TO,FROM:TO               replace exact values (before the rest)
+ *   default=TEXT prefix=TEXT suffix=TEXT
+ *   text | raw                        formula guard on (text) or off (raw);
+ *                                     default: on for text and list fields
+ * Option values with spaces are double-quoted ("" for a quote inside).
+ *
+ * Errors are logged as "FILE:LINE: message" and counted; loading goes on.
+ * Ownership: struct format owns everything in it; format_release() frees it.
  */
 #ifndef LOTSYNC_FORMAT_H
 #define LOTSYNC_FORMAT_H
@@ -19,24 +54,73 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+enum format_type { FORMAT_CSV, FORMAT_XML };
+enum format_quoting { QUOTING_MINIMAL, QUOTING_ALL, QUOTING_NONE };
+enum column_kind { COL_TEXT, COL_NUMBER, COL_MONEY, COL_DATE, COL_LIST, COL_CONST };
+enum list_items { ITEMS_ALL, ITEMS_FIRST, ITEMS_REST };
+
+/* Decimals of a money column: 0..2, or FORMAT_DECIMALS_AUTO. */
+#define FORMAT_DECIMALS_AUTO (-1)
+
+struct format_map {
+	char *from, *to;
+};
+
 struct format_column {
-	char *header;
-	char *field;
+	char *name;  /* header text or XML element; NULL for a positional gap */
+	char *field; /* canonical field; NULL for a constant or a gap */
+	size_t slot; /* index of field in format->fields */
+	int line;    /* in the format file, for messages */
+	enum column_kind kind;
+	bool guard;     /* free text: the formula guard applies */
+	char *constant; /* COL_CONST ("" for a gap) */
+	char *join;     /* lists: NULL = the format's list_separator */
+	enum list_items items;
+	char *date; /* dates: output pattern, NULL = as stored */
+	int decimals;
+	bool with_currency;
+	char *dflt, *prefix, *suffix; /* NULL when not given */
+	struct format_map *maps;
+	size_t nmaps;
 };
 
 struct format {
 	char *name;
 	char *path;
-	char delimiter;
-	bool header;
+	enum format_type type;
+	bool header;     /* csv: write a header row */
+	bool positional; /* csv: columns named by position */
+	char delimiter, quote;
+	enum format_quoting quoting;
 	bool crlf;
+	char *charset;  /* as iconv names it; "UTF-8" by default */
+	bool utf8;      /* charset is UTF-8: no conversion */
+	char *list_sep; /* default join of list fields */
+	char decimal_sep;
+	char *currency;   /* default for with_currency, or NULL */
+	char *guard;      /* formula guard prefix, or NULL when off */
+	char *action;     /* delta: action column header / XML attribute */
+	size_t action_at; /* delta: output index of the action cell */
+	bool action_gap;  /* positional: the action cell takes a gap's place */
 	char *extension;
-	struct format_column *cols;
+	char *root, *record;        /* xml */
+	struct format_column *cols; /* in output order (gaps filled) */
 	size_t ncols;
+	char **fields; /* distinct fields the columns read, sorted by strcmp() */
+	size_t *flens; /* their lengths */
+	size_t nfields;
+	size_t currency_slot; /* slot of "currency", or (size_t)-1 */
 };
 
-/* Errors logged as "FILE:LINE: message"; returns their count, -1 if not found. */
+/*
+ * Load format name: <confdir>/formats/<name>.ini, else the shipped one.
+ * Returns the number of errors (0 = usable; each logged), or -1 when no such
+ * format exists (logged). Release f after any return.
+ */
 int format_load(const char *confdir, const char *name, struct format *f);
 void format_release(struct format *f);
+
+/* Kind of a canonical field by the schema (text for unknown and extra.*). */
+enum column_kind format_field_kind(const char *field);
 
 #endif

@@ -50,12 +50,36 @@ struct snapshot_info {
 struct export_info {
 	long long id;
 	char *target;
-	char *file; /* name in outbox/<target>/ and on the server */
+	char *file; /* name in outbox/<target>/ and on the server; NULL = nothing to send */
 	char *sha256;
-	long long vehicles;
+	long long vehicles; /* the target's vehicle count the export reflects */
 	char *created_at;
-	char *state; /* pending | delivered | superseded */
-	char *basis; /* "feed:seq,…" the export reflects */
+	char *state;    /* pending | delivered | superseded */
+	char *basis;    /* "feed:seq,…" the export reflects */
+	char *kind;     /* full | delta */
+	long long rows; /* vehicles written in the file (delta: the changes) */
+	long long bytes, warnings;
+	long long held;     /* vehicles left out, awaiting release (auto_release = no) */
+	char *delivered_at; /* or superseded at; NULL while pending */
+};
+
+/* A target's standing (schema 4): what the deviation lock compares with, the lock. */
+struct target_info {
+	long long baseline; /* vehicles of the last delivery (or unlock); -1 = none yet */
+	bool locked;
+	char *locked_at;
+	char *lock_reason;
+	long long lock_baseline, lock_vehicles; /* the two counts that tripped it */
+	long long release_gen;                  /* bumped by every release */
+};
+
+/* Per target, for status: queue, last delivery and last unresolved error. */
+struct target_status {
+	long long pending;
+	char *last_delivery; /* time, or NULL */
+	char *error_at;      /* newest failed attempt after the last delivery, or NULL */
+	char *error_file;
+	char *error_reply;
 };
 
 int store_open(const char *path, bool readonly, struct store **out);
@@ -142,9 +166,9 @@ struct history_event {
 int store_history(struct store *st, const char *vin, struct history_event **out, size_t *n);
 void history_free(struct history_event *h, size_t n);
 
-/* Pending export count and the time of the last delivery (NULL if none; caller frees). */
-int store_target_status(struct store *st, const char *target, long long *pending,
-                        char **last_delivery);
+/* Exports and deliveries (store_export.c). Caller frees what out holds. */
+int store_target_status(struct store *st, const char *target, struct target_status *out);
+void target_status_release(struct target_status *s);
 
 /*
  * Audit chain (SPEC §8). Each entry links to the previous one by
@@ -174,17 +198,65 @@ int store_verify(struct store *st, const char *archive_root, struct verify_repor
 /* Exports and deliveries. */
 long long store_export_add(struct store *st, long long run, const char *target, const char *basis,
                            const char *created_at);
-int store_export_set_file(struct store *st, long long id, const char *file, const char *sha256,
-                          long long vehicles);
+/* Set file, sha256, vehicles, kind, rows, bytes, warnings, held of export e->id. */
+int store_export_finish(struct store *st, const struct export_info *e);
 /* Newest export of a target (any state); returns 0 with out->id = 0 when none. */
 int store_export_last(struct store *st, const char *target, struct export_info *out);
 int store_export_pending(struct store *st, const char *target, struct export_info **out, size_t *n);
 int store_export_set_state(struct store *st, long long id, const char *state, const char *at);
 int store_delivery_add(struct store *st, long long export_id, long long run, const char *at,
                        const char *result, const char *reply);
-/* True when a file of that name is recorded for the target. */
-int store_export_has_file(struct store *st, const char *target, const char *file);
+/* The export recorded under file for the target; out->id = 0 when none. */
+int store_export_by_file(struct store *st, const char *target, const char *file,
+                         struct export_info *out);
+/*
+ * Delivered or superseded exports (and file-less ones) of a target created
+ * before 'before', except the newest export and the newest delivery, which
+ * the next export and the deviation lock compare with.
+ */
+int store_export_prunable(struct store *st, const char *target, const char *before,
+                          struct export_info **out, size_t *n);
+/* Delete an export record and its delivery attempts. */
+int store_export_delete(struct store *st, long long id);
 void export_info_release(struct export_info *e);
 void export_list_free(struct export_info *e, size_t n);
+
+/*
+ * Current vehicles of a feed as stored: version id, key and canonical JSON,
+ * in storage order (fast: no sort, no per-field rows). The strings are
+ * valid only during the call. Stops when fn returns non-zero.
+ */
+typedef int (*store_raw_fn)(void *ctx, long long version, const char *key, const char *json,
+                            size_t len);
+int store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ctx);
+/* One stored version by id (a deleted vehicle's last data). */
+int store_version_raw(struct store *st, long long version, store_raw_fn fn, void *ctx);
+/* Keys of a feed's current vehicles with this VIN; caller frees each and the array. */
+int store_current_keys_by_vin(struct store *st, const char *feed, const char *vin, char ***keys,
+                              size_t *n);
+
+/* A target's standing; out->baseline = -1 and unlocked when never recorded. */
+int store_target_get(struct store *st, const char *target, struct target_info *out);
+void target_info_release(struct target_info *t);
+int store_target_set_baseline(struct store *st, const char *target, long long vehicles);
+int store_target_set_lock(struct store *st, const char *target, const char *at, const char *reason,
+                          long long baseline, long long vehicles);
+int store_target_clear_lock(struct store *st, const char *target);
+/* Count one more release for the target; returns the new generation or -1. */
+long long store_target_bump_release(struct store *st, const char *target);
+/* Append to the target's event log (locked, unlocked, released). */
+int store_target_event(struct store *st, const char *target, long long run, const char *at,
+                       const char *event, const char *detail);
+
+/* What a delta target's receiver holds: key -> version id (entry->version). */
+int store_target_state_load(struct store *st, const char *target, const char *feed,
+                            struct keymap *m);
+int store_target_state_put(struct store *st, const char *target, const char *feed, const char *key,
+                           long long version);
+int store_target_state_del(struct store *st, const char *target, const char *feed, const char *key);
+/* Vehicles released for a target with auto_release = no (keys of the map). */
+int store_release_load(struct store *st, const char *target, const char *feed, struct keymap *m);
+int store_release_add(struct store *st, const char *target, const char *feed, const char *key,
+                      const char *vin, const char *at, long long run);
 
 #endif

@@ -52,11 +52,14 @@ expect_grep "no vehicles" "$TEST_TMP/err" "empty file reason"
 : >"$IN/zero.csv"
 expect_rc 3 "zero-byte file held" L --now 2026-11-23T09:00:00Z run
 expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:held 5:held" "both empties held"
-expect_rc 0 "accept 4" L --now 2026-11-23T10:00:00Z accept 4
+# Applying it empties the target's export, so the target locks (SPEC §7): exit 3.
+expect_rc 3 "accept 4" L --now 2026-11-23T10:00:00Z accept 4
+expect_grep "the export is empty" "$TEST_TMP/err" "the empty export locks the target"
 # 5 is judged again against the now empty feed: an empty file is always held.
 expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:applied 5:held" "4 applied, 5 still held"
 expect_eq "$(sqlite3 "$DB" "select vehicles || '/' || vanished from snapshots where id = 4")" "0/200" "accepting the empty file vanished all 200"
-expect_rc 0 "reject 5" L reject 5
+expect_rc 3 "reject 5 (the target is still locked)" L reject 5
+expect_rc 0 "unlock the target" L unlock local
 expect_rc 0 "run after decisions" L run
 
 # Audit: verify passes, then catches tampering.

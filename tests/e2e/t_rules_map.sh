@@ -45,6 +45,8 @@ name = Three
 sr_type = Recon3
 CONF
 sed -i 's/^profile = generic-csv$/profile = generic-csv\nauto_close = immediately/' "$C"
+# Eight vehicles move by more than 20% from file to file: this test is about rules, not the lock.
+sed -i 's/^format = generic-csv$/format = generic-csv\ndeviation_lock = 1000%/' "$C"
 L() { "$LOTSYNC" -c "$C" "$@"; }
 mkdir -p "$IN"
 
@@ -128,6 +130,7 @@ expect_eq "$(L --json srs --open | python3 -c 'import json,sys; print(sorted(s["
 expect_eq "$open_before" "['V1', 'V2', 'V5', 'V9']" "open SRs are the vehicles of the newest applied snapshot"
 # Accepting it applies it as an ingest would: every vehicle vanished, so every SR closes.
 held=$(sqlite3 "$DB" "SELECT id FROM snapshots WHERE state = 'held'")
-expect_rc 0 "accept the held snapshot" L --now 2026-05-09T09:00:00Z accept "$held"
+# Exit 3: the now empty export locks the target, as SPEC §7 says an empty export must.
+expect_rc 3 "accept the held snapshot" L --now 2026-05-09T09:00:00Z accept "$held"
 expect_eq "$(L --json srs --open)" "[]" "accepting the empty snapshot closed every SR"
 finish

@@ -1,0 +1,515 @@
+/*
+ * test_export.c - export formats and the renderer: a golden file per
+ * shipped format (tests/fixtures/exports/), cell formatting, the formula
+ * guard, charset reporting and format errors.
+ *
+ * LOTSYNC_UPDATE_GOLDEN=1 rewrites the golden files from the renderer;
+ * review the diff before committing it.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lotsync/format.h"
+#include "lotsync/log.h"
+#include "lotsync/render.h"
+#include "lotsync/util.h"
+
+static char dir[64];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/lotsync-unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static const char *
+srcdir(void)
+{
+	const char *s = getenv("LOTSYNC_SRCDIR");
+
+	return s ? s : ".";
+}
+
+static char *
+read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = xmalloc((size_t)n + 1);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+set(struct record *r, const char *name, const char *value)
+{
+	record_set(r, name, value, strlen(value));
+}
+
+/* The fixture vehicles: canonical values as ingest stores them. */
+static void
+vehicle(struct record *r, int which)
+{
+	record_init(r);
+	switch (which) {
+	case 0:
+		r->key = xstrdup("WVWZZZ1JZXW000001");
+		set(r, "dealer_id", "D100");
+		set(r, "vin", "WVWZZZ1JZXW000001");
+		set(r, "stock_no", "S-1001");
+		set(r, "system_code", "U");
+		set(r, "year", "2019");
+		set(r, "model_year", "2020");
+		set(r, "make", "Volkswagen");
+		set(r, "model", "Golf");
+		set(r, "trim", "Style");
+		set(r, "body", "Hatchback");
+		set(r, "exterior_color", "Blau");
+		set(r, "interior_color", "Schwarz");
+		set(r, "mileage", "41200");
+		set(r, "price", "1399850");
+		set(r, "campaign_price", "1299900");
+		set(r, "leasing_price", "19900");
+		set(r, "currency", "EUR");
+		set(r, "fuel", "Petrol");
+		set(r, "transmission", "Manual");
+		set(r, "registration_number", "AB-CD 123");
+		set(r, "first_registration", "2019-06-30");
+		set(r, "short_description", "Golf Style");
+		set(r, "description",
+		    "Sehr gepflegt; \"Scheckheft\", 1. Hand\nWinterreifen für 500 €");
+		set(r, "images",
+		    "https://img.example/1.jpg|https://img.example/2.jpg|"
+		    "https://img.example/3.jpg");
+		set(r, "equipment", "Navi|Sitzheizung|Anhängerkupplung");
+		set(r, "vat_deductible", "yes");
+		set(r, "warranty", "12 months");
+		set(r, "in_stock_date", "2026-01-15");
+		set(r, "client", "Händler Süd");
+		break;
+	case 1:
+		/* Cells a spreadsheet would run, a negative price, non-Latin-9 text. */
+		r->key = xstrdup("TMBJJ7NE8J0123456");
+		set(r, "dealer_id", "D100");
+		set(r, "vin", "TMBJJ7NE8J0123456");
+		set(r, "stock_no", "S-1002");
+		set(r, "system_code", "N");
+		set(r, "year", "2024");
+		set(r, "make", "Škoda");
+		set(r, "model", "Superb Laurin ő");
+		set(r, "trim", "@SUM(A1:A9)");
+		set(r, "body", "+cmd|' /C calc'!A0");
+		set(r, "mileage", "15");
+		set(r, "price", "-50000");
+		set(r, "currency", "SEK");
+		set(r, "first_registration", "2024-02-01");
+		set(r, "description", "=HYPERLINK(\"http://evil.example\",\"click\")");
+		set(r, "exterior_color", "Ezüst ő");
+		set(r, "images", "https://img.example/only.jpg");
+		set(r, "in_stock_date", "2026-03-01");
+		break;
+	default:
+		r->key = xstrdup("YV1ZW72V0L1000003");
+		set(r, "dealer_id", "D200");
+		set(r, "vin", "YV1ZW72V0L1000003");
+		break;
+	}
+	record_finish(r);
+}
+
+/* Render the fixture vehicles (delta: new, changed, deleted) into a file. */
+static char *
+render_fixture(const struct format *f, bool delta, struct render_stats *st, size_t *len)
+{
+	static const enum render_action actions[] = {RENDER_NEW, RENDER_CHANGED, RENDER_DELETED};
+	char *path = xasprintf("%s/out", dir), *out;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct render *r;
+
+	ck_assert_int_ge(fd, 0);
+	r = render_new(f, fd, "test-file", delta);
+	render_begin(r);
+	for (int i = 0; i < 3; i++) {
+		struct record v;
+
+		vehicle(&v, i);
+		render_record(r, &v, delta ? actions[i] : RENDER_FULL);
+		record_release(&v);
+	}
+	ck_assert_int_eq(render_end(r), 0);
+	render_get_stats(r, st);
+	render_free(r);
+	close(fd);
+	out = read_all(path, len);
+	ck_assert_ptr_nonnull(out);
+	free(path);
+	return out;
+}
+
+static void
+golden(const char *format, bool delta, long long want_warnings)
+{
+	struct format f;
+	struct render_stats st;
+	char *conf = xasprintf("%s/conf", srcdir());
+	char *gold = xasprintf("%s/tests/fixtures/exports/%s%s.expected", srcdir(), format,
+	                       delta ? ".delta" : "");
+	size_t len, glen = 0;
+	char *out, *want;
+
+	ck_assert_int_eq(format_load(conf, format, &f), 0);
+	out = render_fixture(&f, delta, &st, &len);
+	if (getenv("LOTSYNC_UPDATE_GOLDEN")) {
+		FILE *g = fopen(gold, "wb");
+
+		ck_assert_ptr_nonnull(g);
+		fwrite(out, 1, len, g);
+		fclose(g);
+	}
+	want = read_all(gold, &glen);
+	ck_assert_msg(want != NULL, "no golden file %s", gold);
+	ck_assert_msg(glen == len && memcmp(out, want, len) == 0,
+	              "%s differs from the renderer's output:\n%.*s", gold, (int)len, out);
+	ck_assert_int_eq(st.rows, 3);
+	ck_assert_int_eq(st.bytes, (long long)len);
+	ck_assert_int_eq(st.warnings, want_warnings);
+	free(out);
+	free(want);
+	free(gold);
+	free(conf);
+	format_release(&f);
+}
+
+START_TEST(golden_mobilede)
+{
+	/* "ő" (U+0151) is not in ISO-8859-15: reported once, written as '?' */
+	golden("mobilede-csv", false, 1);
+}
+END_TEST
+
+START_TEST(golden_google)
+{
+	golden("google-vehicle-csv", false, 0);
+}
+END_TEST
+
+START_TEST(golden_listings_xml)
+{
+	golden("listings-xml", false, 0);
+	golden("listings-xml", true, 0);
+}
+END_TEST
+
+START_TEST(golden_wayke)
+{
+	golden("wayke-csv", false, 0);
+}
+END_TEST
+
+START_TEST(golden_generic)
+{
+	golden("generic-csv", false, 0);
+	golden("generic-csv", true, 0);
+}
+END_TEST
+
+/* Write a format file into dir/formats/NAME.ini. */
+static void
+write_format(const char *name, const char *text)
+{
+	char *d = xasprintf("%s/formats", dir), *p = xasprintf("%s/%s.ini", d, name);
+	FILE *f;
+
+	mkdir(d, 0700);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+	free(d);
+}
+
+/* Render one record through an ad-hoc format; returns the file's text. */
+static char *
+render_one(const char *fmt_text, const struct record *v, long long *warnings)
+{
+	struct format f;
+	struct render_stats st;
+	char *path = xasprintf("%s/one", dir), *out;
+	size_t len;
+	int fd;
+	struct render *r;
+
+	write_format("t", fmt_text);
+	ck_assert_int_eq(format_load(dir, "t", &f), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	r = render_new(&f, fd, "one", false);
+	render_begin(r);
+	render_record(r, v, RENDER_FULL);
+	ck_assert_int_eq(render_end(r), 0);
+	render_get_stats(r, &st);
+	*warnings = st.warnings;
+	render_free(r);
+	close(fd);
+	out = read_all(path, &len);
+	free(path);
+	format_release(&f);
+	return out;
+}
+
+START_TEST(formula_guard_text_only)
+{
+	struct record v;
+	long long w;
+	char *out;
+
+	vehicle(&v, 1);
+	out = render_one("[format]\nheader = no\nformula_guard = '\n[columns]\n"
+	                 "0 = description\n1 = price decimals=auto\n2 = trim\n3 = mileage\n"
+	                 "4 = make raw\n5 = body\n6 = \"-1\"\n",
+	                 &v, &w);
+	/* text guarded, price and mileage numbers untouched, raw and constants too */
+	ck_assert_str_eq(out, "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","
+	                      "-500,'@SUM(A1:A9),15,Škoda,'+cmd|' /C calc'!A0,-1\n");
+	ck_assert_int_eq(w, 0);
+	free(out);
+	record_release(&v);
+}
+END_TEST
+
+START_TEST(money_and_dates)
+{
+	static const struct {
+		const char *price, *opt, *want;
+	} cases[] = {
+	        {"1399850", "decimals=2", "13998.50"},
+	        {"1399850", "decimals=0", "13999"},
+	        {"1399849", "decimals=0", "13998"},
+	        {"1399850", "decimals=1", "13998.5"},
+	        {"1399899", "decimals=1", "13999.0"},
+	        {"1399800", "decimals=auto", "13998"},
+	        {"1399801", "decimals=auto", "13998.01"},
+	        {"-5", "decimals=2", "-0.05"},
+	        {"-40", "decimals=0", "0"},
+	        {"7", "decimals=2 with_currency", "0.07 EUR"},
+	};
+	struct record v;
+	long long w;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *fmt = xasprintf("[format]\ncurrency = EUR\ndecimal_separator = .\n"
+		                      "[columns]\nP = price %s\n",
+		                      cases[i].opt);
+		char *want = xasprintf("P\n%s\n", cases[i].want);
+		char *out;
+
+		record_init(&v);
+		v.key = xstrdup("K");
+		set(&v, "price", cases[i].price);
+		out = render_one(fmt, &v, &w);
+		ck_assert_msg(strcmp(out, want) == 0, "%s %s: got %s", cases[i].price, cases[i].opt,
+		              out);
+		free(out);
+		free(want);
+		free(fmt);
+		record_release(&v);
+	}
+	record_init(&v);
+	v.key = xstrdup("K");
+	set(&v, "first_registration", "2019-06-30");
+	set(&v, "in_stock_date", "30.06.2019");
+	set(&v, "price", "12,50");
+	{
+		char *out = render_one("[format]\ndecimal_separator = comma\n[columns]\n"
+		                       "A = first_registration date=DD/MM/YY\n"
+		                       "B = in_stock_date date=YYYY\nC = price\n",
+		                       &v, &w);
+
+		/* values that do not fit their kind are written as stored, and reported */
+		ck_assert_str_eq(out, "A,B,C\n30/06/19,30.06.2019,\"12,50\"\n");
+		ck_assert_int_eq(w, 2);
+		free(out);
+	}
+	record_release(&v);
+}
+END_TEST
+
+START_TEST(charset_reports_not_drops)
+{
+	struct record v;
+	long long w;
+	char *out;
+
+	record_init(&v);
+	v.key = xstrdup("K");
+	set(&v, "make", "Š€ő—x");
+	out = render_one("[format]\ncharset = iso-8859-15\nheader = no\n[columns]\n0 = make\n", &v,
+	                 &w);
+	/* Š and € exist in Latin-9 (0xA6, 0xA4); ő and the dash are reported */
+	ck_assert_int_eq((unsigned char)out[0], 0xa6);
+	ck_assert_int_eq((unsigned char)out[1], 0xa4);
+	ck_assert_int_eq(out[2], '?');
+	ck_assert_int_ne(out[3], '\0');
+	ck_assert_int_eq(out[strlen(out) - 2], 'x');
+	ck_assert_int_eq(w, 2);
+	free(out);
+	/* XML keeps every character: a reference instead of a report */
+	out = render_one("[format]\ntype = xml\nroot = r\nrecord = v\ncharset = iso-8859-15\n"
+	                 "[columns]\nmake = make\n",
+	                 &v, &w);
+	ck_assert_ptr_nonnull(strstr(out, "<make>\xa6\xa4&#x151;&#x2014;x</make>"));
+	ck_assert_ptr_nonnull(strstr(out, "encoding=\"iso-8859-15\""));
+	ck_assert_int_eq(w, 0);
+	free(out);
+	record_release(&v);
+}
+END_TEST
+
+START_TEST(stored_json_matches_record)
+{
+	static const char json[] = "{\"description\":\"a \\\"q\\\"\\nb \\u00e9\\ud83d\\ude97\","
+	                           "\"extra.Farbe\":\"rot\",\"images\":\"x|y\",\"vin\":\"V1\"}";
+	struct format f;
+	char *path = xasprintf("%s/j", dir), *out;
+	size_t len;
+	int fd;
+	struct render *r;
+
+	write_format("j", "[format]\nheader = no\n[columns]\n0 = vin\n1 = description\n"
+	                  "2 = images join=;\n3 = extra.Farbe\n4 = make default=n/a\n");
+	ck_assert_int_eq(format_load(dir, "j", &f), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	r = render_new(&f, fd, "j", false);
+	ck_assert_int_eq(render_json(r, "V1", json, strlen(json), RENDER_FULL), 0);
+	ck_assert_int_eq(render_json(r, "V2", "{\"vin\":\"V2\"", 11, RENDER_FULL), -1);
+	ck_assert_int_eq(render_end(r), 0);
+	render_free(r);
+	close(fd);
+	out = read_all(path, &len);
+	ck_assert_str_eq(out, "V1,\"a \"\"q\"\"\nb é\xf0\x9f\x9a\x97\",x;y,rot,n/a\n");
+	free(out);
+	free(path);
+	format_release(&f);
+}
+END_TEST
+
+START_TEST(format_errors)
+{
+	struct format f;
+
+	/* each line below is one error, all reported in one load */
+	write_format("bad", "[format]\n"
+	                    "type = json\n"
+	                    "delimiter = ab\n"
+	                    "quoting = some\n"
+	                    "charset = klingon-8\n"
+	                    "colour = red\n"
+	                    "[columns]\n"
+	                    "A = no_such_field\n"
+	                    "B = price join=;\n"
+	                    "C = images decimals=3\n"
+	                    "D = vin \"unterminated\n"
+	                    "A = vin\n"
+	                    "E = make frobnicate\n");
+	ck_assert_int_eq(format_load(dir, "bad", &f), 11);
+	format_release(&f);
+	write_format("pos", "[format]\nheader = no\naction_column = 1\n[columns]\n"
+	                    "x = vin\n0 = vin\n1 = make\n0 = model\n");
+	ck_assert_int_eq(format_load(dir, "pos", &f), 3);
+	format_release(&f);
+	write_format("xml", "[format]\ntype = xml\nroot = 1bad\n[columns]\nnot ok = vin\n");
+	ck_assert_int_eq(format_load(dir, "xml", &f), 4);
+	format_release(&f);
+	ck_assert_int_eq(format_load(dir, "absent", &f), -1);
+	format_release(&f);
+}
+END_TEST
+
+START_TEST(positional_action_column)
+{
+	struct format f;
+	struct record v;
+	char *path = xasprintf("%s/p", dir), *out;
+	size_t len;
+	int fd;
+	struct render *r;
+
+	write_format("p", "[format]\nheader = no\naction_column = 1\n[columns]\n0 = vin\n"
+	                  "2 = make\n");
+	ck_assert_int_eq(format_load(dir, "p", &f), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	r = render_new(&f, fd, "p", true);
+	vehicle(&v, 2);
+	render_record(r, &v, RENDER_DELETED);
+	ck_assert_int_eq(render_end(r), 0);
+	render_free(r);
+	close(fd);
+	out = read_all(path, &len);
+	/* the action takes the free position 1; the format's width stays 3 */
+	ck_assert_str_eq(out, "YV1ZW72V0L1000003,deleted,\n");
+	free(out);
+	free(path);
+	record_release(&v);
+	format_release(&f);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("export");
+	TCase *tc = tcase_create("render");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, golden_mobilede);
+	tcase_add_test(tc, golden_google);
+	tcase_add_test(tc, golden_listings_xml);
+	tcase_add_test(tc, golden_wayke);
+	tcase_add_test(tc, golden_generic);
+	tcase_add_test(tc, formula_guard_text_only);
+	tcase_add_test(tc, money_and_dates);
+	tcase_add_test(tc, charset_reports_not_drops);
+	tcase_add_test(tc, stored_json_matches_record);
+	tcase_add_test(tc, format_errors);
+	tcase_add_test(tc, positional_action_column);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	log_set_level(LOG_ERROR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
