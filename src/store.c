@@ -128,6 +128,7 @@ static const struct migration {
 } migrations[] = {
         {1, schema_v1},
         {2, store_schema_audit},
+        {6, store_schema_fetch},
 };
 
 static int

@@ -27,6 +27,7 @@ struct store {
 
 /* Schema steps defined beside the code that uses them (see migrations[] in store.c). */
 extern const char store_schema_audit[];
+extern const char store_schema_fetch[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

@@ -34,6 +34,7 @@ bool cli_wants_help(int argc, char **argv);
 
 /* Commands, in run.c and audit.c. */
 int cmd_run(struct app *app, int argc, char **argv);
+int cmd_fetch(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
 int cmd_export(struct app *app, int argc, char **argv);
 int cmd_deliver(struct app *app, int argc, char **argv);
