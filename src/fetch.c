@@ -23,6 +23,11 @@
 #define FETCH_BATCH 64
 /* Longest local name before a "~N" suffix; leaves room for ".tmp-" temp names. */
 #define LOCAL_NAME_MAX 200
+/*
+ * Files per extra session: a login costs about what fetching 40 small
+ * files does (research/transfer-perf.md), so a few files use one session.
+ */
+#define FILES_PER_SESSION 16
 /* Tries of "name~N.ext" before giving up on a free local name. */
 #define LOCAL_NAME_TRIES 1000
 
@@ -479,6 +484,27 @@ in_batch(const struct feed_run *fr, const char *sha)
 	return false;
 }
 
+/*
+ * 1 when the content need not be passed on again: archived for the feed,
+ * fetched earlier in this batch, or waiting in incoming/ or work/ under the
+ * name it was fetched as. 0 when it is new (or its earlier copy is gone),
+ * -1 on a database error.
+ */
+static int
+content_known(struct feed_run *fr, const char *sha)
+{
+	char *local = NULL;
+	int rc;
+
+	if (in_batch(fr, sha))
+		return 1;
+	rc = store_fetch_known(fr->fx->app->store, fr->feed->name, sha, &local);
+	if (rc == 0 && local)
+		rc = exists_in(fr->dir, local) || exists_in(fr->work, local);
+	free(local);
+	return rc;
+}
+
 static void
 batch_add(struct feed_run *fr, const struct job *j, char *local)
 {
@@ -521,10 +547,7 @@ finish_job(struct feed_run *fr, struct job *j)
 		return 0;
 	}
 	crash_point("fetch:downloaded");
-	known = in_batch(fr, j->sha)
-	                ? 1
-	                : store_fetch_content_known(fr->fx->app->store, fr->feed->name, j->sha);
-	if (known < 0) {
+	if ((known = content_known(fr, j->sha)) < 0) {
 		app_status(fr->fx->app, LS_EXIT_SOFTWARE);
 		return -1;
 	}
@@ -593,12 +616,14 @@ static void
 run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
 {
 	unsigned nw = connections_for(fr->feed);
+	size_t i, want = fr->njobs / FILES_PER_SESSION;
 	struct worker *w;
 	bool stopped = false;
-	size_t i;
 
-	if (nw > fr->njobs)
-		nw = (unsigned)fr->njobs;
+	if (want < 1)
+		want = 1;
+	if (nw > want)
+		nw = (unsigned)want;
 	w = xcalloc(nw, sizeof(*w));
 	pthread_mutex_init(&fr->mu, NULL);
 	pthread_cond_init(&fr->cv, NULL);
@@ -709,9 +734,10 @@ plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file
 
 		if (fr->feed->after_fetch == AFTER_FETCH_DELETE && seen.archived)
 			delete_remote(fr, c, rf, &seen);
-		else if (fetch && present)
+		else if (fetch && present) {
 			fr->sum->unchanged++;
-		else if (fetch)
+			fr->sum->pending += !seen.archived;
+		} else if (fetch)
 			log_warn("%s%s: fetched before as %s, which is gone and was never "
 			         "ingested; fetching again",
 			         fr->where, rf->name, seen.local);

@@ -86,7 +86,8 @@ print_fetch(const struct app *app, const char *feed, const struct fetch_summary 
 
 /*
  * The fetch step: remote feeds into incoming/, one login per server for
- * all of them. fetched[i] tells whether feed i got a new file.
+ * all of them. fetched[i] tells whether feed i has fetched files that
+ * ingest is about to archive.
  */
 static void
 fetch_feeds(struct app *app, int argc, char **argv, bool *fetched)
@@ -101,7 +102,7 @@ fetch_feeds(struct app *app, int argc, char **argv, bool *fetched)
 			continue;
 		fetch_feed(fx, f, &s);
 		if (fetched)
-			fetched[i] = s.fetched > 0;
+			fetched[i] = s.fetched + s.pending > 0;
 		print_fetch(app, f->name, &s);
 	}
 	fetcher_free(fx);

@@ -106,21 +106,28 @@ store_fetch_last(struct store *st, const char *feed, const char *source, const c
 }
 
 int
-store_fetch_content_known(struct store *st, const char *feed, const char *sha256)
+store_fetch_known(struct store *st, const char *feed, const char *sha256, char **local)
 {
 	sqlite3_stmt *s = store_prep(
-	        st, "SELECT EXISTS(SELECT 1 FROM fetched WHERE feed = ?1 AND sha256 = ?2)"
-	            " OR EXISTS(SELECT 1 FROM snapshots WHERE feed = ?1 AND sha256 = ?2"
-	            " AND state <> 'duplicate')");
+	        st, "SELECT EXISTS(SELECT 1 FROM snapshots WHERE feed = ?1 AND sha256 = ?2"
+	            " AND state <> 'duplicate') OR EXISTS(SELECT 1 FROM quarantine"
+	            " WHERE feed = ?1 AND sha256 = ?2), (SELECT local FROM fetched WHERE feed = ?1"
+	            " AND sha256 = ?2 AND local IS NOT NULL ORDER BY id DESC LIMIT 1)");
 	int rc;
 
+	*local = NULL;
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, sha256);
 	rc = sqlite3_step(s);
-	rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0
-	                      : store_db_error(st, "look up fetched content");
+	if (rc == SQLITE_ROW) {
+		rc = sqlite3_column_int(s, 0) != 0;
+		if (!rc)
+			*local = store_col_text(s, 1);
+	} else {
+		rc = store_db_error(st, "look up fetched content");
+	}
 	sqlite3_reset(s);
 	return rc;
 }

@@ -58,6 +58,7 @@ struct fetch_summary {
 	unsigned fetched;   /* new files placed in incoming/ */
 	unsigned identical; /* downloaded, but the content was known: not passed on */
 	unsigned unchanged; /* recorded with the same size and mtime: not downloaded */
+	unsigned pending;   /* of those, copies not yet ingested (a run was interrupted) */
 	unsigned waiting;   /* not settled, or changed while downloading */
 	unsigned failed;    /* download failed or not attempted (logged) */
 	unsigned deleted;   /* remote files deleted (after_fetch = delete) */

@@ -216,8 +216,12 @@ long long store_fetch_add(struct store *st, long long run, const struct fetch_re
 int store_fetch_last(struct store *st, const char *feed, const char *source, const char *remote,
                      struct fetch_seen *out);
 void fetch_seen_release(struct fetch_seen *f);
-/* 1 when the feed fetched or ingested this content before, 0 if not, -1 error. */
-int store_fetch_content_known(struct store *st, const char *feed, const char *sha256);
+/*
+ * 1 when the feed's archive holds this content (a snapshot or a quarantined
+ * file); 0 when not, with *local the name under which it was last fetched
+ * and not yet archived (or NULL; caller frees); -1 on error.
+ */
+int store_fetch_known(struct store *st, const char *feed, const char *sha256, char **local);
 int store_fetch_set_deleted(struct store *st, long long id, const char *at);
 /* Where incoming/<feed>/<local> with this content was fetched from (URL), or NULL. */
 char *store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256);
