@@ -144,7 +144,11 @@ static const struct key_def target_keys[] = {
 };
 /* clang-format on */
 
-#define MAX_KEYS 16 /* of any table above */
+#define MAX_KEYS 32 /* of any table above */
+_Static_assert(ARRAY_SIZE(lotsync_keys) <= MAX_KEYS && ARRAY_SIZE(feed_keys) <= MAX_KEYS &&
+                       ARRAY_SIZE(type_keys) <= MAX_KEYS && ARRAY_SIZE(client_keys) <= MAX_KEYS &&
+                       ARRAY_SIZE(target_keys) <= MAX_KEYS,
+               "a key table is larger than MAX_KEYS (key_line[] would overflow)");
 
 struct section_def {
 	const char *prefix; /* "feed" of [feed:NAME] */
