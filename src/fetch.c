@@ -539,7 +539,8 @@ finish_job(struct feed_run *fr, struct job *j)
 		return 0;
 	}
 	if (j->bytes != j->rf->size) {
-		log_warn("%s%s: listed with %llu bytes, %llu read: still being written? Fetched "
+		/* Normal for a file written in place while we list: like an unsettled one */
+		log_info("%s%s: listed with %llu bytes, %llu read: still being written? Fetched "
 		         "again next run",
 		         fr->where, j->rf->name, (unsigned long long)j->rf->size,
 		         (unsigned long long)j->bytes);

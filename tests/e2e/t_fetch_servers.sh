@@ -111,5 +111,46 @@ touch -d '-10 min' "$SD/s2.csv"
 expect_rc 0 "settled new file" L --now 2026-11-22T14:00:00Z run
 expect_eq "$(q "select group_concat(file || ':' || changed) from (select file, changed from snapshots where feed = 'pulled' order by id)")" \
 	"s1.csv:0,s2.csv:3" "new content applied with its changes"
+# Many files: parallel sessions (4 SFTP, 2 FTP by default), every file once, whole.
+mkdir -p "$SD/many" "$FD/many"
+/usr/bin/python3 -I -S - "$SD/many" "$FD/many" <<'PY'
+import os, sys, time
+t = time.time() - 3600
+for i in range(70):
+    for d in sys.argv[1:]:
+        p = "%s/m%03d.csv" % (d, i)
+        open(p, "w").write("DealerID,VIN,StockNo\nD1,MANYVIN%05d,%d\n" % (i, i) + "x" * (i * 997))
+        os.utime(p, (t + i, t + i))
+PY
+chown -R "$FTP_USER" "$FD/many"
+cat >>conf/lotsync.conf <<CONF
+
+[feed:sftpmany]
+source = sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/many/*.csv
+identity = secrets/id_ed25519
+known_hosts = known_hosts
+profile = generic-csv
+
+[feed:ftpmany]
+source = ftp://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/many/
+password_file = secrets/ftp.pw
+profile = generic-csv
+CONF
+logins=$(grep -c "Accepted publickey" "$SFTP_LOG")
+expect_rc 0 "fetch 70 files over SFTP and FTP each" L -v fetch sftpmany ftpmany
+expect_grep "feed sftpmany: fetched 70 file(s)" "$TEST_TMP/out" "all 70 fetched over SFTP"
+expect_grep "feed ftpmany: fetched 70 file(s)" "$TEST_TMP/out" "all 70 fetched over FTP"
+expect_eq "$(($(grep -c "Accepted publickey" "$SFTP_LOG") - logins))" "4" "SFTP used 4 sessions in parallel"
+for f in sftpmany ftpmany; do
+	src=$SD/many
+	[ $f = ftpmany ] && src=$FD/many
+	(cd "$src" && sha256sum m*.csv) >want.$f
+	(cd spool/incoming/$f && sha256sum m*.csv) >got.$f
+	cmp -s want.$f got.$f && pass "$f: every file complete" || fail "$f: copies differ"
+	expect_eq "$(q "select group_concat(remote, '') = group_concat(local, '') from (select remote, local from fetched where feed = '$f' order by id)")" \
+		"1" "$f: recorded in remote order under their own names"
+done
+expect_eq "$(q "select group_concat(remote) from (select remote from fetched where feed = 'sftpmany' order by id limit 3)")" \
+	"m000.csv,m001.csv,m002.csv" "records follow the remote mtime order"
 rm -rf "$SD" "$FD"
 finish
