@@ -531,6 +531,8 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 {
 	long long seq = 0, id = 0, incoming, failed, *held = NULL;
 	struct snapshot_info s = {0};
+	struct spool_scan scan = {0};
+	unsigned refused = 0;
 	size_t nheld = 0;
 
 	if (app->store && store_feed_head(app->store, f->name, &seq, &id) == 0 && id)
@@ -539,10 +541,15 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 		store_feed_held(app->store, f->name, &held, &nheld);
 	incoming = count_files(app, SPOOL_INCOMING, f->name, ".done");
 	failed = count_files(app, SPOOL_FAILED, f->name, ".reason");
+	/* Refused entries (symlinks, FIFOs, ...) are named on stderr by the scan */
+	if (spool_scan_incoming(&app->spool, f->name, app->cfg.settle_seconds, &scan) == 0)
+		refused = scan.refused;
+	spool_scan_release(&scan);
 	if (!app->json) {
 		printf("feed %-12s last snapshot %-5lld vehicles %-7lld incoming %-4lld failed "
-		       "%lld\n",
-		       f->name, id, s.vehicles, incoming, failed);
+		       "%lld%s\n",
+		       f->name, id, s.vehicles, incoming, failed,
+		       refused ? " REFUSED entries (see above)" : "");
 		for (size_t i = 0; i < nheld; i++)
 			status_held(app, held[i]);
 	} else {
@@ -565,6 +572,8 @@ status_feed(struct app *app, const struct feed_conf *f, struct json *j)
 		json_int(j, incoming);
 		json_key(j, "failed");
 		json_int(j, failed);
+		json_key(j, "refused");
+		json_int(j, refused);
 		json_end(j);
 	}
 	if (nheld)

@@ -7,15 +7,25 @@
 
 static const struct command commands[] = {
         {"run", "[FEED...]", "fetch, ingest, export, deliver: the cron job",
-         "Ingests every complete file in the feeds' drop folders (all feeds, or\n"
-         "those named), renders exports for targets whose feeds changed, and\n"
-         "delivers pending export files. Silent on success; -v prints a summary.\n"
-         "Applies the dealer rules (service requests) to every new snapshot and\n"
-         "closes the SRs auto_close says are due, also when no file came.\n"
-         "With --dry-run: prints every rule decision it would take and changes\n"
-         "nothing (no file claimed, archived or moved, no export, no upload).\n",
+         "Fetches new files of remote feeds, ingests every complete file in the\n"
+         "feeds' incoming folders (all feeds, or those named), deletes fetched\n"
+         "files remotely where after_fetch = delete, applies the dealer rules\n"
+         "(service requests) to every new snapshot and closes the SRs auto_close\n"
+         "says are due (also when no file came), renders exports for targets whose\n"
+         "feeds changed, and delivers pending export files. Silent on success;\n"
+         "-v prints a summary. With --dry-run: prints every rule decision it would\n"
+         "take and changes nothing (nothing fetched, no file claimed, archived or\n"
+         "moved, no export, no upload).\n",
          CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_run},
-        {"fetch", "[FEED...]", "pull remote feeds into incoming/", "", CMD_CONFIG | CMD_LOCK, NULL},
+        {"fetch", "[FEED...]", "pull remote feeds into incoming/",
+         "Lists each remote feed's source (sftp://, ftp://, ftps://) with one login\n"
+         "per server and downloads files that are new or changed since they were\n"
+         "last fetched, and settled (mtime settle_seconds old): each to a hidden\n"
+         "temporary name in incoming/<feed>/, renamed when complete and its size\n"
+         "matches the listing. Content fetched or ingested before is recorded but\n"
+         "not passed on again. Where after_fetch = delete, remote files whose\n"
+         "copies are archived are deleted. Does not ingest: 'lotsync run' does both.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_fetch},
         {"ingest", "[FEED...]", "claim, parse, snapshot, guard, diff, rules, archive",
          "Claims complete files from incoming/<feed>/, archives them by SHA-256,\n"
          "parses them through the feed's profile and stores each as a snapshot;\n"

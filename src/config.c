@@ -99,6 +99,9 @@ static const struct key_def feed_keys[] = {
 	KEY_STR(feed_conf, ca_file, V_FILE, false),
 	KEY_STR(feed_conf, dealer_id, V_STR, false),
 	KEY_ENUM(feed_conf, after_fetch, enum after_fetch, V_AFTER),
+	KEY_UINT(feed_conf, connect_timeout, 1, 600),
+	KEY_UINT(feed_conf, idle_timeout, 1, 3600),
+	KEY_UINT(feed_conf, connections, 1, 16),
 	KEY_STR(feed_conf, charset, V_CHARSET, false),
 	KEY_PCT(feed_conf, vanish_guard, 100),
 	KEY_UINT(feed_conf, vanish_guard_min, 0, UINT_MAX),
@@ -143,7 +146,11 @@ static const struct key_def target_keys[] = {
 };
 /* clang-format on */
 
-#define MAX_KEYS 16 /* of any table above */
+#define MAX_KEYS 32 /* of any table above */
+_Static_assert(ARRAY_SIZE(lotsync_keys) <= MAX_KEYS && ARRAY_SIZE(feed_keys) <= MAX_KEYS &&
+                       ARRAY_SIZE(type_keys) <= MAX_KEYS && ARRAY_SIZE(client_keys) <= MAX_KEYS &&
+                       ARRAY_SIZE(target_keys) <= MAX_KEYS,
+               "a key table is larger than MAX_KEYS (key_line[] would overflow)");
 
 struct section_def {
 	const char *prefix; /* "feed" of [feed:NAME] */

@@ -377,7 +377,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 {
 	struct ingest_file f = {
 	        .app = app, .feed = feed, .prof = prof, .name = wf->name, .keep_rejects = true};
-	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN];
+	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN], *fetched_from = NULL;
 	uint64_t size;
 	long long first;
 	enum ls_scope sc;
@@ -391,12 +391,14 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 		goto out;
 	}
 	crash_point("ingest:archived");
+	/* A file the fetch step placed says where it came from; anything else was dropped */
+	fetched_from = store_fetch_source(app->store, feed->name, wf->name, sha);
 	f.info = (struct snapshot_info){.feed = feed->name,
 	                                .state = SNAP_APPLIED,
 	                                .sha256 = sha,
 	                                .size = (long long)size,
 	                                .file = wf->name,
-	                                .source = "drop",
+	                                .source = fetched_from ? fetched_from : "drop",
 	                                .profile = prof->name,
 	                                .received_at = now_iso(now)};
 	if ((first = store_snapshot_by_sha(app->store, feed->name, sha)) < 0)
@@ -444,6 +446,7 @@ rollback:
 db_fail:
 	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
 out:
+	free(fetched_from);
 	free(f.info.hold_reason);
 	file_release(&f);
 }

@@ -39,12 +39,16 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	time_t t = time(NULL);
 	struct tm tm;
 
+	/* Fetch threads log too: stderr's lock keeps each line and the counts whole. */
+	flockfile(stderr);
 	if (level == LOG_ERROR)
 		nerrors++;
 	else if (level == LOG_WARN)
 		nwarnings++;
-	if (level > max_level)
+	if (level > max_level) {
+		funlockfile(stderr);
 		return;
+	}
 	/* Real time, not --now: log lines say when things happened here. */
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -55,6 +59,7 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	if (errstr)
 		fprintf(stderr, ": %s", errstr);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define LOG_BODY(level, errstr)                                                                    \

@@ -1,4 +1,4 @@
-/* run.c - one batch: ingest -> export -> deliver, per feed and target. */
+/* run.c - one batch: fetch -> ingest -> export -> deliver, per feed and target. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include "lotsync/cli.h"
 #include "lotsync/deliver.h"
 #include "lotsync/export.h"
+#include "lotsync/fetch.h"
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
 #include "lotsync/run.h"
@@ -56,12 +57,6 @@ ingest_feeds_once(struct app *app, int argc, char **argv)
 
 		if (!selected(argc, argv, f->name))
 			continue;
-		if (strcmp(f->source, "drop") != 0) {
-			/* Pulling from remote servers is the ingest issue's work. */
-			log_error("%s: fetching from remote sources is not built yet", f->name);
-			app_status(app, LS_EXIT_SOFTWARE);
-			continue;
-		}
 		ingest_feed(app, f, &s);
 		srs_auto_close(app, f); /* also when no file came: time alone can close SRs */
 		if (app->verbose && !app->json && s.held_total)
@@ -98,6 +93,65 @@ ingest_feeds(struct app *app, int argc, char **argv)
 	ingest_feeds_once(app, argc, argv);
 	store_rollback(app->store);
 	srs_dry_run_print(app);
+}
+
+static void
+print_fetch(const struct app *app, const char *feed, const struct fetch_summary *s)
+{
+	if (!app->verbose || app->json)
+		return;
+	printf("feed %s: fetched %u file(s) (%llu bytes), %u unchanged, %u identical to "
+	       "earlier files, %u waiting, %u failed, %u deleted remotely\n",
+	       feed, s->fetched, s->bytes, s->unchanged, s->identical, s->waiting, s->failed,
+	       s->deleted);
+}
+
+/*
+ * The fetch step: remote feeds into incoming/, one login per server for
+ * all of them. fetched[i] tells whether feed i has fetched files that
+ * ingest is about to archive.
+ */
+static void
+fetch_feeds(struct app *app, int argc, char **argv, bool *fetched)
+{
+	struct fetcher *fx = fetcher_new(app);
+
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *f = &app->cfg.feeds[i];
+		struct fetch_summary s;
+
+		if (!selected(argc, argv, f->name) || !fetch_is_remote(f))
+			continue;
+		fetch_feed(fx, f, &s);
+		if (fetched)
+			fetched[i] = s.fetched + s.pending > 0;
+		print_fetch(app, f->name, &s);
+	}
+	fetcher_free(fx);
+}
+
+/*
+ * after_fetch = delete, once ingest has archived and committed what was
+ * fetched: a new login (the fetch sessions may have idled out meanwhile).
+ */
+static void
+cleanup_feeds(struct app *app, const bool *fetched)
+{
+	struct fetcher *fx = NULL;
+
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *f = &app->cfg.feeds[i];
+		struct fetch_summary s;
+
+		if (!fetched[i] || f->after_fetch != AFTER_FETCH_DELETE)
+			continue;
+		if (!fx)
+			fx = fetcher_new(app);
+		fetch_cleanup(fx, f, &s);
+		if (app->verbose && !app->json && s.deleted)
+			printf("feed %s: %u file(s) deleted remotely\n", f->name, s.deleted);
+	}
+	fetcher_free(fx);
 }
 
 static bool
@@ -197,14 +251,37 @@ cmd_reject(struct app *app, int argc, char **argv)
 int
 cmd_run(struct app *app, int argc, char **argv)
 {
+	bool *fetched;
+
 	if (plain_args(argc, argv, "run") == -1)
 		return LS_EXIT_USAGE;
 	if (check_names(app, argc - 1, argv + 1, true) == -1)
 		return LS_EXIT_USAGE;
+	/* --dry-run fetches, deletes and writes nothing: it judges what is already here. */
+	fetched = xcalloc(app->cfg.nfeeds + 1, sizeof(*fetched));
+	if (!app->dry_run)
+		fetch_feeds(app, argc - 1, argv + 1, fetched);
 	ingest_feeds(app, argc - 1, argv + 1);
-	if (!app->dry_run) /* exports are files, and --dry-run writes none */
+	if (!app->dry_run) {
+		cleanup_feeds(app, fetched);
 		export_and_deliver(app, argc - 1, argv + 1, true);
+	}
+	free(fetched);
 	print_chain_head(app);
+	return app->status;
+}
+
+int
+cmd_fetch(struct app *app, int argc, char **argv)
+{
+	if (plain_args(argc, argv, "fetch") == -1)
+		return LS_EXIT_USAGE;
+	if (check_names(app, argc - 1, argv + 1, true) == -1)
+		return LS_EXIT_USAGE;
+	for (int i = 1; i < argc; i++)
+		if (!fetch_is_remote(config_feed(&app->cfg, argv[i])))
+			log_info("%s: a drop folder: nothing to fetch", argv[i]);
+	fetch_feeds(app, argc - 1, argv + 1, NULL);
 	return app->status;
 }
 

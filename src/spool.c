@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -209,6 +210,15 @@ spool_scan_release(struct spool_scan *scan)
 	memset(scan, 0, sizeof(*scan));
 }
 
+/* True when path (not followed) is the file st describes. */
+static bool
+same_inode(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	return lstat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
 char *
 spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f)
 {
@@ -226,6 +236,15 @@ spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f
 	if (fsio_move(f->path, work, f->name) == -1)
 		goto out;
 	dst = xasprintf("%s/%s", work, f->name);
+	if (!same_inode(dst, &st)) {
+		/* Swapped between the check and the rename: back where its sender can see it */
+		log_warn("%s: not claimed: replaced while being claimed", f->path);
+		if (rename(dst, f->path) == -1)
+			log_syserr("cannot move %s back to %s", dst, f->path);
+		free(dst);
+		dst = NULL;
+		goto out;
+	}
 	if (access(marker, F_OK) == 0) {
 		char *mname = xasprintf("%s.done", f->name);
 

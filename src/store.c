@@ -126,10 +126,8 @@ static const struct migration {
 	int version;
 	const char *sql;
 } migrations[] = {
-        {1, schema_v1},
-        {2, store_schema_audit},
-        {3, schema_v5_rules},
-        {4, schema_v4_exports},
+        {1, schema_v1},         {2, store_schema_audit}, {3, schema_v5_rules},
+        {4, schema_v4_exports}, {5, store_schema_fetch},
 };
 
 static int

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <libssh2.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -490,6 +491,16 @@ transfer_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+int
+transfer_sink(struct transfer_conn *c, int fd, const void *buf, size_t n)
+{
+	if (transfer_write_all(fd, buf, n) == -1)
+		return -1;
+	if (c->digest && EVP_DigestUpdate(c->digest, buf, n) != 1)
+		log_fatal("SHA-256 update failed in libcrypto");
+	return 0;
+}
+
 static const struct transfer_ops *
 backend_for(const char *scheme)
 {
@@ -600,6 +611,66 @@ transfer_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 	if (rc != LS_EXIT_OK)
 		return rc;
 	return c->ops->get(c, name, fd, bytes);
+}
+
+enum ls_exit
+transfer_get_sha256(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes,
+                    char sha256_hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	enum ls_exit rc;
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		log_fatal("SHA-256 unavailable in libcrypto");
+	c->digest = ctx;
+	rc = transfer_get(c, name, fd, bytes);
+	c->digest = NULL;
+	sha256_hex[0] = '\0';
+	if (rc == LS_EXIT_OK) {
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+		hex_encode(md, mdlen, sha256_hex);
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+enum ls_exit
+transfer_set_url(struct transfer_conn *c, const char *url)
+{
+	struct transfer_url u;
+	enum ls_exit rc = transfer_url_parse(url, &u);
+
+	if (rc != LS_EXIT_OK)
+		goto out;
+	if (strcmp(u.scheme, c->url.scheme) != 0 || !same_text(u.user, c->url.user) ||
+	    !same_text(u.host, c->url.host) || u.port != c->url.port) {
+		log_error("%s: cannot switch this connection to %s: another server or login",
+		          c->url.display, u.display);
+		rc = LS_EXIT_CONFIG;
+		goto out;
+	}
+	transfer_url_release(&c->url);
+	c->url = u;
+	memset(&u, 0, sizeof(u));
+	if (c->ops->chdir)
+		rc = c->ops->chdir(c);
+out:
+	transfer_url_release(&u);
+	return rc;
+}
+
+const char *
+transfer_where(const struct transfer_conn *c)
+{
+	return c->url.display;
 }
 
 enum ls_exit

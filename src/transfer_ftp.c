@@ -45,6 +45,7 @@ struct reply_ring {
 };
 
 struct ftp {
+	struct transfer_conn *conn; /* back pointer, for transfer_sink() */
 	CURLM *multi; /* owns the connection cache: the control connection lives here */
 	CURL *h;
 	bool tls;
@@ -153,7 +154,7 @@ write_fd_cb(char *data, size_t size, size_t nitems, void *arg)
 	struct ftp *f = arg;
 	size_t n = size * nitems;
 
-	if (transfer_write_all(f->fd, data, n) == -1) {
+	if (transfer_sink(f->conn, f->fd, data, n) == -1) {
 		f->io_errno = errno;
 		return 0; /* curl fails the request with CURLE_WRITE_ERROR */
 	}
@@ -448,6 +449,23 @@ ftp_close(struct transfer_conn *c)
 	c->impl = NULL;
 }
 
+static void
+set_dir_url(struct transfer_conn *c)
+{
+	struct ftp *f = c->impl;
+
+	free(f->dir_url);
+	f->dir_url = xasprintf("ftp://%s:%ld%s", c->url.url_host, c->url.port, c->url.dir_raw);
+}
+
+/* No round trip: the next request changes directory (SINGLECWD) itself. */
+static enum ls_exit
+ftp_chdir(struct transfer_conn *c)
+{
+	set_dir_url(c);
+	return LS_EXIT_OK;
+}
+
 static enum ls_exit
 ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 {
@@ -457,6 +475,7 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	CURLcode cc;
 
 	c->impl = f;
+	f->conn = c;
 	f->fd = -1;
 	f->tls = strcmp(c->url.scheme, "ftps") == 0;
 	f->ca_file = ep->ca_file ? xstrdup(ep->ca_file) : NULL;
@@ -466,7 +485,7 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	f->multi = curl_multi_init();
 	if (!f->h || !f->multi)
 		log_fatal("curl_easy_init failed");
-	f->dir_url = xasprintf("ftp://%s:%ld%s", c->url.url_host, c->url.port, c->url.dir_raw);
+	set_dir_url(c);
 	/*
 	 * Log in and change into the directory now, so a bad login, missing
 	 * TLS or a missing directory shows up at open; FEAT tells whether the
@@ -868,4 +887,5 @@ const struct transfer_ops transfer_ftp_ops = {
         .get = ftp_get,
         .put = ftp_put,
         .del = ftp_del,
+        .chdir = ftp_chdir,
 };

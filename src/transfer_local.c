@@ -24,6 +24,24 @@ struct local {
 };
 
 static enum ls_exit
+local_chdir(struct transfer_conn *c)
+{
+	struct local *l = c->impl;
+	int fd = open(c->url.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1) {
+		transfer_set_reply(c, "%s", strerror(errno));
+		log_syserr("%s: cannot open directory", c->url.display);
+		return LS_EXIT_UNAVAILABLE;
+	}
+	if (l->dirfd != -1)
+		close(l->dirfd);
+	l->dirfd = fd;
+	transfer_set_reply(c, "directory open");
+	return LS_EXIT_OK;
+}
+
+static enum ls_exit
 local_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 {
 	struct local *l = xcalloc(1, sizeof(*l));
@@ -31,14 +49,7 @@ local_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	(void)ep;
 	l->dirfd = -1;
 	c->impl = l;
-	l->dirfd = open(c->url.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->dirfd == -1) {
-		transfer_set_reply(c, "%s", strerror(errno));
-		log_syserr("%s: cannot open directory", c->url.display);
-		return LS_EXIT_UNAVAILABLE;
-	}
-	transfer_set_reply(c, "directory open");
-	return LS_EXIT_OK;
+	return local_chdir(c);
 }
 
 static void
@@ -101,11 +112,12 @@ local_list(struct transfer_conn *c, struct transfer_listing *ls)
 }
 
 /*
- * Copy in to out. *in_failed tells which side failed, so the caller can
- * tell a remote read error from a local write error.
+ * Copy in to out (through the connection's sink when c is set: a get).
+ * *in_failed tells which side failed, so the caller can tell a remote read
+ * error from a local write error.
  */
 static int
-copy_fd(int in, int out, uint64_t *bytes, bool *in_failed)
+copy_fd(struct transfer_conn *c, int in, int out, uint64_t *bytes, bool *in_failed)
 {
 	char *buf = xmalloc(COPY_BUF);
 	int rc = 0;
@@ -121,7 +133,8 @@ copy_fd(int in, int out, uint64_t *bytes, bool *in_failed)
 			rc = r < 0 ? -1 : 0;
 			break;
 		}
-		if (transfer_write_all(out, buf, (size_t)r) == -1) {
+		if ((c ? transfer_sink(c, out, buf, (size_t)r)
+		       : transfer_write_all(out, buf, (size_t)r)) == -1) {
 			*in_failed = false;
 			rc = -1;
 			break;
@@ -147,7 +160,7 @@ local_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 		transfer_set_reply(c, "not a regular file");
 		log_error("%s%s: not a regular file", c->url.display, name);
 		rc = LS_EXIT_UNAVAILABLE;
-	} else if (copy_fd(in, fd, bytes, &in_failed) == -1) {
+	} else if (copy_fd(c, in, fd, bytes, &in_failed) == -1) {
 		rc = local_fail(c, in_failed ? LS_EXIT_UNAVAILABLE : LS_EXIT_IOERR,
 		                in_failed ? "read failed" : "writing the local copy failed", name);
 	} else if (*bytes != (uint64_t)st.st_size) {
@@ -176,7 +189,7 @@ local_write(struct transfer_conn *c, int local_fd, uint64_t size, const char *de
 
 	if (out == -1)
 		return local_fail(c, LS_EXIT_IOERR, "cannot create", dest);
-	if (copy_fd(local_fd, out, &bytes, &in_failed) == -1 || fsync(out) == -1) {
+	if (copy_fd(NULL, local_fd, out, &bytes, &in_failed) == -1 || fsync(out) == -1) {
 		enum ls_exit rc = local_fail(c, LS_EXIT_IOERR, "upload failed", dest);
 
 		close(out);
@@ -243,4 +256,5 @@ const struct transfer_ops transfer_local_ops = {
         .get = local_get,
         .put = local_put,
         .del = local_del,
+        .chdir = local_chdir,
 };

@@ -56,6 +56,8 @@ struct transfer_ops {
 	enum ls_exit (*put)(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 	                    bool use_rename);
 	enum ls_exit (*del)(struct transfer_conn *c, const char *name);
+	/* Optional: c->url now names another directory of the same server. */
+	enum ls_exit (*chdir)(struct transfer_conn *c);
 };
 
 struct transfer_conn {
@@ -64,6 +66,7 @@ struct transfer_conn {
 	long connect_timeout; /* seconds, > 0 */
 	long idle_timeout;    /* seconds, > 0 */
 	char reply[512];      /* last server reply or error text */
+	void *digest;         /* EVP_MD_CTX of a transfer_get_sha256(), else NULL */
 	void *impl;           /* backend state, owned by the backend */
 };
 
@@ -115,6 +118,12 @@ void transfer_set_reply(struct transfer_conn *c, const char *fmt, ...)
 
 /* Write all of buf to fd, retrying short writes and EINTR. 0 or -1 (errno set). */
 int transfer_write_all(int fd, const void *buf, size_t n);
+
+/*
+ * Where a get() puts the bytes it receives: transfer_write_all(), and the
+ * running SHA-256 of a transfer_get_sha256(). 0 or -1 (errno set).
+ */
+int transfer_sink(struct transfer_conn *c, int fd, const void *buf, size_t n);
 
 /* One-time global init of libcurl and libssh2 (not thread-safe themselves). */
 void transfer_global_init(void);

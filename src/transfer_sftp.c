@@ -695,7 +695,7 @@ read_all(struct transfer_conn *c, LIBSSH2_SFTP_HANDLE *h, size_t ask, int fd, ui
 	ssize_t n;
 
 	while ((n = libssh2_sftp_read(h, s->buf, ask)) > 0) {
-		if (transfer_write_all(fd, s->buf, (size_t)n) == -1) {
+		if (transfer_sink(c, fd, s->buf, (size_t)n) == -1) {
 			transfer_set_reply(c, "local write failed: %s", strerror(errno));
 			log_syserr("%s%s: writing the local copy failed", c->url.display, name);
 			return LS_EXIT_IOERR;

@@ -35,6 +35,7 @@ bool cli_wants_help(int argc, char **argv);
 
 /* Commands, in run.c, audit.c and target_cmd.c. */
 int cmd_run(struct app *app, int argc, char **argv);
+int cmd_fetch(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
 int cmd_export(struct app *app, int argc, char **argv);
 int cmd_deliver(struct app *app, int argc, char **argv);

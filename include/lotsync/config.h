@@ -67,6 +67,11 @@ struct feed_conf {
 	unsigned vanish_guard_min;
 	int track_stock_client; /* CONFIG_NEVER or days */
 	int auto_close;         /* CONFIG_NEVER, CONFIG_IMMEDIATELY or days */
+
+	/* Remote feeds only; 0 = the default (fetch.h). */
+	unsigned connect_timeout; /* seconds */
+	unsigned idle_timeout;    /* seconds without progress */
+	unsigned connections;     /* parallel sessions to the server */
 };
 
 struct type_map {

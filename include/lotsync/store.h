@@ -258,5 +258,46 @@ int store_target_state_del(struct store *st, const char *target, const char *fee
 int store_release_load(struct store *st, const char *target, const char *feed, struct keymap *m);
 int store_release_add(struct store *st, const char *target, const char *feed, const char *key,
                       const char *vin, const char *at, long long run);
+/*
+ * Fetched files (store_fetch.c): one record per completed download of a
+ * remote feed file, so an unchanged remote file is not fetched again, a
+ * re-uploaded identical file is recognised, and after_fetch = delete
+ * deletes only what is archived.
+ */
+struct fetch_record {
+	const char *feed;
+	const char *source; /* directory URL, scheme://user@host:port/dir/ (no secret) */
+	const char *remote; /* file name in that directory */
+	long long size;
+	long long mtime; /* remote mtime (epoch s), 0 when the server does not say */
+	const char *sha256;
+	const char *local; /* name given in incoming/<feed>/; NULL: content known already */
+	const char *fetched_at;
+};
+
+/* The newest record of one remote file. */
+struct fetch_seen {
+	long long id, size, mtime;
+	char sha256[65];
+	char *local;   /* or NULL; freed by fetch_seen_release() */
+	bool archived; /* a snapshot or quarantined file of the feed has this content */
+	bool deleted;  /* after_fetch = delete removed the remote file */
+};
+
+/* Record a download; returns the row id or -1. */
+long long store_fetch_add(struct store *st, long long run, const struct fetch_record *r);
+/* Newest record of source+remote for the feed: 1 found (out set), 0 none, -1 error. */
+int store_fetch_last(struct store *st, const char *feed, const char *source, const char *remote,
+                     struct fetch_seen *out);
+void fetch_seen_release(struct fetch_seen *f);
+/*
+ * 1 when the feed's archive holds this content (a snapshot or a quarantined
+ * file); 0 when not, with *local the name under which it was last fetched
+ * and not yet archived (or NULL; caller frees); -1 on error.
+ */
+int store_fetch_known(struct store *st, const char *feed, const char *sha256, char **local);
+int store_fetch_set_deleted(struct store *st, long long id, const char *at);
+/* Where incoming/<feed>/<local> with this content was fetched from (URL), or NULL. */
+char *store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256);
 
 #endif

@@ -60,6 +60,25 @@ void transfer_files_free(struct remote_file *files, size_t n);
 enum ls_exit transfer_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes);
 
 /*
+ * transfer_get(), also computing the SHA-256 of the bytes as they arrive
+ * (lower-case hex into sha256_hex; valid only on LS_EXIT_OK), so a big
+ * file is not read back to be hashed.
+ */
+enum ls_exit transfer_get_sha256(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes,
+                                 char sha256_hex[65]);
+
+/*
+ * Point an open connection at another directory (and glob) of the same
+ * server: url must have the scheme, user, host and port the connection was
+ * opened with (LS_EXIT_CONFIG otherwise, logged). Lets one login serve
+ * every feed of a server.
+ */
+enum ls_exit transfer_set_url(struct transfer_conn *c, const char *url);
+
+/* The URL's directory as scheme://[user@]host:port/dir/, for records (no secret). */
+const char *transfer_where(const struct transfer_conn *c);
+
+/*
  * Upload local_path as remote name. With use_rename, the data goes to a
  * temporary name ("name.part" style, hidden) first and is renamed onto name
  * when complete; where the server refuses to rename over an existing file,

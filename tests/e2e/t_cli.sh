@@ -16,7 +16,10 @@ done
 expect_rc 64 "unknown command" "$LOTSYNC" -c "$C" frobnicate
 expect_rc 64 "no command" "$LOTSYNC"
 expect_rc 64 "bad --now" "$LOTSYNC" -c "$C" --now 2026-13-45 status
-for cmd in fetch report; do
+expect_rc 0 "fetch with only a drop feed has nothing to do" "$LOTSYNC" -c "$C" fetch
+expect_rc 64 "fetch of an unknown feed" "$LOTSYNC" -c "$C" fetch nosuchfeed
+expect_grep "no feed named 'nosuchfeed'" "$TEST_TMP/err" "fetch names the unknown feed"
+for cmd in report; do
 	expect_rc 70 "$cmd is not built yet" "$LOTSYNC" -c "$C" "$cmd"
 	expect_grep "not built yet" "$TEST_TMP/err" "$cmd says it is not built"
 done

@@ -172,6 +172,9 @@ START_TEST(test_full_config)
 	         "known_hosts = known_hosts ; pinned\n"
 	         "ca_file = ca.pem\n"
 	         "after_fetch = delete\n"
+	         "connect_timeout = 5\n"
+	         "idle_timeout = 7\n"
+	         "connections = 3\n"
 	         "charset = windows-1252\n"
 	         "vanish_guard = 35%\n"
 	         "vanish_guard_min = 4\n"
@@ -243,6 +246,9 @@ START_TEST(test_full_config)
 	free(want);
 	ck_assert_str_eq(f->dealer_id, "D100");
 	ck_assert_int_eq(f->after_fetch, AFTER_FETCH_DELETE);
+	ck_assert_uint_eq(f->connect_timeout, 5);
+	ck_assert_uint_eq(f->idle_timeout, 7);
+	ck_assert_uint_eq(f->connections, 3);
 	ck_assert_str_eq(f->charset, "windows-1252");
 	ck_assert_double_eq_tol(f->vanish_guard, 0.35, 1e-9);
 	ck_assert_uint_eq(f->vanish_guard_min, 4);
@@ -330,6 +336,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(f->key, FEED_KEY_VIN);
 	ck_assert_int_eq(f->after_fetch, AFTER_FETCH_KEEP);
+	ck_assert_uint_eq(f->connections, 0); /* 0: fetch's default */
 	ck_assert_str_eq(f->charset, "auto");
 	ck_assert_double_eq_tol(f->vanish_guard, 0.20, 1e-9);
 	ck_assert_uint_eq(f->vanish_guard_min, 10);
@@ -455,6 +462,10 @@ START_TEST(test_bad_values)
 	                    "bad number '2m' for 'settle_seconds'");
 	ck_assert_one_error(FEED_OK "source = drop\n", 4, "duplicate key 'source'");
 	ck_assert_one_error(FEED_OK "dealer_id =\n", 4, "empty value for 'dealer_id'");
+	ck_assert_one_error(FEED_OK "connections = 0\n", 4,
+	                    "bad number '0' for 'connections': expected 1 to 16");
+	ck_assert_one_error(FEED_OK "connections = 17\n", 4, "bad number '17' for 'connections'");
+	ck_assert_one_error(FEED_OK "idle_timeout = 0\n", 4, "bad number '0' for 'idle_timeout'");
 }
 END_TEST
 

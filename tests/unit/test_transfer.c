@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../src/transfer_p.h"
+#include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
@@ -109,6 +110,27 @@ assert_get_equals(struct transfer_conn *c, const char *name, const char *want, s
 	ck_assert_uint_eq(got_n, n);
 	ck_assert_msg(memcmp(got, want, n) == 0, "downloaded bytes differ");
 	free(got);
+	unlink(path);
+}
+
+/* transfer_get_sha256() gives the bytes and their SHA-256 in one pass. */
+static void
+assert_get_sha(struct transfer_conn *c, const char *name, const char *want, size_t n)
+{
+	char path[] = "/tmp/lotsync-test-get.XXXXXX";
+	char want_hex[FSIO_SHA256_HEX], got_hex[65], file_hex[FSIO_SHA256_HEX];
+	int fd = mkstemp(path);
+	uint64_t bytes = 0, fsize = 0;
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(transfer_get_sha256(c, name, fd, &bytes, got_hex), LS_EXIT_OK);
+	close(fd);
+	ck_assert_uint_eq(bytes, n);
+	fsio_sha256_buf(want, n, want_hex);
+	ck_assert_str_eq(got_hex, want_hex);
+	ck_assert_int_eq(fsio_sha256_file(path, file_hex, &fsize), 0);
+	ck_assert_str_eq(file_hex, want_hex);
+	ck_assert_uint_eq(fsize, n);
 	unlink(path);
 }
 
@@ -498,6 +520,7 @@ START_TEST(test_local_roundtrip)
 	transfer_files_free(files, n);
 
 	assert_get_equals(c, "feed.csv", data, 300000);
+	assert_get_sha(c, "feed.csv", data, 300000);
 
 	/* replace an existing file, then upload without rename */
 	write_file(src, data2, 1000, 0644);
@@ -523,6 +546,58 @@ START_TEST(test_local_roundtrip)
 	free(url);
 	free(src);
 	free(remote);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* One connection serves two directories; another server is refused. */
+START_TEST(test_set_url)
+{
+	char *dir = make_tmpdir();
+	char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir);
+	char *url_a = xasprintf("file://%s/", a), *url_b = xasprintf("file://%s/*.csv", b);
+	char *p;
+	struct transfer_endpoint ep = {.url = url_a};
+	struct transfer_conn *c;
+	struct remote_file *files;
+	size_t n;
+
+	ck_assert_int_eq(mkdir(a, 0755), 0);
+	ck_assert_int_eq(mkdir(b, 0755), 0);
+	p = xasprintf("%s/in-a.txt", a);
+	write_file(p, "a", 1, 0644);
+	free(p);
+	p = xasprintf("%s/in-b.csv", b);
+	write_file(p, "bb", 2, 0644);
+	free(p);
+	p = xasprintf("%s/skip.txt", b);
+	write_file(p, "b", 1, 0644);
+	free(p);
+	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
+	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(files[0].name, "in-a.txt");
+	transfer_files_free(files, n);
+
+	ck_assert_int_eq(transfer_set_url(c, url_b), LS_EXIT_OK);
+	p = xasprintf("file://%s/", b);
+	ck_assert_str_eq(transfer_where(c), p);
+	free(p);
+	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(files[0].name, "in-b.csv");
+	transfer_files_free(files, n);
+	assert_get_sha(c, "in-b.csv", "bb", 2);
+
+	ck_assert_int_eq(transfer_set_url(c, "ftp://u@127.0.0.1:21/x/"), LS_EXIT_CONFIG);
+	/* still usable, still on b */
+	assert_get_equals(c, "in-b.csv", "bb", 2);
+	transfer_close(c);
+	free(url_a);
+	free(url_b);
+	free(a);
+	free(b);
 	rm_rf(dir);
 	free(dir);
 }
@@ -701,6 +776,7 @@ roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_wa
 	transfer_files_free(files, n);
 
 	assert_get_equals(c, "rt.csv", data, size);
+	assert_get_sha(c, "rt.csv", data, size);
 
 	/* replace the existing file: SFTP (OpenSSH) must delete first and warn */
 	write_file(src, data2, size / 2 + 1, 0644);
@@ -909,6 +985,64 @@ START_TEST(test_sftp_list_many_and_glob)
 }
 END_TEST
 
+/*
+ * A connection opened on upload/ and switched to a glob in inbox/ lists and
+ * fetches there: one login serves several feeds of a server.
+ */
+static void
+switch_dir(struct transfer_endpoint *ep, const char *root, const char *other_url)
+{
+	char *sub = xasprintf("%s/inbox/sw%d", root, (int)getpid());
+	char *p = xasprintf("%s/feed.csv", sub);
+	struct transfer_conn *c;
+	struct remote_file *files;
+	size_t n;
+
+	rm_rf(sub);
+	ck_assert_int_eq(mkdir(sub, 0777), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	write_file(p, "vin\nX1\n", 7, 0644);
+	ck_assert_int_eq(transfer_open(ep, &c), LS_EXIT_OK);
+	ck_assert_int_eq(transfer_set_url(c, other_url), LS_EXIT_OK);
+	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(files[0].name, "feed.csv");
+	transfer_files_free(files, n);
+	assert_get_sha(c, "feed.csv", "vin\nX1\n", 7);
+	ck_assert_int_eq(transfer_delete(c, "feed.csv"), LS_EXIT_OK);
+	ck_assert(!exists(p));
+	transfer_close(c);
+	rm_rf(sub);
+	free(p);
+	free(sub);
+}
+
+START_TEST(test_set_url_servers)
+{
+	char *url, *other;
+	struct transfer_endpoint ep;
+
+	if (!have_servers())
+		return;
+	url = sftp_url("upload/");
+	other = xasprintf("sftp://%s@127.0.0.1:%s%s/inbox/sw%d/*.csv", env("SFTP_USER"),
+	                  env("SFTP_PORT"), env("SFTP_ROOT"), (int)getpid());
+	ep = (struct transfer_endpoint){
+	        .url = url, .identity = env("SFTP_KEY"), .known_hosts = env("SFTP_KNOWN_HOSTS")};
+	switch_dir(&ep, env("SFTP_ROOT"), other);
+	free(other);
+	free(url);
+
+	url = ftp_url("ftp", "FTP_PORT", "upload/");
+	other = xasprintf("ftp://%s@127.0.0.1:%s/inbox/sw%d/*.csv", env("FTP_USER"),
+	                  env("FTP_PORT"), (int)getpid());
+	ep = (struct transfer_endpoint){.url = url, .password_file = env("FTP_PASSWORD_FILE")};
+	switch_dir(&ep, env("FTP_ROOT"), other);
+	free(other);
+	free(url);
+}
+END_TEST
+
 START_TEST(test_ftp_roundtrip)
 {
 	char *url, *root;
@@ -1071,6 +1205,7 @@ transfer_suite(void)
 
 	tcase_add_test(local, test_local_roundtrip);
 	tcase_add_test(local, test_local_glob_and_errors);
+	tcase_add_test(local, test_set_url);
 	tcase_add_test(local, test_silent_server_times_out);
 	suite_add_tcase(s, local);
 
@@ -1081,6 +1216,7 @@ transfer_suite(void)
 	tcase_add_test(servers, test_sftp_host_key_refused);
 	tcase_add_test(servers, test_sftp_list_many_and_glob);
 	tcase_add_test(servers, test_ftp_roundtrip);
+	tcase_add_test(servers, test_set_url_servers);
 	tcase_add_test(servers, test_ftps_roundtrip);
 	tcase_add_test(servers, test_ftps_without_tls_refused);
 	tcase_add_test(servers, test_ftp_list_many_and_dirs);

@@ -1,0 +1,878 @@
+/* fetch.c - remote feeds into incoming/<feed>/: temp name, hash, rename, record. */
+#include "lotsync/fetch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lotsync/clock.h"
+#include "lotsync/crash.h"
+#include "lotsync/fsio.h"
+#include "lotsync/log.h"
+#include "lotsync/transfer.h"
+#include "lotsync/util.h"
+
+/* Records per transaction: one fsync of the directory and one commit per batch. */
+#define FETCH_BATCH 64
+/* Longest local name before a "~N" suffix; leaves room for ".tmp-" temp names. */
+#define LOCAL_NAME_MAX 200
+/*
+ * Files per extra session: a login costs about what fetching 40 small
+ * files does (research/transfer-perf.md), so a few files use one session.
+ */
+#define FILES_PER_SESSION 16
+/* Tries of "name~N.ext" before giving up on a free local name. */
+#define LOCAL_NAME_TRIES 1000
+
+/* Logged-in sessions of one server, not in use. */
+struct server {
+	char *key; /* scheme://user@host:port + credentials + timeouts */
+	struct transfer_conn **idle;
+	size_t nidle, aidle;
+	enum ls_exit failed; /* not OK: login failed earlier in this run */
+};
+
+struct fetcher {
+	struct app *app;
+	struct server *servers;
+	size_t nservers, aservers;
+};
+
+/* One remote file to download; filled by a worker, consumed by the main thread. */
+struct job {
+	const struct remote_file *rf;
+	char *safe;     /* local name wanted (main thread, before the workers start) */
+	bool set_mtime; /* give the local file the remote mtime */
+	char *tmp;      /* temporary path while the download is kept */
+	char sha[FSIO_SHA256_HEX];
+	uint64_t bytes;
+	enum ls_exit rc;
+	bool done;
+};
+
+/* One session of a feed's download; a thread when there are several. */
+struct worker {
+	struct feed_run *fr;
+	struct transfer_conn *conn; /* NULL: the worker opens its own */
+	enum ls_exit open_rc;
+	bool broken; /* a transfer failed: the session's state is unknown */
+	pthread_t tid;
+};
+
+/* One feed's fetch: shared by the main thread and the workers under mu. */
+struct feed_run {
+	struct fetcher *fx;
+	const struct feed_conf *feed;
+	struct transfer_endpoint ep;
+	char *dir;  /* incoming/<feed> */
+	char *work; /* work/<feed> */
+	int dirfd;
+	char *where; /* the source directory URL, for records */
+	struct job *jobs;
+	size_t njobs, ajobs;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next;      /* next job to hand out */
+	unsigned alive;   /* workers still taking jobs */
+	bool stop;        /* hand out no more jobs (local I/O error) */
+	bool conn_broken; /* a delete failed on the first session: do not pool it */
+	struct fetch_record batch[FETCH_BATCH];
+	char *batch_local[FETCH_BATCH];
+	char batch_sha[FETCH_BATCH][FSIO_SHA256_HEX];
+	size_t nbatch;
+	char now[CLOCK_ISO_LEN];
+	struct fetch_summary *sum;
+};
+
+bool
+fetch_is_remote(const struct feed_conf *feed)
+{
+	return strcmp(feed->source, "drop") != 0;
+}
+
+struct fetcher *
+fetcher_new(struct app *app)
+{
+	struct fetcher *fx = xcalloc(1, sizeof(*fx));
+
+	fx->app = app;
+	return fx;
+}
+
+void
+fetcher_free(struct fetcher *fx)
+{
+	if (!fx)
+		return;
+	for (size_t i = 0; i < fx->nservers; i++) {
+		for (size_t j = 0; j < fx->servers[i].nidle; j++)
+			transfer_close(fx->servers[i].idle[j]);
+		free(fx->servers[i].idle);
+		free(fx->servers[i].key);
+	}
+	free(fx->servers);
+	free(fx);
+}
+
+/* ---- the session pool ---- */
+
+static const char *
+str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/*
+ * Feeds share sessions when they name the same server the same way and
+ * log in with the same credentials: "scheme://user@host:port" as written
+ * up to the path, plus every setting that shapes a login.
+ */
+static char *
+server_key(const struct feed_conf *feed)
+{
+	const char *p = strstr(feed->source, "://");
+	const char *slash = p ? strchr(p + 3, '/') : NULL;
+	int n = slash ? (int)(slash - feed->source) : (int)strlen(feed->source);
+
+	return xasprintf("%.*s|%s|%s|%s|%s|%u|%u", n, feed->source, str_or_empty(feed->identity),
+	                 str_or_empty(feed->password_file), str_or_empty(feed->known_hosts),
+	                 str_or_empty(feed->ca_file), feed->connect_timeout, feed->idle_timeout);
+}
+
+static struct server *
+server_for(struct fetcher *fx, const struct feed_conf *feed)
+{
+	char *key = server_key(feed);
+	struct server *s;
+
+	for (size_t i = 0; i < fx->nservers; i++)
+		if (strcmp(fx->servers[i].key, key) == 0) {
+			free(key);
+			return &fx->servers[i];
+		}
+	fx->servers = xgrow(fx->servers, &fx->aservers, fx->nservers + 1, sizeof(*fx->servers));
+	s = &fx->servers[fx->nservers++];
+	*s = (struct server){.key = key, .failed = LS_EXIT_OK};
+	return s;
+}
+
+/* A pooled session pointed at the feed's source, or NULL when none is idle. */
+static struct transfer_conn *
+pool_take(struct server *s, const struct feed_conf *feed)
+{
+	while (s->nidle > 0) {
+		struct transfer_conn *c = s->idle[--s->nidle];
+
+		if (transfer_set_url(c, feed->source) == LS_EXIT_OK)
+			return c;
+		transfer_close(c);
+	}
+	return NULL;
+}
+
+static void
+pool_put(struct server *s, struct transfer_conn *c)
+{
+	s->idle = xgrow(s->idle, &s->aidle, s->nidle + 1, sizeof(*s->idle));
+	s->idle[s->nidle++] = c;
+}
+
+static void
+endpoint_of(const struct feed_conf *feed, struct transfer_endpoint *ep)
+{
+	*ep = (struct transfer_endpoint){
+	        .url = feed->source,
+	        .password_file = feed->password_file,
+	        .identity = feed->identity,
+	        .known_hosts = feed->known_hosts,
+	        .ca_file = feed->ca_file,
+	        .connect_timeout = (long)feed->connect_timeout,
+	        .idle_timeout = (long)feed->idle_timeout,
+	};
+}
+
+/* The feed's first session: from the pool, else a new login (logged on failure). */
+static struct transfer_conn *
+session_get(struct fetcher *fx, struct server *s, const struct feed_conf *feed)
+{
+	struct transfer_endpoint ep;
+	struct transfer_conn *c = pool_take(s, feed);
+	enum ls_exit rc;
+
+	if (c)
+		return c;
+	if (s->failed != LS_EXIT_OK) {
+		log_error("%s: not tried: the server failed earlier in this run (see above)",
+		          feed->source);
+		app_status(fx->app, s->failed);
+		return NULL;
+	}
+	endpoint_of(feed, &ep);
+	rc = transfer_open(&ep, &c);
+	if (rc != LS_EXIT_OK) {
+		s->failed = rc;
+		app_status(fx->app, rc);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- local names ---- */
+
+/* The remote name in [A-Za-z0-9._+~-] (transfer checked it is not hidden or '-'). */
+static char *
+safe_name(const char *remote)
+{
+	size_t n = strlen(remote);
+	char *s;
+
+	if (n > LOCAL_NAME_MAX)
+		n = LOCAL_NAME_MAX;
+	s = xstrndup(remote, n);
+	for (char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("._+~-", ch)))
+			*p = '_';
+	}
+	/* spool_name_is_claimable(): a trailing ".part" made by truncation is not */
+	if (!spool_name_is_claimable(s)) {
+		char *t = xasprintf("%s_", s);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* "name~N.ext" (or "name~N" without an extension). Caller frees. */
+static char *
+numbered_name(const char *base, unsigned n)
+{
+	const char *dot = strrchr(base, '.');
+
+	if (!dot || dot == base)
+		return xasprintf("%s~%u", base, n);
+	return xasprintf("%.*s~%u%s", (int)(dot - base), base, n, dot);
+}
+
+static bool
+exists_in(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	bool yes = lstat(p, &st) == 0;
+
+	free(p);
+	return yes;
+}
+
+/* True when dir/name holds exactly the content sha (a copy an earlier run placed). */
+static bool
+same_content(const char *dir, const char *name, const char *sha)
+{
+	char *p = xasprintf("%s/%s", dir, name), hex[FSIO_SHA256_HEX];
+	bool same = fsio_sha256_file(p, hex, NULL) == 0 && strcmp(hex, sha) == 0;
+
+	free(p);
+	return same;
+}
+
+/*
+ * Rename the job's temporary file to a free local name, never replacing a
+ * file: renameat2(RENAME_NOREPLACE), or link()+unlink() where the file
+ * system lacks it. Returns the name (caller frees) or NULL (logged).
+ */
+static char *
+place(struct feed_run *fr, struct job *j)
+{
+	for (unsigned n = 1; n <= LOCAL_NAME_TRIES; n++) {
+		char *name = n == 1 ? xstrdup(j->safe) : numbered_name(j->safe, n);
+		int r;
+
+		/* A claimed file of that name waits in work/: claiming ours would replace it */
+		if (exists_in(fr->work, name)) {
+			free(name);
+			continue;
+		}
+		r = renameat2(AT_FDCWD, j->tmp, fr->dirfd, name, RENAME_NOREPLACE);
+		if (r == -1 && (errno == EINVAL || errno == ENOSYS)) {
+			r = linkat(AT_FDCWD, j->tmp, fr->dirfd, name, 0);
+			if (r == 0)
+				unlink(j->tmp);
+		}
+		if (r == 0)
+			return name;
+		if (errno != EEXIST) {
+			log_syserr("cannot rename %s to %s/%s", j->tmp, fr->dir, name);
+			free(name);
+			return NULL;
+		}
+		/* Placed by a run that was killed before it recorded the file: keep that copy */
+		if (same_content(fr->dir, name, j->sha)) {
+			unlink(j->tmp);
+			return name;
+		}
+		free(name);
+	}
+	log_error("%s: no free local name for %s after %d tries", fr->dir, j->safe,
+	          LOCAL_NAME_TRIES);
+	return NULL;
+}
+
+/* A marker makes ingest claim a file at once although its mtime is new. */
+static int
+write_marker(struct feed_run *fr, const char *name)
+{
+	char *m = xasprintf("%s.done", name);
+	int fd = openat(fr->dirfd, m, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd == -1)
+		log_syserr("cannot create %s/%s", fr->dir, m);
+	else
+		close(fd);
+	free(m);
+	return fd == -1 ? -1 : 0;
+}
+
+/* Remove temporary files a killed run left in incoming/<feed>/ (ours: the run lock is held). */
+static void
+purge_temps(struct feed_run *fr)
+{
+	int fd = openat(fr->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd == -1 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!str_startswith(de->d_name, ".tmp-"))
+			continue;
+		if (unlinkat(fr->dirfd, de->d_name, 0) == 0)
+			log_info("removed %s/%s left by an interrupted fetch", fr->dir, de->d_name);
+		else
+			log_syserr("cannot remove %s/%s", fr->dir, de->d_name);
+	}
+	closedir(d);
+}
+
+/* ---- downloading (worker threads) ---- */
+
+static void
+download(struct feed_run *fr, struct transfer_conn *c, struct job *j)
+{
+	int fd = fsio_mktemp(fr->dir, j->safe, &j->tmp);
+
+	if (fd == -1) {
+		j->rc = LS_EXIT_IOERR;
+		return;
+	}
+	j->rc = transfer_get_sha256(c, j->rf->name, fd, &j->bytes, j->sha);
+	if (j->rc == LS_EXIT_OK && j->bytes == j->rf->size) {
+		struct timespec t[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = j->rf->mtime}};
+
+		if (j->set_mtime && futimens(fd, t) == -1)
+			log_syserr("cannot set the mtime of %s", j->tmp);
+		if (fsync(fd) == -1) {
+			log_syserr("cannot fsync %s", j->tmp);
+			j->rc = LS_EXIT_IOERR;
+		}
+	}
+	if (close(fd) == -1 && j->rc == LS_EXIT_OK) {
+		log_syserr("cannot close %s", j->tmp);
+		j->rc = LS_EXIT_IOERR;
+	}
+	if (j->rc != LS_EXIT_OK || j->bytes != j->rf->size) {
+		unlink(j->tmp);
+		free(j->tmp);
+		j->tmp = NULL;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct feed_run *fr = w->fr;
+
+	if (!w->conn)
+		w->open_rc = transfer_open(&fr->ep, &w->conn);
+	while (w->open_rc == LS_EXIT_OK && !w->broken) {
+		struct job *j;
+
+		pthread_mutex_lock(&fr->mu);
+		if (fr->stop || fr->next >= fr->njobs) {
+			pthread_mutex_unlock(&fr->mu);
+			break;
+		}
+		j = &fr->jobs[fr->next++];
+		pthread_mutex_unlock(&fr->mu);
+		download(fr, w->conn, j);
+		/* After a failed transfer the session may be mid-reply: not reused */
+		w->broken = j->rc != LS_EXIT_OK && j->rc != LS_EXIT_IOERR;
+		pthread_mutex_lock(&fr->mu);
+		j->done = true;
+		if (j->rc == LS_EXIT_IOERR)
+			fr->stop = true; /* a full disk stops every worker */
+		pthread_cond_broadcast(&fr->cv);
+		pthread_mutex_unlock(&fr->mu);
+	}
+	pthread_mutex_lock(&fr->mu);
+	fr->alive--;
+	pthread_cond_broadcast(&fr->cv);
+	pthread_mutex_unlock(&fr->mu);
+	return NULL;
+}
+
+/* ---- recording (main thread) ---- */
+
+/* fsync the directory, then record the batch in one transaction. */
+static int
+flush(struct feed_run *fr)
+{
+	struct store *st = fr->fx->app->store;
+	int rc = 0;
+
+	if (fr->nbatch == 0)
+		return 0;
+	if (fsync(fr->dirfd) == -1) {
+		rc = log_syserr("cannot fsync directory %s", fr->dir);
+		app_status(fr->fx->app, LS_EXIT_IOERR);
+		goto out;
+	}
+	if (store_begin(st) == -1)
+		goto db_fail;
+	for (size_t i = 0; i < fr->nbatch; i++)
+		if (store_fetch_add(st, fr->fx->app->run, &fr->batch[i]) < 0) {
+			store_rollback(st);
+			goto db_fail;
+		}
+	if (store_commit(st) == -1) {
+		store_rollback(st);
+		goto db_fail;
+	}
+	crash_point("fetch:recorded");
+	goto out;
+db_fail:
+	/* The files stay in incoming/; the next fetch finds and records them */
+	app_status(fr->fx->app, store_disk_full(st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	rc = -1;
+out:
+	for (size_t i = 0; i < fr->nbatch; i++)
+		free(fr->batch_local[i]);
+	fr->nbatch = 0;
+	return rc;
+}
+
+static bool
+in_batch(const struct feed_run *fr, const char *sha)
+{
+	for (size_t i = 0; i < fr->nbatch; i++)
+		if (strcmp(fr->batch_sha[i], sha) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * 1 when the content need not be passed on again: archived for the feed,
+ * fetched earlier in this batch, or waiting in incoming/ or work/ under the
+ * name it was fetched as. 0 when it is new (or its earlier copy is gone),
+ * -1 on a database error.
+ */
+static int
+content_known(struct feed_run *fr, const char *sha)
+{
+	char *local = NULL;
+	int rc;
+
+	if (in_batch(fr, sha))
+		return 1;
+	rc = store_fetch_known(fr->fx->app->store, fr->feed->name, sha, &local);
+	if (rc == 0 && local)
+		rc = exists_in(fr->dir, local) || exists_in(fr->work, local);
+	free(local);
+	return rc;
+}
+
+static void
+batch_add(struct feed_run *fr, const struct job *j, char *local)
+{
+	size_t i = fr->nbatch++;
+
+	memcpy(fr->batch_sha[i], j->sha, sizeof(fr->batch_sha[i]));
+	fr->batch_local[i] = local;
+	fr->batch[i] = (struct fetch_record){
+	        .feed = fr->feed->name,
+	        .source = fr->where,
+	        .remote = j->rf->name,
+	        .size = (long long)j->rf->size,
+	        .mtime = (long long)j->rf->mtime,
+	        .sha256 = fr->batch_sha[i],
+	        .local = local,
+	        .fetched_at = fr->now,
+	};
+}
+
+/* Take one finished download into incoming/ (or recognise its content). -1: stop. */
+static int
+finish_job(struct feed_run *fr, struct job *j)
+{
+	struct fetch_summary *sum = fr->sum;
+	unsigned settle = fr->fx->app->cfg.settle_seconds;
+	char *local;
+	int known;
+
+	if (j->rc != LS_EXIT_OK) {
+		app_status(fr->fx->app, j->rc); /* logged by the transfer */
+		sum->failed++;
+		return 0;
+	}
+	if (j->bytes != j->rf->size) {
+		/* Normal for a file written in place while we list: like an unsettled one */
+		log_info("%s%s: listed with %llu bytes, %llu read: still being written? Fetched "
+		         "again next run",
+		         fr->where, j->rf->name, (unsigned long long)j->rf->size,
+		         (unsigned long long)j->bytes);
+		sum->waiting++;
+		return 0;
+	}
+	crash_point("fetch:downloaded");
+	if ((known = content_known(fr, j->sha)) < 0) {
+		app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+		return -1;
+	}
+	if (known) {
+		log_info("%s%s: same content as a file fetched or ingested before; recorded, "
+		         "not ingested again",
+		         fr->where, j->rf->name);
+		unlink(j->tmp);
+		free(j->tmp);
+		j->tmp = NULL;
+		batch_add(fr, j, NULL);
+		sum->identical++;
+	} else {
+		if (!(local = place(fr, j))) {
+			app_status(fr->fx->app, LS_EXIT_IOERR);
+			return -1;
+		}
+		free(j->tmp);
+		j->tmp = NULL;
+		crash_point("fetch:renamed");
+		/* Ingest claims a file whose mtime is settle_seconds old; else it needs a marker */
+		if (settle > 0 && (!j->set_mtime || time(NULL) - j->rf->mtime < (time_t)settle) &&
+		    write_marker(fr, local) == -1)
+			app_status(fr->fx->app, LS_EXIT_IOERR);
+		log_info("%s%s: fetched as %s (%llu bytes)", fr->where, j->rf->name, local,
+		         (unsigned long long)j->bytes);
+		batch_add(fr, j, local);
+		sum->fetched++;
+		sum->bytes += j->bytes;
+	}
+	return fr->nbatch == FETCH_BATCH ? flush(fr) : 0;
+}
+
+/* Wait until job i is done, or no worker is left to do it (false). */
+static bool
+wait_job(struct feed_run *fr, size_t i)
+{
+	bool done;
+
+	pthread_mutex_lock(&fr->mu);
+	while (!fr->jobs[i].done && !(fr->alive == 0 && i >= fr->next))
+		pthread_cond_wait(&fr->cv, &fr->mu);
+	done = fr->jobs[i].done;
+	pthread_mutex_unlock(&fr->mu);
+	return done;
+}
+
+static unsigned
+connections_for(const struct feed_conf *feed)
+{
+	if (feed->connections)
+		return feed->connections;
+	if (str_startswith(feed->source, "sftp://"))
+		return FETCH_CONNECTIONS_SFTP;
+	if (str_startswith(feed->source, "file://"))
+		return 1;
+	return FETCH_CONNECTIONS_FTP;
+}
+
+/*
+ * Download the jobs with up to `connections` sessions (the first is c),
+ * and take each into incoming/ in listing order as it completes. Healthy
+ * sessions go back to the pool.
+ */
+static void
+run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
+{
+	unsigned nw = connections_for(fr->feed);
+	size_t i, want = fr->njobs / FILES_PER_SESSION;
+	struct worker *w;
+	bool stopped = false;
+
+	if (want < 1)
+		want = 1;
+	if (nw > want)
+		nw = (unsigned)want;
+	w = xcalloc(nw, sizeof(*w));
+	pthread_mutex_init(&fr->mu, NULL);
+	pthread_cond_init(&fr->cv, NULL);
+	fr->alive = nw;
+	for (unsigned k = 0; k < nw; k++) {
+		w[k].fr = fr;
+		w[k].conn = k == 0 ? c : pool_take(srv, fr->feed);
+	}
+	if (nw == 1) {
+		worker_main(&w[0]);
+	} else {
+		for (unsigned k = 0; k < nw; k++)
+			if (pthread_create(&w[k].tid, NULL, worker_main, &w[k]) != 0)
+				log_fatal("cannot start a fetch thread");
+	}
+	for (i = 0; i < fr->njobs && !stopped; i++) {
+		if (!wait_job(fr, i))
+			break;
+		stopped = finish_job(fr, &fr->jobs[i]) == -1;
+	}
+	if (stopped) {
+		pthread_mutex_lock(&fr->mu);
+		fr->stop = true;
+		pthread_mutex_unlock(&fr->mu);
+	}
+	if (nw > 1)
+		for (unsigned k = 0; k < nw; k++)
+			pthread_join(w[k].tid, NULL);
+	/* Downloads not taken in (after a stop) are dropped: the next run fetches them */
+	for (size_t k = 0; k < fr->njobs; k++)
+		if (fr->jobs[k].tmp)
+			unlink(fr->jobs[k].tmp);
+	if (i < fr->njobs) {
+		fr->sum->failed += (unsigned)(fr->njobs - i);
+		log_warn("%zu file(s) not fetched; tried again next run", fr->njobs - i);
+	}
+	flush(fr);
+	for (unsigned k = 0; k < nw; k++) {
+		if (w[k].open_rc != LS_EXIT_OK)
+			app_status(fr->fx->app, w[k].open_rc);
+		if (w[k].conn && !w[k].broken)
+			pool_put(srv, w[k].conn);
+		else
+			transfer_close(w[k].conn);
+	}
+	pthread_cond_destroy(&fr->cv);
+	pthread_mutex_destroy(&fr->mu);
+	free(w);
+}
+
+/* ---- planning: what to do with each listed file ---- */
+
+static void
+delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_file *rf,
+              const struct fetch_seen *seen)
+{
+	enum ls_exit rc = transfer_delete(c, rf->name);
+
+	if (rc != LS_EXIT_OK) {
+		app_status(fr->fx->app, rc);
+		fr->conn_broken = rc != LS_EXIT_DATAERR;
+		return;
+	}
+	crash_point("fetch:deleted");
+	log_info("%s%s: deleted on the server (after_fetch = delete; archived)", fr->where,
+	         rf->name);
+	fr->sum->deleted++;
+	if (store_fetch_set_deleted(fr->fx->app->store, seen->id, fr->now) == -1)
+		app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+}
+
+static bool
+recorded_copy_present(const struct feed_run *fr, const struct fetch_seen *seen)
+{
+	if (seen->archived || !seen->local)
+		return true;
+	return exists_in(fr->dir, seen->local) || exists_in(fr->work, seen->local);
+}
+
+/*
+ * A listed file: delete it (archived, after_fetch = delete), leave it
+ * (recorded unchanged, or not settled), or queue it for download. With
+ * fetch false only deletes happen. A server that gives no mtime cannot say
+ * "unchanged": such files are downloaded each time and recognised by
+ * content, and never deleted. -1 on a database error.
+ */
+static int
+plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file *rf, bool fetch)
+{
+	struct fetch_seen seen;
+	time_t age = time(NULL) - rf->mtime;
+	int found;
+	struct job *j;
+
+	if (!spool_name_is_claimable(rf->name)) {
+		log_debug("%s%s: not a feed file name (in progress or a marker); skipped",
+		          fr->where, rf->name);
+		return 0;
+	}
+	if (fetch)
+		fr->sum->listed++;
+	found = store_fetch_last(fr->fx->app->store, fr->feed->name, fr->where, rf->name, &seen);
+	if (found < 0)
+		return -1;
+	if (found && rf->mtime > 0 && seen.size == (long long)rf->size &&
+	    seen.mtime == (long long)rf->mtime) {
+		bool present = recorded_copy_present(fr, &seen);
+
+		if (fr->feed->after_fetch == AFTER_FETCH_DELETE && seen.archived)
+			delete_remote(fr, c, rf, &seen);
+		else if (fetch && present) {
+			fr->sum->unchanged++;
+			fr->sum->pending += !seen.archived;
+		} else if (fetch)
+			log_warn("%s%s: fetched before as %s, which is gone and was never "
+			         "ingested; fetching again",
+			         fr->where, rf->name, seen.local);
+		fetch_seen_release(&seen);
+		if (!fetch || present || seen.archived)
+			return 0;
+	} else {
+		fetch_seen_release(&seen);
+	}
+	if (!fetch)
+		return 0;
+	if (rf->mtime > 0 && age >= 0 && age < (time_t)fr->fx->app->cfg.settle_seconds) {
+		log_info("%s%s: waiting for the file to settle", fr->where, rf->name);
+		fr->sum->waiting++;
+		return 0;
+	}
+	fr->jobs = xgrow(fr->jobs, &fr->ajobs, fr->njobs + 1, sizeof(*fr->jobs));
+	j = &fr->jobs[fr->njobs++];
+	*j = (struct job){.rf = rf, .safe = safe_name(rf->name), .rc = LS_EXIT_OK};
+	j->set_mtime = rf->mtime > 0 && age >= 0;
+	return 0;
+}
+
+/* Remote arrival order: mtime, then name (as the drop folder). */
+static int
+job_cmp(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+
+	if (x->rf->mtime != y->rf->mtime)
+		return x->rf->mtime < y->rf->mtime ? -1 : 1;
+	return strcmp(x->rf->name, y->rf->name);
+}
+
+static int
+feed_run_init(struct feed_run *fr, struct fetcher *fx, const struct feed_conf *feed,
+              struct fetch_summary *sum)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->fx = fx;
+	fr->feed = feed;
+	fr->sum = sum;
+	fr->dirfd = -1;
+	endpoint_of(feed, &fr->ep);
+	clock_format(clock_now(), fr->now);
+	if (spool_prepare_feed(&fx->app->spool, feed->name) == -1)
+		return -1;
+	fr->dir = spool_path(&fx->app->spool, SPOOL_INCOMING, feed->name);
+	fr->work = spool_path(&fx->app->spool, SPOOL_WORK, feed->name);
+	fr->dirfd = open(fr->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fr->dirfd == -1)
+		return log_syserr("cannot open directory %s", fr->dir);
+	return 0;
+}
+
+static void
+feed_run_release(struct feed_run *fr)
+{
+	for (size_t i = 0; i < fr->njobs; i++) {
+		free(fr->jobs[i].safe);
+		free(fr->jobs[i].tmp);
+	}
+	free(fr->jobs);
+	if (fr->dirfd != -1)
+		close(fr->dirfd);
+	free(fr->dir);
+	free(fr->work);
+	free(fr->where);
+}
+
+/* List the feed's source and plan every file; with fetch, download what is new. */
+static void
+visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum, bool fetch)
+{
+	struct feed_run fr;
+	struct server *srv;
+	struct transfer_conn *c = NULL;
+	struct remote_file *files = NULL;
+	size_t n = 0;
+	enum ls_exit rc;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!fetch_is_remote(feed))
+		return;
+	log_scope(feed->name);
+	if (feed_run_init(&fr, fx, feed, sum) == -1) {
+		app_status(fx->app, LS_EXIT_IOERR);
+		goto out;
+	}
+	if (fetch)
+		purge_temps(&fr);
+	srv = server_for(fx, feed);
+	if (!(c = session_get(fx, srv, feed)))
+		goto out;
+	if ((rc = transfer_list(c, &files, &n)) != LS_EXIT_OK) {
+		app_status(fx->app, rc);
+		transfer_close(c);
+		goto out;
+	}
+	fr.where = xstrdup(transfer_where(c));
+	for (size_t i = 0; i < n; i++)
+		if (plan_file(&fr, c, &files[i], fetch) == -1) {
+			app_status(fx->app, LS_EXIT_SOFTWARE);
+			fr.njobs = 0;
+			break;
+		}
+	if (fr.njobs > 1)
+		qsort(fr.jobs, fr.njobs, sizeof(*fr.jobs), job_cmp);
+	if (fr.conn_broken) {
+		transfer_close(c);
+		c = NULL;
+	}
+	if (fr.njobs > 0)
+		run_jobs(&fr, srv, c);
+	else if (c)
+		pool_put(srv, c);
+out:
+	transfer_files_free(files, n);
+	feed_run_release(&fr);
+	log_scope(NULL);
+}
+
+void
+fetch_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum)
+{
+	visit_feed(fx, feed, sum, true);
+}
+
+void
+fetch_cleanup(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum)
+{
+	if (feed->after_fetch != AFTER_FETCH_DELETE) {
+		memset(sum, 0, sizeof(*sum));
+		return;
+	}
+	visit_feed(fx, feed, sum, false);
+}
