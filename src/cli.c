@@ -172,9 +172,10 @@ cli_usage(FILE *out)
 	      "                     (ISO 8601; also LOTSYNC_NOW)\n"
 	      "  -h, --help         this help; 'lotsync COMMAND --help' for a command\n"
 	      "      --version      print the version\n\n"
-	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined,\n"
-	      "69 remote unavailable, 70 internal error or not built yet, 74 local I/O,\n"
-	      "75 another run holds the lock, 78 configuration. The most severe wins.\n",
+	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined\n"
+	      "(verify, report: verification failed), 69 remote unavailable, 70 internal\n"
+	      "error or not built yet, 74 local I/O, 75 another run holds the lock,\n"
+	      "78 configuration. The most severe wins.\n",
 	      out);
 }
 
