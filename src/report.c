@@ -236,6 +236,7 @@ target_view_load(struct report *r, const char *name, struct target_view *v)
 	if (store_target_status(r->st, name, &v->st) == -1 ||
 	    store_target_get(r->st, name, &v->ti) == -1 ||
 	    store_export_last(r->st, name, &v->last) == -1 ||
+	    /* As status reads it: the queue only grows while a target is locked. */
 	    store_export_pending(r->st, name, &v->queue, &v->nqueue) == -1)
 		return -1;
 	return 0;

@@ -3,7 +3,7 @@
  * chart axes and scales for 0, 1 and many points, merging of long series,
  * and whole reports written from real SQLite stores (empty, absent, and
  * one fed through ingest with hostile names, a held snapshot, a
- * quarantined file and a tampered archive).
+ * quarantined file and a tampered archive; one with service requests).
  */
 #include <check.h>
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include "lotsync/clock.h"
 #include "lotsync/ingest.h"
 #include "lotsync/report.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 static char dir[64];
@@ -310,6 +311,7 @@ world_init(struct world *w, bool with_db)
 static void
 world_free(struct world *w)
 {
+	srs_run_free(&w->app);
 	store_close(w->app.store);
 	spool_release(&w->app.spool);
 	free(w->app.cfg.dir);
@@ -468,6 +470,41 @@ START_TEST(report_escapes_vendor_strings_and_shows_problems)
 }
 END_TEST
 
+START_TEST(report_summarises_service_requests)
+{
+	struct client_map client = {
+	        .label = "one", .dealer_id = "D1", .name = "One <b>&amp;</b>", .sr_type = "Recon"};
+	struct world w;
+	struct ingest_summary s;
+	struct verify_report v;
+	char *html;
+
+	world_init(&w, true);
+	w.feed.auto_close = CONFIG_IMMEDIATELY;
+	w.app.cfg.clients = &client;
+	w.app.cfg.nclients = 1;
+	w.app.run = store_run_begin(w.app.store, "test", "2026-01-01T00:00:00Z");
+	clock_set(1767225600);
+	drop("1.csv", HDR "D1,VINA,1,100\nD1,VINB,2,200\nD1,VINC,3,300\n");
+	ingest_feed(&w.app, &w.feed, &s);
+	clock_set(1767225600 + 86400);
+	drop("2.csv", HDR "D1,VINA,1,100\nD1,VINC,3,300\n");
+	ingest_feed(&w.app, &w.feed, &s);
+	srs_auto_close(&w.app, &w.feed);
+	ck_assert_int_eq(w.app.status, LS_EXIT_OK);
+
+	html = report(&w, LS_EXIT_OK, &v);
+	ck_assert_ptr_nonnull(strstr(html, "<h3>Service requests</h3>"));
+	ck_assert_ptr_nonnull(strstr(html, "<td class=\"n\">2</td><td class=\"n\">1</td>"));
+	ck_assert_ptr_nonnull(strstr(html, "<td>VINB</td><td>D1</td><td>One &lt;b&gt;&amp;amp;"
+	                                   "&lt;/b&gt;</td><td>Recon</td>"));
+	ck_assert_ptr_null(strstr(html, "<b>"));
+	free(html);
+	world_free(&w);
+	clock_set_real();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -485,6 +522,7 @@ main(void)
 	tcase_add_test(tc, charts_for_zero_one_and_many_points);
 	tcase_add_test(tc, report_of_an_empty_database);
 	tcase_add_test(tc, report_escapes_vendor_strings_and_shows_problems);
+	tcase_add_test(tc, report_summarises_service_requests);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
