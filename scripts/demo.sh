@@ -52,4 +52,6 @@ echo "== snapshots"
 lotsync snapshots
 echo "== status"
 lotsync status
-echo "demo: done; state is in $demo (try: ./lotsync -c demo/conf/lotsync.conf diff 1 3)"
+lotsync --now 2026-11-22T10:00:00Z report --html "$demo/report.html"
+echo "demo: done; state is in $demo (try: ./lotsync -c demo/conf/lotsync.conf diff 1 3;"
+echo "      the HTML report is $demo/report.html)"

@@ -117,7 +117,28 @@ static const struct command commands[] = {
          "and re-hashes every archived file. Names the first problem; exits 65 if\n"
          "anything does not match.\n",
          CMD_CONFIG | CMD_READ, cmd_verify},
-        {"report", "--html FILE", "self-contained HTML report", "", CMD_CONFIG | CMD_READ, NULL},
+        {"report", "--html FILE [--feed F] [--rows N]",
+         "self-contained HTML report (tables and inline SVG charts)",
+         "Writes one HTML file for auditors and operators, with no external CSS,\n"
+         "JavaScript, fonts or images (inline style and SVG only): the time it was\n"
+         "generated (the --now clock), the audit chain head and the result of the\n"
+         "same check 'verify' runs; what awaits an operator; per feed the snapshot\n"
+         "table (held snapshots highlighted), charts of vehicles and of new,\n"
+         "changed and vanished vehicles over the applied snapshots, the newest\n"
+         "rejected rows and quarantined files, and service requests (open and\n"
+         "closed counts, the newest closures with reasons); per target the lock\n"
+         "and why, the queue, the last delivery and the last error. The file is\n"
+         "written to a temporary name in FILE's directory (mode 0600) and renamed,\n"
+         "so a reader never sees half a report; it only reads the database.\n"
+         "  --html FILE   where to write the report (required)\n"
+         "  --feed F      only feed F and the targets that take it (verification\n"
+         "                still covers the whole chain)\n"
+         "  --rows N      newest snapshots per feed table (default 500; 0 = all)\n"
+         "--json does not apply: the report is HTML. Exits 0 when the report is\n"
+         "written and verification passes, 65 when it is written and verification\n"
+         "FAILED (the report shows the first problem; stderr lists all), 64 without\n"
+         "--html, 74 when the file cannot be written (no file is left behind).\n",
+         CMD_CONFIG | CMD_READ, cmd_report},
 };
 
 const struct command *
@@ -151,9 +172,10 @@ cli_usage(FILE *out)
 	      "                     (ISO 8601; also LOTSYNC_NOW)\n"
 	      "  -h, --help         this help; 'lotsync COMMAND --help' for a command\n"
 	      "      --version      print the version\n\n"
-	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined,\n"
-	      "69 remote unavailable, 70 internal error or not built yet, 74 local I/O,\n"
-	      "75 another run holds the lock, 78 configuration. The most severe wins.\n",
+	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined\n"
+	      "(verify, report: verification failed), 69 remote unavailable, 70 internal\n"
+	      "error or not built yet, 74 local I/O, 75 another run holds the lock,\n"
+	      "78 configuration. The most severe wins.\n",
 	      out);
 }
 

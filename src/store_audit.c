@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +265,24 @@ first_difference(const char *a, const char *b)
 	return n ? xstrndup(a + start, n) : xstrdup("(structure)");
 }
 
+/*
+ * Count a verification problem and log it; the first one is also kept in
+ * r->first so that the report can show it without parsing the log.
+ */
+static void __attribute__((format(printf, 2, 3)))
+problem(struct verify_report *r, const char *fmt, ...)
+{
+	char msg[sizeof(r->first)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	if (r->problems++ == 0)
+		memcpy(r->first, msg, sizeof(msg));
+}
+
 static int
 verify_links(struct store *st, struct verify_report *r)
 {
@@ -278,18 +298,20 @@ verify_links(struct store *st, struct verify_report *r)
 		const char *manifest = (const char *)sqlite3_column_text(s, 2);
 		const char *prev = (const char *)sqlite3_column_text(s, 3);
 		const char *stored = (const char *)sqlite3_column_text(s, 4);
+		bool broken;
 
 		r->entries++;
 		chain_link(prev ? prev : "", manifest ? manifest : "", link);
-		if (!prev || strcmp(prev, expect_prev) != 0 || !stored ||
-		    strcmp(link, stored) != 0) {
-			if (r->problems++ == 0)
-				log_error("audit chain broken at entry %lld (snapshot %lld): %s",
-				          id, sqlite3_column_int64(s, 1),
-				          prev && strcmp(prev, expect_prev) != 0
-				                  ? "it does not link to the entry before it"
-				                  : "its link does not match its manifest");
-		}
+		broken = !prev || strcmp(prev, expect_prev) != 0 || !stored ||
+		         strcmp(link, stored) != 0;
+		if (broken && r->problems > 0)
+			r->problems++; /* only the first break is named */
+		else if (broken)
+			problem(r, "audit chain broken at entry %lld (snapshot %lld): %s", id,
+			        sqlite3_column_int64(s, 1),
+			        prev && strcmp(prev, expect_prev) != 0
+			                ? "it does not link to the entry before it"
+			                : "its link does not match its manifest");
 		memcpy(expect_prev, stored && strlen(stored) == 64 ? stored : link,
 		       FSIO_SHA256_HEX);
 	}
@@ -318,26 +340,26 @@ verify_snapshots(struct store *st, struct verify_report *r)
 
 		r->snapshots++;
 		if (sqlite3_column_type(s, 1) == SQLITE_NULL) {
-			r->problems++;
-			log_error("snapshot %lld has no audit chain entry: it was added behind "
-			          "lotsync's back",
-			          id);
+			problem(r,
+			        "snapshot %lld has no audit chain entry: it was added behind "
+			        "lotsync's back",
+			        id);
 			continue;
 		}
 		now = manifest_of(st, (const char *)sqlite3_column_text(s, 2), id,
 		                  (const char *)sqlite3_column_text(s, 3),
 		                  (const char *)sqlite3_column_text(s, 4));
 		if (!now) {
-			r->problems++;
+			problem(r, "snapshot %lld: its manifest cannot be rebuilt", id);
 			continue;
 		}
 		if (strcmp(now, stored) != 0) {
 			char *what = first_difference(stored, now);
 
-			r->problems++;
-			log_error("snapshot %lld no longer matches audit chain entry %lld: %s "
-			          "changed",
-			          id, sqlite3_column_int64(s, 1), what);
+			problem(r,
+			        "snapshot %lld no longer matches audit chain entry %lld: %s "
+			        "changed",
+			        id, sqlite3_column_int64(s, 1), what);
 			free(what);
 		}
 		free(now);
@@ -362,13 +384,10 @@ verify_archive(struct store *st, const char *root, struct verify_report *r)
 		char got[FSIO_SHA256_HEX];
 
 		r->files++;
-		if (fsio_sha256_file(path, got, NULL) == -1) {
-			r->problems++;
-			log_error("%s: archived file missing or unreadable", path);
-		} else if (strcmp(got, sha) != 0) {
-			r->problems++;
-			log_error("%s: archived file damaged: its SHA-256 is now %s", path, got);
-		}
+		if (fsio_sha256_file(path, got, NULL) == -1)
+			problem(r, "%s: archived file missing or unreadable", path);
+		else if (strcmp(got, sha) != 0)
+			problem(r, "%s: archived file damaged: its SHA-256 is now %s", path, got);
 		free(path);
 	}
 	sqlite3_reset(s);

@@ -267,6 +267,50 @@ store_snapshot_list(struct store *st, const char *feed, struct snapshot_info **o
 	return 0;
 }
 
+/* Uncached: the callback may run other statements while this one steps. */
+static int
+each_snapshot(struct store *st, const char *sql, const char *feed, long long limit,
+              store_snapshot_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare snapshot scan");
+	store_bind_text(s, 1, feed);
+	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1); /* LIMIT -1: no limit */
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct snapshot_info i = {0};
+
+		read_snapshot(s, &i);
+		ret = fn(ctx, &i);
+		snapshot_info_release(&i);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_db_error(st, "scan snapshots");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+store_each_snapshot(struct store *st, const char *feed, long long limit, store_snapshot_fn fn,
+                    void *ctx)
+{
+	return each_snapshot(st,
+	                     "SELECT " SNAP_COLS " FROM snapshots WHERE feed = ?1"
+	                     " ORDER BY id DESC LIMIT ?2",
+	                     feed, limit, fn, ctx);
+}
+
+int
+store_each_applied(struct store *st, const char *feed, store_snapshot_fn fn, void *ctx)
+{
+	return each_snapshot(st,
+	                     "SELECT " SNAP_COLS " FROM snapshots WHERE feed = ?1"
+	                     " AND state = 'applied' ORDER BY seq LIMIT ?2",
+	                     feed, 0, fn, ctx);
+}
+
 void
 snapshot_info_release(struct snapshot_info *i)
 {

@@ -33,7 +33,7 @@ void cli_command_help(const struct command *cmd, FILE *out);
 /* True when argv holds -h/--help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 
-/* Commands, in run.c, audit.c and target_cmd.c. */
+/* Commands, in run.c, audit.c, target_cmd.c, cmd_srs.c and report.c. */
 int cmd_run(struct app *app, int argc, char **argv);
 int cmd_fetch(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
@@ -51,5 +51,6 @@ int cmd_verify(struct app *app, int argc, char **argv);
 int cmd_srs(struct app *app, int argc, char **argv); /* cmd_srs.c */
 int cmd_unlock(struct app *app, int argc, char **argv);
 int cmd_release(struct app *app, int argc, char **argv);
+int cmd_report(struct app *app, int argc, char **argv); /* report.c */
 
 #endif

@@ -122,6 +122,18 @@ int store_feed_head(struct store *st, const char *feed, long long *seq, long lon
 int store_snapshot_get(struct store *st, long long id, struct snapshot_info *out);
 /* All snapshots, or those of one feed when feed != NULL, oldest first. */
 int store_snapshot_list(struct store *st, const char *feed, struct snapshot_info **out, size_t *n);
+/*
+ * Stream a feed's snapshots to fn one at a time, so memory does not grow
+ * with history; the strings are valid only during the call. Stops when fn
+ * returns non-zero and returns that value (-1 on a database error, logged).
+ * store_each_snapshot: newest first, at most limit (0 = all).
+ * store_each_applied: the applied ones in seq order, the feed's inventory
+ * over time.
+ */
+typedef int (*store_snapshot_fn)(void *ctx, const struct snapshot_info *s);
+int store_each_snapshot(struct store *st, const char *feed, long long limit, store_snapshot_fn fn,
+                        void *ctx);
+int store_each_applied(struct store *st, const char *feed, store_snapshot_fn fn, void *ctx);
 void snapshot_info_release(struct snapshot_info *s);
 void snapshot_list_free(struct snapshot_info *s, size_t n);
 const char *snapshot_state_name(enum snapshot_state s);
@@ -184,10 +196,11 @@ int store_chain_snapshot(struct store *st, const char *kind, long long snapshot,
 /* The newest link (64 zeros for an empty chain) into hex. */
 int store_chain_head(struct store *st, char hex[65]);
 
-/* What verify found: 0 = intact; otherwise the first problem, logged. */
+/* What verify found: 0 = intact; otherwise every problem is logged. */
 struct verify_report {
 	long long entries, snapshots, files;
 	long long problems;
+	char first[512]; /* the first problem as logged ("" when none), for the report */
 };
 /*
  * Recompute the chain and every snapshot's manifest from the tables, and

@@ -1,0 +1,960 @@
+/*
+ * report.c - `lotsync report --html FILE [--feed F] [--rows N]` (SPEC §5):
+ * the self-contained HTML report for auditors and operators. report.h
+ * states what it holds; this file writes the document, streaming every
+ * row from the store to a temporary file that is renamed into place.
+ */
+#include "lotsync/report.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lotsync/cli.h"
+#include "lotsync/fsio.h"
+#include "lotsync/log.h"
+#include "lotsync/rules.h"
+#include "lotsync/store_report.h"
+#include "lotsync/util.h"
+
+#define ZERO_HEAD        "0000000000000000000000000000000000000000000000000000000000000000"
+#define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+
+/* One report being written. */
+struct report {
+	struct app *app;
+	struct store *st; /* app->store: NULL when there is no database yet */
+	FILE *out;
+	const struct report_opts *o;
+	const struct verify_report *v;
+	char head[FSIO_SHA256_HEX];
+	char now[CLOCK_ISO_LEN];
+	int charts; /* SVG ids used so far */
+};
+
+/* Code points the HTML parser calls errors in text: C1 controls and noncharacters. */
+static bool
+forbidden(unsigned long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
+	       (cp & 0xfffe) == 0xfffe;
+}
+
+/* Bytes of the valid, allowed UTF-8 character at p; 0 when it must be replaced. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return (p[0] >= 0x20 && p[0] != 0x7f) || p[0] == '\t' || p[0] == '\n' ||
+		                       p[0] == '\r'
+		               ? 1
+		               : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	/* A NUL is no continuation byte: the scan stops before the string's end. */
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || forbidden(cp))
+		return 0;
+	return n;
+}
+
+void
+report_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		const char *ref = *p == '&'    ? "&amp;"
+		                  : *p == '<'  ? "&lt;"
+		                  : *p == '>'  ? "&gt;"
+		                  : *p == '"'  ? "&quot;"
+		                  : *p == '\'' ? "&#39;"
+		                               : NULL;
+		size_t n = ref ? 1 : utf8_len(p);
+
+		if (ref)
+			fputs(ref, out);
+		else if (n == 0)
+			fputs(REPLACEMENT_CHAR, out);
+		else
+			fwrite(p, 1, n, out);
+		p += n ? n : 1;
+	}
+}
+
+/* Shorthands: literal markup, and escaped text. */
+static void
+put(struct report *r, const char *markup)
+{
+	fputs(markup, r->out);
+}
+
+static void
+esc(struct report *r, const char *text)
+{
+	report_escape(r->out, text);
+}
+
+/* <tag>escaped text</tag>; a NULL text leaves the element empty. */
+static void
+cell(struct report *r, const char *tag, const char *text)
+{
+	fprintf(r->out, "<%s>", tag);
+	esc(r, text);
+	fprintf(r->out, "</%s>", tag);
+}
+
+static void
+num(struct report *r, long long v)
+{
+	fprintf(r->out, "<td class=\"n\">%lld</td>", v);
+}
+
+static void
+header_row(struct report *r, const char *const *names, size_t n)
+{
+	put(r, "<thead><tr>");
+	for (size_t i = 0; i < n; i++)
+		cell(r, "th", names[i]);
+	put(r, "</tr></thead>\n<tbody>\n");
+}
+
+static void
+head(struct report *r)
+{
+	put(r, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	       /* No script may run and nothing may be fetched, whatever a vendor's string holds. */
+	       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
+	       " style-src 'unsafe-inline'\">\n"
+	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	       "<meta name=\"generator\" content=\"lotsync report\">\n<title>lotsync report ");
+	esc(r, r->now);
+	put(r, "</title>\n<style>\n"
+	       "body{font:14px/1.45 system-ui,sans-serif;color:#222;max-width:1240px;"
+	       "margin:1em auto;padding:0 1em}\n"
+	       "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ccc;"
+	       "padding-bottom:.2em;margin-top:2em}h3{margin-bottom:.3em}\n"
+	       "table{border-collapse:collapse;margin:.4em 0 1em;font-size:13px}\n"
+	       "th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}\n"
+	       "th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+	       "code{font-family:ui-monospace,monospace;word-break:break-all}\n"
+	       ".ok,.bad,.warn{padding:.5em 1em;margin:.6em 0;border-left:6px solid}\n"
+	       ".ok{background:#e8f5e9;border-color:#2e7d32}\n"
+	       ".bad{background:#fdecea;border-color:#c62828}\n"
+	       ".warn{background:#fff8e1;border-color:#f9a825}\n"
+	       "tr.held td{background:#fff3cd;font-weight:600}\n"
+	       "tr.rejected td,tr.duplicate td{color:#777}\n"
+	       ".note{color:#555;font-style:italic}figure{margin:.5em 0 1em}"
+	       "figcaption{color:#555;font-size:12px}svg{max-width:100%;height:auto}\n"
+	       "@media print{body{max-width:none}h2{break-before:page}}\n"
+	       "</style>\n</head>\n<body>\n");
+}
+
+static void
+intro(struct report *r)
+{
+	put(r, "<header>\n<h1>lotsync report</h1>\n<p>Generated at <time datetime=\"");
+	esc(r, r->now);
+	put(r, "\">");
+	esc(r, r->now);
+	put(r, "</time> (the lotsync clock: <code>--now</code> when given) from ");
+	esc(r, r->app->cfg.path);
+	put(r, ".<br>Database ");
+	esc(r, r->app->cfg.database);
+	put(r, r->st ? "" : " (none yet: nothing has been ingested)");
+	if (r->o->feed) {
+		put(r, "; only feed ");
+		esc(r, r->o->feed);
+		put(r, " and the targets that take it");
+	}
+	put(r, ".</p>\n</header>\n");
+}
+
+static void
+audit(struct report *r)
+{
+	const struct verify_report *v = r->v;
+
+	put(r, "<section id=\"audit\">\n<h2>Audit chain</h2>\n");
+	if (!r->st) {
+		put(r, "<div class=\"warn\"><p>No database yet: nothing to verify.</p></div>\n");
+	} else if (v->problems == 0) {
+		fprintf(r->out,
+		        "<div class=\"ok\" id=\"verify\"><p><strong>Verification passed</strong>:"
+		        " %lld chain entries linked, %lld snapshots match their manifests,"
+		        " %lld archived files re-hashed.</p></div>\n",
+		        v->entries, v->snapshots, v->files);
+	} else {
+		fprintf(r->out,
+		        "<div class=\"bad\" id=\"verify\" role=\"alert\"><p><strong>VERIFICATION"
+		        " FAILED</strong>: %lld problem%s (%lld chain entries, %lld snapshots,"
+		        " %lld archived files checked). First: ",
+		        v->problems, v->problems == 1 ? "" : "s", v->entries, v->snapshots,
+		        v->files);
+		esc(r, v->first);
+		put(r, "</p><p><code>lotsync verify</code> lists every problem. This report"
+		       " command exits 65.</p></div>\n");
+	}
+	put(r, "<p>Audit chain head: <code id=\"chain-head\">");
+	esc(r, r->head);
+	put(r, "</code></p>\n<p class=\"note\">Whoever can write the database can recompute the"
+	       " chain: keep copies of the head off this machine and compare them with this"
+	       " one.</p>\n</section>\n");
+}
+
+/* What status shows about a target; every pointer owned. */
+struct target_view {
+	struct target_status st;
+	struct target_info ti;
+	struct export_info last; /* newest export: how many vehicles await release */
+	struct export_info *queue;
+	size_t nqueue;
+};
+
+static int
+target_view_load(struct report *r, const char *name, struct target_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ti.baseline = -1;
+	if (!r->st)
+		return 0;
+	if (store_target_status(r->st, name, &v->st) == -1 ||
+	    store_target_get(r->st, name, &v->ti) == -1 ||
+	    store_export_last(r->st, name, &v->last) == -1 ||
+	    /* As status reads it: the queue only grows while a target is locked. */
+	    store_export_pending(r->st, name, &v->queue, &v->nqueue) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+target_view_release(struct target_view *v)
+{
+	target_status_release(&v->st);
+	target_info_release(&v->ti);
+	export_info_release(&v->last);
+	export_list_free(v->queue, v->nqueue);
+}
+
+/* A feed or target that --feed leaves out. */
+static bool
+skip_feed(const struct report *r, const struct feed_conf *f)
+{
+	return r->o->feed && strcmp(r->o->feed, f->name) != 0;
+}
+
+static bool
+skip_target(const struct report *r, const struct target_conf *t)
+{
+	if (!r->o->feed)
+		return false;
+	for (size_t i = 0; i < t->nfeeds; i++)
+		if (strcmp(t->feeds[i], r->o->feed) == 0)
+			return false;
+	return true;
+}
+
+/* Open an item of the list (and the list itself at the first), naming what and linking it. */
+static void
+attention_item(struct report *r, int *items, const char *what, const char *name, const char *anchor)
+{
+	put(r, (*items)++ == 0 ? "<ul>\n<li><strong>" : "<li><strong>");
+	esc(r, what);
+	put(r, " <a href=\"#");
+	esc(r, anchor);
+	put(r, "\">");
+	esc(r, name);
+	put(r, "</a></strong>: ");
+}
+
+/* Held snapshots of a feed, one line each with what an operator can do. */
+static int
+attention_held(struct report *r, const struct feed_conf *f, int *items)
+{
+	long long *held = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (store_feed_held(r->st, f->name, &held, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct snapshot_info s;
+		char *anchor = xasprintf("feed-%s", f->name);
+
+		if ((rc = store_snapshot_get(r->st, held[i], &s)) == 0) {
+			attention_item(r, items, "Feed", f->name, anchor);
+			fprintf(r->out, "<a href=\"#snapshot-%lld\">snapshot %lld</a> (", s.id,
+			        s.id);
+			esc(r, s.file);
+			put(r, ", received ");
+			esc(r, s.received_at);
+			put(r, ") is <strong>held</strong>: ");
+			esc(r, s.hold_reason);
+			fprintf(r->out,
+			        ". <code>lotsync accept %lld</code> or <code>lotsync reject"
+			        " %lld</code></li>\n",
+			        s.id, s.id);
+		}
+		snapshot_info_release(&s);
+		free(anchor);
+	}
+	free(held);
+	return rc;
+}
+
+static void
+attention_target(struct report *r, const struct target_conf *t, const struct target_view *v,
+                 int *items)
+{
+	char *anchor = xasprintf("target-%s", t->name);
+
+	if (v->ti.locked) {
+		attention_item(r, items, "Target", t->name, anchor);
+		put(r, "<strong>locked</strong> since ");
+		esc(r, v->ti.locked_at);
+		put(r, ": ");
+		esc(r, v->ti.lock_reason);
+		put(r, ". <code>lotsync unlock ");
+		esc(r, t->name);
+		put(r, "</code></li>\n");
+	}
+	if (v->st.error_at) {
+		attention_item(r, items, "Target", t->name, anchor);
+		put(r, "delivery failed at ");
+		esc(r, v->st.error_at);
+		put(r, ": ");
+		esc(r, v->st.error_reply);
+		put(r, "</li>\n");
+	}
+	if (v->last.held > 0) {
+		attention_item(r, items, "Target", t->name, anchor);
+		fprintf(r->out, "%lld new vehicle%s await <code>lotsync release ", v->last.held,
+		        v->last.held == 1 ? "" : "s");
+		esc(r, t->name);
+		put(r, "</code></li>\n");
+	}
+	free(anchor);
+}
+
+/* Everything an operator has to act on, at the top. */
+static int
+attention(struct report *r)
+{
+	const struct config *cfg = &r->app->cfg;
+	int items = 0;
+
+	put(r, "<section id=\"attention\">\n<h2>Needs attention</h2>\n");
+	if (r->st && r->v->problems > 0) {
+		attention_item(r, &items, "Audit", "chain", "audit");
+		put(r, "verification FAILED</li>\n");
+	}
+	for (size_t i = 0; r->st && i < cfg->nfeeds; i++)
+		if (!skip_feed(r, &cfg->feeds[i]) && attention_held(r, &cfg->feeds[i], &items) != 0)
+			return -1;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		struct target_view v;
+		int rc;
+
+		if (skip_target(r, &cfg->targets[i]))
+			continue;
+		if ((rc = target_view_load(r, cfg->targets[i].name, &v)) == 0)
+			attention_target(r, &cfg->targets[i], &v, &items);
+		target_view_release(&v);
+		if (rc)
+			return -1;
+	}
+	put(r, items ? "</ul>\n" : "<div class=\"ok\"><p>Nothing awaits an operator.</p></div>\n");
+	put(r, "</section>\n");
+	return 0;
+}
+
+static void
+contents(struct report *r)
+{
+	const struct config *cfg = &r->app->cfg;
+
+	put(r, "<nav>\n<p>Feeds:");
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		if (skip_feed(r, &cfg->feeds[i]))
+			continue;
+		put(r, " <a href=\"#feed-");
+		esc(r, cfg->feeds[i].name);
+		put(r, "\">");
+		esc(r, cfg->feeds[i].name);
+		put(r, "</a>");
+	}
+	put(r, cfg->ntargets ? "<br>Targets:" : "");
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		if (skip_target(r, &cfg->targets[i]))
+			continue;
+		put(r, " <a href=\"#target-");
+		esc(r, cfg->targets[i].name);
+		put(r, "\">");
+		esc(r, cfg->targets[i].name);
+		put(r, "</a>");
+	}
+	put(r, "</p>\n</nav>\n");
+}
+
+/* "Showing the newest N of M WHAT; HINT." when a table is cut; hint is escaped and freed. */
+static void
+cut_note(struct report *r, long long shown, long long total, const char *what, char *hint)
+{
+	if (shown < total) {
+		fprintf(r->out, "<p class=\"note\">Showing the newest %lld of %lld %s; ", shown,
+		        total, what);
+		esc(r, hint);
+		put(r, ".</p>\n");
+	}
+	free(hint);
+}
+
+static long long
+cap(long long limit, long long total)
+{
+	return limit > 0 && limit < total ? limit : total;
+}
+
+/* The last cell of a snapshot row: why it is held and what was decided. */
+static void
+snapshot_outcome(struct report *r, const struct snapshot_info *s)
+{
+	put(r, "<td>");
+	if (s->state == SNAP_HELD) {
+		put(r, "<strong>awaiting an operator</strong>: ");
+		esc(r, s->hold_reason);
+		fprintf(r->out,
+		        " (<code>lotsync accept %lld</code> or <code>lotsync reject %lld</code>)",
+		        s->id, s->id);
+	} else if (s->state == SNAP_DUPLICATE) {
+		put(r, "same content as an earlier file: not applied again");
+	} else if (s->hold_reason || s->decided) {
+		put(r, "was held: ");
+		esc(r, s->hold_reason);
+		put(r, "; ");
+		esc(r, s->decided);
+	}
+	put(r, "</td>");
+}
+
+static int
+snapshot_row(void *ctx, const struct snapshot_info *s)
+{
+	struct report *r = ctx;
+	const char *state = snapshot_state_name(s->state);
+	char sha[13];
+
+	snprintf(sha, sizeof(sha), "%s", s->sha256 ? s->sha256 : "");
+	fprintf(r->out, "<tr class=\"%s\" id=\"snapshot-%lld\"><td class=\"n\">%lld</td>", state,
+	        s->id, s->id);
+	cell(r, "td", s->state == SNAP_HELD ? "HELD" : state);
+	cell(r, "td", s->received_at);
+	fprintf(r->out, "<td title=\"%lld bytes from ", s->size);
+	esc(r, s->source);
+	put(r, ", profile ");
+	esc(r, s->profile);
+	put(r, "\">");
+	esc(r, s->file);
+	put(r, "</td><td><code title=\"");
+	esc(r, s->sha256);
+	put(r, "\">");
+	esc(r, sha);
+	put(r, "</code></td>");
+	num(r, s->vehicles);
+	num(r, s->new_);
+	num(r, s->changed);
+	num(r, s->vanished);
+	num(r, s->rejected_rows);
+	snapshot_outcome(r, s);
+	put(r, "</tr>\n");
+	return ferror(r->out) ? 1 : 0;
+}
+
+static int
+snapshot_table(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	static const char *const cols[] = {"ID",       "State",         "Received",      "File",
+	                                   "SHA-256",  "Vehicles",      "New",           "Changed",
+	                                   "Vanished", "Rejected rows", "Held / decided"};
+	int rc;
+
+	put(r, "<h3>Snapshots</h3>\n");
+	if (t->snapshots == 0) {
+		put(r, "<p>No snapshots yet.</p>\n");
+		return 0;
+	}
+	cut_note(r, cap(r->o->max_rows, t->snapshots), t->snapshots, "snapshots",
+	         xasprintf("'lotsync snapshots %s' lists them all", f->name));
+	put(r, "<table class=\"snapshots\">\n");
+	header_row(r, cols, ARRAY_SIZE(cols));
+	rc = store_each_snapshot(r->st, f->name, r->o->max_rows, snapshot_row, r);
+	put(r, "</tbody>\n</table>\n");
+	return rc == -1 ? -1 : 0;
+}
+
+static int
+add_point(void *ctx, const struct snapshot_info *s)
+{
+	report_series_add(ctx, s);
+	return 0;
+}
+
+static int
+charts(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	struct report_series *s = xmalloc(sizeof(*s));
+	int rc = 0;
+
+	report_series_init(s, t->applied);
+	if (r->st)
+		rc = store_each_applied(r->st, f->name, add_point, s);
+	if (rc == 0) {
+		put(r, "<h3>Inventory over time</h3>\n<figure>\n");
+		report_chart_vehicles(r->out, ++r->charts, f->name, s);
+		put(r, "<figcaption>Vehicles after each applied snapshot. Held, rejected and"
+		       " duplicate files change nothing and are only in the table.</figcaption>\n"
+		       "</figure>\n<figure>\n");
+		report_chart_changes(r->out, ++r->charts, f->name, s);
+		put(r, "<figcaption>New, changed and vanished vehicles per applied snapshot. The"
+		       " first snapshot counts every vehicle as new.</figcaption>\n</figure>\n");
+	}
+	free(s);
+	return rc;
+}
+
+static int
+reject_row(void *ctx, long long snapshot, const struct row_error *e)
+{
+	struct report *r = ctx;
+
+	fprintf(r->out, "<tr><td class=\"n\"><a href=\"#snapshot-%lld\">%lld</a></td>", snapshot,
+	        snapshot);
+	num(r, (long long)e->line);
+	cell(r, "td", e->field);
+	cell(r, "td", e->reason);
+	put(r, "</tr>\n");
+	return ferror(r->out) ? 1 : 0;
+}
+
+static int
+rejects(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	static const char *const cols[] = {"Snapshot", "Line", "Field", "Reason"};
+	int rc;
+
+	if (t->rejected_rows == 0)
+		return 0;
+	put(r, "<h3>Rejected rows</h3>\n");
+	cut_note(r, cap(REPORT_LIST_ROWS, t->rejected_rows), t->rejected_rows, "rejected rows",
+	         xstrdup("'lotsync show SNAPSHOT --rejected' lists those of a snapshot"));
+	put(r, "<table>\n");
+	header_row(r, cols, ARRAY_SIZE(cols));
+	rc = store_each_feed_reject(r->st, f->name, REPORT_LIST_ROWS, reject_row, r);
+	put(r, "</tbody>\n</table>\n");
+	return rc == -1 ? -1 : 0;
+}
+
+static int
+quarantine_row(void *ctx, const struct quarantine_info *q)
+{
+	struct report *r = ctx;
+	char sha[13];
+
+	snprintf(sha, sizeof(sha), "%s", q->sha256 ? q->sha256 : "");
+	put(r, "<tr>");
+	cell(r, "td", q->at);
+	cell(r, "td", q->file);
+	put(r, "<td><code title=\"");
+	esc(r, q->sha256);
+	put(r, "\">");
+	esc(r, sha);
+	put(r, "</code></td>");
+	cell(r, "td", q->reason);
+	put(r, "</tr>\n");
+	return ferror(r->out) ? 1 : 0;
+}
+
+static int
+quarantined(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	static const char *const cols[] = {"Quarantined at", "File", "SHA-256", "Reason"};
+	int rc;
+
+	if (t->quarantined == 0)
+		return 0;
+	put(r, "<h3>Quarantined files</h3>\n<p>Files that could not be read as the profile says:"
+	       " each is in <code>failed/");
+	esc(r, f->name);
+	put(r, "/</code> with a <code>.reason</code> file, and archived by SHA-256.</p>\n");
+	cut_note(r, cap(REPORT_LIST_ROWS, t->quarantined), t->quarantined, "quarantined files",
+	         xasprintf("the others are in failed/%s/ too", f->name));
+	put(r, "<table>\n");
+	header_row(r, cols, ARRAY_SIZE(cols));
+	rc = store_each_quarantine(r->st, f->name, REPORT_LIST_ROWS, quarantine_row, r);
+	put(r, "</tbody>\n</table>\n");
+	return rc == -1 ? -1 : 0;
+}
+
+static int
+closed_sr_row(void *ctx, const struct sr_info *s)
+{
+	struct report *r = ctx;
+
+	fprintf(r->out, "<tr><td class=\"n\">%lld</td>", s->id);
+	cell(r, "td", s->vin);
+	cell(r, "td", s->dealer_id);
+	cell(r, "td", s->client);
+	cell(r, "td", s->sr_type);
+	cell(r, "td", s->created_at);
+	cell(r, "td", s->closed_at);
+	cell(r, "td", s->close_reason);
+	put(r, "</tr>\n");
+	return ferror(r->out) ? 1 : 0;
+}
+
+static int
+service_requests(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	static const char *const cols[] = {"SR",      "VIN",     "Dealer", "Client",
+	                                   "SR type", "Created", "Closed", "Why"};
+	int rc;
+
+	/* A feed without [client:] mappings does not use rules (SPEC §6). */
+	if (!rules_active(&r->app->cfg, f) && t->srs_open + t->srs_closed == 0)
+		return 0;
+	fprintf(r->out,
+	        "<h3>Service requests</h3>\n<table>\n<thead><tr><th>Open</th><th>Closed</th>"
+	        "</tr></thead>\n<tbody><tr><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+	        "</tr></tbody>\n</table>\n",
+	        t->srs_open, t->srs_closed);
+	if (t->srs_closed == 0)
+		return 0;
+	put(r, "<p>Most recently closed:</p>\n");
+	cut_note(r, cap(REPORT_SR_ROWS, t->srs_closed), t->srs_closed, "closed service requests",
+	         xasprintf("'lotsync srs --closed --feed %s' lists them all", f->name));
+	put(r, "<table>\n");
+	header_row(r, cols, ARRAY_SIZE(cols));
+	rc = store_each_sr_closed(r->st, f->name, REPORT_SR_ROWS, closed_sr_row, r);
+	put(r, "</tbody>\n</table>\n");
+	return rc == -1 ? -1 : 0;
+}
+
+static void
+feed_summary(struct report *r, const struct feed_conf *f, const struct feed_totals *t)
+{
+	put(r, "<p>Source <code>");
+	esc(r, f->source);
+	put(r, "</code>, profile <code>");
+	esc(r, f->profile);
+	put(r, f->key == FEED_KEY_STOCK ? "</code>, key dealer + stock number.<br>"
+	                                : "</code>, key VIN.<br>");
+	fprintf(r->out,
+	        "Snapshots: %lld (applied %lld, held %lld, rejected %lld, duplicate %lld)."
+	        " Rejected rows: %lld. Quarantined files: %lld.</p>\n",
+	        t->snapshots, t->applied, t->held, t->rejected, t->duplicate, t->rejected_rows,
+	        t->quarantined);
+	if (t->held > 0)
+		fprintf(r->out,
+		        "<div class=\"warn\"><p><strong>%lld snapshot%s held</strong> by the vanish"
+		        " guard, awaiting an operator (highlighted below). Newer files of the feed"
+		        " wait behind %s.</p></div>\n",
+		        t->held, t->held == 1 ? "" : "s", t->held == 1 ? "it" : "them");
+}
+
+static int
+feed_section(struct report *r, const struct feed_conf *f)
+{
+	struct feed_totals t = {0};
+
+	put(r, "<section id=\"feed-");
+	esc(r, f->name);
+	put(r, "\">\n<h2>Feed ");
+	esc(r, f->name);
+	put(r, "</h2>\n");
+	if (r->st && store_feed_totals(r->st, f->name, &t) == -1)
+		return -1;
+	feed_summary(r, f, &t);
+	if (charts(r, f, &t) != 0 || snapshot_table(r, f, &t) != 0 || rejects(r, f, &t) != 0 ||
+	    quarantined(r, f, &t) != 0 || service_requests(r, f, &t) != 0)
+		return -1;
+	put(r, "</section>\n");
+	return 0;
+}
+
+/* A row of a two-column table: heading, then markup the caller writes. */
+static void
+kv(struct report *r, const char *key)
+{
+	put(r, "<tr>");
+	cell(r, "th", key);
+	put(r, "<td>");
+}
+
+static void
+target_lock(struct report *r, const struct target_conf *t, const struct target_view *v)
+{
+	kv(r, "Deviation lock");
+	if (v->ti.locked) {
+		put(r, "<strong>LOCKED</strong> since ");
+		esc(r, v->ti.locked_at);
+		put(r, ": ");
+		esc(r, v->ti.lock_reason);
+		fprintf(r->out,
+		        " (last delivery %lld vehicles, export %lld). <code>lotsync unlock ",
+		        v->ti.lock_baseline, v->ti.lock_vehicles);
+		esc(r, t->name);
+		put(r, "</code> sends");
+	} else {
+		put(r, "not locked");
+	}
+	put(r, "</td></tr>\n");
+}
+
+static void
+target_facts(struct report *r, const struct target_conf *t, const struct target_view *v)
+{
+	put(r, "<table>\n<tbody>\n");
+	kv(r, "Destination");
+	put(r, "<code>");
+	esc(r, t->url);
+	put(r, "</code></td></tr>\n");
+	kv(r, "Format, mode");
+	esc(r, t->format);
+	put(r, t->mode == EXPORT_DELTA ? ", delta</td></tr>\n" : ", full</td></tr>\n");
+	kv(r, "Feeds");
+	for (size_t i = 0; i < t->nfeeds; i++) {
+		put(r, i ? ", " : "");
+		esc(r, t->feeds[i]);
+	}
+	put(r, "</td></tr>\n");
+	target_lock(r, t, v);
+	kv(r, "Queue");
+	fprintf(r->out, "%lld file%s waiting</td></tr>\n", v->st.pending,
+	        v->st.pending == 1 ? "" : "s");
+	kv(r, "Last delivery");
+	esc(r, v->st.last_delivery ? v->st.last_delivery : "never");
+	if (v->ti.baseline >= 0)
+		fprintf(r->out, " (%lld vehicles)", v->ti.baseline);
+	put(r, "</td></tr>\n");
+	kv(r, "Last error");
+	if (v->st.error_at) {
+		esc(r, v->st.error_at);
+		put(r, " ");
+		esc(r, v->st.error_file);
+		put(r, ": ");
+		esc(r, v->st.error_reply);
+	} else {
+		put(r, "none since the last delivery");
+	}
+	put(r, "</td></tr>\n");
+	kv(r, "Awaiting release");
+	fprintf(r->out, "%lld new vehicles</td></tr>\n</tbody>\n</table>\n", v->last.held);
+}
+
+static void
+target_queue(struct report *r, const struct target_view *v)
+{
+	static const char *const cols[] = {"Queued file", "Created", "Kind",
+	                                   "Vehicles",    "Rows",    "Cell warnings"};
+	long long shown = cap(REPORT_LIST_ROWS, (long long)v->nqueue);
+
+	if (v->nqueue == 0)
+		return;
+	if (shown < (long long)v->nqueue)
+		fprintf(r->out,
+		        "<p class=\"note\">Showing the oldest %lld of %zu queued files.</p>\n",
+		        shown, v->nqueue);
+	put(r, "<table>\n");
+	header_row(r, cols, ARRAY_SIZE(cols));
+	for (long long i = 0; i < shown; i++) {
+		const struct export_info *e = &v->queue[i];
+
+		put(r, "<tr>");
+		cell(r, "td", e->file);
+		cell(r, "td", e->created_at);
+		cell(r, "td", e->kind);
+		num(r, e->vehicles);
+		num(r, e->rows);
+		num(r, e->warnings);
+		put(r, "</tr>\n");
+	}
+	put(r, "</tbody>\n</table>\n");
+}
+
+static int
+target_section(struct report *r, const struct target_conf *t)
+{
+	struct target_view v;
+	int rc = target_view_load(r, t->name, &v);
+
+	if (rc == 0) {
+		put(r, "<section id=\"target-");
+		esc(r, t->name);
+		put(r, "\">\n<h2>Target ");
+		esc(r, t->name);
+		put(r, "</h2>\n");
+		target_facts(r, t, &v);
+		target_queue(r, &v);
+		put(r, "</section>\n");
+	}
+	target_view_release(&v);
+	return rc;
+}
+
+static int
+body(struct report *r)
+{
+	const struct config *cfg = &r->app->cfg;
+
+	head(r);
+	intro(r);
+	audit(r);
+	if (attention(r) != 0)
+		return -1;
+	contents(r);
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (!skip_feed(r, &cfg->feeds[i]) && feed_section(r, &cfg->feeds[i]) != 0)
+			return -1;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (!skip_target(r, &cfg->targets[i]) && target_section(r, &cfg->targets[i]) != 0)
+			return -1;
+	put(r, "<footer>\n<p class=\"note\">Written by <code>lotsync report</code>, which only"
+	       " reads: nothing was changed. Chain head ");
+	esc(r, r->head);
+	put(r, ".</p>\n</footer>\n</body>\n</html>\n");
+	return 0;
+}
+
+/* Write the document to fd through a stdio stream of its own descriptor. */
+static enum ls_exit
+write_doc(struct report *r, int fd, const char *tmp)
+{
+	int dup_fd = dup(fd);
+	int rc;
+
+	if (dup_fd == -1 || !(r->out = fdopen(dup_fd, "w"))) {
+		log_syserr("cannot write %s", tmp);
+		if (dup_fd != -1)
+			close(dup_fd);
+		return LS_EXIT_IOERR;
+	}
+	rc = body(r);
+	if (ferror(r->out)) {
+		log_error("cannot write %s", tmp);
+		fclose(r->out);
+		return LS_EXIT_IOERR;
+	}
+	if (fclose(r->out) == EOF) {
+		log_syserr("cannot write %s", tmp);
+		return LS_EXIT_IOERR;
+	}
+	if (rc == 0)
+		return LS_EXIT_OK;
+	return r->st && store_disk_full(r->st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+}
+
+static enum ls_exit
+verify(struct report *r, struct verify_report *v)
+{
+	char *archive;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	memcpy(r->head, ZERO_HEAD, sizeof(r->head));
+	if (!r->st)
+		return LS_EXIT_OK;
+	archive = spool_path(&r->app->spool, SPOOL_ARCHIVE, NULL);
+	rc = store_verify(r->st, archive, v);
+	free(archive);
+	if (rc == -1 || store_chain_head(r->st, r->head) == -1)
+		return LS_EXIT_SOFTWARE;
+	return LS_EXIT_OK;
+}
+
+enum ls_exit
+report_write(struct app *app, const char *path, const struct report_opts *o,
+             struct verify_report *v)
+{
+	struct report r = {.app = app, .st = app->store, .o = o, .v = v};
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	char *dir = fsio_dirname(path), *tmp = NULL;
+	enum ls_exit rc;
+	int fd;
+
+	clock_format(clock_now(), r.now);
+	if ((rc = verify(&r, v)) != LS_EXIT_OK)
+		goto out;
+	if ((fd = fsio_mktemp(dir, name, &tmp)) == -1) {
+		rc = LS_EXIT_IOERR;
+		goto out;
+	}
+	if ((rc = write_doc(&r, fd, tmp)) != LS_EXIT_OK)
+		fsio_discard(fd, tmp);
+	else if (fsio_commit(fd, tmp, dir, name) == -1)
+		rc = LS_EXIT_IOERR;
+	else
+		log_info("wrote report %s", path);
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+static int
+usage(void)
+{
+	fputs("usage: lotsync report --html FILE [--feed F] [--rows N]\n", stderr);
+	return LS_EXIT_USAGE;
+}
+
+int
+cmd_report(struct app *app, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"html", required_argument, NULL, 'H'},
+	                                         {"feed", required_argument, NULL, 'f'},
+	                                         {"rows", required_argument, NULL, 'r'},
+	                                         {NULL, 0, NULL, 0}};
+	struct report_opts o = {.max_rows = REPORT_MAX_ROWS};
+	struct verify_report v;
+	const char *html = NULL;
+	unsigned long long rows;
+	enum ls_exit rc;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'H')
+			html = optarg;
+		else if (c == 'f')
+			o.feed = optarg;
+		else if (c == 'r' && parse_uint(optarg, (unsigned long long)1 << 40, &rows) == 0)
+			o.max_rows = (long long)rows;
+		else
+			return usage();
+	}
+	if (optind != argc || !html || !*html || str_endswith(html, "/"))
+		return usage();
+	if (o.feed && !config_feed(&app->cfg, o.feed)) {
+		log_error("no feed named '%s' in %s", o.feed, app->cfg.path);
+		return LS_EXIT_USAGE;
+	}
+	if ((rc = report_write(app, html, &o, &v)) != LS_EXIT_OK)
+		return rc;
+	/* The report is written and says so; the exit code tells cron and monitoring too. */
+	return v.problems ? LS_EXIT_DATAERR : LS_EXIT_OK;
+}
