@@ -86,12 +86,12 @@ printable(const char *s)
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '"')
-			p += sprintf(p, "\\x%02x", ch);
+			p += snprintf(p, 5, "\\x%02x", ch);
 		else
 			*p++ = (char)ch;
 	}
 	if (cap < n)
-		p += sprintf(p, "...");
+		p += snprintf(p, 4, "...");
 	*p = '\0';
 	return out;
 }

@@ -27,19 +27,19 @@
 #include "lotsync/status.h"
 
 struct transfer_endpoint {
-	const char *url;	   /* scheme://[user@]host[:port]/dir/[glob] */
+	const char *url;           /* scheme://[user@]host[:port]/dir/[glob] */
 	const char *password_file; /* or NULL */
-	const char *identity;	   /* SFTP private key, or NULL */
+	const char *identity;      /* SFTP private key, or NULL */
 	const char *known_hosts;   /* required for sftp:// */
-	const char *ca_file;	   /* FTPS CA bundle, or NULL for the system's */
-	long connect_timeout;	   /* seconds; 0 = default 30 */
-	long idle_timeout;	   /* seconds without progress; 0 = default 60 */
+	const char *ca_file;       /* FTPS CA bundle, or NULL for the system's */
+	long connect_timeout;      /* seconds; 0 = default 30 */
+	long idle_timeout;         /* seconds without progress; 0 = default 60 */
 };
 
 struct remote_file {
-	char *name;		/* plain file name, checked safe */
+	char *name; /* plain file name, checked safe */
 	uint64_t size;
-	time_t mtime;		/* 0 when the server does not say */
+	time_t mtime; /* 0 when the server does not say */
 };
 
 struct transfer_conn;
@@ -66,7 +66,7 @@ enum ls_exit transfer_get(struct transfer_conn *c, const char *name, int fd, uin
  * the existing file is deleted first and that is logged as non-atomic.
  */
 enum ls_exit transfer_put(struct transfer_conn *c, const char *local_path, const char *name,
-			  bool use_rename);
+                          bool use_rename);
 
 enum ls_exit transfer_delete(struct transfer_conn *c, const char *name);
 
