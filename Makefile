@@ -5,10 +5,10 @@ BINDIR   = $(PREFIX)/bin
 SHAREDIR = $(PREFIX)/share/lotsync
 
 CC      ?= cc
-PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash
+PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive
 # pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 CSTD     = -std=c17 -D_GNU_SOURCE -DLOTSYNC_SHAREDIR=\"$(SHAREDIR)\"
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
@@ -107,3 +107,9 @@ clean:
 	rm -rf build lotsync
 
 -include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d)
+
+# The read path without the database, for scripts/bench-parse.sh.
+build/readbench: tests/bench/readbench.c build/liblotsync.a
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS)

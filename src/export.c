@@ -12,6 +12,8 @@
 #include "lotsync/format.h"
 #include "lotsync/fsio.h"
 #include "lotsync/log.h"
+#include "lotsync/normalize.h"
+#include "lotsync/profile.h"
 #include "lotsync/util.h"
 
 /* A buffered writer over the temporary file; the first error sticks. */
@@ -76,7 +78,13 @@ write_vehicle(void *ctx, const struct record *r)
 
 	for (size_t i = 0; i < o->fmt->ncols; i++) {
 		const char *v = record_get(r, o->fmt->cols[i].field);
+		char money[NORM_NUM_MAX];
 
+		/* Amounts are stored in minor units (hundredths); files show them whole. */
+		if (v && profile_field_kind(o->fmt->cols[i].field) == FIELD_MONEY) {
+			norm_money_text(strtoll(v, NULL, 10), money);
+			v = money;
+		}
 		if (i)
 			out_put(o, &o->fmt->delimiter, 1);
 		out_cell(o, v ? v : "");

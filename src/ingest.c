@@ -86,6 +86,14 @@ on_reject(void *ctx, struct row_error *e)
 	return reject_row(ctx, e);
 }
 
+static enum ls_scope
+on_warn(void *ctx, const struct row_warning *w)
+{
+	struct ingest_file *f = ctx;
+
+	return store_warning_add(f->app->store, f->info.id, w) == -1 ? LS_BAD_RUN : LS_OK;
+}
+
 /* Versions of keys the file no longer has end at this snapshot. */
 static int
 end_vanished(struct ingest_file *f)
@@ -105,7 +113,7 @@ end_vanished(struct ingest_file *f)
 static enum ls_scope
 parse_into_snapshot(struct ingest_file *f, const char *path)
 {
-	struct reader_cb cb = {.record = on_record, .reject = on_reject, .ctx = f};
+	struct reader_cb cb = {.record = on_record, .reject = on_reject, .warn = on_warn, .ctx = f};
 	enum ls_scope sc;
 
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)

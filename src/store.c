@@ -127,6 +127,7 @@ static const struct migration {
 	const char *sql;
 } migrations[] = {
         {1, schema_v1},
+        {3, store_schema_warnings},
 };
 
 static int

@@ -25,6 +25,9 @@ struct store {
 	size_t ncache;
 };
 
+/* Schema parts defined next to the code that uses them (migrations list: store.c). */
+extern const char store_schema_warnings[];
+
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */
