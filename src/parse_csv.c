@@ -21,14 +21,16 @@ struct chunkstate {
 	const struct csv_opts *o;
 	csv_row_fn fn;
 	void *ctx;
-	char *row; /* the current record's field bytes, back to back */
+	char *row; /* the current record's field bytes, back to back (8 bytes of slack) */
 	size_t rowlen, rowcap;
 	size_t *off, *len; /* the current record's fields within row */
-	size_t n, alloc;   /* both arrays have alloc elements */
+	unsigned char *plain;
+	size_t n, alloc; /* the three arrays have alloc elements */
 	struct span *spans;
 	size_t spans_alloc;
-	unsigned long line;     /* current line, 1-based within the chunk */
-	unsigned long rec_line; /* line where the current record began */
+	unsigned long line;      /* lines begun so far, 1-based within the chunk */
+	unsigned long next_line; /* where the next record begins (after its newline) */
+	unsigned long rec_line;  /* line where the current record began */
 	bool stop;
 	struct csv_result *res;
 };
@@ -46,6 +48,41 @@ fail(struct chunkstate *s, unsigned long line, char *msg)
 	s->stop = true;
 }
 
+/*
+ * One pass over a field's copy: is it plain ASCII without NUL (so the
+ * mapper need not look at it again), and how many newlines does it hold
+ * (a quoted field may span lines). Eight bytes at a time; the row buffer
+ * has slack, so the last word may read past the field (masked to spaces).
+ */
+static bool
+scan_field(const char *p, size_t n, unsigned long *newlines)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+	const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL, sp = 0x2020202020202020ULL;
+	bool plain = true;
+
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v, x;
+
+		memcpy(&v, p + i, 8);
+		if (n - i < 8) {
+			uint64_t keep = (1ULL << (8 * (n - i))) - 1;
+
+			v = (v & keep) | (sp & ~keep);
+		}
+		x = v ^ nl;
+		if (!((v & hi) | ((v - lo) & ~v & hi) | ((x - lo) & ~x & hi)))
+			continue;
+		for (size_t k = i; k < n && k < i + 8; k++) {
+			unsigned char c = (unsigned char)p[k];
+
+			*newlines += c == '\n';
+			plain = plain && c != 0 && c < 0x80;
+		}
+	}
+	return plain;
+}
+
 static void
 on_field(void *data, size_t len, void *user)
 {
@@ -54,6 +91,8 @@ on_field(void *data, size_t len, void *user)
 
 	if (s->stop)
 		return;
+	if (s->n == 0)
+		s->rec_line = s->next_line;
 	if (s->n >= o->max_fields) {
 		fail(s, s->rec_line, xasprintf("record has more than %zu fields", o->max_fields));
 		return;
@@ -68,37 +107,47 @@ on_field(void *data, size_t len, void *user)
 		return;
 	}
 	if (s->n == s->alloc) {
-		size_t a = s->alloc;
+		size_t a = s->alloc, b = s->alloc;
 
 		s->off = xgrow(s->off, &s->alloc, s->n + 1, sizeof(*s->off));
 		s->len = xgrow(s->len, &a, s->n + 1, sizeof(*s->len));
+		s->plain = xgrow(s->plain, &b, s->n + 1, 1);
 	}
-	if (s->rowlen + len + 1 > s->rowcap)
-		s->row = xgrow(s->row, &s->rowcap, s->rowlen + len + 1, 1);
+	if (s->rowlen + len + 8 > s->rowcap)
+		s->row = xgrow(s->row, &s->rowcap, s->rowlen + len + 8, 1);
 	/* libcsv reuses its buffer for the next field: keep a copy. */
 	if (len)
 		memcpy(s->row + s->rowlen, data, len);
+	s->plain[s->n] = scan_field(s->row + s->rowlen, len, &s->line);
 	s->off[s->n] = s->rowlen;
 	s->len[s->n] = len;
 	s->rowlen += len;
 	s->n++;
 }
 
+/*
+ * CSV_REPALL_NL: libcsv calls this for every newline outside quotes (and
+ * at the end of the file with -1), records or not, so lines are counted
+ * here; the newlines inside quoted fields are counted by scan_field().
+ */
 static void
 on_record(int term, void *user)
 {
 	struct chunkstate *s = user;
 	enum ls_scope sc;
 
-	(void)term;
-	if (s->stop || s->n == 0) { /* libcsv reports blank lines as empty records */
+	if (term == '\n')
+		s->line++;
+	if (s->stop || s->n == 0) { /* a blank line, or the LF of a CRLF */
 		s->n = s->rowlen = 0;
+		s->next_line = s->line;
 		return;
 	}
 	s->spans = xgrow(s->spans, &s->spans_alloc, s->n, sizeof(*s->spans));
 	for (size_t i = 0; i < s->n; i++)
 		s->spans[i] = (struct span){s->row + s->off[i], s->len[i]};
-	sc = s->fn(s->ctx, s->rec_line, s->spans, s->n);
+	sc = s->fn(s->ctx, s->rec_line, s->spans, s->plain, s->n);
+	s->next_line = s->line;
 	if (sc > LS_BAD_RECORD) {
 		s->res->scope = sc;
 		s->stop = true;
@@ -115,40 +164,37 @@ set_defaults(struct csv_opts *o)
 	o->max_file = o->max_file ? o->max_file : (uint64_t)4 << 30;
 }
 
+/* The line the record being read began on. */
+static unsigned long
+current_line(const struct chunkstate *s)
+{
+	return s->n ? s->rec_line : s->next_line;
+}
+
 /*
- * Fed a line (or a 64 KiB piece of a long one) at a time: libcsv reports a
- * field only when it ends, which for a quoted field may be lines later,
- * but its state before each line says whether a record has begun, so
- * every record knows its first line.
+ * Fed 64 KiB at a time: a field still open stays in libcsv's buffer, which
+ * is checked between pieces so an endless field is refused before it grows
+ * far past the cap.
  */
 static void
 feed(struct csv_parser *p, struct chunkstate *s, const char *buf, size_t n)
 {
 	size_t off = 0;
-	bool line_start = true;
 
 	while (off < n && !s->stop) {
 		size_t seg = n - off > PIECE ? PIECE : n - off;
-		const char *nl = memchr(buf + off, '\n', seg);
 
-		if (nl)
-			seg = (size_t)(nl - (buf + off)) + 1;
-		if (line_start && p->pstate == CSV_ROW_NOT_BEGUN)
-			s->rec_line = s->line;
 		if (csv_parse(p, buf + off, seg, on_field, on_record, s) != seg) {
-			fail(s, s->rec_line,
+			fail(s, current_line(s),
 			     xasprintf("malformed quoting: a quote inside an unquoted field, or "
 			               "text after a closing quote"));
 			return;
 		}
-		/* A field still open: libcsv's buffer holds it; refuse before it grows further. */
 		if (!s->stop && csv_get_buffer_size(p) > s->o->max_field + PIECE)
-			fail(s, s->rec_line,
+			fail(s, current_line(s),
 			     xasprintf("field %zu is longer than %zu bytes", s->n + 1,
 			               s->o->max_field));
 		off += seg;
-		line_start = nl != NULL;
-		s->line += nl != NULL;
 	}
 }
 
@@ -157,12 +203,18 @@ csv_parse_chunk(const struct csv_opts *opts, const char *buf, size_t n, bool fin
                 void *ctx, struct csv_result *res)
 {
 	struct csv_opts o = *opts;
-	struct chunkstate s = {.o = &o, .fn = fn, .ctx = ctx, .line = 1, .rec_line = 1, .res = res};
+	struct chunkstate s = {.o = &o,
+	                       .fn = fn,
+	                       .ctx = ctx,
+	                       .line = 1,
+	                       .next_line = 1,
+	                       .rec_line = 1,
+	                       .res = res};
 	struct csv_parser p;
 
 	memset(res, 0, sizeof(*res));
 	set_defaults(&o);
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
 		log_fatal("csv_init failed");
 	csv_set_delim(&p, (unsigned char)o.delimiter);
 	csv_set_quote(&p, (unsigned char)o.quote);
@@ -170,12 +222,12 @@ csv_parse_chunk(const struct csv_opts *opts, const char *buf, size_t n, bool fin
 	feed(&p, &s, buf, n);
 	if (!s.stop && final) {
 		if (csv_fini(&p, on_field, on_record, &s) != 0)
-			fail(&s, s.rec_line,
+			fail(&s, current_line(&s),
 			     xasprintf("file ends inside a quoted field (unterminated quote)"));
 	} else if (!s.stop && (p.pstate != CSV_ROW_NOT_BEGUN || (n && buf[n - 1] != '\n'))) {
 		/* Only an oversized record or bare-CR line ends leave a chunk without a boundary.
 		 */
-		fail(&s, s.rec_line,
+		fail(&s, current_line(&s),
 		     xasprintf("no line end within %zu bytes (lines ending in a bare CR?)",
 		               o.max_row));
 	}
@@ -184,31 +236,55 @@ csv_parse_chunk(const struct csv_opts *opts, const char *buf, size_t n, bool fin
 	free(s.row);
 	free(s.off);
 	free(s.len);
+	free(s.plain);
 	free(s.spans);
 }
 
+/* How many bytes of p[0..n) are c: eight at a time, exactly (no false positives). */
+static size_t
+count_byte(const char *p, size_t n, char c)
+{
+	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, ones = 0x0101010101010101ULL;
+	const uint64_t pat = ones * (unsigned char)c;
+	size_t i = 0, k = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, t;
+
+		memcpy(&v, p + i, 8);
+		v ^= pat; /* bytes equal to c are now zero */
+		t = ~(((v & lo7) + lo7) | v | lo7);
+		k += (size_t)__builtin_popcountll(t);
+	}
+	for (; i < n; i++)
+		k += p[i] == c;
+	return k;
+}
+
+/*
+ * In strict CSV the quotes before a newline are even exactly when it ends
+ * a record: start from the last newline and step back line by line until
+ * the count is even.
+ */
 size_t
 csv_cut(const char *buf, size_t n, char quote)
 {
-	size_t pos = 0, last = 0;
-	bool inside = false;
+	const char *nl = memrchr(buf, '\n', n);
+	size_t pos, q;
 
-	while (pos < n) {
-		const char *q = memchr(buf + pos, quote, n - pos);
-		size_t end = q ? (size_t)(q - buf) : n;
+	if (!nl)
+		return 0;
+	pos = (size_t)(nl - buf);
+	q = count_byte(buf, pos, quote);
+	while (q & 1) {
+		const char *prev = memrchr(buf, '\n', pos);
 
-		if (!inside) {
-			const char *nl = memrchr(buf + pos, '\n', end - pos);
-
-			if (nl)
-				last = (size_t)(nl - buf) + 1;
-		}
-		if (!q)
-			break;
-		inside = !inside;
-		pos = end + 1;
+		if (!prev)
+			return 0;
+		q -= count_byte(prev, pos - (size_t)(prev - buf), quote);
+		pos = (size_t)(prev - buf);
 	}
-	return last;
+	return pos + 1;
 }
 
 /* ---- parse_csv_file(): the whole-file convenience interface ---- */
@@ -221,13 +297,15 @@ struct compat {
 };
 
 static enum ls_scope
-compat_row(void *ctx, unsigned long line, const struct span *f, size_t n)
+compat_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
+           size_t n)
 {
 	struct compat *c = ctx;
 	char **fields = xcalloc(n, sizeof(*fields));
 	size_t *lens = xcalloc(n, sizeof(*lens));
 	enum ls_scope sc;
 
+	(void)plain;
 	for (size_t i = 0; i < n; i++) {
 		fields[i] = xstrndup(f[i].p, f[i].n);
 		lens[i] = f[i].n;

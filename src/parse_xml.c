@@ -16,8 +16,9 @@
 struct tnode {
 	char *raw;            /* element name */
 	const xmlChar *name;  /* interned in the reader's dictionary: compared by pointer */
-	int parent, kid, sib; /* node indices, -1 = none */
+	int parent, kid, sib; /* node indices, -1 = none; children in profile order */
 	int value;            /* path whose text this element is, or -1 */
+	int hint;             /* the child matched last: the next one is usually its sibling */
 };
 
 struct tattr {
@@ -37,9 +38,9 @@ struct tree {
 static int
 tree_child(struct tree *t, int parent, const char *name, size_t len)
 {
-	int k;
+	int k, last = -1;
 
-	for (k = t->nodes[parent].kid; k >= 0; k = t->nodes[k].sib)
+	for (k = t->nodes[parent].kid; k >= 0; last = k, k = t->nodes[k].sib)
 		if (strlen(t->nodes[k].raw) == len && memcmp(t->nodes[k].raw, name, len) == 0)
 			return k;
 	t->nodes = xgrow(t->nodes, &t->alloc, t->n + 1, sizeof(*t->nodes));
@@ -47,9 +48,13 @@ tree_child(struct tree *t, int parent, const char *name, size_t len)
 	t->nodes[k] = (struct tnode){.raw = xstrndup(name, len),
 	                             .parent = parent,
 	                             .kid = -1,
-	                             .sib = t->nodes[parent].kid,
-	                             .value = -1};
-	t->nodes[parent].kid = k;
+	                             .sib = -1,
+	                             .value = -1,
+	                             .hint = -1};
+	if (last < 0)
+		t->nodes[parent].kid = k;
+	else
+		t->nodes[last].sib = k;
 	return k;
 }
 
@@ -114,6 +119,26 @@ tree_add(struct tree *t, const char *path, int index)
 	}
 	if (t->nodes[node].value < 0)
 		t->nodes[node].value = index;
+}
+
+/*
+ * The child of parent named name (an interned pointer), or -1. Feeds write
+ * elements in the same order every record, so the search starts after the
+ * child found last and usually ends at once.
+ */
+static int
+tree_find(struct tree *t, int parent, const xmlChar *name)
+{
+	struct tnode *p = &t->nodes[parent];
+	int start = p->hint >= 0 && t->nodes[p->hint].sib >= 0 ? t->nodes[p->hint].sib : p->kid;
+
+	for (int k = start; k >= 0; k = t->nodes[k].sib)
+		if (t->nodes[k].name == name)
+			return p->hint = k;
+	for (int k = p->kid; k >= 0 && k != start; k = t->nodes[k].sib)
+		if (t->nodes[k].name == name)
+			return p->hint = k;
+	return -1;
 }
 
 static void
@@ -515,14 +540,8 @@ on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 	}
 	x->rel = depth - 1;
 	node = x->stack[x->rel - 1];
-	if (node >= 0) {
-		int k;
-
-		for (k = x->t.nodes[node].kid; k >= 0 && x->t.nodes[k].name != name;
-		     k = x->t.nodes[k].sib)
-			;
-		node = k;
-	}
+	if (node >= 0)
+		node = tree_find(&x->t, node, name);
 	x->stack[x->rel] = node;
 	x->names[x->rel] = name;
 	x->cur_extra = -1;
@@ -634,8 +653,12 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 	xmlSetGenericErrorFunc(NULL, silent); /* per thread: this one */
 	x.t.nodes = xcalloc(1, sizeof(*x.t.nodes));
 	x.t.alloc = x.t.n = 1;
-	x.t.nodes[0] = (struct tnode){
-	        .raw = xstrdup(o->record), .parent = -1, .kid = -1, .sib = -1, .value = -1};
+	x.t.nodes[0] = (struct tnode){.raw = xstrdup(o->record),
+	                              .parent = -1,
+	                              .kid = -1,
+	                              .sib = -1,
+	                              .value = -1,
+	                              .hint = -1};
 	for (size_t i = 0; i < o->npaths; i++)
 		tree_add(&x.t, o->paths[i], (int)i);
 	x.pv = xcalloc(o->npaths + 1, sizeof(*x.pv));

@@ -190,10 +190,11 @@ struct job {
 };
 
 static enum ls_scope
-on_csv_row(void *ctx, unsigned long line, const struct span *f, size_t n)
+on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
+           size_t n)
 {
 	struct job *j = ctx;
-	struct rowmap_row row = {.line = line, .vals = f, .nvals = n};
+	struct rowmap_row row = {.line = line, .vals = f, .plain = plain, .nvals = n};
 	char *why = NULL;
 
 	if (!j->r->bound) {

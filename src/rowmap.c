@@ -634,7 +634,7 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static void
+static inline void
 trim(struct span *v)
 {
 	while (v->n > 0 && is_space(v->p[0])) {
@@ -1017,7 +1017,7 @@ rowmap_map(const struct rowmap *m, struct rowmap_work *w, const struct rowmap_ro
 
 		if (v.n == 0)
 			continue;
-		if (!m->xml && !charset_is_plain(v.p, v.n) &&
+		if (!m->xml && !(row->plain && row->plain[c]) && !charset_is_plain(v.p, v.n) &&
 		    (sc = decode(&x, c, col, &v)) != LS_OK)
 			return sc == LS_BAD_FILE ? LS_BAD_FILE : LS_OK;
 		if (col->map)

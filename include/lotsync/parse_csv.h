@@ -40,7 +40,9 @@ struct csv_opts {
 	uint64_t max_file; /* parse_csv_file() only: bytes; 0 = 4 GiB */
 };
 
-typedef enum ls_scope (*csv_row_fn)(void *ctx, unsigned long line, const struct span *f, size_t n);
+/* plain[i]: field i is ASCII without NUL bytes (so needs no charset work). */
+typedef enum ls_scope (*csv_row_fn)(void *ctx, unsigned long line, const struct span *f,
+                                    const unsigned char *plain, size_t n);
 
 /* The outcome of parsing one chunk. */
 struct csv_result {

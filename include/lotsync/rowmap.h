@@ -69,6 +69,7 @@ struct rowmap_row {
 	unsigned long line;
 	const char *where; /* XML: the record element's path, for messages; else NULL */
 	const struct span *vals;
+	const unsigned char *plain; /* per value: known ASCII without NUL; NULL = look */
 	size_t nvals;
 	/* Values with no bound column: unmapped XML elements (name without "extra."). */
 	const struct named_span *extras;
