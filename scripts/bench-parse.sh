@@ -57,7 +57,7 @@ ratio() { awk "BEGIN{printf \"%.2f\", $1 / ($2 > 0 ? $2 : 0.001)}"; }
 mbs() { awk "BEGIN{printf \"%.0f\", $1 / 1048576 / ($2 > 0 ? $2 : 0.001)}"; }
 
 csv_row() { # LABEL FILE
-	f=$2
+	label=$1 f=$2
 	bytes=$(wc -c <"$f")
 	set -- $(best "$out/csvcount_libcsv" "$f")
 	pw=$1 pc=$2 pr=$3
@@ -68,22 +68,40 @@ csv_row() { # LABEL FILE
 	set -- $(best "$top/build/readbench" --keys "$top/conf" generic-csv "$f")
 	wk=$1 rk=$3
 	say "$(printf '%-16s %6s MB | libcsv %6ss %4s MB/s | 1 core %6ss cpu %s (x%s) | %s cores %6ss (x%s) %4s MB/s | +keys %6ss (x%s) | RSS KB %s/%s/%s' \
-		"$1" "$((bytes / 1048576))" "$pw" "$(mbs "$bytes" "$pw")" "$w1" "$(ratio "$c1" "$pc")" "$(ratio "$w1" "$pw")" \
+		"$label" "$((bytes / 1048576))" "$pw" "$(mbs "$bytes" "$pw")" "$w1" "$(ratio "$c1" "$pc")" "$(ratio "$w1" "$pw")" \
 		"$(nproc)" "$wn" "$(ratio "$wn" "$pw")" "$(mbs "$bytes" "$wn")" "$wk" "$(ratio "$wk" "$pw")" "$r1" "$rn" "$rk")"
 }
 
 xml_row() { # LABEL FILE
-	f=$2
+	label=$1 f=$2
 	bytes=$(wc -c <"$f")
 	set -- $(best "$out/xmlcount_reader" "$f")
 	pw=$1 pc=$2
 	set -- $(best "$top/build/readbench" "$top/conf" generic-xml "$f")
 	w1=$1 c1=$2 r1=$3
 	say "$(printf '%-16s %6s MB | xmlTextReader walk %6ss | lotsync %6ss (x%s wall, x%s cpu) %4s MB/s | RSS KB %s' \
-		"$1" "$((bytes / 1048576))" "$pw" "$w1" "$(ratio "$w1" "$pw")" "$(ratio "$c1" "$pc")" "$(mbs "$bytes" "$w1")" "$r1")"
+		"$label" "$((bytes / 1048576))" "$pw" "$w1" "$(ratio "$w1" "$pw")" "$(ratio "$c1" "$pc")" "$(mbs "$bytes" "$w1")" "$r1")"
 }
 
-say "== bench-parse: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, best of $runs; xN = time / peer's time"
+# How much of the machine is ours right now: N threads of fixed work against one.
+cat >"$out/spin.c" <<'C'
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static void *spin(void *a) { volatile unsigned long x = 0; for (unsigned long i = 0; i < 300000000UL; i++) x += i; return a; }
+static double run(int n) {
+	pthread_t t[64]; struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < n; i++) pthread_create(&t[i], 0, spin, 0);
+	for (int i = 0; i < n; i++) pthread_join(t[i], 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+}
+int main(int c, char **v) { int n = c > 1 ? atoi(v[1]) : 2; printf("%.2f\n", n * run(1) / run(n)); return 0; }
+C
+cc -O1 -pthread -o "$out/spin" "$out/spin.c"
+say "== bench-parse: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores (free now: $("$out/spin" "$(nproc)") of $(nproc)), best of $runs; xN = time / peer's time"
 for n in $sizes; do
 	gen "mk-$n.csv" python3 "$top/scripts/mkfeed.py" --vehicles "$n" --seed 1
 	gen "mk-$n.xml" python3 "$top/scripts/mkfeed.py" --vehicles "$n" --seed 1 --format xml
