@@ -303,6 +303,8 @@ struct xstate {
 	size_t record_bytes;
 	const char *repeated;
 	char where[160];
+	size_t where_prefix; /* length of "/root/record[" in where, 0 = not built */
+	unsigned long where_index;
 	char *err;
 	unsigned long err_line;
 };
@@ -459,6 +461,29 @@ record_begin(struct xstate *x)
 	}
 }
 
+/* "/inventory/vehicle[37]": the element path of the record, for messages. */
+static void
+set_where(struct xstate *x)
+{
+	char digits[24], *d = digits + sizeof(digits);
+	unsigned long i = x->index;
+	size_t n;
+
+	if (!x->where_prefix) {
+		int k = snprintf(x->where, sizeof(x->where) - sizeof(digits) - 2, "/%s/%s[",
+		                 (const char *)x->root_name, (const char *)x->record);
+
+		x->where_prefix = k > 0 ? strlen(x->where) : 0;
+	}
+	do
+		*--d = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(x->where + x->where_prefix, d, n);
+	memcpy(x->where + x->where_prefix + n, "]", 2);
+	x->where_index = x->index;
+}
+
 static enum ls_scope
 record_end(struct xstate *x, xml_record_fn fn, void *ctx)
 {
@@ -471,8 +496,8 @@ record_end(struct xstate *x, xml_record_fn fn, void *ctx)
 	for (size_t i = 0; i < x->nex; i++)
 		x->ns[i] = (struct named_span){x->ex[i].name, x->ex[i].nlen, x->ex[i].val,
 		                               x->ex[i].vlen};
-	snprintf(x->where, sizeof(x->where), "/%s/%s[%lu]", (const char *)x->root_name,
-	         (const char *)x->record, x->index);
+	if (x->where_index != x->index) /* "/root/record[" is fixed: only the index changes */
+		set_where(x);
 	rec.vals = x->vals;
 	rec.extras = x->ns;
 	rec.nextras = x->nex;

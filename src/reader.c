@@ -471,7 +471,10 @@ read_csv(struct reader *r)
 	return sc;
 }
 
-/* ---- XML: one record at a time through the same mapping ---- */
+/* ---- XML: parsed on one thread, mapped and delivered on the caller's ---- */
+
+#define XSLOTS      4
+#define XSLOT_BYTES ((size_t)512 * 1024)
 
 struct xml_read {
 	struct reader *r;
@@ -479,10 +482,10 @@ struct xml_read {
 	struct batch b;
 };
 
+/* Map one record and hand it on. */
 static enum ls_scope
-on_xml_record(void *ctx, const struct xml_record *rec)
+map_xml_record(struct xml_read *x, const struct xml_record *rec)
 {
-	struct xml_read *x = ctx;
 	const struct rowmap *m = &x->r->map;
 	struct rowmap_row row = {.line = rec->line,
 	                         .where = rec->where,
@@ -505,6 +508,183 @@ on_xml_record(void *ctx, const struct xml_record *rec)
 		return sc;
 	}
 	return consume(x->r, &x->b, 0);
+}
+
+static enum ls_scope
+on_xml_record(void *ctx, const struct xml_record *rec)
+{
+	return map_xml_record(ctx, rec);
+}
+
+/* Records copied out of the parser, a slot at a time. */
+struct xslot {
+	struct batch mem; /* the copies live in its arena */
+	struct xml_record *recs;
+	size_t n, alloc, bytes;
+	bool last;
+};
+
+struct xpipe {
+	struct reader *r;
+	const struct xml_opts *o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct xslot slot[XSLOTS];
+	struct xslot *cur;           /* being filled by the parser thread */
+	unsigned long filled, taken; /* slots published, slots consumed */
+	bool stop, done;             /* the consumer wants no more; the parser ended */
+	enum ls_scope sc;            /* how the parse ended */
+	char *why;
+	unsigned long line;
+};
+
+static const char *
+copy_bytes(struct batch *b, const char *p, size_t n)
+{
+	char *d = batch_alloc(b, n + 1);
+
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
+/* Parser thread: wait for a free slot; false when the consumer stopped. */
+static bool
+xslot_take(struct xpipe *xp)
+{
+	pthread_mutex_lock(&xp->mu);
+	while (!xp->stop && xp->filled - xp->taken >= XSLOTS)
+		pthread_cond_wait(&xp->cv, &xp->mu);
+	if (!xp->stop) {
+		xp->cur = &xp->slot[xp->filled % XSLOTS];
+		batch_reset(&xp->cur->mem);
+		xp->cur->n = xp->cur->bytes = 0;
+		xp->cur->last = false;
+	}
+	pthread_mutex_unlock(&xp->mu);
+	return !xp->stop;
+}
+
+static void
+xslot_publish(struct xpipe *xp, bool last)
+{
+	pthread_mutex_lock(&xp->mu);
+	xp->cur->last = last;
+	xp->filled++;
+	xp->cur = NULL;
+	pthread_cond_broadcast(&xp->cv);
+	pthread_mutex_unlock(&xp->mu);
+}
+
+static enum ls_scope
+on_xml_copy(void *ctx, const struct xml_record *rec)
+{
+	struct xpipe *xp = ctx;
+	struct xml_record *c;
+	struct span *vals;
+	struct named_span *ex;
+	struct batch *b;
+
+	if (!xp->cur && !xslot_take(xp))
+		return LS_BAD_RUN; /* stop parsing: nobody reads on */
+	b = &xp->cur->mem;
+	xp->cur->recs = xgrow(xp->cur->recs, &xp->cur->alloc, xp->cur->n + 1, sizeof(*c));
+	c = &xp->cur->recs[xp->cur->n++];
+	*c = *rec;
+	c->where = copy_bytes(b, rec->where, strlen(rec->where));
+	c->vals = vals = batch_alloc(b, (xp->o->npaths + 1) * sizeof(*vals));
+	for (size_t i = 0; i < xp->o->npaths; i++) {
+		vals[i].n = rec->vals[i].n;
+		vals[i].p = vals[i].n ? copy_bytes(b, rec->vals[i].p, vals[i].n) : NULL;
+		xp->cur->bytes += vals[i].n;
+	}
+	c->extras = ex = batch_alloc(b, (rec->nextras + 1) * sizeof(*ex));
+	for (size_t i = 0; i < rec->nextras; i++) {
+		ex[i] = rec->extras[i];
+		ex[i].name = copy_bytes(b, rec->extras[i].name, rec->extras[i].nlen);
+		ex[i].p = copy_bytes(b, rec->extras[i].p, rec->extras[i].n);
+		xp->cur->bytes += ex[i].nlen + ex[i].n;
+	}
+	if (xp->cur->bytes >= XSLOT_BYTES)
+		xslot_publish(xp, false);
+	return LS_OK;
+}
+
+static void *
+xml_parser_thread(void *arg)
+{
+	struct xpipe *xp = arg;
+
+	xp->sc = parse_xml(xp->r->in, xp->o, on_xml_copy, xp, &xp->why, &xp->line);
+	if (xp->cur || xslot_take(xp))
+		xslot_publish(xp, true);
+	pthread_mutex_lock(&xp->mu);
+	xp->done = true;
+	pthread_cond_broadcast(&xp->cv);
+	pthread_mutex_unlock(&xp->mu);
+	return NULL;
+}
+
+/*
+ * libxml2's reader is one stream, so the parallelism is a pipeline: its
+ * thread parses and copies records into slots, this one maps and hands
+ * them on in order. At most XSLOTS slots are in flight.
+ */
+static enum ls_scope
+xml_pipeline(struct xml_read *x, const struct xml_opts *o, char **why, unsigned long *line)
+{
+	struct xpipe xp = {.r = x->r, .o = o};
+	enum ls_scope sc = LS_OK;
+	pthread_t tid;
+
+	pthread_mutex_init(&xp.mu, NULL);
+	pthread_cond_init(&xp.cv, NULL);
+	for (size_t i = 0; i < XSLOTS; i++)
+		batch_init(&xp.slot[i].mem);
+	if (pthread_create(&tid, NULL, xml_parser_thread, &xp) != 0) {
+		log_warn("cannot start the XML parser thread; parsing here");
+		sc = parse_xml(x->r->in, o, on_xml_record, x, why, line);
+		goto out;
+	}
+	for (;;) {
+		struct xslot *s;
+		bool last;
+
+		pthread_mutex_lock(&xp.mu);
+		while (xp.taken == xp.filled && !xp.done)
+			pthread_cond_wait(&xp.cv, &xp.mu);
+		if (xp.taken == xp.filled) {
+			pthread_mutex_unlock(&xp.mu);
+			break;
+		}
+		s = &xp.slot[xp.taken % XSLOTS];
+		pthread_mutex_unlock(&xp.mu);
+		for (size_t i = 0; i < s->n && sc <= LS_BAD_RECORD; i++)
+			sc = map_xml_record(x, &s->recs[i]);
+		last = s->last;
+		pthread_mutex_lock(&xp.mu);
+		xp.taken++;
+		xp.stop = sc > LS_BAD_RECORD;
+		pthread_cond_broadcast(&xp.cv);
+		pthread_mutex_unlock(&xp.mu);
+		if (last || sc > LS_BAD_RECORD)
+			break;
+	}
+	pthread_join(tid, NULL);
+	if (sc <= LS_BAD_RECORD)
+		sc = xp.sc;
+	*why = xp.why;
+	*line = xp.line;
+	xp.why = NULL;
+out:
+	free(xp.why);
+	for (size_t i = 0; i < XSLOTS; i++) {
+		batch_release(&xp.slot[i].mem);
+		free(xp.slot[i].recs);
+	}
+	pthread_cond_destroy(&xp.cv);
+	pthread_mutex_destroy(&xp.mu);
+	return sc;
 }
 
 static enum ls_scope
@@ -537,7 +717,10 @@ read_xml(struct reader *r)
 		o.encoding = r->cs == CHARSET_WINDOWS_1252 ? "WINDOWS-1252" : "ISO-8859-15";
 	rowmap_work_init(&x.work);
 	batch_init(&x.b);
-	sc = parse_xml(r->in, &o, on_xml_record, &x, &why, &line);
+	if (thread_count() > 1)
+		sc = xml_pipeline(&x, &o, &why, &line);
+	else
+		sc = parse_xml(r->in, &o, on_xml_record, &x, &why, &line);
 	if (sc == LS_BAD_FILE && !r->why)
 		file_error(r, line, why);
 	free(why);
