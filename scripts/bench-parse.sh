@@ -77,10 +77,12 @@ xml_row() { # LABEL FILE
 	bytes=$(wc -c <"$f")
 	set -- $(best "$out/xmlcount_reader" "$f")
 	pw=$1 pc=$2
-	set -- $(best "$top/build/readbench" "$top/conf" generic-xml "$f")
+	set -- $(best env LOTSYNC_PARSE_THREADS=1 "$top/build/readbench" "$top/conf" generic-xml "$f")
 	w1=$1 c1=$2 r1=$3
-	say "$(printf '%-16s %6s MB | xmlTextReader walk %6ss | lotsync %6ss (x%s wall, x%s cpu) %4s MB/s | RSS KB %s' \
-		"$label" "$((bytes / 1048576))" "$pw" "$w1" "$(ratio "$w1" "$pw")" "$(ratio "$c1" "$pc")" "$(mbs "$bytes" "$w1")" "$r1")"
+	set -- $(best "$top/build/readbench" "$top/conf" generic-xml "$f")
+	wn=$1 rn=$3
+	say "$(printf '%-16s %6s MB | xmlTextReader walk %6ss | 1 core %6ss (x%s, cpu x%s) | parse and map on 2 threads %6ss (x%s) %4s MB/s | RSS KB %s/%s' \
+		"$label" "$((bytes / 1048576))" "$pw" "$w1" "$(ratio "$w1" "$pw")" "$(ratio "$c1" "$pc")" "$wn" "$(ratio "$wn" "$pw")" "$(mbs "$bytes" "$wn")" "$r1" "$rn")"
 }
 
 # How much of the machine is ours right now: N threads of fixed work against one.
