@@ -5,10 +5,10 @@ BINDIR   = $(PREFIX)/bin
 SHAREDIR = $(PREFIX)/share/lotsync
 
 CC      ?= cc
-PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash
+PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive
 # pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 CSTD     = -std=c17 -D_GNU_SOURCE -DLOTSYNC_SHAREDIR=\"$(SHAREDIR)\"
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
@@ -83,8 +83,9 @@ e2e: lotsync
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
 check: deps
-	@$(MAKE) --no-print-directory all check-headers checkstyle $(TESTS) $(SAN_TESTS)
+	@$(MAKE) --no-print-directory all check-headers checkstyle $(TESTS) $(SAN_TESTS) fuzz
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
+	@$(MAKE) --no-print-directory fuzz-run
 
 check-headers:
 	@set -e; for h in include/lotsync/*.h; do \
@@ -94,7 +95,7 @@ checkstyle:
 	@scripts/checkstyle.sh
 
 format:
-	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c
+	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -114,4 +115,46 @@ install: lotsync
 clean:
 	rm -rf build lotsync
 
--include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d)
+-include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d build/fuzz/obj/*.d)
+
+# The read path without the database, for scripts/bench-parse.sh.
+build/readbench: tests/bench/readbench.c build/liblotsync.a
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS)
+
+# libFuzzer targets for the CSV and XML record mappers (clang; see tests/fuzz/).
+FUZZ_CC      = clang
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_OBJS    = $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZERS      = build/fuzz/fuzz_csv build/fuzz/fuzz_xml
+FUZZ_SECONDS ?= 3
+
+.PHONY: fuzz fuzz-run
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  CC-FUZZ $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_csv: tests/fuzz/fuzz_read.c $(FUZZ_OBJS)
+	$(if $(V),,@echo "  FUZZER  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+build/fuzz/fuzz_xml: tests/fuzz/fuzz_read.c $(FUZZ_OBJS)
+	$(if $(V),,@echo "  FUZZER  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_XML -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+fuzz: $(FUZZERS)
+
+# Each target for FUZZ_SECONDS on a copy of its seed corpus; a crash or leak fails.
+fuzz-run: fuzz
+	@set -e; for f in csv xml; do \
+		d=$$(mktemp -d /tmp/lotsync-fuzz.XXXXXX); cp tests/fuzz/corpus/$$f/* "$$d"/; \
+		echo "== fuzz_$$f ($(FUZZ_SECONDS) s)"; \
+		LOTSYNC_SRCDIR=$(CURDIR) build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=1024 -max_len=8192 -print_final_stats=0 \
+			-artifact_prefix=build/fuzz/ "$$d" >build/fuzz/fuzz_$$f.log 2>&1 || \
+			{ tail -n 40 build/fuzz/fuzz_$$f.log; rm -rf "$$d"; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' build/fuzz/fuzz_$$f.log | tail -n 1; rm -rf "$$d"; done

@@ -5,9 +5,14 @@ Used by the tests and `make bench` so anyone can rerun them; output is a pure
 function of the arguments. (The neutral reference generator the benchmarks
 are also checked against lives outside this repository.)
 
-  mkfeed.py --vehicles N [--seed S] [--dealers D] [--crlf] --out FILE
+  mkfeed.py --vehicles N [--seed S] [--dealers D] [--crlf] [--format csv|xml]
+            --out FILE
   mkfeed.py --from PREV [--change-pct C] [--new-pct P] [--vanish-pct V]
             [--seed S] --out FILE
+
+--format xml writes <inventory><vehicle>, one child per column, ImageURLs as
+repeated <URL> and Equipment as repeated <Item> (the generic-xml profile).
+VINs carry a correct ISO 3779 check digit.
 
 Counts are exact: round(n*V/100) vehicles vanish, round(n*C/100) of the rest
 change price, mileage or description, round(n*P/100) are new.
@@ -27,13 +32,24 @@ COLORS = ["Black", "White", "Silver", "Blue", "Red", "Grey"]
 EQUIP = ["Heated seats", "Tow bar", "Navigation", "Parking sensors", "LED lights",
          "Adaptive cruise control", "Apple CarPlay"]
 VINCHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+VINVAL = dict(zip("0123456789", range(10)))
+VINVAL.update(zip("ABCDEFGH", range(1, 9)))
+VINVAL.update(zip("JKLMN", range(1, 6)))
+VINVAL.update({"P": 7, "R": 9})
+VINVAL.update(zip("STUVWXYZ", range(2, 10)))
+VINWEIGHT = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+
+
+def with_check_digit(vin):
+    r = sum(VINVAL[c] * w for c, w in zip(vin, VINWEIGHT)) % 11
+    return vin[:8] + ("X" if r == 10 else str(r)) + vin[9:]
 
 
 def vehicle(rng, serial, dealers):
     make = rng.choice(sorted(MAKES))
     year = rng.randint(2012, 2026)
     dealer = "D%03d" % (1 + min(int(rng.expovariate(1.0) * dealers / 3), dealers - 1))
-    vin = "".join(rng.choice(VINCHARS) for _ in range(17))
+    vin = with_check_digit("".join(rng.choice(VINCHARS) for _ in range(17)))
     stock = "S%06d" % serial
     desc = 'Well kept %s, "one owner", service book.' % make
     if rng.random() < 0.2:
@@ -77,6 +93,7 @@ def main():
     ap.add_argument("--new-pct", type=float, default=2)
     ap.add_argument("--vanish-pct", type=float, default=2)
     ap.add_argument("--crlf", action="store_true")
+    ap.add_argument("--format", choices=["csv", "xml"], default="csv")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -93,9 +110,35 @@ def main():
     else:
         rows = [vehicle(rng, i + 1, a.dealers) for i in range(a.vehicles)]
     out = sys.stdout if a.out == "-" else open(a.out, "w", newline="", encoding="utf-8")
+    if a.format == "xml":
+        write_xml(rows, out)
+        return
     w = csv.DictWriter(out, COLS, lineterminator="\r\n" if a.crlf else "\n")
     w.writeheader()
     w.writerows(rows)
+
+
+def xml_text(v):
+    return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_xml(rows, out):
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<inventory>\n')
+    for r in rows:
+        parts = ["  <vehicle>\n"]
+        for c in COLS:
+            v = r[c]
+            if c in ("ImageURLs", "Equipment") and v:
+                tag = "URL" if c == "ImageURLs" else "Item"
+                items = "".join("<%s>%s</%s>" % (tag, xml_text(x), tag) for x in v.split("|"))
+                parts.append("    <%s>%s</%s>\n" % (c, items, c))
+            elif v:
+                parts.append("    <%s>%s</%s>\n" % (c, xml_text(v), c))
+            else:
+                parts.append("    <%s/>\n" % c)
+        parts.append("  </vehicle>\n")
+        out.write("".join(parts))
+    out.write("</inventory>\n")
 
 
 if __name__ == "__main__":

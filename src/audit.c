@@ -281,6 +281,28 @@ show_reject(void *ctx, const struct row_error *e)
 	return 0;
 }
 
+static int
+show_warning(void *ctx, const struct row_warning *w)
+{
+	struct show_ctx *c = ctx;
+
+	if (!c->j) {
+		printf("warning: line %lu: %s\n", w->line, w->message);
+		return 0;
+	}
+	json_obj(c->j);
+	json_key(c->j, "code");
+	json_str(c->j, w->code);
+	json_key(c->j, "line");
+	json_int(c->j, (long long)w->line);
+	json_key(c->j, "field");
+	json_str(c->j, w->field);
+	json_key(c->j, "message");
+	json_str(c->j, w->message);
+	json_end(c->j);
+	return 0;
+}
+
 int
 cmd_show(struct app *app, int argc, char **argv)
 {
@@ -306,11 +328,21 @@ cmd_show(struct app *app, int argc, char **argv)
 		json_obj(&j);
 		json_key(&j, "snapshot");
 		snapshot_json(&j, &s);
-		json_key(&j, rejected ? "rejected" : "vehicles");
+		json_key(&j, "warnings");
 		json_arr(&j);
 	} else {
 		printf("snapshot %lld of feed %s: %s, %lld vehicles, %lld rows rejected\n", s.id,
 		       s.feed, s.file, s.vehicles, s.rejected_rows);
+	}
+	if (store_each_warning(app->store, s.id, show_warning, &c) != 0) {
+		json_release(&j);
+		snapshot_info_release(&s);
+		return LS_EXIT_SOFTWARE;
+	}
+	if (app->json) {
+		json_end(&j);
+		json_key(&j, rejected ? "rejected" : "vehicles");
+		json_arr(&j);
 	}
 	rc = rejected ? store_each_reject(app->store, s.id, show_reject, &c)
 	              : store_each_record(app->store, s.feed, s.seq, show_vehicle, &c);

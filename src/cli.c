@@ -71,7 +71,8 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_READ, cmd_snapshots},
         {"show", "SNAPSHOT [--rejected]", "vehicles of a snapshot",
          "Prints the vehicles of an applied snapshot, or with --rejected the rows\n"
-         "it refused with line, field and reason.\n",
+         "it refused with line, field and reason. Warnings about the file as a\n"
+         "whole (ambiguous dates, VIN check digits) come first.\n",
          CMD_CONFIG | CMD_READ, cmd_show},
         {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
          "Compares any two applied snapshots of one feed.\n", CMD_CONFIG | CMD_READ, cmd_diff},

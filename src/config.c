@@ -637,7 +637,7 @@ set_str(void *field, char *v)
 {
 	char **f = field;
 
-	free(*f); /* a default such as charset "auto" */
+	free(*f); /* a default set before the key was read */
 	*f = v;
 }
 
@@ -947,7 +947,6 @@ new_section(struct parser *p, enum sect sect, const char *name)
 		        .line = line,
 		        .key = FEED_KEY_VIN,
 		        .after_fetch = AFTER_FETCH_KEEP,
-		        .charset = xstrdup("auto"),
 		        .vanish_guard = 0.20,
 		        .vanish_guard_min = 10,
 		        .track_stock_client = CONFIG_NEVER,

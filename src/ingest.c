@@ -21,6 +21,12 @@
 /* Row errors are kept in memory until the guard has decided: a hold rolls back the versions. */
 #define MAX_KEPT_REJECTS 100000
 
+/* A reader warning, copied: the reader's strings live only during the callback. */
+struct kept_warning {
+	char *code, *field, *message;
+	unsigned long line;
+};
+
 /* Everything one file's ingest needs; lives for that file only. */
 struct ingest_file {
 	struct app *app;
@@ -32,6 +38,8 @@ struct ingest_file {
 	struct snapshot_info info;
 	struct row_error *rejects;
 	size_t nrejects, arejects;
+	struct kept_warning *warns;
+	size_t nwarns, awarns;
 	bool keep_rejects;        /* false when re-applying: they were recorded at first ingest */
 	char *why;                /* file-level failure, for the .reason file */
 	struct srs_batch present; /* rules hook: the snapshot's vehicles (srs.h) */
@@ -45,6 +53,12 @@ file_release(struct ingest_file *f)
 	for (size_t i = 0; i < f->nrejects; i++)
 		row_error_release(&f->rejects[i]);
 	free(f->rejects);
+	for (size_t i = 0; i < f->nwarns; i++) {
+		free(f->warns[i].code);
+		free(f->warns[i].field);
+		free(f->warns[i].message);
+	}
+	free(f->warns);
 	keymap_release(&f->map);
 	free(f->why);
 }
@@ -106,6 +120,24 @@ apply_record(void *ctx, const struct record *r)
 	return e->version < 0 ? LS_BAD_RUN : LS_OK;
 }
 
+/* Warnings too wait for the guard: copied, written with the rejected rows. */
+static enum ls_scope
+on_warn(void *ctx, const struct row_warning *w)
+{
+	struct ingest_file *f = ctx;
+	struct kept_warning *k;
+
+	if (!f->keep_rejects || f->nwarns >= MAX_KEPT_REJECTS)
+		return LS_OK;
+	f->warns = xgrow(f->warns, &f->awarns, f->nwarns + 1, sizeof(*f->warns));
+	k = &f->warns[f->nwarns++];
+	k->code = xstrdup(w->code);
+	k->line = w->line;
+	k->field = w->field ? xstrdup(w->field) : NULL;
+	k->message = xstrdup(w->message);
+	return LS_OK;
+}
+
 /* Versions of keys the file no longer has end at this snapshot. */
 static int
 end_vanished(struct ingest_file *f)
@@ -130,7 +162,8 @@ end_vanished(struct ingest_file *f)
 static enum ls_scope
 apply_file(struct ingest_file *f, const char *path)
 {
-	struct reader_cb cb = {.record = apply_record, .reject = on_reject, .ctx = f};
+	struct reader_cb cb = {
+	        .record = apply_record, .reject = on_reject, .warn = on_warn, .ctx = f};
 	enum ls_scope sc;
 
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)
@@ -186,6 +219,14 @@ write_rejects(struct ingest_file *f)
 	for (size_t i = 0; i < f->nrejects; i++)
 		if (store_reject_add(f->app->store, f->info.id, &f->rejects[i]) == -1)
 			return -1;
+	for (size_t i = 0; i < f->nwarns; i++) {
+		const struct kept_warning *k = &f->warns[i];
+		struct row_warning w = {
+		        .code = k->code, .line = k->line, .field = k->field, .message = k->message};
+
+		if (store_warning_add(f->app->store, f->info.id, &w) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -360,6 +401,7 @@ summarize(struct app *app, const struct ingest_file *f, struct ingest_summary *s
 		         f->name, f->info.id, f->info.hold_reason, f->info.id, f->info.id);
 		app_status(app, LS_EXIT_HELD);
 		sum->held++;
+		sum->last_snapshot = f->info.id;
 		return;
 	}
 	sum->files++;

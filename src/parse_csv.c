@@ -1,10 +1,9 @@
-/* parse_csv.c - libcsv in strict mode, fed line by line so records know their line. */
+/* parse_csv.c - libcsv in strict mode over chunks that start at record boundaries. */
 #include "lotsync/parse_csv.h"
 
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,114 +14,310 @@
 
 /* libcsv.c keeps its parser states private; 0 is ROW_NOT_BEGUN in every release. */
 #define CSV_ROW_NOT_BEGUN 0
+/* Longest piece fed to libcsv at once: its field buffer is checked between pieces. */
+#define PIECE ((size_t)64 * 1024)
 
-struct csvstate {
-	const char *path;
+struct chunkstate {
 	const struct csv_opts *o;
-	csv_record_fn fn;
+	csv_row_fn fn;
 	void *ctx;
-	char **fields;
-	size_t *lens;
-	size_t n, alloc; /* fields of the current record */
-	size_t lens_alloc;
-	unsigned long line;     /* current input line, 1-based */
-	unsigned long rec_line; /* line where the current record began */
-	enum ls_scope worst;
+	char *row; /* the current record's field bytes, back to back (8 bytes of slack) */
+	size_t rowlen, rowcap;
+	size_t *off, *len; /* the current record's fields within row */
+	unsigned char *plain;
+	size_t n, alloc; /* the three arrays have alloc elements */
+	struct span *spans;
+	size_t spans_alloc;
+	unsigned long line;      /* lines begun so far, 1-based within the chunk */
+	unsigned long next_line; /* where the next record begins (after its newline) */
+	unsigned long rec_line;  /* line where the current record began */
 	bool stop;
-	bool in_record; /* the failure happened inside a record */
-	char *error;    /* first file-level error, or NULL */
+	struct csv_result *res;
 };
 
 static void
-fail_file(struct csvstate *s, char *msg)
+fail(struct chunkstate *s, unsigned long line, char *msg)
 {
-	if (!s->error && s->n > 0)
-		s->in_record = true;
-	if (!s->error)
-		s->error = msg;
-	else
+	if (s->res->error) {
 		free(msg);
+	} else {
+		s->res->error = msg;
+		s->res->error_line = line;
+		s->res->scope = LS_BAD_FILE;
+	}
 	s->stop = true;
+}
+
+/*
+ * One pass over a field's copy: is it plain ASCII without NUL (so the
+ * mapper need not look at it again), and how many newlines does it hold
+ * (a quoted field may span lines). Eight bytes at a time; the row buffer
+ * has slack, so the last word may read past the field (masked to spaces).
+ */
+static bool
+scan_field(const char *p, size_t n, unsigned long *newlines)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+	const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL, sp = 0x2020202020202020ULL;
+	bool plain = true;
+
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v, x;
+
+		memcpy(&v, p + i, 8);
+		if (n - i < 8) {
+			uint64_t keep = (1ULL << (8 * (n - i))) - 1;
+
+			v = (v & keep) | (sp & ~keep);
+		}
+		x = v ^ nl;
+		if (!((v & hi) | ((v - lo) & ~v & hi) | ((x - lo) & ~x & hi)))
+			continue;
+		for (size_t k = i; k < n && k < i + 8; k++) {
+			unsigned char c = (unsigned char)p[k];
+
+			*newlines += c == '\n';
+			plain = plain && c != 0 && c < 0x80;
+		}
+	}
+	return plain;
 }
 
 static void
 on_field(void *data, size_t len, void *user)
 {
-	struct csvstate *s = user;
+	struct chunkstate *s = user;
+	const struct csv_opts *o = s->o;
 
 	if (s->stop)
 		return;
-	if (s->n >= s->o->max_fields) {
-		fail_file(s, xasprintf("record has more than %zu fields", s->o->max_fields));
+	if (s->n == 0)
+		s->rec_line = s->next_line;
+	if (s->n >= o->max_fields) {
+		fail(s, s->rec_line, xasprintf("record has more than %zu fields", o->max_fields));
 		return;
 	}
-	s->fields = xgrow(s->fields, &s->alloc, s->n + 1, sizeof(*s->fields));
-	s->lens = xgrow(s->lens, &s->lens_alloc, s->n + 1, sizeof(*s->lens));
-	/* Own a NUL-terminated copy: libcsv reuses its buffer and NUL bytes are refused. */
-	if (memchr(data, '\0', len)) {
-		fail_file(s, xasprintf("NUL byte in field %zu", s->n + 1));
+	if (len > o->max_field) {
+		fail(s, s->rec_line,
+		     xasprintf("field %zu is longer than %zu bytes", s->n + 1, o->max_field));
 		return;
 	}
-	s->fields[s->n] = xstrndup(data ? data : "", len);
-	s->lens[s->n] = len;
+	if (s->rowlen + len > o->max_row) {
+		fail(s, s->rec_line, xasprintf("record is longer than %zu bytes", o->max_row));
+		return;
+	}
+	if (s->n == s->alloc) {
+		size_t a = s->alloc, b = s->alloc;
+
+		s->off = xgrow(s->off, &s->alloc, s->n + 1, sizeof(*s->off));
+		s->len = xgrow(s->len, &a, s->n + 1, sizeof(*s->len));
+		s->plain = xgrow(s->plain, &b, s->n + 1, 1);
+	}
+	if (s->rowlen + len + 8 > s->rowcap)
+		s->row = xgrow(s->row, &s->rowcap, s->rowlen + len + 8, 1);
+	/* libcsv reuses its buffer for the next field: keep a copy. */
+	if (len)
+		memcpy(s->row + s->rowlen, data, len);
+	s->plain[s->n] = scan_field(s->row + s->rowlen, len, &s->line);
+	s->off[s->n] = s->rowlen;
+	s->len[s->n] = len;
+	s->rowlen += len;
 	s->n++;
 }
 
-static void
-clear_record(struct csvstate *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->fields[i]);
-	s->n = 0;
-}
-
+/*
+ * CSV_REPALL_NL: libcsv calls this for every newline outside quotes (and
+ * at the end of the file with -1), records or not, so lines are counted
+ * here; the newlines inside quoted fields are counted by scan_field().
+ */
 static void
 on_record(int term, void *user)
 {
-	struct csvstate *s = user;
+	struct chunkstate *s = user;
 	enum ls_scope sc;
 
-	(void)term;
-	if (s->stop) {
-		clear_record(s);
+	if (term == '\n')
+		s->line++;
+	if (s->stop || s->n == 0) { /* a blank line, or the LF of a CRLF */
+		s->n = s->rowlen = 0;
+		s->next_line = s->line;
 		return;
 	}
-	if (s->n == 0)
-		return; /* libcsv reports blank lines as empty records: skip them */
-	sc = s->fn(s->ctx, s->rec_line, s->fields, s->lens, s->n);
-	if (sc > s->worst)
-		s->worst = sc;
-	if (sc > LS_BAD_RECORD)
+	s->spans = xgrow(s->spans, &s->spans_alloc, s->n, sizeof(*s->spans));
+	for (size_t i = 0; i < s->n; i++)
+		s->spans[i] = (struct span){s->row + s->off[i], s->len[i]};
+	sc = s->fn(s->ctx, s->rec_line, s->spans, s->plain, s->n);
+	s->next_line = s->line;
+	if (sc > LS_BAD_RECORD) {
+		s->res->scope = sc;
 		s->stop = true;
-	clear_record(s);
+	}
+	s->n = s->rowlen = 0;
 }
 
-static int
-feed_chunk(struct csv_parser *p, struct csvstate *s, const char *buf, size_t n)
+static void
+set_defaults(struct csv_opts *o)
+{
+	o->max_field = o->max_field ? o->max_field : CSV_MAX_FIELD_DEFAULT;
+	o->max_fields = o->max_fields ? o->max_fields : CSV_MAX_FIELDS_DEFAULT;
+	o->max_row = o->max_row ? o->max_row : CSV_MAX_ROW_DEFAULT;
+	o->max_file = o->max_file ? o->max_file : (uint64_t)4 << 30;
+}
+
+/* The line the record being read began on. */
+static unsigned long
+current_line(const struct chunkstate *s)
+{
+	return s->n ? s->rec_line : s->next_line;
+}
+
+/*
+ * Fed 64 KiB at a time: a field still open stays in libcsv's buffer, which
+ * is checked between pieces so an endless field is refused before it grows
+ * far past the cap.
+ */
+static void
+feed(struct csv_parser *p, struct chunkstate *s, const char *buf, size_t n)
 {
 	size_t off = 0;
 
 	while (off < n && !s->stop) {
-		const char *nl = memchr(buf + off, '\n', n - off);
-		size_t seg = nl ? (size_t)(nl - (buf + off)) + 1 : n - off;
+		size_t seg = n - off > PIECE ? PIECE : n - off;
 
-		/*
-		 * libcsv reports a field only when it ends, which for a quoted
-		 * field may be lines later; its state says whether a record has
-		 * begun, so the record's first line is known here.
-		 */
-		if (p->pstate == CSV_ROW_NOT_BEGUN)
-			s->rec_line = s->line;
 		if (csv_parse(p, buf + off, seg, on_field, on_record, s) != seg) {
-			s->in_record = true;
-			fail_file(s, xasprintf("%s", csv_strerror(csv_error(p))));
-			return -1;
+			fail(s, current_line(s),
+			     xasprintf("malformed quoting: a quote inside an unquoted field, or "
+			               "text after a closing quote"));
+			return;
 		}
+		if (!s->stop && csv_get_buffer_size(p) > s->o->max_field + PIECE)
+			fail(s, current_line(s),
+			     xasprintf("field %zu is longer than %zu bytes", s->n + 1,
+			               s->o->max_field));
 		off += seg;
-		if (nl)
-			s->line++;
 	}
-	return 0;
+}
+
+void
+csv_parse_chunk(const struct csv_opts *opts, const char *buf, size_t n, bool final, csv_row_fn fn,
+                void *ctx, struct csv_result *res)
+{
+	struct csv_opts o = *opts;
+	struct chunkstate s = {.o = &o,
+	                       .fn = fn,
+	                       .ctx = ctx,
+	                       .line = 1,
+	                       .next_line = 1,
+	                       .rec_line = 1,
+	                       .res = res};
+	struct csv_parser p;
+
+	memset(res, 0, sizeof(*res));
+	set_defaults(&o);
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		log_fatal("csv_init failed");
+	csv_set_delim(&p, (unsigned char)o.delimiter);
+	csv_set_quote(&p, (unsigned char)o.quote);
+	csv_set_blk_size(&p, 4096);
+	feed(&p, &s, buf, n);
+	if (!s.stop && final) {
+		if (csv_fini(&p, on_field, on_record, &s) != 0)
+			fail(&s, current_line(&s),
+			     xasprintf("file ends inside a quoted field (unterminated quote)"));
+	} else if (!s.stop && (p.pstate != CSV_ROW_NOT_BEGUN || (n && buf[n - 1] != '\n'))) {
+		/* Only an oversized record or bare-CR line ends leave a chunk without a boundary.
+		 */
+		fail(&s, current_line(&s),
+		     xasprintf("no line end within %zu bytes (lines ending in a bare CR?)",
+		               o.max_row));
+	}
+	res->nlines = s.line - 1;
+	csv_free(&p);
+	free(s.row);
+	free(s.off);
+	free(s.len);
+	free(s.plain);
+	free(s.spans);
+}
+
+/* How many bytes of p[0..n) are c: eight at a time, exactly (no false positives). */
+static size_t
+count_byte(const char *p, size_t n, char c)
+{
+	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, ones = 0x0101010101010101ULL;
+	const uint64_t pat = ones * (unsigned char)c;
+	size_t i = 0, k = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, t;
+
+		memcpy(&v, p + i, 8);
+		v ^= pat; /* bytes equal to c are now zero */
+		t = ~(((v & lo7) + lo7) | v | lo7);
+		k += (size_t)__builtin_popcountll(t);
+	}
+	for (; i < n; i++)
+		k += p[i] == c;
+	return k;
+}
+
+/*
+ * In strict CSV the quotes before a newline are even exactly when it ends
+ * a record: start from the last newline and step back line by line until
+ * the count is even.
+ */
+size_t
+csv_cut(const char *buf, size_t n, char quote)
+{
+	const char *nl = memrchr(buf, '\n', n);
+	size_t pos, q;
+
+	if (!nl)
+		return 0;
+	pos = (size_t)(nl - buf);
+	q = count_byte(buf, pos, quote);
+	while (q & 1) {
+		const char *prev = memrchr(buf, '\n', pos);
+
+		if (!prev)
+			return 0;
+		q -= count_byte(prev, pos - (size_t)(prev - buf), quote);
+		pos = (size_t)(prev - buf);
+	}
+	return pos + 1;
+}
+
+/* ---- parse_csv_file(): the whole-file convenience interface ---- */
+
+struct compat {
+	csv_record_fn fn;
+	void *ctx;
+	unsigned long base;
+	enum ls_scope worst;
+};
+
+static enum ls_scope
+compat_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
+           size_t n)
+{
+	struct compat *c = ctx;
+	char **fields = xcalloc(n, sizeof(*fields));
+	size_t *lens = xcalloc(n, sizeof(*lens));
+	enum ls_scope sc;
+
+	(void)plain;
+	for (size_t i = 0; i < n; i++) {
+		fields[i] = xstrndup(f[i].p, f[i].n);
+		lens[i] = f[i].n;
+	}
+	sc = c->fn(c->ctx, c->base + line, fields, lens, n);
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+	free(fields);
+	free(lens);
+	if (sc > c->worst)
+		c->worst = sc;
+	return sc;
 }
 
 enum ls_scope
@@ -130,71 +325,63 @@ parse_csv_file(const char *path, const struct csv_opts *opts, csv_record_fn fn, 
                char **why)
 {
 	struct csv_opts o = *opts;
-	struct csvstate s = {.path = path, .o = &o, .fn = fn, .ctx = ctx, .line = 1};
-	struct csv_parser p;
-	char *buf = NULL;
+	struct compat c = {.fn = fn, .ctx = ctx};
+	struct csv_result res = {0};
+	char *buf = NULL, *msg = NULL;
+	size_t len = 0, cap = 0;
 	uint64_t total = 0;
-	ssize_t n;
-	int fd = -1;
+	bool eof = false;
+	int fd;
 
-	o.max_field = o.max_field ? o.max_field : 1 << 20;
-	o.max_fields = o.max_fields ? o.max_fields : 4096;
-	o.max_file = o.max_file ? o.max_file : (uint64_t)4 << 30;
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-		log_fatal("csv_init failed");
-	csv_set_delim(&p, (unsigned char)o.delimiter);
-	csv_set_quote(&p, (unsigned char)o.quote);
-	/* libcsv's own cap: one field may not grow past max_field bytes. */
-	csv_set_blk_size(&p, 4096);
+	set_defaults(&o);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		log_syserr("cannot open %s", path);
-		s.worst = LS_BAD_FEED;
-		goto out;
+		return LS_BAD_FEED;
 	}
-	buf = xmalloc(1 << 16);
-	while (!s.stop && (n = read(fd, buf, 1 << 16)) != 0) {
-		if (n == -1 && errno == EINTR)
+	while (!eof) {
+		ssize_t k;
+		size_t cut;
+
+		buf = xgrow(buf, &cap, len + PIECE, 1);
+		if ((k = read(fd, buf + len, PIECE)) == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
+		if (k == -1) {
 			log_syserr("cannot read %s", path);
-			s.worst = LS_BAD_FEED;
+			c.worst = LS_BAD_FEED;
 			goto out;
 		}
-		total += (uint64_t)n;
-		if (total > o.max_file) {
-			fail_file(&s, xasprintf("file is larger than %llu bytes",
-			                        (unsigned long long)o.max_file));
-			break;
+		eof = k == 0;
+		len += (size_t)k;
+		if ((total += (uint64_t)k) > o.max_file) {
+			msg = xasprintf("%s:%lu: file is larger than %llu bytes", path, c.base + 1,
+			                (unsigned long long)o.max_file);
+			goto out;
 		}
-		if (csv_get_buffer_size(&p) > o.max_field) {
-			fail_file(&s, xasprintf("a field is longer than %zu bytes", o.max_field));
-			break;
-		}
-		feed_chunk(&p, &s, buf, (size_t)n);
+		cut = eof ? len : csv_cut(buf, len, o.quote);
+		if (!eof && cut == 0 && len <= o.max_row + PIECE)
+			continue;
+		csv_parse_chunk(&o, buf, cut ? cut : len, eof, compat_row, &c, &res);
+		if (res.scope == LS_BAD_FILE)
+			msg = xasprintf("%s:%lu: %s", path, c.base + res.error_line, res.error);
+		free(res.error);
+		if (res.scope > LS_BAD_RECORD)
+			goto out;
+		c.base += res.nlines;
+		memmove(buf, buf + cut, len - cut);
+		len -= cut;
 	}
-	if (!s.stop)
-		s.in_record = p.pstate != CSV_ROW_NOT_BEGUN;
-	if (!s.stop && csv_fini(&p, on_field, on_record, &s) != 0)
-		fail_file(&s, xasprintf("file ends inside a quoted field (unterminated quote)"));
 out:
-	if (s.error) {
-		char *msg = xasprintf("%s:%lu: %s", path, s.in_record || s.n ? s.rec_line : s.line,
-		                      s.error);
-
+	if (msg) {
 		log_error("%s", msg);
 		if (why)
 			*why = msg;
 		else
 			free(msg);
-		free(s.error);
-		s.worst = s.worst > LS_BAD_FILE ? s.worst : LS_BAD_FILE;
+		c.worst = c.worst > LS_BAD_FILE ? c.worst : LS_BAD_FILE;
 	}
-	clear_record(&s);
-	free(s.fields);
-	free(s.lens);
+	if (res.scope > c.worst)
+		c.worst = res.scope;
 	free(buf);
-	csv_free(&p);
-	if (fd >= 0)
-		close(fd);
-	return s.worst;
+	close(fd);
+	return c.worst;
 }

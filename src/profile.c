@@ -1,68 +1,85 @@
-/* profile.c - feed profiles: load the .ini, bind columns, map rows to records. */
+/* profile.c - feed profiles: load and check the .ini (binding and mapping: rowmap.c). */
 #include "lotsync/profile.h"
 
-#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lotsync/conffile.h"
 #include "lotsync/log.h"
+#include "lotsync/parse_xml.h"
 #include "lotsync/util.h"
 
-static const char *const canonical[] = {
-        "dealer_id",
-        "vin",
-        "stock_no",
-        "system_code",
-        "vehicle_type",
-        "year",
-        "make",
-        "model",
-        "trim",
-        "body",
-        "exterior_color",
-        "interior_color",
-        "mileage",
-        "price",
-        "campaign_price",
-        "old_price",
-        "leasing_price",
-        "currency",
-        "fuel",
-        "transmission",
-        "registration_number",
-        "first_registration",
-        "model_year",
-        "short_description",
-        "description",
-        "images",
-        "equipment",
-        "documents",
-        "vat_deductible",
-        "warranty",
-        "service_plan",
-        "exchange_right",
-        "in_stock_date",
-        "client",
+static const struct {
+	const char *name;
+	enum field_kind kind;
+} canonical[] = {
+        {"dealer_id", FIELD_TEXT},
+        {"vin", FIELD_VIN},
+        {"stock_no", FIELD_TEXT},
+        {"system_code", FIELD_TEXT},
+        {"vehicle_type", FIELD_TEXT},
+        {"year", FIELD_YEAR},
+        {"make", FIELD_TEXT},
+        {"model", FIELD_TEXT},
+        {"trim", FIELD_TEXT},
+        {"body", FIELD_TEXT},
+        {"exterior_color", FIELD_TEXT},
+        {"interior_color", FIELD_TEXT},
+        {"mileage", FIELD_MILEAGE},
+        {"price", FIELD_MONEY},
+        {"campaign_price", FIELD_MONEY},
+        {"old_price", FIELD_MONEY},
+        {"leasing_price", FIELD_MONEY},
+        {"currency", FIELD_TEXT},
+        {"fuel", FIELD_TEXT},
+        {"transmission", FIELD_TEXT},
+        {"registration_number", FIELD_TEXT},
+        {"first_registration", FIELD_DATE},
+        {"model_year", FIELD_YEAR},
+        {"short_description", FIELD_TEXT},
+        {"description", FIELD_TEXT},
+        {"images", FIELD_LIST},
+        {"equipment", FIELD_LIST},
+        {"documents", FIELD_LIST},
+        {"vat_deductible", FIELD_TEXT},
+        {"warranty", FIELD_TEXT},
+        {"service_plan", FIELD_TEXT},
+        {"exchange_right", FIELD_TEXT},
+        {"in_stock_date", FIELD_DATE},
+        {"client", FIELD_TEXT},
 };
+
+static int
+canonical_index(const char *field)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(canonical); i++)
+		if (strcmp(canonical[i].name, field) == 0)
+			return (int)i;
+	return -1;
+}
 
 bool
 profile_is_canonical(const char *field)
 {
 	if (str_startswith(field, "extra.") && field[6] != '\0')
 		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(canonical); i++)
-		if (strcmp(canonical[i], field) == 0)
-			return true;
-	return false;
+	return canonical_index(field) >= 0;
+}
+
+enum field_kind
+profile_field_kind(const char *field)
+{
+	int i = canonical_index(field);
+
+	return i < 0 ? FIELD_TEXT : canonical[i].kind;
 }
 
 bool
 profile_is_list(const char *field)
 {
-	return strcmp(field, "images") == 0 || strcmp(field, "equipment") == 0 ||
-	       strcmp(field, "documents") == 0;
+	return profile_field_kind(field) == FIELD_LIST;
 }
 
 /* State of one profile file being parsed, so errors can name file and line. */
@@ -73,18 +90,23 @@ struct loader {
 	int line;
 };
 
+static void lerr(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
-lerr(struct loader *ld, const char *fmt, const char *a, const char *b)
+lerr(struct loader *ld, const char *fmt, ...)
 {
 	char msg[512];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	log_error("%s:%d: %s", ld->file, ld->line, msg);
 	ld->errors++;
 }
 
-static struct profile_map *
-find_map(struct profile *p, const char *field)
+const struct profile_map *
+profile_find(const struct profile *p, const char *field)
 {
 	for (size_t i = 0; i < p->nmaps; i++)
 		if (strcmp(p->maps[i].field, field) == 0)
@@ -92,28 +114,33 @@ find_map(struct profile *p, const char *field)
 	return NULL;
 }
 
-static struct profile_map *
-add_map(struct profile *p, const char *field)
+bool
+profile_is_mandatory(const struct profile *p, const char *field)
 {
-	struct profile_map *m = find_map(p, field);
-
-	if (m)
-		return m;
-	p->maps = xrealloc(p->maps, (p->nmaps + 1) * sizeof(*p->maps));
-	m = &p->maps[p->nmaps++];
-	memset(m, 0, sizeof(*m));
-	m->field = xstrdup(field);
-	m->position = -1;
-	return m;
+	for (size_t i = 0; i < p->nmandatory; i++)
+		if (strcmp(p->mandatory[i], field) == 0)
+			return true;
+	return false;
 }
 
+/*
+ * One character, or its name: libinih takes " ;" as the start of a
+ * comment, so "delimiter = ;" reads as empty and has to be spelled out.
+ */
 static int
 parse_char(const char *v, char *out)
 {
-	if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) {
-		*out = '\t';
-		return 0;
-	}
+	static const struct {
+		const char *name;
+		char c;
+	} names[] = {{"tab", '\t'},      {"\\t", '\t'}, {"comma", ','},
+	             {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*out = names[i].c;
+			return 0;
+		}
 	if (strlen(v) != 1)
 		return -1;
 	*out = v[0];
@@ -132,99 +159,232 @@ parse_yesno(const char *v, bool *out)
 	return 0;
 }
 
+/* Split a comma list into trimmed, non-empty items; calls fn for each. */
 static void
-set_mandatory(struct loader *ld, const char *v)
+each_item(struct loader *ld, const char *v, void (*fn)(struct loader *, const char *, void *),
+          void *arg)
 {
 	char *copy = xstrdup(v), *save = NULL;
 
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		str_trim(t);
-		if (!profile_is_canonical(t)) {
-			lerr(ld, "mandatory: unknown field '%s'%s", t, "");
-			continue;
-		}
-		ld->p->mandatory =
-		        xrealloc(ld->p->mandatory, (ld->p->nmandatory + 1) * sizeof(char *));
-		ld->p->mandatory[ld->p->nmandatory++] = xstrdup(t);
+		if (*t)
+			fn(ld, t, arg);
 	}
 	free(copy);
+}
+
+static void
+add_mandatory(struct loader *ld, const char *t, void *arg)
+{
+	struct profile *p = ld->p;
+
+	(void)arg;
+	if (!profile_is_canonical(t) || str_startswith(t, "extra.")) {
+		lerr(ld, "mandatory: unknown field '%s'", t);
+		return;
+	}
+	if (profile_is_mandatory(p, t))
+		return;
+	p->mandatory = xrealloc(p->mandatory, (p->nmandatory + 1) * sizeof(char *));
+	p->mandatory[p->nmandatory++] = xstrdup(t);
+}
+
+static void
+add_date_format(struct loader *ld, const char *t, void *arg)
+{
+	struct profile *p = ld->p;
+	struct date_format f;
+
+	(void)arg;
+	if (date_format_compile(t, &f) == -1) {
+		lerr(ld,
+		     "date_format: '%s' is not a date format (YYYY, MM, DD and separators; "
+		     "year and month required)",
+		     t);
+		return;
+	}
+	p->dates = xrealloc(p->dates, (p->ndates + 1) * sizeof(*p->dates));
+	p->dates[p->ndates++] = f;
+}
+
+static void
+set_record_element(struct loader *ld, const char *v)
+{
+	struct profile *p = ld->p;
+	const char *slash = strchr(v, '/');
+
+	free(p->record_root);
+	free(p->record_element);
+	p->record_root = NULL;
+	p->record_element = NULL;
+	if (!*v || (slash && (slash == v || !slash[1] || strchr(slash + 1, '/')))) {
+		lerr(ld, "record_element must be 'element' or 'root/element', not '%s'", v);
+		return;
+	}
+	p->record_root = slash ? xstrndup(v, (size_t)(slash - v)) : NULL;
+	p->record_element = xstrdup(slash ? slash + 1 : v);
+}
+
+/* Keys whose value is a word from a fixed list. */
+static void
+profile_word_key(struct loader *ld, const char *key, const char *v)
+{
+	struct profile *p = ld->p;
+
+	if (!strcmp(key, "format")) {
+		if (!strcmp(v, "csv") || !strcmp(v, "xml"))
+			p->format = !strcmp(v, "csv") ? PROFILE_CSV : PROFILE_XML;
+		else
+			lerr(ld, "format must be csv or xml, not '%s'", v);
+	} else if (!strcmp(key, "charset")) {
+		if (charset_from_name(v, &p->charset) == -1)
+			lerr(ld,
+			     "charset must be utf-8, windows-1252, iso-8859-15 or auto, not '%s'",
+			     v);
+	} else if (!strcmp(key, "decimal")) {
+		if (strcmp(v, ".") != 0 && strcmp(v, ",") != 0)
+			lerr(ld, "decimal must be . or , not '%s'", v);
+		else
+			p->decimal = v[0];
+	} else if (!strcmp(key, "mileage_unit")) {
+		if (!strcmp(v, "km") || !strcmp(v, "mi"))
+			p->mileage_unit = !strcmp(v, "km") ? MILEAGE_KM : MILEAGE_MI;
+		else
+			lerr(ld, "mileage_unit must be km or mi, not '%s'", v);
+	} else if (!strcmp(key, "vin_check")) {
+		if (!strcmp(v, "warn"))
+			p->vin_check = VIN_CHECK_WARN;
+		else if (!strcmp(v, "strict"))
+			p->vin_check = VIN_CHECK_STRICT;
+		else if (!strcmp(v, "off"))
+			p->vin_check = VIN_CHECK_OFF;
+		else
+			lerr(ld, "vin_check must be warn, strict or off, not '%s'", v);
+	} else {
+		lerr(ld, "unknown key '%s' in [profile]", key);
+	}
 }
 
 static void
 profile_key(struct loader *ld, const char *key, const char *v)
 {
 	struct profile *p = ld->p;
+	unsigned long long n;
 
-	if (!strcmp(key, "format")) {
-		if (!strcmp(v, "csv"))
-			p->format = PROFILE_CSV;
-		else if (!strcmp(v, "xml"))
-			p->format = PROFILE_XML;
-		else
-			lerr(ld, "format must be csv or xml, not '%s'%s", v, "");
-	} else if (!strcmp(key, "delimiter")) {
-		if (parse_char(v, &p->delimiter))
-			lerr(ld, "delimiter must be one character or 'tab', not '%s'%s", v, "");
+	if (!strcmp(key, "delimiter")) {
+		if (parse_char(v, &p->delimiter) || p->delimiter == '\n' || p->delimiter == '\r')
+			lerr(ld,
+			     "delimiter must be one character, tab, comma, semicolon, pipe or "
+			     "space, "
+			     "not '%s'",
+			     v);
 	} else if (!strcmp(key, "quote")) {
 		if (parse_char(v, &p->quote))
-			lerr(ld, "quote must be one character, not '%s'%s", v, "");
+			lerr(ld, "quote must be one character, not '%s'", v);
 	} else if (!strcmp(key, "header")) {
 		if (parse_yesno(v, &p->header))
-			lerr(ld, "header must be yes or no, not '%s'%s", v, "");
-	} else if (!strcmp(key, "charset")) {
-		if (strcmp(v, "utf-8") != 0)
-			lerr(ld, "charset '%s' is not supported yet (only utf-8)%s", v, "");
-		free(p->charset);
-		p->charset = xstrdup(v);
+			lerr(ld, "header must be yes or no, not '%s'", v);
+	} else if (!strcmp(key, "short_vin")) {
+		if (parse_yesno(v, &p->short_vin))
+			lerr(ld, "short_vin must be yes or no, not '%s'", v);
+	} else if (!strcmp(key, "min_columns")) {
+		if (parse_uint(v, 4096, &n))
+			lerr(ld, "min_columns must be a number up to 4096, not '%s'", v);
+		else
+			p->min_columns = (size_t)n;
+	} else if (!strcmp(key, "currency")) {
+		if (strlen(v) != 3 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' ||
+		    v[2] < 'A' || v[2] > 'Z')
+			lerr(ld, "currency must be an ISO 4217 code such as EUR, not '%s'", v);
+		else
+			memcpy(p->currency, v, 4);
+	} else if (!strcmp(key, "record_element")) {
+		set_record_element(ld, v);
+	} else if (!strcmp(key, "date_format") || !strcmp(key, "date_formats")) {
+		free(p->dates);
+		p->dates = NULL;
+		p->ndates = 0;
+		each_item(ld, v, add_date_format, NULL);
 	} else if (!strcmp(key, "mandatory")) {
-		set_mandatory(ld, v);
+		each_item(ld, v, add_mandatory, NULL);
 	} else {
-		lerr(ld, "unknown key '%s' in [profile]%s", key, "");
+		profile_word_key(ld, key, v);
 	}
+}
+
+static void
+add_source(struct loader *ld, const char *t, void *arg)
+{
+	struct profile_map *m = arg;
+	unsigned long long pos = 0;
+
+	if (ld->p->format == PROFILE_XML && parse_xml_path_ok(t) == -1) {
+		lerr(ld,
+		     "field '%s': '%s' is not an element path (Name, Parent/Name, @attr, "
+		     "Name/@attr)",
+		     m->field, t);
+		return;
+	}
+	if (!ld->p->header && ld->p->format == PROFILE_CSV && parse_uint(t, 4095, &pos)) {
+		lerr(ld, "field '%s': a position (0-4095) is needed without a header, not '%s'",
+		     m->field, t);
+		return;
+	}
+	m->sources = xrealloc(m->sources, (m->nsources + 1) * sizeof(*m->sources));
+	m->position = xrealloc(m->position, (m->nsources + 1) * sizeof(*m->position));
+	m->sources[m->nsources] = xstrdup(t);
+	m->position[m->nsources] = !ld->p->header && ld->p->format == PROFILE_CSV ? (long)pos : -1;
+	m->nsources++;
 }
 
 static void
 fields_key(struct loader *ld, const char *key, const char *v)
 {
+	struct profile *p = ld->p;
 	struct profile_map *m;
-	unsigned long long pos;
 
 	if (!profile_is_canonical(key) || str_startswith(key, "extra.")) {
-		lerr(ld, "unknown canonical field '%s'%s", key, "");
+		lerr(ld, "unknown canonical field '%s'", key);
 		return;
 	}
-	if (find_map(ld->p, key) && find_map(ld->p, key)->column) {
-		lerr(ld, "field '%s' mapped twice%s", key, "");
+	if (profile_find(p, key)) {
+		lerr(ld, "field '%s' mapped twice", key);
 		return;
 	}
-	m = add_map(ld->p, key);
-	if (!ld->p->header) {
-		if (parse_uint(v, 100000, &pos)) {
-			lerr(ld, "field '%s': position must be a number, not '%s'", key, v);
-			return;
-		}
-		m->position = (long)pos;
-	}
-	free(m->column);
-	m->column = xstrdup(v);
+	p->maps = xrealloc(p->maps, (p->nmaps + 1) * sizeof(*p->maps));
+	m = &p->maps[p->nmaps++];
+	memset(m, 0, sizeof(*m));
+	m->field = xstrdup(key);
+	m->kind = profile_field_kind(key);
+	m->list_sep = m->kind == FIELD_LIST ? '|' : '\0';
+	each_item(ld, v, add_source, m);
+	if (m->nsources == 0)
+		lerr(ld, "field '%s' names no source", key);
+	else if (m->nsources > 1 && m->kind != FIELD_LIST)
+		lerr(ld, "field '%s' is not a list: it takes one source, not %zu", key,
+		     m->nsources);
 }
 
 static void
 lists_key(struct loader *ld, const char *key, const char *v)
 {
-	struct profile_map *m = find_map(ld->p, key);
+	struct profile_map *m = (struct profile_map *)profile_find(ld->p, key);
 	char sep;
 
 	if (!m) {
-		lerr(ld, "list separator for '%s', which [fields] does not map%s", key, "");
+		lerr(ld, "list separator for '%s', which [fields] does not map (above)", key);
 		return;
 	}
-	if (!profile_is_list(key)) {
-		lerr(ld, "'%s' is not a list field%s", key, "");
+	if (m->kind != FIELD_LIST) {
+		lerr(ld, "'%s' is not a list field", key);
 		return;
 	}
-	if (parse_char(v, &sep))
-		lerr(ld, "list separator must be one character, not '%s'%s", v, "");
+	if (parse_char(v, &sep) || sep == '\n' || sep == '\r')
+		lerr(ld,
+		     "list separator must be one character or its name (semicolon...), not "
+		     "'%s'",
+		     v);
 	else
 		m->list_sep = sep;
 }
@@ -242,24 +402,32 @@ on_entry(void *user, const char *section, const char *key, const char *value)
 	else if (!strcmp(section, "lists"))
 		lists_key(ld, key, v);
 	else
-		lerr(ld, "unknown section [%s]%s", section, "");
+		lerr(ld, "unknown section [%s]", section);
 	free(v);
 	return 1;
 }
 
+/* Checks that need the whole file: reported at line 0 (the file as a whole). */
 static void
 check_complete(struct loader *ld)
 {
 	struct profile *p = ld->p;
 
-	if (p->format == PROFILE_XML)
-		lerr(ld, "profile '%s': format xml is not built yet%s", p->name, "");
 	if (p->nmaps == 0)
-		lerr(ld, "profile '%s' maps no fields%s", p->name, "");
+		lerr(ld, "profile '%s' maps no fields", p->name);
 	for (size_t i = 0; i < p->nmandatory; i++)
-		if (!find_map(p, p->mandatory[i]))
-			lerr(ld, "mandatory field '%s' is not mapped in [fields]%s",
-			     p->mandatory[i], "");
+		if (!profile_find(p, p->mandatory[i]))
+			lerr(ld, "mandatory field '%s' is not mapped in [fields]", p->mandatory[i]);
+	if (p->format == PROFILE_XML && !p->record_element)
+		lerr(ld, "format xml needs record_element (e.g. inventory/vehicle)");
+	if (p->format == PROFILE_CSV && p->record_element)
+		lerr(ld, "record_element is for format xml");
+	if (p->format == PROFILE_CSV && p->delimiter == p->quote)
+		lerr(ld, "delimiter and quote are the same character");
+	if (p->format == PROFILE_CSV && p->header && p->min_columns)
+		lerr(ld, "min_columns is for profiles without a header");
+	if (p->ndates == 0)
+		add_date_format(ld, "YYYY-MM-DD", NULL);
 }
 
 int
@@ -273,7 +441,10 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	p->delimiter = ',';
 	p->quote = '"';
 	p->header = true;
-	p->charset = xstrdup("utf-8");
+	p->charset = CHARSET_UTF8;
+	p->decimal = '.';
+	p->mileage_unit = MILEAGE_KM;
+	p->vin_check = VIN_CHECK_WARN;
 	p->path = conffile_locate(confdir, "profiles", name);
 	if (!p->path)
 		return log_error("profile '%s' not found in %s/profiles/ or %s/profiles/", name,
@@ -283,7 +454,7 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 		return -1;
 	if (rc > 0) {
 		ld.line = rc;
-		lerr(&ld, "syntax error%s%s", "", "");
+		lerr(&ld, "syntax error");
 	}
 	ld.line = 0;
 	check_complete(&ld);
@@ -294,81 +465,22 @@ void
 profile_release(struct profile *p)
 {
 	for (size_t i = 0; i < p->nmaps; i++) {
+		for (size_t k = 0; k < p->maps[i].nsources; k++)
+			free(p->maps[i].sources[k]);
+		free(p->maps[i].sources);
+		free(p->maps[i].position);
 		free(p->maps[i].field);
-		free(p->maps[i].column);
 	}
 	for (size_t i = 0; i < p->nmandatory; i++)
 		free(p->mandatory[i]);
 	free(p->maps);
 	free(p->mandatory);
+	free(p->dates);
 	free(p->name);
 	free(p->path);
-	free(p->charset);
+	free(p->record_root);
+	free(p->record_element);
 	memset(p, 0, sizeof(*p));
-}
-
-static bool
-is_mandatory(const struct profile *p, const char *field)
-{
-	for (size_t i = 0; i < p->nmandatory; i++)
-		if (strcmp(p->mandatory[i], field) == 0)
-			return true;
-	return false;
-}
-
-static long
-column_of(const struct profile *p, const char *name, size_t len)
-{
-	for (size_t i = 0; i < p->nmaps; i++)
-		if (p->maps[i].column && strlen(p->maps[i].column) == len &&
-		    memcmp(p->maps[i].column, name, len) == 0)
-			return (long)i;
-	return -1;
-}
-
-int
-profile_bind(const struct profile *p, const char *file, char **cols, const size_t *lens,
-             size_t ncols, struct profile_binding *b)
-{
-	int missing = 0;
-
-	b->ncols = ncols;
-	b->map = xcalloc(ncols, sizeof(*b->map));
-	b->extra_names = xcalloc(ncols, sizeof(*b->extra_names));
-	for (size_t c = 0; c < ncols; c++) {
-		b->map[c] = -1;
-		for (size_t i = 0; !p->header && i < p->nmaps; i++)
-			if (p->maps[i].position == (long)c)
-				b->map[c] = (long)i;
-		if (p->header)
-			b->map[c] = column_of(p, cols[c], lens[c]);
-		if (b->map[c] == -1)
-			b->extra_names[c] = p->header
-			                            ? xasprintf("extra.%.*s", (int)lens[c], cols[c])
-			                            : xasprintf("extra.%zu", c);
-	}
-	for (size_t i = 0; p->header && i < p->nmaps; i++) {
-		bool found = false;
-
-		for (size_t c = 0; c < ncols && !found; c++)
-			found = b->map[c] == (long)i;
-		if (!found && is_mandatory(p, p->maps[i].field)) {
-			log_error("%s:1: header has no column '%s' for mandatory field '%s'", file,
-			          p->maps[i].column, p->maps[i].field);
-			missing++;
-		}
-	}
-	return missing ? -1 : 0;
-}
-
-void
-profile_binding_release(struct profile_binding *b)
-{
-	for (size_t c = 0; c < b->ncols; c++)
-		free(b->extra_names[c]);
-	free(b->extra_names);
-	free(b->map);
-	memset(b, 0, sizeof(*b));
 }
 
 void
@@ -377,88 +489,4 @@ row_error_release(struct row_error *e)
 	free(e->field);
 	free(e->reason);
 	memset(e, 0, sizeof(*e));
-}
-
-static enum ls_scope
-reject(struct row_error *err, unsigned long line, const char *field, char *reason)
-{
-	err->line = line;
-	err->field = field ? xstrdup(field) : NULL;
-	err->reason = reason;
-	return LS_BAD_RECORD;
-}
-
-/* Trimmed copy of a list value with the source separator turned into '|'. */
-static void
-set_value(struct record *r, const struct profile_map *m, const char *v, size_t len)
-{
-	char *s = str_trim(xstrndup(v, len));
-
-	if (m->list_sep && m->list_sep != '|')
-		for (char *q = s; *q; q++)
-			if (*q == m->list_sep)
-				*q = '|';
-	if (!strcmp(m->field, "vin"))
-		for (char *q = s; *q; q++)
-			*q = (char)toupper((unsigned char)*q);
-	record_set(r, m->field, s, strlen(s));
-	free(s);
-}
-
-static enum ls_scope
-make_key(const struct feed_conf *feed, unsigned long line, struct record *out,
-         struct row_error *err)
-{
-	const char *vin = record_get(out, "vin"), *dealer = record_get(out, "dealer_id");
-	const char *stock = record_get(out, "stock_no");
-
-	if (feed->key == FEED_KEY_VIN) {
-		if (!vin)
-			return reject(err, line, "vin", xstrdup("missing VIN (the key)"));
-		out->key = xstrdup(vin);
-		return LS_OK;
-	}
-	if (!stock)
-		return reject(err, line, "stock_no", xstrdup("missing stock number (the key)"));
-	if (!dealer)
-		return reject(err, line, "dealer_id",
-		              xstrdup("missing dealer ID (part of the key)"));
-	out->key = xasprintf("%s/%s", dealer, stock);
-	return LS_OK;
-}
-
-enum ls_scope
-profile_map_row(const struct profile *p, const struct profile_binding *b,
-                const struct feed_conf *feed, char **vals, const size_t *lens, size_t nvals,
-                unsigned long line, struct record *out, struct row_error *err)
-{
-	record_init(out);
-	out->line = line;
-	if (p->header && nvals != b->ncols) {
-		return reject(err, line, NULL,
-		              xasprintf("row has %zu fields, the header has %zu", nvals, b->ncols));
-	}
-	for (size_t c = 0; c < nvals; c++) {
-		const struct profile_map *m =
-		        c < b->ncols && b->map[c] >= 0 ? &p->maps[b->map[c]] : NULL;
-		char *extra = NULL;
-
-		if (!m) {
-			extra = c < b->ncols ? NULL : xasprintf("extra.%zu", c);
-			record_set(out, extra ? extra : b->extra_names[c], vals[c], lens[c]);
-			free(extra);
-			continue;
-		}
-		set_value(out, m, vals[c], lens[c]);
-	}
-	if (feed->dealer_id && !record_get(out, "dealer_id"))
-		record_set(out, "dealer_id", feed->dealer_id, strlen(feed->dealer_id));
-	for (size_t i = 0; i < p->nmandatory; i++)
-		if (!record_get(out, p->mandatory[i]))
-			return reject(err, line, p->mandatory[i],
-			              xasprintf("missing mandatory field '%s'", p->mandatory[i]));
-	if (make_key(feed, line, out, err) != LS_OK)
-		return LS_BAD_RECORD;
-	record_finish(out);
-	return LS_OK;
 }

@@ -1,74 +1,824 @@
-/* reader.c - a feed file through its profile: bind the header, map rows, report bad ones. */
+/* reader.c - a feed file through its profile: bytes, charset, CSV or XML, mapped rows, in order. */
 #include "lotsync/reader.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lotsync/input.h"
 #include "lotsync/log.h"
 #include "lotsync/parse_csv.h"
+#include "lotsync/parse_xml.h"
+#include "lotsync/rowmap.h"
 #include "lotsync/util.h"
 
-struct csv_read {
-	const struct profile *prof;
+#define CHUNK_DEFAULT ((size_t)2 << 20) /* bytes per CSV chunk */
+#define READ_PIECE    ((size_t)1 << 20)
+#define MAX_THREADS   8
+
+/* ---- one file's reading ---- */
+
+struct reader {
+	const struct profile *p;
 	const struct feed_conf *feed;
 	const char *name;
 	const struct reader_cb *cb;
-	struct profile_binding bind;
+	struct input *in;
+	enum charset cs;
+	struct csv_opts csv;
+	struct rowmap map;
 	bool bound;
+	struct rowmap_stats st;
+	unsigned long records, rejects;
 	char *why;
 };
 
+/* The reason a file cannot be read: one line (it goes into .reason files and logs). */
 static enum ls_scope
-on_row(void *ctx, unsigned long line, char **vals, const size_t *lens, size_t n)
+file_error(struct reader *r, unsigned long line, const char *msg)
 {
-	struct csv_read *c = ctx;
-	struct record r;
-	struct row_error err = {0};
-	enum ls_scope sc;
+	if (r->why)
+		return LS_BAD_FILE;
+	r->why = line ? xasprintf("%s:%lu: %s", r->name, line, msg)
+	              : xasprintf("%s: %s", r->name, msg);
+	for (char *p = r->why; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return LS_BAD_FILE;
+}
 
-	if (!c->bound) {
-		c->bound = true;
-		if (profile_bind(c->prof, c->name, vals, lens, n, &c->bind) == -1) {
-			c->why = xasprintf("%s:1: header lacks a mandatory column of profile '%s'",
-			                   c->name, c->prof->name);
+/* Hand a batch's items to the callbacks in order; lines become absolute. */
+static enum ls_scope
+consume(struct reader *r, struct batch *b, unsigned long base)
+{
+	enum ls_scope sc = LS_OK;
+
+	for (size_t i = 0; i < b->n && sc <= LS_BAD_RECORD; i++) {
+		struct batch_item *it = &b->items[i];
+
+		if (it->kind == BATCH_RECORD) {
+			it->rec.line += base;
+			r->records++;
+			sc = r->cb->record(r->cb->ctx, &it->rec);
+		} else {
+			struct row_error e = {.line = it->rec.line + base,
+			                      .field = it->field ? xstrdup(it->field) : NULL,
+			                      .reason = xstrdup(it->reason)};
+
+			r->rejects++;
+			sc = r->cb->reject(r->cb->ctx, &e);
+		}
+	}
+	if (sc > LS_BAD_RECORD)
+		return sc;
+	if (b->st.dates_ambiguous)
+		b->st.date_first_line += base;
+	if (b->st.vin_bad_check)
+		b->st.vin_first_line += base;
+	rowmap_stats_add(&r->st, &b->st);
+	if (b->error)
+		return file_error(r, base + b->error_line, b->error);
+	return LS_OK;
+}
+
+static enum ls_scope
+warn(struct reader *r, const char *code, unsigned long line, const char *field, char *msg)
+{
+	struct row_warning w = {.code = code, .line = line, .field = field, .message = msg};
+	enum ls_scope sc = LS_OK;
+
+	log_info("%s:%lu: warning: %s", r->name, line, msg);
+	if (r->cb->warn)
+		sc = r->cb->warn(r->cb->ctx, &w);
+	free(msg);
+	return sc;
+}
+
+/* What the whole file showed: ambiguous dates, VIN check digits. */
+static enum ls_scope
+file_warnings(struct reader *r)
+{
+	const struct rowmap_stats *st = &r->st;
+	enum ls_scope sc = LS_OK;
+
+	if (st->dates_ambiguous && !st->dates_day_over_12) {
+		const char *f = r->p->dates[st->date_format].text;
+
+		sc = warn(r, "ambiguous_dates", st->date_first_line, NULL,
+		          xasprintf("all %lu dates read as %s have a day of 12 or less, so they "
+		                    "read day-first and month-first alike: check the profile's "
+		                    "date_format",
+		                    st->dates_ambiguous, f));
+	}
+	if (sc <= LS_BAD_RECORD && st->vin_bad_check)
+		sc = warn(r, "vin_check_digit", st->vin_first_line, "vin",
+		          xasprintf("%lu VIN%s the check digit (first: %s); European VINs "
+		                    "often carry none (vin_check = off to accept them silently, "
+		                    "strict to refuse them)",
+		                    st->vin_bad_check, st->vin_bad_check > 1 ? "s fail" : " fails",
+		                    st->vin_first));
+	if (st->vin_short)
+		log_info("%s: %lu pre-1981 VINs shorter than 17 characters", r->name,
+		         st->vin_short);
+	return sc;
+}
+
+/* ---- charset: auto means the whole file is UTF-8, or it is windows-1252 ---- */
+
+/* A truncated but so far valid UTF-8 sequence at the end of a buffer. */
+static bool
+incomplete_tail(const unsigned char *s, size_t n)
+{
+	size_t need = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+
+	if (s[0] < 0xC2 || s[0] > 0xF4 || n >= need)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return false;
+	return true;
+}
+
+static enum ls_scope
+resolve_auto(struct reader *r)
+{
+	char *buf = xmalloc(READ_PIECE + 4);
+	size_t keep = 0;
+	bool utf8 = true;
+	ssize_t k;
+
+	while ((k = input_read(r->in, buf + keep, READ_PIECE)) > 0) {
+		size_t n = keep + (size_t)k, off = charset_utf8_check(buf, n);
+
+		keep = 0;
+		if (off == n)
+			continue;
+		if (n - off < 4 && incomplete_tail((unsigned char *)buf + off, n - off)) {
+			keep = n - off;
+			memmove(buf, buf + off, keep);
+			continue;
+		}
+		utf8 = false;
+		break;
+	}
+	free(buf);
+	if (k < 0 || input_rewind(r->in) == -1)
+		return LS_OK; /* the read error shows again when the file is parsed */
+	r->cs = utf8 && keep == 0 ? CHARSET_UTF8 : CHARSET_WINDOWS_1252;
+	log_debug("%s: charset auto: %s", r->name, charset_name(r->cs));
+	return LS_OK;
+}
+
+/* ---- CSV: chunks at record boundaries, parsed on every core, consumed in order ---- */
+
+enum chunk_state { C_FREE, C_READY, C_BUSY, C_DONE };
+
+struct chunk {
+	char *buf;
+	size_t len, cap;
+	bool final;
+	enum chunk_state state;
+	struct batch out;
+	unsigned long nlines;
+};
+
+struct job {
+	struct reader *r;
+	struct rowmap_work *work;
+	struct batch *out;
+};
+
+static enum ls_scope
+on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
+           size_t n)
+{
+	struct job *j = ctx;
+	struct rowmap_row row = {.line = line, .vals = f, .plain = plain, .nvals = n};
+	char *why = NULL;
+
+	if (!j->r->bound) {
+		/* The header row: only ever met in the first chunk, by the calling thread. */
+		if (rowmap_bind_header(&j->r->map, j->r->p, j->r->feed, j->r->cs, f, n, &why) ==
+		    -1) {
+			batch_fail(j->out, line, why);
 			return LS_BAD_FILE;
 		}
-		if (c->prof->header)
-			return LS_OK;
+		j->r->bound = true;
+		return LS_OK;
 	}
-	if (profile_map_row(c->prof, &c->bind, c->feed, vals, lens, n, line, &r, &err) != LS_OK) {
-		record_release(&r);
-		return c->cb->reject(c->cb->ctx, &err);
+	return rowmap_map(&j->r->map, j->work, &row, j->out);
+}
+
+static void
+parse_chunk(struct reader *r, struct chunk *c, struct rowmap_work *work)
+{
+	struct job j = {.r = r, .work = work, .out = &c->out};
+	struct csv_result res;
+
+	batch_reset(&c->out);
+	csv_parse_chunk(&r->csv, c->buf, c->len, c->final, on_csv_row, &j, &res);
+	c->nlines = res.nlines;
+	if (res.error)
+		batch_fail(&c->out, res.error_line, res.error);
+}
+
+struct pipe {
+	struct reader *r;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct chunk *slot;
+	size_t nslots;
+	unsigned long filled, taken; /* chunk sequence numbers */
+	bool quit;
+	pthread_t tid[MAX_THREADS];
+	size_t nthreads;
+	char *carry; /* bytes after the last cut: the start of the next chunk */
+	size_t ncarry, carry_cap, chunk;
+	bool eof, first;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pipe *pp = arg;
+	struct rowmap_work work;
+
+	rowmap_work_init(&work);
+	pthread_mutex_lock(&pp->mu);
+	for (;;) {
+		struct chunk *c;
+
+		while (!pp->quit && (pp->taken == pp->filled ||
+		                     pp->slot[pp->taken % pp->nslots].state != C_READY))
+			pthread_cond_wait(&pp->work_cv, &pp->mu);
+		if (pp->quit)
+			break;
+		c = &pp->slot[pp->taken++ % pp->nslots];
+		c->state = C_BUSY;
+		pthread_mutex_unlock(&pp->mu);
+		parse_chunk(pp->r, c, &work);
+		pthread_mutex_lock(&pp->mu);
+		c->state = C_DONE;
+		pthread_cond_broadcast(&pp->done_cv);
 	}
-	sc = c->cb->record(c->cb->ctx, &r);
-	record_release(&r);
+	pthread_mutex_unlock(&pp->mu);
+	rowmap_work_release(&work);
+	return NULL;
+}
+
+/* Read into c until it holds a chunk's worth ending at a record boundary, or the file ends. */
+static enum ls_scope
+fill(struct pipe *pp, struct chunk *c)
+{
+	struct reader *r = pp->r;
+	size_t limit = pp->chunk + r->csv.max_row + READ_PIECE, cut = 0;
+
+	c->len = 0;
+	c->buf = xgrow(c->buf, &c->cap, pp->ncarry + pp->chunk + 1, 1);
+	if (pp->ncarry)
+		memcpy(c->buf, pp->carry, pp->ncarry);
+	c->len = pp->ncarry;
+	pp->ncarry = 0;
+	for (;;) {
+		size_t want = pp->chunk > c->len ? pp->chunk - c->len : READ_PIECE;
+		ssize_t k;
+
+		want = want > READ_PIECE ? READ_PIECE : want;
+		if (!pp->eof && (c->len < pp->chunk || cut == 0)) {
+			c->buf = xgrow(c->buf, &c->cap, c->len + want + 1, 1);
+			if ((k = input_read(r->in, c->buf + c->len, want)) < 0) {
+				file_error(r, 0, input_why(r->in));
+				return input_scope(r->in);
+			}
+			pp->eof = k == 0;
+			c->len += (size_t)k;
+		}
+		if (pp->first && c->len >= 2 &&
+		    (((unsigned char)c->buf[0] == 0xFF && (unsigned char)c->buf[1] == 0xFE) ||
+		     ((unsigned char)c->buf[0] == 0xFE && (unsigned char)c->buf[1] == 0xFF)))
+			return file_error(r, 1,
+			                  "file is UTF-16 (byte order mark): feeds must be "
+			                  "UTF-8 or an 8-bit charset");
+		if (pp->first && c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) {
+			memmove(c->buf, c->buf + 3, c->len - 3); /* the BOM is not data */
+			c->len -= 3;
+			pp->first = false;
+		}
+		if (pp->first && (c->len >= 3 || pp->eof))
+			pp->first = false;
+		if (pp->eof)
+			break;
+		if (c->len < pp->chunk)
+			continue;
+		if ((cut = csv_cut(c->buf, c->len, r->csv.quote)) > 0 || c->len >= limit)
+			break;
+	}
+	c->final = pp->eof && !cut;
+	if (cut && cut < c->len) {
+		pp->carry = xgrow(pp->carry, &pp->carry_cap, c->len - cut, 1);
+		memcpy(pp->carry, c->buf + cut, c->len - cut);
+		pp->ncarry = c->len - cut;
+		c->len = cut;
+	}
+	/* With the carry moved out, the file ended here only if nothing is left over. */
+	c->final = pp->eof && pp->ncarry == 0;
+	return LS_OK;
+}
+
+static size_t
+env_size(const char *name, size_t def, size_t max)
+{
+	const char *v = getenv(name);
+	unsigned long long n;
+
+	if (!v || parse_uint(v, max, &n) == -1 || n == 0)
+		return def;
+	return (size_t)n;
+}
+
+static size_t
+thread_count(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cores = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : cores;
+	return env_size("LOTSYNC_PARSE_THREADS", (size_t)cores, MAX_THREADS);
+}
+
+static void
+start_workers(struct pipe *pp, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pthread_create(&pp->tid[pp->nthreads], NULL, worker, pp) != 0) {
+			log_warn("cannot start a parser thread; going on with %zu", pp->nthreads);
+			break;
+		}
+		pp->nthreads++;
+	}
+}
+
+static void
+stop_workers(struct pipe *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+	pp->quit = true;
+	pthread_cond_broadcast(&pp->work_cv);
+	pthread_mutex_unlock(&pp->mu);
+	for (size_t i = 0; i < pp->nthreads; i++)
+		pthread_join(pp->tid[i], NULL);
+	pp->nthreads = 0;
+}
+
+/*
+ * The calling thread reads and cuts chunks and consumes them in order;
+ * workers parse and map them. The first chunk (with the header) is done
+ * here before any worker starts, so the binding is fixed when they read it.
+ */
+static enum ls_scope
+csv_pipeline(struct reader *r)
+{
+	struct pipe pp = {.r = r, .first = true};
+	size_t threads = thread_count();
+	unsigned long consumed = 0, base = 0;
+	struct rowmap_work work;
+	enum ls_scope sc = LS_OK;
+
+	pp.chunk = env_size("LOTSYNC_PARSE_CHUNK", CHUNK_DEFAULT, (size_t)1 << 30);
+	pp.nslots = threads > 1 ? 2 * threads + 2 : 1;
+	pp.slot = xcalloc(pp.nslots, sizeof(*pp.slot));
+	for (size_t i = 0; i < pp.nslots; i++)
+		batch_init(&pp.slot[i].out);
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.work_cv, NULL);
+	pthread_cond_init(&pp.done_cv, NULL);
+	rowmap_work_init(&work);
+	while (sc <= LS_BAD_RECORD) {
+		struct chunk *c;
+
+		/* Keep every free slot filled and queued for the workers. */
+		while (!pp.eof && pp.filled - consumed < pp.nslots && sc <= LS_BAD_RECORD) {
+			c = &pp.slot[pp.filled % pp.nslots];
+			if ((sc = fill(&pp, c)) != LS_OK)
+				break;
+			if (pp.nthreads == 0) {
+				parse_chunk(r, c, &work); /* no workers (yet): parse here */
+				c->state = C_DONE;
+				pp.filled++;
+				pp.taken++;
+				break; /* and consume it before reading on */
+			}
+			pthread_mutex_lock(&pp.mu);
+			c->state = C_READY;
+			pp.filled++;
+			pthread_cond_signal(&pp.work_cv);
+			pthread_mutex_unlock(&pp.mu);
+		}
+		if (sc > LS_BAD_RECORD || consumed == pp.filled)
+			break;
+		c = &pp.slot[consumed % pp.nslots];
+		pthread_mutex_lock(&pp.mu);
+		while (c->state != C_DONE)
+			pthread_cond_wait(&pp.done_cv, &pp.mu);
+		pthread_mutex_unlock(&pp.mu);
+		sc = consume(r, &c->out, base);
+		base += c->nlines;
+		pthread_mutex_lock(&pp.mu);
+		c->state = C_FREE;
+		pthread_mutex_unlock(&pp.mu);
+		consumed++;
+		/* The header is bound: a file of more than one chunk is worth the threads. */
+		if (consumed == 1 && !pp.eof && threads > 1 && r->bound)
+			start_workers(&pp, threads);
+	}
+	stop_workers(&pp);
+	rowmap_work_release(&work);
+	for (size_t i = 0; i < pp.nslots; i++) {
+		batch_release(&pp.slot[i].out);
+		free(pp.slot[i].buf);
+	}
+	free(pp.slot);
+	free(pp.carry);
+	pthread_cond_destroy(&pp.work_cv);
+	pthread_cond_destroy(&pp.done_cv);
+	pthread_mutex_destroy(&pp.mu);
 	return sc;
+}
+
+static enum ls_scope
+read_csv(struct reader *r)
+{
+	char *why = NULL;
+	enum ls_scope sc;
+
+	r->csv = (struct csv_opts){.delimiter = r->p->delimiter, .quote = r->p->quote};
+	r->csv.max_field = CSV_MAX_FIELD_DEFAULT;
+	r->csv.max_fields = CSV_MAX_FIELDS_DEFAULT;
+	r->csv.max_row = CSV_MAX_ROW_DEFAULT;
+	if (!r->p->header) {
+		if (rowmap_bind_positional(&r->map, r->p, r->feed, r->cs, &why) == -1) {
+			file_error(r, 0, why);
+			free(why);
+			rowmap_release(&r->map);
+			return LS_BAD_FILE;
+		}
+		r->bound = true;
+	}
+	/* No header at all (blank lines only) is an empty file: held by the vanish guard (SPEC §6).
+	 */
+	sc = csv_pipeline(r);
+	rowmap_release(&r->map);
+	return sc;
+}
+
+/* ---- XML: parsed on one thread, mapped and delivered on the caller's ---- */
+
+#define XSLOTS      4
+#define XSLOT_BYTES ((size_t)512 * 1024)
+
+struct xml_read {
+	struct reader *r;
+	struct rowmap_work work;
+	struct batch b;
+};
+
+/* Map one record and hand it on. */
+static enum ls_scope
+map_xml_record(struct xml_read *x, const struct xml_record *rec)
+{
+	const struct rowmap *m = &x->r->map;
+	struct rowmap_row row = {.line = rec->line,
+	                         .where = rec->where,
+	                         .vals = rec->vals,
+	                         .nvals = m->ncols,
+	                         .extras = rec->extras,
+	                         .nextras = rec->nextras};
+	enum ls_scope sc;
+
+	batch_reset(&x->b);
+	if (rec->repeated) {
+		const char *field = NULL;
+
+		for (size_t c = 0; c < m->ncols && !field; c++)
+			if (m->cols[c].source == rec->repeated)
+				field = m->cols[c].map->field;
+		rowmap_reject(&x->b, rec->line, field, "element %s occurs more than once in %s",
+		              rec->repeated, rec->where);
+	} else if ((sc = rowmap_map(m, &x->work, &row, &x->b)) > LS_BAD_RECORD) {
+		return sc;
+	}
+	return consume(x->r, &x->b, 0);
+}
+
+static enum ls_scope
+on_xml_record(void *ctx, const struct xml_record *rec)
+{
+	return map_xml_record(ctx, rec);
+}
+
+/* Records copied out of the parser, a slot at a time. */
+struct xslot {
+	struct batch mem; /* the copies live in its arena */
+	struct xml_record *recs;
+	size_t n, alloc, bytes;
+	bool last;
+};
+
+struct xpipe {
+	struct reader *r;
+	const struct xml_opts *o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct xslot slot[XSLOTS];
+	struct xslot *cur;           /* being filled by the parser thread */
+	unsigned long filled, taken; /* slots published, slots consumed */
+	bool stop, done;             /* the consumer wants no more; the parser ended */
+	enum ls_scope sc;            /* how the parse ended */
+	char *why;
+	unsigned long line;
+};
+
+static const char *
+copy_bytes(struct batch *b, const char *p, size_t n)
+{
+	char *d = batch_alloc(b, n + 1);
+
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
+/* Parser thread: wait for a free slot; false when the consumer stopped. */
+static bool
+xslot_take(struct xpipe *xp)
+{
+	pthread_mutex_lock(&xp->mu);
+	while (!xp->stop && xp->filled - xp->taken >= XSLOTS)
+		pthread_cond_wait(&xp->cv, &xp->mu);
+	if (!xp->stop) {
+		xp->cur = &xp->slot[xp->filled % XSLOTS];
+		batch_reset(&xp->cur->mem);
+		xp->cur->n = xp->cur->bytes = 0;
+		xp->cur->last = false;
+	}
+	pthread_mutex_unlock(&xp->mu);
+	return !xp->stop;
+}
+
+static void
+xslot_publish(struct xpipe *xp, bool last)
+{
+	pthread_mutex_lock(&xp->mu);
+	xp->cur->last = last;
+	xp->filled++;
+	xp->cur = NULL;
+	pthread_cond_broadcast(&xp->cv);
+	pthread_mutex_unlock(&xp->mu);
+}
+
+static enum ls_scope
+on_xml_copy(void *ctx, const struct xml_record *rec)
+{
+	struct xpipe *xp = ctx;
+	struct xml_record *c;
+	struct span *vals;
+	struct named_span *ex;
+	struct batch *b;
+
+	if (!xp->cur && !xslot_take(xp))
+		return LS_BAD_RUN; /* stop parsing: nobody reads on */
+	b = &xp->cur->mem;
+	xp->cur->recs = xgrow(xp->cur->recs, &xp->cur->alloc, xp->cur->n + 1, sizeof(*c));
+	c = &xp->cur->recs[xp->cur->n++];
+	*c = *rec;
+	c->where = copy_bytes(b, rec->where, strlen(rec->where));
+	c->vals = vals = batch_alloc(b, (xp->o->npaths + 1) * sizeof(*vals));
+	for (size_t i = 0; i < xp->o->npaths; i++) {
+		vals[i].n = rec->vals[i].n;
+		vals[i].p = vals[i].n ? copy_bytes(b, rec->vals[i].p, vals[i].n) : NULL;
+		xp->cur->bytes += vals[i].n;
+	}
+	c->extras = ex = batch_alloc(b, (rec->nextras + 1) * sizeof(*ex));
+	for (size_t i = 0; i < rec->nextras; i++) {
+		ex[i] = rec->extras[i];
+		ex[i].name = copy_bytes(b, rec->extras[i].name, rec->extras[i].nlen);
+		ex[i].p = copy_bytes(b, rec->extras[i].p, rec->extras[i].n);
+		xp->cur->bytes += ex[i].nlen + ex[i].n;
+	}
+	if (xp->cur->bytes >= XSLOT_BYTES)
+		xslot_publish(xp, false);
+	return LS_OK;
+}
+
+static void *
+xml_parser_thread(void *arg)
+{
+	struct xpipe *xp = arg;
+
+	xp->sc = parse_xml(xp->r->in, xp->o, on_xml_copy, xp, &xp->why, &xp->line);
+	if (xp->cur || xslot_take(xp))
+		xslot_publish(xp, true);
+	pthread_mutex_lock(&xp->mu);
+	xp->done = true;
+	pthread_cond_broadcast(&xp->cv);
+	pthread_mutex_unlock(&xp->mu);
+	return NULL;
+}
+
+/*
+ * libxml2's reader is one stream, so the parallelism is a pipeline: its
+ * thread parses and copies records into slots, this one maps and hands
+ * them on in order. At most XSLOTS slots are in flight.
+ */
+static enum ls_scope
+xml_pipeline(struct xml_read *x, const struct xml_opts *o, char **why, unsigned long *line)
+{
+	struct xpipe xp = {.r = x->r, .o = o};
+	enum ls_scope sc = LS_OK;
+	pthread_t tid;
+
+	pthread_mutex_init(&xp.mu, NULL);
+	pthread_cond_init(&xp.cv, NULL);
+	for (size_t i = 0; i < XSLOTS; i++)
+		batch_init(&xp.slot[i].mem);
+	if (pthread_create(&tid, NULL, xml_parser_thread, &xp) != 0) {
+		log_warn("cannot start the XML parser thread; parsing here");
+		sc = parse_xml(x->r->in, o, on_xml_record, x, why, line);
+		goto out;
+	}
+	for (;;) {
+		struct xslot *s;
+		bool last;
+
+		pthread_mutex_lock(&xp.mu);
+		while (xp.taken == xp.filled && !xp.done)
+			pthread_cond_wait(&xp.cv, &xp.mu);
+		if (xp.taken == xp.filled) {
+			pthread_mutex_unlock(&xp.mu);
+			break;
+		}
+		s = &xp.slot[xp.taken % XSLOTS];
+		pthread_mutex_unlock(&xp.mu);
+		for (size_t i = 0; i < s->n && sc <= LS_BAD_RECORD; i++)
+			sc = map_xml_record(x, &s->recs[i]);
+		last = s->last;
+		pthread_mutex_lock(&xp.mu);
+		xp.taken++;
+		xp.stop = sc > LS_BAD_RECORD;
+		pthread_cond_broadcast(&xp.cv);
+		pthread_mutex_unlock(&xp.mu);
+		if (last || sc > LS_BAD_RECORD)
+			break;
+	}
+	pthread_join(tid, NULL);
+	if (sc <= LS_BAD_RECORD)
+		sc = xp.sc;
+	*why = xp.why;
+	*line = xp.line;
+	xp.why = NULL;
+out:
+	free(xp.why);
+	for (size_t i = 0; i < XSLOTS; i++) {
+		batch_release(&xp.slot[i].mem);
+		free(xp.slot[i].recs);
+	}
+	pthread_cond_destroy(&xp.cv);
+	pthread_mutex_destroy(&xp.mu);
+	return sc;
+}
+
+static enum ls_scope
+read_xml(struct reader *r)
+{
+	struct xml_read x = {.r = r};
+	struct xml_opts o = {.root = r->p->record_root, .record = r->p->record_element};
+	const char **paths;
+	char *joins, *why = NULL;
+	unsigned long line = 0;
+	enum ls_scope sc;
+
+	if (rowmap_bind_xml(&r->map, r->p, r->feed, &why) == -1) {
+		file_error(r, 0, why);
+		free(why);
+		rowmap_release(&r->map);
+		return LS_BAD_FILE;
+	}
+	paths = xcalloc(r->map.ncols + 1, sizeof(*paths));
+	joins = xcalloc(r->map.ncols + 1, 1);
+	for (size_t c = 0; c < r->map.ncols; c++) {
+		paths[c] = r->map.cols[c].source;
+		joins[c] = r->map.cols[c].map->list_sep;
+	}
+	o.paths = paths;
+	o.joins = joins;
+	o.npaths = r->map.ncols;
+	/* An explicit 8-bit charset overrides what the document declares. */
+	if (r->cs == CHARSET_WINDOWS_1252 || r->cs == CHARSET_ISO_8859_15)
+		o.encoding = r->cs == CHARSET_WINDOWS_1252 ? "WINDOWS-1252" : "ISO-8859-15";
+	rowmap_work_init(&x.work);
+	batch_init(&x.b);
+	if (thread_count() > 1)
+		sc = xml_pipeline(&x, &o, &why, &line);
+	else
+		sc = parse_xml(r->in, &o, on_xml_record, &x, &why, &line);
+	if (sc == LS_BAD_FILE && !r->why)
+		file_error(r, line, why);
+	free(why);
+	batch_release(&x.b);
+	rowmap_work_release(&x.work);
+	free(paths);
+	free(joins);
+	rowmap_release(&r->map);
+	return sc;
+}
+
+/* ---- the entry points ---- */
+
+static enum ls_scope
+read_input(struct reader *r)
+{
+	enum ls_scope sc;
+	char probe[1];
+	ssize_t k;
+
+	/* A 0-byte file has no vehicles: an empty snapshot, held by the vanish guard (SPEC §6). */
+	if ((k = input_read(r->in, probe, 1)) == 0)
+		return LS_OK;
+	if (k < 0 || input_rewind(r->in) == -1) {
+		file_error(r, 0, input_why(r->in));
+		return input_scope(r->in);
+	}
+	if (r->p->format == PROFILE_CSV && r->cs == CHARSET_AUTO)
+		resolve_auto(r);
+	if (r->cs == CHARSET_AUTO)
+		r->cs = CHARSET_UTF8; /* XML: its declaration decides */
+	sc = r->p->format == PROFILE_XML ? read_xml(r) : read_csv(r);
+	if (sc <= LS_BAD_RECORD)
+		sc = file_warnings(r);
+	log_debug("%s: %lu records, %lu rejected (%s)", r->name, r->records, r->rejects,
+	          charset_name(r->cs));
+	return sc;
+}
+
+static enum ls_scope
+finish(struct reader *r, enum ls_scope sc, char **why)
+{
+	if (sc == LS_BAD_FILE || (sc == LS_BAD_FEED && r->why)) {
+		const char *d = r->in ? input_describe(r->in) : NULL;
+		char *msg = d ? xasprintf("%s (%s)", r->why, d) : xstrdup(r->why);
+
+		log_error("%s", msg);
+		*why = msg;
+	}
+	free(r->why);
+	input_close(r->in);
+	return sc;
+}
+
+static void
+reader_init(struct reader *r, const struct profile *p, const struct feed_conf *feed,
+            const char *name, const struct reader_cb *cb)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->feed = feed;
+	r->name = name;
+	r->cb = cb;
+	r->cs = p->charset;
+	if (feed->charset && charset_from_name(feed->charset, &r->cs) == -1)
+		r->cs = p->charset; /* config.c checked the name already */
+	rowmap_stats_init(&r->st);
 }
 
 enum ls_scope
 reader_read(const struct profile *p, const struct feed_conf *feed, const char *path,
             const char *name, const struct reader_cb *cb, char **why)
 {
-	struct csv_read c = {.prof = p, .feed = feed, .name = name, .cb = cb};
-	struct csv_opts o = {.delimiter = p->delimiter, .quote = p->quote};
+	struct reader r;
+	char *owhy = NULL;
 	enum ls_scope sc;
-	char *perr = NULL;
 
 	*why = NULL;
-	sc = parse_csv_file(path, &o, on_row, &c, &perr);
+	reader_init(&r, p, feed, name, cb);
+	sc = input_open(path, p->format == PROFILE_XML ? "xml" : "csv", &r.in, &owhy);
 	if (sc == LS_BAD_FILE) {
-		*why = c.why ? c.why : perr;
-		if (c.why) {
-			log_error("%s", c.why);
-			free(perr);
-		}
-		c.why = NULL;
-	} else {
-		/* A 0-byte file has no header and no rows: an empty snapshot, held by the guard. */
-		free(perr);
+		file_error(&r, 0, owhy);
+		free(owhy);
+		return finish(&r, sc, why);
 	}
-	free(c.why);
-	if (c.bound)
-		profile_binding_release(&c.bind);
-	return sc;
+	if (sc != LS_OK)
+		return finish(&r, sc, why);
+	return finish(&r, read_input(&r), why);
+}
+
+enum ls_scope
+reader_read_mem(const struct profile *p, const struct feed_conf *feed, const void *data, size_t len,
+                const char *name, const struct reader_cb *cb, char **why)
+{
+	struct reader r;
+
+	*why = NULL;
+	reader_init(&r, p, feed, name, cb);
+	r.in = input_open_mem(data, len);
+	return finish(&r, read_input(&r), why);
 }

@@ -127,7 +127,7 @@ static const struct migration {
 	const char *sql;
 } migrations[] = {
         {1, schema_v1},         {2, store_schema_audit}, {3, schema_v5_rules},
-        {4, schema_v4_exports}, {5, store_schema_fetch},
+        {4, schema_v4_exports}, {5, store_schema_fetch}, {6, store_schema_warnings},
 };
 
 static int

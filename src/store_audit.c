@@ -88,7 +88,7 @@ digest_rows(struct store *st, sqlite3_stmt *s, EVP_MD_CTX *ctx)
 
 /*
  * Digest of what a snapshot wrote: versions it created ("+" rows), versions
- * it ended, and its rejected rows, each in id order.
+ * it ended, its rejected rows and its warnings, each in id order.
  */
 static int
 snapshot_digest(struct store *st, long long id, const char *feed, long long seq,
@@ -100,6 +100,9 @@ snapshot_digest(struct store *st, long long id, const char *feed, long long seq,
 	                                     " AND to_seq = ? ORDER BY id");
 	sqlite3_stmt *rej = store_prep(st, "SELECT '!', line, field, reason FROM rejected_rows"
 	                                   " WHERE snapshot_id = ? ORDER BY rowid");
+	sqlite3_stmt *warn =
+	        store_prep(st, "SELECT '~', code, line, field, message FROM"
+	                       " snapshot_warnings WHERE snapshot_id = ? ORDER BY rowid");
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
@@ -107,14 +110,15 @@ snapshot_digest(struct store *st, long long id, const char *feed, long long seq,
 
 	if (!ctx)
 		log_fatal("out of memory (EVP_MD_CTX_new)");
-	if (!created || !ended || !rej || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (!created || !ended || !rej || !warn || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
 	sqlite3_bind_int64(created, 1, id);
 	store_bind_text(ended, 1, feed);
 	sqlite3_bind_int64(ended, 2, seq > 0 ? seq : -1);
 	sqlite3_bind_int64(rej, 1, id);
+	sqlite3_bind_int64(warn, 1, id);
 	if (digest_rows(st, created, ctx) || digest_rows(st, ended, ctx) ||
-	    digest_rows(st, rej, ctx))
+	    digest_rows(st, rej, ctx) || digest_rows(st, warn, ctx))
 		goto out;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	hex_encode(md, mdlen, hex);

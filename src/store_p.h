@@ -31,6 +31,8 @@ extern const char store_schema_audit[];
 /* Schema migrations kept with the concern they belong to (store.c lists them). */
 extern const char schema_v4_exports[];
 extern const char store_schema_fetch[];
+/* Schema parts defined next to the code that uses them (migrations list: store.c). */
+extern const char store_schema_warnings[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

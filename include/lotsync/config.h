@@ -62,7 +62,7 @@ struct feed_conf {
 	char *ca_file;       /* FTPS CA bundle, absolute path or NULL */
 	char *dealer_id;     /* dealer of single-dealer files, or NULL */
 	enum after_fetch after_fetch;
-	char *charset;       /* utf-8 | windows-1252 | iso-8859-15 | auto (never NULL) */
+	char *charset;       /* utf-8 | windows-1252 | iso-8859-15 | auto; NULL = the profile's */
 	double vanish_guard; /* fraction 0..1 (20% -> 0.20) */
 	unsigned vanish_guard_min;
 	int track_stock_client; /* CONFIG_NEVER or days */

@@ -1,35 +1,81 @@
 /*
- * parse_csv.h - stream a CSV file's records to a callback (libcsv, strict).
+ * parse_csv.h - CSV records out of bytes with libcsv in strict mode.
  *
  * No business logic: the callback gets each record's fields and the line
  * on which the record began (a quoted field may span lines). Strict mode
  * refuses a quote inside an unquoted field and an unterminated final quote.
- * Caps bound memory whatever the input: one field, fields per record, file.
+ * Caps bound memory whatever the input: one field, fields per record, one
+ * record's bytes. (The file cap is the reader's: it counts what it reads.)
+ *
+ * A file is parsed in chunks that begin and end at record boundaries, so
+ * chunks can be parsed on several cores: csv_cut() finds a boundary by
+ * quote parity, which in strict CSV says exactly whether a newline is
+ * inside a quoted field (quotes open and close fields and come in pairs
+ * inside them; anything else is a strict-mode error, reported by the
+ * chunk that holds it, which comes first in file order).
  *
  * The callback returns LS_OK or LS_BAD_RECORD to go on, anything worse to
- * stop; parse_csv_file() returns the worst scope it saw, LS_BAD_FILE for a
- * malformed file (logged as "FILE:LINE: reason"; the same text is put in
- * *why when why != NULL, caller frees).
+ * stop. Its fields point into the parser's buffer, valid during the call.
  */
 #ifndef LOTSYNC_PARSE_CSV_H
 #define LOTSYNC_PARSE_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lotsync/span.h"
 #include "lotsync/status.h"
+
+#define CSV_MAX_FIELD_DEFAULT  ((size_t)1 << 20) /* 1 MiB */
+#define CSV_MAX_FIELDS_DEFAULT ((size_t)4096)
+#define CSV_MAX_ROW_DEFAULT    ((size_t)4 << 20) /* 4 MiB */
 
 struct csv_opts {
 	char delimiter;
 	char quote;
-	size_t max_field;  /* bytes; 0 = 1 MiB */
-	size_t max_fields; /* per record; 0 = 4096 */
-	uint64_t max_file; /* bytes; 0 = 4 GiB */
+	size_t max_field;  /* bytes; 0 = CSV_MAX_FIELD_DEFAULT */
+	size_t max_fields; /* per record; 0 = CSV_MAX_FIELDS_DEFAULT */
+	size_t max_row;    /* bytes of one record; 0 = CSV_MAX_ROW_DEFAULT */
+	uint64_t max_file; /* parse_csv_file() only: bytes; 0 = 4 GiB */
 };
 
+/* plain[i]: field i is ASCII without NUL bytes (so needs no charset work). */
+typedef enum ls_scope (*csv_row_fn)(void *ctx, unsigned long line, const struct span *f,
+                                    const unsigned char *plain, size_t n);
+
+/* The outcome of parsing one chunk. */
+struct csv_result {
+	enum ls_scope scope;      /* LS_OK, LS_BAD_FILE, or what the callback stopped with */
+	unsigned long nlines;     /* newlines in the bytes consumed */
+	char *error;              /* LS_BAD_FILE: the reason, without file and line (owned) */
+	unsigned long error_line; /* relative to the chunk: its first byte is on line 1 */
+};
+
+/*
+ * Parse buf[0..n), which starts at a record boundary. final says the chunk
+ * ends the file, so an open quote at its end is an error; otherwise the
+ * chunk must end at a boundary (csv_cut()). Releases nothing the caller
+ * owns; res->error is the caller's to free.
+ */
+void csv_parse_chunk(const struct csv_opts *o, const char *buf, size_t n, bool final, csv_row_fn fn,
+                     void *ctx, struct csv_result *res);
+
+/*
+ * Length of the longest prefix of buf[0..n) made of whole records: it
+ * ends just after a newline outside quotes. 0 when there is none. buf
+ * must start outside quotes (a record boundary).
+ */
+size_t csv_cut(const char *buf, size_t n, char quote);
+
+/*
+ * Parse a whole file with the old convenience interface: fields as
+ * NUL-terminated strings. Returns the worst scope seen; LS_BAD_FILE for a
+ * malformed file (logged as "FILE:LINE: reason"; the same text is put in
+ * *why when why != NULL, caller frees).
+ */
 typedef enum ls_scope (*csv_record_fn)(void *ctx, unsigned long line, char **fields,
                                        const size_t *lens, size_t n);
-
 enum ls_scope parse_csv_file(const char *path, const struct csv_opts *opts, csv_record_fn fn,
                              void *ctx, char **why);
 

@@ -2,23 +2,37 @@
  * profile.h - feed profiles (SPEC §4): how to read one DMS's files.
  *
  * A profile is conf/profiles/<name>.ini next to the config, or a shipped
- * one under the installed share directory. It names the format, the CSV
- * dialect and, in [fields], which source column (by header name, or by
- * 0-based position when header = no) feeds each canonical field of SPEC §2.
- * Every source column no field names is kept as "extra.<column>".
+ * one under the installed share directory. profile_load() reads and checks
+ * it; binding a file's columns and mapping its rows is rowmap.h's work.
  *
  *   [profile]
- *   format = csv            ; csv (xml: a later release)
- *   delimiter = ,           ; one character, or "tab"
- *   quote = "
- *   header = yes
- *   charset = utf-8
- *   mandatory = vin         ; fields every row must have (the key always is)
- *   [fields]
- *   vin = VIN
- *   images = ImageURLs
+ *   format = csv              ; csv | xml
+ *   delimiter = ,             ; CSV: one character, or tab, comma, semicolon,
+ *                             ; pipe, space (" ;" starts an .ini comment)
+ *   quote = "                 ; CSV: one character
+ *   header = yes              ; CSV: no = columns by 0-based position
+ *   min_columns = 14          ; CSV without header: shorter rows are refused
+ *   record_element = inventory/vehicle ; XML: [root/]element of one record
+ *   charset = utf-8           ; utf-8 | windows-1252 | iso-8859-15 | auto
+ *   decimal = .               ; decimal separator of amounts: . or ,
+ *   currency = EUR            ; currency of amounts that name none
+ *   mileage_unit = km         ; km | mi
+ *   date_format = DD.MM.YYYY, MM.YYYY ; tried in order (default YYYY-MM-DD)
+ *   vin_check = warn          ; check digit: warn | strict (row error) | off
+ *   short_vin = no            ; yes: pre-1981 VINs of 5-16 characters pass
+ *   mandatory = price, mileage ; fields every row must have (and the key)
+ *   [fields]                  ; canonical field = source
+ *   vin = VIN                 ; header name, position, or XML path
+ *   images = image_link, additional_image_link ; list fields: several sources
  *   [lists]
- *   images = |              ; split the source value on this separator
+ *   images = comma            ; split the source value on this separator
+ *
+ * XML paths are relative to the record element: "VIN", "Price/Amount",
+ * "@id" (an attribute of the record), "seller/@key". A list field mapped to
+ * a repeated element ("ImageURLs/URL") takes every occurrence.
+ *
+ * Every source column (or leaf element) no field names is kept as
+ * "extra.<column>" ("extra.<position>", "extra.<path>").
  *
  * Ownership: struct profile owns its strings; profile_release() frees them.
  */
@@ -28,17 +42,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lotsync/charset.h"
 #include "lotsync/config.h"
+#include "lotsync/normalize.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
 
 enum profile_format { PROFILE_CSV, PROFILE_XML };
 
+/* How a canonical field's value is normalised. */
+enum field_kind {
+	FIELD_TEXT,
+	FIELD_MONEY,
+	FIELD_MILEAGE,
+	FIELD_YEAR,
+	FIELD_DATE,
+	FIELD_VIN,
+	FIELD_LIST
+};
+
+enum vin_check { VIN_CHECK_WARN, VIN_CHECK_STRICT, VIN_CHECK_OFF };
+
 struct profile_map {
-	char *field;  /* canonical field name */
-	char *column; /* header name, or NULL for positional */
-	long position;
-	char list_sep; /* '\0' when not a list */
+	char *field;    /* canonical field name */
+	char **sources; /* header names, XML paths, or positions as text */
+	long *position; /* header = no: 0-based column of each source; else -1 */
+	size_t nsources;
+	char list_sep; /* list fields: separator in the source, default '|' */
+	enum field_kind kind;
 };
 
 struct profile {
@@ -47,18 +78,21 @@ struct profile {
 	enum profile_format format;
 	char delimiter, quote;
 	bool header;
-	char *charset;
+	size_t min_columns;
+	char *record_root;    /* XML: required root element name, or NULL for any */
+	char *record_element; /* XML: the element of one record (a child of the root) */
+	enum charset charset;
+	char decimal;
+	char currency[4]; /* "" when none */
+	enum mileage_unit mileage_unit;
+	struct date_format *dates;
+	size_t ndates;
+	enum vin_check vin_check;
+	bool short_vin;
 	struct profile_map *maps;
 	size_t nmaps;
 	char **mandatory;
 	size_t nmandatory;
-};
-
-/* Columns of one file bound to the profile's fields (from its header row). */
-struct profile_binding {
-	size_t ncols;
-	long *map;          /* per column: index into profile->maps, or -1 = extra */
-	char **extra_names; /* per column: "extra.<name>" when map is -1 */
 };
 
 /* A refused row: where and why. */
@@ -66,6 +100,14 @@ struct row_error {
 	unsigned long line;
 	char *field; /* canonical or source field, or NULL */
 	char *reason;
+};
+
+/* Something about a whole file an operator should know (stored with the snapshot). */
+struct row_warning {
+	const char *code;    /* "ambiguous_dates", "vin_check_digit" */
+	unsigned long line;  /* first line concerned, 0 = the file */
+	const char *field;   /* or NULL */
+	const char *message; /* one line */
 };
 
 /*
@@ -80,24 +122,12 @@ void profile_release(struct profile *p);
 bool profile_is_canonical(const char *field);
 /* True for the list fields (images, equipment, documents). */
 bool profile_is_list(const char *field);
+/* How the canonical field is normalised. */
+enum field_kind profile_field_kind(const char *field);
+/* The map of a canonical field, or NULL when the profile does not map it. */
+const struct profile_map *profile_find(const struct profile *p, const char *field);
+bool profile_is_mandatory(const struct profile *p, const char *field);
 
-/*
- * Bind columns: from the header row when the profile has one (a mandatory
- * column missing from it is a file error, logged with the file name),
- * else by position for ncols columns.
- */
-int profile_bind(const struct profile *p, const char *file, char **cols, const size_t *lens,
-                 size_t ncols, struct profile_binding *b);
-void profile_binding_release(struct profile_binding *b);
-
-/*
- * Map one data row to a finished record with its key (per feed's key kind
- * and default dealer). LS_BAD_RECORD fills *err (caller releases it).
- */
-enum ls_scope profile_map_row(const struct profile *p, const struct profile_binding *b,
-                              const struct feed_conf *feed, char **vals, const size_t *lens,
-                              size_t nvals, unsigned long line, struct record *out,
-                              struct row_error *err);
 void row_error_release(struct row_error *e);
 
 #endif

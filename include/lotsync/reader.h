@@ -1,18 +1,34 @@
 /*
  * reader.h - one feed file, read as its profile says, into canonical
  * records and row errors delivered to callbacks. This is the seam between
- * the bytes of a file (format, dialect, header binding, normalisation) and
- * what ingest does with the vehicles; it holds no business logic.
+ * the bytes of a file (compression, charset, format, dialect, header
+ * binding, normalisation) and what ingest does with the vehicles; it holds
+ * no business logic.
+ *
+ * The charset is the feed's when it sets one, else the profile's. Records
+ * arrive in file order whatever the number of threads: CSV files are cut
+ * into chunks at record boundaries, parsed and mapped on every core, and
+ * delivered in order from the calling thread (LOTSYNC_PARSE_THREADS=N
+ * overrides the core count, LOTSYNC_PARSE_CHUNK=BYTES the chunk size; for
+ * benchmarks and tests). Memory is bounded by the chunks in flight, not by
+ * the file.
  *
  * The record passed to cb->record is owned by the reader and valid only
  * during the call. cb->reject receives a row error the callee releases.
- * Either callback returns LS_OK / LS_BAD_RECORD to go on, worse to stop.
+ * cb->warn (may be NULL) receives the file's warnings once the whole file
+ * was read (ambiguous dates, VIN check digits), valid during the call.
+ * Every callback returns LS_OK / LS_BAD_RECORD to go on, worse to stop;
+ * callbacks always run on the thread that called reader_read().
+ *
  * reader_read() returns LS_OK, LS_BAD_FILE (the file cannot be read as its
  * profile says: logged, and *why set to the one-line reason, caller
- * frees), or what a callback returned to stop.
+ * frees), LS_BAD_FEED (the file cannot be opened or read: logged), or what
+ * a callback returned to stop.
  */
 #ifndef LOTSYNC_READER_H
 #define LOTSYNC_READER_H
+
+#include <stddef.h>
 
 #include "lotsync/config.h"
 #include "lotsync/profile.h"
@@ -22,10 +38,16 @@
 struct reader_cb {
 	enum ls_scope (*record)(void *ctx, const struct record *r);
 	enum ls_scope (*reject)(void *ctx, struct row_error *e);
+	enum ls_scope (*warn)(void *ctx, const struct row_warning *w);
 	void *ctx;
 };
 
 enum ls_scope reader_read(const struct profile *p, const struct feed_conf *feed, const char *path,
                           const char *name, const struct reader_cb *cb, char **why);
+
+/* The same over bytes in memory (never decompressed): tests and fuzzing. */
+enum ls_scope reader_read_mem(const struct profile *p, const struct feed_conf *feed,
+                              const void *data, size_t len, const char *name,
+                              const struct reader_cb *cb, char **why);
 
 #endif

@@ -166,6 +166,11 @@ int store_each_record(struct store *st, const char *feed, long long seq, store_r
 typedef int (*store_reject_fn)(void *ctx, const struct row_error *e);
 int store_each_reject(struct store *st, long long snapshot, store_reject_fn fn, void *ctx);
 
+/* Warnings about a snapshot's file as a whole (store_warn.c), in the order recorded. */
+int store_warning_add(struct store *st, long long snapshot, const struct row_warning *w);
+typedef int (*store_warning_fn)(void *ctx, const struct row_warning *w);
+int store_each_warning(struct store *st, long long snapshot, store_warning_fn fn, void *ctx);
+
 /* One entry of a vehicle's history (SPEC §5 history keys). */
 struct history_event {
 	char *at; /* received time of the snapshot */

@@ -80,7 +80,7 @@ check_html() {
 
 /usr/bin/python3 "$G" --vehicles 60 --seed 41 --out day1.csv
 /usr/bin/python3 "$G" --from day1.csv --change-pct 5 --new-pct 3 --vanish-pct 2 --seed 42 --out day2.csv
-# Two more rows carrying the same hostile VIN: the second is rejected, its reason quotes the VIN.
+# Two more rows carrying a hostile VIN: both are rejected (not a VIN), the reason quotes it.
 /usr/bin/python3 - <<'PY'
 import csv
 rows = list(csv.reader(open("day2.csv", newline="")))
@@ -96,8 +96,8 @@ BAD="bad<script>alert(3)&\"'.csv"
 cp day1.csv "$IN/"
 expect_rc 0 "first snapshot" L --now 2026-11-20T08:00:00Z run
 cp day2.csv "$IN/$HOSTILE"
-expect_rc 0 "second snapshot, hostile name, one row rejected" L --now 2026-11-21T08:00:00Z run
-expect_eq "$(sqlite3 "$DB" "select count(*) from rejected_rows where reason like 'duplicate key ''<SCRIPT>%'")" "1" "the rejected row's reason quotes the hostile VIN"
+expect_rc 0 "second snapshot, hostile name, two rows rejected" L --now 2026-11-21T08:00:00Z run
+expect_eq "$(sqlite3 "$DB" "select count(*) from rejected_rows where reason like '''<script>%'")" "2" "the rejected rows' reason quotes the hostile VIN"
 printf 'DealerID,VIN,StockNo\nD1,"unterminated,1\n' >"$IN/$BAD"
 expect_rc 65 "hostile-named unreadable file quarantined" L --now 2026-11-22T08:00:00Z run
 /usr/bin/python3 -c 'import csv,sys; r=list(csv.reader(open("day1.csv",newline=""))); csv.writer(sys.stdout,lineterminator="\n").writerows(r[:11])' >"$IN/truncated.csv"
@@ -113,7 +113,7 @@ expect_rc 64 "report with a bad --rows" L report --html "$R" --rows many
 
 expect_rc 0 "report" L --now 2026-11-23T09:00:00Z report --html "$R"
 expect_eq "$(cat "$TEST_TMP/out" "$TEST_TMP/err")" "" "a successful report is silent"
-check_html "$R" "$HOSTILE" "$BAD" "duplicate key '<SCRIPT>ALERT(1)</SCRIPT>&\"''"
+check_html "$R" "$HOSTILE" "$BAD" "'<script>alert(1)</script>&\"'' has a character other than A-Z and 0-9"
 head=$(sqlite3 "$DB" "select link from audit_chain order by id desc limit 1")
 expect_grep "<code id=\"chain-head\">$head</code>" "$R" "the chain head is in the report"
 expect_grep "Verification passed" "$R" "verification passed is shown"

@@ -38,14 +38,14 @@ CONF
 	chmod 600 "$1/conf/lotsync.conf"
 }
 
-# csv DIR FEED DAY VIN...: the feed's file of that day (Year = day keeps files distinct).
+# csv DIR FEED DAY VIN...: the feed's file of that day (Trim = day keeps files distinct).
 csv() {
 	_d=$1 _f=$2 _day=$3
 	shift 3
 	mkdir -p "$_d/spool/incoming/$_f"
 	{
-		echo "DealerID,VIN,StockNo,Type,Year"
-		for v in "$@"; do echo "D1,$v,S-$v,N,$_day"; done
+		echo "DealerID,VIN,StockNo,Type,Trim"
+		for v in "$@"; do echo "D1,$v,S-$v,N,day$_day"; done
 	} >"$_d/spool/incoming/$_f/day$_day.csv"
 }
 
@@ -57,23 +57,23 @@ run_at() {
 
 # timeline DIR: the SPEC §6 examples, day by day.
 timeline() {
-	csv "$1" f3 0 VA VB VC VD
-	csv "$1" fimm 0 VA
-	csv "$1" fnev 0 VA
+	csv "$1" f3 0 000000000000000VA 000000000000000VB 000000000000000VC 000000000000000VD
+	csv "$1" fimm 0 000000000000000VA
+	csv "$1" fnev 0 000000000000000VA
 	run_at "$1" 01T00:00:00
-	csv "$1" f3 1 VA VC VD # VB absent on days 1-2
-	csv "$1" fimm 1 VZ     # VA absent: closes at once
-	csv "$1" fnev 1 VZ     # VA absent: stays open
+	csv "$1" f3 1 000000000000000VA 000000000000000VC 000000000000000VD # 000000000000000VB absent on days 1-2
+	csv "$1" fimm 1 000000000000000VZ     # 000000000000000VA absent: closes at once
+	csv "$1" fnev 1 000000000000000VZ     # 000000000000000VA absent: stays open
 	run_at "$1" 02T00:00:00
-	csv "$1" f3 2 VA VD # VC absent, its SR created 2 days ago
+	csv "$1" f3 2 000000000000000VA 000000000000000VD # 000000000000000VC absent, its SR created 2 days ago
 	run_at "$1" 03T00:00:00
 	srs_at "$1" day2
-	csv "$1" f3 25 VA VB VD # VB back on day 2.5
+	csv "$1" f3 25 000000000000000VA 000000000000000VB 000000000000000VD # 000000000000000VB back on day 2.5
 	run_at "$1" 03T12:00:00
-	csv "$1" f3 3 VA VD # VB absent from day 3; VC's 3 days are up
+	csv "$1" f3 3 000000000000000VA 000000000000000VD # 000000000000000VB absent from day 3; 000000000000000VC's 3 days are up
 	run_at "$1" 04T00:00:00
 	srs_at "$1" day3
-	csv "$1" f3 4 VA # VD absent, created 4 days ago
+	csv "$1" f3 4 000000000000000VA # 000000000000000VD absent, created 4 days ago
 	run_at "$1" 05T00:00:00
 	srs_at "$1" day4
 	run_at "$1" 06T00:00:00 # day 5, no file
@@ -99,28 +99,28 @@ timeline "$TEST_TMP/a"
 A="$TEST_TMP/a/conf/lotsync.conf"
 
 # 3d: created 2 days ago and absent -> open; at exactly 3 days -> closed.
-expect_eq "$(st day2 f3 VC)" "('open', None)" "3d: absent, created 2 days ago: open"
-expect_eq "$(st day3 f3 VC)" "('closed', '2026-03-04T00:00:00Z')" "3d: closed at exactly 3 x 24 h"
+expect_eq "$(st day2 f3 000000000000000VC)" "('open', None)" "3d: absent, created 2 days ago: open"
+expect_eq "$(st day3 f3 000000000000000VC)" "('closed', '2026-03-04T00:00:00Z')" "3d: closed at exactly 3 x 24 h"
 # 3d: created 4 days ago and absent -> closed now.
-expect_eq "$(st day3 f3 VD)" "('open', None)" "3d: VD present on day 3"
-expect_eq "$(st day4 f3 VD)" "('closed', '2026-03-05T00:00:00Z')" "3d: created 4 days ago, absent: closed"
+expect_eq "$(st day3 f3 000000000000000VD)" "('open', None)" "3d: 000000000000000VD present on day 3"
+expect_eq "$(st day4 f3 000000000000000VD)" "('closed', '2026-03-05T00:00:00Z')" "3d: created 4 days ago, absent: closed"
 # 3d: absent 1-2, back 2.5, absent from 3 -> no earlier than 5.5 (a run without a file).
-expect_eq "$(st day3 f3 VB)" "('open', None)" "3d: VB back on 2.5 restarted its clock"
-expect_eq "$(st day5 f3 VB)" "('open', None)" "3d: VB still open on day 5"
-expect_eq "$(st day55 f3 VB)" "('closed', '2026-03-06T12:00:00Z')" "3d: VB closed on day 5.5"
-expect_eq "$(json "len([s for s in j if s['vin'] == 'VB'])" "$TEST_TMP/a/srs-day55.json")" "1" \
+expect_eq "$(st day3 f3 000000000000000VB)" "('open', None)" "3d: 000000000000000VB back on 2.5 restarted its clock"
+expect_eq "$(st day5 f3 000000000000000VB)" "('open', None)" "3d: 000000000000000VB still open on day 5"
+expect_eq "$(st day55 f3 000000000000000VB)" "('closed', '2026-03-06T12:00:00Z')" "3d: 000000000000000VB closed on day 5.5"
+expect_eq "$(json "len([s for s in j if s['vin'] == '000000000000000VB'])" "$TEST_TMP/a/srs-day55.json")" "1" \
 	"reappearance created no second SR"
-expect_eq "$(st day30 f3 VA)" "('open', None)" "present vehicle keeps its SR open"
+expect_eq "$(st day30 f3 000000000000000VA)" "('open', None)" "present vehicle keeps its SR open"
 # immediately and never.
-expect_eq "$(st day2 fimm VA)" "('closed', '2026-03-02T00:00:00Z')" "immediately: closed on the first absent snapshot"
-expect_eq "$(st day30 fnev VA)" "('open', None)" "never: open 30 days later"
+expect_eq "$(st day2 fimm 000000000000000VA)" "('closed', '2026-03-02T00:00:00Z')" "immediately: closed on the first absent snapshot"
+expect_eq "$(st day30 fnev 000000000000000VA)" "('open', None)" "never: open 30 days later"
 
 # The decisions are in the vehicle's history, in order, with the versions.
-expect_rc 0 "history --json VB" "$LOTSYNC" -c "$A" --json history vb
+expect_rc 0 "history --json 000000000000000VB" "$LOTSYNC" -c "$A" --json history 000000000000000vb
 cp "$TEST_TMP/out" "$TEST_TMP/hist.json"
 expect_eq "$(json "[e['event'] for e in j if 'feed f3,' in e['detail']]" "$TEST_TMP/hist.json")" \
 	"['appeared', 'created', 'vanished', 'close postponed', 'appeared', 'clock restarted', 'vanished', 'close postponed', 'closed']" \
-	"history of VB: versions and decisions in order"
+	"history of 000000000000000VB: versions and decisions in order"
 expect_eq "$(json "sorted(j[0].keys())" "$TEST_TMP/hist.json")" "['at', 'detail', 'event', 'snapshot']" \
 	"history JSON keys (SPEC §5)"
 expect_eq "$(json "[e['detail'] for e in j if e['event'] == 'close postponed'][-1].split(': ', 1)[1]" "$TEST_TMP/hist.json")" \
@@ -128,13 +128,13 @@ expect_eq "$(json "[e['detail'] for e in j if e['event'] == 'close postponed'][-
 	"close postponed says when and why"
 expect_grep "auto_close = 3d: absent since 2026-03-04T00:00:00Z, clock started 2026-03-03T12:00:00Z" \
 	"$TEST_TMP/a/srs-day55.json" "close_reason says which rule and how many days"
-expect_rc 0 "history (text) VA" "$LOTSYNC" -c "$A" history VA
+expect_rc 0 "history (text) 000000000000000VA" "$LOTSYNC" -c "$A" history 000000000000000VA
 expect_grep "left open .*auto_close = never" "$TEST_TMP/out" "never: the decision is in the history"
 expect_rc 0 "srs --closed --feed f3" "$LOTSYNC" -c "$A" --json srs --closed --feed f3
-expect_eq "$(json "sorted(s['vin'] for s in j)" "$TEST_TMP/out")" "['VB', 'VC', 'VD']" "srs --closed --feed f3"
+expect_eq "$(json "sorted(s['vin'] for s in j)" "$TEST_TMP/out")" "['000000000000000VB', '000000000000000VC', '000000000000000VD']" "srs --closed --feed f3"
 expect_rc 0 "srs --open" "$LOTSYNC" -c "$A" --json srs --open
 expect_eq "$(json "sorted((s['feed'], s['vin']) for s in j)" "$TEST_TMP/out")" \
-	"[('f3', 'VA'), ('fimm', 'VZ'), ('fnev', 'VA'), ('fnev', 'VZ')]" "srs --open"
+	"[('f3', '000000000000000VA'), ('fimm', '000000000000000VZ'), ('fnev', '000000000000000VA'), ('fnev', '000000000000000VZ')]" "srs --open"
 expect_eq "$(json "sorted(j[0].keys())" "$TEST_TMP/out")" \
 	"['client', 'close_reason', 'closed_at', 'created_at', 'dealer_id', 'feed', 'id', 'sr_type', 'status', 'stock_no', 'vehicle_type', 'vin']" \
 	"srs JSON keys (SPEC §5)"

@@ -337,7 +337,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(f->key, FEED_KEY_VIN);
 	ck_assert_int_eq(f->after_fetch, AFTER_FETCH_KEEP);
 	ck_assert_uint_eq(f->connections, 0); /* 0: fetch's default */
-	ck_assert_str_eq(f->charset, "auto");
+	ck_assert_ptr_null(f->charset);       /* the profile's charset applies */
 	ck_assert_double_eq_tol(f->vanish_guard, 0.20, 1e-9);
 	ck_assert_uint_eq(f->vanish_guard_min, 10);
 	ck_assert_int_eq(f->track_stock_client, CONFIG_NEVER);

@@ -164,8 +164,8 @@ START_TEST(new_files_fetched_once_in_remote_order)
 	struct fetch_summary s;
 	time_t t = OLD;
 
-	put(remote, "b.csv", HDR "D1,VINB,1,100\n", t);
-	put(remote, "a.csv", HDR "D1,VINA,1,100\n", t + 60);
+	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", t);
+	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", t + 60);
 	put(remote, "up.csv.part", "partial", t);
 	put(remote, "notes.txt", "not matched", t);
 	put(remote, ".hidden.csv", "hidden", t);
@@ -188,7 +188,7 @@ START_TEST(new_files_fetched_once_in_remote_order)
 	ck_assert_int_eq(count("select count(*) from fetched"), 2);
 
 	/* a.csv replaced remotely while its first copy still waits in incoming/ */
-	put(remote, "a.csv", HDR "D1,VINA,1,150\n", t + 120);
+	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,150\n", t + 120);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
 	ck_assert(has(incoming, "a.csv") && has(incoming, "a~2.csv"));
@@ -203,14 +203,15 @@ START_TEST(identical_content_is_recognised)
 	char *src, *want;
 	char sha[FSIO_SHA256_HEX];
 
-	put(remote, "day1.csv", HDR "D1,VINA,1,100\n", OLD);
+	put(remote, "day1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
 	ingest_feed(&app, &feed, &is);
 	ck_assert_int_eq(is.files, 1);
 	ck_assert_int_eq(count("select count(*) from snapshots"), 1);
 	/* the snapshot says where the file came from */
-	fsio_sha256_buf(HDR "D1,VINA,1,100\n", strlen(HDR "D1,VINA,1,100\n"), sha);
+	fsio_sha256_buf(HDR "D1,WVWZZZ1J30W000001,1,100\n",
+	                strlen(HDR "D1,WVWZZZ1J30W000001,1,100\n"), sha);
 	src = store_fetch_source(app.store, "acme", "day1.csv", sha);
 	want = xasprintf("file://%s/day1.csv", remote);
 	ck_assert_str_eq(src, want);
@@ -220,7 +221,7 @@ START_TEST(identical_content_is_recognised)
 	free(want);
 
 	/* the same bytes uploaded again under another name */
-	put(remote, "day1-again.csv", HDR "D1,VINA,1,100\n", OLD);
+	put(remote, "day1-again.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 0);
 	ck_assert_uint_eq(s.identical, 1);
@@ -239,10 +240,11 @@ START_TEST(local_names_are_safe)
 {
 	struct fetch_summary s;
 
-	put(remote, "Bestand M\xc3\xbcller;1.csv", HDR "D1,VINA,1,100\n", OLD);
-	put(remote, "$(reboot).csv", HDR "D1,VINB,1,100\n", OLD);
-	put(remote, "a b'c\".csv", HDR "D1,VINC,1,100\n", OLD);
-	put(remote, "-rf.csv", HDR "D1,VIND,1,100\n", OLD); /* refused by the transfer layer */
+	put(remote, "Bestand M\xc3\xbcller;1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
+	put(remote, "$(reboot).csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", OLD);
+	put(remote, "a b'c\".csv", HDR "D1,WVWZZZ1J70W000003,1,100\n", OLD);
+	put(remote, "-rf.csv", HDR "D1,WVWZZZ1J90W000004,1,100\n",
+	    OLD); /* refused by the transfer layer */
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 3);
 	ck_assert(has(incoming, "Bestand_M__ller_1.csv"));
@@ -261,11 +263,11 @@ START_TEST(leftovers_of_a_killed_run)
 	struct fetch_summary s;
 	char *p;
 
-	put(remote, "a.csv", HDR "D1,VINA,1,100\n", OLD);
+	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	ck_assert_int_eq(spool_prepare_feed(&app.spool, "acme"), 0);
 	/* a partial download, and a complete copy renamed but never recorded */
 	put(incoming, ".tmp-a.csv-Xy12Ab", HDR "D1,VI", 0);
-	put(incoming, "a.csv", HDR "D1,VINA,1,100\n", OLD);
+	put(incoming, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
 	ck_assert(!has(incoming, ".tmp-a.csv-Xy12Ab"));
@@ -274,7 +276,7 @@ START_TEST(leftovers_of_a_killed_run)
 	ck_assert_int_eq(count("select count(*) from fetched where local = 'a.csv'"), 1);
 
 	/* a recorded copy that vanished before it was ingested is fetched again */
-	put(remote, "b.csv", HDR "D1,VINB,1,100\n", OLD);
+	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
 	p = path_of(incoming, "b.csv");
@@ -292,9 +294,9 @@ START_TEST(settling_and_markers)
 	time_t now = time(NULL);
 
 	app.cfg.settle_seconds = 600;
-	put(remote, "fresh.csv", HDR "D1,VINA,1,100\n", now - 5);
-	put(remote, "future.csv", HDR "D1,VINB,1,100\n", now + 7200);
-	put(remote, "old.csv", HDR "D1,VINC,1,100\n", OLD);
+	put(remote, "fresh.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", now - 5);
+	put(remote, "future.csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", now + 7200);
+	put(remote, "old.csv", HDR "D1,WVWZZZ1J70W000003,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.waiting, 1);
 	ck_assert_uint_eq(s.fetched, 2);
@@ -314,8 +316,8 @@ START_TEST(after_fetch_delete_waits_for_the_archive)
 	struct fetcher *fx;
 
 	feed.after_fetch = AFTER_FETCH_DELETE;
-	put(remote, "a.csv", HDR "D1,VINA,1,100\n", OLD2);
-	put(remote, "b.csv", HDR "D1,VINB,1,100\n", OLD);
+	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD2);
+	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 2);
 	/* not archived yet: nothing deleted */
@@ -325,7 +327,7 @@ START_TEST(after_fetch_delete_waits_for_the_archive)
 	ingest_feed(&app, &feed, &is);
 	ck_assert_int_eq(is.files, 2);
 	/* b.csv is replaced remotely before the cleanup: only a.csv may go */
-	put(remote, "b.csv", HDR "D1,VINB,1,999\n", OLD + 60);
+	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,999\n", OLD + 60);
 	fx = fetcher_new(&app);
 	fetch_cleanup(fx, &feed, &s);
 	fetcher_free(fx);

@@ -206,6 +206,11 @@ free_app(struct app *app)
 }
 
 #define HDR "DealerID,VIN,StockNo,Price\n"
+/* Valid 17-character VINs (check digits right): the profile normalises and checks them. */
+#define VINA "WVWZZZ1J30W000001"
+#define VINB "WVWZZZ1J50W000002"
+#define VINC "WVWZZZ1J70W000003"
+#define VIND "WVWZZZ1J90W000004"
 
 START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 {
@@ -218,7 +223,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	make_app(&app, &feed);
 	spool_prepare_feed(&app.spool, "acme");
 	free(write_file("spool/incoming/acme", "1.csv",
-	                HDR "D1,VINA,1,100\nD1,VINB,2,200\nD1,VINC,3,300\n"));
+	                HDR "D1," VINA ",1,100\nD1," VINB ",2,200\nD1," VINC ",3,300\n"));
 	clock_set(1000);
 	ingest_feed(&app, &feed, &s);
 	ck_assert_int_eq(app.status, LS_EXIT_OK);
@@ -226,8 +231,8 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	ck_assert_int_eq(s.new_, 3);
 	/* B changes price, C vanishes, D is new, E has no VIN, A is repeated. */
 	free(write_file("spool/incoming/acme", "2.csv",
-	                HDR
-	                "D1,vina,1,100\nD1,VINB,2,250\nD1,VIND,4,400\nD1,,5,500\nD1,VINA,9,1\n"));
+	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
+	                    ",4,400\nD1,,5,500\nD1," VINA ",9,1\n"));
 	ingest_feed(&app, &feed, &s);
 	ck_assert_int_eq(app.status, LS_EXIT_OK);
 	ck_assert_int_eq(s.vehicles, 3);
@@ -237,8 +242,8 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	ck_assert_int_eq(s.rejected, 2);
 	/* Same bytes again: a duplicate, nothing applied. */
 	free(write_file("spool/incoming/acme", "3.csv",
-	                HDR
-	                "D1,vina,1,100\nD1,VINB,2,250\nD1,VIND,4,400\nD1,,5,500\nD1,VINA,9,1\n"));
+	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
+	                    ",4,400\nD1,,5,500\nD1," VINA ",9,1\n"));
 	ingest_feed(&app, &feed, &s);
 	ck_assert_int_eq(s.files, 0);
 	ck_assert_int_eq(s.duplicates, 1);
@@ -261,7 +266,7 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 
 	make_app(&app, &feed);
 	spool_prepare_feed(&app.spool, "acme");
-	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"VINA,1,100\n"));
+	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"" VINA ",1,100\n"));
 	ingest_feed(&app, &feed, &s);
 	ck_assert_int_eq(app.status, LS_EXIT_DATAERR);
 	ck_assert_int_eq(s.quarantined, 1);

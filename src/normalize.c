@@ -1,0 +1,512 @@
+/* normalize.c - money, mileage, years, dates and VINs into canonical form. */
+#include "lotsync/normalize.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lotsync/util.h"
+
+/* Longest integer part accepted: 13 digits keep minor units within int64. */
+#define INT_DIGITS_MAX 13
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Length of a space-like sequence at p (space, tab, no-break, narrow no-break, thin), or 0. */
+static size_t
+space_at(const char *p, const char *e)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t left = (size_t)(e - p);
+
+	if (left >= 1 && (*p == ' ' || *p == '\t'))
+		return 1;
+	if (left >= 2 && u[0] == 0xC2 && u[1] == 0xA0)
+		return 2;
+	if (left >= 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xAF || u[2] == 0x89))
+		return 3;
+	return 0;
+}
+
+static void
+trim(const char **p, const char **e)
+{
+	size_t k;
+
+	while (*p < *e && (k = space_at(*p, *e)) > 0)
+		*p += k;
+	while (*e > *p) {
+		if ((*e)[-1] == ' ' || (*e)[-1] == '\t')
+			(*e)--;
+		else if (*e - *p >= 2 && (unsigned char)(*e)[-2] == 0xC2 &&
+		         (unsigned char)(*e)[-1] == 0xA0)
+			*e -= 2;
+		else if (*e - *p >= 3 && (unsigned char)(*e)[-3] == 0xE2 &&
+		         (unsigned char)(*e)[-2] == 0x80 &&
+		         ((unsigned char)(*e)[-1] == 0xAF || (unsigned char)(*e)[-1] == 0x89))
+			*e -= 3;
+		else
+			break;
+	}
+}
+
+/* A thousands separator at p (not the decimal one): its length, or 0. */
+static size_t
+group_sep_at(const char *p, const char *e, char decimal)
+{
+	if (*p == (decimal == '.' ? ',' : '.') || *p == '\'')
+		return 1;
+	return space_at(p, e);
+}
+
+struct number {
+	bool negative;
+	long long whole;
+	const char *frac; /* digits after the decimal separator */
+	size_t nfrac;
+};
+
+/*
+ * Digits with optional thousands groups and one decimal separator. Groups
+ * are checked (1-3 digits, then exactly 3 each, one kind of separator) so
+ * a value written for the other decimal convention is refused, not misread.
+ */
+static const char *
+parse_number(const char *p, const char *e, char decimal, struct number *num)
+{
+	size_t group = 0, ndigits = 0, seplen = 0;
+	char sepkind = 0;
+	bool grouped = false;
+
+	num->whole = 0;
+	num->frac = NULL;
+	num->nfrac = 0;
+	num->negative = false;
+	if (p == e)
+		return "is not a number";
+	if (*p == '-' || *p == '+') {
+		num->negative = *p++ == '-';
+		if (p == e)
+			return "is not a number";
+	}
+	while (p < e) {
+		if (is_digit(*p)) {
+			if (++ndigits > INT_DIGITS_MAX)
+				return "is too large";
+			num->whole = num->whole * 10 + (*p - '0');
+			group++;
+			p++;
+			continue;
+		}
+		if (*p == decimal)
+			break;
+		if ((seplen = group_sep_at(p, e, decimal)) == 0 || p + seplen >= e ||
+		    !is_digit(p[seplen]))
+			return "is not a number";
+		/* First group 1-3 digits, later ones exactly 3, all with one separator. */
+		if (group == 0 || (grouped ? group != 3 : group > 3) || (grouped && sepkind != *p))
+			return "has misplaced thousands separators";
+		grouped = true;
+		sepkind = *p;
+		group = 0;
+		p += seplen;
+	}
+	if (ndigits == 0 || (grouped && group != 3))
+		return ndigits ? "has misplaced thousands separators" : "is not a number";
+	if (p < e) {
+		num->frac = ++p;
+		while (p < e && is_digit(*p))
+			p++;
+		num->nfrac = (size_t)(p - num->frac);
+		if (p != e || num->nfrac == 0)
+			return "is not a number";
+	}
+	return NULL;
+}
+
+static bool
+is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* A currency before or after the amount: symbol or ISO code. Returns its length, 0 if none. */
+static size_t
+currency_prefix(const char *p, const char *e, const char *pc, char out[4])
+{
+	size_t left = (size_t)(e - p);
+
+	if (left >= 3 && memcmp(p, "\xE2\x82\xAC", 3) == 0) {
+		memcpy(out, "EUR", 4);
+		return 3;
+	}
+	if (left >= 2 && memcmp(p, "\xC2\xA3", 2) == 0) {
+		memcpy(out, "GBP", 4);
+		return 2;
+	}
+	if (left >= 1 && *p == '$') {
+		snprintf(out, 4, "%s", pc && *pc ? pc : "USD");
+		return 1;
+	}
+	if (left >= 4 && is_upper(p[0]) && is_upper(p[1]) && is_upper(p[2]) && !is_upper(p[3])) {
+		memcpy(out, p, 3);
+		out[3] = '\0';
+		return 3;
+	}
+	return 0;
+}
+
+static size_t
+currency_suffix(const char *p, const char *e, const char *pc, char out[4])
+{
+	size_t left = (size_t)(e - p);
+	const char *s;
+
+	if (left >= 3 && memcmp(e - 3, "\xE2\x82\xAC", 3) == 0) {
+		memcpy(out, "EUR", 4);
+		return 3;
+	}
+	if (left >= 2 && memcmp(e - 2, "\xC2\xA3", 2) == 0) {
+		memcpy(out, "GBP", 4);
+		return 2;
+	}
+	if (left >= 1 && e[-1] == '$') {
+		snprintf(out, 4, "%s", pc && *pc ? pc : "USD");
+		return 1;
+	}
+	/* Scandinavian "kr", "kr." and "21 995:-" name the profile's currency. */
+	if (left >= 3 && memcmp(e - 3, "kr.", 3) == 0) {
+		snprintf(out, 4, "%s", pc ? pc : "");
+		return 3;
+	}
+	if (left >= 2 && (memcmp(e - 2, "kr", 2) == 0 || memcmp(e - 2, ":-", 2) == 0)) {
+		snprintf(out, 4, "%s", pc ? pc : "");
+		return 2;
+	}
+	s = e - 3;
+	if (left >= 4 && is_upper(s[0]) && is_upper(s[1]) && is_upper(s[2]) && !is_upper(s[-1])) {
+		memcpy(out, s, 3);
+		out[3] = '\0';
+		return 3;
+	}
+	return 0;
+}
+
+const char *
+norm_money(const char *s, size_t n, char decimal, const char *pc, struct norm_money *out)
+{
+	const char *p = s, *e = s + n, *why;
+	char pre[4] = "", suf[4] = "";
+	struct number num;
+	size_t k;
+	long long frac = 0;
+
+	memset(out, 0, sizeof(*out));
+	trim(&p, &e);
+	if ((k = currency_prefix(p, e, pc, pre)) > 0) {
+		p += k;
+		trim(&p, &e);
+	}
+	if ((k = currency_suffix(p, e, pc, suf)) > 0) {
+		e -= k;
+		trim(&p, &e);
+	}
+	if (k > 0 && pre[0] && suf[0] && strcmp(pre, suf) != 0)
+		return "names two currencies";
+	/* "21.995,-": a dash for the decimals means none. */
+	if (e - p >= 2 && e[-1] == '-' && e[-2] == decimal)
+		e -= 2;
+	if ((why = parse_number(p, e, decimal, &num)) != NULL)
+		return strcmp(why, "is not a number") == 0 ? "is not an amount" : why;
+	if (num.nfrac > 2)
+		return "has more than two decimals";
+	if (num.nfrac >= 1)
+		frac = (num.frac[0] - '0') * 10 + (num.nfrac == 2 ? num.frac[1] - '0' : 0);
+	/* Negative amounts are the source's business (a discount, a data slip): kept. */
+	out->minor = (num.whole * 100 + frac) * (num.negative ? -1 : 1);
+	memcpy(out->currency, pre[0] ? pre : suf, 4);
+	return NULL;
+}
+
+void
+norm_money_text(long long minor, char out[NORM_NUM_MAX])
+{
+	unsigned long long a =
+	        minor < 0 ? 0ULL - (unsigned long long)minor : (unsigned long long)minor;
+
+	if (a % 100 == 0)
+		snprintf(out, NORM_NUM_MAX, "%s%llu", minor < 0 ? "-" : "", a / 100);
+	else
+		snprintf(out, NORM_NUM_MAX, "%s%llu.%02llu", minor < 0 ? "-" : "", a / 100,
+		         a % 100);
+}
+
+const char *
+mileage_unit_name(enum mileage_unit u)
+{
+	return u == MILEAGE_KM ? "km" : "mi";
+}
+
+static bool
+ends_with_ci(const char *p, const char *e, const char *word)
+{
+	size_t w = strlen(word);
+
+	if ((size_t)(e - p) < w)
+		return false;
+	for (size_t i = 0; i < w; i++) {
+		char c = e[-(long)w + (long)i];
+
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != word[i])
+			return false;
+	}
+	return true;
+}
+
+/* A trailing unit: its length and which unit, or 0. Longest names first. */
+static size_t
+unit_suffix(const char *p, const char *e, enum mileage_unit *u)
+{
+	static const struct {
+		const char *word;
+		enum mileage_unit unit;
+	} units[] = {{"kilometres", MILEAGE_KM}, {"kilometers", MILEAGE_KM}, {"miles", MILEAGE_MI},
+	             {"mile", MILEAGE_MI},       {"kms", MILEAGE_KM},        {"km", MILEAGE_KM},
+	             {"mi", MILEAGE_MI}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (ends_with_ci(p, e, units[i].word)) {
+			*u = units[i].unit;
+			return strlen(units[i].word);
+		}
+	return 0;
+}
+
+const char *
+norm_mileage(const char *s, size_t n, char decimal, enum mileage_unit unit, long long *out)
+{
+	const char *p = s, *e = s + n, *why;
+	enum mileage_unit said;
+	struct number num;
+	size_t k;
+
+	trim(&p, &e);
+	if (e > p && e[-1] == '.' && e - p >= 3 && ends_with_ci(p, e - 1, "km"))
+		e--; /* "km." */
+	if ((k = unit_suffix(p, e, &said)) > 0) {
+		if (said != unit)
+			return said == MILEAGE_MI ? "is in miles; the profile reads km"
+			                          : "is in km; the profile reads miles";
+		e -= k;
+		trim(&p, &e);
+	}
+	if ((why = parse_number(p, e, decimal, &num)) != NULL)
+		return why;
+	if (num.negative)
+		return "is negative";
+	*out = num.whole + (num.nfrac > 0 && num.frac[0] >= '5');
+	return NULL;
+}
+
+const char *
+norm_year(const char *s, size_t n, int *out)
+{
+	int y = 0;
+
+	if (n != 4)
+		return "is not a four-digit year";
+	for (size_t i = 0; i < 4; i++) {
+		if (!is_digit(s[i]))
+			return "is not a four-digit year";
+		y = y * 10 + (s[i] - '0');
+	}
+	if (y < 1886 || y > 2100)
+		return "is not a plausible year (1886-2100)";
+	*out = y;
+	return NULL;
+}
+
+int
+date_format_compile(const char *text, struct date_format *f)
+{
+	const char *p = text;
+	int years = 0, months = 0, days = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (strlen(text) >= sizeof(f->text))
+		return -1;
+	snprintf(f->text, sizeof(f->text), "%s", text);
+	while (*p) {
+		enum date_part part = DATE_LIT;
+		size_t len = 1;
+
+		if (strncmp(p, "YYYY", 4) == 0) {
+			part = DATE_YEAR;
+			len = 4;
+			years++;
+		} else if (strncmp(p, "MM", 2) == 0) {
+			part = DATE_MONTH;
+			len = 2;
+			months++;
+		} else if (strncmp(p, "DD", 2) == 0) {
+			part = DATE_DAY;
+			len = 2;
+			days++;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || is_digit(*p)) {
+			return -1;
+		}
+		if (f->nparts == ARRAY_SIZE(f->parts))
+			return -1;
+		f->lit[f->nparts] = part == DATE_LIT ? *p : 0;
+		f->parts[f->nparts++] = part;
+		p += len;
+	}
+	if (years != 1 || months != 1 || days > 1)
+		return -1;
+	f->has_day = days == 1;
+	f->order_ambiguous = f->has_day && f->parts[0] != DATE_YEAR;
+	return 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dim[m - 1];
+}
+
+/* Match one format's shape; 1 = matched (y, m, d set), 0 = not this format. */
+static int
+match_format(const struct date_format *f, const char *s, const char *e, int *y, int *m, int *d)
+{
+	*y = *m = *d = 0;
+	for (size_t i = 0; i < f->nparts; i++) {
+		enum date_part part = f->parts[i];
+		size_t want_min = 1, want_max = 2, k = 0;
+		int v = 0;
+
+		if (part == DATE_LIT) {
+			if (s == e || *s != f->lit[i])
+				return 0;
+			s++;
+			continue;
+		}
+		if (part == DATE_YEAR)
+			want_min = want_max = 4;
+		else if (i + 1 < f->nparts && f->parts[i + 1] != DATE_LIT)
+			want_min = 2; /* YYYYMMDD: no separator, so fixed width */
+		while (k < want_max && s + k < e && is_digit(s[k]))
+			v = v * 10 + (s[k++] - '0');
+		if (k < want_min)
+			return 0;
+		s += k;
+		*(part == DATE_YEAR ? y : part == DATE_MONTH ? m : d) = v;
+	}
+	return s == e;
+}
+
+/* "YYYY-MM-DD", or "YYYY-MM" when d is 0; y has four digits (the format says so). */
+static void
+iso_date(char out[NORM_DATE_MAX], int y, int m, int d)
+{
+	out[0] = (char)('0' + y / 1000 % 10);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '\0';
+	if (d) {
+		out[7] = '-';
+		out[8] = (char)('0' + d / 10);
+		out[9] = (char)('0' + d % 10);
+		out[10] = '\0';
+	}
+}
+
+const char *
+norm_date(const struct date_format *fmts, size_t nfmts, const char *s, size_t n,
+          char out[NORM_DATE_MAX], struct date_seen *seen)
+{
+	const char *calendar = NULL;
+
+	for (size_t i = 0; i < nfmts; i++) {
+		const struct date_format *f = &fmts[i];
+		int y, m, d;
+
+		if (!match_format(f, s, s + n, &y, &m, &d))
+			continue;
+		if (m < 1 || m > 12) {
+			calendar = calendar ? calendar : "has a month outside 1-12";
+			continue;
+		}
+		if (f->has_day && (d < 1 || d > days_in_month(y, m))) {
+			calendar = calendar ? calendar : "has a day that month does not have";
+			continue;
+		}
+		iso_date(out, y, m, f->has_day ? d : 0);
+		seen->format = (int)i;
+		seen->day = f->has_day ? d : 0;
+		return NULL;
+	}
+	return calendar ? calendar : "does not match the profile's date format";
+}
+
+static int
+vin_value(char c)
+{
+	/* ISO 3779 transliteration: digits as such, letters in groups of nine. */
+	static const char map[] = "12345678.12345.7.923456789";
+
+	if (is_digit(c))
+		return c - '0';
+	return map[c - 'A'] - '0';
+}
+
+bool
+vin_check_digit_ok(const char *v)
+{
+	static const int weight[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+	int sum = 0, r;
+
+	for (size_t i = 0; i < 17; i++)
+		sum += vin_value(v[i]) * weight[i];
+	r = sum % 11;
+	return v[8] == (r == 10 ? 'X' : '0' + r);
+}
+
+const char *
+norm_vin(char *v, size_t n, bool allow_short, enum vin_status *st)
+{
+	bool alnum = true, ioq = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] >= 'a' && v[i] <= 'z')
+			v[i] = (char)(v[i] - 32);
+		if (!is_digit(v[i]) && !is_upper(v[i]))
+			alnum = false;
+		else if (v[i] == 'I' || v[i] == 'O' || v[i] == 'Q')
+			ioq = true;
+	}
+	if (!alnum)
+		return "has a character other than A-Z and 0-9";
+	if (n != 17) {
+		if (allow_short && n >= 5 && n < 17) {
+			*st = VIN_SHORT;
+			return NULL;
+		}
+		return allow_short ? "is not 17 characters (nor a pre-1981 VIN of 5-16)"
+		                   : "is not 17 characters";
+	}
+	if (ioq)
+		return "contains I, O or Q, which VINs never use";
+	*st = vin_check_digit_ok(v) ? VIN_OK : VIN_BAD_CHECK_DIGIT;
+	return NULL;
+}
