@@ -374,7 +374,7 @@ store_load_current(struct store *st, const char *feed, struct keymap *map)
 
 long long
 store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                  const struct record *r, const char *json)
+                  const struct version_row *r)
 {
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO versions(feed, key, vin, hash, data, snapshot_id,"
@@ -385,9 +385,9 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 		return -1;
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, r->key);
-	store_bind_text(s, 3, record_get(r, "vin"));
+	store_bind_text(s, 3, r->vin);
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
-	sqlite3_bind_text(s, 5, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, snapshot);
 	sqlite3_bind_int64(s, 7, seq);
 	id = store_insert(st, s, "store vehicle version");

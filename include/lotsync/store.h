@@ -148,9 +148,15 @@ int store_quarantine_add(struct store *st, long long run, const char *feed, cons
 /* Versions. */
 /* Fill map with the feed's current versions (key, hash, version id; current = true). */
 int store_load_current(struct store *st, const char *feed, struct keymap *map);
-/* Store a version; json is record_to_json(r) (the caller also digests it). */
+/* One vehicle version to store: its key, VIN (or NULL), content hash and canonical JSON. */
+struct version_row {
+	const char *key;
+	const char *vin;
+	uint64_t hash;
+	const char *json;
+};
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                            const struct record *r, const char *json);
+                            const struct version_row *r);
 int store_version_end(struct store *st, long long version, long long seq);
 
 /*
