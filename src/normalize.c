@@ -459,44 +459,68 @@ norm_date(const struct date_format *fmts, size_t nfmts, const char *s, size_t n,
 	return calendar ? calendar : "does not match the profile's date format";
 }
 
-static int
-vin_value(char c)
-{
-	/* ISO 3779 transliteration: digits as such, letters in groups of nine. */
-	static const char map[] = "12345678.12345.7.923456789";
+/*
+ * ISO 3779 values plus one (digits as such, letters in groups of nine),
+ * 0 for characters never in a VIN, VIN_IOQ for the letters VINs skip.
+ * Lower case as upper case (norm_vin upper-cases in place).
+ */
+#define VIN_IOQ 12
+static const unsigned char vin_tab[256] = {
+        ['0'] = 1,       ['1'] = 2,  ['2'] = 3,       ['3'] = 4,  ['4'] = 5,       ['5'] = 6,
+        ['6'] = 7,       ['7'] = 8,  ['8'] = 9,       ['9'] = 10, ['A'] = 2,       ['B'] = 3,
+        ['C'] = 4,       ['D'] = 5,  ['E'] = 6,       ['F'] = 7,  ['G'] = 8,       ['H'] = 9,
+        ['I'] = VIN_IOQ, ['J'] = 2,  ['K'] = 3,       ['L'] = 4,  ['M'] = 5,       ['N'] = 6,
+        ['O'] = VIN_IOQ, ['P'] = 8,  ['Q'] = VIN_IOQ, ['R'] = 10, ['S'] = 3,       ['T'] = 4,
+        ['U'] = 5,       ['V'] = 6,  ['W'] = 7,       ['X'] = 8,  ['Y'] = 9,       ['Z'] = 10,
+        ['a'] = 2,       ['b'] = 3,  ['c'] = 4,       ['d'] = 5,  ['e'] = 6,       ['f'] = 7,
+        ['g'] = 8,       ['h'] = 9,  ['i'] = VIN_IOQ, ['j'] = 2,  ['k'] = 3,       ['l'] = 4,
+        ['m'] = 5,       ['n'] = 6,  ['o'] = VIN_IOQ, ['p'] = 8,  ['q'] = VIN_IOQ, ['r'] = 10,
+        ['s'] = 3,       ['t'] = 4,  ['u'] = 5,       ['v'] = 6,  ['w'] = 7,       ['x'] = 8,
+        ['y'] = 9,       ['z'] = 10,
+};
+static const int vin_weight[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
 
-	if (is_digit(c))
-		return c - '0';
-	return map[c - 'A'] - '0';
+static bool
+check_digit_matches(const char *v, int sum)
+{
+	int r = sum % 11;
+
+	return v[8] == (r == 10 ? 'X' : '0' + r);
 }
 
 bool
 vin_check_digit_ok(const char *v)
 {
-	static const int weight[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
-	int sum = 0, r;
+	int sum = 0;
 
-	for (size_t i = 0; i < 17; i++)
-		sum += vin_value(v[i]) * weight[i];
-	r = sum % 11;
-	return v[8] == (r == 10 ? 'X' : '0' + r);
+	for (size_t i = 0; i < 17; i++) {
+		unsigned char t = vin_tab[(unsigned char)v[i]];
+
+		if (t == 0 || t == VIN_IOQ)
+			return false;
+		sum += (t - 1) * vin_weight[i];
+	}
+	return check_digit_matches(v, sum);
 }
 
 const char *
 norm_vin(char *v, size_t n, bool allow_short, enum vin_status *st)
 {
-	bool alnum = true, ioq = false;
+	bool ioq = false;
+	int sum = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (v[i] >= 'a' && v[i] <= 'z')
-			v[i] = (char)(v[i] - 32);
-		if (!is_digit(v[i]) && !is_upper(v[i]))
-			alnum = false;
-		else if (v[i] == 'I' || v[i] == 'O' || v[i] == 'Q')
+		unsigned char c = (unsigned char)v[i], t = vin_tab[c];
+
+		if (t == 0)
+			return "has a character other than A-Z and 0-9";
+		if (c >= 'a')
+			v[i] = (char)(c - 32);
+		if (t == VIN_IOQ)
 			ioq = true;
+		else if (i < 17)
+			sum += (t - 1) * vin_weight[i];
 	}
-	if (!alnum)
-		return "has a character other than A-Z and 0-9";
 	if (n != 17) {
 		if (allow_short && n >= 5 && n < 17) {
 			*st = VIN_SHORT;
@@ -507,6 +531,6 @@ norm_vin(char *v, size_t n, bool allow_short, enum vin_status *st)
 	}
 	if (ioq)
 		return "contains I, O or Q, which VINs never use";
-	*st = vin_check_digit_ok(v) ? VIN_OK : VIN_BAD_CHECK_DIGIT;
+	*st = check_digit_matches(v, sum) ? VIN_OK : VIN_BAD_CHECK_DIGIT;
 	return NULL;
 }

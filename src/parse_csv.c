@@ -49,36 +49,45 @@ fail(struct chunkstate *s, unsigned long line, char *msg)
 }
 
 /*
- * One pass over a field's copy: is it plain ASCII without NUL (so the
- * mapper need not look at it again), and how many newlines does it hold
- * (a quoted field may span lines). Eight bytes at a time; the row buffer
- * has slack, so the last word may read past the field (masked to spaces).
+ * One pass over a field: is it plain ASCII without NUL (so the mapper
+ * need not look at it again), and how many newlines does it hold (a
+ * quoted field may span lines)? Eight bytes at a time, the last word
+ * overlapping the one before instead of reading past the field; only a
+ * word with something in it is looked at byte by byte. It reads libcsv's
+ * buffer, not the copy just written (a load straight after smaller
+ * stores to the same bytes stalls).
  */
 static bool
 scan_field(const char *p, size_t n, unsigned long *newlines)
 {
 	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
-	const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL, sp = 0x2020202020202020ULL;
+	const uint64_t nl = 0x0A0A0A0A0A0A0A0AULL;
 	bool plain = true;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v, x;
-
-		memcpy(&v, p + i, 8);
-		if (n - i < 8) {
-			uint64_t keep = (1ULL << (8 * (n - i))) - 1;
-
-			v = (v & keep) | (sp & ~keep);
-		}
-		x = v ^ nl;
-		if (!((v & hi) | ((v - lo) & ~v & hi) | ((x - lo) & ~x & hi)))
-			continue;
-		for (size_t k = i; k < n && k < i + 8; k++) {
-			unsigned char c = (unsigned char)p[k];
+	if (n < 8) {
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)p[i];
 
 			*newlines += c == '\n';
 			plain = plain && c != 0 && c < 0x80;
 		}
+		return plain;
+	}
+	while (i < n) {
+		size_t at = i + 8 <= n ? i : n - 8; /* the last word overlaps */
+		uint64_t v, x;
+
+		memcpy(&v, p + at, 8);
+		x = v ^ nl;
+		if ((v & hi) | ((v - lo) & ~v & hi) | ((x - lo) & ~x & hi))
+			for (size_t k = i; k < at + 8; k++) {
+				unsigned char c = (unsigned char)p[k];
+
+				*newlines += c == '\n';
+				plain = plain && c != 0 && c < 0x80;
+			}
+		i = at + 8;
 	}
 	return plain;
 }
@@ -116,9 +125,8 @@ on_field(void *data, size_t len, void *user)
 	if (s->rowlen + len + 8 > s->rowcap)
 		s->row = xgrow(s->row, &s->rowcap, s->rowlen + len + 8, 1);
 	/* libcsv reuses its buffer for the next field: keep a copy. */
-	if (len)
-		memcpy(s->row + s->rowlen, data, len);
-	s->plain[s->n] = scan_field(s->row + s->rowlen, len, &s->line);
+	s->plain[s->n] = len ? scan_field(data, len, &s->line) : 1;
+	span_copy(s->row + s->rowlen, data, len);
 	s->off[s->n] = s->rowlen;
 	s->len[s->n] = len;
 	s->rowlen += len;
@@ -253,8 +261,9 @@ count_byte(const char *p, size_t n, char c)
 
 		memcpy(&v, p + i, 8);
 		v ^= pat; /* bytes equal to c are now zero */
-		t = ~(((v & lo7) + lo7) | v | lo7);
-		k += (size_t)__builtin_popcountll(t);
+		t = ~(((v & lo7) + lo7) | v | lo7) >>
+		    7;                           /* one bit per matching byte, at its bottom */
+		k += (size_t)((t * ones) >> 56); /* the sum of the eight bytes */
 	}
 	for (; i < n; i++)
 		k += p[i] == c;

@@ -921,11 +921,10 @@ put_field(char **enc, struct field *f, const char *name, size_t nlen, struct spa
 {
 	char *p = *enc;
 
-	memcpy(p, name, nlen);
-	p[nlen] = '\0';
+	span_copy(p, name, nlen + 1); /* with its NUL */
 	f->name = p;
 	p += nlen + 1;
-	memcpy(p, v.p, v.n);
+	span_copy(p, v.p, v.n);
 	p[v.n] = '\0';
 	f->value = p;
 	*enc = p + v.n + 1;

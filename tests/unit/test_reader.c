@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lotsync/charset.h"
 #include "lotsync/normalize.h"
@@ -363,6 +365,53 @@ START_TEST(csv_and_xml_of_the_same_vehicles_agree)
 }
 END_TEST
 
+/* A profile of one's own: attributes, nested paths, a namespace prefix, unmapped leaves. */
+START_TEST(xml_attributes_paths_and_extras)
+{
+	char dir[] = "/tmp/lotsync-xmlp.XXXXXX", *pdir, *path, *why = NULL;
+	const char *xml =
+	        "<?xml version=\"1.0\"?>\n<feed xmlns:s=\"urn:seller\"><meta><n>1</n></meta>\n"
+	        "<car vin=\"1hgcm82690a004352\"><ids stock=\"K-1\"/><s:dealer>D9</s:dealer>"
+	        "<Price><Amount>12.990,00</Amount></Price><Photos><Photo>a.jpg</Photo>"
+	        "<Photo/><Photo> b.jpg </Photo></Photos><Options><Item>x</Item><Item>y</Item>"
+	        "</Options><Color>Red</Color></car>\n<car/></feed>\n";
+	struct feed_conf feed = {.name = "t", .key = FEED_KEY_STOCK};
+	struct reader_cb cb = {.record = sink_record, .reject = sink_reject, .warn = sink_warn};
+	struct profile p;
+	struct sink k = {0};
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	pdir = xasprintf("%s/profiles", dir);
+	path = xasprintf("%s/cars.ini", pdir);
+	ck_assert_int_eq(mkdir(pdir, 0700), 0);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[profile]\nformat = xml\nrecord_element = feed/car\ndecimal = ,\ncurrency = EUR\n"
+	      "[fields]\nvin = @vin\nstock_no = ids/@stock\ndealer_id = dealer\n"
+	      "price = Price/Amount\nimages = Photos/Photo\n",
+	      f);
+	fclose(f);
+	cb.ctx = &k;
+	ck_assert_int_eq(profile_load(dir, "cars", &p), 0);
+	ck_assert_int_eq(reader_read_mem(&p, &feed, xml, strlen(xml), "cars.xml", &cb, &why),
+	                 LS_OK);
+	ck_assert_str_eq(k.text,
+	                 "3 D9/K-1 {\"currency\":\"EUR\",\"dealer_id\":\"D9\",\"extra.Color\":"
+	                 "\"Red\",\"extra.Options/Item\":\"x|y\",\"images\":\"a.jpg|b.jpg\","
+	                 "\"price\":\"1299000\",\"stock_no\":\"K-1\",\"vin\":"
+	                 "\"1HGCM82690A004352\"}\n"
+	                 "4 reject stock_no: missing stock number (the key)\n");
+	free(k.text);
+	profile_release(&p);
+	unlink(path);
+	rmdir(pdir);
+	rmdir(dir);
+	free(path);
+	free(pdir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -380,6 +429,7 @@ main(void)
 	tcase_add_test(tc, csv_cuts_respect_quotes);
 	tcase_add_test(tc, same_records_whatever_the_chunks_and_threads);
 	tcase_add_test(tc, csv_and_xml_of_the_same_vehicles_agree);
+	tcase_add_test(tc, xml_attributes_paths_and_extras);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
