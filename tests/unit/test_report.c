@@ -19,22 +19,20 @@
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
 
+#include "testdir.h"
+
 static char dir[64];
 
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/lotsync-unit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testdir_make(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	testdir_remove(dir);
 }
 
 /* What report_escape() makes of s. Caller frees. */

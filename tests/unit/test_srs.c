@@ -17,6 +17,8 @@
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
+#include "testdir.h"
+
 #define DAY 86400
 #define T0  1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -25,17 +27,13 @@ static char dir[64];
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/lotsync-unit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testdir_make(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	testdir_remove(dir);
 }
 
 /* One drop feed with rules, in its own directory under dir. */
