@@ -1,7 +1,9 @@
 #!/bin/sh
-# run-e2e.sh [TEST...]: run the end-to-end tests (tests/e2e/t_*.sh), each in
-# a fresh private temp dir, against the real lotsync binary and, when
-# scripts/with-servers.sh started them, the loopback SFTP and FTP servers.
+# run-e2e.sh [TEST...]: run the end-to-end tests (the given paths, or all of
+# tests/e2e/tNNNN-name.sh: first digit the family, second the author, see
+# README), each in a fresh private temp dir, against the real lotsync binary
+# and, when scripts/with-servers.sh started them, the loopback SFTP and FTP
+# servers.
 # A test exits 0 (pass), 77 (skip) or anything else (fail). The last line
 # is always "N passed, N failed" (skips are counted before it).
 set -u
@@ -11,7 +13,13 @@ LOTSYNC=${LOTSYNC:-$SRCDIR/lotsync}
 export SRCDIR LOTSYNC
 
 if [ $# -eq 0 ]; then
-	set -- "$SRCDIR"/tests/e2e/t_*.sh
+	# A test under the old name would silently never run: refuse it.
+	for t in "$SRCDIR"/tests/e2e/t_*.sh; do
+		[ -e "$t" ] || continue
+		echo "run-e2e: $t: rename to tests/e2e/tNNNN-name.sh (README, Layout)" >&2
+		exit 2
+	done
+	set -- "$SRCDIR"/tests/e2e/t[0-9]*.sh
 fi
 
 passed=0 failed=0 skipped=0 failures=""

@@ -2,7 +2,8 @@
  * test_fetch.c - the fetch step against a file:// "server": what is
  * fetched, local names, records, identical content, settling, leftovers
  * of killed runs, after_fetch = delete and parallel sessions. (SFTP, FTP
- * and FTPS faults are end-to-end tests: tests/e2e/t_fetch_*.sh.)
+ * and FTPS are end-to-end tests: tests/e2e/t1001-fetch-servers.sh and
+ * tests/e2e/t6004-fetch-faults.sh.)
  */
 #include <check.h>
 #include <fcntl.h>

@@ -7,10 +7,10 @@ set -eu
 
 if [ -z "${LOTSYNC_SERVERS:-}" ]; then
 	if [ "${LOTSYNC_REQUIRE_SERVERS:-0}" = 1 ]; then
-		echo "t_servers: FAIL: LOTSYNC_SERVERS unset but LOTSYNC_REQUIRE_SERVERS=1" >&2
+		echo "t0001-servers: FAIL: LOTSYNC_SERVERS unset but LOTSYNC_REQUIRE_SERVERS=1" >&2
 		exit 1
 	fi
-	echo "t_servers: SKIP: no test servers (LOTSYNC_SERVERS unset)"
+	echo "t0001-servers: SKIP: no test servers (LOTSYNC_SERVERS unset)"
 	exit 77
 fi
 : "${TEST_TMP:?TEST_TMP must be set}"
@@ -18,7 +18,7 @@ for v in SFTP_PORT SFTP_USER SFTP_KEY SFTP_KNOWN_HOSTS SFTP_PASSWORD_FILE SFTP_R
 	SFTP_HOST_FPR FTP_PORT FTP_USER FTP_PASSWORD_FILE FTP_CACERT FTP_ROOT FTP_NOTLS_PORT; do
 	eval "val=\${$v:-}"
 	if [ -z "$val" ]; then
-		echo "t_servers: FAIL: $v not set" >&2
+		echo "t0001-servers: FAIL: $v not set" >&2
 		exit 1
 	fi
 done
@@ -197,7 +197,7 @@ refuse "ftps: --ssl-reqd against the no-TLS server fails (no clear-text fallback
 	ftp_curl --ssl-reqd --cacert "$FTP_CACERT" -l "ftp://127.0.0.1:$FTP_NOTLS_PORT/upload/"
 
 if [ $fails -ne 0 ]; then
-	echo "t_servers: $fails check(s) failed" >&2
+	echo "t0001-servers: $fails check(s) failed" >&2
 	exit 1
 fi
-echo "t_servers: all checks passed"
+echo "t0001-servers: all checks passed"
