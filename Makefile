@@ -9,15 +9,18 @@ PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchiv
 # pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
-CSTD     = -std=c17 -D_GNU_SOURCE -DLOTSYNC_SHAREDIR=\"$(SHAREDIR)\"
+CSTD     = -std=c17 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRCS  = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJS  = $(LIB_SRCS:src/%.c=build/obj/%.o)
-SAN_OBJS  = $(LIB_SRCS:src/%.c=build/san/%.o)
+# The shipped profiles and formats, compiled in (scripts/embed-conf.sh).
+EMBED_INI = $(sort $(wildcard conf/profiles/*.ini conf/formats/*.ini))
+GEN_SRC   = build/gen/builtin_data.c
+LIB_OBJS  = $(LIB_SRCS:src/%.c=build/obj/%.o) build/obj/builtin_data.o
+SAN_OBJS  = $(LIB_SRCS:src/%.c=build/san/%.o) build/san/builtin_data.o
 TEST_SRCS = $(wildcard tests/unit/test_*.c)
 TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
@@ -38,13 +41,28 @@ build/liblotsync.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The share directory is compiled in: rebuild conffile.o when PREFIX changes.
-build/prefix.stamp: FORCE
+# Regenerated on every make (a deleted .ini must leave too); the script only
+# replaces the file when its content changed, so nothing rebuilds for nothing.
+$(GEN_SRC): FORCE
 	@mkdir -p $(@D)
-	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
-build/obj/conffile.o build/san/conffile.o: build/prefix.stamp
+	@scripts/embed-conf.sh $@ $(EMBED_INI)
 .PHONY: FORCE
 FORCE:
+
+build/obj/builtin_data.o: $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/builtin_data.o: $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  CC-SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/fuzz/obj/builtin_data.o: $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  CC-FUZZ $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 # V=1 shows the full compiler command lines.
 Q = $(if $(V),,@)
@@ -127,7 +145,7 @@ build/readbench: tests/bench/readbench.c build/liblotsync.a
 FUZZ_CC      = clang
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) $(FUZZ_SAN)
-FUZZ_OBJS    = $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_OBJS    = $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/builtin_data.o
 FUZZERS      = build/fuzz/fuzz_csv build/fuzz/fuzz_xml
 FUZZ_SECONDS ?= 3
 

@@ -28,7 +28,6 @@ N=${BENCH_VEHICLES:-1000000}
 R=${BENCH_RUNS:-3}
 L=$top/lotsync
 PY=/usr/bin/python3
-export LOTSYNC_SHAREDIR=$top/conf
 mkdir -p "$out/conf/formats" "$out/conf/secrets" "$out/remote"
 
 now() { date +%s%N; }

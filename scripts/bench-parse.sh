@@ -134,10 +134,10 @@ chmod 600 "$d/conf/lotsync.conf"
 cp "$f" "$d/spool/incoming/acme/1.csv"
 set -- $(best "$out/csvcount_libcsv" "$f")
 pw=$1
-/usr/bin/time -f "%e %M" -o "$out/.time" env LOTSYNC_SHAREDIR="$top/conf" "$top/lotsync" -c "$d/conf/lotsync.conf" --now 2026-01-01T00:00:00Z ingest
+/usr/bin/time -f "%e %M" -o "$out/.time" "$top/lotsync" -c "$d/conf/lotsync.conf" --now 2026-01-01T00:00:00Z ingest
 read -r i1 m1 <"$out/.time"
 cp "$out/mk-$n-next.csv" "$d/spool/incoming/acme/2.csv"
-/usr/bin/time -f "%e %M" -o "$out/.time" env LOTSYNC_SHAREDIR="$top/conf" "$top/lotsync" -c "$d/conf/lotsync.conf" --now 2026-01-02T00:00:00Z ingest
+/usr/bin/time -f "%e %M" -o "$out/.time" "$top/lotsync" -c "$d/conf/lotsync.conf" --now 2026-01-02T00:00:00Z ingest
 read -r i2 m2 <"$out/.time"
 rm -rf "$d"
 say "-- full lotsync ingest into SQLite, mkfeed $n: first snapshot ${i1}s (x$(ratio "$i1" "$pw") libcsv, RSS $m1 KB), next snapshot (5% changed) ${i2}s (x$(ratio "$i2" "$pw"), RSS $m2 KB)"

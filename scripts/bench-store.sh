@@ -13,7 +13,6 @@ peers=${LOTSYNC_PEERS:-$top/../shared/bench/peers}
 genfeed=${LOTSYNC_GENFEED:-$top/../shared/bench/genfeed.py}
 PY=/usr/bin/python3
 L=$top/lotsync
-export LOTSYNC_SHAREDIR=$top/conf
 
 now() { date +%s.%N; }
 # secs CMD...: wall seconds of the best of 3 runs

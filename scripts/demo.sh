@@ -23,8 +23,6 @@ cp "$FTP_CACERT" "$demo/conf/secrets/ftps-ca.pem"
 chmod 600 "$demo/conf/lotsync.conf" "$demo/conf/secrets/ftp.pw"
 chmod 700 "$demo/conf/secrets"
 
-# Shipped profiles and formats come from the source tree, not an install.
-export LOTSYNC_SHAREDIR="$top/conf"
 lotsync() { "$top/lotsync" -c "$demo/conf/lotsync.conf" "$@"; }
 
 lotsync check-config >/dev/null

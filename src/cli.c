@@ -140,6 +140,19 @@ static const struct command commands[] = {
          "FAILED (the report shows the first problem; stderr lists all), 64 without\n"
          "--html, 74 when the file cannot be written (no file is left behind).\n",
          CMD_CONFIG | CMD_READ, cmd_report},
+        {"profiles", "", "list feed profiles and where each comes from",
+         "Lists every profile a feed's 'profile' key may name: the ones built into\n"
+         "this binary (no install step needed) and the files profiles/NAME.ini in\n"
+         "the configuration's directory, which add profiles or override a built-in\n"
+         "one of the same name. --json prints [{name, source, overrides_builtin,\n"
+         "summary}], source being \"built-in\" or the file's path.\n",
+         0, cmd_profiles},
+        {"formats", "", "list export formats and where each comes from",
+         "Lists every format a target's 'format' key may name: the built-in ones\n"
+         "and the files formats/NAME.ini in the configuration's directory, which\n"
+         "add formats or override a built-in one of the same name. --json as for\n"
+         "'lotsync profiles'.\n",
+         0, cmd_formats},
 };
 
 const struct command *

@@ -29,6 +29,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "lotsync/builtin.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 
@@ -165,12 +166,6 @@ static const struct section_def sections[] = {
         {"type", SECT_TYPE, type_keys, ARRAY_SIZE(type_keys)},
         {"client", SECT_CLIENT, client_keys, ARRAY_SIZE(client_keys)},
         {"target", SECT_TARGET, target_keys, ARRAY_SIZE(target_keys)},
-};
-
-/* Profiles SPEC §4 ships; any other name must be conf/profiles/<name>.ini. */
-static const char *const builtin_profiles[] = {
-        "generic-csv", "generic-xml",        "dealer-feed",  "mobilede-csv",
-        "homenet-tsv", "google-vehicle-csv", "listings-xml", "wayke-csv",
 };
 
 static const char *const charsets[] = {"utf-8", "windows-1252", "iso-8859-15", "auto"};
@@ -385,9 +380,8 @@ check_profile(struct parser *p, const char *name)
 		         name);
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(builtin_profiles); i++)
-		if (strcmp(name, builtin_profiles[i]) == 0)
-			return;
+	if (builtin_find("profiles", name))
+		return;
 	path = xasprintf("%s/profiles/%s.ini", p->cfg->dir, name);
 	if (stat(path, &st) == -1)
 		conf_err(p, p->lineno, "unknown profile '%s': not built in and no %s", name, path);

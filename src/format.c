@@ -645,8 +645,8 @@ format_load(const char *confdir, const char *name, struct format *f)
 	f->extension = xstrdup("csv");
 	f->currency_slot = (size_t)-1;
 	if (!(f->path = conffile_locate(confdir, "formats", name)))
-		return log_error("format '%s' not found in %s/formats/ or %s/formats/", name,
-		                 confdir, conffile_sharedir());
+		return log_error("format '%s' is not built in and there is no %s/formats/%s.ini",
+		                 name, confdir, name);
 	ld.file = f->path;
 	if ((rc = conffile_parse(f->path, on_entry, &ld, &ld.line)) == -1)
 		return -1;

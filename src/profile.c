@@ -447,8 +447,8 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	p->vin_check = VIN_CHECK_WARN;
 	p->path = conffile_locate(confdir, "profiles", name);
 	if (!p->path)
-		return log_error("profile '%s' not found in %s/profiles/ or %s/profiles/", name,
-		                 confdir, conffile_sharedir());
+		return log_error("profile '%s' is not built in and there is no %s/profiles/%s.ini",
+		                 name, confdir, name);
 	ld.file = p->path;
 	if ((rc = conffile_parse(p->path, on_entry, &ld, &ld.line)) == -1)
 		return -1;

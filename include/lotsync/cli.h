@@ -51,6 +51,8 @@ int cmd_verify(struct app *app, int argc, char **argv);
 int cmd_srs(struct app *app, int argc, char **argv); /* cmd_srs.c */
 int cmd_unlock(struct app *app, int argc, char **argv);
 int cmd_release(struct app *app, int argc, char **argv);
-int cmd_report(struct app *app, int argc, char **argv); /* report.c */
+int cmd_report(struct app *app, int argc, char **argv);   /* report.c */
+int cmd_profiles(struct app *app, int argc, char **argv); /* cmd_builtin.c */
+int cmd_formats(struct app *app, int argc, char **argv);
 
 #endif

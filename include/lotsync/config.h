@@ -25,9 +25,8 @@
  *  - A feed source is "drop" or an sftp://, ftp://, ftps:// URL; file:///dir/
  *    is accepted too, like a target url, for tests. URLs must not carry a
  *    password (it would end up in logs): use password_file.
- *  - A profile must be one of SPEC §4's built-in names or have
- *    <dir>/profiles/<name>.ini; a format name is only checked to be a safe
- *    file name (export knows its built-in formats).
+ *  - A profile must be built in (builtin.h) or have <dir>/profiles/<name>.ini;
+ *    a format name is only checked to be a safe file name (export loads it).
  *  - A key line is at most 199 characters once its comment is removed
  *    (Debian's libinih line buffer).
  */

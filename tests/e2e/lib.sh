@@ -90,4 +90,3 @@ finish() {
 	fi
 	exit 0
 }
-export LOTSYNC_SHAREDIR="$SRCDIR/conf"
