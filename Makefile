@@ -3,6 +3,10 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 SHAREDIR = $(PREFIX)/share/lotsync
+MANDIR   = $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^\#define LOTSYNC_VERSION "\(.*\)"/\1/p' src/main.c)
+MAN_SRCS  = man/lotsync.1 man/lotsync.conf.5 man/lotsync-profile.5
+MAN_PAGES = $(MAN_SRCS:man/%=build/man/%)
 
 CC      ?= cc
 PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive
@@ -26,9 +30,21 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps check unit unit-san e2e demo bench install clean check-headers checkstyle format
+.PHONY: all deps check unit unit-san e2e demo bench install clean check-headers checkstyle format \
+	man check-man
 
-all: lotsync
+all: lotsync man
+
+# Man pages (mdoc): the version filled in; `make check` lints them with mandoc.
+man: $(MAN_PAGES)
+
+build/man/%: man/% src/main.c
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  MAN     $@")
+	$(Q)sed 's/@VERSION@/$(VERSION)/' $< >$@
+
+check-man: $(MAN_PAGES)
+	@mandoc -T lint -W warning $(MAN_PAGES)
 
 deps:
 	@scripts/deps.sh
@@ -101,7 +117,7 @@ e2e: lotsync
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
 check: deps
-	@$(MAKE) --no-print-directory all check-headers checkstyle $(TESTS) $(SAN_TESTS) fuzz
+	@$(MAKE) --no-print-directory all check-headers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
 	@$(MAKE) --no-print-directory fuzz-run
 
@@ -123,9 +139,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
 
-install: lotsync
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/profiles $(DESTDIR)$(SHAREDIR)/formats
+# Profiles and formats are compiled in; the copies under $(SHAREDIR) are
+# starting points for local ones (cp to conf/profiles/ and edit).
+install: lotsync man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/profiles $(DESTDIR)$(SHAREDIR)/formats \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 lotsync $(DESTDIR)$(BINDIR)/lotsync
+	install -m 0644 build/man/lotsync.1 $(DESTDIR)$(MANDIR)/man1/lotsync.1
+	install -m 0644 build/man/lotsync.conf.5 build/man/lotsync-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 conf/lotsync.conf.example $(DESTDIR)$(SHAREDIR)/lotsync.conf.example
 	install -m 0644 conf/profiles/*.ini $(DESTDIR)$(SHAREDIR)/profiles/
 	if ls conf/formats/*.ini >/dev/null 2>&1; then install -m 0644 conf/formats/*.ini $(DESTDIR)$(SHAREDIR)/formats/; fi

@@ -1,6 +1,6 @@
 /*
- * format.h - export formats (SPEC §4, §7): conf/formats/<name>.ini, or a
- * shipped one under the installed share directory. A format says how one
+ * format.h - export formats (SPEC §4, §7): conf/formats/<name>.ini, or one
+ * compiled into the binary (builtin.h). A format says how one
  * vehicle becomes one CSV line or one XML element; render.h writes files
  * with it.
  *

@@ -1,8 +1,8 @@
 /*
  * profile.h - feed profiles (SPEC §4): how to read one DMS's files.
  *
- * A profile is conf/profiles/<name>.ini next to the config, or a shipped
- * one under the installed share directory. profile_load() reads and checks
+ * A profile is conf/profiles/<name>.ini next to the config, or one compiled
+ * into the binary (builtin.h). profile_load() reads and checks
  * it; binding a file's columns and mapping its rows is rowmap.h's work.
  *
  *   [profile]
