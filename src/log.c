@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static enum log_level max_level = LOG_WARN;
@@ -13,6 +14,29 @@ static const char *cur_scope;
 static unsigned nerrors, nwarnings;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
+/* sd-daemon(3) priority prefixes: SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG. */
+static const char *const journal_prefix[] = {"<3>", "<4>", "<6>", "<7>"};
+static int to_journal = -1; /* -1: not checked yet */
+
+/*
+ * systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected stderr
+ * to. Only when stderr is still that stream (not redirected by a wrapper
+ * script) do lines carry priority prefixes; cron mail stays clean.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!env || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	if (fstat(fileno(stderr), &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_set_level(enum log_level level)
@@ -49,10 +73,17 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		funlockfile(stderr);
 		return;
 	}
-	/* Real time, not --now: log lines say when things happened here. */
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s ", ts, level_names[level]);
+	if (to_journal == -1)
+		to_journal = stderr_is_journal();
+	if (to_journal) {
+		/* The journal stamps each line itself. */
+		fprintf(stderr, "%s%s ", journal_prefix[level], level_names[level]);
+	} else {
+		/* Real time, not --now: log lines say when things happened here. */
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "%s %s ", ts, level_names[level]);
+	}
 	if (cur_scope)
 		fprintf(stderr, "%s: ", cur_scope);
 	vfprintf(stderr, fmt, ap);

@@ -1,7 +1,10 @@
 /*
  * log.h - diagnostics on stderr.
  *
- * Every line is "<UTC timestamp> <level> [<scope>: ]<message>". A successful
+ * Every line is "<UTC timestamp> <level> [<scope>: ]<message>". When stderr
+ * is the journal (JOURNAL_STREAM names it), the timestamp gives way to a
+ * syslog priority prefix: "<3>error ...", "<4>warning ...", "<6>info ...",
+ * so that journalctl -p warning selects them. A successful
  * run is silent: info and debug lines are printed only with -v (-vv for
  * debug); warnings and errors always, unless -q (errors only).
  *

@@ -185,8 +185,13 @@ if p.poll() is not None:
     print("raced")
     sys.exit(0)
 os.kill(p.pid, signal.SIGSTOP)
-victims = [proxy] + [int(d) for d in os.listdir("/proc") if d.isdigit() and
-                     open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()[1] == str(proxy)]
+def parent(pid):
+    # Processes come and go while /proc is read (a shared machine): skip those.
+    try:
+        return open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[1]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+victims = [proxy] + [int(d) for d in os.listdir("/proc") if d.isdigit() and parent(d) == str(proxy)]
 for v in victims:
     try:
         os.kill(v, signal.SIGKILL)
