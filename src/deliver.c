@@ -1,14 +1,11 @@
 /* deliver.c - outbox -> remote server (temp name, then rename) -> sent/ (see deliver.h). */
 #include "lotsync/deliver.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lotsync/clock.h"
 #include "lotsync/crash.h"
-#include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
@@ -54,18 +51,11 @@ supersede_old(struct app *app, const struct target_conf *t, struct export_info *
 	if (t->mode != EXPORT_FULL || n < 2)
 		return 0;
 	for (size_t i = 0; i + 1 < n; i++) {
-		char *src = spool_path(&app->spool, SPOOL_OUTBOX, t->name);
-		char *path = xasprintf("%s/%s", src, pend[i].file);
-		char *sent = spool_path(&app->spool, SPOOL_SENT, t->name);
-
 		if (record_attempt(app, t, &pend[i], "superseded", pend[n - 1].file,
 		                   "superseded") == 0 &&
-		    fsio_move(path, sent, pend[i].file) == -1)
+		    spool_to_sent(&app->spool, t->name, pend[i].file) == -1)
 			app_status(app, LS_EXIT_IOERR);
 		sum->superseded++;
-		free(src);
-		free(path);
-		free(sent);
 	}
 	return n - 1;
 }
@@ -74,9 +64,7 @@ static enum ls_exit
 send_one(struct app *app, const struct target_conf *t, struct transfer_conn *c,
          const struct export_info *e)
 {
-	char *outbox = spool_path(&app->spool, SPOOL_OUTBOX, t->name);
-	char *sent = spool_path(&app->spool, SPOOL_SENT, t->name);
-	char *path = xasprintf("%s/%s", outbox, e->file);
+	char *path = spool_file_path(&app->spool, SPOOL_OUTBOX, t->name, e->file);
 	enum ls_exit rc = transfer_put(c, path, e->file, t->rename);
 
 	if (rc != LS_EXIT_OK) {
@@ -98,13 +86,11 @@ send_one(struct app *app, const struct target_conf *t, struct transfer_conn *c,
 		goto out;
 	}
 	crash_point("deliver-recorded");
-	if (fsio_move(path, sent, e->file) == -1)
+	if (spool_to_sent(&app->spool, t->name, e->file) == -1)
 		rc = LS_EXIT_IOERR;
 	log_info("delivered %s (%lld vehicles, %lld rows)", e->file, e->vehicles, e->rows);
 out:
 	free(path);
-	free(sent);
-	free(outbox);
 	return rc;
 }
 
@@ -116,7 +102,7 @@ out:
 static void
 prune(struct app *app, const struct target_conf *t)
 {
-	char before[CLOCK_ISO_LEN], *sent = spool_path(&app->spool, SPOOL_SENT, t->name);
+	char before[CLOCK_ISO_LEN];
 	struct export_info *old = NULL;
 	size_t n = 0;
 
@@ -126,13 +112,8 @@ prune(struct app *app, const struct target_conf *t)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (old[i].file) {
-			char *path = xasprintf("%s/%s", sent, old[i].file);
-
-			if (unlink(path) == -1 && errno != ENOENT)
-				log_syserr("cannot remove %s", path);
-			free(path);
-		}
+		if (old[i].file)
+			spool_prune_sent(&app->spool, t->name, old[i].file);
 		if (store_export_delete(app->store, old[i].id) == -1) {
 			fail_status(app);
 			break;
@@ -142,7 +123,6 @@ prune(struct app *app, const struct target_conf *t)
 		log_info("pruned %zu export record(s) older than %u day(s)", n, t->retention_days);
 out:
 	export_list_free(old, n);
-	free(sent);
 }
 
 /* Locked: nothing leaves; say why once per run and exit 3. */

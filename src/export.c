@@ -1,7 +1,6 @@
 /* export.c - a target's vehicles -> one file in the outbox (see export.h). */
 #include "lotsync/export.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/render.h"
-#include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
 #define DEFAULT_FILE_NAME "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}"
@@ -241,7 +239,7 @@ file_name(const struct target_conf *t, const struct format *fmt, long long id)
 		gmtime_r(&now, &tm);
 		n = strftime(out, sizeof(out), expanded, &tm);
 	}
-	if (n == 0 || !transfer_name_is_safe(out)) {
+	if (n == 0 || !spool_name_is_safe(out)) {
 		log_error("target %s: file_name gives no usable file name (at most 255 bytes, "
 		          "no '/', no leading '.' or '-')",
 		          t->name);
@@ -295,8 +293,7 @@ check_lock(struct exp *x, bool *locked)
 
 /* Render the file; 1 when it has nothing to send (removed), 0 written, -1 error. */
 static int
-render_file(struct exp *x, const struct format *fmt, const char *dir, const char *name,
-            struct export_info *e)
+render_file(struct exp *x, const struct format *fmt, const char *name, struct export_info *e)
 {
 	char *tmp = NULL;
 	int fd, rc = -1;
@@ -305,7 +302,7 @@ render_file(struct exp *x, const struct format *fmt, const char *dir, const char
 	long long pending;
 	struct target_status ts;
 
-	if ((fd = fsio_mktemp(dir, name, &tmp)) == -1)
+	if ((fd = spool_create(&x->app->spool, SPOOL_OUTBOX, x->t->name, name, &tmp)) == -1)
 		return -1;
 	x->r = render_new(fmt, fd, name, x->delta);
 	render_begin(x->r);
@@ -326,7 +323,7 @@ render_file(struct exp *x, const struct format *fmt, const char *dir, const char
 		rc = 1;
 		goto discard;
 	}
-	if (fsio_commit(fd, tmp, dir, name) == -1) {
+	if (spool_commit(&x->app->spool, fd, tmp, SPOOL_OUTBOX, x->t->name, name) == -1) {
 		free(tmp);
 		return -1;
 	}
@@ -339,7 +336,7 @@ render_file(struct exp *x, const struct format *fmt, const char *dir, const char
 	free(tmp);
 	return 0;
 discard:
-	fsio_discard(fd, tmp);
+	spool_discard(fd, tmp);
 	free(tmp);
 	return rc;
 }
@@ -358,7 +355,7 @@ static void
 export_one(struct app *app, const struct target_conf *t, const struct format *fmt,
            const char *basis, bool force, struct export_summary *sum)
 {
-	char now[CLOCK_ISO_LEN], *dir = spool_path(&app->spool, SPOOL_OUTBOX, t->name);
+	char now[CLOCK_ISO_LEN];
 	struct export_info e = {0};
 	struct exp x = {.app = app, .t = t, .delta = t->mode == EXPORT_DELTA, .force = force};
 	int rc;
@@ -376,7 +373,7 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 		store_rollback(app->store);
 		goto out;
 	}
-	if ((rc = render_file(&x, fmt, dir, e.file, &e)) == -1)
+	if ((rc = render_file(&x, fmt, e.file, &e)) == -1)
 		goto rollback;
 	e.kind = xstrdup(x.delta ? "delta" : "full");
 	e.vehicles = x.vehicles;
@@ -388,12 +385,8 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 	}
 	if (store_export_finish(app->store, &e) == -1 || (e.file && save_state(&x) == -1) ||
 	    (e.file && check_lock(&x, &sum->locked) == -1) || store_commit(app->store) == -1) {
-		if (e.file) {
-			char *path = xasprintf("%s/%s", dir, e.file);
-
-			unlink(path); /* unrecorded: would be reconciled away anyway */
-			free(path);
-		}
+		if (e.file) /* unrecorded: would be reconciled away anyway */
+			spool_remove(&app->spool, SPOOL_OUTBOX, t->name, e.file);
 		goto rollback;
 	}
 	crash_point("export-recorded");
@@ -412,7 +405,6 @@ rollback:
 out:
 	exp_release(&x);
 	export_info_release(&e);
-	free(dir);
 }
 
 /* Vehicles awaiting release and a lock await an operator: say so, exit 3. */
@@ -477,56 +469,39 @@ out:
 
 /* A recorded file still in outbox/: pending stays; delivered or superseded moves on. */
 static void
-reconcile_recorded(struct app *app, const struct target_conf *t, const char *dir,
-                   const struct export_info *e)
+reconcile_recorded(struct app *app, const struct target_conf *t, const struct export_info *e)
 {
-	char *path, *sent;
-
 	if (!e->state || strcmp(e->state, "pending") == 0)
 		return;
-	path = xasprintf("%s/%s", dir, e->file);
-	sent = spool_path(&app->spool, SPOOL_SENT, t->name);
 	log_info("moving %s to sent/: recorded as %s by an interrupted run", e->file, e->state);
-	if (fsio_move(path, sent, e->file) == -1)
+	if (spool_to_sent(&app->spool, t->name, e->file) == -1)
 		app_status(app, LS_EXIT_IOERR);
-	free(path);
-	free(sent);
 }
 
 void
 export_reconcile(struct app *app, const struct target_conf *t)
 {
-	char *dir = spool_path(&app->spool, SPOOL_OUTBOX, t->name);
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
 
-	while (d && (de = readdir(d)) != NULL) {
+	spool_purge_tmp(&app->spool, SPOOL_OUTBOX, t->name);
+	if (spool_list(&app->spool, SPOOL_OUTBOX, t->name, &names, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
 		struct export_info e;
-		char *path;
-		bool stale_tmp = str_startswith(de->d_name, ".tmp-");
+		long long id;
 
-		if (de->d_name[0] == '.' && !stale_tmp)
-			continue;
-		if (!stale_tmp) {
-			long long id;
-
-			if (store_export_by_file(app->store, t->name, de->d_name, &e) == -1) {
-				fail_status(app);
-				break;
-			}
-			if ((id = e.id) != 0)
-				reconcile_recorded(app, t, dir, &e);
-			export_info_release(&e);
-			if (id)
-				continue;
+		if (store_export_by_file(app->store, t->name, names[i], &e) == -1) {
+			fail_status(app);
+			break;
 		}
-		path = xasprintf("%s/%s", dir, de->d_name);
-		log_info("removing %s: left by an interrupted export", path);
-		if (unlink(path) == -1)
-			log_syserr("cannot remove %s", path);
-		free(path);
+		if ((id = e.id) != 0)
+			reconcile_recorded(app, t, &e);
+		export_info_release(&e);
+		if (id)
+			continue;
+		log_info("removing outbox/%s/%s: left by an interrupted export", t->name, names[i]);
+		spool_remove(&app->spool, SPOOL_OUTBOX, t->name, names[i]);
 	}
-	if (d)
-		closedir(d);
-	free(dir);
+	spool_names_free(names, n);
 }

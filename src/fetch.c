@@ -1,9 +1,6 @@
 /* fetch.c - remote feeds into incoming/<feed>/: temp name, hash, rename, record. */
 #include "lotsync/fetch.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +18,11 @@
 
 /* Records per transaction: one fsync of the directory and one commit per batch. */
 #define FETCH_BATCH 64
-/* Longest local name before a "~N" suffix; leaves room for ".tmp-" temp names. */
-#define LOCAL_NAME_MAX 200
 /*
  * Files per extra session: a login costs about what fetching 40 small
  * files does (research/transfer-perf.md), so a few files use one session.
  */
 #define FILES_PER_SESSION 16
-/* Tries of "name~N.ext" before giving up on a free local name. */
-#define LOCAL_NAME_TRIES 1000
 
 /* Logged-in sessions of one server, not in use. */
 struct server {
@@ -71,9 +64,7 @@ struct feed_run {
 	struct fetcher *fx;
 	const struct feed_conf *feed;
 	struct transfer_endpoint ep;
-	char *dir;  /* incoming/<feed> */
-	char *work; /* work/<feed> */
-	int dirfd;
+	const struct spool *spool;
 	char *where; /* the source directory URL, for records */
 	struct job *jobs;
 	size_t njobs, ajobs;
@@ -224,155 +215,12 @@ session_get(struct fetcher *fx, struct server *s, const struct feed_conf *feed)
 	return c;
 }
 
-/* ---- local names ---- */
-
-/* The remote name in [A-Za-z0-9._+~-] (transfer checked it is not hidden or '-'). */
-static char *
-safe_name(const char *remote)
-{
-	size_t n = strlen(remote);
-	char *s;
-
-	if (n > LOCAL_NAME_MAX)
-		n = LOCAL_NAME_MAX;
-	s = xstrndup(remote, n);
-	for (char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr("._+~-", ch)))
-			*p = '_';
-	}
-	/* spool_name_is_claimable(): a trailing ".part" made by truncation is not */
-	if (!spool_name_is_claimable(s)) {
-		char *t = xasprintf("%s_", s);
-
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
-/* "name~N.ext" (or "name~N" without an extension). Caller frees. */
-static char *
-numbered_name(const char *base, unsigned n)
-{
-	const char *dot = strrchr(base, '.');
-
-	if (!dot || dot == base)
-		return xasprintf("%s~%u", base, n);
-	return xasprintf("%.*s~%u%s", (int)(dot - base), base, n, dot);
-}
-
-static bool
-exists_in(const char *dir, const char *name)
-{
-	char *p = xasprintf("%s/%s", dir, name);
-	struct stat st;
-	bool yes = lstat(p, &st) == 0;
-
-	free(p);
-	return yes;
-}
-
-/* True when dir/name holds exactly the content sha (a copy an earlier run placed). */
-static bool
-same_content(const char *dir, const char *name, const char *sha)
-{
-	char *p = xasprintf("%s/%s", dir, name), hex[FSIO_SHA256_HEX];
-	bool same = fsio_sha256_file(p, hex, NULL) == 0 && strcmp(hex, sha) == 0;
-
-	free(p);
-	return same;
-}
-
-/*
- * Rename the job's temporary file to a free local name, never replacing a
- * file: renameat2(RENAME_NOREPLACE), or link()+unlink() where the file
- * system lacks it. Returns the name (caller frees) or NULL (logged).
- */
-static char *
-place(struct feed_run *fr, struct job *j)
-{
-	for (unsigned n = 1; n <= LOCAL_NAME_TRIES; n++) {
-		char *name = n == 1 ? xstrdup(j->safe) : numbered_name(j->safe, n);
-		int r;
-
-		/* A claimed file of that name waits in work/: claiming ours would replace it */
-		if (exists_in(fr->work, name)) {
-			free(name);
-			continue;
-		}
-		r = renameat2(AT_FDCWD, j->tmp, fr->dirfd, name, RENAME_NOREPLACE);
-		if (r == -1 && (errno == EINVAL || errno == ENOSYS)) {
-			r = linkat(AT_FDCWD, j->tmp, fr->dirfd, name, 0);
-			if (r == 0)
-				unlink(j->tmp);
-		}
-		if (r == 0)
-			return name;
-		if (errno != EEXIST) {
-			log_syserr("cannot rename %s to %s/%s", j->tmp, fr->dir, name);
-			free(name);
-			return NULL;
-		}
-		/* Placed by a run that was killed before it recorded the file: keep that copy */
-		if (same_content(fr->dir, name, j->sha)) {
-			unlink(j->tmp);
-			return name;
-		}
-		free(name);
-	}
-	log_error("%s: no free local name for %s after %d tries", fr->dir, j->safe,
-	          LOCAL_NAME_TRIES);
-	return NULL;
-}
-
-/* A marker makes ingest claim a file at once although its mtime is new. */
-static int
-write_marker(struct feed_run *fr, const char *name)
-{
-	char *m = xasprintf("%s.done", name);
-	int fd = openat(fr->dirfd, m, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd == -1)
-		log_syserr("cannot create %s/%s", fr->dir, m);
-	else
-		close(fd);
-	free(m);
-	return fd == -1 ? -1 : 0;
-}
-
-/* Remove temporary files a killed run left in incoming/<feed>/ (ours: the run lock is held). */
-static void
-purge_temps(struct feed_run *fr)
-{
-	int fd = openat(fr->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd == -1 ? NULL : fdopendir(fd);
-	struct dirent *de;
-
-	if (!d) {
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!str_startswith(de->d_name, ".tmp-"))
-			continue;
-		if (unlinkat(fr->dirfd, de->d_name, 0) == 0)
-			log_info("removed %s/%s left by an interrupted fetch", fr->dir, de->d_name);
-		else
-			log_syserr("cannot remove %s/%s", fr->dir, de->d_name);
-	}
-	closedir(d);
-}
-
 /* ---- downloading (worker threads) ---- */
 
 static void
 download(struct feed_run *fr, struct transfer_conn *c, struct job *j)
 {
-	int fd = fsio_mktemp(fr->dir, j->safe, &j->tmp);
+	int fd = spool_create(fr->spool, SPOOL_INCOMING, fr->feed->name, j->safe, &j->tmp);
 
 	if (fd == -1) {
 		j->rc = LS_EXIT_IOERR;
@@ -394,7 +242,7 @@ download(struct feed_run *fr, struct transfer_conn *c, struct job *j)
 		j->rc = LS_EXIT_IOERR;
 	}
 	if (j->rc != LS_EXIT_OK || j->bytes != j->rf->size) {
-		unlink(j->tmp);
+		spool_discard(-1, j->tmp);
 		free(j->tmp);
 		j->tmp = NULL;
 	}
@@ -446,8 +294,8 @@ flush(struct feed_run *fr)
 
 	if (fr->nbatch == 0)
 		return 0;
-	if (fsync(fr->dirfd) == -1) {
-		rc = log_syserr("cannot fsync directory %s", fr->dir);
+	if (spool_sync(fr->spool, SPOOL_INCOMING, fr->feed->name) == -1) {
+		rc = -1;
 		app_status(fr->fx->app, LS_EXIT_IOERR);
 		goto out;
 	}
@@ -475,6 +323,14 @@ out:
 	return rc;
 }
 
+/* True when a file fetched as local still waits in incoming/ or work/. */
+static bool
+copy_waits(const struct feed_run *fr, const char *local)
+{
+	return spool_has(fr->spool, SPOOL_INCOMING, fr->feed->name, local) ||
+	       spool_has(fr->spool, SPOOL_WORK, fr->feed->name, local);
+}
+
 static bool
 in_batch(const struct feed_run *fr, const char *sha)
 {
@@ -500,7 +356,7 @@ content_known(struct feed_run *fr, const char *sha)
 		return 1;
 	rc = store_fetch_known(fr->fx->app->store, fr->feed->name, sha, &local);
 	if (rc == 0 && local)
-		rc = exists_in(fr->dir, local) || exists_in(fr->work, local);
+		rc = copy_waits(fr, local);
 	free(local);
 	return rc;
 }
@@ -556,13 +412,14 @@ finish_job(struct feed_run *fr, struct job *j)
 		log_info("%s%s: same content as a file fetched or ingested before; recorded, "
 		         "not ingested again",
 		         fr->where, j->rf->name);
-		unlink(j->tmp);
+		spool_discard(-1, j->tmp);
 		free(j->tmp);
 		j->tmp = NULL;
 		batch_add(fr, j, NULL);
 		sum->identical++;
 	} else {
-		if (!(local = place(fr, j))) {
+		local = spool_publish_incoming(fr->spool, fr->feed->name, j->tmp, j->safe, j->sha);
+		if (!local) {
 			app_status(fr->fx->app, LS_EXIT_IOERR);
 			return -1;
 		}
@@ -571,7 +428,7 @@ finish_job(struct feed_run *fr, struct job *j)
 		crash_point("fetch:renamed");
 		/* Ingest claims a file whose mtime is settle_seconds old; else it needs a marker */
 		if (settle > 0 && (!j->set_mtime || time(NULL) - j->rf->mtime < (time_t)settle) &&
-		    write_marker(fr, local) == -1)
+		    spool_mark_done(fr->spool, fr->feed->name, local) == -1)
 			app_status(fr->fx->app, LS_EXIT_IOERR);
 		log_info("%s%s: fetched as %s (%llu bytes)", fr->where, j->rf->name, local,
 		         (unsigned long long)j->bytes);
@@ -656,7 +513,7 @@ run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
 	/* Downloads not taken in (after a stop) are dropped: the next run fetches them */
 	for (size_t k = 0; k < fr->njobs; k++)
 		if (fr->jobs[k].tmp)
-			unlink(fr->jobs[k].tmp);
+			spool_discard(-1, fr->jobs[k].tmp);
 	if (i < fr->njobs) {
 		fr->sum->failed += (unsigned)(fr->njobs - i);
 		log_warn("%zu file(s) not fetched; tried again next run", fr->njobs - i);
@@ -701,7 +558,7 @@ recorded_copy_present(const struct feed_run *fr, const struct fetch_seen *seen)
 {
 	if (seen->archived || !seen->local)
 		return true;
-	return exists_in(fr->dir, seen->local) || exists_in(fr->work, seen->local);
+	return copy_waits(fr, seen->local);
 }
 
 /*
@@ -757,7 +614,7 @@ plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file
 	}
 	fr->jobs = xgrow(fr->jobs, &fr->ajobs, fr->njobs + 1, sizeof(*fr->jobs));
 	j = &fr->jobs[fr->njobs++];
-	*j = (struct job){.rf = rf, .safe = safe_name(rf->name), .rc = LS_EXIT_OK};
+	*j = (struct job){.rf = rf, .safe = spool_incoming_name(rf->name), .rc = LS_EXIT_OK};
 	j->set_mtime = rf->mtime > 0 && age >= 0;
 	return 0;
 }
@@ -781,17 +638,10 @@ feed_run_init(struct feed_run *fr, struct fetcher *fx, const struct feed_conf *f
 	fr->fx = fx;
 	fr->feed = feed;
 	fr->sum = sum;
-	fr->dirfd = -1;
+	fr->spool = &fx->app->spool;
 	endpoint_of(feed, &fr->ep);
 	clock_format(clock_now(), fr->now);
-	if (spool_prepare_feed(&fx->app->spool, feed->name) == -1)
-		return -1;
-	fr->dir = spool_path(&fx->app->spool, SPOOL_INCOMING, feed->name);
-	fr->work = spool_path(&fx->app->spool, SPOOL_WORK, feed->name);
-	fr->dirfd = open(fr->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fr->dirfd == -1)
-		return log_syserr("cannot open directory %s", fr->dir);
-	return 0;
+	return spool_prepare_feed(fr->spool, feed->name);
 }
 
 static void
@@ -802,10 +652,6 @@ feed_run_release(struct feed_run *fr)
 		free(fr->jobs[i].tmp);
 	}
 	free(fr->jobs);
-	if (fr->dirfd != -1)
-		close(fr->dirfd);
-	free(fr->dir);
-	free(fr->work);
 	free(fr->where);
 }
 
@@ -829,7 +675,7 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 		goto out;
 	}
 	if (fetch)
-		purge_temps(&fr);
+		spool_purge_tmp(fr.spool, SPOOL_INCOMING, feed->name);
 	srv = server_for(fx, feed);
 	if (!(c = session_get(fx, srv, feed)))
 		goto out;

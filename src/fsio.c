@@ -157,16 +157,28 @@ copy_fd(int in, int out)
 int
 fsio_copy(const char *src, const char *dir, const char *name)
 {
+	char *dst = xasprintf("%s/%s", dir, name);
+	int rc;
+
+	if (access(dst, F_OK) == 0)
+		rc = 0;
+	else if (link(src, dst) ==
+	         0) /* costs no space or time; fsync of the dir makes it durable */
+		rc = fsio_fsync_dir(dir);
+	else
+		rc = fsio_copy_bytes(src, dir, name);
+	free(dst);
+	return rc;
+}
+
+int
+fsio_copy_bytes(const char *src, const char *dir, const char *name)
+{
 	char *dst = xasprintf("%s/%s", dir, name), *tmp = NULL;
 	int in = -1, out = -1, rc = -1;
 
 	if (access(dst, F_OK) == 0) {
 		rc = 0;
-		goto out;
-	}
-	/* A hard link costs no space or time; fsync of the dir makes it durable. */
-	if (link(src, dst) == 0) {
-		rc = fsio_fsync_dir(dir);
 		goto out;
 	}
 	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {

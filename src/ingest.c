@@ -232,37 +232,21 @@ write_rejects(struct ingest_file *f)
 	return 0;
 }
 
-/* A name in failed/ that does not replace an earlier quarantined file of the same name. */
-static char *
-failed_name(const char *dir, const char *name, const char *sha)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	char *out;
-
-	out = access(path, F_OK) == 0 ? xasprintf("%s.%.12s", name, sha) : xstrdup(name);
-	free(path);
-	return out;
-}
-
 /*
  * Quarantine a work file: record it (once, even when a crash makes a rerun
- * quarantine it again), then move it to failed/<feed>/ with a .reason file
- * next to it. Its bytes are already archived by SHA-256.
+ * quarantine it again), then copy it to failed/<feed>/ with a .reason file
+ * next to it and remove it from work/. Its bytes are already archived by
+ * SHA-256.
  */
 static void
 quarantine(struct app *app, const struct feed_conf *feed, const char *path, const char *name,
            const char *sha, const char *why)
 {
-	char *dir = spool_path(&app->spool, SPOOL_FAILED, feed->name);
-	char *qname = failed_name(dir, name, sha);
-	char *rname = xasprintf("%s.reason", qname), *text;
-	char now[CLOCK_ISO_LEN];
+	char now[CLOCK_ISO_LEN], *qname = NULL, *dir;
 
 	if (app->dry_run) {
 		log_error("%s: would be quarantined: %s", name, why);
 		app_status(app, LS_EXIT_DATAERR);
-		free(rname);
-		free(dir);
 		return;
 	}
 	clock_format(clock_now(), now);
@@ -275,37 +259,25 @@ quarantine(struct app *app, const struct feed_conf *feed, const char *path, cons
 		goto fail;
 	}
 	crash_point("ingest:quarantine-recorded");
-	text = xasprintf("file: %s\nsha256: %s\nat: %s\nreason: %s\n", name, sha, now, why);
-	if (fsio_write_file(dir, rname, text, strlen(text)) == -1 ||
-	    fsio_move(path, dir, qname) == -1) {
+	if (spool_quarantine(&app->spool, feed->name, path, name, sha, now, why, &qname) == -1) {
 		app_status(app, LS_EXIT_IOERR);
-	} else {
-		spool_drop_marker(path);
-		log_error("%s: quarantined in %s as %s (reason in %s)", name, dir, qname, rname);
+		return;
 	}
-	free(text);
-	goto out;
+	dir = spool_path(&app->spool, SPOOL_FAILED, feed->name);
+	log_error("%s: quarantined in %s as %s (reason in %s.reason)", name, dir, qname, qname);
+	free(dir);
+	free(qname);
+	return;
 fail:
 	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
-out:
-	free(qname);
-	free(rname);
-	free(dir);
 }
 
 static int
 archive(struct app *app, const struct feed_conf *feed, const char *path, const char *sha)
 {
-	char *dir;
-	int rc;
-
 	if (app->dry_run) /* --dry-run: no file is archived, moved or removed */
 		return 0;
-	dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
-	rc = fsio_copy(path, dir, sha);
-
-	free(dir);
-	return rc;
+	return spool_archive(&app->spool, feed->name, path, sha);
 }
 
 static void
@@ -313,11 +285,8 @@ finish_work_file(struct app *app, const char *path)
 {
 	if (app->dry_run)
 		return;
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_syserr("cannot remove %s", path);
+	if (spool_remove_work(path) == -1)
 		app_status(app, LS_EXIT_IOERR);
-	}
-	spool_drop_marker(path);
 	crash_point("ingest:work-removed");
 }
 
@@ -593,7 +562,6 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
            const char *by, const char *decided, bool guard)
 {
 	struct ingest_file f = {.app = app, .feed = feed, .prof = prof};
-	char *dir = spool_path(&app->spool, SPOOL_ARCHIVE, feed->name);
 	char *path = NULL, now[CLOCK_ISO_LEN], *why = NULL;
 	int rc = -1, rules;
 
@@ -602,7 +570,7 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 	if (store_snapshot_get(app->store, id, &f.info) == -1)
 		goto out;
 	f.name = f.info.file;
-	path = xasprintf("%s/%s", dir, f.info.sha256);
+	path = spool_file_path(&app->spool, SPOOL_ARCHIVE, feed->name, f.info.sha256);
 	f.info.vehicles = f.info.new_ = f.info.changed = f.info.vanished = 0;
 	if (store_begin(app->store) == -1)
 		goto out;
@@ -634,7 +602,6 @@ rollback:
 out:
 	free(why);
 	free(path);
-	free(dir);
 	snapshot_info_release(&f.info);
 	file_release(&f);
 	return rc;

@@ -1,9 +1,10 @@
-/* spool.c - SPEC §3 folders; claiming dropped files safely. */
+/* spool.c - SPEC §3 folders: every path, claim, move, copy and removal of a spool file. */
 #include "lotsync/spool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,33 @@ spool_path(const struct spool *sp, enum spool_dir dir, const char *name)
 	if (!name)
 		return xasprintf("%s/%s", sp->root, dir_names[dir]);
 	return xasprintf("%s/%s/%s", sp->root, dir_names[dir], name);
+}
+
+char *
+spool_file_path(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name)
+{
+	return xasprintf("%s/%s/%s/%s", sp->root, dir_names[dir], sub, name);
+}
+
+bool
+spool_has(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name)
+{
+	char *p = spool_file_path(sp, dir, sub, name);
+	struct stat st;
+	bool yes = lstat(p, &st) == 0;
+
+	free(p);
+	return yes;
+}
+
+int
+spool_sync(const struct spool *sp, enum spool_dir dir, const char *sub)
+{
+	char *p = spool_path(sp, dir, sub);
+	int rc = fsio_fsync_dir(p);
+
+	free(p);
+	return rc;
 }
 
 static int
@@ -268,4 +296,346 @@ spool_drop_marker(const char *work_path)
 	if (unlink(m) == -1 && errno != ENOENT)
 		log_syserr("cannot remove %s", m);
 	free(m);
+}
+
+bool
+spool_name_is_safe(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+			return false;
+	return true;
+}
+
+char *
+spool_incoming_name(const char *remote)
+{
+	size_t n = strlen(remote);
+	char *s;
+
+	if (n > SPOOL_LOCAL_NAME_MAX)
+		n = SPOOL_LOCAL_NAME_MAX;
+	s = xstrndup(remote, n);
+	for (char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("._+~-", ch)))
+			*p = '_';
+	}
+	/* A trailing ".part" made by truncation would never be claimed */
+	if (!spool_name_is_claimable(s)) {
+		char *t = xasprintf("%s_", s);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+int
+spool_create(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name,
+             char **tmp)
+{
+	char *d = spool_path(sp, dir, sub);
+	int fd = fsio_mktemp(d, name, tmp);
+
+	free(d);
+	return fd;
+}
+
+int
+spool_commit(const struct spool *sp, int fd, char *tmp, enum spool_dir dir, const char *sub,
+             const char *name)
+{
+	char *d = spool_path(sp, dir, sub);
+	int rc = fsio_commit(fd, tmp, d, name);
+
+	free(d);
+	return rc;
+}
+
+int
+spool_discard(int fd, const char *tmp)
+{
+	return fsio_discard(fd, tmp);
+}
+
+/* Calls fn for each entry of <dir>/<sub>/ whose name passes keep; 0, or -1 when unreadable. */
+static int
+each_entry(const char *dir, bool (*keep)(const char *),
+           void (*fn)(const char *, const char *, void *), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : log_syserr("cannot read directory %s", dir);
+	while ((de = readdir(d)) != NULL)
+		if (keep(de->d_name))
+			fn(dir, de->d_name, arg);
+	closedir(d);
+	return 0;
+}
+
+static bool
+is_tmp(const char *name)
+{
+	return str_startswith(name, ".tmp-");
+}
+
+static void
+purge_one(const char *dir, const char *name, void *arg)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+
+	(void)arg;
+	if (unlink(p) == 0)
+		log_info("removed %s left by an interrupted run", p);
+	else
+		log_syserr("cannot remove %s", p);
+	free(p);
+}
+
+void
+spool_purge_tmp(const struct spool *sp, enum spool_dir dir, const char *sub)
+{
+	char *d = spool_path(sp, dir, sub);
+
+	each_entry(d, is_tmp, purge_one, NULL);
+	free(d);
+}
+
+struct names {
+	char **v;
+	size_t n, alloc;
+};
+
+static bool
+not_hidden(const char *name)
+{
+	return name[0] != '.';
+}
+
+static void
+add_name(const char *dir, const char *name, void *arg)
+{
+	struct names *l = arg;
+
+	(void)dir;
+	l->v = xgrow(l->v, &l->alloc, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(name);
+}
+
+int
+spool_list(const struct spool *sp, enum spool_dir dir, const char *sub, char ***names, size_t *n)
+{
+	char *d = spool_path(sp, dir, sub);
+	struct names l = {0};
+	int rc = each_entry(d, not_hidden, add_name, &l);
+
+	free(d);
+	*names = l.v;
+	*n = l.n;
+	return rc;
+}
+
+void
+spool_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* "name~N.ext" (or "name~N" without an extension). Caller frees. */
+static char *
+numbered_name(const char *base, unsigned n)
+{
+	const char *dot = strrchr(base, '.');
+
+	if (!dot || dot == base)
+		return xasprintf("%s~%u", base, n);
+	return xasprintf("%.*s~%u%s", (int)(dot - base), base, n, dot);
+}
+
+/* True when path holds exactly the content sha. */
+static bool
+holds(const char *path, const char *sha)
+{
+	char hex[FSIO_SHA256_HEX];
+
+	return fsio_sha256_file(path, hex, NULL) == 0 && strcmp(hex, sha) == 0;
+}
+
+/* Rename tmp to dst unless dst exists: 0, or -1 with errno (EEXIST: taken). */
+static int
+rename_noreplace(const char *tmp, const char *dst)
+{
+	int r = renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE);
+
+	/* File systems without RENAME_NOREPLACE: link() refuses an existing name too */
+	if (r == -1 && (errno == EINVAL || errno == ENOSYS)) {
+		r = link(tmp, dst);
+		if (r == 0)
+			unlink(tmp);
+	}
+	return r;
+}
+
+/* Tries of "name~N.ext" before giving up on a free local name. */
+#define LOCAL_NAME_TRIES 1000
+
+char *
+spool_publish_incoming(const struct spool *sp, const char *feed, const char *tmp, const char *name,
+                       const char *sha)
+{
+	for (unsigned n = 1; n <= LOCAL_NAME_TRIES; n++) {
+		char *local = n == 1 ? xstrdup(name) : numbered_name(name, n);
+		char *dst;
+
+		if (spool_has(sp, SPOOL_WORK, feed, local)) {
+			free(local);
+			continue;
+		}
+		dst = spool_file_path(sp, SPOOL_INCOMING, feed, local);
+		if (rename_noreplace(tmp, dst) == 0) {
+			free(dst);
+			return local;
+		}
+		if (errno != EEXIST) {
+			log_syserr("cannot rename %s to %s", tmp, dst);
+			free(dst);
+			free(local);
+			return NULL;
+		}
+		/* Placed by a run that was killed before it recorded the file: keep that copy */
+		if (holds(dst, sha)) {
+			unlink(tmp);
+			free(dst);
+			return local;
+		}
+		free(dst);
+		free(local);
+	}
+	log_error("incoming/%s: no free local name for %s after %d tries", feed, name,
+	          LOCAL_NAME_TRIES);
+	return NULL;
+}
+
+int
+spool_mark_done(const struct spool *sp, const char *feed, const char *name)
+{
+	char *mname = xasprintf("%s.done", name);
+	char *m = spool_file_path(sp, SPOOL_INCOMING, feed, mname);
+	int fd = open(m, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd == -1)
+		log_syserr("cannot create %s", m);
+	else
+		close(fd);
+	free(m);
+	free(mname);
+	return fd == -1 ? -1 : 0;
+}
+
+int
+spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha)
+{
+	char *dir = spool_path(sp, SPOOL_ARCHIVE, feed);
+	int rc = fsio_copy(path, dir, sha);
+
+	free(dir);
+	return rc;
+}
+
+/*
+ * A name in failed/<feed>/ that does not replace an earlier quarantined
+ * file of other content (the same content: a rerun after a crash).
+ */
+static char *
+failed_name(const struct spool *sp, const char *feed, const char *name, const char *sha)
+{
+	char *path = spool_file_path(sp, SPOOL_FAILED, feed, name);
+	char *out;
+
+	out = access(path, F_OK) == 0 && !holds(path, sha) ? xasprintf("%s.%.12s", name, sha)
+	                                                   : xstrdup(name);
+	free(path);
+	return out;
+}
+
+int
+spool_quarantine(const struct spool *sp, const char *feed, const char *work_path, const char *name,
+                 const char *sha, const char *at, const char *why, char **qname)
+{
+	char *dir = spool_path(sp, SPOOL_FAILED, feed);
+	char *q = failed_name(sp, feed, name, sha);
+	char *rname = xasprintf("%s.reason", q);
+	char *text = xasprintf("file: %s\nsha256: %s\nat: %s\nreason: %s\n", name, sha, at, why);
+	int rc = -1;
+
+	*qname = NULL;
+	if (fsio_write_file(dir, rname, text, strlen(text)) == -1 ||
+	    fsio_copy_bytes(work_path, dir, q) == -1 || spool_remove_work(work_path) == -1)
+		goto out;
+	*qname = q;
+	q = NULL;
+	rc = 0;
+out:
+	free(text);
+	free(rname);
+	free(q);
+	free(dir);
+	return rc;
+}
+
+/* unlink() that logs; a missing file is no error. */
+static int
+remove_file(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		return log_syserr("cannot remove %s", path);
+	return 0;
+}
+
+int
+spool_remove_work(const char *work_path)
+{
+	int rc = remove_file(work_path);
+
+	spool_drop_marker(work_path);
+	return rc;
+}
+
+int
+spool_remove(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name)
+{
+	char *p = spool_file_path(sp, dir, sub, name);
+	int rc = remove_file(p);
+
+	free(p);
+	return rc;
+}
+
+int
+spool_to_sent(const struct spool *sp, const char *target, const char *name)
+{
+	char *src = spool_file_path(sp, SPOOL_OUTBOX, target, name);
+	char *sent = spool_path(sp, SPOOL_SENT, target);
+	int rc = fsio_move(src, sent, name);
+
+	free(sent);
+	free(src);
+	return rc;
+}
+
+void
+spool_prune_sent(const struct spool *sp, const char *target, const char *name)
+{
+	spool_remove(sp, SPOOL_SENT, target, name);
 }

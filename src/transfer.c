@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "lotsync/log.h"
+#include "lotsync/spool.h"
 #include "lotsync/util.h"
 #include "transfer_p.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 30
 #define DEFAULT_IDLE_TIMEOUT    60
-#define NAME_MAX_BYTES          255
 
 static const struct transfer_ops *const backends[] = {
         &transfer_sftp_ops,
@@ -57,23 +57,8 @@ transfer_global_init(void)
 bool
 transfer_name_is_safe(const char *name)
 {
-	size_t n;
-
-	if (!name || !*name)
-		return false;
-	/* ".", ".." and hidden files (our own ".x.part" temp names among them) */
-	if (name[0] == '.' || name[0] == '-')
-		return false;
-	n = strlen(name);
-	if (n > NAME_MAX_BYTES)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\')
-			return false;
-	}
-	return true;
+	/* Remote names become spool names and outbox names remote ones: one rule */
+	return spool_name_is_safe(name);
 }
 
 /* A copy of s safe to print: control bytes and backslashes escaped, capped. */

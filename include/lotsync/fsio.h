@@ -47,6 +47,9 @@ int fsio_write_file(const char *dir, const char *name, const void *buf, size_t l
  */
 int fsio_copy(const char *src, const char *dir, const char *name);
 
+/* The same, always as a byte copy (never a link: the copy may be edited). */
+int fsio_copy_bytes(const char *src, const char *dir, const char *name);
+
 /* Rename src to <dir>/<name> and fsync both directories. */
 int fsio_move(const char *src, const char *dir, const char *name);
 

@@ -4,8 +4,11 @@
  *   incoming/<feed>/ -> work/<feed>/ -> archive/<feed>/<sha256> (+ failed/<feed>/)
  *   outbox/<target>/ -> sent/<target>/
  *
- * Every move is a rename() within the spool's file system followed by an
- * fsync of the directories, so a file is always in exactly one folder.
+ * Only this module names, moves, copies or removes spool files; the stages
+ * call its verbs, and fsio below it does the durable writes. Every move is
+ * a rename() within the spool's file system followed by an fsync of the
+ * directories, so a file is always in exactly one folder (a quarantined
+ * file in failed/ is a copy of its archived bytes, not a second name).
  * A file leaves work/ only after the database commit that records it, so
  * a crash leaves it there and the next run takes it up again.
  */
@@ -46,8 +49,21 @@ struct spool_scan {
 void spool_init(struct spool *sp, const char *root);
 void spool_release(struct spool *sp);
 
-/* <root>/<dir>/<name> (name may be NULL for the folder); caller frees. */
+/*
+ * Paths. Every spool path is built here; callers never join names by hand.
+ * spool_path: <root>/<dir>/<name> (name NULL: the folder itself), where
+ * name is a feed or target; spool_file_path: <root>/<dir>/<sub>/<name>.
+ * Caller frees.
+ */
 char *spool_path(const struct spool *sp, enum spool_dir dir, const char *name);
+char *spool_file_path(const struct spool *sp, enum spool_dir dir, const char *sub,
+                      const char *name);
+
+/* True when <dir>/<sub>/<name> exists (not followed). */
+bool spool_has(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name);
+
+/* fsync <dir>/<sub>/, making the renames and creations in it durable. */
+int spool_sync(const struct spool *sp, enum spool_dir dir, const char *sub);
 
 /* Create the spool folders for one feed or target (0700 for work/). */
 int spool_prepare_feed(const struct spool *sp, const char *feed);
@@ -76,7 +92,94 @@ char *spool_claim(const struct spool *sp, const char *feed, const struct spool_f
 /* True when a name may be claimed as a feed file (SPEC §3). */
 bool spool_name_is_claimable(const char *name);
 
+/*
+ * True when name may be a file's name in a spool folder and, for outbox
+ * files, the name it is delivered under: 1 to 255 bytes, no '/', '\\' or
+ * control bytes, no leading '-', not hidden (hidden names are the spool's
+ * own: ".tmp-" files, and "." and "..").
+ */
+bool spool_name_is_safe(const char *name);
+
+/*
+ * The local name for a fetched remote file: its bytes in [A-Za-z0-9._+~-]
+ * (others become '_'), at most SPOOL_LOCAL_NAME_MAX bytes, and claimable
+ * (a '_' is appended when truncation made it look partial). Caller frees.
+ */
+#define SPOOL_LOCAL_NAME_MAX 200
+char *spool_incoming_name(const char *remote);
+
+/*
+ * A new file for <dir>/<sub>/<name>: a temporary ".tmp-<name>-XXXXXX" in
+ * the same folder (O_EXCL, 0600), which no claim, scan or reconcile takes
+ * for a finished file. Returns the fd and *tmp (caller frees), or -1.
+ * spool_commit() fsyncs, closes and renames it to <name> and fsyncs the
+ * folder (tmp is removed on failure); spool_discard() closes fd (when >= 0)
+ * and removes tmp, returning -1.
+ */
+int spool_create(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name,
+                 char **tmp);
+int spool_commit(const struct spool *sp, int fd, char *tmp, enum spool_dir dir, const char *sub,
+                 const char *name);
+int spool_discard(int fd, const char *tmp);
+
+/*
+ * Remove the ".tmp-" files a killed run left in <dir>/<sub>/ (they are
+ * ours: the run lock is held). Each removal is logged.
+ */
+void spool_purge_tmp(const struct spool *sp, enum spool_dir dir, const char *sub);
+
+/* Non-hidden names in <dir>/<sub>/ (none when it is missing); free with spool_names_free(). */
+int spool_list(const struct spool *sp, enum spool_dir dir, const char *sub, char ***names,
+               size_t *n);
+void spool_names_free(char **names, size_t n);
+
+/*
+ * Publish a complete download (a spool_create() file of incoming/<feed>/,
+ * closed) under a free name: name, else "name~N.ext", never replacing a
+ * file (renameat2 RENAME_NOREPLACE, or link + unlink), never a name that
+ * waits in work/<feed>/ (its claim would replace that file). A taken name
+ * holding exactly the content sha (placed by a run killed before it
+ * recorded it) is kept and tmp removed. The folder is not fsynced: call
+ * spool_sync() once per batch. Returns the name (caller frees) or NULL
+ * (logged).
+ */
+char *spool_publish_incoming(const struct spool *sp, const char *feed, const char *tmp,
+                             const char *name, const char *sha);
+
+/* Write the NAME.done marker that lets a claim take incoming/<feed>/NAME at once. */
+int spool_mark_done(const struct spool *sp, const char *feed, const char *name);
+
+/*
+ * Archive a work file as archive/<feed>/<sha> (hard link, else a durable
+ * copy; an existing one already holds the bytes).
+ */
+int spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha);
+
+/*
+ * Quarantine a work file: a separate copy in failed/<feed>/ (never a link
+ * to the archive, so editing it cannot change the evidence) with a
+ * NAME.reason file beside it (file, sha256, at, reason), then the work
+ * file and its marker are removed. An earlier quarantined file of the same
+ * name and other content is kept: this one becomes "NAME.<sha:12>".
+ * *qname gets the name used (caller frees; NULL on failure).
+ */
+int spool_quarantine(const struct spool *sp, const char *feed, const char *work_path,
+                     const char *name, const char *sha, const char *at, const char *why,
+                     char **qname);
+
+/* Remove a committed work file and its .done marker (a missing one is no error). */
+int spool_remove_work(const char *work_path);
+
 /* Remove a work file's .done marker, if any. */
 void spool_drop_marker(const char *work_path);
+
+/* Remove <dir>/<sub>/<name> (a missing one is no error). */
+int spool_remove(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name);
+
+/* Move outbox/<target>/<name> to sent/<target>/ (rename, both folders fsynced). */
+int spool_to_sent(const struct spool *sp, const char *target, const char *name);
+
+/* Remove sent/<target>/<name> past retention (a missing one is no error; logged). */
+void spool_prune_sent(const struct spool *sp, const char *target, const char *name);
 
 #endif
