@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "lotsync/cmd.h"
 #include "lotsync/util.h"
 
 static const struct command commands[] = {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "lotsync/builtin.h"
-#include "lotsync/cli.h"
+#include "lotsync/cmd.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/status.h"

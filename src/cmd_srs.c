@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lotsync/cli.h"
+#include "lotsync/cmd.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/store_rules.h"

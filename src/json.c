@@ -33,6 +33,15 @@ json_detach(struct json *j)
 	return b;
 }
 
+void
+json_print(struct json *j)
+{
+	char *s = json_detach(j);
+
+	puts(s);
+	free(s);
+}
+
 static void
 put(struct json *j, const char *s, size_t n)
 {

@@ -1,25 +1,24 @@
 /*
- * report.c - `lotsync report --html FILE [--feed F] [--rows N]` (SPEC §5):
- * the self-contained HTML report for auditors and operators. report.h
- * states what it holds; this file writes the document, streaming every
- * row from the store to a temporary file that is renamed into place.
+ * report.c - the self-contained HTML report for auditors and operators
+ * (`lotsync report --html FILE`, cmd_report.c). report.h states what it
+ * holds; this file writes the document, streaming every row from the store
+ * to a temporary file that is renamed into place.
  */
 #include "lotsync/report.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lotsync/cli.h"
 #include "lotsync/fsio.h"
+#include "lotsync/html.h"
 #include "lotsync/log.h"
+#include "lotsync/report_chart.h"
 #include "lotsync/rules.h"
 #include "lotsync/store_report.h"
 #include "lotsync/util.h"
 
-#define ZERO_HEAD        "0000000000000000000000000000000000000000000000000000000000000000"
-#define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+#define ZERO_HEAD "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* One report being written. */
 struct report {
@@ -33,70 +32,6 @@ struct report {
 	int charts; /* SVG ids used so far */
 };
 
-/* Code points the HTML parser calls errors in text: C1 controls and noncharacters. */
-static bool
-forbidden(unsigned long cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
-	       (cp & 0xfffe) == 0xfffe;
-}
-
-/* Bytes of the valid, allowed UTF-8 character at p; 0 when it must be replaced. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n;
-	unsigned long cp;
-
-	if (p[0] < 0x80)
-		return (p[0] >= 0x20 && p[0] != 0x7f) || p[0] == '\t' || p[0] == '\n' ||
-		                       p[0] == '\r'
-		               ? 1
-		               : 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	/* A NUL is no continuation byte: the scan stops before the string's end. */
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || forbidden(cp))
-		return 0;
-	return n;
-}
-
-void
-report_escape(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (p && *p) {
-		const char *ref = *p == '&'    ? "&amp;"
-		                  : *p == '<'  ? "&lt;"
-		                  : *p == '>'  ? "&gt;"
-		                  : *p == '"'  ? "&quot;"
-		                  : *p == '\'' ? "&#39;"
-		                               : NULL;
-		size_t n = ref ? 1 : utf8_len(p);
-
-		if (ref)
-			fputs(ref, out);
-		else if (n == 0)
-			fputs(REPLACEMENT_CHAR, out);
-		else
-			fwrite(p, 1, n, out);
-		p += n ? n : 1;
-	}
-}
-
 /* Shorthands: literal markup, and escaped text. */
 static void
 put(struct report *r, const char *markup)
@@ -107,7 +42,7 @@ put(struct report *r, const char *markup)
 static void
 esc(struct report *r, const char *text)
 {
-	report_escape(r->out, text);
+	html_escape(r->out, text);
 }
 
 /* <tag>escaped text</tag>; a NULL text leaves the element empty. */
@@ -914,47 +849,4 @@ out:
 	free(tmp);
 	free(dir);
 	return rc;
-}
-
-static int
-usage(void)
-{
-	fputs("usage: lotsync report --html FILE [--feed F] [--rows N]\n", stderr);
-	return LS_EXIT_USAGE;
-}
-
-int
-cmd_report(struct app *app, int argc, char **argv)
-{
-	static const struct option longopts[] = {{"html", required_argument, NULL, 'H'},
-	                                         {"feed", required_argument, NULL, 'f'},
-	                                         {"rows", required_argument, NULL, 'r'},
-	                                         {NULL, 0, NULL, 0}};
-	struct report_opts o = {.max_rows = REPORT_MAX_ROWS};
-	struct verify_report v;
-	const char *html = NULL;
-	unsigned long long rows;
-	enum ls_exit rc;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'H')
-			html = optarg;
-		else if (c == 'f')
-			o.feed = optarg;
-		else if (c == 'r' && parse_uint(optarg, (unsigned long long)1 << 40, &rows) == 0)
-			o.max_rows = (long long)rows;
-		else
-			return usage();
-	}
-	if (optind != argc || !html || !*html || str_endswith(html, "/"))
-		return usage();
-	if (o.feed && !config_feed(&app->cfg, o.feed)) {
-		log_error("no feed named '%s' in %s", o.feed, app->cfg.path);
-		return LS_EXIT_USAGE;
-	}
-	if ((rc = report_write(app, html, &o, &v)) != LS_EXIT_OK)
-		return rc;
-	/* The report is written and says so; the exit code tells cron and monitoring too. */
-	return v.problems ? LS_EXIT_DATAERR : LS_EXIT_OK;
 }

@@ -4,9 +4,11 @@
  * <polyline>, <rect> and <text>: no script, no external resource, and a
  * <title>/<desc> pair so a screen reader has the figures in words.
  */
+#include "lotsync/report_chart.h"
+
 #include <string.h>
 
-#include "lotsync/report.h"
+#include "lotsync/html.h"
 
 /* The drawing: a 720 x 250 view box, the plot inside these edges. */
 #define CHART_W     720
@@ -136,12 +138,12 @@ point_label(FILE *out, const struct report_point *p)
 {
 	if (p->first_id == p->last_id) {
 		fprintf(out, "snapshot %lld (received ", p->last_id);
-		report_escape(out, p->last_at);
+		html_escape(out, p->last_at);
 	} else {
 		fprintf(out, "snapshots %lld to %lld (received ", p->first_id, p->last_id);
-		report_escape(out, p->first_at);
+		html_escape(out, p->first_at);
 		fputs(" to ", out);
-		report_escape(out, p->last_at);
+		html_escape(out, p->last_at);
 	}
 	fputs(")", out);
 }
@@ -204,7 +206,7 @@ x_labels(FILE *out, const struct report_series *s)
 		snprintf(day, sizeof(day), "%.10s", k == 0 ? p->first_at : p->last_at);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, PLOT_BOTTOM + 28,
 		        how);
-		report_escape(out, day);
+		html_escape(out, day);
 		fputs("</text>\n", out);
 	}
 }
@@ -224,7 +226,7 @@ vehicles_text(FILE *out, int id, const char *feed, const struct report_series *s
 	const struct report_point *a = &s->pts[0], *b = &s->pts[s->n ? s->n - 1 : 0];
 
 	fprintf(out, "<title id=\"c%d-t\">Vehicles of feed ", id);
-	report_escape(out, feed);
+	html_escape(out, feed);
 	fprintf(out, " over %lld applied snapshot%s</title>\n<desc id=\"c%d-d\">", s->total,
 	        s->total == 1 ? "" : "s", id);
 	if (s->n == 0) {
@@ -232,9 +234,9 @@ vehicles_text(FILE *out, int id, const char *feed, const struct report_series *s
 		return;
 	}
 	fprintf(out, "%lld vehicles at snapshot %lld (received ", s->first_vehicles, a->first_id);
-	report_escape(out, a->first_at);
+	html_escape(out, a->first_at);
 	fprintf(out, "), %lld at snapshot %lld (received ", b->vehicles, b->last_id);
-	report_escape(out, b->last_at);
+	html_escape(out, b->last_at);
 	fprintf(out, "); lowest %lld, highest %lld.", s->vmin, s->vmax);
 	if (s->per > 1)
 		fprintf(out,
@@ -375,7 +377,7 @@ report_chart_changes(FILE *out, int id, const char *feed, const struct report_se
 		cut += s->pts[i].new_ + s->pts[i].changed + s->pts[i].vanished > a.hi;
 	svg_open(out, id);
 	fprintf(out, "<title id=\"c%d-t\">New, changed and vanished vehicles of feed ", id);
-	report_escape(out, feed);
+	html_escape(out, feed);
 	fprintf(out, " per applied snapshot</title>\n<desc id=\"c%d-d\">", id);
 	if (s->n == 0)
 		fputs("No applied snapshots yet.", out);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lotsync/cli.h"
+#include "lotsync/cmd.h"
 #include "lotsync/deliver.h"
 #include "lotsync/export.h"
 #include "lotsync/fetch.h"

@@ -1,7 +1,7 @@
 /*
  * cli.h - the commands of SPEC §5. main.c parses the global options, loads
- * the configuration and dispatches here; each command parses its own
- * arguments (getopt_long), does its work and returns an exit code.
+ * the configuration and dispatches through this table to the commands
+ * (cmd.h), which parse their own arguments and return an exit code.
  */
 #ifndef LOTSYNC_CLI_H
 #define LOTSYNC_CLI_H
@@ -32,27 +32,5 @@ void cli_usage(FILE *out);
 void cli_command_help(const struct command *cmd, FILE *out);
 /* True when argv holds -h/--help before any "--". */
 bool cli_wants_help(int argc, char **argv);
-
-/* Commands, in run.c, audit.c, target_cmd.c, cmd_srs.c and report.c. */
-int cmd_run(struct app *app, int argc, char **argv);
-int cmd_fetch(struct app *app, int argc, char **argv);
-int cmd_ingest(struct app *app, int argc, char **argv);
-int cmd_export(struct app *app, int argc, char **argv);
-int cmd_deliver(struct app *app, int argc, char **argv);
-int cmd_check_config(struct app *app, int argc, char **argv);
-int cmd_snapshots(struct app *app, int argc, char **argv);
-int cmd_show(struct app *app, int argc, char **argv);
-int cmd_diff(struct app *app, int argc, char **argv);
-int cmd_history(struct app *app, int argc, char **argv);
-int cmd_status(struct app *app, int argc, char **argv);
-int cmd_accept(struct app *app, int argc, char **argv);
-int cmd_reject(struct app *app, int argc, char **argv);
-int cmd_verify(struct app *app, int argc, char **argv);
-int cmd_srs(struct app *app, int argc, char **argv); /* cmd_srs.c */
-int cmd_unlock(struct app *app, int argc, char **argv);
-int cmd_release(struct app *app, int argc, char **argv);
-int cmd_report(struct app *app, int argc, char **argv);   /* report.c */
-int cmd_profiles(struct app *app, int argc, char **argv); /* cmd_builtin.c */
-int cmd_formats(struct app *app, int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ struct json {
 void json_init(struct json *j);
 void json_release(struct json *j);
 char *json_detach(struct json *j); /* caller frees; j is reset */
+/* Print the document and a newline on stdout; j is reset. */
+void json_print(struct json *j);
 
 void json_obj(struct json *j);
 void json_arr(struct json *j);

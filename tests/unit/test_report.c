@@ -14,8 +14,10 @@
 
 #include "lotsync/app.h"
 #include "lotsync/clock.h"
+#include "lotsync/html.h"
 #include "lotsync/ingest.h"
 #include "lotsync/report.h"
+#include "lotsync/report_chart.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
 
@@ -35,7 +37,7 @@ teardown(void)
 	testdir_remove(dir);
 }
 
-/* What report_escape() makes of s. Caller frees. */
+/* What html_escape() makes of s. Caller frees. */
 static char *
 escaped(const char *s)
 {
@@ -44,7 +46,7 @@ escaped(const char *s)
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	report_escape(f, s);
+	html_escape(f, s);
 	fclose(f);
 	return buf;
 }

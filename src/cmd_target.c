@@ -1,5 +1,5 @@
 /*
- * target_cmd.c - the operator's answers to a waiting target (SPEC §5, §7):
+ * cmd_target.c - the operator's answers to a waiting target (SPEC §5, §7):
  * 'unlock TARGET' lifts a deviation lock, 'release TARGET VIN...|--all'
  * lets new vehicles through on a target with auto_release = no. Each is
  * one transaction and one entry in the target's event log.
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lotsync/cli.h"
 #include "lotsync/clock.h"
+#include "lotsync/cmd.h"
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
