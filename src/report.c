@@ -17,8 +17,7 @@
 #include "lotsync/rules.h"
 #include "lotsync/store_report.h"
 #include "lotsync/util.h"
-
-#define ZERO_HEAD "0000000000000000000000000000000000000000000000000000000000000000"
+#include "lotsync/view.h"
 
 /* One report being written. */
 struct report {
@@ -27,7 +26,7 @@ struct report {
 	FILE *out;
 	const struct report_opts *o;
 	const struct verify_report *v;
-	char head[FSIO_SHA256_HEX];
+	const struct view *view; /* what awaits an operator, feeds and targets shown */
 	char now[CLOCK_ISO_LEN];
 	int charts; /* SVG ids used so far */
 };
@@ -146,62 +145,10 @@ audit(struct report *r)
 		       " command exits 65.</p></div>\n");
 	}
 	put(r, "<p>Audit chain head: <code id=\"chain-head\">");
-	esc(r, r->head);
+	esc(r, r->view->chain_head);
 	put(r, "</code></p>\n<p class=\"note\">Whoever can write the database can recompute the"
 	       " chain: keep copies of the head off this machine and compare them with this"
 	       " one.</p>\n</section>\n");
-}
-
-/* What status shows about a target; every pointer owned. */
-struct target_view {
-	struct target_status st;
-	struct target_info ti;
-	struct export_info last; /* newest export: how many vehicles await release */
-	struct export_info *queue;
-	size_t nqueue;
-};
-
-static int
-target_view_load(struct report *r, const char *name, struct target_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->ti.baseline = -1;
-	if (!r->st)
-		return 0;
-	if (store_target_status(r->st, name, &v->st) == -1 ||
-	    store_target_get(r->st, name, &v->ti) == -1 ||
-	    store_export_last(r->st, name, &v->last) == -1 ||
-	    /* As status reads it: the queue only grows while a target is locked. */
-	    store_export_pending(r->st, name, &v->queue, &v->nqueue) == -1)
-		return -1;
-	return 0;
-}
-
-static void
-target_view_release(struct target_view *v)
-{
-	target_status_release(&v->st);
-	target_info_release(&v->ti);
-	export_info_release(&v->last);
-	export_list_free(v->queue, v->nqueue);
-}
-
-/* A feed or target that --feed leaves out. */
-static bool
-skip_feed(const struct report *r, const struct feed_conf *f)
-{
-	return r->o->feed && strcmp(r->o->feed, f->name) != 0;
-}
-
-static bool
-skip_target(const struct report *r, const struct target_conf *t)
-{
-	if (!r->o->feed)
-		return false;
-	for (size_t i = 0; i < t->nfeeds; i++)
-		if (strcmp(t->feeds[i], r->o->feed) == 0)
-			return false;
-	return true;
 }
 
 /* Open an item of the list (and the list itself at the first), naming what and linking it. */
@@ -218,58 +165,47 @@ attention_item(struct report *r, int *items, const char *what, const char *name,
 }
 
 /* Held snapshots of a feed, one line each with what an operator can do. */
-static int
-attention_held(struct report *r, const struct feed_conf *f, int *items)
+static void
+attention_held(struct report *r, const struct view_feed *f, int *items)
 {
-	long long *held = NULL;
-	size_t n = 0;
-	int rc = 0;
+	char *anchor = xasprintf("feed-%s", f->conf->name);
 
-	if (store_feed_held(r->st, f->name, &held, &n) == -1)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct snapshot_info s;
-		char *anchor = xasprintf("feed-%s", f->name);
+	for (size_t i = 0; i < f->nheld; i++) {
+		const struct snapshot_info *s = &f->held[i];
 
-		if ((rc = store_snapshot_get(r->st, held[i], &s)) == 0) {
-			attention_item(r, items, "Feed", f->name, anchor);
-			fprintf(r->out, "<a href=\"#snapshot-%lld\">snapshot %lld</a> (", s.id,
-			        s.id);
-			esc(r, s.file);
-			put(r, ", received ");
-			esc(r, s.received_at);
-			put(r, ") is <strong>held</strong>: ");
-			esc(r, s.hold_reason);
-			fprintf(r->out,
-			        ". <code>lotsync accept %lld</code> or <code>lotsync reject"
-			        " %lld</code></li>\n",
-			        s.id, s.id);
-		}
-		snapshot_info_release(&s);
-		free(anchor);
+		attention_item(r, items, "Feed", f->conf->name, anchor);
+		fprintf(r->out, "<a href=\"#snapshot-%lld\">snapshot %lld</a> (", s->id, s->id);
+		esc(r, s->file);
+		put(r, ", received ");
+		esc(r, s->received_at);
+		put(r, ") is <strong>held</strong>: ");
+		esc(r, s->hold_reason);
+		fprintf(r->out,
+		        ". <code>lotsync accept %lld</code> or <code>lotsync reject"
+		        " %lld</code></li>\n",
+		        s->id, s->id);
 	}
-	free(held);
-	return rc;
+	free(anchor);
 }
 
 static void
-attention_target(struct report *r, const struct target_conf *t, const struct target_view *v,
-                 int *items)
+attention_target(struct report *r, const struct view_target *v, int *items)
 {
-	char *anchor = xasprintf("target-%s", t->name);
+	const char *name = v->conf->name;
+	char *anchor = xasprintf("target-%s", name);
 
 	if (v->ti.locked) {
-		attention_item(r, items, "Target", t->name, anchor);
+		attention_item(r, items, "Target", name, anchor);
 		put(r, "<strong>locked</strong> since ");
 		esc(r, v->ti.locked_at);
 		put(r, ": ");
 		esc(r, v->ti.lock_reason);
 		put(r, ". <code>lotsync unlock ");
-		esc(r, t->name);
+		esc(r, name);
 		put(r, "</code></li>\n");
 	}
 	if (v->st.error_at) {
-		attention_item(r, items, "Target", t->name, anchor);
+		attention_item(r, items, "Target", name, anchor);
 		put(r, "delivery failed at ");
 		esc(r, v->st.error_at);
 		put(r, ": ");
@@ -277,20 +213,19 @@ attention_target(struct report *r, const struct target_conf *t, const struct tar
 		put(r, "</li>\n");
 	}
 	if (v->last.held > 0) {
-		attention_item(r, items, "Target", t->name, anchor);
+		attention_item(r, items, "Target", name, anchor);
 		fprintf(r->out, "%lld new vehicle%s await <code>lotsync release ", v->last.held,
 		        v->last.held == 1 ? "" : "s");
-		esc(r, t->name);
+		esc(r, name);
 		put(r, "</code></li>\n");
 	}
 	free(anchor);
 }
 
 /* Everything an operator has to act on, at the top. */
-static int
+static void
 attention(struct report *r)
 {
-	const struct config *cfg = &r->app->cfg;
 	int items = 0;
 
 	put(r, "<section id=\"attention\">\n<h2>Needs attention</h2>\n");
@@ -298,51 +233,36 @@ attention(struct report *r)
 		attention_item(r, &items, "Audit", "chain", "audit");
 		put(r, "verification FAILED</li>\n");
 	}
-	for (size_t i = 0; r->st && i < cfg->nfeeds; i++)
-		if (!skip_feed(r, &cfg->feeds[i]) && attention_held(r, &cfg->feeds[i], &items) != 0)
-			return -1;
-	for (size_t i = 0; i < cfg->ntargets; i++) {
-		struct target_view v;
-		int rc;
-
-		if (skip_target(r, &cfg->targets[i]))
-			continue;
-		if ((rc = target_view_load(r, cfg->targets[i].name, &v)) == 0)
-			attention_target(r, &cfg->targets[i], &v, &items);
-		target_view_release(&v);
-		if (rc)
-			return -1;
-	}
+	for (size_t i = 0; i < r->view->nfeeds; i++)
+		attention_held(r, &r->view->feeds[i], &items);
+	for (size_t i = 0; i < r->view->ntargets; i++)
+		attention_target(r, &r->view->targets[i], &items);
 	put(r, items ? "</ul>\n" : "<div class=\"ok\"><p>Nothing awaits an operator.</p></div>\n");
 	put(r, "</section>\n");
-	return 0;
+}
+
+/* A link to a section: <a href="#PREFIX-NAME">NAME</a>. */
+static void
+section_link(struct report *r, const char *prefix, const char *name)
+{
+	put(r, " <a href=\"#");
+	put(r, prefix);
+	esc(r, name);
+	put(r, "\">");
+	esc(r, name);
+	put(r, "</a>");
 }
 
 static void
 contents(struct report *r)
 {
-	const struct config *cfg = &r->app->cfg;
-
 	put(r, "<nav>\n<p>Feeds:");
-	for (size_t i = 0; i < cfg->nfeeds; i++) {
-		if (skip_feed(r, &cfg->feeds[i]))
-			continue;
-		put(r, " <a href=\"#feed-");
-		esc(r, cfg->feeds[i].name);
-		put(r, "\">");
-		esc(r, cfg->feeds[i].name);
-		put(r, "</a>");
-	}
-	put(r, cfg->ntargets ? "<br>Targets:" : "");
-	for (size_t i = 0; i < cfg->ntargets; i++) {
-		if (skip_target(r, &cfg->targets[i]))
-			continue;
-		put(r, " <a href=\"#target-");
-		esc(r, cfg->targets[i].name);
-		put(r, "\">");
-		esc(r, cfg->targets[i].name);
-		put(r, "</a>");
-	}
+	for (size_t i = 0; i < r->view->nfeeds; i++)
+		section_link(r, "feed-", r->view->feeds[i].conf->name);
+	/* Configured targets, also when --feed leaves none of them in. */
+	put(r, r->app->cfg.ntargets ? "<br>Targets:" : "");
+	for (size_t i = 0; i < r->view->ntargets; i++)
+		section_link(r, "target-", r->view->targets[i].conf->name);
 	put(r, "</p>\n</nav>\n");
 }
 
@@ -641,7 +561,7 @@ kv(struct report *r, const char *key)
 }
 
 static void
-target_lock(struct report *r, const struct target_conf *t, const struct target_view *v)
+target_lock(struct report *r, const struct view_target *v)
 {
 	kv(r, "Deviation lock");
 	if (v->ti.locked) {
@@ -652,7 +572,7 @@ target_lock(struct report *r, const struct target_conf *t, const struct target_v
 		fprintf(r->out,
 		        " (last delivery %lld vehicles, export %lld). <code>lotsync unlock ",
 		        v->ti.lock_baseline, v->ti.lock_vehicles);
-		esc(r, t->name);
+		esc(r, v->conf->name);
 		put(r, "</code> sends");
 	} else {
 		put(r, "not locked");
@@ -661,8 +581,10 @@ target_lock(struct report *r, const struct target_conf *t, const struct target_v
 }
 
 static void
-target_facts(struct report *r, const struct target_conf *t, const struct target_view *v)
+target_facts(struct report *r, const struct view_target *v)
 {
+	const struct target_conf *t = v->conf;
+
 	put(r, "<table>\n<tbody>\n");
 	kv(r, "Destination");
 	put(r, "<code>");
@@ -677,7 +599,7 @@ target_facts(struct report *r, const struct target_conf *t, const struct target_
 		esc(r, t->feeds[i]);
 	}
 	put(r, "</td></tr>\n");
-	target_lock(r, t, v);
+	target_lock(r, v);
 	kv(r, "Queue");
 	fprintf(r->out, "%lld file%s waiting</td></tr>\n", v->st.pending,
 	        v->st.pending == 1 ? "" : "s");
@@ -702,7 +624,7 @@ target_facts(struct report *r, const struct target_conf *t, const struct target_
 }
 
 static void
-target_queue(struct report *r, const struct target_view *v)
+target_queue(struct report *r, const struct view_target *v)
 {
 	static const char *const cols[] = {"Queued file", "Created", "Kind",
 	                                   "Vehicles",    "Rows",    "Cell warnings"};
@@ -731,46 +653,35 @@ target_queue(struct report *r, const struct target_view *v)
 	put(r, "</tbody>\n</table>\n");
 }
 
-static int
-target_section(struct report *r, const struct target_conf *t)
+static void
+target_section(struct report *r, const struct view_target *v)
 {
-	struct target_view v;
-	int rc = target_view_load(r, t->name, &v);
-
-	if (rc == 0) {
-		put(r, "<section id=\"target-");
-		esc(r, t->name);
-		put(r, "\">\n<h2>Target ");
-		esc(r, t->name);
-		put(r, "</h2>\n");
-		target_facts(r, t, &v);
-		target_queue(r, &v);
-		put(r, "</section>\n");
-	}
-	target_view_release(&v);
-	return rc;
+	put(r, "<section id=\"target-");
+	esc(r, v->conf->name);
+	put(r, "\">\n<h2>Target ");
+	esc(r, v->conf->name);
+	put(r, "</h2>\n");
+	target_facts(r, v);
+	target_queue(r, v);
+	put(r, "</section>\n");
 }
 
 static int
 body(struct report *r)
 {
-	const struct config *cfg = &r->app->cfg;
-
 	head(r);
 	intro(r);
 	audit(r);
-	if (attention(r) != 0)
-		return -1;
+	attention(r);
 	contents(r);
-	for (size_t i = 0; i < cfg->nfeeds; i++)
-		if (!skip_feed(r, &cfg->feeds[i]) && feed_section(r, &cfg->feeds[i]) != 0)
+	for (size_t i = 0; i < r->view->nfeeds; i++)
+		if (feed_section(r, r->view->feeds[i].conf) != 0)
 			return -1;
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (!skip_target(r, &cfg->targets[i]) && target_section(r, &cfg->targets[i]) != 0)
-			return -1;
+	for (size_t i = 0; i < r->view->ntargets; i++)
+		target_section(r, &r->view->targets[i]);
 	put(r, "<footer>\n<p class=\"note\">Written by <code>lotsync report</code>, which only"
 	       " reads: nothing was changed. Chain head ");
-	esc(r, r->head);
+	esc(r, r->view->chain_head);
 	put(r, ".</p>\n</footer>\n</body>\n</html>\n");
 	return 0;
 }
@@ -803,21 +714,25 @@ write_doc(struct report *r, int fd, const char *tmp)
 	return r->st && store_disk_full(r->st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
 }
 
+/* The check verify runs, then the view the document shows (its chain head read after). */
 static enum ls_exit
-verify(struct report *r, struct verify_report *v)
+verify_and_view(struct report *r, struct verify_report *v, struct view *view)
 {
 	char *archive;
-	int rc;
+	int rc = 0;
 
 	memset(v, 0, sizeof(*v));
-	memcpy(r->head, ZERO_HEAD, sizeof(r->head));
-	if (!r->st)
-		return LS_EXIT_OK;
-	archive = spool_path(&r->app->spool, SPOOL_ARCHIVE, NULL);
-	rc = store_verify(r->st, archive, v);
-	free(archive);
-	if (rc == -1 || store_chain_head(r->st, r->head) == -1)
+	if (r->st) {
+		archive = spool_path(&r->app->spool, SPOOL_ARCHIVE, NULL);
+		rc = store_verify(r->st, archive, v);
+		free(archive);
+	}
+	if (rc == -1 || view_load(view, &r->app->cfg, &r->app->spool, r->st, 0, r->o->feed) == -1)
 		return LS_EXIT_SOFTWARE;
+	/* A report must not look complete when part of it could not be read. */
+	if (view->errors > 0)
+		return r->st && store_disk_full(r->st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+	r->view = view;
 	return LS_EXIT_OK;
 }
 
@@ -826,6 +741,7 @@ report_write(struct app *app, const char *path, const struct report_opts *o,
              struct verify_report *v)
 {
 	struct report r = {.app = app, .st = app->store, .o = o, .v = v};
+	struct view view = {0};
 	const char *slash = strrchr(path, '/');
 	const char *name = slash ? slash + 1 : path;
 	char *dir = fsio_dirname(path), *tmp = NULL;
@@ -833,7 +749,7 @@ report_write(struct app *app, const char *path, const struct report_opts *o,
 	int fd;
 
 	clock_format(clock_now(), r.now);
-	if ((rc = verify(&r, v)) != LS_EXIT_OK)
+	if ((rc = verify_and_view(&r, v, &view)) != LS_EXIT_OK)
 		goto out;
 	if ((fd = fsio_mktemp(dir, name, &tmp)) == -1) {
 		rc = LS_EXIT_IOERR;
@@ -846,6 +762,7 @@ report_write(struct app *app, const char *path, const struct report_opts *o,
 	else
 		log_info("wrote report %s", path);
 out:
+	view_release(&view);
 	free(tmp);
 	free(dir);
 	return rc;

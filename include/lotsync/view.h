@@ -1,0 +1,84 @@
+/*
+ * view.h - what awaits an operator, as one model read from the store (and,
+ * on request, the spool): `status`, `status --json` and the HTML report
+ * render this one struct, so they cannot disagree about what is held,
+ * locked, queued or failed.
+ *
+ * Per feed: the newest applied snapshot's id and vehicles, the held
+ * snapshots (oldest first, each read back), and with VIEW_SPOOL the files
+ * waiting in incoming/, quarantined in failed/ and refused by the incoming
+ * scan (which names each refused entry on stderr). Per target: its status
+ * (queue length, last delivery, last unresolved error), its lock and
+ * baseline, its newest export (vehicles awaiting release) and its pending
+ * queue, oldest first. Then the open service requests and the audit chain
+ * head.
+ *
+ * Reading never stops at a failed query: each one is logged where it
+ * fails, counted in errors, and leaves its part zero (a held snapshot that
+ * could not be read keeps its id with a zeroed snapshot_info), so status
+ * shows what it can. Only the chain head is fatal (view_load() returns -1:
+ * without it there is nothing to compare). A report must not show a
+ * partial view: it refuses one with errors > 0. Caller releases the view
+ * with view_release() in every case.
+ */
+#ifndef LOTSYNC_VIEW_H
+#define LOTSYNC_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lotsync/config.h"
+#include "lotsync/fsio.h"
+#include "lotsync/spool.h"
+#include "lotsync/store.h"
+
+struct view_feed {
+	const struct feed_conf *conf;
+	long long last_snapshot;    /* id of the newest applied snapshot; 0 = none */
+	long long vehicles;         /* its vehicles */
+	long long *held_ids;        /* held snapshots, oldest first */
+	struct snapshot_info *held; /* held[i] read back; id 0 when it could not be */
+	size_t nheld;
+	/* With VIEW_SPOOL only: */
+	long long incoming; /* entries waiting in incoming/<feed>/ (no markers, no hidden) */
+	long long failed;   /* quarantined files in failed/<feed>/ (no .reason files) */
+	unsigned refused;   /* entries the incoming scan refused (named on stderr) */
+};
+
+struct view_target {
+	const struct target_conf *conf;
+	struct target_status st;
+	struct target_info ti;     /* ti.baseline -1 = nothing delivered yet */
+	struct export_info last;   /* newest export: last.held vehicles await release */
+	struct export_info *queue; /* pending exports, oldest first */
+	size_t nqueue;
+};
+
+struct view {
+	struct view_feed *feeds; /* in configuration order */
+	size_t nfeeds;
+	struct view_target *targets; /* in configuration order */
+	size_t ntargets;
+	long long open_srs;
+	char chain_head[FSIO_SHA256_HEX]; /* 64 zeros while the chain is empty */
+	int errors;                       /* failed queries (logged) */
+};
+
+enum view_flags {
+	VIEW_SPOOL = 1, /* also count incoming/, failed/ and refused entries */
+};
+
+/*
+ * Read the view of cfg's feeds and targets from st (NULL = no database
+ * yet: everything empty) and, with VIEW_SPOOL, from sp. only_feed, when
+ * not NULL, keeps that feed and the targets that take it. Returns 0, or -1
+ * when the chain head could not be read (logged). Caller releases v.
+ */
+int view_load(struct view *v, const struct config *cfg, const struct spool *sp, struct store *st,
+              int flags, const char *only_feed);
+void view_release(struct view *v);
+
+/* Something awaits an operator: a held snapshot or a locked target. */
+bool view_awaits_operator(const struct view *v);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * view.c - the operator's view of the store and the spool, read once for
+ * status, status --json and the HTML report (view.h states the contract).
+ */
+#include "lotsync/view.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lotsync/store_rules.h"
+#include "lotsync/util.h"
+
+#define ZERO_HEAD "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Regular entries in a spool folder that are not markers or hidden. */
+static long long
+count_files(const struct spool *sp, enum spool_dir dir, const char *name, const char *skip_suffix)
+{
+	char *path = spool_path(sp, dir, name);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	long long n = 0;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && !(skip_suffix && str_endswith(de->d_name, skip_suffix)))
+			n++;
+	if (d)
+		closedir(d);
+	free(path);
+	return n;
+}
+
+static void
+count_spool(struct view_feed *f, const struct spool *sp, unsigned settle_seconds)
+{
+	struct spool_scan scan = {0};
+
+	f->incoming = count_files(sp, SPOOL_INCOMING, f->conf->name, ".done");
+	f->failed = count_files(sp, SPOOL_FAILED, f->conf->name, ".reason");
+	/* Refused entries (symlinks, FIFOs, ...) are named on stderr by the scan */
+	if (spool_scan_incoming(sp, f->conf->name, settle_seconds, &scan) == 0)
+		f->refused = scan.refused;
+	spool_scan_release(&scan);
+}
+
+static void
+feed_load(struct view *v, struct view_feed *f, const struct config *cfg, const struct spool *sp,
+          struct store *st, int flags)
+{
+	long long seq = 0;
+
+	if (st) {
+		struct snapshot_info s = {0};
+
+		if (store_feed_head(st, f->conf->name, &seq, &f->last_snapshot) != 0)
+			v->errors++;
+		else if (f->last_snapshot && store_snapshot_get(st, f->last_snapshot, &s) != 0)
+			v->errors++;
+		f->vehicles = s.vehicles;
+		snapshot_info_release(&s);
+		if (store_feed_held(st, f->conf->name, &f->held_ids, &f->nheld) != 0)
+			v->errors++;
+	}
+	if (flags & VIEW_SPOOL)
+		count_spool(f, sp, cfg->settle_seconds);
+	f->held = f->nheld ? xcalloc(f->nheld, sizeof(*f->held)) : NULL;
+	for (size_t i = 0; i < f->nheld; i++)
+		if (store_snapshot_get(st, f->held_ids[i], &f->held[i]) != 0)
+			v->errors++;
+}
+
+static void
+target_load(struct view *v, struct view_target *t, struct store *st)
+{
+	t->ti.baseline = -1;
+	if (!st)
+		return;
+	if (store_target_status(st, t->conf->name, &t->st) == -1)
+		v->errors++;
+	if (store_target_get(st, t->conf->name, &t->ti) == -1)
+		v->errors++;
+	if (store_export_last(st, t->conf->name, &t->last) == -1)
+		v->errors++;
+	/* The queue only grows while a target is locked: all of it, oldest first. */
+	if (store_export_pending(st, t->conf->name, &t->queue, &t->nqueue) == -1)
+		v->errors++;
+}
+
+static bool
+target_takes(const struct target_conf *t, const char *feed)
+{
+	if (!feed)
+		return true;
+	for (size_t i = 0; i < t->nfeeds; i++)
+		if (strcmp(t->feeds[i], feed) == 0)
+			return true;
+	return false;
+}
+
+int
+view_load(struct view *v, const struct config *cfg, const struct spool *sp, struct store *st,
+          int flags, const char *only_feed)
+{
+	memset(v, 0, sizeof(*v));
+	memcpy(v->chain_head, ZERO_HEAD, sizeof(v->chain_head));
+	if (st && (v->open_srs = store_sr_count_open(st)) < 0) {
+		v->open_srs = 0;
+		v->errors++;
+	}
+	if (st && store_chain_head(st, v->chain_head) == -1)
+		return -1;
+	v->feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*v->feeds));
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		if (only_feed && strcmp(only_feed, cfg->feeds[i].name) != 0)
+			continue;
+		v->feeds[v->nfeeds].conf = &cfg->feeds[i];
+		feed_load(v, &v->feeds[v->nfeeds++], cfg, sp, st, flags);
+	}
+	v->targets = xcalloc(cfg->ntargets ? cfg->ntargets : 1, sizeof(*v->targets));
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		if (!target_takes(&cfg->targets[i], only_feed))
+			continue;
+		v->targets[v->ntargets].conf = &cfg->targets[i];
+		target_load(v, &v->targets[v->ntargets++], st);
+	}
+	return 0;
+}
+
+void
+view_release(struct view *v)
+{
+	for (size_t i = 0; i < v->nfeeds; i++) {
+		for (size_t k = 0; k < v->feeds[i].nheld; k++)
+			snapshot_info_release(&v->feeds[i].held[k]);
+		free(v->feeds[i].held);
+		free(v->feeds[i].held_ids);
+	}
+	for (size_t i = 0; i < v->ntargets; i++) {
+		target_status_release(&v->targets[i].st);
+		target_info_release(&v->targets[i].ti);
+		export_info_release(&v->targets[i].last);
+		export_list_free(v->targets[i].queue, v->targets[i].nqueue);
+	}
+	free(v->feeds);
+	free(v->targets);
+	memset(v, 0, sizeof(*v));
+}
+
+bool
+view_awaits_operator(const struct view *v)
+{
+	for (size_t i = 0; i < v->nfeeds; i++)
+		if (v->feeds[i].nheld)
+			return true;
+	for (size_t i = 0; i < v->ntargets; i++)
+		if (v->targets[i].ti.locked)
+			return true;
+	return false;
+}
