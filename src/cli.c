@@ -1,9 +1,15 @@
-/* cli.c - the command table of SPEC §5, usage and per-command help. */
+/* cli.c - the command table of SPEC §5, help, and the setup each command needs. */
 #include "lotsync/cli.h"
 
 #include <string.h>
+#include <unistd.h>
 
+#include "lotsync/clock.h"
 #include "lotsync/cmd.h"
+#include "lotsync/fsio.h"
+#include "lotsync/log.h"
+#include "lotsync/runlock.h"
+#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 static const struct command commands[] = {
@@ -155,6 +161,60 @@ static const struct command commands[] = {
          "'lotsync profiles'.\n",
          0, cmd_formats},
 };
+
+/* Open the store for a command: writable under the lock, or read-only. */
+static enum ls_exit
+open_store(struct app *app, const struct command *cmd, const char *cmdline, int *lock_fd)
+{
+	char now[CLOCK_ISO_LEN];
+	enum ls_exit rc;
+
+	if (cmd->needs & CMD_LOCK) {
+		if (fsio_mkdirs(app->cfg.spool, 0750) == -1)
+			return LS_EXIT_IOERR;
+		if ((rc = runlock_take(app->cfg.spool, lock_fd)) != LS_EXIT_OK)
+			return rc;
+		if (store_open(app->cfg.database, false, &app->store) == -1)
+			return LS_EXIT_IOERR;
+		if (app->dry_run) /* changes nothing: not even a run record */
+			return LS_EXIT_OK;
+		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
+		return app->run < 0 ? LS_EXIT_IOERR : LS_EXIT_OK;
+	}
+	/* Auditors read while a run may be writing: WAL readers never block. */
+	if ((cmd->needs & CMD_READ) && access(app->cfg.database, F_OK) == 0 &&
+	    store_open(app->cfg.database, true, &app->store) == -1)
+		return LS_EXIT_IOERR;
+	return LS_EXIT_OK;
+}
+
+int
+cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
+{
+	int lock_fd = -1, rc;
+
+	if ((cmd->needs & CMD_CONFIG) && config_load(app->config_path, &app->cfg) != 0) {
+		log_error("%s: configuration has errors; see 'lotsync check-config'",
+		          app->config_path);
+		rc = LS_EXIT_CONFIG;
+		goto out;
+	}
+	if (cmd->needs & CMD_CONFIG)
+		spool_init(&app->spool, app->cfg.spool);
+	if ((rc = open_store(app, cmd, cmd->name, &lock_fd)) == LS_EXIT_OK)
+		rc = cmd->fn(app, argc, argv);
+	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
+		rc = status_worse(rc, LS_EXIT_IOERR);
+	srs_run_free(app);
+	store_close(app->store);
+	runlock_release(lock_fd);
+out:
+	if (cmd->needs & CMD_CONFIG) {
+		spool_release(&app->spool);
+		config_release(&app->cfg);
+	}
+	return rc;
+}
 
 const struct command *
 cli_find(const char *name)

@@ -1,19 +1,14 @@
-/* main.c - global options, configuration, lock and store; dispatch; exit code. */
+/* main.c - global options and the command name; cli_dispatch() does the rest; exit code. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lotsync/app.h"
 #include "lotsync/cli.h"
 #include "lotsync/clock.h"
-#include "lotsync/fsio.h"
 #include "lotsync/log.h"
-#include "lotsync/runlock.h"
-#include "lotsync/srs.h"
-#include "lotsync/util.h"
 
 #define LOTSYNC_VERSION "0.1.0"
 
@@ -87,64 +82,12 @@ default_config(void)
 	return "conf/lotsync.conf";
 }
 
-/* Open the store for a command: writable under the lock, or read-only. */
-static enum ls_exit
-open_store(struct app *app, const struct command *cmd, const char *cmdline, int *lock_fd)
-{
-	char now[CLOCK_ISO_LEN];
-	enum ls_exit rc;
-
-	if (cmd->needs & CMD_LOCK) {
-		if (fsio_mkdirs(app->cfg.spool, 0750) == -1)
-			return LS_EXIT_IOERR;
-		if ((rc = runlock_take(app->cfg.spool, lock_fd)) != LS_EXIT_OK)
-			return rc;
-		if (store_open(app->cfg.database, false, &app->store) == -1)
-			return LS_EXIT_IOERR;
-		if (app->dry_run) /* changes nothing: not even a run record */
-			return LS_EXIT_OK;
-		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
-		return app->run < 0 ? LS_EXIT_IOERR : LS_EXIT_OK;
-	}
-	/* Auditors read while a run may be writing: WAL readers never block. */
-	if ((cmd->needs & CMD_READ) && access(app->cfg.database, F_OK) == 0 &&
-	    store_open(app->cfg.database, true, &app->store) == -1)
-		return LS_EXIT_IOERR;
-	return LS_EXIT_OK;
-}
-
-static int
-dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
-{
-	int lock_fd = -1, rc;
-
-	if (cmd->needs & CMD_CONFIG) {
-		int errors = config_load(app->config_path, &app->cfg);
-
-		if (errors != 0) {
-			log_error("%s: configuration has errors; see 'lotsync check-config'",
-			          app->config_path);
-			return LS_EXIT_CONFIG;
-		}
-		spool_init(&app->spool, app->cfg.spool);
-	}
-	if ((rc = open_store(app, cmd, cmd->name, &lock_fd)) == LS_EXIT_OK)
-		rc = cmd->fn(app, argc, argv);
-	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
-		rc = status_worse(rc, LS_EXIT_IOERR);
-	srs_run_free(app);
-	store_close(app->store);
-	runlock_release(lock_fd);
-	return rc;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct opts o = {0};
 	struct app app = {0};
 	const struct command *cmd;
-	int rc;
 
 	if (parse_global(argc, argv, &o) == -1 || set_clock(&o) == -1)
 		return LS_EXIT_USAGE;
@@ -180,10 +123,5 @@ main(int argc, char **argv)
 	app.verbose = o.verbose > 0;
 	app.dry_run = o.dry_run;
 	optind = 0; /* commands parse their own options with getopt_long */
-	rc = dispatch(&app, cmd, argc, argv);
-	if (cmd->needs & CMD_CONFIG) {
-		spool_release(&app.spool);
-		config_release(&app.cfg);
-	}
-	return rc;
+	return cli_dispatch(&app, cmd, argc, argv);
 }

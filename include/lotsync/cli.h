@@ -28,6 +28,14 @@ struct command {
 };
 
 const struct command *cli_find(const char *name);
+/*
+ * Run cmd with what its needs say: the configuration loaded (errors: exit
+ * 78) and app->spool set, the run lock and a writable store with a run
+ * record, or a read-only store (none when the database does not exist
+ * yet). Everything set up here is released before returning cmd's exit
+ * code (or a worse one when the run record cannot be closed).
+ */
+int cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv);
 void cli_usage(FILE *out);
 void cli_command_help(const struct command *cmd, FILE *out);
 /* True when argv holds -h/--help before any "--". */

@@ -7,10 +7,12 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "lotsync/app.h"
 #include "lotsync/clock.h"
@@ -20,6 +22,7 @@
 #include "lotsync/report_chart.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
+#include "lotsync/view.h"
 
 #include "testdir.h"
 
@@ -508,6 +511,105 @@ START_TEST(report_summarises_service_requests)
 }
 END_TEST
 
+/* The one view status and the report render: held, locked, --feed, and a failed query. */
+START_TEST(view_reads_what_awaits_an_operator)
+{
+	struct target_conf other = {
+	        .name = "other", .url = "file:///nowhere/", .format = "generic-csv"};
+	struct target_conf targets[2];
+	char *zeta[] = {"zeta"};
+	struct world w;
+	struct ingest_summary s;
+	struct verify_report vr;
+	struct view v;
+	sqlite3 *db;
+
+	world_init(&w, true);
+	other.feeds = zeta;
+	other.nfeeds = 1;
+	targets[0] = w.target;
+	targets[1] = other;
+	w.app.cfg.targets = targets;
+	w.app.cfg.ntargets = 2;
+	w.app.run = store_run_begin(w.app.store, "test", "2026-01-01T00:00:00Z");
+	clock_set(1767225600);
+
+	/* Nothing stored yet: empty, nothing awaits, the zero chain head. */
+	ck_assert_int_eq(view_load(&v, &w.app.cfg, &w.app.spool, w.app.store, 0, NULL), 0);
+	ck_assert_uint_eq(v.nfeeds, 1);
+	ck_assert_uint_eq(v.ntargets, 2);
+	ck_assert_int_eq(v.feeds[0].last_snapshot, 0);
+	ck_assert_int_eq(v.targets[0].ti.baseline, -1);
+	ck_assert_str_eq(v.chain_head,
+	                 "0000000000000000000000000000000000000000000000000000000000000000");
+	ck_assert(!view_awaits_operator(&v));
+	ck_assert_int_eq(v.errors, 0);
+	view_release(&v);
+
+	drop("1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\n"
+	                  "D1,WVWZZZ1J70W000003,3,300\n");
+	ingest_feed(&w.app, &w.feed, &s);
+	drop("2.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* 2 of 3 would vanish: held */
+	ingest_feed(&w.app, &w.feed, &s);
+	ck_assert_int_eq(s.held, 1);
+	drop("3.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* waits in incoming/ behind it */
+	ck_assert_int_eq(store_target_set_lock(w.app.store, "other", "2026-01-01T00:00:00Z",
+	                                       "too few", 10, 1),
+	                 0);
+
+	ck_assert_int_eq(view_load(&v, &w.app.cfg, &w.app.spool, w.app.store, VIEW_SPOOL, NULL), 0);
+	ck_assert_int_eq(v.errors, 0);
+	ck_assert_int_eq(v.feeds[0].last_snapshot, 1);
+	ck_assert_int_eq(v.feeds[0].vehicles, 3);
+	ck_assert_uint_eq(v.feeds[0].nheld, 1);
+	ck_assert_int_eq(v.feeds[0].held_ids[0], 2);
+	ck_assert_int_eq(v.feeds[0].held[0].id, 2);
+	ck_assert_str_eq(v.feeds[0].held[0].file, "2.csv");
+	ck_assert_ptr_nonnull(strstr(v.feeds[0].held[0].hold_reason, "would vanish"));
+	ck_assert_int_eq(v.feeds[0].incoming, 1);
+	ck_assert(!v.targets[0].ti.locked);
+	ck_assert(v.targets[1].ti.locked);
+	ck_assert_str_eq(v.targets[1].ti.lock_reason, "too few");
+	ck_assert(view_awaits_operator(&v));
+	ck_assert_str_ne(v.chain_head,
+	                 "0000000000000000000000000000000000000000000000000000000000000000");
+	view_release(&v);
+
+	/* Without VIEW_SPOOL the spool is not looked at; --feed keeps the targets taking it. */
+	ck_assert_int_eq(view_load(&v, &w.app.cfg, &w.app.spool, w.app.store, 0, "acme"), 0);
+	ck_assert_int_eq(v.feeds[0].incoming, 0);
+	ck_assert_uint_eq(v.ntargets, 1);
+	ck_assert_str_eq(v.targets[0].conf->name, "mobile");
+	view_release(&v);
+	ck_assert_int_eq(view_load(&v, &w.app.cfg, &w.app.spool, w.app.store, 0, "zeta"), 0);
+	ck_assert_uint_eq(v.nfeeds, 0);
+	ck_assert_uint_eq(v.ntargets, 1);
+	ck_assert_str_eq(v.targets[0].conf->name, "other");
+	view_release(&v);
+
+	/* A query that fails is counted and the rest still read; the report refuses it. */
+	ck_assert_int_eq(sqlite3_open(w.app.cfg.database, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE srs RENAME TO srs_gone", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(view_load(&v, &w.app.cfg, &w.app.spool, w.app.store, 0, NULL), 0);
+	ck_assert_int_eq(v.errors, 1);
+	ck_assert_uint_eq(v.feeds[0].nheld, 1);
+	ck_assert(v.targets[1].ti.locked);
+	view_release(&v);
+	{
+		struct report_opts o = {.max_rows = REPORT_MAX_ROWS};
+		char *path = xasprintf("%s/r.html", dir);
+
+		ck_assert_int_eq(report_write(&w.app, path, &o, &vr), LS_EXIT_SOFTWARE);
+		ck_assert_int_eq(access(path, F_OK), -1);
+		free(path);
+	}
+	world_free(&w);
+	clock_set_real();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -526,6 +628,7 @@ main(void)
 	tcase_add_test(tc, report_of_an_empty_database);
 	tcase_add_test(tc, report_escapes_vendor_strings_and_shows_problems);
 	tcase_add_test(tc, report_summarises_service_requests);
+	tcase_add_test(tc, view_reads_what_awaits_an_operator);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
