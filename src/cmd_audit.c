@@ -384,9 +384,7 @@ cmd_history(struct app *app, int argc, char **argv)
 
 	if (argc != 2)
 		return LS_EXIT_USAGE;
-	vin = str_trim(xstrdup(argv[1]));
-	for (char *p = vin; *p; p++)
-		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	vin = str_upper(str_trim(xstrdup(argv[1])));
 	if (app->store && store_history(app->store, vin, &h, &n) == -1) {
 		free(vin);
 		return LS_EXIT_SOFTWARE;

@@ -151,17 +151,6 @@ release_vin(struct app *app, const struct target_conf *t, const char *vin, const
 	return found > 0;
 }
 
-static char *
-vin_upper(const char *s)
-{
-	char *v = str_trim(xstrdup(s));
-
-	for (char *p = v; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	return v;
-}
-
 /* All VINs must be current vehicles of the target's feeds, or nothing is released. */
 static int
 release_vins(struct app *app, const struct target_conf *t, int n, char **vins, const char *now,
@@ -170,7 +159,7 @@ release_vins(struct app *app, const struct target_conf *t, int n, char **vins, c
 	int missing = 0;
 
 	for (int i = 0; i < n; i++) {
-		char *vin = vin_upper(vins[i]);
+		char *vin = str_upper(str_trim(xstrdup(vins[i])));
 		int rc = release_vin(app, t, vin, now, count);
 
 		if (rc == 0)

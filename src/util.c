@@ -106,6 +106,15 @@ str_trim(char *s)
 	return s;
 }
 
+char *
+str_upper(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return s;
+}
+
 bool
 str_endswith(const char *s, const char *suffix)
 {

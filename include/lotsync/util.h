@@ -24,6 +24,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Trim ASCII white space in place; returns s. */
 char *str_trim(char *s);
+/* ASCII a-z to A-Z in place (a VIN as typed); returns s. */
+char *str_upper(char *s);
 bool str_endswith(const char *s, const char *suffix);
 bool str_startswith(const char *s, const char *prefix);
 
