@@ -1,7 +1,6 @@
 /* cmd_srs.c - `lotsync srs [--feed F] [--open|--closed]`: service requests (SPEC §5). */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "lotsync/cmd.h"
@@ -50,7 +49,6 @@ static void
 print_list(const struct sr_info *list, size_t n, bool json)
 {
 	struct json j;
-	char *s;
 
 	if (!json) {
 		printf("%-5s %-10s %-17s %-8s %-16s %-10s %-8s %-8s %-6s %-20s %s\n", "ID", "FEED",
@@ -71,9 +69,7 @@ print_list(const struct sr_info *list, size_t n, bool json)
 	for (size_t i = 0; i < n; i++)
 		sr_json(&j, &list[i]);
 	json_end(&j);
-	s = json_detach(&j);
-	puts(s);
-	free(s);
+	json_print(&j);
 }
 
 int
