@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""check-layers.py [--rows ROW,...]: does each module use only the modules
-below it, as the table in docs/ARCHITECTURE.md says?
+"""check-layers.py [--top DIR] [--rows ROW,...]: does each module use only
+the modules below it, as the table in docs/ARCHITECTURE.md says?
 
 The table's rows, top to bottom, are the layers; the modules of a row are
 the backticked names in its second column that have a src/NAME.c. A
@@ -16,7 +16,8 @@ A use of a higher row is an error; so is a use between two commands (a
 command never calls another) and a cycle between two modules of one row
 (report -> report_chart -> report was one).
 --rows limits the errors shown to modules of the rows named (the others
-are still read). Needs `make all` first. Exits 1 when it found an error.
+are still read); --top names the tree (default: the one holding this
+script). Needs `make all` first. Exits 1 when it found an error.
 """
 import os
 import re
@@ -59,10 +60,15 @@ def defined_and_used(obj):
 
 
 def main():
-    only = None
-    if len(sys.argv) == 3 and sys.argv[1] == "--rows":
-        only = set(sys.argv[2].split(","))
-    elif len(sys.argv) != 1:
+    global TOP
+    only, args = None, sys.argv[1:]
+    while len(args) >= 2 and args[0] in ("--rows", "--top"):
+        if args[0] == "--rows":
+            only = set(args[1].split(","))
+        else:
+            TOP = os.path.abspath(args[1])
+        args = args[2:]
+    if args:
         print(__doc__.strip(), file=sys.stderr)
         return 64
     rows, group = layers()
