@@ -12,7 +12,11 @@ libcurl4-openssl-dev libssh2-1-dev libxml2-dev libsqlite3-dev sqlite3
 libinih-dev libssl-dev libcsv-dev libxxhash-dev libarchive-dev check
 openssh-server openssh-sftp-server openssh-client vsftpd socat curl openssl python3
 clang libclang-rt-14-dev mandoc python3-prometheus-client
+python3-pyftpdlib libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
 "
+# The last line: pyftpdlib and the shared libraries of ProFTPD and Pure-FTPd,
+# which scripts/interop-root.sh unpacks into a private root (as packages
+# they conflict with vsftpd) for the interoperability tests.
 
 prog=${0##*/}
 

@@ -27,7 +27,8 @@ static const struct command commands[] = {
         {"fetch", "[FEED...]", "pull remote feeds into incoming/",
          "Lists each remote feed's source (sftp://, ftp://, ftps://) with one login\n"
          "per server and downloads files that are new or changed since they were\n"
-         "last fetched, and settled (mtime settle_seconds old): each to a hidden\n"
+         "last fetched, and settled (the same size and mtime in lotsync's own\n"
+         "listings settle_seconds apart, by its clock, never the server's): each to a hidden\n"
          "temporary name in incoming/<feed>/, renamed when complete and its size\n"
          "matches the listing. Content fetched or ingested before is recorded but\n"
          "not passed on again. Where after_fetch = delete, remote files whose\n"

@@ -50,6 +50,17 @@ struct job {
 	bool done;
 };
 
+/* What lotsync observed of one listed file (observe_listing()). */
+struct obs {
+	bool settled;         /* same size+mtime listed settle_seconds ago, by our clock */
+	char *delete_refused; /* the server refused to delete this version: its reply */
+};
+
+/* A listed mtime this far ahead of our clock is "in the future" (MDTM is whole seconds). */
+#define CLOCK_SLACK_FUTURE 1
+/* A changed file listed with an mtime this far before our previous listing: clock or zone off. */
+#define CLOCK_SLACK_BEHIND 1800
+
 /* One session of a feed's download; a thread when there are several. */
 struct worker {
 	struct feed_run *fr;
@@ -80,6 +91,10 @@ struct feed_run {
 	size_t nbatch;
 	char now[CLOCK_ISO_LEN];
 	struct fetch_summary *sum;
+	struct obs *obs; /* per listed file, parallel to the listing */
+	size_t nobs;
+	long long clock_off_future, clock_off_behind; /* worst skew seen, s */
+	unsigned n_future, n_behind, n_no_mtime;
 };
 
 bool
@@ -534,12 +549,33 @@ run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
 
 /* ---- planning: what to do with each listed file ---- */
 
+/*
+ * after_fetch = delete for one archived, settled file. A server that
+ * refuses (permission, policy) is asked once per version of the file: the
+ * refusal is recorded and warned about, and not repeated every run.
+ */
 static void
 delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_file *rf,
-              const struct fetch_seen *seen)
+              const struct fetch_seen *seen, const struct obs *ob)
 {
-	enum ls_exit rc = transfer_delete(c, rf->name);
+	enum ls_exit rc;
 
+	if (ob->delete_refused) {
+		log_debug("%s%s: not deleted: the server refused before (%s)", fr->where, rf->name,
+		          ob->delete_refused);
+		return;
+	}
+	rc = transfer_delete(c, rf->name);
+	if (rc != LS_EXIT_OK && transfer_refused(c)) {
+		log_warn("%s%s: the server refuses to delete the file (%s): after_fetch = delete "
+		         "is not tried again for it until it changes; give the account delete "
+		         "permission or remove it on the server",
+		         fr->where, rf->name, transfer_last_reply(c));
+		if (store_fetch_delete_refused(fr->fx->app->store, fr->feed->name, fr->where,
+		                               rf->name, transfer_last_reply(c)) == -1)
+			app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+		return;
+	}
 	if (rc != LS_EXIT_OK) {
 		app_status(fr->fx->app, rc);
 		fr->conn_broken = rc != LS_EXIT_DATAERR;
@@ -562,17 +598,21 @@ recorded_copy_present(const struct feed_run *fr, const struct fetch_seen *seen)
 }
 
 /*
- * A listed file: delete it (archived, after_fetch = delete), leave it
- * (recorded unchanged, or not settled), or queue it for download. With
- * fetch false only deletes happen. A server that gives no mtime cannot say
- * "unchanged": such files are downloaded each time and recognised by
- * content, and never deleted. -1 on a database error.
+ * A listed file: delete it (archived, settled, after_fetch = delete), leave
+ * it (recorded unchanged, or not settled), or queue it for download. With
+ * fetch false only deletes happen. A file has settled when lotsync listed
+ * the same size and mtime settle_seconds apart by its own clock
+ * (observe_listing()); the server's clock is never trusted. A server that
+ * gives no mtime cannot say "unchanged": such files are downloaded each
+ * time they settle and recognised by content, and never deleted. -1 on a
+ * database error.
  */
 static int
-plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file *rf, bool fetch)
+plan_file(struct feed_run *fr, struct transfer_conn *c, size_t i, const struct remote_file *rf,
+          bool fetch)
 {
+	const struct obs *ob = &fr->obs[i];
 	struct fetch_seen seen;
-	time_t age = time(NULL) - rf->mtime;
 	int found;
 	struct job *j;
 
@@ -590,12 +630,12 @@ plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file
 	    seen.mtime == (long long)rf->mtime) {
 		bool present = recorded_copy_present(fr, &seen);
 
-		if (fr->feed->after_fetch == AFTER_FETCH_DELETE && seen.archived)
-			delete_remote(fr, c, rf, &seen);
+		if (fr->feed->after_fetch == AFTER_FETCH_DELETE && seen.archived && ob->settled)
+			delete_remote(fr, c, rf, &seen, ob);
 		else if (fetch && present) {
 			fr->sum->unchanged++;
 			fr->sum->pending += !seen.archived;
-		} else if (fetch)
+		} else if (fetch && !seen.archived)
 			log_warn("%s%s: fetched before as %s, which is gone and was never "
 			         "ingested; fetching again",
 			         fr->where, rf->name, seen.local);
@@ -607,16 +647,115 @@ plan_file(struct feed_run *fr, struct transfer_conn *c, const struct remote_file
 	}
 	if (!fetch)
 		return 0;
-	if (rf->mtime > 0 && age >= 0 && age < (time_t)fr->fx->app->cfg.settle_seconds) {
-		log_info("%s%s: waiting for the file to settle", fr->where, rf->name);
+	if (!ob->settled) {
+		log_info("%s%s: waiting for the file to settle (same size and time in listings "
+		         "%u s apart)",
+		         fr->where, rf->name, fr->fx->app->cfg.settle_seconds);
 		fr->sum->waiting++;
 		return 0;
 	}
 	fr->jobs = xgrow(fr->jobs, &fr->ajobs, fr->njobs + 1, sizeof(*fr->jobs));
 	j = &fr->jobs[fr->njobs++];
 	*j = (struct job){.rf = rf, .safe = spool_incoming_name(rf->name), .rc = LS_EXIT_OK};
-	j->set_mtime = rf->mtime > 0 && age >= 0;
+	/* A future mtime (server clock or zone off) would make ingest wait: not copied */
+	j->set_mtime = rf->mtime > 0 && rf->mtime <= time(NULL);
 	return 0;
+}
+
+/* Note how far the listed mtime is from what lotsync's clock makes plausible. */
+static void
+clock_check(struct feed_run *fr, const struct remote_file *rf, long long now,
+            long long changed_after)
+{
+	long long real = (long long)time(NULL);
+
+	if (rf->mtime == 0) {
+		fr->n_no_mtime++;
+		return;
+	}
+	if ((long long)rf->mtime > real + CLOCK_SLACK_FUTURE) {
+		fr->n_future++;
+		if ((long long)rf->mtime - real > fr->clock_off_future)
+			fr->clock_off_future = (long long)rf->mtime - real;
+	}
+	/* It changed after our listing at changed_after, so it was written since then */
+	if (changed_after > 0 && changed_after <= now &&
+	    (long long)rf->mtime < changed_after - CLOCK_SLACK_BEHIND) {
+		fr->n_behind++;
+		if (changed_after - (long long)rf->mtime > fr->clock_off_behind)
+			fr->clock_off_behind = changed_after - (long long)rf->mtime;
+	}
+}
+
+/* One warning per feed and run for what clock_check() found. */
+static void
+clock_warn(const struct feed_run *fr)
+{
+	if (fr->n_future)
+		log_warn("%s: %u listed file(s) have modification times in the future (up to "
+		         "%llds ahead of this machine's clock): the server's clock or time zone is "
+		         "off (vsftpd: use_localtime=YES); lotsync settles files by its own "
+		         "listings, so this is harmless, but fix the server's clock",
+		         fr->where, fr->n_future, fr->clock_off_future);
+	if (fr->n_behind)
+		log_warn("%s: %u file(s) changed since the last listing but show modification "
+		         "times %lld s (%.1f h) earlier: the server's clock or time zone is off "
+		         "(vsftpd: use_localtime=YES), or the uploader kept old file times; "
+		         "lotsync settles files by its own listings, so this is harmless",
+		         fr->where, fr->n_behind, fr->clock_off_behind,
+		         (double)fr->clock_off_behind / 3600.0);
+	if (fr->n_no_mtime)
+		log_warn("%s: the server gives no modification times (no MDTM or MLSD modify) for "
+		         "%u file(s): they settle when their size is the same in listings "
+		         "settle_seconds apart, are downloaded again each time and recognised by "
+		         "content%s",
+		         fr->where, fr->n_no_mtime,
+		         fr->feed->after_fetch == AFTER_FETCH_DELETE
+		                 ? ", and after_fetch = delete cannot remove them"
+		                 : "");
+}
+
+/*
+ * Record lotsync's observation of every listed file, in one transaction,
+ * and decide which have settled: the same size and mtime first listed at
+ * least settle_seconds ago by clock_real(). Files no longer listed are
+ * forgotten. -1 on a database error.
+ */
+static int
+observe_listing(struct feed_run *fr, const struct remote_file *files, size_t n)
+{
+	struct store *st = fr->fx->app->store;
+	long long settle = (long long)fr->fx->app->cfg.settle_seconds;
+	long long now = (long long)clock_real();
+
+	fr->obs = xcalloc(n ? n : 1, sizeof(*fr->obs));
+	fr->nobs = n;
+	if (store_begin(st) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct remote_obs o = {.feed = fr->feed->name,
+		                       .source = fr->where,
+		                       .remote = files[i].name,
+		                       .size = (long long)files[i].size,
+		                       .mtime = (long long)files[i].mtime,
+		                       .now = now};
+		struct remote_obs_result r;
+
+		if (!spool_name_is_claimable(files[i].name))
+			continue;
+		if (store_fetch_observe(st, &o, &r) == -1)
+			goto fail;
+		fr->obs[i].settled = now - r.first_seen >= settle;
+		fr->obs[i].delete_refused = r.delete_refused;
+		clock_check(fr, &files[i], now, r.changed_after);
+	}
+	if (store_fetch_forget_unlisted(st, fr->feed->name, fr->where, now) == -1 ||
+	    store_commit(st) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 /* Remote arrival order: mtime, then name (as the drop folder). */
@@ -652,6 +791,9 @@ feed_run_release(struct feed_run *fr)
 		free(fr->jobs[i].tmp);
 	}
 	free(fr->jobs);
+	for (size_t i = 0; fr->obs && i < fr->nobs; i++)
+		free(fr->obs[i].delete_refused);
+	free(fr->obs);
 	free(fr->where);
 }
 
@@ -685,8 +827,15 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 		goto out;
 	}
 	fr.where = xstrdup(transfer_where(c));
+	if (observe_listing(&fr, files, n) == -1) {
+		app_status(fx->app, LS_EXIT_SOFTWARE);
+		pool_put(srv, c);
+		goto out;
+	}
+	if (fetch)
+		clock_warn(&fr);
 	for (size_t i = 0; i < n; i++)
-		if (plan_file(&fr, c, &files[i], fetch) == -1) {
+		if (plan_file(&fr, c, i, &files[i], fetch) == -1) {
 			app_status(fx->app, LS_EXIT_SOFTWARE);
 			fr.njobs = 0;
 			break;

@@ -126,8 +126,13 @@ static const struct migration {
 	int version;
 	const char *sql;
 } migrations[] = {
-        {1, schema_v1},         {2, store_schema_audit}, {3, schema_v5_rules},
-        {4, schema_v4_exports}, {5, store_schema_fetch}, {6, store_schema_warnings},
+        {1, schema_v1},
+        {2, store_schema_audit},
+        {3, schema_v5_rules},
+        {4, schema_v4_exports},
+        {5, store_schema_fetch},
+        {6, store_schema_warnings},
+        {7, store_schema_fetch_seen},
 };
 
 static int

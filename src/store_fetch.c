@@ -39,6 +39,21 @@ const char store_schema_fetch[] =
         "CREATE VIEW v_fetched AS SELECT id, feed, source, remote, size, mtime, sha256, local,"
         " fetched_at, state, remote_deleted_at FROM fetched;";
 
+/*
+ * What lotsync itself observed of each remote file, by its own real clock:
+ * when the listed size and mtime were first seen (first_seen) and when the
+ * file was last listed (last_seen). A remote file has settled when the same
+ * size and mtime were listed settle_seconds apart, whatever the server's
+ * clock or time zone says. delete_refused holds the server's reply when it
+ * refused to delete this version (warned once, not retried). One row per
+ * listed file; rows of files no longer listed are dropped after a listing.
+ */
+const char store_schema_fetch_seen[] =
+        "CREATE TABLE remote_seen(feed TEXT NOT NULL, source TEXT NOT NULL,"
+        " remote TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+        " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, delete_refused TEXT,"
+        " PRIMARY KEY(feed, source, remote)) WITHOUT ROWID;";
+
 /* Content of the feed that is archived: a snapshot (any state) or a quarantined file. */
 #define ARCHIVED_SQL                                                                               \
 	"(EXISTS(SELECT 1 FROM snapshots s WHERE s.feed = f.feed AND s.sha256 = f.sha256"          \
@@ -166,6 +181,95 @@ store_fetch_source(struct store *st, const char *feed, const char *local, const 
 		store_db_error(st, "look up where a file was fetched from");
 	sqlite3_reset(s);
 	return src;
+}
+
+int
+store_fetch_observe(struct store *st, const struct remote_obs *o, struct remote_obs_result *out)
+{
+	sqlite3_stmt *sel = store_prep(
+	        st, "SELECT size, mtime, first_seen, last_seen, delete_refused FROM remote_seen"
+	            " WHERE feed = ? AND source = ? AND remote = ?");
+	sqlite3_stmt *put;
+	bool same = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->first_seen = o->now;
+	if (!sel)
+		return -1;
+	store_bind_text(sel, 1, o->feed);
+	store_bind_text(sel, 2, o->source);
+	store_bind_text(sel, 3, o->remote);
+	rc = sqlite3_step(sel);
+	if (rc == SQLITE_ROW) {
+		long long first = sqlite3_column_int64(sel, 2);
+
+		same = sqlite3_column_int64(sel, 0) == o->size &&
+		       sqlite3_column_int64(sel, 1) == o->mtime;
+		/* A clock set back must not make a file look settled for longer */
+		if (same && first <= o->now)
+			out->first_seen = first;
+		if (!same)
+			out->changed_after = sqlite3_column_int64(sel, 3);
+		else
+			out->delete_refused = store_col_text(sel, 4);
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(sel);
+		return store_db_error(st, "look up remote observation");
+	}
+	sqlite3_reset(sel);
+	put = store_prep(st,
+	                 "INSERT INTO remote_seen(feed, source, remote, size, mtime, first_seen,"
+	                 " last_seen) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO UPDATE SET"
+	                 " size = ?4, mtime = ?5, first_seen = ?6, last_seen = ?7,"
+	                 " delete_refused = CASE WHEN ?8 THEN delete_refused END");
+	if (!put)
+		goto fail;
+	store_bind_text(put, 1, o->feed);
+	store_bind_text(put, 2, o->source);
+	store_bind_text(put, 3, o->remote);
+	sqlite3_bind_int64(put, 4, o->size);
+	sqlite3_bind_int64(put, 5, o->mtime);
+	sqlite3_bind_int64(put, 6, out->first_seen);
+	sqlite3_bind_int64(put, 7, o->now);
+	sqlite3_bind_int(put, 8, same);
+	if (store_done(st, put, "record remote observation") == -1)
+		goto fail;
+	return 0;
+fail:
+	free(out->delete_refused);
+	out->delete_refused = NULL;
+	return -1;
+}
+
+int
+store_fetch_forget_unlisted(struct store *st, const char *feed, const char *source, long long now)
+{
+	sqlite3_stmt *s = store_prep(st, "DELETE FROM remote_seen WHERE feed = ? AND source = ?"
+	                                 " AND last_seen < ?");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, feed);
+	store_bind_text(s, 2, source);
+	sqlite3_bind_int64(s, 3, now);
+	return store_done(st, s, "forget remote files no longer listed");
+}
+
+int
+store_fetch_delete_refused(struct store *st, const char *feed, const char *source,
+                           const char *remote, const char *reply)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE remote_seen SET delete_refused = ? WHERE feed = ?"
+	                                 " AND source = ? AND remote = ?");
+
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, reply);
+	store_bind_text(s, 2, feed);
+	store_bind_text(s, 3, source);
+	store_bind_text(s, 4, remote);
+	return store_done(st, s, "record refused remote delete");
 }
 
 void

@@ -31,6 +31,7 @@ extern const char store_schema_audit[];
 /* Schema migrations kept with the concern they belong to (store.c lists them). */
 extern const char schema_v4_exports[];
 extern const char store_schema_fetch[];
+extern const char store_schema_fetch_seen[];
 /* Schema parts defined next to the code that uses them (migrations list: store.c). */
 extern const char store_schema_warnings[];
 

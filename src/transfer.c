@@ -687,9 +687,16 @@ transfer_delete(struct transfer_conn *c, const char *name)
 {
 	enum ls_exit rc = check_name(c, name);
 
+	c->refused = false;
 	if (rc != LS_EXIT_OK)
 		return rc;
 	return c->ops->del(c, name);
+}
+
+bool
+transfer_refused(const struct transfer_conn *c)
+{
+	return c && c->refused;
 }
 
 const char *

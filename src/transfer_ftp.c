@@ -637,23 +637,36 @@ list_mlsd(struct transfer_conn *c, struct transfer_listing *l)
 	return rc;
 }
 
+/* What the SIZE replies of one NLST listing said, across its batches. */
+struct stat_tally {
+	size_t ok, failed;
+	char *first_failed; /* name, for the directory probe */
+	char first_reply[128];
+};
+
 /*
  * SIZE and MDTM for names[0..n) in one request: a name whose SIZE fails is
- * a directory or gone, and is left out.
+ * a directory or gone, and is left out. TYPE I first: SIZE in ASCII mode
+ * is refused by ProFTPD and pyftpdlib (RFC 3659 lets a server refuse it),
+ * and curl sends no TYPE for a request without a transfer.
  */
 static enum ls_exit
-stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, size_t n)
+stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, size_t n,
+           struct stat_tally *t)
 {
 	struct ftp *f = c->impl;
-	struct curl_slist *cmds = NULL;
+	struct curl_slist *cmds = curl_slist_append(NULL, "TYPE I");
 	enum ls_exit rc = LS_EXIT_OK;
+	size_t nr = 2 * n + 1;
 	CURLcode cc;
 
+	if (!cmds)
+		log_fatal("out of memory in curl_slist_append");
 	for (size_t i = 0; i < n; i++) {
 		cmds = slist_add(cmds, "*SIZE", names[i]);
 		cmds = slist_add(cmds, "*MDTM", names[i]);
 	}
-	ring_init(&f->ring, 2 * n);
+	ring_init(&f->ring, nr);
 	cc = perform_quote(c, cmds);
 	curl_slist_free_all(cmds);
 	if (cc != CURLE_OK) {
@@ -661,8 +674,8 @@ stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, si
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == LS_EXIT_OK; i++) {
-		const char *sz = ring_last(&f->ring, 2 * n, 2 * i);
-		const char *md = ring_last(&f->ring, 2 * n, 2 * i + 1);
+		const char *sz = ring_last(&f->ring, nr, 1 + 2 * i);
+		const char *md = ring_last(&f->ring, nr, 2 + 2 * i);
 		unsigned long long size;
 		time_t mtime = 0;
 
@@ -673,8 +686,14 @@ stat_batch(struct transfer_conn *c, struct transfer_listing *l, char **names, si
 			rc = LS_EXIT_UNAVAILABLE;
 			break;
 		}
-		if (strncmp(sz, "213 ", 4) != 0 || parse_uint(sz + 4, UINT64_MAX, &size) == -1)
+		if (strncmp(sz, "213 ", 4) != 0 || parse_uint(sz + 4, UINT64_MAX, &size) == -1) {
+			if (t->failed++ == 0) {
+				t->first_failed = xstrdup(names[i]);
+				snprintf(t->first_reply, sizeof(t->first_reply), "%s", sz);
+			}
 			continue;
+		}
+		t->ok++;
 		if (strncmp(md, "213 ", 4) == 0)
 			parse_mdtm(md + 4, &mtime);
 		if (transfer_list_add(l, names[i], size, mtime) == -1)
@@ -685,6 +704,32 @@ out:
 	return rc;
 }
 
+/*
+ * Every listed name failed SIZE. Fine when they are directories (a feed
+ * folder holding only subfolders); otherwise the listing cannot be trusted
+ * and an empty feed must not be reported: probe the first name with CWD
+ * (and back), LS_EXIT_UNAVAILABLE when it is not a directory.
+ */
+static enum ls_exit
+check_all_failed(struct transfer_conn *c, const struct stat_tally *t)
+{
+	struct curl_slist *cmds = slist_add(NULL, "CWD", t->first_failed);
+	CURLcode cc;
+
+	cmds = slist_add(cmds, "CWD", "..");
+	cc = perform_quote(c, cmds);
+	curl_slist_free_all(cmds);
+	if (cc == CURLE_OK)
+		return LS_EXIT_OK;
+	transfer_set_reply(c, "SIZE failed for all %zu listed name(s): %s", t->failed,
+	                   t->first_reply);
+	log_error("%s: listing failed: the server answered SIZE for none of the %zu listed "
+	          "file(s) (\"%s\" for %s), so their sizes are unknown and nothing can be fetched "
+	          "safely; the server may refuse SIZE (check its settings, or offer MLSD)",
+	          c->url.display, t->failed, t->first_reply, t->first_failed);
+	return LS_EXIT_UNAVAILABLE;
+}
+
 static enum ls_exit
 list_nlst(struct transfer_conn *c, struct transfer_listing *l)
 {
@@ -692,6 +737,7 @@ list_nlst(struct transfer_conn *c, struct transfer_listing *l)
 	enum ls_exit rc = fetch_listing(c, NULL);
 	char *pos = f->buf, *line, **names = NULL;
 	size_t n = 0, alloc = 0;
+	struct stat_tally t = {0};
 
 	if (rc != LS_EXIT_OK)
 		return rc;
@@ -706,13 +752,16 @@ list_nlst(struct transfer_conn *c, struct transfer_listing *l)
 		names = xgrow(names, &alloc, n + 1, sizeof(*names));
 		names[n++] = line; /* points into f->buf, valid until the next listing */
 		if (n == FTP_STAT_BATCH) {
-			rc = stat_batch(c, l, names, n);
+			rc = stat_batch(c, l, names, n, &t);
 			n = 0;
 		}
 	}
 	if (rc == LS_EXIT_OK && n > 0)
-		rc = stat_batch(c, l, names, n);
+		rc = stat_batch(c, l, names, n, &t);
 	free(names);
+	if (rc == LS_EXIT_OK && t.failed > 0 && t.ok == 0)
+		rc = check_all_failed(c, &t);
+	free(t.first_failed);
 	if (rc == LS_EXIT_OK)
 		ftp_ok(c);
 	return rc;
@@ -873,8 +922,13 @@ ftp_del(struct transfer_conn *c, const char *name)
 	CURLcode cc = perform_quote(c, cmds);
 
 	curl_slist_free_all(cmds);
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		struct ftp *f = c->impl;
+
+		/* "550 Permission denied": the control connection is fine, the answer final */
+		c->refused = cc == CURLE_QUOTE_ERROR && f->last[0] == '5';
 		return ftp_fail(c, cc, "delete", name);
+	}
 	ftp_ok(c);
 	return LS_EXIT_OK;
 }

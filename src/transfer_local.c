@@ -242,8 +242,10 @@ local_del(struct transfer_conn *c, const char *name)
 {
 	struct local *l = c->impl;
 
-	if (unlinkat(l->dirfd, name, 0) == -1)
+	if (unlinkat(l->dirfd, name, 0) == -1) {
+		c->refused = errno == EACCES || errno == EPERM;
 		return local_fail(c, LS_EXIT_UNAVAILABLE, "cannot delete", name);
+	}
 	transfer_set_reply(c, "deleted");
 	return LS_EXIT_OK;
 }

@@ -66,6 +66,7 @@ struct transfer_conn {
 	long connect_timeout; /* seconds, > 0 */
 	long idle_timeout;    /* seconds, > 0 */
 	char reply[512];      /* last server reply or error text */
+	bool refused;         /* the last failure was a definite refusal (transfer_refused()) */
 	void *digest;         /* EVP_MD_CTX of a transfer_get_sha256(), else NULL */
 	void *impl;           /* backend state, owned by the backend */
 };

@@ -895,9 +895,13 @@ sftp_del(struct transfer_conn *c, const char *name)
 	char *path = transfer_remote_path(&c->url, name);
 	enum ls_exit rc = check_usable(c);
 
-	if (rc == LS_EXIT_OK && libssh2_sftp_unlink_ex(s->sftp, path, (unsigned)strlen(path)) != 0)
+	if (rc == LS_EXIT_OK &&
+	    libssh2_sftp_unlink_ex(s->sftp, path, (unsigned)strlen(path)) != 0) {
 		rc = sftp_fail(c, "delete", name);
-	else if (rc == LS_EXIT_OK)
+		c->refused = !s->broken &&
+		             (libssh2_sftp_last_error(s->sftp) == LIBSSH2_FX_PERMISSION_DENIED ||
+		              libssh2_sftp_last_error(s->sftp) == LIBSSH2_FX_FAILURE);
+	} else if (rc == LS_EXIT_OK)
 		transfer_set_reply(c, "deleted");
 	free(path);
 	return rc;

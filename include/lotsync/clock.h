@@ -24,6 +24,14 @@ void clock_set(time_t t);
 void clock_set_real(void);
 time_t clock_now(void);
 
+/*
+ * The real clock for settling remote files (never --now): time(NULL) plus
+ * LOTSYNC_TEST_SETTLE_OFFSET seconds when that is set. The offset exists
+ * only so tests can stand in for a listing made minutes ago without
+ * sleeping; it moves nothing but remote settling observations.
+ */
+time_t clock_real(void);
+
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (CLOCK_ISO_LEN bytes). */
 char *clock_format(time_t t, char *buf);
 

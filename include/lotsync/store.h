@@ -321,6 +321,29 @@ void fetch_seen_release(struct fetch_seen *f);
  */
 int store_fetch_known(struct store *st, const char *feed, const char *sha256, char **local);
 int store_fetch_set_deleted(struct store *st, long long id, const char *at);
+/*
+ * Observations of listed remote files (table remote_seen), by lotsync's real
+ * clock: the basis of settling, independent of the server's clock.
+ */
+struct remote_obs {
+	const char *feed, *source, *remote;
+	long long size, mtime; /* as listed; mtime 0 when the server does not say */
+	long long now;         /* lotsync's real clock (clock_real()), epoch s */
+};
+struct remote_obs_result {
+	long long first_seen;    /* when this size+mtime was first listed (now if new) */
+	long long changed_after; /* the file was listed differently at this time; 0 = not */
+	char *delete_refused; /* server's refusal to delete this version, or NULL; caller frees */
+};
+/* Record one listed file (upsert); 0 or -1. */
+int store_fetch_observe(struct store *st, const struct remote_obs *o,
+                        struct remote_obs_result *out);
+/* Drop observations of the feed's files not listed at `now`; 0 or -1. */
+int store_fetch_forget_unlisted(struct store *st, const char *feed, const char *source,
+                                long long now);
+/* Remember that the server refused to delete the current version of remote. */
+int store_fetch_delete_refused(struct store *st, const char *feed, const char *source,
+                               const char *remote, const char *reply);
 /* Where incoming/<feed>/<local> with this content was fetched from (URL), or NULL. */
 char *store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256);
 

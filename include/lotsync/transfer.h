@@ -89,6 +89,13 @@ enum ls_exit transfer_put(struct transfer_conn *c, const char *local_path, const
 
 enum ls_exit transfer_delete(struct transfer_conn *c, const char *name);
 
+/*
+ * True when the last failed request was refused by the server in a
+ * definite answer (FTP 5xx, SFTP permission denied or failure) on a
+ * session that is still usable: asking again will get the same answer.
+ */
+bool transfer_refused(const struct transfer_conn *c);
+
 /* The server's last reply or error text (never NULL; may be ""). */
 const char *transfer_last_reply(const struct transfer_conn *c);
 

@@ -61,6 +61,9 @@ touch -d '-1 hour' spool/incoming/dropped/d1.csv "$SD/s1.csv" "$FD/f1.csv"
 cp "$SD/s1.csv" s1.orig
 cp "$FD/f1.csv" f1.orig
 
+# Remote files settle by lotsync's own listings settle_seconds apart: stand in
+# for a listing ten minutes ago (the settling clock's test offset).
+LOTSYNC_TEST_SETTLE_OFFSET=-600 L fetch >/dev/null 2>&1
 expect_rc 0 "one run ingests the drop, SFTP and FTPS feeds" L --now 2026-11-22T10:00:00Z run
 expect_eq "$(cat "$TEST_TMP/out" "$TEST_TMP/err")" "" "the run is silent"
 expect_rc 0 "snapshots --json" L --json snapshots
@@ -97,6 +100,7 @@ expect_eq "$(q "select count(*) from fetched")" "$rows" "no new fetch records"
 # The same content uploaded again under another name: recognised, not applied twice.
 cp s1.orig "$SD/s1-again.csv"
 touch -d '-1 hour' "$SD/s1-again.csv"
+LOTSYNC_TEST_SETTLE_OFFSET=-600 L fetch >/dev/null 2>&1
 expect_rc 0 "identical re-upload" L -v --now 2026-11-22T12:00:00Z run
 expect_grep "1 identical to earlier files" "$TEST_TMP/out" "identical content recognised"
 expect_eq "$(q "select state from fetched where remote = 's1-again.csv'")" "identical" "recorded as identical"
@@ -106,9 +110,9 @@ expect_eq "$(q "select count(*) from snapshots where feed = 'pulled'")" "1" "app
 G --from s1.orig --change-pct 10 --seed 14 --out "$SD/s2.csv"
 expect_rc 0 "a new file arrives" L --now 2026-11-22T13:00:00Z run
 expect_eq "$(q "select count(*) from snapshots where feed = 'pulled'")" "1" \
-	"a file younger than settle_seconds waits" # just written: mtime now
-touch -d '-10 min' "$SD/s2.csv"
-expect_rc 0 "settled new file" L --now 2026-11-22T14:00:00Z run
+	"a file first listed now waits for settle_seconds"
+LOTSYNC_TEST_SETTLE_OFFSET=600 expect_rc 0 "settled new file, listed again ten minutes later" \
+	L --now 2026-11-22T14:00:00Z run
 expect_eq "$(q "select group_concat(file || ':' || changed) from (select file, changed from snapshots where feed = 'pulled' order by id)")" \
 	"s1.csv:0,s2.csv:3" "new content applied with its changes"
 # Many files: parallel sessions (4 SFTP, 2 FTP by default), every file once, whole.
@@ -136,6 +140,7 @@ source = ftp://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/many/
 password_file = secrets/ftp.pw
 profile = generic-csv
 CONF
+LOTSYNC_TEST_SETTLE_OFFSET=-600 L fetch sftpmany ftpmany >/dev/null 2>&1
 logins=$(grep -c "Accepted publickey" "$SFTP_LOG")
 expect_rc 0 "fetch 70 files over SFTP and FTP each" L -v fetch sftpmany ftpmany
 expect_grep "feed sftpmany: fetched 70 file(s)" "$TEST_TMP/out" "all 70 fetched over SFTP"

@@ -89,6 +89,7 @@ count_files(const char *d)
 static void
 setup(void)
 {
+	unsetenv("LOTSYNC_TEST_SETTLE_OFFSET");
 	const char *src = getenv("LOTSYNC_SRCDIR");
 	char *root, *db;
 
@@ -294,19 +295,51 @@ START_TEST(settling_and_markers)
 	struct fetch_summary s;
 	time_t now = time(NULL);
 
+	/*
+	 * Settled = same size and mtime in listings settle_seconds apart by
+	 * lotsync's clock: on the first listing nothing has, whatever the
+	 * listed mtimes say (an old, a fresh and a future one).
+	 */
 	app.cfg.settle_seconds = 600;
 	put(remote, "fresh.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", now - 5);
 	put(remote, "future.csv", HDR "D1,WVWZZZ1J50W000002,1,100\n", now + 7200);
 	put(remote, "old.csv", HDR "D1,WVWZZZ1J70W000003,1,100\n", OLD);
+	put(remote, "grow.csv", HDR "D1,WVWZZZ1J90W000004,1,100\n", OLD);
+	s = fetch();
+	ck_assert_uint_eq(s.waiting, 4);
+	ck_assert_uint_eq(s.fetched, 0);
+	ck_assert_int_eq(count("select count(*) from remote_seen"), 4);
+	/* Ten minutes later by the settling clock; grow.csv changed in between */
+	ck_assert_int_eq(setenv("LOTSYNC_TEST_SETTLE_OFFSET", "600", 1), 0);
+	put(remote, "grow.csv", HDR "D1,WVWZZZ1J90W000004,1,100\nD1,WVWZZZ1J00W000005,2,200\n",
+	    OLD + 1);
 	s = fetch();
 	ck_assert_uint_eq(s.waiting, 1);
-	ck_assert_uint_eq(s.fetched, 2);
-	ck_assert(!has(incoming, "fresh.csv"));
+	ck_assert_uint_eq(s.fetched, 3);
+	ck_assert(!has(incoming, "grow.csv"));
+	/* a fresh file's mtime is kept, with a marker: ingest need not wait again */
+	ck_assert(has(incoming, "fresh.csv") && has(incoming, "fresh.csv.done"));
 	/* a clock-skewed server's future mtime is not kept: a marker says "complete" */
 	ck_assert(has(incoming, "future.csv") && has(incoming, "future.csv.done"));
 	ck_assert_int_le(mtime_of(incoming, "future.csv"), time(NULL));
 	ck_assert(has(incoming, "old.csv") && !has(incoming, "old.csv.done"));
 	ck_assert_int_eq(mtime_of(incoming, "old.csv"), mtime_of(remote, "old.csv"));
+	ck_assert_int_eq(setenv("LOTSYNC_TEST_SETTLE_OFFSET", "1200", 1), 0);
+	s = fetch();
+	ck_assert_uint_eq(s.fetched, 1);
+	ck_assert(has(incoming, "grow.csv"));
+	/* a file no longer listed is forgotten */
+	{
+		char *p = path_of(remote, "old.csv");
+
+		ck_assert_int_eq(unlink(p), 0);
+		free(p);
+	}
+	ck_assert_int_eq(setenv("LOTSYNC_TEST_SETTLE_OFFSET", "1300", 1), 0);
+	s = fetch();
+	ck_assert_int_eq(count("select count(*) from remote_seen where remote = 'old.csv'"), 0);
+	ck_assert_int_eq(count("select count(*) from remote_seen"), 3);
+	unsetenv("LOTSYNC_TEST_SETTLE_OFFSET");
 }
 END_TEST
 
