@@ -449,6 +449,23 @@ ftp_close(struct transfer_conn *c)
 	c->impl = NULL;
 }
 
+/*
+ * Drop the control connection; the next request logs in again. After a
+ * refused STOR over FTPS, libcurl 7.88 (its data-channel TLS handshake
+ * failing) sends PASV behind the pending 550 and reads every later reply
+ * one late: nothing more may be asked on that connection.
+ */
+static void
+ftp_reconnect(struct ftp *f)
+{
+	curl_easy_cleanup(f->h);
+	curl_multi_cleanup(f->multi);
+	f->h = curl_easy_init();
+	f->multi = curl_multi_init();
+	if (!f->h || !f->multi)
+		log_fatal("curl_easy_init failed");
+}
+
 static void
 set_dir_url(struct transfer_conn *c)
 {
@@ -865,17 +882,106 @@ remove_temp(struct transfer_conn *c, const char *tmp)
 	memcpy(c->reply, keep, sizeof(keep));
 }
 
+/* SIZE of name in binary mode, without logging: 1 = it exists (*size set), 0 = not. */
+static int
+remote_size(struct transfer_conn *c, const char *name, uint64_t *size)
+{
+	struct ftp *f = c->impl;
+	struct curl_slist *cmds = slist_add(NULL, "TYPE", "I");
+	char keep[sizeof(c->reply)];
+	const char *r;
+	unsigned long long v;
+	int found = 0;
+
+	cmds = slist_add(cmds, "*SIZE", name);
+	memcpy(keep, c->reply, sizeof(keep));
+	ring_init(&f->ring, 2);
+	if (perform_quote(c, cmds) == CURLE_OK && (r = ring_last(&f->ring, 2, 1)) != NULL &&
+	    strncmp(r, "213 ", 4) == 0 && parse_uint(r + 4, UINT64_MAX, &v) == 0) {
+		*size = v;
+		found = 1;
+	}
+	ring_release(&f->ring);
+	curl_slist_free_all(cmds);
+	memcpy(c->reply, keep, sizeof(keep));
+	return found;
+}
+
+/*
+ * The server refused to write the final name (no overwrite: ProFTPD's
+ * AllowOverwrite off) or to rename onto it. If a file of that name is
+ * there: the same bytes were delivered by a run that stopped before it
+ * recorded them (LS_EXIT_OK, *done); a shorter copy of this file's start
+ * is an interrupted upload of it (the name is unique to the export): it
+ * is deleted and *again set; anything else is another file, never
+ * replaced. LS_EXIT_UNAVAILABLE (logged) when it cannot be settled.
+ */
 static enum ls_exit
-ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, bool use_rename)
+existing_final(struct transfer_conn *c, int fd, uint64_t size, const char *name, bool *done,
+               bool *again)
+{
+	uint64_t rsize = 0;
+	int cmp;
+
+	*done = *again = false;
+	if (!remote_size(c, name, &rsize))
+		return LS_EXIT_UNAVAILABLE;
+	cmp = transfer_compare_remote(c, fd, size, name);
+	if (cmp == 1) {
+		log_info("%s%s: already on the server with the same SHA-256 (delivered by an "
+		         "earlier run); not sent again",
+		         c->url.display, name);
+		transfer_set_reply(c, "already on the server with the same SHA-256");
+		*done = true;
+		return LS_EXIT_OK;
+	}
+	if (cmp == 2) {
+		struct curl_slist *cmds = slist_add(NULL, "DELE", name);
+		CURLcode cc = perform_quote(c, cmds);
+
+		curl_slist_free_all(cmds);
+		if (cc != CURLE_OK)
+			return ftp_fail(c, cc, "removing an interrupted upload", name);
+		log_warn("%s%s: removed an interrupted upload of this file (%llu of %llu bytes, "
+		         "same start); sending it again",
+		         c->url.display, name, (unsigned long long)rsize, (unsigned long long)size);
+		*again = true;
+		return LS_EXIT_OK;
+	}
+	if (cmp == 0) {
+		transfer_set_reply(c,
+		                   "%s exists on the server with other content and the server "
+		                   "refuses to overwrite it",
+		                   name);
+		log_error("%s%s: a different file of this name is already on the server, and the "
+		          "server refuses to overwrite it (ProFTPD: AllowOverwrite off); remove or "
+		          "rename it there and lotsync sends this file at the next run",
+		          c->url.display, name);
+	}
+	return LS_EXIT_UNAVAILABLE;
+}
+
+/*
+ * One upload: to the temporary name and renamed (use_rename), or straight
+ * to name. A stale temporary file of lotsync's own naming, left by an
+ * interrupted upload, is deleted first: servers that refuse overwrites
+ * would otherwise refuse every retry. *again: send once more.
+ */
+static enum ls_exit
+put_once(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, bool use_rename,
+         bool *again)
 {
 	struct ftp *f = c->impl;
 	char *tmp = use_rename ? transfer_temp_name(name) : xstrdup(name);
 	char *url = file_url(c, tmp);
-	struct curl_slist *cmds = NULL;
+	struct curl_slist *cmds = NULL, *pre = NULL;
 	enum ls_exit rc = LS_EXIT_OK;
+	bool done = false;
 	CURLcode cc;
 
+	*again = false;
 	if (use_rename) {
+		pre = slist_add(NULL, "*DELE", tmp);
 		cmds = slist_add(NULL, "RNFR", tmp);
 		cmds = slist_add(cmds, "RNTO", name);
 	}
@@ -886,8 +992,10 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 	SETOPT(f->h, CURLOPT_READDATA, f);
 	SETOPT(f->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
 	f->put_size = size;
-	if (cmds)
+	if (cmds) {
+		SETOPT(f->h, CURLOPT_PREQUOTE, pre);
 		SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
+	}
 	ring_init(&f->ring, 2);
 	cc = perform(f);
 	f->fd = -1;
@@ -898,9 +1006,39 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 		rc = LS_EXIT_IOERR;
 		log_error("%s%s: upload incomplete: %s", c->url.display, name, c->reply);
 	} else if (cc == CURLE_QUOTE_ERROR && use_rename && rnto_refused(f)) {
-		rc = replace_nonatomic(c, tmp, name);
-		if (rc != LS_EXIT_OK)
+		uint64_t rsize = 0;
+
+		ring_release(&f->ring);
+		/* Delivered by a run that stopped before recording it: nothing to replace */
+		if (remote_size(c, name, &rsize) && rsize == size &&
+		    transfer_compare_remote(c, local_fd, size, name) == 1) {
+			log_info("%s%s: already on the server with the same SHA-256 (delivered by "
+			         "an "
+			         "earlier run); not replaced",
+			         c->url.display, name);
+			transfer_set_reply(c, "already on the server with the same SHA-256");
 			remove_temp(c, tmp);
+		} else if ((rc = replace_nonatomic(c, tmp, name)) != LS_EXIT_OK) {
+			remove_temp(c, tmp);
+		}
+	} else if (!use_rename && f->last[0] == '5' && !f->io_errno && !f->local_changed) {
+		/*
+		 * Refused (5xx) rather than cut: ProFTPD refuses STOR onto an existing
+		 * name ("550 Overwrite permission denied"); curl 7.88 may report it
+		 * as a bad EPSV reply, so the reply decides, not the curl code.
+		 */
+		char why[sizeof(f->last)];
+
+		/* The refusal itself: the next requests overwrite errbuf and last */
+		memcpy(why, f->last, sizeof(why));
+		ftp_reconnect(f);
+		c->reply[0] = '\0';
+		rc = existing_final(c, local_fd, size, name, &done, again);
+		if (rc != LS_EXIT_OK && !c->reply[0]) {
+			transfer_set_reply(c, "%s", why);
+			log_error("%s%s: upload failed: the server refused it: %s", c->url.display,
+			          name, why);
+		}
 	} else if (cc != CURLE_OK) {
 		rc = ftp_fail(c, cc, use_rename ? "upload and rename" : "upload", name);
 		if (use_rename && (cc == CURLE_QUOTE_ERROR || cc == CURLE_ABORTED_BY_CALLBACK))
@@ -910,8 +1048,20 @@ ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, 
 	}
 	ring_release(&f->ring);
 	curl_slist_free_all(cmds);
+	curl_slist_free_all(pre);
 	free(url);
 	free(tmp);
+	return rc;
+}
+
+static enum ls_exit
+ftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, bool use_rename)
+{
+	bool again;
+	enum ls_exit rc = put_once(c, local_fd, size, name, use_rename, &again);
+
+	if (rc == LS_EXIT_OK && again)
+		rc = put_once(c, local_fd, size, name, use_rename, &again);
 	return rc;
 }
 

@@ -126,6 +126,15 @@ int transfer_write_all(int fd, const void *buf, size_t n);
  */
 int transfer_sink(struct transfer_conn *c, int fd, const void *buf, size_t n);
 
+/*
+ * Compare the remote file name (in the URL's directory) with the local
+ * file open as local_fd (size bytes; read with pread, offset untouched):
+ * 1 = same bytes (same SHA-256), 0 = different, 2 = the remote file is a
+ * shorter copy of the local file's start (an interrupted upload), -1 =
+ * the remote file cannot be read (logged). For a file known to exist.
+ */
+int transfer_compare_remote(struct transfer_conn *c, int local_fd, uint64_t size, const char *name);
+
 /* One-time global init of libcurl and libssh2 (not thread-safe themselves). */
 void transfer_global_init(void);
 
