@@ -14,7 +14,8 @@
 #   proftpd  (from the private root of scripts/interop-root.sh)
 #            facts=off       FactsAdvertise off (no MLST in FEAT)
 #            overwrite=off   AllowOverwrite off (ProFTPD's default)
-#            tls=offer|require|tls13   explicit FTPS; tls13 = TLS 1.3 only
+#            tls=offer|require|tls13|tls11   explicit FTPS; tls13 = TLS 1.3
+#                            only, tls11 = TLS 1.1 only (a server too old)
 #            maxperip=N      MaxConnectionsPerHost N
 #   pyftpd   mlst=off mdtm=off size=off clock=SECONDS maxperip=N dele=off
 #            (see scripts/pyftpd.py)
@@ -126,10 +127,11 @@ proftpd_conf() { # PORT PASV_MIN PASV_MAX
 	mkdir -p "$dir/$name-run"
 	tlsblock=""
 	case $tls in
-	offer | require | tls13)
+	offer | require | tls13 | tls11)
 		req=off proto="TLSv1.2 TLSv1.3"
 		[ "$tls" = offer ] || req=on
 		[ "$tls" = tls13 ] && proto=TLSv1.3
+		[ "$tls" = tls11 ] && proto=TLSv1.1
 		tlsblock="LoadModule mod_tls.c
 <IfModule mod_tls.c>
 TLSEngine on

@@ -55,6 +55,8 @@ struct ftp {
 	char errbuf[CURL_ERROR_SIZE];
 	char last[256];         /* last final server reply of the request */
 	bool feat_scan;         /* looking for " MLST" in a FEAT reply */
+	bool vsftpd;            /* the greeting says vsFTPd */
+	bool tls12_max;         /* TLS 1.3 off for this server, see ftp_open() */
 	struct reply_ring ring; /* final replies, when ring.cap > 0 */
 	int fd;                 /* get: destination; put: source */
 	uint64_t bytes;         /* moved by the current request */
@@ -140,6 +142,8 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 		memcpy(f->last, line, len + 1);
 		if (strncmp(line, "150 ", 4) == 0)
 			f->announced = parse_150_size(line);
+		if (strncmp(line, "220 ", 4) == 0 && strstr(line, "vsFTPd"))
+			f->vsftpd = true;
 		if (f->ring.cap)
 			ring_push(&f->ring, line);
 	} else if (f->feat_scan && strncasecmp(line, " MLST", 5) == 0) {
@@ -280,14 +284,11 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 		SETOPT(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		/*
-		 * TLS 1.2 at most: vsftpd 3.0.3 with OpenSSL 3 answers about one
-		 * upload in three over TLS 1.3 with "426 Failure reading network
-		 * stream" on a reused control connection (rclone documents the
-		 * same: disable_tls13 for vsftpd). 1.2 failed none of 15.
-		 */
+		/* TLS 1.2 or 1.3; 1.2 at most for vsftpd, see ftp_open() */
 		SETOPT(h, CURLOPT_SSLVERSION,
-		       (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+		       (long)(CURL_SSLVERSION_TLSv1_2 |
+		              (f->tls12_max ? CURL_SSLVERSION_MAX_TLSv1_2
+		                            : CURL_SSLVERSION_MAX_DEFAULT)));
 		if (f->ca_file)
 			SETOPT(h, CURLOPT_CAINFO, f->ca_file);
 	}
@@ -337,6 +338,63 @@ classify(CURLcode rc, const char **hint)
 	}
 }
 
+/*
+ * What libcurl's or OpenSSL's headline most likely means, as a sentence an
+ * operator can act on (matched on the error text and the last reply).
+ */
+static const struct {
+	const char *in; /* substring of the error text or last reply */
+	const char *why;
+} explanations[] = {
+        {"alert protocol version",
+         "the server and lotsync share no TLS version: lotsync speaks TLS 1.2 and 1.3 only, "
+         "the server may allow only older ones (or only one lotsync's OpenSSL refuses)"},
+        {"alert handshake failure",
+         "the TLS handshake was refused: no cipher in common, or the server wants a client "
+         "certificate (lotsync sends none)"},
+        {"certificate required", "the server wants a TLS client certificate; lotsync sends none"},
+        {"wrong version number",
+         "the server did not answer in TLS: is this an implicit-FTPS port (990)? lotsync "
+         "speaks explicit FTPS (AUTH TLS) on the FTP port"},
+        {"unexpected eof",
+         "the server closed the TLS connection without a TLS goodbye: often a data "
+         "connection refused because the server requires TLS session reuse, or a firewall"},
+        {"session reuse required",
+         "the server requires the data connection to reuse the control connection's TLS "
+         "session and did not accept lotsync's"},
+        {"Bad PASV/EPSV",
+         "the server refused passive mode or has no free passive port: check that passive "
+         "mode is on and its passive port range is large enough for `connections` sessions "
+         "(lotsync does not use active mode)"},
+        {"425", "the data connection could not be opened: a firewall or NAT between lotsync and "
+                "the server, or a wrong passive address (pasv_address / MasqueradeAddress)"},
+        {"Timeout was reached",
+         "no answer within connect_timeout / idle_timeout seconds: a firewall dropping "
+         "packets, a wrong port, or a server too busy to answer"},
+        {"response timeout",
+         "the server stopped answering on the control connection (idle_timeout): busy, or a "
+         "firewall closed the idle connection"},
+        {"Couldn't connect",
+         "nothing accepts connections there: wrong host or port, server down, or a firewall "
+         "refusing"},
+        {"530", "the login was refused: check the user name in the URL and password_file"},
+        {"change to the given directory",
+         "the directory does not exist for this account: check the URL's path (it is "
+         "relative to the login directory, which a chroot may change)"},
+        {"Overwrite permission denied",
+         "the server refuses to overwrite files (ProFTPD: AllowOverwrite off)"},
+        {"553", "the server refused to store the file there: permissions or quota"},
+};
+
+static const char *
+explain(const char *err, const char *last)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(explanations); i++)
+		if (strstr(err, explanations[i].in) || strstr(last, explanations[i].in))
+			return explanations[i].why;
+	return NULL;
+}
+
 /* Log the failure of a request once and return its exit code. */
 static enum ls_exit
 ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *name)
@@ -344,7 +402,7 @@ ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *nam
 	struct ftp *f = c->impl;
 	const char *hint;
 	enum ls_exit ex = classify(rc, &hint);
-	const char *why = f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
+	const char *why = f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc), *sense;
 
 	if (f->io_errno || f->local_changed) {
 		transfer_set_reply(c, "local I/O error: %s",
@@ -359,7 +417,12 @@ ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *nam
 		transfer_set_reply(c, "%s (last reply: %s)", why, f->last);
 	else
 		transfer_set_reply(c, "%s", why);
-	log_error("%s%s: %s failed: %s%s", c->url.display, name ? name : "", what, c->reply, hint);
+	if (!*hint && (sense = explain(why, f->last)) != NULL)
+		log_error("%s%s: %s failed: %s; %s", c->url.display, name ? name : "", what,
+		          c->reply, sense);
+	else
+		log_error("%s%s: %s failed: %s%s", c->url.display, name ? name : "", what, c->reply,
+		          hint);
 	return ex;
 }
 
@@ -511,12 +574,29 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	feat = curl_slist_append(NULL, "*FEAT");
 	if (!feat)
 		log_fatal("out of memory in curl_slist_append");
-	ftp_prepare(c, f->dir_url);
-	SETOPT(f->h, CURLOPT_NOBODY, 1L);
-	SETOPT(f->h, CURLOPT_QUOTE, feat);
-	f->feat_scan = true;
-	cc = perform(f);
-	f->feat_scan = false;
+	for (;;) {
+		ftp_prepare(c, f->dir_url);
+		SETOPT(f->h, CURLOPT_NOBODY, 1L);
+		SETOPT(f->h, CURLOPT_QUOTE, feat);
+		f->feat_scan = true;
+		cc = perform(f);
+		f->feat_scan = false;
+		/*
+		 * vsftpd 3.0.3 with OpenSSL 3 fails uploads over TLS 1.3 (measured:
+		 * "426 Failure reading network stream" mid-upload, and "522 session
+		 * reuse required" with its default require_ssl_reuse=YES; downloads
+		 * and TLS 1.2 are fine; rclone documents disable_tls13 for it). Its
+		 * greeting names it before AUTH TLS, but TLS starts in the same
+		 * request: log in again with TLS 1.2 at most, once per session.
+		 */
+		if (cc != CURLE_OK || !f->tls || !f->vsftpd || f->tls12_max)
+			break;
+		log_debug("%s: vsFTPd: logging in again with TLS 1.2 (its TLS 1.3 data "
+		          "connections fail uploads)",
+		          c->url.display);
+		f->tls12_max = true;
+		ftp_reconnect(f);
+	}
 	curl_slist_free_all(feat);
 	if (cc != CURLE_OK)
 		return ftp_fail(c, cc, "login", NULL);

@@ -1,0 +1,55 @@
+#!/bin/sh
+# e2e (interop): FTPS with TLS 1.2 as the floor and 1.3 allowed.
+#  - ProFTPD 1.3.8 allowing only TLS 1.3 (TLSRequired on): fetch and deliver;
+#  - vsftpd 3.0.3 forcing TLS with its default require_ssl_reuse=YES, where
+#    uploads over TLS 1.3 fail (522/426): lotsync uses TLS 1.2 with it, so
+#    several uploads on one session all go through;
+#  - ProFTPD allowing only TLS 1.1: refused (exit 69) with a sentence that
+#    names the cause, not just OpenSSL's alert.
+. "$SRCDIR/tests/e2e/lib.sh"
+. "$SRCDIR/tests/e2e/interop.sh"
+cd "$TEST_TMP" || exit 1
+iop_start pt proftpd tls=tls13
+iop_start vs vsftpd tls=require
+iop_start old proftpd tls=tls11
+iop_conf 0
+for n in pt vs; do
+	eval "port=\$$(echo "$n" | tr a-z A-Z)_PORT root=\$$(echo "$n" | tr a-z A-Z)_ROOT"
+	iop_feed "in$n" "ftps://$FTP_USER@127.0.0.1:$port/inbox/*.csv" "ca_file = $PT_CACERT"
+	cat >>conf/lotsync.conf <<CONF
+
+[target:out$n]
+url = ftps://$FTP_USER@127.0.0.1:$port/upload/
+password_file = secrets/ftp.pw
+ca_file = $PT_CACERT
+format = generic-csv
+mode = delta
+feeds = in$n
+CONF
+	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 1500 --seed 51 --out "$root/inbox/a.csv"
+done
+expect_rc 0 "fetch from TLS 1.3-only ProFTPD and from vsftpd, deliver to both" L run
+expect_eq "$(q "select group_concat(feed || ':' || vehicles) from (select feed, vehicles from snapshots order by feed)")" \
+	"inpt:1500,invs:1500" "both feeds fetched and applied"
+cmp -s "$(ls spool/sent/outpt/*)" "$(ls "$PT_ROOT"/upload/*.csv)" && pass "delivered over TLS 1.3" || fail "TLS 1.3 delivery"
+# Three more uploads to vsftpd (each run sends one) on fresh sessions
+for i in 2 3 4; do
+	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --from "$VS_ROOT/inbox/a.csv" --change-pct 20 --seed 5$i --out "$VS_ROOT/inbox/b$i.csv"
+	expect_rc 0 "vsftpd: run $i" L run
+done
+expect_eq "$(ls "$VS_ROOT"/upload/*.csv | wc -l)" 4 "four uploads to vsftpd (require_ssl_reuse=YES)"
+expect_eq "$(grep -c "FAIL UPLOAD" "$VS_LOG")" 0 "no failed upload in vsftpd's log"
+
+# A server that speaks only TLS 1.1
+cat >>conf/lotsync.conf <<CONF
+
+[feed:tooold]
+source = ftps://$FTP_USER@127.0.0.1:$OLD_PORT/inbox/
+password_file = secrets/ftp.pw
+ca_file = $PT_CACERT
+profile = generic-csv
+CONF
+expect_rc 69 "a TLS 1.1-only server" L fetch tooold
+expect_grep "alert protocol version" "$TEST_TMP/err" "OpenSSL's alert is quoted"
+expect_grep "share no TLS version: lotsync speaks TLS 1.2 and 1.3 only" "$TEST_TMP/err" "and explained"
+finish
