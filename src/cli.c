@@ -67,11 +67,16 @@ static const struct command commands[] = {
          "head. Exits 3 while a snapshot is held or a target locked or waiting\n"
          "for release (something awaits an operator), else 0.\n",
          CMD_CONFIG | CMD_READ, cmd_status},
-        {"check-config", "[--connect]", "validate the configuration, profiles and formats",
+        {"check-config", "[--connect [--no-write]]",
+         "validate the configuration, profiles and formats",
          "Reports every problem as FILE:LINE: message and exits 78 if any.\n"
          "  --connect   also log in to every remote feed and target (host keys\n"
-         "              checked, FTPS required) and report each; exits 69 or 78\n"
-         "              when one fails\n",
+         "              checked, FTPS required) and report each: a feed's source is\n"
+         "              listed (how many files match its glob; a server without\n"
+         "              modification times is warned about); on a target a probe file\n"
+         "              lotsync-probe-PID.tmp is uploaded as deliveries are (temporary\n"
+         "              name and rename) and deleted. Exits 69 or 78 when one fails\n"
+         "  --no-write  with --connect: only log in to targets, write nothing\n",
          0, cmd_check_config},
         {"snapshots", "[FEED]", "list snapshots",
          "Lists every snapshot (or a feed's): id, feed, state, SHA-256, file,\n"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lotsync/cmd.h"
 #include "lotsync/format.h"
@@ -9,62 +10,129 @@
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
 #include "lotsync/transfer.h"
+#include "lotsync/util.h"
 #include "lotsync/view.h"
 
-/* Log in to one remote and out again; the transfer module reports what failed. */
+/* A feed: log in, list the source, say how many files match its glob. */
 static enum ls_exit
-try_connect(const char *what, const char *name, const struct transfer_endpoint *ep)
+try_feed(const struct feed_conf *f)
 {
+	struct transfer_endpoint ep = {.url = f->source,
+	                               .password_file = f->password_file,
+	                               .identity = f->identity,
+	                               .known_hosts = f->known_hosts,
+	                               .ca_file = f->ca_file};
 	struct transfer_conn *c = NULL;
-	enum ls_exit rc = transfer_open(ep, &c);
+	struct remote_file *files = NULL;
+	size_t n = 0, no_mtime = 0;
+	enum ls_exit rc = transfer_open(&ep, &c);
 
-	if (rc == LS_EXIT_OK) {
-		printf("%s %s: connected and logged in\n", what, name);
-		transfer_close(c);
-	} else {
-		printf("%s %s: FAILED (exit %d)\n", what, name, rc);
+	if (rc == LS_EXIT_OK)
+		rc = transfer_list(c, &files, &n);
+	if (rc != LS_EXIT_OK) {
+		printf("feed %s: FAILED (exit %d)\n", f->name, rc);
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		no_mtime += files[i].mtime == 0;
+	printf("feed %s: connected and logged in; %zu file(s) in %s match\n", f->name, n,
+	       transfer_where(c));
+	if (no_mtime)
+		log_warn("feed %s: the server gives no modification times for %zu of them (no "
+		         "MDTM or MLSD modify): they settle by size alone, are downloaded again "
+		         "each time they settle%s",
+		         f->name, no_mtime,
+		         f->after_fetch == AFTER_FETCH_DELETE ? ", and after_fetch = delete "
+		                                                "cannot remove them"
+		                                              : "");
+out:
+	transfer_files_free(files, n);
+	transfer_close(c);
+	return rc;
+}
+
+/*
+ * Upload a small probe file the way deliveries go (temporary name and
+ * rename, unless rename = off) and delete it: proves the directory is
+ * writable, renames work and deletes are allowed. The name ends in .tmp so
+ * receivers' globs skip it.
+ */
+static enum ls_exit
+write_probe(struct transfer_conn *c, const struct target_conf *t)
+{
+	char local[] = "/tmp/lotsync-probe-XXXXXX";
+	char *name = xasprintf("lotsync-probe-%ld.tmp", (long)getpid());
+	static const char text[] = "lotsync check-config --connect probe; safe to delete\n";
+	int fd = mkstemp(local);
+	enum ls_exit rc = LS_EXIT_IOERR;
+
+	if (fd == -1 || write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1)) {
+		log_syserr("cannot write the probe file %s", local);
+		goto out;
+	}
+	rc = transfer_put(c, local, name, t->rename);
+	if (rc == LS_EXIT_OK && (rc = transfer_delete(c, name)) != LS_EXIT_OK)
+		log_error("target %s: the probe file %s was uploaded but cannot be deleted; "
+		          "remove it by hand",
+		          t->name, name);
+out:
+	if (fd != -1) {
+		close(fd);
+		unlink(local);
+	}
+	free(name);
+	return rc;
+}
+
+/* A target: log in and (unless no_write) write and remove a probe file. */
+static enum ls_exit
+try_target(const struct target_conf *t, bool no_write)
+{
+	struct transfer_endpoint ep = {.url = t->url,
+	                               .password_file = t->password_file,
+	                               .identity = t->identity,
+	                               .known_hosts = t->known_hosts,
+	                               .ca_file = t->ca_file};
+	struct transfer_conn *c = NULL;
+	enum ls_exit rc = transfer_open(&ep, &c);
+
+	if (rc == LS_EXIT_OK && !no_write)
+		rc = write_probe(c, t);
+	if (rc != LS_EXIT_OK)
+		printf("target %s: FAILED (exit %d)\n", t->name, rc);
+	else if (no_write)
+		printf("target %s: connected and logged in (nothing written: --no-write)\n",
+		       t->name);
+	else
+		printf("target %s: connected and logged in; a probe file was %s and deleted\n",
+		       t->name, t->rename ? "uploaded, renamed" : "uploaded");
+	transfer_close(c);
 	return rc;
 }
 
 /* check-config --connect: every remote feed and target, the worst result as exit code. */
 static int
-connect_all(struct app *app)
+connect_all(struct app *app, bool no_write)
 {
 	enum ls_exit worst = LS_EXIT_OK;
 
-	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
-		const struct feed_conf *f = &app->cfg.feeds[i];
-		struct transfer_endpoint ep = {.url = f->source,
-		                               .password_file = f->password_file,
-		                               .identity = f->identity,
-		                               .known_hosts = f->known_hosts,
-		                               .ca_file = f->ca_file};
-
-		if (strcmp(f->source, "drop") != 0)
-			worst = status_worse(worst, try_connect("feed", f->name, &ep));
-	}
-	for (size_t i = 0; i < app->cfg.ntargets; i++) {
-		const struct target_conf *t = &app->cfg.targets[i];
-		struct transfer_endpoint ep = {.url = t->url,
-		                               .password_file = t->password_file,
-		                               .identity = t->identity,
-		                               .known_hosts = t->known_hosts,
-		                               .ca_file = t->ca_file};
-
-		worst = status_worse(worst, try_connect("target", t->name, &ep));
-	}
+	for (size_t i = 0; i < app->cfg.nfeeds; i++)
+		if (strcmp(app->cfg.feeds[i].source, "drop") != 0)
+			worst = status_worse(worst, try_feed(&app->cfg.feeds[i]));
+	for (size_t i = 0; i < app->cfg.ntargets; i++)
+		worst = status_worse(worst, try_target(&app->cfg.targets[i], no_write));
 	return worst;
 }
 
 int
 cmd_check_config(struct app *app, int argc, char **argv)
 {
-	bool connect = argc == 2 && strcmp(argv[1], "--connect") == 0;
+	bool connect = argc >= 2 && strcmp(argv[1], "--connect") == 0;
+	bool no_write = argc == 3 && strcmp(argv[2], "--no-write") == 0;
 	int errors;
 
-	if (argc > 1 && !connect) {
-		fprintf(stderr, "usage: lotsync check-config [--connect]\n");
+	if ((argc > 1 && !connect) || argc > 3 || (argc == 3 && !no_write)) {
+		fprintf(stderr, "usage: lotsync check-config [--connect [--no-write]]\n");
 		return LS_EXIT_USAGE;
 	}
 	errors = config_load(app->config_path, &app->cfg);
@@ -97,7 +165,7 @@ cmd_check_config(struct app *app, int argc, char **argv)
 		return LS_EXIT_CONFIG;
 	}
 	if (connect)
-		return connect_all(app);
+		return connect_all(app, no_write);
 	printf("%s: ok (%zu feeds, %zu targets, %zu type mappings, %zu client mappings)\n",
 	       app->cfg.path, app->cfg.nfeeds, app->cfg.ntargets, app->cfg.ntypes,
 	       app->cfg.nclients);
