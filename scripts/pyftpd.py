@@ -12,6 +12,8 @@
 #   --max-per-ip N   at most N sessions per client address
 #   --no-dele        the account may not delete files
 #   --no-size        no SIZE command (sizes of listed files unknown)
+#   --fail-data N    answer the first N RETR/STOR with "425 Can't open data
+#                    connection." (a transient data-connection failure)
 import argparse
 import logging
 import os
@@ -34,6 +36,7 @@ ap.add_argument("--clock-offset", type=int, default=0)
 ap.add_argument("--max-per-ip", type=int, default=0)
 ap.add_argument("--no-dele", action="store_true")
 ap.add_argument("--no-size", action="store_true")
+ap.add_argument("--fail-data", type=int, default=0)
 a = ap.parse_args()
 
 logging.basicConfig(filename=a.log, level=logging.INFO)
@@ -67,8 +70,33 @@ if a.no_size:
     cmds.pop("SIZE")
 
 
+FAILS = [a.fail_data]
+
+
+def transient(handler):
+    if FAILS[0] <= 0:
+        return False
+    FAILS[0] -= 1
+    if handler.data_channel is not None:
+        handler.data_channel.close()
+    elif handler._dtp_acceptor is not None:
+        handler._dtp_acceptor.close()
+        handler._dtp_acceptor = None
+    handler.respond("425 Can't open data connection.")
+    return True
+
+
 class Handler(FTPHandler):
     proto_cmds = cmds
+
+    def ftp_RETR(self, file):
+        if not transient(self):
+            return super().ftp_RETR(file)
+
+    def ftp_STOR(self, file, mode="w"):
+        if not transient(self):
+            return super().ftp_STOR(file, mode)
+
     abstracted_fs = ShiftedFS
     use_gmt_times = True
     log_cmds_list = FTPHandler.log_cmds_list + ["TYPE", "SIZE", "MDTM", "STOR", "RETR"]

@@ -18,6 +18,7 @@
 #                            only, tls11 = TLS 1.1 only (a server too old)
 #            maxperip=N      MaxConnectionsPerHost N
 #   pyftpd   mlst=off mdtm=off size=off clock=SECONDS maxperip=N dele=off
+#            faildata=N (the first N RETR/STOR get a 425)
 #            (see scripts/pyftpd.py)
 set -eu
 
@@ -34,7 +35,7 @@ shift 3
 case $name in *[!a-z0-9]* | '') die "NAME must be [a-z0-9]+: $name" ;; esac
 srv_mark "$dir"
 up=$(printf '%s' "$name" | tr a-z A-Z)
-tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on
+tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on faildata=0
 for kv in "$@"; do
 	case $kv in
 	tz=*) tz=${kv#tz=} ;;
@@ -47,6 +48,7 @@ for kv in "$@"; do
 	clock=*) clock=${kv#clock=} ;;
 	dele=*) dele=${kv#dele=} ;;
 	size=*) size=${kv#size=} ;;
+	faildata=*) faildata=${kv#faildata=} ;;
 	*) die "unknown setting $kv" ;;
 	esac
 done
@@ -200,6 +202,7 @@ start() { # PORT
 		[ "$mdtm" = off ] && set -- "$@" --no-mdtm
 		[ "$dele" = off ] && set -- "$@" --no-dele
 		[ "$size" = off ] && set -- "$@" --no-size
+		[ "$faildata" -gt 0 ] && set -- "$@" --fail-data "$faildata"
 		[ "$maxperip" -gt 0 ] && set -- "$@" --max-per-ip "$maxperip"
 		setpriv --reuid="$user" --regid="$user" --clear-groups \
 			/usr/bin/python3 -I "$here/pyftpd.py" "$@" >"$dir/$name.out" 2>&1 &

@@ -872,6 +872,23 @@ ftp_list(struct transfer_conn *c, struct transfer_listing *l)
 	return f->mlsd ? list_mlsd(c, l) : list_nlst(c, l);
 }
 
+/*
+ * "425 Can't open data connection" before any byte moved: often transient
+ * (a passive port taken a moment ago, a busy server). True when the
+ * request is to be tried once more, on a fresh control connection.
+ */
+static bool
+transient_425(struct transfer_conn *c, CURLcode cc, const char *name)
+{
+	struct ftp *f = c->impl;
+
+	if (cc == CURLE_OK || strncmp(f->last, "425", 3) != 0 || f->bytes != 0)
+		return false;
+	log_info("%s%s: %s; trying once more", c->url.display, name, f->last);
+	ftp_reconnect(f);
+	return true;
+}
+
 static enum ls_exit
 ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 {
@@ -894,6 +911,15 @@ ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 	if (f->tls)
 		SETOPT(f->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 	cc = perform(f);
+	if (transient_425(c, cc, name)) {
+		ftp_prepare(c, url);
+		f->fd = fd;
+		SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_fd_cb);
+		SETOPT(f->h, CURLOPT_WRITEDATA, f);
+		if (f->tls)
+			SETOPT(f->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+		cc = perform(f);
+	}
 	*bytes = f->bytes;
 	f->fd = -1;
 	if (cc != CURLE_OK) {
@@ -1078,6 +1104,20 @@ put_once(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 	}
 	ring_init(&f->ring, 2);
 	cc = perform(f);
+	if (transient_425(c, cc, name) && lseek(local_fd, 0, SEEK_SET) == 0) {
+		ring_release(&f->ring);
+		ftp_prepare(c, url);
+		SETOPT(f->h, CURLOPT_UPLOAD, 1L);
+		SETOPT(f->h, CURLOPT_READFUNCTION, read_fd_cb);
+		SETOPT(f->h, CURLOPT_READDATA, f);
+		SETOPT(f->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+		if (cmds) {
+			SETOPT(f->h, CURLOPT_PREQUOTE, pre);
+			SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
+		}
+		ring_init(&f->ring, 2);
+		cc = perform(f);
+	}
 	f->fd = -1;
 	if (cc == CURLE_OK && f->bytes != size) {
 		/* The local file changed under us; never publish a short copy */
