@@ -39,6 +39,15 @@ done
 [ -z "$pids" ] || srv_kill_tree $pids
 rm -rf "$dir/pids"
 
+# Directories start-interop.sh had to make outside DIR (an sshd chroot must
+# be root-owned all the way up): only ones under /run/lotsync-iop/.
+if [ -f "$dir/extra-dirs" ]; then
+	while IFS= read -r x; do
+		case $x in /run/lotsync-iop/chroot.*) rm -rf "$x" ;; esac
+	done <"$dir/extra-dirs"
+	rm -f "$dir/extra-dirs"
+fi
+
 rc=0
 if [ -e "$dir/testuser.lease" ]; then
 	[ "$(id -u)" = 0 ] || die "must be root to release the test user"
