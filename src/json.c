@@ -182,3 +182,15 @@ json_raw(struct json *j, const char *encoded)
 	sep(j);
 	put(j, encoded, strlen(encoded));
 }
+
+void
+json_reset(struct json *j)
+{
+	char *buf = j->buf;
+	size_t alloc = j->alloc;
+
+	memset(j, 0, sizeof(*j));
+	j->buf = buf;
+	j->alloc = alloc;
+	j->buf[0] = '\0';
+}

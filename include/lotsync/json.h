@@ -39,6 +39,8 @@ void json_str(struct json *j, const char *s); /* NULL writes null */
 void json_int(struct json *j, long long v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* Empty the document for reuse, keeping its buffer (one allocation for many rows). */
+void json_reset(struct json *j);
 /* Insert an already-encoded JSON value (e.g. a stored record). */
 void json_raw(struct json *j, const char *encoded);
 

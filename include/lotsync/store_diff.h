@@ -1,0 +1,60 @@
+/*
+ * store_diff.h - the auditor's streamed reads of the temporal store
+ * (src/store_diff.c): what changed between any two snapshots of a feed,
+ * and every vehicle of one snapshot, at the pace of the output and in
+ * memory that does not grow with the feed.
+ *
+ * A version is valid at seq when from_seq <= seq < to_seq (to_seq NULL =
+ * still open). Between seq lo < hi, only versions that end or begin in
+ * (lo, hi] can differ: those are found by range scans of the versions_open
+ * index (feed, to_seq) and of the versions created by the snapshots with a
+ * seq in (lo, hi] (versions_snapshot), sorted by key in SQLite (which
+ * spills to a temporary file past its cache), and merged here key by key.
+ * So the cost follows the versions that changed between the two, not the
+ * size of either snapshot.
+ *
+ * Strings a callback sees are valid only during the call. Each function
+ * returns 0, fn's non-zero value when it stopped early, or -1 on a database
+ * error (logged with the database path). A callback must not use the store:
+ * the row it reads from is a statement the store reuses.
+ */
+#ifndef LOTSYNC_STORE_DIFF_H
+#define LOTSYNC_STORE_DIFF_H
+
+#include <stddef.h>
+
+#include "lotsync/store.h"
+
+/*
+ * One key that differs from snapshot A to snapshot B. old_json is the
+ * canonical JSON of its version valid at A, new_json at B; NULL when the key
+ * had no version there (new: old_json NULL; vanished: new_json NULL). The
+ * JSON is only read for changed keys: for a new or vanished key the other
+ * side is NULL and the present side is "" (length 0), so nothing is fetched
+ * for keys whose fields are not printed.
+ */
+struct store_diff_item {
+	const char *key;
+	const char *old_json, *new_json;
+	size_t old_len, new_len;
+};
+
+typedef int (*store_diff_fn)(void *ctx, const struct store_diff_item *d);
+
+/*
+ * The keys that differ between the feed's snapshots seq_a and seq_b (either
+ * may be the older), in key order (bytewise, as SQLite's BINARY). A key
+ * whose versions at A and B have the same content hash (it vanished and
+ * came back unchanged) is not reported.
+ */
+int store_diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b,
+                    store_diff_fn fn, void *ctx);
+
+/*
+ * Every version of the feed valid at seq (> 0), in key order, as stored:
+ * version id, key and canonical JSON. A walk of the versions_key index: no
+ * sort, nothing held between rows.
+ */
+int store_each_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,173 @@
+/* recjson.c - canonical record JSON back to (name, value) views, no per-record allocation. */
+#include "lotsync/recjson.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lotsync/util.h"
+
+void
+recjson_init(struct recjson *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+recjson_release(struct recjson *d)
+{
+	free(d->fields);
+	free(d->lens);
+	free(d->scratch);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+hex4(const char *s, uint32_t *out)
+{
+	*out = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
+
+		if (v < 0)
+			return -1;
+		*out = *out << 4 | (uint32_t)v;
+	}
+	return 0;
+}
+
+/* UTF-8 of cp at o; never longer than the six-byte \uXXXX it replaces. */
+static char *
+put_utf8(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* One escape at p (after the backslash) onto o; the new p and o, or NULL p when bad. */
+static const char *
+unescape_one(const char *p, const char *end, char **o)
+{
+	uint32_t cp, lo;
+
+	switch (*p) {
+	case '"': *(*o)++ = '"'; return p + 1;
+	case '\\': *(*o)++ = '\\'; return p + 1;
+	case '/': *(*o)++ = '/'; return p + 1;
+	case 'b': *(*o)++ = '\b'; return p + 1;
+	case 'f': *(*o)++ = '\f'; return p + 1;
+	case 'n': *(*o)++ = '\n'; return p + 1;
+	case 'r': *(*o)++ = '\r'; return p + 1;
+	case 't': *(*o)++ = '\t'; return p + 1;
+	case 'u': break;
+	default: return NULL;
+	}
+	if (end - p < 5 || hex4(p + 1, &cp) == -1)
+		return NULL;
+	p += 5;
+	if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+	    hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		p += 6;
+	}
+	*o = put_utf8(*o, cp);
+	return p;
+}
+
+/* The first '"' or '\\' in [s, end), or end: memchr finds the quote, escapes are rare. */
+static const char *
+plain_run(const char *s, const char *end)
+{
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	const char *b;
+
+	if (!q)
+		q = end;
+	b = memchr(s, '\\', (size_t)(q - s));
+	return b ? b : q;
+}
+
+/* The string at *p (its opening quote) unescaped to *o with a NUL; -1 when malformed. */
+static int
+string_at(const char **p, const char *end, char **o)
+{
+	const char *s = *p, *q;
+
+	if (s >= end || *s++ != '"')
+		return -1;
+	for (;;) {
+		q = plain_run(s, end);
+		memcpy(*o, s, (size_t)(q - s));
+		*o += q - s;
+		if (q >= end)
+			return -1;
+		if (*q == '"')
+			break;
+		if (++q >= end || !(s = unescape_one(q, end, o)))
+			return -1;
+	}
+	*(*o)++ = '\0';
+	*p = q + 1;
+	return 0;
+}
+
+int
+recjson_parse(struct recjson *d, const char *json, size_t len)
+{
+	const char *p = json, *end = json + len;
+	char *o;
+
+	d->nfields = 0;
+	/* Each string loses two quotes and gains one NUL: len + 1 bytes always suffice. */
+	d->scratch = xgrow(d->scratch, &d->salloc, len + 1, 1);
+	o = d->scratch;
+	if (p >= end || *p++ != '{')
+		return -1;
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		struct field *f;
+		char *name = o, *value;
+
+		if (string_at(&p, end, &o) == -1 || p >= end || *p++ != ':')
+			return -1;
+		value = o;
+		if (string_at(&p, end, &o) == -1 || p >= end)
+			return -1;
+		d->fields = xgrow(d->fields, &d->falloc, d->nfields + 1, sizeof(*d->fields));
+		d->lens = xgrow(d->lens, &d->lalloc, d->nfields + 1, sizeof(*d->lens));
+		d->lens[d->nfields] =
+		        (struct recjson_len){(size_t)(value - name - 1), (size_t)(o - value - 1)};
+		f = &d->fields[d->nfields++];
+		f->name = name;
+		f->value = value;
+		if (*p == '}')
+			return 0;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+struct record
+recjson_record(const struct recjson *d, const char *key)
+{
+	return (struct record){.key = (char *)key, .fields = d->fields, .nfields = d->nfields};
+}
