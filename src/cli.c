@@ -82,13 +82,19 @@ static const struct command commands[] = {
          "Lists every snapshot (or a feed's): id, feed, state, SHA-256, file,\n"
          "received time and counts.\n",
          CMD_CONFIG | CMD_READ, cmd_snapshots},
-        {"show", "SNAPSHOT [--rejected]", "vehicles of a snapshot",
-         "Prints the vehicles of an applied snapshot, or with --rejected the rows\n"
-         "it refused with line, field and reason. Warnings about the file as a\n"
-         "whole (ambiguous dates, VIN check digits) come first.\n",
+        {"show", "SNAPSHOT [--rejected] [--jsonl]", "vehicles of a snapshot",
+         "Prints the vehicles of an applied snapshot in key order, or with\n"
+         "--rejected the rows it refused with line, field and reason. Warnings\n"
+         "about the file as a whole (ambiguous dates, VIN check digits) come\n"
+         "first. --jsonl prints one JSON object per vehicle (or refused row)\n"
+         "per line instead, and the warnings on stderr.\n",
          CMD_CONFIG | CMD_READ, cmd_show},
         {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
-         "Compares any two applied snapshots of one feed.\n", CMD_CONFIG | CMD_READ, cmd_diff},
+         "Compares any two applied snapshots of one feed, older or newer, in key\n"
+         "order: '+ KEY' new, '~ KEY: FIELD: OLD -> NEW' per changed field,\n"
+         "'- KEY' vanished, then the counts. Reads only the versions that end or\n"
+         "begin between the two, so its time follows what changed.\n",
+         CMD_CONFIG | CMD_READ, cmd_diff},
         {"history", "VIN", "every version of a vehicle and every decision about it",
          "Lists, in order, every stored version of the vehicle (appeared, changed,\n"
          "vanished, with the snapshot and file each came from) and every rule\n"

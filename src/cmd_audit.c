@@ -8,6 +8,8 @@
 #include "lotsync/diff.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
+#include "lotsync/recjson.h"
+#include "lotsync/store_diff.h"
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
@@ -124,33 +126,63 @@ load_snapshot(struct app *app, const char *arg, struct snapshot_info *s, bool an
 	return LS_EXIT_OK;
 }
 
+/*
+ * show and diff stream at the pace of the output: one large stdio buffer,
+ * rows written as the store yields them, reusable decoders and JSON buffers
+ * instead of an allocation per row.
+ */
+#define OUT_BUFFER (1 << 20)
+
+enum show_mode { SHOW_TEXT, SHOW_JSON, SHOW_JSONL };
+
 struct show_ctx {
-	struct json *j;
+	struct json *j; /* warnings and rejected rows under --json and --jsonl */
+	enum show_mode mode;
+	struct recjson dec;
+	struct json row; /* one escaped key at a time */
+	bool first;
 };
 
+static void
+out_str(const char *s)
+{
+	fputs_unlocked(s, stdout);
+}
+
+/* The JSON string of s on stdout, escaped by the same writer as everything else. */
+static void
+out_json_str(struct json *row, const char *s)
+{
+	json_reset(row);
+	json_str(row, s);
+	fwrite_unlocked(row->buf, 1, row->len, stdout);
+}
+
 static int
-show_vehicle(void *ctx, const struct record *r)
+show_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
 {
 	struct show_ctx *c = ctx;
 
-	if (!c->j) {
-		printf("%s", r->key);
-		for (size_t i = 0; i < r->nfields; i++)
-			printf("%s%s=%s", i ? " " : "\t", r->fields[i].name, r->fields[i].value);
-		putchar('\n');
+	if (c->mode != SHOW_TEXT) {
+		/* The stored JSON already is the fields object, in the canonical encoding. */
+		out_str(c->mode == SHOW_JSONL || c->first ? "{\"key\":" : ",{\"key\":");
+		c->first = false;
+		out_json_str(&c->row, key);
+		out_str(",\"fields\":");
+		fwrite_unlocked(json, 1, len, stdout);
+		out_str(c->mode == SHOW_JSONL ? "}\n" : "}");
 		return 0;
 	}
-	json_obj(c->j);
-	json_key(c->j, "key");
-	json_str(c->j, r->key);
-	json_key(c->j, "fields");
-	json_obj(c->j);
-	for (size_t i = 0; i < r->nfields; i++) {
-		json_key(c->j, r->fields[i].name);
-		json_str(c->j, r->fields[i].value);
+	if (recjson_parse(&c->dec, json, len) == -1)
+		return log_error("version %lld of '%s': stored JSON does not decode", version, key);
+	out_str(key);
+	for (size_t i = 0; i < c->dec.nfields; i++) {
+		putc_unlocked(i ? ' ' : '\t', stdout);
+		fwrite_unlocked(c->dec.fields[i].name, 1, c->dec.lens[i].name, stdout);
+		putc_unlocked('=', stdout);
+		fwrite_unlocked(c->dec.fields[i].value, 1, c->dec.lens[i].value, stdout);
 	}
-	json_end(c->j);
-	json_end(c->j);
+	putc_unlocked('\n', stdout);
 	return 0;
 }
 
@@ -159,11 +191,13 @@ show_reject(void *ctx, const struct row_error *e)
 {
 	struct show_ctx *c = ctx;
 
-	if (!c->j) {
+	if (c->mode == SHOW_TEXT) {
 		printf("line %lu%s%s: %s\n", e->line, e->field ? ": field " : "",
 		       e->field ? e->field : "", e->reason);
 		return 0;
 	}
+	if (c->mode == SHOW_JSONL)
+		json_reset(c->j);
 	json_obj(c->j);
 	json_key(c->j, "line");
 	json_int(c->j, (long long)e->line);
@@ -172,6 +206,10 @@ show_reject(void *ctx, const struct row_error *e)
 	json_key(c->j, "reason");
 	json_str(c->j, e->reason);
 	json_end(c->j);
+	if (c->mode == SHOW_JSONL) {
+		fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+		putc_unlocked('\n', stdout);
+	}
 	return 0;
 }
 
@@ -180,7 +218,11 @@ show_warning(void *ctx, const struct row_warning *w)
 {
 	struct show_ctx *c = ctx;
 
-	if (!c->j) {
+	if (c->mode == SHOW_JSONL) { /* tools read records; warnings go to stderr */
+		log_warn("snapshot warning: line %lu: %s", w->line, w->message);
+		return 0;
+	}
+	if (c->mode == SHOW_TEXT) {
 		printf("warning: line %lu: %s\n", w->line, w->message);
 		return 0;
 	}
@@ -197,151 +239,254 @@ show_warning(void *ctx, const struct row_warning *w)
 	return 0;
 }
 
+/* Flush stdout and report a failed write (a full disk, a closed pipe) once. */
+static int
+out_finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_syserr("writing the output");
+		return rc == LS_EXIT_OK ? LS_EXIT_IOERR : rc;
+	}
+	return rc;
+}
+
+/* The head of show --json up to the open vehicles (or rejected) array, on stdout. */
+static int
+show_json_head(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bool rejected)
+{
+	json_obj(c->j);
+	json_key(c->j, "snapshot");
+	snapshot_json(c->j, s);
+	json_key(c->j, "warnings");
+	json_arr(c->j);
+	if (store_each_warning(app->store, s->id, show_warning, c) != 0)
+		return -1;
+	json_end(c->j);
+	json_key(c->j, rejected ? "rejected" : "vehicles");
+	json_arr(c->j);
+	if (!rejected) {
+		/* vehicles are streamed after it: print the head now */
+		fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+		json_reset(c->j);
+	}
+	return 0;
+}
+
+static int
+show_body(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bool rejected)
+{
+	if (c->mode == SHOW_JSON && show_json_head(app, s, c, rejected) != 0)
+		return -1;
+	if (c->mode == SHOW_TEXT) {
+		printf("snapshot %lld of feed %s: %s, %lld vehicles, %lld rows rejected\n", s->id,
+		       s->feed, s->file, s->vehicles, s->rejected_rows);
+		if (store_each_warning(app->store, s->id, show_warning, c) != 0)
+			return -1;
+	}
+	if (c->mode == SHOW_JSONL && store_each_warning(app->store, s->id, show_warning, c) != 0)
+		return -1;
+	if (rejected) {
+		if (store_each_reject(app->store, s->id, show_reject, c) != 0)
+			return -1;
+		if (c->mode == SHOW_JSON) {
+			json_end(c->j);
+			json_end(c->j);
+			fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+			putc_unlocked('\n', stdout);
+		}
+		return 0;
+	}
+	if (store_each_at(app->store, s->feed, s->seq, show_vehicle, c) != 0)
+		return -1;
+	if (c->mode == SHOW_JSON)
+		out_str("]}\n");
+	return 0;
+}
+
 int
 cmd_show(struct app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"rejected", no_argument, NULL, 'r'},
+	                                         {"jsonl", no_argument, NULL, 'l'},
 	                                         {NULL, 0, NULL, 0}};
+	static char buf[OUT_BUFFER];
 	struct snapshot_info s;
 	struct json j;
-	struct show_ctx c = {.j = app->json ? &j : NULL};
+	struct show_ctx c = {.j = &j, .mode = app->json ? SHOW_JSON : SHOW_TEXT, .first = true};
 	bool rejected = false;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt != 'r')
+		if (opt == 'r')
+			rejected = true;
+		else if (opt == 'l')
+			c.mode = SHOW_JSONL;
+		else
 			return LS_EXIT_USAGE;
-		rejected = true;
 	}
 	if (argc - optind != 1)
 		return LS_EXIT_USAGE;
 	if ((rc = load_snapshot(app, argv[optind], &s, rejected)) != LS_EXIT_OK)
 		return rc;
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	json_init(&j);
-	if (app->json) {
-		json_obj(&j);
-		json_key(&j, "snapshot");
-		snapshot_json(&j, &s);
-		json_key(&j, "warnings");
-		json_arr(&j);
-	} else {
-		printf("snapshot %lld of feed %s: %s, %lld vehicles, %lld rows rejected\n", s.id,
-		       s.feed, s.file, s.vehicles, s.rejected_rows);
-	}
-	if (store_each_warning(app->store, s.id, show_warning, &c) != 0) {
-		json_release(&j);
-		snapshot_info_release(&s);
-		return LS_EXIT_SOFTWARE;
-	}
-	if (app->json) {
-		json_end(&j);
-		json_key(&j, rejected ? "rejected" : "vehicles");
-		json_arr(&j);
-	}
-	rc = rejected ? store_each_reject(app->store, s.id, show_reject, &c)
-	              : store_each_record(app->store, s.feed, s.seq, show_vehicle, &c);
-	if (app->json) {
-		json_end(&j);
-		json_end(&j);
-		json_print(&j);
-	}
+	json_init(&c.row);
+	recjson_init(&c.dec);
+	rc = show_body(app, &s, &c, rejected) == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
+	rc = out_finish(rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	recjson_release(&c.dec);
+	json_release(&c.row);
 	json_release(&j);
 	snapshot_info_release(&s);
-	return rc == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
+	return rc;
 }
 
-struct record_set {
-	struct record *r;
-	size_t n, alloc;
+/*
+ * diff streams in key order. Text lines go out as they come; --json keeps
+ * the documented object {new, vanished, changed}: new keys are printed as
+ * they come, vanished and changed entries are spooled to two temporary
+ * files and copied after, so memory stays at one key whatever the sizes.
+ */
+struct diff_out {
+	bool json;
+	FILE *vanished, *changed; /* --json spools */
+	struct recjson da, db;
+	struct json row;
+	size_t nnew, nchanged, nvanished;
+	bool bad; /* stored JSON that did not decode */
 };
 
-static int
-collect(void *ctx, const struct record *r)
+/* One changed key as a JSON element into f (with its leading comma after the first). */
+static void
+changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
 {
-	struct record_set *set = ctx;
-	struct record *d;
+	json_reset(&o->row);
+	json_obj(&o->row);
+	json_key(&o->row, "key");
+	json_str(&o->row, ch->key);
+	json_key(&o->row, "fields");
+	json_obj(&o->row);
+	for (size_t k = 0; k < ch->nfields; k++) {
+		json_key(&o->row, ch->fields[k].name);
+		json_arr(&o->row);
+		json_str(&o->row, ch->fields[k].old);
+		json_str(&o->row, ch->fields[k].new_);
+		json_end(&o->row);
+	}
+	json_end(&o->row);
+	json_end(&o->row);
+	if (o->nchanged > 1)
+		putc_unlocked(',', f);
+	fwrite_unlocked(o->row.buf, 1, o->row.len, f);
+}
 
-	set->r = xgrow(set->r, &set->alloc, set->n + 1, sizeof(*set->r));
-	d = &set->r[set->n++];
-	record_init(d);
-	d->key = xstrdup(r->key);
-	for (size_t i = 0; i < r->nfields; i++)
-		record_set(d, r->fields[i].name, r->fields[i].value, strlen(r->fields[i].value));
-	record_finish(d);
+static int
+diff_changed(struct diff_out *o, const struct store_diff_item *d)
+{
+	struct record ra, rb;
+	struct diff_change ch;
+
+	if (recjson_parse(&o->da, d->old_json, d->old_len) == -1 ||
+	    recjson_parse(&o->db, d->new_json, d->new_len) == -1) {
+		o->bad = true;
+		return log_error("'%s': stored JSON does not decode", d->key);
+	}
+	ra = recjson_record(&o->da, d->key);
+	rb = recjson_record(&o->db, d->key);
+	diff_fields(&ra, &rb, &ch);
+	if (ch.nfields > 0) {
+		o->nchanged++;
+		if (o->json)
+			changed_json(o, &ch, o->changed);
+		for (size_t k = 0; !o->json && k < ch.nfields; k++)
+			printf("~ %s: %s: %s -> %s\n", ch.key, ch.fields[k].name,
+			       ch.fields[k].old ? ch.fields[k].old : "(absent)",
+			       ch.fields[k].new_ ? ch.fields[k].new_ : "(absent)");
+	}
+	diff_change_release(&ch);
 	return 0;
 }
 
-static void
-set_release(struct record_set *set)
+static int
+diff_item(void *ctx, const struct store_diff_item *d)
 {
-	for (size_t i = 0; i < set->n; i++)
-		record_release(&set->r[i]);
-	free(set->r);
+	struct diff_out *o = ctx;
+
+	if (d->old_json && d->new_json)
+		return diff_changed(o, d);
+	if (!d->old_json) {
+		if (o->json && o->nnew)
+			putc_unlocked(',', stdout);
+		o->nnew++;
+		if (o->json)
+			out_json_str(&o->row, d->key);
+		else
+			printf("+ %s\n", d->key);
+		return 0;
+	}
+	if (o->json && o->nvanished)
+		putc_unlocked(',', o->vanished);
+	o->nvanished++;
+	if (!o->json) {
+		printf("- %s\n", d->key);
+		return 0;
+	}
+	json_reset(&o->row);
+	json_str(&o->row, d->key);
+	fwrite_unlocked(o->row.buf, 1, o->row.len, o->vanished);
+	return 0;
 }
 
-static void
-diff_print(const struct diff_result *d, bool json)
+/* Copy a spool to stdout from its start; -1 on a read or write error (logged). */
+static int
+copy_spool(FILE *f)
 {
-	struct json j;
+	char b[1 << 16];
+	size_t n;
 
-	if (!json) {
-		for (size_t i = 0; i < d->nadded; i++)
-			printf("+ %s\n", d->added[i]);
-		for (size_t i = 0; i < d->nchanged; i++)
-			for (size_t k = 0; k < d->changed[i].nfields; k++)
-				printf("~ %s: %s: %s -> %s\n", d->changed[i].key,
-				       d->changed[i].fields[k].name,
-				       d->changed[i].fields[k].old ? d->changed[i].fields[k].old
-				                                   : "(absent)",
-				       d->changed[i].fields[k].new_ ? d->changed[i].fields[k].new_
-				                                    : "(absent)");
-		for (size_t i = 0; i < d->nvanished; i++)
-			printf("- %s\n", d->vanished[i]);
-		printf("%zu new, %zu changed, %zu vanished\n", d->nadded, d->nchanged,
-		       d->nvanished);
-		return;
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		return log_syserr("diff: temporary file");
+	while ((n = fread(b, 1, sizeof(b), f)) > 0)
+		fwrite_unlocked(b, 1, n, stdout);
+	if (ferror(f))
+		return log_syserr("diff: reading a temporary file");
+	return 0;
+}
+
+static int
+diff_stream(struct app *app, const struct snapshot_info *a, const struct snapshot_info *b,
+            struct diff_out *o)
+{
+	if (o->json) {
+		if (!(o->vanished = tmpfile()) || !(o->changed = tmpfile()))
+			return log_syserr("diff: creating a temporary file");
+		out_str("{\"new\":[");
 	}
-	json_init(&j);
-	json_obj(&j);
-	json_key(&j, "new");
-	json_arr(&j);
-	for (size_t i = 0; i < d->nadded; i++)
-		json_str(&j, d->added[i]);
-	json_end(&j);
-	json_key(&j, "vanished");
-	json_arr(&j);
-	for (size_t i = 0; i < d->nvanished; i++)
-		json_str(&j, d->vanished[i]);
-	json_end(&j);
-	json_key(&j, "changed");
-	json_arr(&j);
-	for (size_t i = 0; i < d->nchanged; i++) {
-		json_obj(&j);
-		json_key(&j, "key");
-		json_str(&j, d->changed[i].key);
-		json_key(&j, "fields");
-		json_obj(&j);
-		for (size_t k = 0; k < d->changed[i].nfields; k++) {
-			json_key(&j, d->changed[i].fields[k].name);
-			json_arr(&j);
-			json_str(&j, d->changed[i].fields[k].old);
-			json_str(&j, d->changed[i].fields[k].new_);
-			json_end(&j);
-		}
-		json_end(&j);
-		json_end(&j);
+	if (store_diff_each(app->store, a->feed, a->seq, b->seq, diff_item, o) != 0)
+		return -1;
+	if (ferror(o->vanished ? o->vanished : stdout) || ferror(o->changed ? o->changed : stdout))
+		return log_syserr("diff: writing a temporary file");
+	if (!o->json) {
+		printf("%zu new, %zu changed, %zu vanished\n", o->nnew, o->nchanged, o->nvanished);
+		return 0;
 	}
-	json_end(&j);
-	json_end(&j);
-	json_print(&j);
+	out_str("],\"vanished\":[");
+	if (copy_spool(o->vanished) != 0)
+		return -1;
+	out_str("],\"changed\":[");
+	if (copy_spool(o->changed) != 0)
+		return -1;
+	out_str("]}\n");
+	return 0;
 }
 
 int
 cmd_diff(struct app *app, int argc, char **argv)
 {
+	static char buf[OUT_BUFFER];
 	struct snapshot_info a, b;
-	struct record_set sa = {0}, sb = {0};
-	struct diff_result d;
+	struct diff_out o = {.json = app->json};
 	int rc;
 
 	if (argc != 3)
@@ -358,17 +503,21 @@ cmd_diff(struct app *app, int argc, char **argv)
 		rc = LS_EXIT_USAGE;
 		goto out;
 	}
-	if (store_each_record(app->store, a.feed, a.seq, collect, &sa) != 0 ||
-	    store_each_record(app->store, b.feed, b.seq, collect, &sb) != 0) {
-		rc = LS_EXIT_SOFTWARE;
-		goto out;
-	}
-	diff_compute(sa.r, sa.n, sb.r, sb.n, &d);
-	diff_print(&d, app->json);
-	diff_result_release(&d);
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	recjson_init(&o.da);
+	recjson_init(&o.db);
+	json_init(&o.row);
+	rc = diff_stream(app, &a, &b, &o) == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
+	rc = out_finish(rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.vanished)
+		fclose(o.vanished);
+	if (o.changed)
+		fclose(o.changed);
+	recjson_release(&o.da);
+	recjson_release(&o.db);
+	json_release(&o.row);
 out:
-	set_release(&sa);
-	set_release(&sb);
 	snapshot_info_release(&a);
 	snapshot_info_release(&b);
 	return rc;
