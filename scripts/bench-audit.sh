@@ -1,0 +1,129 @@
+#!/bin/sh
+# bench-audit.sh OUTDIR: the auditor commands against references measured
+# in the same run, on a feed whose store holds the snapshots:
+#   - diff of an N-vehicle pair (5% changed, 2% new, 2% vanished) against
+#     the steady-state ingest of the second file (aim <= 0.3x), and its
+#     peak RSS (aim <= 100 MB);
+#   - diff of two snapshots 30 daily files apart against the ingest of the
+#     last file (aim <= 1.0x);
+#   - show of the N-vehicle snapshot against `cat` of the same output bytes
+#     from a file, both to /dev/null, as throughput (aim >= 0.5x).
+# Inputs come from the neutral generator (LOTSYNC_GENFEED, default
+# ../shared/bench/genfeed.py) when it exists, else from scripts/mkfeed.py;
+# they are kept in OUTDIR/audit for reruns. BENCH_AUDIT_ROWS (default
+# 1000000) sets N, BENCH_AUDIT_MONTH_ROWS (default 100000) the month's size.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/bench/out}/audit
+mkdir -p "$out"
+genfeed=${LOTSYNC_GENFEED:-$top/../shared/bench/genfeed.py}
+PY=/usr/bin/python3
+L=$top/lotsync
+export LOTSYNC_SHAREDIR=$top/conf
+n=${BENCH_AUDIT_ROWS:-1000000}
+m=${BENCH_AUDIT_MONTH_ROWS:-100000}
+
+command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
+if [ -f "$genfeed" ]; then gen=genfeed; else gen=mkfeed; fi
+
+now() { date +%s.%N; }
+# secs CMD...: wall seconds of the best of 3 runs (stdout to /dev/null)
+secs() {
+	best=""
+	for _ in 1 2 3; do
+		t0=$(now); "$@" >/dev/null; t1=$(now)
+		t=$(echo "$t1 - $t0" | bc -l)
+		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+	done
+	echo "$best"
+}
+# once CMD...: wall seconds of one run
+once() {
+	t0=$(now); "$@" >/dev/null; t1=$(now)
+	echo "$t1 - $t0" | bc -l
+}
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+
+# first FILE OUT: a first snapshot of N vehicles; derive PREV OUT: the next day's file.
+first() {
+	[ -f "$2" ] && return
+	if [ $gen = genfeed ]; then
+		$PY "$genfeed" --vehicles "$1" --dealers $(($1 / 500)) --seed 1 --out "$2"
+	else
+		$PY "$top/scripts/mkfeed.py" --vehicles "$1" --seed 1 --out "$2"
+	fi
+}
+derive() {
+	[ -f "$3" ] && return
+	if [ $gen = genfeed ]; then
+		$PY "$genfeed" --from "$1" --seed "$2" --change-pct 5 --new-pct 2 --vanish-pct 2 --out "$3"
+	else
+		$PY "$top/scripts/mkfeed.py" --from "$1" --seed "$2" --change-pct 5 --new-pct 2 \
+			--vanish-pct 2 --out "$3"
+	fi
+}
+
+state() { # DIR: one drop feed, no targets, no vanish guard in the way
+	rm -rf "$1"
+	mkdir -p "$1/conf" "$1/spool/incoming/acme"
+	printf '[lotsync]\nspool = ../spool\nsettle_seconds = 0\n[feed:acme]\nsource = drop\nprofile = generic-csv\nvanish_guard = 50%%\n' >"$1/conf/lotsync.conf"
+	chmod 600 "$1/conf/lotsync.conf"
+}
+# ingest DIR FILE DAY: drop FILE and ingest it at --now day DAY
+ingest() {
+	cp "$2" "$1/spool/incoming/acme/"
+	$L -c "$1/conf/lotsync.conf" --now "$(date -u -d "2026-01-01 + $3 days" +%Y-%m-%d)" ingest
+}
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "inputs: $gen; load average at start: $load ($(nproc) cores)"
+
+# --- the N-vehicle pair -----------------------------------------------------
+a=$out/$gen-$n-a.csv b=$out/$gen-$n-b.csv
+first "$n" "$a"
+derive "$a" 2 "$b"
+w=$out/run-pair
+state "$w"
+ingest "$w" "$a" 0
+ing=$(once ingest "$w" "$b" 1)
+C=$w/conf/lotsync.conf
+dif=$(secs $L -c "$C" diff 1 2)
+/usr/bin/time -f '%M' -o "$out/rss" $L -c "$C" diff 1 2 >"$out/diff.txt"
+rss=$(($(cat "$out/rss") / 1024))
+counts=$(tail -n 1 "$out/diff.txt")
+$L -c "$C" show 2 >"$out/show.txt"
+shw=$(secs $L -c "$C" show 2)
+cat=$(secs cat "$out/show.txt")
+mb=$(echo "$(stat -c %s "$out/show.txt") / 1048576" | bc -l)
+printf '%s pair, %d vehicles: %s\n' "$gen" "$n" "$counts"
+printf '  diff %.2fs = %sx the steady-state ingest of the second file (%.2fs) (aim <= 0.3x); peak RSS %d MB (aim <= 100 MB)\n' \
+	"$dif" "$(ratio "$dif" "$ing")" "$ing" "$rss"
+printf '  show %.2fs for %.0f MB = %sx the throughput of cat of the same bytes (%.3fs) (aim >= 0.5x)\n' \
+	"$shw" "$mb" "$(ratio "$cat" "$shw")" "$cat"
+rm -rf "$w" "$out/show.txt"
+
+# --- a month of daily files ---------------------------------------------------
+d0=$out/$gen-$m-day00.csv
+first "$m" "$d0"
+i=1
+while [ $i -le 30 ]; do
+	derive "$(printf '%s/%s-%s-day%02d.csv' "$out" $gen "$m" $((i - 1)))" $((100 + i)) \
+		"$(printf '%s/%s-%s-day%02d.csv' "$out" $gen "$m" $i)"
+	i=$((i + 1))
+done
+w=$out/run-month
+state "$w"
+i=0
+while [ $i -lt 30 ]; do
+	ingest "$w" "$(printf '%s/%s-%s-day%02d.csv' "$out" $gen "$m" $i)" $i
+	i=$((i + 1))
+done
+ing=$(once ingest "$w" "$(printf '%s/%s-%s-day30.csv' "$out" $gen "$m")" 30)
+C=$w/conf/lotsync.conf
+dif=$(secs $L -c "$C" diff 1 31)
+/usr/bin/time -f '%M' -o "$out/rss" $L -c "$C" diff 1 31 >"$out/diff.txt"
+printf '%s month, %d vehicles, snapshots 1 and 31 (30 files apart): %s\n' "$gen" "$m" "$(tail -n 1 "$out/diff.txt")"
+printf '  diff %.2fs = %sx the steady-state ingest of the last file (%.2fs) (aim <= 1.0x); peak RSS %d MB\n' \
+	"$dif" "$(ratio "$dif" "$ing")" "$ing" $(($(cat "$out/rss") / 1024))
+rm -rf "$w" "$out/diff.txt" "$out/rss"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
