@@ -44,23 +44,27 @@ once() {
 }
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
-# first FILE OUT: a first snapshot of N vehicles; derive PREV OUT: the next day's file.
+# first N OUT: a first snapshot of N vehicles; derive PREV SEED OUT: the next
+# day's file. Written under a temporary name, so an interrupted run is redone.
 first() {
 	[ -f "$2" ] && return
 	if [ $gen = genfeed ]; then
-		$PY "$genfeed" --vehicles "$1" --dealers $(($1 / 500)) --seed 1 --out "$2"
+		$PY "$genfeed" --vehicles "$1" --dealers $(($1 / 500 > 0 ? $1 / 500 : 1)) --seed 1 --out "$2.tmp"
 	else
-		$PY "$top/scripts/mkfeed.py" --vehicles "$1" --seed 1 --out "$2"
+		$PY "$top/scripts/mkfeed.py" --vehicles "$1" --seed 1 --out "$2.tmp"
 	fi
+	mv "$2.tmp" "$2"
 }
 derive() {
 	[ -f "$3" ] && return
 	if [ $gen = genfeed ]; then
-		$PY "$genfeed" --from "$1" --seed "$2" --change-pct 5 --new-pct 2 --vanish-pct 2 --out "$3"
+		$PY "$genfeed" --from "$1" --seed "$2" --change-pct 5 --new-pct 2 --vanish-pct 2 \
+			--out "$3.tmp"
 	else
 		$PY "$top/scripts/mkfeed.py" --from "$1" --seed "$2" --change-pct 5 --new-pct 2 \
-			--vanish-pct 2 --out "$3"
+			--vanish-pct 2 --out "$3.tmp"
 	fi
+	mv "$3.tmp" "$3"
 }
 
 state() { # DIR: one drop feed, no targets, no vanish guard in the way
