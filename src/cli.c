@@ -9,7 +9,6 @@
 #include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/runlock.h"
-#include "lotsync/srs.h"
 #include "lotsync/util.h"
 
 static const struct command commands[] = {
@@ -217,7 +216,6 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 		rc = cmd->fn(app, argc, argv);
 	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
 		rc = status_worse(rc, LS_EXIT_IOERR);
-	srs_run_free(app);
 	store_close(app->store);
 	runlock_release(lock_fd);
 out:

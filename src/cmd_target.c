@@ -29,7 +29,7 @@ static int
 db_fail(struct app *app)
 {
 	store_rollback(app->store);
-	return store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+	return store_failure(app->store);
 }
 
 /*

@@ -10,17 +10,12 @@
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
-static void
-fail_status(struct app *app)
-{
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
-}
-
 /*
  * One attempt, one record. A delivered file also becomes the target's
- * baseline for the deviation lock, in the same transaction.
+ * baseline for the deviation lock, in the same transaction. Returns
+ * LS_EXIT_OK or the store's failure.
  */
-static int
+static enum ls_exit
 record_attempt(struct app *app, const struct target_conf *t, const struct export_info *e,
                const char *result, const char *reply, const char *state)
 {
@@ -37,24 +32,25 @@ record_attempt(struct app *app, const struct target_conf *t, const struct export
 		store_rollback(app->store);
 		goto fail;
 	}
-	return 0;
+	return LS_EXIT_OK;
 fail:
-	fail_status(app);
-	return -1;
+	return store_failure(app->store);
 }
 
 /* Full files replace each other: only the newest pending one is worth sending. */
 static size_t
 supersede_old(struct app *app, const struct target_conf *t, struct export_info *pend, size_t n,
-              struct deliver_summary *sum)
+              struct deliver_summary *sum, enum ls_exit *status)
 {
 	if (t->mode != EXPORT_FULL || n < 2)
 		return 0;
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (record_attempt(app, t, &pend[i], "superseded", pend[n - 1].file,
-		                   "superseded") == 0 &&
-		    spool_to_sent(&app->spool, t->name, pend[i].file) == -1)
-			app_status(app, LS_EXIT_IOERR);
+		enum ls_exit rc = record_attempt(app, t, &pend[i], "superseded", pend[n - 1].file,
+		                                 "superseded");
+
+		if (rc == LS_EXIT_OK && spool_to_sent(&app->spool, t->name, pend[i].file) == -1)
+			rc = LS_EXIT_IOERR;
+		*status = status_worse(*status, rc);
 		sum->superseded++;
 	}
 	return n - 1;
@@ -76,15 +72,14 @@ send_one(struct app *app, const struct target_conf *t, struct transfer_conn *c,
 			         "set rename = off for target %s (files then appear under their "
 			         "final name while uploading)",
 			         e->file, t->name);
-		record_attempt(app, t, e, "failed", reply, NULL);
+		rc = status_worse(rc, record_attempt(app, t, e, "failed", reply, NULL));
 		goto out;
 	}
 	/* On the server under its final name; a crash from here on re-uploads it. */
 	crash_point("deliver-renamed");
-	if (record_attempt(app, t, e, "delivered", transfer_last_reply(c), "delivered") == -1) {
-		rc = LS_EXIT_SOFTWARE;
+	rc = record_attempt(app, t, e, "delivered", transfer_last_reply(c), "delivered");
+	if (rc != LS_EXIT_OK)
 		goto out;
-	}
 	crash_point("deliver-recorded");
 	if (spool_to_sent(&app->spool, t->name, e->file) == -1)
 		rc = LS_EXIT_IOERR;
@@ -99,23 +94,24 @@ out:
  * file goes first: a crash in between leaves a record whose file is gone,
  * which the next run deletes, never a file no record names.
  */
-static void
+static enum ls_exit
 prune(struct app *app, const struct target_conf *t)
 {
 	char before[CLOCK_ISO_LEN];
 	struct export_info *old = NULL;
 	size_t n = 0;
+	enum ls_exit rc = LS_EXIT_OK;
 
 	clock_format(clock_now() - (time_t)t->retention_days * 86400, before);
 	if (store_export_prunable(app->store, t->name, before, &old, &n) == -1) {
-		fail_status(app);
+		rc = store_failure(app->store);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (old[i].file)
 			spool_prune_sent(&app->spool, t->name, old[i].file);
 		if (store_export_delete(app->store, old[i].id) == -1) {
-			fail_status(app);
+			rc = store_failure(app->store);
 			break;
 		}
 	}
@@ -123,30 +119,34 @@ prune(struct app *app, const struct target_conf *t)
 		log_info("pruned %zu export record(s) older than %u day(s)", n, t->retention_days);
 out:
 	export_list_free(old, n);
+	return rc;
 }
 
-/* Locked: nothing leaves; say why once per run and exit 3. */
+/*
+ * Locked: nothing leaves; say why once per run and exit 3 (*rc). A target
+ * whose lock cannot be read counts as locked (*rc the store's failure).
+ */
 static bool
-locked(struct app *app, const struct target_conf *t, size_t pending)
+locked(struct app *app, const struct target_conf *t, size_t pending, enum ls_exit *rc)
 {
 	struct target_info ti;
 	bool is = false;
 
 	if (store_target_get(app->store, t->name, &ti) == -1) {
-		fail_status(app);
+		*rc = store_failure(app->store);
 		return true;
 	}
 	if (ti.locked) {
 		log_warn("locked since %s: %s; %zu file(s) wait for 'lotsync unlock %s'",
 		         ti.locked_at, ti.lock_reason, pending, t->name);
-		app_status(app, LS_EXIT_HELD);
+		*rc = LS_EXIT_HELD;
 		is = true;
 	}
 	target_info_release(&ti);
 	return is;
 }
 
-void
+enum ls_exit
 deliver_target(struct app *app, const struct target_conf *t, struct deliver_summary *sum)
 {
 	struct transfer_endpoint ep = {.url = t->url,
@@ -157,41 +157,43 @@ deliver_target(struct app *app, const struct target_conf *t, struct deliver_summ
 	struct transfer_conn *c = NULL;
 	struct export_info *pend = NULL;
 	size_t n = 0, first;
-	enum ls_exit rc;
+	enum ls_exit rc, status = LS_EXIT_OK;
 
 	memset(sum, 0, sizeof(*sum));
 	log_scope(t->name);
 	if (store_export_pending(app->store, t->name, &pend, &n) == -1) {
-		fail_status(app);
+		status = store_failure(app->store);
 		goto out;
 	}
-	if (locked(app, t, n)) {
+	if (locked(app, t, n, &status)) {
 		sum->locked = true;
 		goto prune;
 	}
-	first = supersede_old(app, t, pend, n, sum);
+	first = supersede_old(app, t, pend, n, sum, &status);
 	if (first == n)
 		goto prune;
 	if ((rc = transfer_open(&ep, &c)) != LS_EXIT_OK) {
 		for (size_t i = first; i < n; i++)
-			record_attempt(app, t, &pend[i], "failed", "cannot connect", NULL);
+			status = status_worse(status, record_attempt(app, t, &pend[i], "failed",
+			                                             "cannot connect", NULL));
 		sum->failed += (unsigned)(n - first);
-		app_status(app, rc);
+		status = status_worse(status, rc);
 		goto prune;
 	}
 	for (size_t i = first; i < n; i++) {
 		if ((rc = send_one(app, t, c, &pend[i])) != LS_EXIT_OK) {
 			sum->failed++;
-			app_status(app, rc);
+			status = status_worse(status, rc);
 			break; /* keep the order: later files wait for this one */
 		}
 		sum->delivered++;
 	}
 prune:
-	prune(app, t);
+	status = status_worse(status, prune(app, t));
 out:
 	if (c)
 		transfer_close(c);
 	export_list_free(pend, n);
 	log_scope(NULL);
+	return status;
 }

@@ -341,35 +341,30 @@ discard:
 	return rc;
 }
 
-static void
-fail_status(struct app *app)
-{
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
-}
-
 /*
  * One export in one transaction: the record, the file, the receiver's
  * state (delta) and the lock go together or not at all.
  */
-static void
+static enum ls_exit
 export_one(struct app *app, const struct target_conf *t, const struct format *fmt,
            const char *basis, bool force, struct export_summary *sum)
 {
 	char now[CLOCK_ISO_LEN];
 	struct export_info e = {0};
 	struct exp x = {.app = app, .t = t, .delta = t->mode == EXPORT_DELTA, .force = force};
+	enum ls_exit status = LS_EXIT_OK;
 	int rc;
 
 	clock_format(clock_now(), now);
 	if (store_begin(app->store) == -1) {
-		fail_status(app);
+		status = store_failure(app->store);
 		goto out;
 	}
 	if ((e.id = store_export_add(app->store, app->run, t->name, basis, now)) < 0 ||
 	    store_target_get(app->store, t->name, &x.ti) == -1 || load_maps(&x) == -1)
 		goto rollback;
 	if (!(e.file = file_name(t, fmt, e.id))) {
-		app_status(app, LS_EXIT_CONFIG);
+		status = LS_EXIT_CONFIG;
 		store_rollback(app->store);
 		goto out;
 	}
@@ -401,102 +396,107 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 	goto out;
 rollback:
 	store_rollback(app->store);
-	fail_status(app);
+	status = store_failure(app->store);
 out:
 	exp_release(&x);
 	export_info_release(&e);
+	return status;
 }
 
 /* Vehicles awaiting release and a lock await an operator: say so, exit 3. */
-static void
+static enum ls_exit
 report_waiting(struct app *app, const struct target_conf *t, struct export_summary *sum)
 {
 	struct export_info last;
 	struct target_info ti;
+	enum ls_exit status = LS_EXIT_OK;
 
 	if (store_export_last(app->store, t->name, &last) == -1)
-		return;
+		return LS_EXIT_OK; /* logged; a view, not a step */
 	if (!sum->files)
 		sum->held = last.held;
 	export_info_release(&last);
 	if (sum->held > 0) {
 		log_warn("%lld new vehicle(s) await 'lotsync release %s' (auto_release = no)",
 		         sum->held, t->name);
-		app_status(app, LS_EXIT_HELD);
+		status = LS_EXIT_HELD;
 	}
 	if (store_target_get(app->store, t->name, &ti) == 0) {
 		sum->locked = ti.locked;
 		if (ti.locked)
-			app_status(app, LS_EXIT_HELD);
+			status = LS_EXIT_HELD;
 		target_info_release(&ti);
 	}
+	return status;
 }
 
-void
+enum ls_exit
 export_target(struct app *app, const struct target_conf *t, bool force, struct export_summary *sum)
 {
 	struct format fmt;
 	struct export_info last;
 	char *basis = NULL;
 	bool any = false;
+	enum ls_exit status = LS_EXIT_OK;
 
 	memset(sum, 0, sizeof(*sum));
 	memset(&last, 0, sizeof(last));
 	log_scope(t->name);
 	if (format_load(app->cfg.dir, t->format, &fmt) != 0) {
-		app_status(app, LS_EXIT_CONFIG);
+		status = LS_EXIT_CONFIG;
 		goto out;
 	}
 	if (spool_prepare_target(&app->spool, t->name) == -1) {
-		app_status(app, LS_EXIT_IOERR);
+		status = LS_EXIT_IOERR;
 		goto out;
 	}
 	if (!(basis = basis_of(app, t, &any)) ||
 	    store_export_last(app->store, t->name, &last) == -1) {
-		fail_status(app);
+		status = store_failure(app->store);
 		goto out;
 	}
 	/* Nothing applied yet for any feed: there is no inventory to send. */
 	if (any && (force || !last.id || strcmp(last.basis, basis) != 0))
-		export_one(app, t, &fmt, basis, force, sum);
-	report_waiting(app, t, sum);
+		status = export_one(app, t, &fmt, basis, force, sum);
+	status = status_worse(status, report_waiting(app, t, sum));
 out:
 	export_info_release(&last);
 	free(basis);
 	format_release(&fmt);
 	log_scope(NULL);
+	return status;
 }
 
 /* A recorded file still in outbox/: pending stays; delivered or superseded moves on. */
-static void
+static enum ls_exit
 reconcile_recorded(struct app *app, const struct target_conf *t, const struct export_info *e)
 {
 	if (!e->state || strcmp(e->state, "pending") == 0)
-		return;
+		return LS_EXIT_OK;
 	log_info("moving %s to sent/: recorded as %s by an interrupted run", e->file, e->state);
-	if (spool_to_sent(&app->spool, t->name, e->file) == -1)
-		app_status(app, LS_EXIT_IOERR);
+	return spool_to_sent(&app->spool, t->name, e->file) == -1 ? LS_EXIT_IOERR : LS_EXIT_OK;
 }
 
-void
+enum ls_exit
 export_reconcile(struct app *app, const struct target_conf *t)
 {
 	char **names = NULL;
 	size_t n = 0;
+	enum ls_exit status = LS_EXIT_OK;
 
 	spool_purge_tmp(&app->spool, SPOOL_OUTBOX, t->name);
 	if (spool_list(&app->spool, SPOOL_OUTBOX, t->name, &names, &n) == -1)
-		return;
+		return LS_EXIT_IOERR;
 	for (size_t i = 0; i < n; i++) {
 		struct export_info e;
 		long long id;
 
 		if (store_export_by_file(app->store, t->name, names[i], &e) == -1) {
-			fail_status(app);
+			status = store_failure(app->store);
 			break;
 		}
 		if ((id = e.id) != 0)
-			reconcile_recorded(app, t, &e);
+			status = status_worse(status, reconcile_recorded(app, t, &e));
 		export_info_release(&e);
 		if (id)
 			continue;
@@ -504,4 +504,5 @@ export_reconcile(struct app *app, const struct target_conf *t)
 		spool_remove(&app->spool, SPOOL_OUTBOX, t->name, names[i]);
 	}
 	spool_names_free(names, n);
+	return status;
 }

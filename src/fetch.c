@@ -95,6 +95,7 @@ struct feed_run {
 	size_t nobs;
 	long long clock_off_future, clock_off_behind; /* worst skew seen, s */
 	unsigned n_future, n_behind, n_no_mtime;
+	enum ls_exit status; /* the worst condition met (main thread) */
 };
 
 bool
@@ -204,30 +205,34 @@ endpoint_of(const struct feed_conf *feed, struct transfer_endpoint *ep)
 	};
 }
 
-/* The feed's first session: from the pool, else a new login (logged on failure). */
+/* The feed's first session: from the pool, else a new login (*rc and logged on failure). */
 static struct transfer_conn *
-session_get(struct fetcher *fx, struct server *s, const struct feed_conf *feed)
+session_get(struct server *s, const struct feed_conf *feed, enum ls_exit *rc)
 {
 	struct transfer_endpoint ep;
 	struct transfer_conn *c = pool_take(s, feed);
-	enum ls_exit rc;
 
 	if (c)
 		return c;
 	if (s->failed != LS_EXIT_OK) {
 		log_error("%s: not tried: the server failed earlier in this run (see above)",
 		          feed->source);
-		app_status(fx->app, s->failed);
+		*rc = s->failed;
 		return NULL;
 	}
 	endpoint_of(feed, &ep);
-	rc = transfer_open(&ep, &c);
-	if (rc != LS_EXIT_OK) {
-		s->failed = rc;
-		app_status(fx->app, rc);
+	*rc = transfer_open(&ep, &c);
+	if (*rc != LS_EXIT_OK) {
+		s->failed = *rc;
 		return NULL;
 	}
 	return c;
+}
+
+static void
+note(struct feed_run *fr, enum ls_exit e)
+{
+	fr->status = status_worse(fr->status, e);
 }
 
 /* ---- downloading (worker threads) ---- */
@@ -311,7 +316,7 @@ flush(struct feed_run *fr)
 		return 0;
 	if (spool_sync(fr->spool, SPOOL_INCOMING, fr->feed->name) == -1) {
 		rc = -1;
-		app_status(fr->fx->app, LS_EXIT_IOERR);
+		note(fr, LS_EXIT_IOERR);
 		goto out;
 	}
 	if (store_begin(st) == -1)
@@ -329,7 +334,7 @@ flush(struct feed_run *fr)
 	goto out;
 db_fail:
 	/* The files stay in incoming/; the next fetch finds and records them */
-	app_status(fr->fx->app, store_disk_full(st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	note(fr, store_failure(st));
 	rc = -1;
 out:
 	for (size_t i = 0; i < fr->nbatch; i++)
@@ -405,7 +410,7 @@ finish_job(struct feed_run *fr, struct job *j)
 	int known;
 
 	if (j->rc != LS_EXIT_OK) {
-		app_status(fr->fx->app, j->rc); /* logged by the transfer */
+		note(fr, j->rc); /* logged by the transfer */
 		sum->failed++;
 		return 0;
 	}
@@ -420,7 +425,7 @@ finish_job(struct feed_run *fr, struct job *j)
 	}
 	crash_point("fetch:downloaded");
 	if ((known = content_known(fr, j->sha)) < 0) {
-		app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+		note(fr, LS_EXIT_SOFTWARE);
 		return -1;
 	}
 	if (known) {
@@ -435,7 +440,7 @@ finish_job(struct feed_run *fr, struct job *j)
 	} else {
 		local = spool_publish_incoming(fr->spool, fr->feed->name, j->tmp, j->safe, j->sha);
 		if (!local) {
-			app_status(fr->fx->app, LS_EXIT_IOERR);
+			note(fr, LS_EXIT_IOERR);
 			return -1;
 		}
 		free(j->tmp);
@@ -444,7 +449,7 @@ finish_job(struct feed_run *fr, struct job *j)
 		/* Ingest claims a file whose mtime is settle_seconds old; else it needs a marker */
 		if (settle > 0 && (!j->set_mtime || time(NULL) - j->rf->mtime < (time_t)settle) &&
 		    spool_mark_done(fr->spool, fr->feed->name, local) == -1)
-			app_status(fr->fx->app, LS_EXIT_IOERR);
+			note(fr, LS_EXIT_IOERR);
 		log_info("%s%s: fetched as %s (%llu bytes)", fr->where, j->rf->name, local,
 		         (unsigned long long)j->bytes);
 		batch_add(fr, j, local);
@@ -571,7 +576,7 @@ run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
 				if (w[m].open_rc != LS_EXIT_OK)
 					w[m].open_rc = LS_EXIT_OK; /* warned once for all */
 		} else if (w[k].open_rc != LS_EXIT_OK) {
-			app_status(fr->fx->app, w[k].open_rc);
+			note(fr, w[k].open_rc);
 		}
 		if (w[k].conn && !w[k].broken)
 			pool_put(srv, w[k].conn);
@@ -609,11 +614,11 @@ delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_
 		         fr->where, rf->name, transfer_last_reply(c));
 		if (store_fetch_delete_refused(fr->fx->app->store, fr->feed->name, fr->where,
 		                               rf->name, transfer_last_reply(c)) == -1)
-			app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+			note(fr, LS_EXIT_SOFTWARE);
 		return;
 	}
 	if (rc != LS_EXIT_OK) {
-		app_status(fr->fx->app, rc);
+		note(fr, rc);
 		fr->conn_broken = rc != LS_EXIT_DATAERR;
 		return;
 	}
@@ -622,7 +627,7 @@ delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_
 	         rf->name);
 	fr->sum->deleted++;
 	if (store_fetch_set_deleted(fr->fx->app->store, seen->id, fr->now) == -1)
-		app_status(fr->fx->app, LS_EXIT_SOFTWARE);
+		note(fr, LS_EXIT_SOFTWARE);
 }
 
 static bool
@@ -834,7 +839,7 @@ feed_run_release(struct feed_run *fr)
 }
 
 /* List the feed's source and plan every file; with fetch, download what is new. */
-static void
+static enum ls_exit
 visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum, bool fetch)
 {
 	struct feed_run fr;
@@ -842,29 +847,31 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 	struct transfer_conn *c = NULL;
 	struct remote_file *files = NULL;
 	size_t n = 0;
-	enum ls_exit rc;
+	enum ls_exit rc = LS_EXIT_OK;
 
 	memset(sum, 0, sizeof(*sum));
 	if (!fetch_is_remote(feed))
-		return;
+		return LS_EXIT_OK;
 	log_scope(feed->name);
 	if (feed_run_init(&fr, fx, feed, sum) == -1) {
-		app_status(fx->app, LS_EXIT_IOERR);
+		note(&fr, LS_EXIT_IOERR);
 		goto out;
 	}
 	if (fetch)
 		spool_purge_tmp(fr.spool, SPOOL_INCOMING, feed->name);
 	srv = server_for(fx, feed);
-	if (!(c = session_get(fx, srv, feed)))
+	if (!(c = session_get(srv, feed, &rc))) {
+		note(&fr, rc);
 		goto out;
+	}
 	if ((rc = transfer_list(c, &files, &n)) != LS_EXIT_OK) {
-		app_status(fx->app, rc);
+		note(&fr, rc);
 		transfer_close(c);
 		goto out;
 	}
 	fr.where = xstrdup(transfer_where(c));
 	if (observe_listing(&fr, files, n) == -1) {
-		app_status(fx->app, LS_EXIT_SOFTWARE);
+		note(&fr, LS_EXIT_SOFTWARE);
 		pool_put(srv, c);
 		goto out;
 	}
@@ -872,7 +879,7 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 		clock_warn(&fr);
 	for (size_t i = 0; i < n; i++)
 		if (plan_file(&fr, c, i, &files[i], fetch) == -1) {
-			app_status(fx->app, LS_EXIT_SOFTWARE);
+			note(&fr, LS_EXIT_SOFTWARE);
 			fr.njobs = 0;
 			break;
 		}
@@ -890,20 +897,21 @@ out:
 	transfer_files_free(files, n);
 	feed_run_release(&fr);
 	log_scope(NULL);
+	return fr.status;
 }
 
-void
+enum ls_exit
 fetch_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum)
 {
-	visit_feed(fx, feed, sum, true);
+	return visit_feed(fx, feed, sum, true);
 }
 
-void
+enum ls_exit
 fetch_cleanup(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum)
 {
 	if (feed->after_fetch != AFTER_FETCH_DELETE) {
 		memset(sum, 0, sizeof(*sum));
-		return;
+		return LS_EXIT_OK;
 	}
-	visit_feed(fx, feed, sum, false);
+	return visit_feed(fx, feed, sum, false);
 }

@@ -30,6 +30,7 @@ struct kept_warning {
 /* Everything one file's ingest needs; lives for that file only. */
 struct ingest_file {
 	struct app *app;
+	struct srs_run *srs; /* the batch's rules state (srs.h) */
 	const struct feed_conf *feed;
 	const struct profile *prof;
 	const char *name;  /* file name, for messages */
@@ -232,44 +233,63 @@ write_rejects(struct ingest_file *f)
 	return 0;
 }
 
+/* One feed's ingest: what its files share, and the worst condition met. */
+struct feed_ingest {
+	struct app *app;
+	struct srs_run *srs;
+	const struct feed_conf *feed;
+	const struct profile *prof;
+	struct ingest_summary *sum;
+	enum ls_exit status;
+};
+
+static void
+note(struct feed_ingest *fi, enum ls_exit e)
+{
+	fi->status = status_worse(fi->status, e);
+}
+
 /*
  * Quarantine a work file: record it (once, even when a crash makes a rerun
  * quarantine it again), then copy it to failed/<feed>/ with a .reason file
  * next to it and remove it from work/. Its bytes are already archived by
- * SHA-256.
+ * SHA-256. LS_BAD_FILE when done (the feed goes on), LS_BAD_FEED when the
+ * spool failed, LS_BAD_RUN when the database did.
  */
-static void
-quarantine(struct app *app, const struct feed_conf *feed, const char *path, const char *name,
-           const char *sha, const char *why)
+static enum ls_scope
+quarantine(struct feed_ingest *fi, const char *path, const char *name, const char *sha,
+           const char *why)
 {
+	struct app *app = fi->app;
 	char now[CLOCK_ISO_LEN], *qname = NULL, *dir;
 
+	note(fi, LS_EXIT_DATAERR);
 	if (app->dry_run) {
 		log_error("%s: would be quarantined: %s", name, why);
-		app_status(app, LS_EXIT_DATAERR);
-		return;
+		return LS_BAD_FILE;
 	}
 	clock_format(clock_now(), now);
-	app_status(app, LS_EXIT_DATAERR);
 	if (store_begin(app->store) == -1)
 		goto fail;
-	if (store_quarantine_add(app->store, app->run, feed->name, name, sha, why, now) == -1 ||
+	if (store_quarantine_add(app->store, app->run, fi->feed->name, name, sha, why, now) == -1 ||
 	    store_commit(app->store) == -1) {
 		store_rollback(app->store);
 		goto fail;
 	}
 	crash_point("ingest:quarantine-recorded");
-	if (spool_quarantine(&app->spool, feed->name, path, name, sha, now, why, &qname) == -1) {
-		app_status(app, LS_EXIT_IOERR);
-		return;
+	if (spool_quarantine(&app->spool, fi->feed->name, path, name, sha, now, why, &qname) ==
+	    -1) {
+		note(fi, LS_EXIT_IOERR);
+		return LS_BAD_FEED;
 	}
-	dir = spool_path(&app->spool, SPOOL_FAILED, feed->name);
+	dir = spool_path(&app->spool, SPOOL_FAILED, fi->feed->name);
 	log_error("%s: quarantined in %s as %s (reason in %s.reason)", name, dir, qname, qname);
 	free(dir);
 	free(qname);
-	return;
+	return LS_BAD_FILE;
 fail:
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	note(fi, store_failure(app->store));
+	return LS_BAD_RUN;
 }
 
 static int
@@ -280,14 +300,18 @@ archive(struct app *app, const struct feed_conf *feed, const char *path, const c
 	return spool_archive(&app->spool, feed->name, path, sha);
 }
 
-static void
-finish_work_file(struct app *app, const char *path)
+/* The file is committed: out of work/. A failure stops the feed (a rerun finds it recorded). */
+static enum ls_scope
+finish_work_file(struct feed_ingest *fi, const char *path)
 {
-	if (app->dry_run)
-		return;
-	if (spool_remove_work(path) == -1)
-		app_status(app, LS_EXIT_IOERR);
+	if (fi->app->dry_run)
+		return LS_OK;
+	if (spool_remove_work(path) == -1) {
+		note(fi, LS_EXIT_IOERR);
+		return LS_BAD_FEED;
+	}
 	crash_point("ingest:work-removed");
+	return LS_OK;
 }
 
 static char *
@@ -365,8 +389,10 @@ snapshot_file(struct ingest_file *f, const char *path)
 }
 
 static void
-summarize(struct app *app, const struct ingest_file *f, struct ingest_summary *sum)
+summarize(struct feed_ingest *fi, const struct ingest_file *f)
 {
+	struct ingest_summary *sum = fi->sum;
+
 	if (f->info.rejected_rows)
 		log_warn("%s: %lld rows rejected; see 'lotsync show %lld --rejected'", f->name,
 		         f->info.rejected_rows, f->info.id);
@@ -374,7 +400,7 @@ summarize(struct app *app, const struct ingest_file *f, struct ingest_summary *s
 		log_warn("%s: snapshot %lld held, nothing applied: %s; 'lotsync accept %lld' "
 		         "applies it, 'lotsync reject %lld' discards it",
 		         f->name, f->info.id, f->info.hold_reason, f->info.id, f->info.id);
-		app_status(app, LS_EXIT_HELD);
+		note(fi, LS_EXIT_HELD);
 		sum->held++;
 		sum->last_snapshot = f->info.id;
 		return;
@@ -388,23 +414,36 @@ summarize(struct app *app, const struct ingest_file *f, struct ingest_summary *s
 	sum->last_snapshot = f->info.id;
 }
 
-static void
-ingest_file(struct app *app, const struct feed_conf *feed, const struct profile *prof,
-            const struct spool_file *wf, bool leftover, struct ingest_summary *sum)
+/*
+ * One work file into a snapshot (or a duplicate, or failed/). Returns what
+ * it spoiled: LS_OK or LS_BAD_FILE (quarantined) let the feed go on,
+ * LS_BAD_FEED stops the feed (its spool or file cannot be read or moved),
+ * LS_BAD_RUN stops the run (the database failed). The exit condition goes
+ * to fi->status.
+ */
+static enum ls_scope
+ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 {
-	struct ingest_file f = {
-	        .app = app, .feed = feed, .prof = prof, .name = wf->name, .keep_rejects = true};
+	struct app *app = fi->app;
+	const struct feed_conf *feed = fi->feed;
+	struct ingest_file f = {.app = app,
+	                        .srs = fi->srs,
+	                        .feed = feed,
+	                        .prof = fi->prof,
+	                        .name = wf->name,
+	                        .keep_rejects = true};
 	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN], *fetched_from = NULL;
 	uint64_t size;
 	long long first;
-	enum ls_scope sc;
+	enum ls_scope sc = LS_BAD_RUN, ret;
 	int rules;
 
 	keymap_init(&f.map);
 	srs_batch_init(&f.present);
 	if (fsio_sha256_file(wf->path, sha, &size) == -1 ||
 	    archive(app, feed, wf->path, sha) == -1) {
-		app_status(app, LS_EXIT_IOERR);
+		note(fi, LS_EXIT_IOERR);
+		ret = LS_BAD_FEED;
 		goto out;
 	}
 	crash_point("ingest:archived");
@@ -416,7 +455,7 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	                                .size = (long long)size,
 	                                .file = wf->name,
 	                                .source = fetched_from ? fetched_from : "drop",
-	                                .profile = prof->name,
+	                                .profile = fi->prof->name,
 	                                .received_at = now_iso(now)};
 	if ((first = store_snapshot_by_sha(app->store, feed->name, sha)) < 0)
 		goto db_fail;
@@ -430,8 +469,8 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 
 		if (done < 0 || (!done && record_duplicate(app, &f.info, first) == -1))
 			goto db_fail;
-		sum->duplicates += !done;
-		finish_work_file(app, wf->path);
+		fi->sum->duplicates += !done;
+		ret = finish_work_file(fi, wf->path);
 		goto out;
 	}
 	if (store_begin(app->store) == -1)
@@ -442,100 +481,133 @@ ingest_file(struct app *app, const struct feed_conf *feed, const struct profile 
 	sc = snapshot_file(&f, wf->path);
 	if (sc == LS_BAD_FILE) {
 		store_rollback(app->store);
-		quarantine(app, feed, wf->path, wf->name, sha,
-		           f.why ? f.why : "cannot be read as its profile says");
-		sum->quarantined++;
+		ret = quarantine(fi, wf->path, wf->name, sha,
+		                 f.why ? f.why : "cannot be read as its profile says");
+		fi->sum->quarantined++;
 		goto out;
 	}
 	/* Rules act on applied snapshots only: a held one decides nothing yet. */
 	if (sc == LS_OK && f.info.state == SNAP_APPLIED && f.rules &&
-	    srs_apply_snapshot(app, feed, f.info.id, &f.present) == -1)
+	    srs_apply_snapshot(app, fi->srs, feed, f.info.id, &f.present) == -1)
 		sc = LS_BAD_RUN;
 	crash_point("ingest:before-commit");
 	if (sc != LS_OK || store_commit(app->store) == -1)
 		goto rollback;
 	crash_point("ingest:committed");
-	finish_work_file(app, wf->path);
-	summarize(app, &f, sum);
+	ret = finish_work_file(fi, wf->path);
+	summarize(fi, &f);
 	goto out;
 rollback:
 	store_rollback(app->store);
 db_fail:
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	/* The reader's own I/O failure (LS_BAD_FEED) spoils the feed; anything else the run */
+	note(fi, store_failure(app->store));
+	ret = sc == LS_BAD_FEED ? LS_BAD_FEED : LS_BAD_RUN;
 out:
 	free(fetched_from);
 	free(f.info.hold_reason);
 	file_release(&f);
+	return ret;
 }
 
-static void
-ingest_list(struct app *app, const struct feed_conf *feed, const struct profile *prof,
-            struct spool_scan *scan, bool leftover, struct ingest_summary *sum)
+/* The scanned files in order, until one spoils the feed or the run (returned). */
+static enum ls_scope
+ingest_list(struct feed_ingest *fi, struct spool_scan *scan, bool leftover)
 {
+	struct app *app = fi->app;
+
 	for (size_t i = 0; i < scan->nfiles; i++) {
 		char *claimed = NULL;
 		struct spool_file wf = scan->files[i];
+		enum ls_scope sc;
 
 		if (!leftover && !app->dry_run) {
-			if (!(claimed = spool_claim(&app->spool, feed->name, &scan->files[i])))
+			if (!(claimed = spool_claim(&app->spool, fi->feed->name, &scan->files[i])))
 				continue;
 			crash_point("ingest:claimed");
 			wf.path = claimed;
 		}
-		ingest_file(app, feed, prof, &wf, leftover, sum);
+		sc = ingest_file(fi, &wf, leftover);
 		free(claimed);
+		if (sc >= LS_BAD_FEED)
+			return sc;
 	}
+	return LS_OK;
 }
 
 static void
-count_held(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum)
+count_held(struct feed_ingest *fi)
 {
 	long long *ids = NULL;
 	size_t n = 0;
 
-	if (store_feed_held(app->store, feed->name, &ids, &n) == 0 && n > 0) {
+	if (store_feed_held(fi->app->store, fi->feed->name, &ids, &n) == 0 && n > 0) {
 		/* Still waiting for an operator: every run says so until someone decides. */
-		app_status(app, LS_EXIT_HELD);
-		sum->held_total = (unsigned)n;
+		note(fi, LS_EXIT_HELD);
+		fi->sum->held_total = (unsigned)n;
 	}
 	free(ids);
 }
 
-void
-ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum)
+/* Leftovers of an interrupted run first (they arrived first), then incoming/. */
+static enum ls_scope
+ingest_spool(struct feed_ingest *fi)
+{
+	struct app *app = fi->app;
+	struct spool_scan scan;
+	enum ls_scope sc = LS_OK;
+
+	if (spool_scan_work(&app->spool, fi->feed->name, &scan) == 0) {
+		sc = ingest_list(fi, &scan, true);
+		spool_scan_release(&scan);
+	}
+	if (sc >= LS_BAD_FEED)
+		return sc;
+	if (spool_scan_incoming(&app->spool, fi->feed->name, app->cfg.settle_seconds, &scan) ==
+	    -1) {
+		note(fi, LS_EXIT_IOERR);
+		return LS_BAD_FEED;
+	}
+	fi->sum->refused = scan.refused;
+	fi->sum->waiting = scan.waiting;
+	if (scan.refused)
+		note(fi, LS_EXIT_DATAERR);
+	sc = ingest_list(fi, &scan, false);
+	spool_scan_release(&scan);
+	return sc;
+}
+
+enum ls_exit
+ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
+            struct ingest_summary *sum)
 {
 	struct profile prof;
-	struct spool_scan scan;
+	struct feed_ingest fi = {.app = app,
+	                         .srs = srs,
+	                         .feed = feed,
+	                         .prof = &prof,
+	                         .sum = sum,
+	                         .status = LS_EXIT_OK};
 
 	memset(sum, 0, sizeof(*sum));
 	log_scope(feed->name);
 	if (profile_load(app->cfg.dir, feed->profile, &prof) != 0) {
-		app_status(app, LS_EXIT_CONFIG);
+		note(&fi, LS_EXIT_CONFIG);
+		sum->scope = LS_BAD_FEED;
 		goto out;
 	}
 	if (spool_prepare_feed(&app->spool, feed->name) == -1) {
-		app_status(app, LS_EXIT_IOERR);
+		note(&fi, LS_EXIT_IOERR);
+		sum->scope = LS_BAD_FEED;
 		goto out;
 	}
-	/* Files an interrupted run claimed come first: they arrived first. */
-	if (spool_scan_work(&app->spool, feed->name, &scan) == 0) {
-		ingest_list(app, feed, &prof, &scan, true, sum);
-		spool_scan_release(&scan);
-	}
-	if (spool_scan_incoming(&app->spool, feed->name, app->cfg.settle_seconds, &scan) == 0) {
-		sum->refused = scan.refused;
-		sum->waiting = scan.waiting;
-		if (scan.refused)
-			app_status(app, LS_EXIT_DATAERR);
-		ingest_list(app, feed, &prof, &scan, false, sum);
-		spool_scan_release(&scan);
-	} else {
-		app_status(app, LS_EXIT_IOERR);
-	}
-	count_held(app, feed, sum);
+	sum->scope = ingest_spool(&fi);
+	if (sum->scope < LS_BAD_RUN)
+		count_held(&fi);
 out:
 	profile_release(&prof);
 	log_scope(NULL);
+	return fi.status;
 }
 
 /* Who decided: the operator behind sudo, else the invoking user. */
@@ -558,10 +630,11 @@ operator_name(void)
  * Returns 1 applied, 0 still held, -1 error.
  */
 static int
-apply_held(struct app *app, const struct feed_conf *feed, const struct profile *prof, long long id,
-           const char *by, const char *decided, bool guard)
+apply_held(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
+           const struct profile *prof, long long id, const char *by, const char *decided,
+           bool guard)
 {
-	struct ingest_file f = {.app = app, .feed = feed, .prof = prof};
+	struct ingest_file f = {.app = app, .srs = srs, .feed = feed, .prof = prof};
 	char *path = NULL, now[CLOCK_ISO_LEN], *why = NULL;
 	int rc = -1, rules;
 
@@ -588,7 +661,7 @@ apply_held(struct app *app, const struct feed_conf *feed, const struct profile *
 	if (store_snapshot_decide(app->store, &f.info, decided) == -1 ||
 	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1 ||
 	    ((rules = srs_feed_wants_vehicles(app, feed)) != 0 &&
-	     (rules < 0 || srs_apply_snapshot(app, feed, id, NULL) == -1)))
+	     (rules < 0 || srs_apply_snapshot(app, srs, feed, id, NULL) == -1)))
 		goto rollback;
 	crash_point("accept:before-commit");
 	if (store_commit(app->store) == -1)
@@ -632,8 +705,8 @@ reject_held(struct app *app, long long id, const char *by, const char *decided)
 
 /* After a decision, newer held snapshots of the feed are judged again, in order. */
 static int
-rejudge_newer(struct app *app, const struct feed_conf *feed, const struct profile *prof,
-              long long after, const char *by)
+rejudge_newer(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
+              const struct profile *prof, long long after, const char *by)
 {
 	long long *ids = NULL;
 	size_t n = 0;
@@ -645,7 +718,7 @@ rejudge_newer(struct app *app, const struct feed_conf *feed, const struct profil
 		char *decided = xasprintf("applied by the vanish guard after snapshot %lld was "
 		                          "decided by %s",
 		                          after, by);
-		int r = apply_held(app, feed, prof, ids[i], by, decided, true);
+		int r = apply_held(app, srs, feed, prof, ids[i], by, decided, true);
 
 		free(decided);
 		rc = r < 0 ? -1 : r == 0 ? 1 : 0;
@@ -655,7 +728,7 @@ rejudge_newer(struct app *app, const struct feed_conf *feed, const struct profil
 }
 
 enum ls_exit
-ingest_decide(struct app *app, long long id, bool accept)
+ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 {
 	struct snapshot_info s;
 	const struct feed_conf *feed;
@@ -694,10 +767,10 @@ ingest_decide(struct app *app, long long id, bool accept)
 	if (profile_load(app->cfg.dir, feed->profile, &prof) != 0)
 		goto out;
 	decided = xasprintf("%s by %s at %s", accept ? "accepted" : "rejected", by, now_iso(now));
-	r = accept ? apply_held(app, feed, &prof, id, by, decided, false)
+	r = accept ? apply_held(app, srs, feed, &prof, id, by, decided, false)
 	           : reject_held(app, id, by, decided);
-	if (r < 0 || rejudge_newer(app, feed, &prof, id, by) == -1) {
-		rc = store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+	if (r < 0 || rejudge_newer(app, srs, feed, &prof, id, by) == -1) {
+		rc = store_failure(app->store);
 		goto out;
 	}
 	log_info("snapshot %lld %s", id, decided);

@@ -711,7 +711,7 @@ write_doc(struct report *r, int fd, const char *tmp)
 	}
 	if (rc == 0)
 		return LS_EXIT_OK;
-	return r->st && store_disk_full(r->st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+	return store_failure(r->st);
 }
 
 /* The check verify runs, then the view the document shows (its chain head read after). */
@@ -731,7 +731,7 @@ verify_and_view(struct report *r, struct verify_report *v, struct view *view)
 		return LS_EXIT_SOFTWARE;
 	/* A report must not look complete when part of it could not be read. */
 	if (view->errors > 0)
-		return r->st && store_disk_full(r->st) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
+		return store_failure(r->st);
 	r->view = view;
 	return LS_EXIT_OK;
 }

@@ -12,34 +12,32 @@
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
-/* Per run: dealers already reported, and the --dry-run --json decisions. */
+/* Per batch: dealers already reported, and the --dry-run --json decisions. */
 struct srs_run {
 	struct keymap warned; /* "feed\ndealer" */
 	struct json json;
 	size_t shown;
 };
 
-static struct srs_run *
-run_state(struct app *app)
+struct srs_run *
+srs_run_new(void)
 {
-	if (!app->srs) {
-		app->srs = xcalloc(1, sizeof(*app->srs));
-		keymap_init(&app->srs->warned);
-		json_init(&app->srs->json);
-		json_arr(&app->srs->json);
-	}
-	return app->srs;
+	struct srs_run *r = xcalloc(1, sizeof(*r));
+
+	keymap_init(&r->warned);
+	json_init(&r->json);
+	json_arr(&r->json);
+	return r;
 }
 
 void
-srs_run_free(struct app *app)
+srs_run_free(struct srs_run *r)
 {
-	if (!app->srs)
+	if (!r)
 		return;
-	keymap_release(&app->srs->warned);
-	json_release(&app->srs->json);
-	free(app->srs);
-	app->srs = NULL;
+	keymap_release(&r->warned);
+	json_release(&r->json);
+	free(r);
 }
 
 void
@@ -152,7 +150,7 @@ out:
 /* ---- reporting ---- */
 
 static void
-show(struct app *app, const struct feed_conf *feed, long long snapshot,
+show(const struct app *app, struct srs_run *run, const struct feed_conf *feed, long long snapshot,
      const struct rules_state *state, const struct rules_decision *d, const char *at)
 {
 	long long sr = d->sr == RULES_NO_SR ? 0 : state->srs[d->sr].id;
@@ -165,13 +163,13 @@ show(struct app *app, const struct feed_conf *feed, long long snapshot,
 	          d->detail);
 	if (!app->dry_run)
 		return;
-	run_state(app)->shown++;
+	run->shown++;
 	if (!app->json) {
 		printf("%s  %s  snapshot %lld  VIN %s  %s%s: %s\n", at, feed->name, snapshot,
 		       d->vin ? d->vin : "(none)", rules_event_name(d->event), srtext, d->detail);
 		return;
 	}
-	j = &app->srs->json;
+	j = &run->json;
 	json_obj(j);
 	json_key(j, "at");
 	json_str(j, at);
@@ -197,9 +195,8 @@ show(struct app *app, const struct feed_conf *feed, long long snapshot,
 
 /* Each dealer without a [client:] mapping is reported once per run, not per file. */
 static void
-warn_unmapped(struct app *app, const struct feed_conf *feed, const struct rules_unmapped *u)
+warn_unmapped(struct srs_run *r, const struct feed_conf *feed, const struct rules_unmapped *u)
 {
-	struct srs_run *r = run_state(app);
 	char *k = xasprintf("%s\n%s", feed->name, u->dealer_id ? u->dealer_id : "");
 
 	if (!keymap_get(&r->warned, k)) {
@@ -216,17 +213,17 @@ warn_unmapped(struct app *app, const struct feed_conf *feed, const struct rules_
 }
 
 static void
-report(struct app *app, const struct feed_conf *feed, long long snapshot,
+report(const struct app *app, struct srs_run *run, const struct feed_conf *feed, long long snapshot,
        const struct rules_state *state, const struct rules_result *res, const char *at)
 {
 	size_t count[RULES_CLOSED + 1] = {0};
 
 	for (size_t i = 0; i < res->n; i++) {
 		count[res->d[i].event]++;
-		show(app, feed, snapshot, state, &res->d[i], at);
+		show(app, run, feed, snapshot, state, &res->d[i], at);
 	}
 	for (size_t i = 0; i < res->nunmapped; i++)
-		warn_unmapped(app, feed, &res->unmapped[i]);
+		warn_unmapped(run, feed, &res->unmapped[i]);
 	if (res->n)
 		log_info("snapshot %lld: rules: %zu created, %zu updated, %zu closed, %zu ignored, "
 		         "%zu not updated, %zu clock restart(s), %zu close(s) postponed, %zu left "
@@ -240,8 +237,8 @@ report(struct app *app, const struct feed_conf *feed, long long snapshot,
 /* ---- the two entry points ---- */
 
 int
-srs_apply_snapshot(struct app *app, const struct feed_conf *feed, long long snapshot,
-                   const struct srs_batch *present)
+srs_apply_snapshot(struct app *app, struct srs_run *run, const struct feed_conf *feed,
+                   long long snapshot, const struct srs_batch *present)
 {
 	struct srs_batch loaded;
 	struct rules_state state;
@@ -268,7 +265,7 @@ srs_apply_snapshot(struct app *app, const struct feed_conf *feed, long long snap
 	rules_apply_snapshot(&app->cfg, feed, &state, present->v, present->n, now, &res);
 	if (store_sr_save(app->store, feed->name, &state, &res, snapshot, app->run, at) == -1)
 		goto out;
-	report(app, feed, snapshot, &state, &res, at);
+	report(app, run, feed, snapshot, &state, &res, at);
 	rc = 0;
 out:
 	rules_result_release(&res);
@@ -277,18 +274,19 @@ out:
 	return rc;
 }
 
-void
-srs_auto_close(struct app *app, const struct feed_conf *feed)
+enum ls_exit
+srs_auto_close(struct app *app, struct srs_run *run, const struct feed_conf *feed)
 {
 	struct rules_state state;
 	struct rules_result res;
 	long long seq, head;
 	char at[CLOCK_ISO_LEN];
 	time_t now = clock_now();
+	enum ls_exit rc = LS_EXIT_OK;
 
 	/* Nothing can close: spare every run a transaction per feed. */
 	if (feed->auto_close == CONFIG_NEVER)
-		return;
+		return LS_EXIT_OK;
 	rules_state_init(&state);
 	rules_result_init(&res);
 	clock_format(now, at);
@@ -302,22 +300,22 @@ srs_auto_close(struct app *app, const struct feed_conf *feed)
 	if (store_sr_save(app->store, feed->name, &state, &res, head, app->run, at) == -1 ||
 	    store_commit(app->store) == -1)
 		goto rollback;
-	report(app, feed, head, &state, &res, at);
+	report(app, run, feed, head, &state, &res, at);
 	goto out;
 rollback:
 	store_rollback(app->store);
 fail:
-	app_status(app, store_disk_full(app->store) ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE);
+	rc = store_failure(app->store);
 out:
 	rules_result_release(&res);
 	rules_state_release(&state);
 	log_scope(NULL);
+	return rc;
 }
 
 void
-srs_dry_run_print(struct app *app)
+srs_dry_run_print(const struct app *app, struct srs_run *r)
 {
-	struct srs_run *r = run_state(app);
 	char *s;
 
 	if (!app->json) {

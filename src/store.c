@@ -222,10 +222,10 @@ store_close(struct store *st)
 	free(st);
 }
 
-bool
-store_disk_full(const struct store *st)
+enum ls_exit
+store_failure(const struct store *st)
 {
-	return st->full;
+	return st && st->full ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
 }
 
 const char *

@@ -1,6 +1,7 @@
 /*
  * app.h - what one invocation holds: configuration, spool, store, the run
- * record, global flags, and the worst condition met so far (the exit code).
+ * record and the global flags. Conditions are not kept here: every stage
+ * returns its exit condition and the command folds them (status_worse).
  */
 #ifndef LOTSYNC_APP_H
 #define LOTSYNC_APP_H
@@ -12,8 +13,6 @@
 #include "lotsync/status.h"
 #include "lotsync/store.h"
 
-struct srs_run;
-
 struct app {
 	const char *config_path; /* the -c file, or the default found */
 	struct config cfg;
@@ -23,11 +22,6 @@ struct app {
 	bool dry_run;
 	bool json;
 	bool verbose; /* -v: print per-feed and per-target summaries */
-	enum ls_exit status;
-	struct srs_run *srs; /* what the rules keep for the run (srs.c), NULL until used */
 };
-
-/* Record a condition; the most severe becomes the exit code. */
-void app_status(struct app *app, enum ls_exit e);
 
 #endif

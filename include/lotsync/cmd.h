@@ -12,7 +12,7 @@
 
 #include "lotsync/app.h"
 
-/* run.c: the batch (fetch, ingest, export, deliver) and the answers to a held snapshot. */
+/* cmd_batch.c: the batch (fetch, ingest, export, deliver) and the answers to a held snapshot. */
 int cmd_run(struct app *app, int argc, char **argv);
 int cmd_fetch(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);

@@ -12,7 +12,8 @@
  * sends only its newest pending file; older ones are recorded as
  * superseded. A locked target sends nothing (exit 3, one warning).
  * Records and sent/ files older than retention_days are pruned, except the
- * newest export and the newest delivery.
+ * newest export and the newest delivery. Returns the most severe
+ * condition met (69 a server failed, 3 locked, 74/70 local or database).
  */
 #ifndef LOTSYNC_DELIVER_H
 #define LOTSYNC_DELIVER_H
@@ -26,6 +27,7 @@ struct deliver_summary {
 	bool locked;
 };
 
-void deliver_target(struct app *app, const struct target_conf *t, struct deliver_summary *sum);
+enum ls_exit deliver_target(struct app *app, const struct target_conf *t,
+                            struct deliver_summary *sum);
 
 #endif

@@ -25,8 +25,8 @@
  * baseline is not, the target is locked in the same transaction. Exports
  * go on being rendered while locked; deliver sends nothing until unlock.
  *
- * Errors are logged where they happen and become the run's exit status
- * through app_status(): 78 bad format or file name, 74 local I/O, 70
+ * Errors are logged where they happen; both functions return the most
+ * severe condition met: 78 bad format or file name, 74 local I/O, 70
  * database; 3 when the target is locked or vehicles await release.
  */
 #ifndef LOTSYNC_EXPORT_H
@@ -44,13 +44,13 @@ struct export_summary {
 	bool locked;
 };
 
-void export_target(struct app *app, const struct target_conf *t, bool force,
-                   struct export_summary *sum);
+enum ls_exit export_target(struct app *app, const struct target_conf *t, bool force,
+                           struct export_summary *sum);
 
 /*
  * Tidy outbox/<target>/ after a crash: remove temporary and unrecorded
  * files; move files recorded as delivered or superseded on to sent/.
  */
-void export_reconcile(struct app *app, const struct target_conf *t);
+enum ls_exit export_reconcile(struct app *app, const struct target_conf *t);
 
 #endif

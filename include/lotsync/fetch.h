@@ -37,10 +37,11 @@
  * file again, finds the same content under its name and records it);
  * never a record of a file that is not there.
  *
- * Errors are logged once where they happen; conditions go to app_status():
- * host key or other configuration 78, server down, refusing or cut 69,
- * local I/O 74, a refused listing 65. One feed's failure does not stop
- * another's; a server that failed is not tried again by the same fetcher.
+ * Errors are logged once where they happen; fetch_feed() and
+ * fetch_cleanup() return the most severe condition met: host key or other
+ * configuration 78, server down, refusing or cut 69, local I/O 74, a
+ * refused listing 65. One feed's failure does not stop another's; a
+ * server that failed is not tried again by the same fetcher.
  */
 #ifndef LOTSYNC_FETCH_H
 #define LOTSYNC_FETCH_H
@@ -75,9 +76,11 @@ struct fetcher *fetcher_new(struct app *app);
 void fetcher_free(struct fetcher *fx);
 
 /* Fetch one remote feed (a drop feed is left alone). */
-void fetch_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum);
+enum ls_exit fetch_feed(struct fetcher *fx, const struct feed_conf *feed,
+                        struct fetch_summary *sum);
 
 /* after_fetch = delete: delete the remote files whose copies are now archived. */
-void fetch_cleanup(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summary *sum);
+enum ls_exit fetch_cleanup(struct fetcher *fx, const struct feed_conf *feed,
+                           struct fetch_summary *sum);
 
 #endif

@@ -8,11 +8,16 @@
  * A file that cannot be read as its profile says is quarantined in
  * failed/<feed>/ with a .reason file; the feed's later files and the other
  * feeds go on. The work file is removed only after the commit.
+ *
+ * Error scope: a file that cannot be read as its profile says spoils only
+ * itself; a spool or read failure stops the feed (its files wait for the
+ * next run); a database failure stops the run (sum->scope says which).
  */
 #ifndef LOTSYNC_INGEST_H
 #define LOTSYNC_INGEST_H
 
 #include "lotsync/app.h"
+#include "lotsync/srs.h"
 
 struct ingest_summary {
 	unsigned files, duplicates, quarantined, refused, waiting;
@@ -20,10 +25,15 @@ struct ingest_summary {
 	unsigned held_total; /* snapshots of the feed awaiting an operator */
 	long long vehicles, new_, changed, vanished, rejected;
 	long long last_snapshot;
+	enum ls_scope scope; /* LS_BAD_FEED: the feed stopped; LS_BAD_RUN: stop the run */
 };
 
-/* Ingest every complete file of the feed. Conditions go to app_status(). */
-void ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_summary *sum);
+/*
+ * Ingest every complete file of the feed, applying the rules with the
+ * batch's srs state. Returns the most severe exit condition met.
+ */
+enum ls_exit ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
+                         struct ingest_summary *sum);
 
 /*
  * Accept (apply now, as an ingest would) or reject a snapshot held by the
@@ -31,6 +41,6 @@ void ingest_feed(struct app *app, const struct feed_conf *feed, struct ingest_su
  * audit chain; then newer held snapshots of the feed are judged again in
  * order. Only the oldest held snapshot of a feed can be decided.
  */
-enum ls_exit ingest_decide(struct app *app, long long snapshot, bool accept);
+enum ls_exit ingest_decide(struct app *app, struct srs_run *srs, long long snapshot, bool accept);
 
 #endif

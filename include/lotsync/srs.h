@@ -45,26 +45,34 @@ void srs_batch_add(struct srs_batch *b, const struct record *r, bool appeared);
 void srs_batch_release(struct srs_batch *b);
 
 /*
+ * What the rules keep for one batch (a command's run over its feeds):
+ * the dealers already reported as unmapped, and under --dry-run the
+ * decisions shown. The batch creates it and frees it.
+ */
+struct srs_run;
+struct srs_run *srs_run_new(void);
+void srs_run_free(struct srs_run *run);
+
+/*
  * Apply the rules to an applied snapshot of feed at clock_now(), inside
  * the open transaction, after the snapshot's versions are stored (it must
  * be the feed's newest applied snapshot). present holds its vehicles, or
  * is NULL to read them from the store by the snapshot's seq (what `accept`
  * of a held snapshot does). Returns 0 or -1.
  */
-int srs_apply_snapshot(struct app *app, const struct feed_conf *feed, long long snapshot,
-                       const struct srs_batch *present);
+int srs_apply_snapshot(struct app *app, struct srs_run *run, const struct feed_conf *feed,
+                       long long snapshot, const struct srs_batch *present);
 
 /*
  * Close the feed's SRs that auto_close says are due at clock_now(); the
  * vehicles' absence is from the feed's newest applied snapshot (held
  * snapshots change nothing). Call on every run for every feed, also when
- * no new file came. Conditions go to app_status().
+ * no new file came. Returns the exit condition (70/74 on a database
+ * error, logged).
  */
-void srs_auto_close(struct app *app, const struct feed_conf *feed);
+enum ls_exit srs_auto_close(struct app *app, struct srs_run *run, const struct feed_conf *feed);
 
 /* --dry-run: print the decisions collected for --json (one JSON array), or a closing line. */
-void srs_dry_run_print(struct app *app);
-/* Free what the rules kept for the run (app->srs). */
-void srs_run_free(struct app *app);
+void srs_dry_run_print(const struct app *app, struct srs_run *run);
 
 #endif

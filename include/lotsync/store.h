@@ -13,8 +13,8 @@
  * database is migrated forward at open, a newer one is refused.
  *
  * Errors are logged with the database path and SQLite's message; functions
- * return -1 (or a negative id). A full disk is reported through
- * store_disk_full() so the caller can exit 74.
+ * return -1 (or a negative id); store_failure() then says what exit
+ * condition that is.
  */
 #ifndef LOTSYNC_STORE_H
 #define LOTSYNC_STORE_H
@@ -26,6 +26,7 @@
 #include "lotsync/keymap.h"
 #include "lotsync/profile.h"
 #include "lotsync/record.h"
+#include "lotsync/status.h"
 
 struct store;
 
@@ -84,7 +85,8 @@ struct target_status {
 
 int store_open(const char *path, bool readonly, struct store **out);
 void store_close(struct store *st);
-bool store_disk_full(const struct store *st);
+/* The exit condition of a failed store call: disk full 74, anything else 70 (st may be NULL). */
+enum ls_exit store_failure(const struct store *st);
 const char *store_path(const struct store *st);
 
 int store_begin(struct store *st); /* BEGIN IMMEDIATE */

@@ -23,6 +23,8 @@
 
 static char dir[64];
 static struct app app;
+static enum ls_exit status; /* every stage's result, folded */
+static struct srs_run *srs;
 static struct feed_conf feed;
 static char *remote, *incoming;
 
@@ -113,6 +115,8 @@ setup(void)
 	spool_init(&app.spool, root);
 	ck_assert_int_eq(store_open(db, false, &app.store), 0);
 	app.run = store_run_begin(app.store, "test", "2026-01-01T00:00:00Z");
+	status = LS_EXIT_OK;
+	srs = srs_run_new();
 	free(root);
 	free(db);
 }
@@ -122,6 +126,7 @@ teardown(void)
 {
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 
+	srs_run_free(srs);
 	store_close(app.store);
 	spool_release(&app.spool);
 	free(app.cfg.dir);
@@ -138,7 +143,7 @@ fetch(void)
 	struct fetcher *fx = fetcher_new(&app);
 	struct fetch_summary s;
 
-	fetch_feed(fx, &feed, &s);
+	status = status_worse(status, fetch_feed(fx, &feed, &s));
 	fetcher_free(fx);
 	return s;
 }
@@ -172,7 +177,7 @@ START_TEST(new_files_fetched_once_in_remote_order)
 	put(remote, "notes.txt", "not matched", t);
 	put(remote, ".hidden.csv", "hidden", t);
 	s = fetch();
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_uint_eq(s.listed, 2);
 	ck_assert_uint_eq(s.fetched, 2);
 	ck_assert(has(incoming, "a.csv") && has(incoming, "b.csv"));
@@ -208,7 +213,7 @@ START_TEST(identical_content_is_recognised)
 	put(remote, "day1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
-	ingest_feed(&app, &feed, &is);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
 	ck_assert_int_eq(is.files, 1);
 	ck_assert_int_eq(count("select count(*) from snapshots"), 1);
 	/* the snapshot says where the file came from */
@@ -229,7 +234,7 @@ START_TEST(identical_content_is_recognised)
 	ck_assert_uint_eq(s.identical, 1);
 	ck_assert_int_eq(count_files(incoming), 0);
 	ck_assert_int_eq(count("select count(*) from fetched where state = 'identical'"), 1);
-	ingest_feed(&app, &feed, &is);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
 	ck_assert_int_eq(count("select count(*) from snapshots"), 1);
 	/* and not downloaded again */
 	s = fetch();
@@ -358,14 +363,14 @@ START_TEST(after_fetch_delete_waits_for_the_archive)
 	s = fetch();
 	ck_assert_uint_eq(s.deleted, 0);
 	ck_assert(has(remote, "a.csv") && has(remote, "b.csv"));
-	ingest_feed(&app, &feed, &is);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
 	ck_assert_int_eq(is.files, 2);
 	/* b.csv is replaced remotely before the cleanup: only a.csv may go */
 	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,999\n", OLD + 60);
 	fx = fetcher_new(&app);
-	fetch_cleanup(fx, &feed, &s);
+	status = status_worse(status, fetch_cleanup(fx, &feed, &s));
 	fetcher_free(fx);
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_uint_eq(s.deleted, 1);
 	ck_assert(!has(remote, "a.csv"));
 	ck_assert(has(remote, "b.csv"));
@@ -388,7 +393,7 @@ START_TEST(parallel_sessions_keep_order)
 		put(remote, name, text, t + (69 - i)); /* newest first by name */
 	}
 	s = fetch();
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_uint_eq(s.fetched, 70);
 	ck_assert_int_eq(count_files(incoming), 70);
 	/* recorded in remote mtime order: f69 (oldest) first */

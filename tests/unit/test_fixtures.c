@@ -271,6 +271,8 @@ START_TEST(fixture)
 	char *in, *cmd, *opts = xstrdup(c->options), *rpath;
 	struct feed_conf feed = {.name = "bad", .source = "drop", .profile = c->profile};
 	struct app app = {0};
+	struct srs_run *srs = srs_run_new();
+	enum ls_exit status;
 	struct ingest_summary sum;
 	struct outcome o = {0};
 
@@ -290,7 +292,7 @@ START_TEST(fixture)
 		ck_assert_msg(system(cmd) == 0, "CASES:%d: no fixture %s", c->lineno, c->file);
 		free(cmd);
 	}
-	ingest_feed(&app, &feed, &sum);
+	status = ingest_feed(&app, srs, &feed, &sum);
 	rpath = xasprintf("%s/failed/bad/%s.reason", root, name);
 	if (sum.quarantined) {
 		char *reason = read_reason(rpath);
@@ -298,7 +300,7 @@ START_TEST(fixture)
 		ck_assert_msg(reason != NULL, "CASES:%d: quarantined without a reason", c->lineno);
 		add(&o, xasprintf("quarantined: %s", reason));
 		free(reason);
-		ck_assert_int_eq(app.status, LS_EXIT_DATAERR);
+		ck_assert_int_eq(status, LS_EXIT_DATAERR);
 	} else if (sum.held) {
 		/* No vehicles at all: held by the vanish guard (SPEC §6), with its row errors. */
 		struct snapshot_info si;
@@ -306,13 +308,13 @@ START_TEST(fixture)
 		ck_assert_int_eq(store_snapshot_get(app.store, sum.last_snapshot, &si), 0);
 		add(&o, xasprintf("held: %s", si.hold_reason));
 		snapshot_info_release(&si);
-		ck_assert_int_eq(app.status, LS_EXIT_HELD);
+		ck_assert_int_eq(status, LS_EXIT_HELD);
 		ck_assert_int_eq(store_each_warning(app.store, sum.last_snapshot, on_warning, &o),
 		                 0);
 		ck_assert_int_eq(store_each_reject(app.store, sum.last_snapshot, on_reject, &o), 0);
 	} else {
 		ck_assert_msg(sum.files == 1, "CASES:%d: %s was not ingested (status %d)",
-		              c->lineno, c->file, app.status);
+		              c->lineno, c->file, status);
 		ck_assert_int_eq(store_each_warning(app.store, sum.last_snapshot, on_warning, &o),
 		                 0);
 		ck_assert_int_eq(store_each_reject(app.store, sum.last_snapshot, on_reject, &o), 0);
@@ -325,6 +327,7 @@ START_TEST(fixture)
 	free(o.text);
 	free(rpath);
 	free(in);
+	srs_run_free(srs);
 	store_close(app.store);
 	spool_release(&app.spool);
 	free(app.cfg.dir);

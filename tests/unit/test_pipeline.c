@@ -213,6 +213,8 @@ free_app(struct app *app)
 START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 {
 	struct app app;
+	struct srs_run *srs = srs_run_new();
+	enum ls_exit status = LS_EXIT_OK; /* every ingest's result, folded */
 	struct feed_conf feed;
 	struct ingest_summary s;
 	struct snapshot_info *list;
@@ -223,16 +225,16 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	free(write_file("spool/incoming/acme", "1.csv",
 	                HDR "D1," VINA ",1,100\nD1," VINB ",2,200\nD1," VINC ",3,300\n"));
 	clock_set(1000);
-	ingest_feed(&app, &feed, &s);
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_int_eq(s.files, 1);
 	ck_assert_int_eq(s.new_, 3);
 	/* B changes price, C vanishes, D is new, E has no VIN, A is repeated. */
 	free(write_file("spool/incoming/acme", "2.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
 	                    ",4,400\nD1,,5,500\nD1," VINA ",9,1\n"));
-	ingest_feed(&app, &feed, &s);
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_int_eq(s.vehicles, 3);
 	ck_assert_int_eq(s.new_, 1);
 	ck_assert_int_eq(s.changed, 1);
@@ -242,7 +244,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	free(write_file("spool/incoming/acme", "3.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
 	                    ",4,400\nD1,,5,500\nD1," VINA ",9,1\n"));
-	ingest_feed(&app, &feed, &s);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
 	ck_assert_int_eq(s.files, 0);
 	ck_assert_int_eq(s.duplicates, 1);
 	ck_assert_int_eq(store_snapshot_list(app.store, "acme", &list, &n), 0);
@@ -250,6 +252,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	ck_assert_int_eq(list[2].state, SNAP_DUPLICATE);
 	ck_assert_int_eq(list[1].rejected_rows, 2);
 	snapshot_list_free(list, n);
+	srs_run_free(srs);
 	free_app(&app);
 	clock_set_real();
 }
@@ -258,6 +261,8 @@ END_TEST
 START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 {
 	struct app app;
+	struct srs_run *srs = srs_run_new();
+	enum ls_exit status = LS_EXIT_OK; /* every ingest's result, folded */
 	struct feed_conf feed;
 	struct ingest_summary s;
 	char *reason, *archived;
@@ -265,8 +270,8 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	make_app(&app, &feed);
 	spool_prepare_feed(&app.spool, "acme");
 	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"" VINA ",1,100\n"));
-	ingest_feed(&app, &feed, &s);
-	ck_assert_int_eq(app.status, LS_EXIT_DATAERR);
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	ck_assert_int_eq(status, LS_EXIT_DATAERR);
 	ck_assert_int_eq(s.quarantined, 1);
 	reason = xasprintf("%s/spool/failed/acme/bad.csv.reason", dir);
 	ck_assert_int_eq(access(reason, F_OK), 0);
@@ -275,6 +280,50 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	ck_assert_int_eq(access(archived, F_OK), 0);
 	free(reason);
 	free(archived);
+	srs_run_free(srs);
+	free_app(&app);
+}
+END_TEST
+
+/*
+ * A feed whose archive cannot be written stops at its first file: that
+ * file waits in work/, the later one is not even claimed, and the run says
+ * 74. Once the spool is repaired both are ingested, in order.
+ */
+START_TEST(ingest_stops_the_feed_when_its_spool_fails)
+{
+	struct app app;
+	struct srs_run *srs = srs_run_new();
+	struct feed_conf feed;
+	struct ingest_summary s;
+	char *archive = xasprintf("%s/spool/archive/acme", dir);
+	char *work1 = xasprintf("%s/spool/work/acme/1.csv", dir);
+	char *in2 = xasprintf("%s/spool/incoming/acme/2.csv", dir);
+
+	make_app(&app, &feed);
+	spool_prepare_feed(&app.spool, "acme");
+	free(write_file("spool/incoming/acme", "1.csv", HDR "D1," VINA ",1,100\n"));
+	free(write_file("spool/incoming/acme", "2.csv",
+	                HDR "D1," VINA ",1,100\nD1," VINB ",2,200\n"));
+	/* A file where the archive folder should be: no link or copy can go there */
+	ck_assert_int_eq(rmdir(archive), 0);
+	free(write_file("spool/archive", "acme", "not a folder"));
+	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s), LS_EXIT_IOERR);
+	ck_assert_int_eq(s.scope, LS_BAD_FEED);
+	ck_assert_int_eq(s.files, 0);
+	ck_assert_int_eq(access(work1, F_OK), 0);
+	ck_assert_int_eq(access(in2, F_OK), 0);
+
+	ck_assert_int_eq(unlink(archive), 0);
+	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s), LS_EXIT_OK);
+	ck_assert_int_eq(s.scope, LS_OK);
+	ck_assert_int_eq(s.files, 2);
+	ck_assert_int_eq(s.new_, 2);
+	ck_assert_int_eq(access(work1, F_OK), -1);
+	free(archive);
+	free(work1);
+	free(in2);
+	srs_run_free(srs);
 	free_app(&app);
 }
 END_TEST
@@ -296,6 +345,7 @@ main(void)
 	tcase_add_test(tc, runlock_refuses_a_second_holder);
 	tcase_add_test(tc, ingest_counts_new_changed_vanished_and_rejects);
 	tcase_add_test(tc, ingest_quarantines_unreadable_file_and_goes_on);
+	tcase_add_test(tc, ingest_stops_the_feed_when_its_spool_fails);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

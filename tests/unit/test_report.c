@@ -274,6 +274,8 @@ END_TEST
 /* An app with one drop feed (generic-csv from the source tree) and one target. */
 struct world {
 	struct app app;
+	struct srs_run *srs;
+	enum ls_exit status; /* every stage's result, folded */
 	struct feed_conf feed;
 	struct target_conf target;
 	char *feeds[1];
@@ -307,6 +309,7 @@ world_init(struct world *w, bool with_db)
 	w->app.cfg.ntargets = 1;
 	spool_init(&w->app.spool, w->app.cfg.spool);
 	ck_assert_int_eq(spool_prepare_feed(&w->app.spool, "acme"), 0);
+	w->srs = srs_run_new();
 	if (with_db)
 		ck_assert_int_eq(store_open(w->app.cfg.database, false, &w->app.store), 0);
 }
@@ -314,7 +317,7 @@ world_init(struct world *w, bool with_db)
 static void
 world_free(struct world *w)
 {
-	srs_run_free(&w->app);
+	srs_run_free(w->srs);
 	store_close(w->app.store);
 	spool_release(&w->app.spool);
 	free(w->app.cfg.dir);
@@ -433,13 +436,13 @@ START_TEST(report_escapes_vendor_strings_and_shows_problems)
 	     "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\nD1,WVWZZZ1J70W000003,3,300\n"
 	     "D1,\"<script>alert(1)</script>&\"\"'\",4,400\n"
 	     "D1,\"<script>alert(1)</script>&\"\"'\",5,500\n");
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	ck_assert_int_eq(s.rejected, 2);                               /* an invalid VIN, twice */
 	drop("bad<script>.csv", HDR "D1,\"WVWZZZ1J30W000001,1,100\n"); /* quarantined */
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	ck_assert_int_eq(s.quarantined, 1);
 	drop("short.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* 3 of 4 would vanish: held */
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	ck_assert_int_eq(s.held, 1);
 
 	html = report(&w, LS_EXIT_OK, &v);
@@ -491,12 +494,12 @@ START_TEST(report_summarises_service_requests)
 	clock_set(1767225600);
 	drop("1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\nD1,"
 	                  "WVWZZZ1J70W000003,3,300\n");
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	clock_set(1767225600 + 86400);
 	drop("2.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J70W000003,3,300\n");
-	ingest_feed(&w.app, &w.feed, &s);
-	srs_auto_close(&w.app, &w.feed);
-	ck_assert_int_eq(w.app.status, LS_EXIT_OK);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, srs_auto_close(&w.app, w.srs, &w.feed));
+	ck_assert_int_eq(w.status, LS_EXIT_OK);
 
 	html = report(&w, LS_EXIT_OK, &v);
 	ck_assert_ptr_nonnull(strstr(html, "<h3>Service requests</h3>"));
@@ -548,9 +551,9 @@ START_TEST(view_reads_what_awaits_an_operator)
 
 	drop("1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\n"
 	                  "D1,WVWZZZ1J70W000003,3,300\n");
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	drop("2.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* 2 of 3 would vanish: held */
-	ingest_feed(&w.app, &w.feed, &s);
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
 	ck_assert_int_eq(s.held, 1);
 	drop("3.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* waits in incoming/ behind it */
 	ck_assert_int_eq(store_target_set_lock(w.app.store, "other", "2026-01-01T00:00:00Z",

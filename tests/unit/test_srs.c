@@ -39,6 +39,8 @@ teardown(void)
 /* One drop feed with rules, in its own directory under dir. */
 struct world {
 	struct app app;
+	struct srs_run *srs;
+	enum ls_exit status; /* every ingest's result, folded */
 	struct feed_conf feed;
 	struct client_map clients[2];
 	char *root;
@@ -69,13 +71,14 @@ world_init(struct world *w, const char *name)
 	ck_assert_int_eq(spool_prepare_feed(&w->app.spool, "acme"), 0);
 	ck_assert_int_eq(store_open(db, false, &w->app.store), 0);
 	w->app.run = store_run_begin(w->app.store, "test", "2026-01-01T00:00:00Z");
+	w->srs = srs_run_new();
 	free(db);
 }
 
 static void
 world_free(struct world *w)
 {
-	srs_run_free(&w->app);
+	srs_run_free(w->srs);
 	store_close(w->app.store);
 	spool_release(&w->app.spool);
 	free(w->app.cfg.dir);
@@ -100,8 +103,8 @@ ingest_at(struct world *w, double day)
 	struct ingest_summary s;
 
 	clock_set((time_t)(T0 + day * DAY));
-	ingest_feed(&w->app, &w->feed, &s);
-	ck_assert_int_eq(w->app.status, LS_EXIT_OK);
+	w->status = status_worse(w->status, ingest_feed(&w->app, w->srs, &w->feed, &s));
+	ck_assert_int_eq(w->status, LS_EXIT_OK);
 	ck_assert_uint_eq(s.files, 1);
 	return s.last_snapshot;
 }
@@ -181,7 +184,7 @@ START_TEST(accept_path_decides_as_the_ingest_hook)
 	snap = ingest_at(&b, 1);
 	b.app.cfg.nclients = 1;
 	ck_assert_int_eq(store_begin(b.app.store), 0);
-	ck_assert_int_eq(srs_apply_snapshot(&b.app, &b.feed, snap, NULL), 0);
+	ck_assert_int_eq(srs_apply_snapshot(&b.app, b.srs, &b.feed, snap, NULL), 0);
 	ck_assert_int_eq(store_commit(b.app.store), 0);
 	da = dump(&a);
 	db = dump(&b);
@@ -211,7 +214,7 @@ START_TEST(accept_path_refuses_a_snapshot_of_another_feed)
 	drop(&w, "0.csv", DAY0);
 	snap = ingest_at(&w, 0);
 	ck_assert_int_eq(store_begin(w.app.store), 0);
-	ck_assert_int_eq(srs_apply_snapshot(&w.app, &other, snap, NULL), -1);
+	ck_assert_int_eq(srs_apply_snapshot(&w.app, w.srs, &other, snap, NULL), -1);
 	store_rollback(w.app.store);
 	world_free(&w);
 	clock_set_real();

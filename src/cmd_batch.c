@@ -1,4 +1,10 @@
-/* run.c - one batch: fetch -> ingest -> export -> deliver, per feed and target. */
+/*
+ * cmd_batch.c - the batch commands (run, fetch, ingest, export, deliver)
+ * and the operator's answers to a held snapshot (accept, reject), which end
+ * with the same export and delivery: one batch over the named feeds and
+ * their targets. Every stage returns its exit condition and the batch
+ * folds them (status_worse); a run-level error in ingest stops the batch.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,24 +16,46 @@
 #include "lotsync/fetch.h"
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
-#include "lotsync/run.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
 
-void
-app_status(struct app *app, enum ls_exit e)
+/* One batch: the names it was given (none = all), what the rules keep, the worst condition. */
+struct batch {
+	struct app *app;
+	int argc;
+	char **argv;
+	struct srs_run *srs;
+	enum ls_exit status;
+	bool stopped; /* a run-level error: nothing more is done */
+};
+
+static void
+batch_init(struct batch *b, struct app *app, int argc, char **argv)
 {
-	app->status = status_worse(app->status, e);
+	*b = (struct batch){.app = app, .argc = argc, .argv = argv, .status = LS_EXIT_OK};
 }
 
-/* True when name is in argv[0..argc) or argc is 0 (no names = all). */
-static bool
-selected(int argc, char **argv, const char *name)
+static int
+batch_finish(struct batch *b)
 {
-	if (argc == 0)
+	srs_run_free(b->srs);
+	return b->status;
+}
+
+static void
+note(struct batch *b, enum ls_exit e)
+{
+	b->status = status_worse(b->status, e);
+}
+
+/* True when name is one of the batch's names or it has none (no names = all). */
+static bool
+selected(const struct batch *b, const char *name)
+{
+	if (b->argc == 0)
 		return true;
-	for (int i = 0; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
+	for (int i = 0; i < b->argc; i++)
+		if (strcmp(b->argv[i], name) == 0)
 			return true;
 	return false;
 }
@@ -49,29 +77,45 @@ check_names(struct app *app, int argc, char **argv, bool feeds)
 }
 
 static void
-ingest_feeds_once(struct app *app, int argc, char **argv)
+print_ingest(const struct app *app, const char *feed, const struct ingest_summary *s)
 {
-	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+	if (!app->verbose || app->json)
+		return;
+	if (s->held_total)
+		printf("feed %s: %u snapshot(s) held for an operator (see lotsync "
+		       "status)\n",
+		       feed, s->held_total);
+	if (s->files + s->duplicates + s->quarantined == 0)
+		printf("feed %s: no new file (%u waiting to settle, %u refused)\n", feed,
+		       s->waiting, s->refused);
+	else
+		printf("feed %s: %u file(s), %lld vehicles, %lld new, %lld changed, "
+		       "%lld vanished, %lld rows rejected, %u duplicate(s), "
+		       "%u quarantined, %u waiting\n",
+		       feed, s->files, s->vehicles, s->new_, s->changed, s->vanished, s->rejected,
+		       s->duplicates, s->quarantined, s->waiting);
+}
+
+static void
+ingest_feeds_once(struct batch *b)
+{
+	struct app *app = b->app;
+
+	for (size_t i = 0; i < app->cfg.nfeeds && !b->stopped; i++) {
 		const struct feed_conf *f = &app->cfg.feeds[i];
 		struct ingest_summary s;
 
-		if (!selected(argc, argv, f->name))
+		if (!selected(b, f->name))
 			continue;
-		ingest_feed(app, f, &s);
-		srs_auto_close(app, f); /* also when no file came: time alone can close SRs */
-		if (app->verbose && !app->json && s.held_total)
-			printf("feed %s: %u snapshot(s) held for an operator (see lotsync "
-			       "status)\n",
-			       f->name, s.held_total);
-		if (app->verbose && !app->json && s.files + s.duplicates + s.quarantined == 0)
-			printf("feed %s: no new file (%u waiting to settle, %u refused)\n", f->name,
-			       s.waiting, s.refused);
-		else if (app->verbose && !app->json)
-			printf("feed %s: %u file(s), %lld vehicles, %lld new, %lld changed, "
-			       "%lld vanished, %lld rows rejected, %u duplicate(s), "
-			       "%u quarantined, %u waiting\n",
-			       f->name, s.files, s.vehicles, s.new_, s.changed, s.vanished,
-			       s.rejected, s.duplicates, s.quarantined, s.waiting);
+		note(b, ingest_feed(app, b->srs, f, &s));
+		if (s.scope == LS_BAD_RUN) {
+			log_error("the run stops here: the database failed (see above)");
+			b->stopped = true;
+			break;
+		}
+		/* also when no file came: time alone can close SRs */
+		note(b, srs_auto_close(app, b->srs, f));
+		print_ingest(app, f->name, &s);
 	}
 }
 
@@ -80,19 +124,22 @@ ingest_feeds_once(struct app *app, int argc, char **argv)
  * so later files and auto-close see what earlier ones would have done.
  */
 static void
-ingest_feeds(struct app *app, int argc, char **argv)
+ingest_feeds(struct batch *b)
 {
+	struct app *app = b->app;
+
+	b->srs = srs_run_new();
 	if (!app->dry_run) {
-		ingest_feeds_once(app, argc, argv);
+		ingest_feeds_once(b);
 		return;
 	}
 	if (store_begin(app->store) == -1) {
-		app_status(app, LS_EXIT_SOFTWARE);
+		note(b, store_failure(app->store));
 		return;
 	}
-	ingest_feeds_once(app, argc, argv);
+	ingest_feeds_once(b);
 	store_rollback(app->store);
-	srs_dry_run_print(app);
+	srs_dry_run_print(app, b->srs);
 }
 
 static void
@@ -112,17 +159,18 @@ print_fetch(const struct app *app, const char *feed, const struct fetch_summary 
  * ingest is about to archive.
  */
 static void
-fetch_feeds(struct app *app, int argc, char **argv, bool *fetched)
+fetch_feeds(struct batch *b, bool *fetched)
 {
+	struct app *app = b->app;
 	struct fetcher *fx = fetcher_new(app);
 
 	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
 		const struct feed_conf *f = &app->cfg.feeds[i];
 		struct fetch_summary s;
 
-		if (!selected(argc, argv, f->name) || !fetch_is_remote(f))
+		if (!selected(b, f->name) || !fetch_is_remote(f))
 			continue;
-		fetch_feed(fx, f, &s);
+		note(b, fetch_feed(fx, f, &s));
 		if (fetched)
 			fetched[i] = s.fetched + s.pending > 0;
 		print_fetch(app, f->name, &s);
@@ -135,8 +183,9 @@ fetch_feeds(struct app *app, int argc, char **argv, bool *fetched)
  * fetched: a new login (the fetch sessions may have idled out meanwhile).
  */
 static void
-cleanup_feeds(struct app *app, const bool *fetched)
+cleanup_feeds(struct batch *b, const bool *fetched)
 {
+	struct app *app = b->app;
 	struct fetcher *fx = NULL;
 
 	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
@@ -147,7 +196,7 @@ cleanup_feeds(struct app *app, const bool *fetched)
 			continue;
 		if (!fx)
 			fx = fetcher_new(app);
-		fetch_cleanup(fx, f, &s);
+		note(b, fetch_cleanup(fx, f, &s));
 		if (app->verbose && !app->json && s.deleted)
 			printf("feed %s: %u file(s) deleted remotely\n", f->name, s.deleted);
 	}
@@ -155,27 +204,29 @@ cleanup_feeds(struct app *app, const bool *fetched)
 }
 
 static bool
-target_wants(const struct target_conf *t, int argc, char **argv)
+target_wants(const struct batch *b, const struct target_conf *t)
 {
 	for (size_t i = 0; i < t->nfeeds; i++)
-		if (selected(argc, argv, t->feeds[i]))
+		if (selected(b, t->feeds[i]))
 			return true;
 	return false;
 }
 
 static void
-export_and_deliver(struct app *app, int argc, char **argv, bool by_feed)
+export_and_deliver(struct batch *b, bool by_feed)
 {
+	struct app *app = b->app;
+
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct export_summary es;
 		struct deliver_summary ds;
 
-		if (by_feed ? !target_wants(t, argc, argv) : !selected(argc, argv, t->name))
+		if (by_feed ? !target_wants(b, t) : !selected(b, t->name))
 			continue;
-		export_reconcile(app, t);
-		export_target(app, t, false, &es);
-		deliver_target(app, t, &ds);
+		note(b, export_reconcile(app, t));
+		note(b, export_target(app, t, false, &es));
+		note(b, deliver_target(app, t, &ds));
 		if (app->verbose && !app->json)
 			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows), "
 			       "%u delivered, %u failed, %u superseded%s\n",
@@ -196,6 +247,17 @@ plain_args(int argc, char **argv, const char *cmd)
 	return 0;
 }
 
+/* A batch over the names after the command: configured feeds (or targets); -1 on a usage error. */
+static int
+batch_start(struct batch *b, struct app *app, int argc, char **argv, bool feeds)
+{
+	if (plain_args(argc, argv, argv[0]) == -1 ||
+	    check_names(app, argc - 1, argv + 1, feeds) == -1)
+		return -1;
+	batch_init(b, app, argc - 1, argv + 1);
+	return 0;
+}
+
 /* -v: the chain head, for operators to keep off the machine (SPEC §5, §8). */
 static void
 print_chain_head(struct app *app)
@@ -206,34 +268,33 @@ print_chain_head(struct app *app)
 		printf("audit chain head %s\n", head);
 }
 
-void
-run_targets_for_feeds(struct app *app, int nfeeds, char **feeds)
-{
-	export_and_deliver(app, nfeeds, feeds, true);
-}
-
 /* accept / reject SNAPSHOT: an operator's decision on a held snapshot. */
 static int
 decide(struct app *app, int argc, char **argv, bool accept)
 {
 	unsigned long long id;
 	struct snapshot_info s;
-	enum ls_exit rc;
+	struct batch b;
 	char *feed;
 
 	if (argc != 2 || parse_uint(argv[1], (1ULL << 62), &id) == -1 || id == 0) {
 		fprintf(stderr, "usage: lotsync %s SNAPSHOT\n", argv[0]);
 		return LS_EXIT_USAGE;
 	}
-	if ((rc = ingest_decide(app, (long long)id, accept)) != LS_EXIT_OK)
-		return rc;
+	batch_init(&b, app, 0, NULL);
+	b.srs = srs_run_new();
+	note(&b, ingest_decide(app, b.srs, (long long)id, accept));
+	if (b.status != LS_EXIT_OK)
+		return batch_finish(&b);
 	/* The feed's current vehicles may have moved: its targets export and deliver now. */
 	if (store_snapshot_get(app->store, (long long)id, &s) == 0) {
 		feed = s.feed;
-		run_targets_for_feeds(app, 1, &feed);
+		b.argc = 1;
+		b.argv = &feed;
+		export_and_deliver(&b, true);
 		snapshot_info_release(&s);
 	}
-	return app->status;
+	return batch_finish(&b);
 }
 
 int
@@ -251,49 +312,48 @@ cmd_reject(struct app *app, int argc, char **argv)
 int
 cmd_run(struct app *app, int argc, char **argv)
 {
+	struct batch b;
 	bool *fetched;
 
-	if (plain_args(argc, argv, "run") == -1)
-		return LS_EXIT_USAGE;
-	if (check_names(app, argc - 1, argv + 1, true) == -1)
+	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
 	/* --dry-run fetches, deletes and writes nothing: it judges what is already here. */
 	fetched = xcalloc(app->cfg.nfeeds + 1, sizeof(*fetched));
 	if (!app->dry_run)
-		fetch_feeds(app, argc - 1, argv + 1, fetched);
-	ingest_feeds(app, argc - 1, argv + 1);
-	if (!app->dry_run) {
-		cleanup_feeds(app, fetched);
-		export_and_deliver(app, argc - 1, argv + 1, true);
+		fetch_feeds(&b, fetched);
+	ingest_feeds(&b);
+	if (!app->dry_run && !b.stopped) {
+		cleanup_feeds(&b, fetched);
+		export_and_deliver(&b, true);
 	}
 	free(fetched);
 	print_chain_head(app);
-	return app->status;
+	return batch_finish(&b);
 }
 
 int
 cmd_fetch(struct app *app, int argc, char **argv)
 {
-	if (plain_args(argc, argv, "fetch") == -1)
-		return LS_EXIT_USAGE;
-	if (check_names(app, argc - 1, argv + 1, true) == -1)
+	struct batch b;
+
+	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
 	for (int i = 1; i < argc; i++)
 		if (!fetch_is_remote(config_feed(&app->cfg, argv[i])))
 			log_info("%s: a drop folder: nothing to fetch", argv[i]);
-	fetch_feeds(app, argc - 1, argv + 1, NULL);
-	return app->status;
+	fetch_feeds(&b, NULL);
+	return batch_finish(&b);
 }
 
 int
 cmd_ingest(struct app *app, int argc, char **argv)
 {
-	if (plain_args(argc, argv, "ingest") == -1)
+	struct batch b;
+
+	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
-	if (check_names(app, argc - 1, argv + 1, true) == -1)
-		return LS_EXIT_USAGE;
-	ingest_feeds(app, argc - 1, argv + 1);
-	return app->status;
+	ingest_feeds(&b);
+	return batch_finish(&b);
 }
 
 int
@@ -301,6 +361,7 @@ cmd_export(struct app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"full", no_argument, NULL, 'f'},
 	                                         {NULL, 0, NULL, 0}};
+	struct batch b;
 	bool full = false;
 	int c;
 
@@ -311,40 +372,41 @@ cmd_export(struct app *app, int argc, char **argv)
 	}
 	if (check_names(app, argc - optind, argv + optind, false) == -1)
 		return LS_EXIT_USAGE;
+	batch_init(&b, app, argc - optind, argv + optind);
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct export_summary es;
 
-		if (!selected(argc - optind, argv + optind, t->name))
+		if (!selected(&b, t->name))
 			continue;
-		export_reconcile(app, t);
-		export_target(app, t, full, &es);
+		note(&b, export_reconcile(app, t));
+		note(&b, export_target(app, t, full, &es));
 		if (app->verbose)
 			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows)%s\n",
 			       t->name, es.files, es.vehicles, es.rows,
 			       es.locked ? ", LOCKED" : "");
 	}
-	return app->status;
+	return batch_finish(&b);
 }
 
 int
 cmd_deliver(struct app *app, int argc, char **argv)
 {
-	if (plain_args(argc, argv, "deliver") == -1)
-		return LS_EXIT_USAGE;
-	if (check_names(app, argc - 1, argv + 1, false) == -1)
+	struct batch b;
+
+	if (batch_start(&b, app, argc, argv, false) == -1)
 		return LS_EXIT_USAGE;
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct deliver_summary ds;
 
-		if (!selected(argc - 1, argv + 1, t->name))
+		if (!selected(&b, t->name))
 			continue;
-		export_reconcile(app, t);
-		deliver_target(app, t, &ds);
+		note(&b, export_reconcile(app, t));
+		note(&b, deliver_target(app, t, &ds));
 		if (app->verbose)
 			printf("target %s: %u delivered, %u failed, %u superseded%s\n", t->name,
 			       ds.delivered, ds.failed, ds.superseded, ds.locked ? ", LOCKED" : "");
 	}
-	return app->status;
+	return batch_finish(&b);
 }
