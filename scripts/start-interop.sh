@@ -17,6 +17,10 @@
 #            tls=offer|require|tls13|tls11   explicit FTPS; tls13 = TLS 1.3
 #                            only, tls11 = TLS 1.1 only (a server too old)
 #            maxperip=N      MaxConnectionsPerHost N
+#   pureftpd (from the private root of scripts/interop-root.sh) with a
+#            virtual user (pure-pw, chrooted to its data dir)
+#            tls=offer|require  -Y 1 / -Y 2; maxperip=N  -C N;
+#            keep=on  -K (uploads allowed, deletes refused)
 #   sshchroot  OpenSSH sshd, SFTP only, ChrootDirectory + ForceCommand
 #            internal-sftp as vendors set up drop accounts; the chroot must be
 #            root-owned all the way up, so it lives in /run/lotsync-iop/
@@ -41,7 +45,7 @@ shift 3
 case $name in *[!a-z0-9]* | '') die "NAME must be [a-z0-9]+: $name" ;; esac
 srv_mark "$dir"
 up=$(printf '%s' "$name" | tr a-z A-Z)
-tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on faildata=0
+keep=off tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on faildata=0
 for kv in "$@"; do
 	case $kv in
 	tz=*) tz=${kv#tz=} ;;
@@ -54,6 +58,7 @@ for kv in "$@"; do
 	clock=*) clock=${kv#clock=} ;;
 	dele=*) dele=${kv#dele=} ;;
 	size=*) size=${kv#size=} ;;
+	keep=*) keep=${kv#keep=} ;;
 	faildata=*) faildata=${kv#faildata=} ;;
 	*) die "unknown setting $kv" ;;
 	esac
@@ -191,6 +196,17 @@ CONF
 		}
 }
 
+pureftpd_conf() {
+	root=$("$here/interop-root.sh") || die "no Pure-FTPd (scripts/interop-root.sh failed)"
+	pure_bin=$root/usr/sbin/pure-ftpd
+	rm -f "$dir/$name.passwd" "$dir/$name.pdb"
+	pw=$(cat "$dir/testuser.password")
+	printf '%s\n%s\n' "$pw" "$pw" | "$root/usr/bin/pure-pw" useradd "$user" -u "$(id -u "$user")" \
+		-g "$(id -g "$user")" -d "$data" -f "$dir/$name.passwd" -m -F "$dir/$name.pdb" \
+		>"$dir/$name.out" 2>&1 || die "pure-pw failed: $(cat "$dir/$name.out")"
+	: >"$conf"
+}
+
 sshchroot_conf() { # PORT
 	[ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd not found (scripts/deps.sh)"
 	mkdir -p /run/sshd /run/lotsync-iop
@@ -243,6 +259,17 @@ start() { # PORT
 	proftpd)
 		"$proftpd_bin" -n -c "$conf" >>"$dir/$name.out" 2>&1 &
 		;;
+	pureftpd)
+		set -- -S "$LOOPBACK,$1" -l "puredb:$dir/$name.pdb" -E -p "$pasv_min:$pasv_max" \
+			-P "$LOOPBACK" -u 1 -g "$dir/$name.pid" -O "clf:$log"
+		case $tls in
+		offer) set -- "$@" -Y 1 -2 "$cert,$key" ;;
+		require) set -- "$@" -Y 2 -2 "$cert,$key" ;;
+		esac
+		[ "$maxperip" -gt 0 ] && set -- "$@" -C "$maxperip"
+		[ "$keep" = on ] && set -- "$@" -K
+		"$pure_bin" "$@" >"$dir/$name.out" 2>&1 &
+		;;
 	sshchroot)
 		: >"$log"
 		/usr/sbin/sshd -D -e -f "$conf" </dev/null >>"$log" 2>&1 &
@@ -282,6 +309,7 @@ while :; do
 	vsftpd) vsftpd_conf "$port" "$pasv_min" "$pasv_max" ;;
 	proftpd) proftpd_conf "$port" "$pasv_min" "$pasv_max" ;;
 	sshchroot) sshchroot_conf "$port" ;;
+	pureftpd) pureftpd_conf ;;
 	pyftpd) : ;;
 	*) die "unknown server kind $kind" ;;
 	esac
