@@ -861,6 +861,46 @@ publish(struct transfer_conn *c, const char *tmp, const char *path, const char *
 	return LS_EXIT_OK;
 }
 
+/*
+ * rename = off and name may exist. The same bytes (a run killed before it
+ * recorded the delivery): LS_EXIT_OK, nothing to send. A shorter copy of
+ * this file's start (an interrupted upload; the name is unique to the
+ * export): removed. LS_EXIT_UNAVAILABLE: go on and upload (no file, or
+ * another one, which a server allowing overwrites replaces as before).
+ */
+static enum ls_exit
+existing_final(struct transfer_conn *c, int local_fd, uint64_t size, const char *path,
+               const char *name, bool *other)
+{
+	struct sftp *s = c->impl;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	int cmp;
+
+	*other = false;
+	if (libssh2_sftp_stat_ex(s->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_STAT, &a) !=
+	            0 ||
+	    !(a.flags & LIBSSH2_SFTP_ATTR_SIZE))
+		return LS_EXIT_UNAVAILABLE;
+	*other = true;
+	if (a.filesize > size)
+		return LS_EXIT_UNAVAILABLE;
+	cmp = transfer_compare_remote(c, local_fd, size, name);
+	if (cmp == 1) {
+		log_info("%s%s: already on the server with the same SHA-256 (delivered by an "
+		         "earlier run); not sent again",
+		         c->url.display, name);
+		transfer_set_reply(c, "already on the server with the same SHA-256");
+		return LS_EXIT_OK;
+	}
+	*other = cmp != 2;
+	if (cmp == 2 && libssh2_sftp_unlink_ex(s->sftp, path, (unsigned)strlen(path)) == 0)
+		log_warn("%s%s: removed an interrupted upload of this file (%llu of %llu bytes, "
+		         "same start); sending it again",
+		         c->url.display, name, (unsigned long long)a.filesize,
+		         (unsigned long long)size);
+	return LS_EXIT_UNAVAILABLE;
+}
+
 static enum ls_exit
 sftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name, bool use_rename)
 {
@@ -869,10 +909,28 @@ sftp_put(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 	char *path = transfer_remote_path(&c->url, name);
 	char *tmp = tmpname ? transfer_remote_path(&c->url, tmpname) : xstrdup(path);
 	enum ls_exit rc = check_usable(c);
+	bool other = false;
 
 	if (rc != LS_EXIT_OK)
 		goto out;
+	/*
+	 * Servers that refuse overwrites (ProFTPD mod_sftp, AllowOverwrite off)
+	 * refuse to open an existing name for writing: a stale temporary file
+	 * of our own naming is removed first; with rename = off, a file already
+	 * under the name is looked at (existing_final()).
+	 */
+	if (use_rename)
+		libssh2_sftp_unlink_ex(s->sftp, tmp, (unsigned)strlen(tmp));
+	else if ((rc = existing_final(c, local_fd, size, path, name, &other)) !=
+	         LS_EXIT_UNAVAILABLE)
+		goto out; /* delivered before */
 	rc = upload(c, local_fd, size, tmp, name);
+	if (rc != LS_EXIT_OK && other && !s->broken)
+		log_error(
+		        "%s%s: a different file of this name is already on the server, and the "
+		        "server refused to overwrite it (ProFTPD: AllowOverwrite off?); remove or "
+		        "rename it there and lotsync sends this file at the next run",
+		        c->url.display, name);
 	if (rc == LS_EXIT_OK && use_rename) {
 		crash_point("transfer-uploaded"); /* fault tests: whole temp file, no rename */
 		rc = publish(c, tmp, path, name);
