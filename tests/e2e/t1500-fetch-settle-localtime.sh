@@ -2,7 +2,9 @@
 # e2e (interop): remote files settle by lotsync's own listings, not by the
 # server's clock. Two real vsftpd 3.0.3 with Debian's stock use_localtime=YES
 # (MDTM in local time) under TZ=America/New_York (listed times 5 h behind)
-# and TZ=Europe/Berlin (1 h ahead), after_fetch = delete, settle_seconds = 2.
+# and TZ=Europe/Berlin (1 h ahead), plus ProFTPD 1.3.8 over FTPS (TLS
+# required, no MLST facts) and over mod_sftp; after_fetch = delete,
+# settle_seconds = 2.
 # A vendor writes the feed slowly: while it writes, nothing is fetched and
 # nothing deleted; once it stops, the complete file is fetched, applied,
 # then deleted; each skewed server is warned about once per run.
@@ -11,9 +13,24 @@
 cd "$TEST_TMP" || exit 1
 iop_start nyc vsftpd tz=America/New_York
 iop_start ber vsftpd tz=Europe/Berlin
+iop_start pro proftpd tls=require facts=off
+iop_start ps proftpd sftp=on
 iop_conf 2
 iop_feed nyc "ftp://$FTP_USER@127.0.0.1:$NYC_PORT/inbox/*.csv" "after_fetch = delete"
 iop_feed ber "ftp://$FTP_USER@127.0.0.1:$BER_PORT/inbox/*.csv" "after_fetch = delete"
+iop_feed pro "ftps://$FTP_USER@127.0.0.1:$PRO_PORT/inbox/*.csv" "after_fetch = delete" "ca_file = $PRO_CACERT"
+cp "$PS_KEY" conf/secrets/id_ed25519
+cp "$PS_KNOWN_HOSTS" conf/known_hosts
+chmod 600 conf/secrets/id_ed25519
+cat >>conf/lotsync.conf <<CONF
+
+[feed:ps]
+source = sftp://$FTP_USER@127.0.0.1:$PS_PORT/inbox/*.csv
+identity = secrets/id_ed25519
+known_hosts = known_hosts
+profile = generic-csv
+after_fetch = delete
+CONF
 
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 300 --seed 21 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
@@ -21,8 +38,9 @@ want=$(sha256sum full.csv | cut -c1-64)
 split -n 14 -d full.csv piece.
 (
 	for p in piece.*; do
-		cat "$p" >>"$NYC_ROOT/inbox/stock.csv"
-		cat "$p" >>"$BER_ROOT/inbox/stock.csv"
+		for r in "$NYC_ROOT" "$BER_ROOT" "$PRO_ROOT" "$PS_ROOT"; do
+			cat "$p" >>"$r/inbox/stock.csv"
+		done
 		sleep 0.5
 	done
 ) &
@@ -34,7 +52,9 @@ while kill -0 "$writer" 2>/dev/null; do
 	L -v run >run.out 2>run.err
 	n=$((n + 1))
 	[ "$(q "select count(*) from fetched")" = 0 ] || early=1
-	[ -e "$NYC_ROOT/inbox/stock.csv" ] && [ -e "$BER_ROOT/inbox/stock.csv" ] || early=1
+	for r in "$NYC_ROOT" "$BER_ROOT" "$PRO_ROOT" "$PS_ROOT"; do
+		[ -e "$r/inbox/stock.csv" ] || early=1
+	done
 	cp run.err "run$n.err"
 	sleep 2.2
 done
@@ -55,10 +75,17 @@ while [ "$(q "select count(*) from remote_seen")" != 0 ] && [ $i -lt 30 ]; do
 	sleep 0.5
 done
 expect_eq "$(q "select feed || ':' || sha256 from fetched order by feed")" "ber:$want
-nyc:$want" "each server's file fetched once, complete"
+nyc:$want
+pro:$want
+ps:$want" "each server's file fetched once, complete"
 expect_eq "$(q "select feed || ':' || vehicles from snapshots order by feed")" "ber:300
-nyc:300" "all 300 vehicles applied from each"
-expect_eq "$(q "select count(*) from fetched where remote_deleted_at is not null")" 2 "both deletions recorded"
-test ! -e "$NYC_ROOT/inbox/stock.csv" && test ! -e "$BER_ROOT/inbox/stock.csv" &&
-	pass "deleted on both servers once archived" || fail "a file is still on its server"
+nyc:300
+pro:300
+ps:300" "all 300 vehicles applied from each"
+expect_eq "$(q "select count(*) from fetched where remote_deleted_at is not null")" 4 "every deletion recorded"
+gone=1
+for r in "$NYC_ROOT" "$BER_ROOT" "$PRO_ROOT" "$PS_ROOT"; do
+	[ ! -e "$r/inbox/stock.csv" ] || gone=0
+done
+expect_eq "$gone" 1 "deleted on every server once archived"
 finish
