@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # interop.sh - sourced by the interoperability tests (t15NN fetch, t55NN
 # deliver) after lib.sh: starts the extra servers they name with
 # scripts/start-interop.sh in a private server dir, stopped at exit.
