@@ -378,6 +378,9 @@ static const struct {
          "nothing accepts connections there: wrong host or port, server down, or a firewall "
          "refusing"},
         {"530", "the login was refused: check the user name in the URL and password_file"},
+        {"421", "the server refused the session: too many sessions from this address (a "
+                "per-client limit such as Pure-FTPd -C, ProFTPD MaxConnectionsPerHost or vsftpd "
+                "max_per_ip) or the server is full; lower `connections` or raise the limit"},
         {"change to the given directory",
          "the directory does not exist for this account: check the URL's path (it is "
          "relative to the login directory, which a chroot may change)"},
@@ -386,11 +389,20 @@ static const struct {
         {"553", "the server refused to store the file there: permissions or quota"},
 };
 
+/* The server's own last reply says more than libcurl's headline: it is matched first. */
 static const char *
 explain(const char *err, const char *last)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(explanations); i++) {
+		const char *in = explanations[i].in;
+
+		/* A reply code matches the start of the reply, not a digit run in a name */
+		if (isdigit((unsigned char)in[0]) ? strncmp(last, in, 3) == 0
+		                                  : strstr(last, in) != NULL)
+			return explanations[i].why;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(explanations); i++)
-		if (strstr(err, explanations[i].in) || strstr(last, explanations[i].in))
+		if (strstr(err, explanations[i].in))
 			return explanations[i].why;
 	return NULL;
 }
@@ -551,6 +563,7 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 {
 	struct ftp *f = xcalloc(1, sizeof(*f));
 	struct curl_slist *feat = NULL;
+	bool retried = false;
 	enum ls_exit rc;
 	CURLcode cc;
 
@@ -589,6 +602,18 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 		 * greeting names it before AUTH TLS, but TLS starts in the same
 		 * request: log in again with TLS 1.2 at most, once per session.
 		 */
+		/*
+		 * "421 Too many connections": with a per-client limit of one, the
+		 * session lotsync closed a moment ago may still count (Pure-FTPd -C
+		 * 1 between two targets of one server). Asked once more, 1 s later.
+		 */
+		if (cc != CURLE_OK && strncmp(f->last, "421", 3) == 0 && !retried) {
+			log_info("%s: %s; trying once more in 1 s", c->url.display, f->last);
+			retried = true;
+			ftp_reconnect(f);
+			sleep(1);
+			continue;
+		}
 		if (cc != CURLE_OK || !f->tls || !f->vsftpd || f->tls12_max)
 			break;
 		log_debug("%s: vsFTPd: logging in again with TLS 1.2 (its TLS 1.3 data "

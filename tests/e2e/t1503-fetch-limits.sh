@@ -37,7 +37,8 @@ expect_grep "the server refused 1 session(s) of 2 (it may limit sessions per cli
 	"the refused extra session is a warning"
 expect_grep "m00.csv: 425 Can't open data connection.; trying once more" "$TEST_TMP/err" "the 425 on RETR is retried"
 expect_grep "425 Can't open data connection.; trying once more" "$TEST_TMP/err" "a 425 is retried"
-expect_eq "$(grep -c "trying once more" "$TEST_TMP/err")" 2 "one retry each for RETR and STOR"
+expect_eq "$(grep -c "Can't open data connection.; trying once more" "$TEST_TMP/err")" 2 "one retry each for RETR and STOR"
+expect_grep "421 .*; trying once more in 1 s" "$TEST_TMP/err" "the refused session is asked once more"
 expect_eq "$(ls "$UP_ROOT/upload" | wc -l)" 1 "the export was delivered after its 425"
 expect_eq "$(q "select count(*) from snapshots where state = 'applied'")" 40 "all 40 applied"
 finish

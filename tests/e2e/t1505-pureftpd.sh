@@ -6,7 +6,8 @@
 #    writes: nothing fetched until complete; the refused delete is recorded
 #    and warned once;
 #  - the feed and a target on the same one-session server in one run: exit 0;
-#  - deliver with rename on and off, twice.
+#  - deliver with rename on and off, twice;
+#  - an interrupted upload (stale .NAME.part, partial NAME) is retried.
 . "$SRCDIR/tests/e2e/lib.sh"
 . "$SRCDIR/tests/e2e/interop.sh"
 cd "$TEST_TMP" || exit 1
@@ -68,4 +69,19 @@ for f in spool/sent/renamed/* spool/sent/direct/*; do
 	cmp -s "$f" "$PD_ROOT/upload/$(basename "$f")" || fail "$(basename "$f") differs on the server"
 done
 expect_eq "$(ls -A "$PD_ROOT/upload" | grep -c '^\.')" 0 "no temporary file left"
+
+# Leftovers of interrupted uploads in the way of the next exports
+DEAD=$(/usr/bin/python3 -I -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+G --from full.csv --change-pct 20 --seed 83 --out "$PD_ROOT/inbox/stock3.csv"
+LOTSYNC_TEST_SETTLE_OFFSET=-60 L fetch >/dev/null 2>&1
+sed -i "s|127.0.0.1:$PD_PORT/upload|127.0.0.1:$DEAD/upload|" conf/lotsync.conf
+expect_rc 69 "targets unreachable: the exports wait" L run
+sed -i "s|127.0.0.1:$DEAD/upload|127.0.0.1:$PD_PORT/upload|" conf/lotsync.conf
+P=$(ls spool/outbox/renamed) R=$(ls spool/outbox/direct)
+printf 'junk\n' >"$PD_ROOT/upload/.$P.part"
+head -c 1500 "spool/outbox/direct/$R" >"$PD_ROOT/upload/$R"
+chown "$FTP_USER" "$PD_ROOT/upload/.$P.part" "$PD_ROOT/upload/$R"
+expect_rc 0 "the retry goes through the leftovers" L deliver
+cmp -s "spool/sent/renamed/$P" "$PD_ROOT/upload/$P" && pass "renamed: complete" || fail "renamed: differs"
+cmp -s "spool/sent/direct/$R" "$PD_ROOT/upload/$R" && pass "direct: the partial copy replaced" || fail "direct: differs"
 finish

@@ -32,12 +32,25 @@ expect_rc 0 "fetch from TLS 1.3-only ProFTPD and from vsftpd, deliver to both" L
 expect_eq "$(q "select group_concat(feed || ':' || vehicles) from (select feed, vehicles from snapshots order by feed)")" \
 	"inpt:1500,invs:1500" "both feeds fetched and applied"
 cmp -s "$(ls spool/sent/outpt/*)" "$(ls "$PT_ROOT"/upload/*.csv)" && pass "delivered over TLS 1.3" || fail "TLS 1.3 delivery"
-# Three more uploads to vsftpd (each run sends one) on fresh sessions
+cat >>conf/lotsync.conf <<CONF
+
+[target:outvsraw]
+url = ftps://$FTP_USER@127.0.0.1:$VS_PORT/upload/
+password_file = secrets/ftp.pw
+ca_file = $PT_CACERT
+format = generic-csv
+feeds = invs
+rename = off
+CONF
+# Three more uploads to vsftpd per target (each run sends one) on fresh sessions
 for i in 2 3 4; do
 	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --from "$VS_ROOT/inbox/a.csv" --change-pct 20 --seed 5$i --out "$VS_ROOT/inbox/b$i.csv"
 	expect_rc 0 "vsftpd: run $i" L run
 done
-expect_eq "$(ls "$VS_ROOT"/upload/*.csv | wc -l)" 4 "four uploads to vsftpd (require_ssl_reuse=YES)"
+expect_eq "$(ls "$VS_ROOT"/upload/*.csv | wc -l)" 7 "seven uploads to vsftpd (require_ssl_reuse=YES), rename on and off"
+for f in spool/sent/outvs/* spool/sent/outvsraw/*; do
+	cmp -s "$f" "$VS_ROOT/upload/$(basename "$f")" || fail "$(basename "$f") differs on vsftpd"
+done
 expect_eq "$(grep -c "FAIL UPLOAD" "$VS_LOG")" 0 "no failed upload in vsftpd's log"
 
 # A server that speaks only TLS 1.1
