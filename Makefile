@@ -4,6 +4,9 @@ DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 SHAREDIR = $(PREFIX)/share/lotsync
 MANDIR   = $(PREFIX)/share/man
+UNITDIR  = $(PREFIX)/lib/systemd/system
+UNITS    = contrib/systemd/lotsync.service contrib/systemd/lotsync.timer \
+	contrib/systemd/lotsync-failure@.service
 VERSION := $(shell sed -n 's/^\#define LOTSYNC_VERSION "\(.*\)"/\1/p' src/main.c)
 MAN_SRCS  = man/lotsync.1 man/lotsync.conf.5 man/lotsync-profile.5
 MAN_PAGES = $(MAN_SRCS:man/%=build/man/%)
@@ -151,6 +154,12 @@ install: lotsync man
 	install -m 0755 lotsync $(DESTDIR)$(BINDIR)/lotsync
 	install -m 0644 build/man/lotsync.1 $(DESTDIR)$(MANDIR)/man1/lotsync.1
 	install -m 0644 build/man/lotsync.conf.5 build/man/lotsync-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)/examples
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/lotsync|$(BINDIR)/lotsync|' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	sed 's|PATH=/usr/local/bin:|PATH=$(BINDIR):|' contrib/cron/lotsync.cron >$(DESTDIR)$(SHAREDIR)/examples/lotsync.cron
 	install -m 0644 conf/lotsync.conf.example $(DESTDIR)$(SHAREDIR)/lotsync.conf.example
 	install -m 0644 conf/profiles/*.ini $(DESTDIR)$(SHAREDIR)/profiles/
 	if ls conf/formats/*.ini >/dev/null 2>&1; then install -m 0644 conf/formats/*.ini $(DESTDIR)$(SHAREDIR)/formats/; fi
