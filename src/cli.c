@@ -2,12 +2,15 @@
 #include "lotsync/cli.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lotsync/clock.h"
 #include "lotsync/cmd.h"
 #include "lotsync/fsio.h"
 #include "lotsync/log.h"
+#include "lotsync/metrics.h"
+#include "lotsync/notify.h"
 #include "lotsync/runlock.h"
 #include "lotsync/util.h"
 
@@ -199,9 +202,26 @@ open_store(struct app *app, const struct command *cmd, const char *cmdline, int 
 	return LS_EXIT_OK;
 }
 
+/* metrics_file after a state-changing command; never changes its exit code. */
+static void
+write_metrics(struct app *app, const struct command *cmd, int rc, const struct timespec *t0)
+{
+	struct metrics_run m = {.command = cmd->name, .exit_code = rc};
+	struct timespec t1;
+
+	/* Not in a dry run, nor when another run holds the lock (it writes them). */
+	if (!(cmd->needs & CMD_LOCK) || app->dry_run || rc == LS_EXIT_TEMPFAIL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m.duration = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	if (metrics_write(app, &m) == -1)
+		log_warn("metrics: %s not written", app->cfg.metrics_file);
+}
+
 int
 cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 {
+	struct timespec t0;
 	int lock_fd = -1, rc;
 
 	if ((cmd->needs & CMD_CONFIG) && config_load(app->config_path, &app->cfg) != 0) {
@@ -212,10 +232,15 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 	}
 	if (cmd->needs & CMD_CONFIG)
 		spool_init(&app->spool, app->cfg.spool);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = open_store(app, cmd, cmd->name, &lock_fd)) == LS_EXIT_OK)
 		rc = cmd->fn(app, argc, argv);
+	/* Hooks and metrics report the run; they never change its exit code. */
+	if (app->run > 0)
+		notify_run(app);
 	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
 		rc = status_worse(rc, LS_EXIT_IOERR);
+	write_metrics(app, cmd, rc, &t0);
 	store_close(app->store);
 	runlock_release(lock_fd);
 out:

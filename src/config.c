@@ -31,12 +31,22 @@
 
 #include "lotsync/builtin.h"
 #include "lotsync/log.h"
+#include "lotsync/notify_kind.h"
 #include "lotsync/util.h"
 
 #define MAX_DAYS   36500 /* a century: anything larger is a typo */
 #define MAX_SETTLE (7 * 86400)
 
-enum sect { SECT_NONE, SECT_SKIP, SECT_LOTSYNC, SECT_FEED, SECT_TYPE, SECT_CLIENT, SECT_TARGET };
+enum sect {
+	SECT_NONE,
+	SECT_SKIP,
+	SECT_LOTSYNC,
+	SECT_FEED,
+	SECT_TYPE,
+	SECT_CLIENT,
+	SECT_TARGET,
+	SECT_NOTIFY
+};
 
 /* How a value is checked and stored; the field type each expects is in KEY_* below. */
 enum vkind {
@@ -60,6 +70,8 @@ enum vkind {
 	V_CLOSE,     /* int: never | immediately | <N>d */
 	V_BOOL,      /* bool */
 	V_NAME_PAT,  /* char *: export file name pattern */
+	V_HOOK_URL,  /* char *: http:// or https:// webhook */
+	V_EVENTS,    /* unsigned: bit set of enum notify_kind */
 };
 
 struct key_def {
@@ -88,6 +100,7 @@ static const struct key_def lotsync_keys[] = {
 	KEY_STR(config, spool, V_PATH, false),
 	KEY_STR(config, database, V_PATH, false),
 	KEY_UINT(config, settle_seconds, 0, MAX_SETTLE),
+	KEY_STR(config, metrics_file, V_PATH, false),
 };
 
 static const struct key_def feed_keys[] = {
@@ -145,12 +158,20 @@ static const struct key_def target_keys[] = {
 	KEY_BOOL(target_conf, rename),
 	KEY_STR(target_conf, file_name, V_NAME_PAT, false),
 };
+
+static const struct key_def notify_keys[] = {
+	KEY_STR(notify_conf, url, V_HOOK_URL, false),
+	KEY_STR(notify_conf, command, V_STR, false),
+	{"events", V_EVENTS, FIELD(notify_conf, events, unsigned), false, 0, 0},
+	KEY_UINT(notify_conf, retention_days, 1, MAX_DAYS),
+	KEY_UINT(notify_conf, timeout, 1, 600),
+};
 /* clang-format on */
 
 #define MAX_KEYS 32 /* of any table above */
 _Static_assert(ARRAY_SIZE(lotsync_keys) <= MAX_KEYS && ARRAY_SIZE(feed_keys) <= MAX_KEYS &&
                        ARRAY_SIZE(type_keys) <= MAX_KEYS && ARRAY_SIZE(client_keys) <= MAX_KEYS &&
-                       ARRAY_SIZE(target_keys) <= MAX_KEYS,
+                       ARRAY_SIZE(target_keys) <= MAX_KEYS && ARRAY_SIZE(notify_keys) <= MAX_KEYS,
                "a key table is larger than MAX_KEYS (key_line[] would overflow)");
 
 struct section_def {
@@ -166,6 +187,7 @@ static const struct section_def sections[] = {
         {"type", SECT_TYPE, type_keys, ARRAY_SIZE(type_keys)},
         {"client", SECT_CLIENT, client_keys, ARRAY_SIZE(client_keys)},
         {"target", SECT_TARGET, target_keys, ARRAY_SIZE(target_keys)},
+        {"notify", SECT_NOTIFY, notify_keys, ARRAY_SIZE(notify_keys)},
 };
 
 static const char *const charsets[] = {"utf-8", "windows-1252", "iso-8859-15", "auto"};
@@ -204,7 +226,7 @@ struct parser {
 	int key_line[MAX_KEYS];
 	int lotsync_line;
 
-	size_t feeds_alloc, types_alloc, clients_alloc, targets_alloc;
+	size_t feeds_alloc, types_alloc, clients_alloc, targets_alloc, notifies_alloc;
 	struct feed_ref *refs;
 	size_t nrefs, refs_alloc;
 };
@@ -476,6 +498,51 @@ check_url(struct parser *p, const char *key, const char *url, bool is_source)
 		conf_err(p, p->lineno, "bad %s: %s", key, why);
 	else if (why)
 		conf_err(p, p->lineno, "bad %s '%s': %s", key, url, why);
+}
+
+/* A webhook: http:// or https://, a host, no password (it would be logged). */
+static void
+check_hook_url(struct parser *p, const char *v)
+{
+	const char *rest = str_startswith(v, "http://")    ? v + 7
+	                   : str_startswith(v, "https://") ? v + 8
+	                                                   : NULL;
+	size_t host = rest ? strcspn(rest, "/?#") : 0;
+	const char *at = rest ? memchr(rest, '@', host) : NULL;
+
+	if (!rest || host == 0)
+		conf_err(p, p->lineno, "bad url '%s': expected an http:// or https:// URL", v);
+	else if (at && memchr(rest, ':', (size_t)(at - rest)))
+		conf_err(p, p->lineno, "bad url: a password does not belong in a URL");
+}
+
+/* events = held, locked, ...: names of enum notify_kind, or "all". */
+static void
+set_events(struct parser *p, unsigned *field, const char *v)
+{
+	char *copy = xstrdup(v), *save = NULL;
+	unsigned bits = 0;
+
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int k;
+
+		w = str_trim(w);
+		if (strcmp(w, "all") == 0) {
+			bits = NOTIFY_ALL;
+		} else if ((k = notify_kind_parse(w)) >= 0) {
+			bits |= 1u << k;
+		} else {
+			conf_err(p, p->lineno,
+			         "unknown event '%s' in events: expected all, quarantined, held, "
+			         "date_typo, vehicle, locked, unlocked, delivery_failed or "
+			         "verify_failed",
+			         w);
+		}
+	}
+	free(copy);
+	if (bits == 0)
+		conf_err(p, p->lineno, "events names no event");
+	*field = bits;
 }
 
 /*
@@ -768,6 +835,11 @@ set_value(struct parser *p, const struct key_def *k, void *obj, const char *v)
 		check_name_pattern(p, v);
 		set_str(field, xstrdup(v));
 		break;
+	case V_HOOK_URL:
+		check_hook_url(p, v);
+		set_str(field, xstrdup(v));
+		break;
+	case V_EVENTS: set_events(p, field, v); break;
 	case V_FEED_KEY:
 	case V_AFTER:
 	case V_MODE:
@@ -789,6 +861,7 @@ cur_obj(struct parser *p)
 	case SECT_TYPE: return &p->cfg->types[p->idx];
 	case SECT_CLIENT: return &p->cfg->clients[p->idx];
 	case SECT_TARGET: return &p->cfg->targets[p->idx];
+	case SECT_NOTIFY: return &p->cfg->notifies[p->idx];
 	default: return NULL;
 	}
 }
@@ -869,6 +942,13 @@ finish_section(struct parser *p)
 		known_hosts = p->cfg->targets[p->idx].known_hosts;
 		url_key = key_index(p->def, "url");
 	}
+	if (p->sect == SECT_NOTIFY) {
+		const struct notify_conf *n = &p->cfg->notifies[p->idx];
+
+		if (!n->url == !n->command)
+			conf_err(p, p->sect_line, "%s needs exactly one of url or command",
+			         p->label);
+	}
 	if (url && url_scheme(url) == SCHEME_SFTP && !known_hosts)
 		conf_err(
 		        p, p->key_line[url_key],
@@ -907,6 +987,11 @@ find_section(const struct config *cfg, enum sect sect, const char *name)
 			if (strcmp(cfg->targets[i].name, name) == 0)
 				return (long)i;
 		break;
+	case SECT_NOTIFY:
+		for (i = 0; i < cfg->nnotifies; i++)
+			if (strcmp(cfg->notifies[i].name, name) == 0)
+				return (long)i;
+		break;
 	default: break;
 	}
 	return -1;
@@ -920,6 +1005,7 @@ section_line(const struct config *cfg, enum sect sect, size_t i)
 	case SECT_TYPE: return cfg->types[i].line;
 	case SECT_CLIENT: return cfg->clients[i].line;
 	case SECT_TARGET: return cfg->targets[i].line;
+	case SECT_NOTIFY: return cfg->notifies[i].line;
 	default: return 0;
 	}
 }
@@ -973,6 +1059,18 @@ new_section(struct parser *p, enum sect sect, const char *name)
 		        .rename = true,
 		};
 		break;
+	case SECT_NOTIFY:
+		cfg->notifies = xgrow(cfg->notifies, &p->notifies_alloc, cfg->nnotifies + 1,
+		                      sizeof(*cfg->notifies));
+		p->idx = cfg->nnotifies++;
+		cfg->notifies[p->idx] = (struct notify_conf){
+		        .name = xstrdup(name),
+		        .line = line,
+		        .events = NOTIFY_ALL,
+		        .retention_days = 5,
+		        .timeout = 10,
+		};
+		break;
 	default: log_fatal("config: no struct for section kind %d", sect);
 	}
 }
@@ -1008,7 +1106,7 @@ open_section(struct parser *p, const char *inner)
 		if (!def || def->sect == SECT_LOTSYNC) {
 			conf_err(p, p->lineno,
 			         "unknown section [%s]; expected [lotsync], [feed:NAME], "
-			         "[type:LABEL], [client:LABEL] or [target:NAME]",
+			         "[type:LABEL], [client:LABEL], [target:NAME] or [notify:NAME]",
 			         inner);
 			return;
 		}
@@ -1324,10 +1422,17 @@ config_release(struct config *cfg)
 			free(t->feeds[j]);
 		free(t->feeds);
 	}
+	for (size_t i = 0; i < cfg->nnotifies; i++) {
+		free(cfg->notifies[i].name);
+		free(cfg->notifies[i].url);
+		free(cfg->notifies[i].command);
+	}
 	free(cfg->feeds);
 	free(cfg->types);
 	free(cfg->clients);
 	free(cfg->targets);
+	free(cfg->notifies);
+	free(cfg->metrics_file);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->spool);

@@ -133,6 +133,7 @@ static const struct migration {
         {5, store_schema_fetch},
         {6, store_schema_warnings},
         {7, store_schema_fetch_seen},
+        {8, store_schema_notify},
 };
 
 static int

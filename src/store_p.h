@@ -12,7 +12,7 @@
 
 #include "lotsync/store.h"
 
-#define STORE_MAX_STMTS 96
+#define STORE_MAX_STMTS 160
 
 struct store {
 	sqlite3 *db;
@@ -34,6 +34,8 @@ extern const char store_schema_fetch[];
 extern const char store_schema_fetch_seen[];
 /* Schema parts defined next to the code that uses them (migrations list: store.c). */
 extern const char store_schema_warnings[];
+/* Version 8 (store_ops.c): the notification queue and its cursors. */
+extern const char store_schema_notify[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

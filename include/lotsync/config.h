@@ -114,12 +114,24 @@ struct target_conf {
 	char *file_name;         /* pattern, or NULL for "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}" */
 };
 
+/* [notify:NAME]: where events go (notify.h). */
+struct notify_conf {
+	char *name;
+	int line;
+	char *url;               /* http(s):// webhook (POST, JSON), or NULL */
+	char *command;           /* run by /bin/sh with the JSON on stdin, or NULL */
+	unsigned events;         /* bit (1 << enum notify_kind) per event; default all */
+	unsigned retention_days; /* undelivered events older than this are dropped; default 5 */
+	unsigned timeout;        /* seconds per delivery; default 10 */
+};
+
 struct config {
 	char *path;              /* absolute path of the file read */
 	char *dir;               /* its directory: base of relative paths */
 	char *spool;             /* default <dir>/../spool */
 	char *database;          /* default <spool>/lotsync.db */
 	unsigned settle_seconds; /* default 120 */
+	char *metrics_file;      /* Prometheus text after every run, or NULL */
 	struct feed_conf *feeds;
 	size_t nfeeds;
 	struct type_map *types;
@@ -128,6 +140,8 @@ struct config {
 	size_t nclients;
 	struct target_conf *targets;
 	size_t ntargets;
+	struct notify_conf *notifies;
+	size_t nnotifies;
 };
 
 /*

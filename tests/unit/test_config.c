@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lotsync/config.h"
+#include "lotsync/notify_kind.h"
 #include "lotsync/util.h"
 
 static char tmp[PATH_MAX];            /* realpath of the test's temp dir */
@@ -652,6 +653,41 @@ START_TEST(test_unknown_profile)
 }
 END_TEST
 
+START_TEST(test_notify)
+{
+	struct config cfg;
+	char *err;
+	int n;
+
+	n = load("[lotsync]\nmetrics_file = m/lotsync.prom\n"
+	         "[notify:ops]\nurl = https://hooks.example.com/x\nevents = held, locked\n"
+	         "[notify:cmd]\ncommand = cat >/dev/null\n",
+	         0600, &cfg, &err);
+	ck_assert_msg(n == 0, "config_load returned %d, stderr:\n%s", n, err);
+	ck_assert_uint_eq(cfg.nnotifies, 2);
+	ck_assert_str_eq(cfg.notifies[0].url, "https://hooks.example.com/x");
+	ck_assert_uint_eq(cfg.notifies[0].events, (1u << NOTIFY_HELD) | (1u << NOTIFY_LOCKED));
+	ck_assert_uint_eq(cfg.notifies[1].events, NOTIFY_ALL);
+	ck_assert_uint_eq(cfg.notifies[1].retention_days, 5);
+	ck_assert_uint_eq(cfg.notifies[1].timeout, 10);
+	ck_assert_ptr_nonnull(strstr(cfg.metrics_file, "/conf/m/lotsync.prom"));
+	free(err);
+	config_release(&cfg);
+	ck_assert_one_error("[notify:x]\nurl = http://h/\nevents = held, sold\n", 3,
+	                    "unknown event 'sold' in events");
+	ck_assert_one_error("[notify:x]\nurl = ftp://h/\n", 2,
+	                    "bad url 'ftp://h/': expected an http:// or https:// URL");
+	ck_assert_one_error("[notify:x]\nurl = http://u:pw@h/\n", 2,
+	                    "bad url: a password does not belong in a URL");
+	ck_assert_one_error("[notify:x]\nurl = http://h/\ncommand = true\n", 1,
+	                    "[notify:x] needs exactly one of url or command");
+	ck_assert_one_error("[notify:x]\nevents = held\n", 1,
+	                    "[notify:x] needs exactly one of url or command");
+	ck_assert_one_error("[notify:x]\ncommand = true\ntimeout = 0\n", 3,
+	                    "bad number '0' for 'timeout'");
+}
+END_TEST
+
 START_TEST(test_cannot_open)
 {
 	struct config cfg;
@@ -774,6 +810,7 @@ config_suite(void)
 	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_outside_section);
 	tcase_add_test(tc, test_unknown_profile);
+	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_cannot_open);
 	tcase_add_test(tc, test_example_loads);
 	tcase_add_test(tc, test_read_secret);
