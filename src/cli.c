@@ -62,11 +62,13 @@ static const struct command commands[] = {
          "sent/ files older than retention_days are pruned.\n",
          CMD_CONFIG | CMD_LOCK, cmd_deliver},
         {"status", "", "what is held, locked, queued, failed; last run per feed and target",
-         "Shows per feed the newest snapshot, its vehicles, files waiting in\n"
-         "incoming/ and quarantined in failed/; per target the pending queue, the\n"
-         "lock and why (both counts), the last delivery, the last unresolved\n"
-         "delivery error and the vehicles awaiting release; and the audit chain\n"
-         "head. Exits 3 while a snapshot is held or a target locked or waiting\n"
+         "Shows the last run (time, command, exit status); per feed the newest\n"
+         "snapshot, its vehicles, when its last file came and its last snapshot was\n"
+         "applied, files waiting in incoming/, every held snapshot and every file\n"
+         "quarantined in failed/ with its reason; per target the pending queue,\n"
+         "the lock and why (both counts), the last export and delivery, the last\n"
+         "unresolved delivery error and the vehicles awaiting release; and the\n"
+         "audit chain head. Exits 3 while a snapshot is held or a target locked or waiting\n"
          "for release (something awaits an operator), else 0.\n",
          CMD_CONFIG | CMD_READ, cmd_status},
         {"check-config", "[--connect [--no-write]]",
@@ -93,15 +95,21 @@ static const struct command commands[] = {
          CMD_CONFIG | CMD_READ, cmd_show},
         {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
          "Compares any two applied snapshots of one feed, older or newer, in key\n"
-         "order: '+ KEY' new, '~ KEY: FIELD: OLD -> NEW' per changed field,\n"
-         "'- KEY' vanished, then the counts. Reads only the versions that end or\n"
-         "begin between the two, so its time follows what changed.\n",
+         "order: '+ KEY (stock, year make model)' new, '~ KEY (...) FIELD: OLD ->\n"
+         "NEW' per changed field (amounts as amounts), '- KEY (...)' vanished, then\n"
+         "the counts. Reads only the versions that end or begin between the two,\n"
+         "so its time follows what changed.\n",
          CMD_CONFIG | CMD_READ, cmd_diff},
-        {"history", "VIN", "every version of a vehicle and every decision about it",
-         "Lists, in order, every stored version of the vehicle (appeared, changed,\n"
-         "vanished, with the snapshot and file each came from) and every rule\n"
-         "decision about it (created, ignored, updated, not updated, clock\n"
-         "restarted, close postponed, left open, closed) with its reason.\n",
+        {"history", "KEY [--feed F]", "every version of a vehicle and every decision about it",
+         "KEY is a VIN, a stock number, dealer/stock or the feed's key. Lists, in\n"
+         "order, when the vehicle appeared (stock number, year, make, model, price,\n"
+         "file), what changed in each new version (field: old -> new, amounts as\n"
+         "amounts), when it vanished, and every rule decision about it (created,\n"
+         "ignored, updated, not updated, clock restarted, close postponed, left\n"
+         "open, closed) with its reason. --json: [{at, snapshot, event, detail,\n"
+         "feed, key, file, changes: {field: [old, new]}}] (rule decisions carry at,\n"
+         "snapshot, event, detail).\n"
+         "  --feed F   only the vehicles of feed F\n",
          CMD_CONFIG | CMD_READ, cmd_history},
         {"srs", "[--feed F] [--open|--closed]", "service requests",
          "Lists service requests, oldest first: id, feed, VIN, dealer, client,\n"

@@ -8,6 +8,7 @@
 #include "lotsync/diff.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
+#include "lotsync/present.h"
 #include "lotsync/recjson.h"
 #include "lotsync/store_diff.h"
 #include "lotsync/store_rules.h"
@@ -381,6 +382,33 @@ changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
 	fwrite_unlocked(o->row.buf, 1, o->row.len, f);
 }
 
+/* "KEY (stock 25692E, 2026 Volkswagen ID.4)": the key and what a person calls it. */
+static void
+print_named(const char *mark, const char *key, const struct record *r)
+{
+	char name[PRESENT_MAX] = "";
+
+	if (r)
+		present_vehicle(r, name);
+	printf("%s %s%s%s%s", mark, key, name[0] ? " (" : "", name, name[0] ? ")" : "");
+}
+
+/* A new or vanished key's line, named from its stored version. */
+static void
+print_named_json(struct diff_out *o, const char *mark, const char *key, const char *json,
+                 size_t len)
+{
+	struct record r;
+
+	if (recjson_parse(&o->da, json, len) == -1) {
+		print_named(mark, key, NULL);
+	} else {
+		r = recjson_record(&o->da, key);
+		print_named(mark, key, &r);
+	}
+	putchar('\n');
+}
+
 static int
 diff_changed(struct diff_out *o, const struct store_diff_item *d)
 {
@@ -399,10 +427,17 @@ diff_changed(struct diff_out *o, const struct store_diff_item *d)
 		o->nchanged++;
 		if (o->json)
 			changed_json(o, &ch, o->changed);
-		for (size_t k = 0; !o->json && k < ch.nfields; k++)
-			printf("~ %s: %s: %s -> %s\n", ch.key, ch.fields[k].name,
-			       ch.fields[k].old ? ch.fields[k].old : "(absent)",
-			       ch.fields[k].new_ ? ch.fields[k].new_ : "(absent)");
+		/* One line per field, the vehicle named, so grep finds a key's price changes. */
+		for (size_t k = 0; !o->json && k < ch.nfields; k++) {
+			char va[PRESENT_MAX], vb[PRESENT_MAX];
+
+			print_named("~", ch.key, &rb);
+			printf(" %s: %s -> %s\n", ch.fields[k].name,
+			       present_value(ch.fields[k].name, ch.fields[k].old,
+			                     record_get(&ra, "currency"), va),
+			       present_value(ch.fields[k].name, ch.fields[k].new_,
+			                     record_get(&rb, "currency"), vb));
+		}
 	}
 	diff_change_release(&ch);
 	return 0;
@@ -422,14 +457,14 @@ diff_item(void *ctx, const struct store_diff_item *d)
 		if (o->json)
 			out_json_str(&o->row, d->key);
 		else
-			printf("+ %s\n", d->key);
+			print_named_json(o, "+", d->key, d->new_json, d->new_len);
 		return 0;
 	}
 	if (o->json && o->nvanished)
 		putc_unlocked(',', o->vanished);
 	o->nvanished++;
 	if (!o->json) {
-		printf("- %s\n", d->key);
+		print_named_json(o, "-", d->key, d->old_json, d->old_len);
 		return 0;
 	}
 	json_reset(&o->row);
@@ -521,51 +556,6 @@ out:
 	snapshot_info_release(&a);
 	snapshot_info_release(&b);
 	return rc;
-}
-
-int
-cmd_history(struct app *app, int argc, char **argv)
-{
-	struct history_event *h = NULL;
-	size_t n = 0;
-	struct json j;
-	char *vin;
-
-	if (argc != 2)
-		return LS_EXIT_USAGE;
-	vin = str_upper(str_trim(xstrdup(argv[1])));
-	if (app->store && store_history(app->store, vin, &h, &n) == -1) {
-		free(vin);
-		return LS_EXIT_SOFTWARE;
-	}
-	json_init(&j);
-	json_arr(&j);
-	for (size_t i = 0; i < n; i++) {
-		if (!app->json) {
-			printf("%s  snapshot %-5lld %-15s %s\n", h[i].at, h[i].snapshot, h[i].event,
-			       h[i].detail);
-			continue;
-		}
-		json_obj(&j);
-		json_key(&j, "at");
-		json_str(&j, h[i].at);
-		json_key(&j, "snapshot");
-		json_int(&j, h[i].snapshot);
-		json_key(&j, "event");
-		json_str(&j, h[i].event);
-		json_key(&j, "detail");
-		json_str(&j, h[i].detail);
-		json_end(&j);
-	}
-	json_end(&j);
-	if (app->json)
-		json_print(&j);
-	else if (n == 0)
-		printf("no history for VIN %s\n", vin);
-	json_release(&j);
-	history_free(h, n);
-	free(vin);
-	return LS_EXIT_OK;
 }
 
 int

@@ -288,6 +288,19 @@ decide(struct app *app, int argc, char **argv, bool accept)
 		return batch_finish(&b);
 	/* The feed's current vehicles may have moved: its targets export and deliver now. */
 	if (store_snapshot_get(app->store, (long long)id, &s) == 0) {
+		/* One line saying what the decision did (not with -q or --json). */
+		if (!app->json && log_get_level() >= LOG_WARN) {
+			if (accept)
+				printf("snapshot %lld of feed %s accepted: %lld vehicles applied "
+				       "(%lld new, "
+				       "%lld changed, %lld vanished)\n",
+				       s.id, s.feed, s.vehicles, s.new_, s.changed, s.vanished);
+			else
+				printf("snapshot %lld of feed %s rejected: nothing applied, its "
+				       "file stays "
+				       "archived\n",
+				       s.id, s.feed);
+		}
 		feed = s.feed;
 		b.argc = 1;
 		b.argv = &feed;

@@ -179,6 +179,9 @@ status_feed_text(const struct view_feed *f)
 	       "%lld%s\n",
 	       f->conf->name, f->last_snapshot, f->vehicles, f->incoming, f->failed,
 	       f->refused ? " REFUSED entries (see above)" : "");
+	printf("  last file %s, last applied %s\n",
+	       f->times.last_file_at ? f->times.last_file_at : "never",
+	       f->times.last_applied_at ? f->times.last_applied_at : "never");
 	for (size_t i = 0; i < f->nheld; i++) {
 		const struct snapshot_info *h = &f->held[i];
 
@@ -189,6 +192,10 @@ status_feed_text(const struct view_feed *f)
 		       h->id, h->file, h->received_at, h->hold_reason ? h->hold_reason : "", h->id,
 		       h->id);
 	}
+	for (size_t i = 0; i < f->nfailed_files; i++)
+		printf("  QUARANTINED %s: %s; after a fix, 'lotsync retry %s/%s'\n",
+		       f->failed_files[i].file, f->failed_files[i].reason, f->conf->name,
+		       f->failed_files[i].file);
 }
 
 static void
@@ -215,6 +222,21 @@ status_feed_json(const struct view_feed *f, struct json *j)
 	json_int(j, f->failed);
 	json_key(j, "refused");
 	json_int(j, f->refused);
+	json_key(j, "failed_files");
+	json_arr(j);
+	for (size_t i = 0; i < f->nfailed_files; i++) {
+		json_obj(j);
+		json_key(j, "file");
+		json_str(j, f->failed_files[i].file);
+		json_key(j, "reason");
+		json_str(j, f->failed_files[i].reason);
+		json_end(j);
+	}
+	json_end(j);
+	json_key(j, "last_file_at");
+	json_str(j, f->times.last_file_at);
+	json_key(j, "last_applied_at");
+	json_str(j, f->times.last_applied_at);
 	json_end(j);
 }
 
@@ -223,6 +245,7 @@ status_target_text(const struct view_target *v)
 {
 	printf("target %-10s pending %-4lld last delivery %s\n", v->conf->name, v->st.pending,
 	       v->st.last_delivery ? v->st.last_delivery : "never");
+	printf("  last export %s\n", v->times.last_export_at ? v->times.last_export_at : "never");
 	if (v->ti.locked)
 		printf("  LOCKED since %s: %s; 'lotsync unlock %s' sends\n", v->ti.locked_at,
 		       v->ti.lock_reason, v->conf->name);
@@ -300,12 +323,19 @@ status_target_json(const struct view_target *v, struct json *j)
 		json_null(j);
 	json_key(j, "awaiting_release");
 	json_int(j, v->last.held);
+	json_key(j, "last_export_at");
+	json_str(j, v->times.last_export_at);
 	json_end(j);
 }
 
 static void
 status_text(const struct view *v)
 {
+	const struct ops_times *r = &v->last_run;
+
+	printf("last run %s%s%s, exit %d\n", r->last_run_at ? r->last_run_at : "never",
+	       r->last_run_at ? ": " : "", r->last_run_command ? r->last_run_command : "",
+	       r->last_run_exit);
 	for (size_t i = 0; i < v->nfeeds; i++)
 		status_feed_text(&v->feeds[i]);
 	for (size_t i = 0; i < v->ntargets; i++)
@@ -321,6 +351,19 @@ status_json(const struct view *v)
 
 	json_init(&j);
 	json_obj(&j);
+	json_key(&j, "last_run");
+	if (v->last_run.last_run_at) {
+		json_obj(&j);
+		json_key(&j, "at");
+		json_str(&j, v->last_run.last_run_at);
+		json_key(&j, "command");
+		json_str(&j, v->last_run.last_run_command);
+		json_key(&j, "exit_code");
+		json_int(&j, v->last_run.last_run_exit);
+		json_end(&j);
+	} else {
+		json_null(&j);
+	}
 	json_key(&j, "feeds");
 	json_arr(&j);
 	for (size_t i = 0; i < v->nfeeds; i++)

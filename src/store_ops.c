@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lotsync/log.h"
+#include "lotsync/record.h"
 #include "lotsync/store_report.h"
 #include "lotsync/util.h"
 #include "store_p.h"
@@ -104,6 +105,78 @@ store_last_success(struct store *st, long long *at)
 	               "SELECT CAST(strftime('%s', clock) AS INTEGER) FROM runs"
 	               " WHERE exit_code = 0 ORDER BY id DESC LIMIT 1",
 	               NULL, at, "read last successful run");
+}
+
+/* One text column of a one-row query with one optional text parameter into *out. */
+static int
+one_text(struct store *st, const char *sql, const char *arg, char **out, const char *what)
+{
+	sqlite3_stmt *s = store_prep(st, sql);
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return -1;
+	if (arg)
+		store_bind_text(s, 1, arg);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = store_col_text(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, what);
+	return 0;
+}
+
+int
+store_last_run(struct store *st, struct ops_times *out)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT clock, command, exit_code FROM runs"
+	                                 " WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1");
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->last_run_at = store_col_text(s, 0);
+		out->last_run_command = store_col_text(s, 1);
+		out->last_run_exit = sqlite3_column_int(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "read the last run");
+	return 0;
+}
+
+int
+store_feed_times(struct store *st, const char *feed, struct ops_times *out)
+{
+	if (one_text(st, "SELECT max(received_at) FROM snapshots WHERE feed = ?1", feed,
+	             &out->last_file_at, "read last file time") == -1)
+		return -1;
+	return one_text(
+	        st, "SELECT max(received_at) FROM snapshots WHERE feed = ?1 AND state = 'applied'",
+	        feed, &out->last_applied_at, "read last applied time");
+}
+
+int
+store_target_times(struct store *st, const char *target, struct ops_times *out)
+{
+	return one_text(
+	        st, "SELECT max(created_at) FROM exports WHERE target = ?1 AND file IS NOT NULL",
+	        target, &out->last_export_at, "read last export time");
+}
+
+void
+ops_times_release(struct ops_times *t)
+{
+	free(t->last_run_at);
+	free(t->last_run_command);
+	free(t->last_file_at);
+	free(t->last_applied_at);
+	free(t->last_export_at);
+	memset(t, 0, sizeof(*t));
 }
 
 /* Collection: a growing list of events. */
@@ -438,4 +511,131 @@ store_notify_prune(struct store *st, const char *notify, const char *before, lon
 	store_bind_text(s, 1, notify);
 	store_bind_text(s, 2, before);
 	return store_done(st, s, "prune notifications");
+}
+
+/* Versions of every vehicle that ever matched, one row per field (json_each). */
+static const char versions_sql[] =
+        "SELECT v.id, v.feed, v.key, v.vin, s.id, s.received_at, s.file,"
+        " coalesce(e.id, 0), e.received_at, e.file,"
+        " EXISTS(SELECT 1 FROM versions q WHERE q.feed = v.feed AND q.key = v.key"
+        "  AND q.from_seq = v.to_seq), j.key, j.value"
+        " FROM versions v JOIN snapshots s ON s.id = v.snapshot_id"
+        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq, json_each(v.data) j"
+        " WHERE (?2 IS NULL OR v.feed = ?2) AND EXISTS(SELECT 1 FROM versions m"
+        "  WHERE m.feed = v.feed AND m.key = v.key AND (m.vin = upper(?1) OR m.key = ?1"
+        "  OR json_extract(m.data, '$.stock_no') = ?1"
+        "  OR json_extract(m.data, '$.dealer_id') || '/' || json_extract(m.data, '$.stock_no')"
+        "   = ?1))"
+        " ORDER BY v.feed, v.key, v.from_seq, v.id, j.key";
+
+struct version_row_state {
+	struct record cur, prev;
+	bool have_prev;
+	long long id;
+	char *feed, *key, *vin, *at, *file, *end_at, *end_file;
+	long long snapshot, end_snapshot;
+	bool succeeded;
+};
+
+static void
+vstate_clear(struct version_row_state *v)
+{
+	free(v->feed);
+	free(v->key);
+	free(v->vin);
+	free(v->at);
+	free(v->file);
+	free(v->end_at);
+	free(v->end_file);
+	v->feed = v->key = v->vin = v->at = v->file = v->end_at = v->end_file = NULL;
+}
+
+/* Hand the finished version to fn; it becomes the previous one of its key. */
+static int
+vstate_emit(struct version_row_state *v, store_version_fn fn, void *ctx)
+{
+	struct version_view view = {
+	        .feed = v->feed,
+	        .key = v->key,
+	        .vin = v->vin,
+	        .snapshot = v->snapshot,
+	        .at = v->at,
+	        .file = v->file,
+	        .end_snapshot = v->end_snapshot,
+	        .end_at = v->end_at,
+	        .end_file = v->end_file,
+	        .succeeded = v->succeeded,
+	        .r = &v->cur,
+	        .prev = v->have_prev ? &v->prev : NULL,
+	};
+	int rc;
+
+	record_finish(&v->cur);
+	rc = fn(ctx, &view);
+	record_release(&v->prev);
+	v->prev = v->cur;
+	v->have_prev = true;
+	record_init(&v->cur);
+	return rc;
+}
+
+int
+store_each_version(struct store *st, const char *match, const char *feed, store_version_fn fn,
+                   void *ctx)
+{
+	struct version_row_state v = {0};
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	/* Not cached: fn may run other statements while this one steps. */
+	if (sqlite3_prepare_v2(st->db, versions_sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare version history");
+	store_bind_text(s, 1, match);
+	store_bind_text(s, 2, feed);
+	record_init(&v.cur);
+	record_init(&v.prev);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 11);
+		const char *value = (const char *)sqlite3_column_text(s, 12);
+
+		if (v.feed && id != v.id) {
+			bool same = strcmp(v.feed, (const char *)sqlite3_column_text(s, 1)) == 0 &&
+			            strcmp(v.key, (const char *)sqlite3_column_text(s, 2)) == 0;
+
+			if ((ret = vstate_emit(&v, fn, ctx)) != 0)
+				break;
+			if (!same) { /* a new vehicle: nothing before its first version */
+				record_release(&v.prev);
+				record_init(&v.prev);
+				v.have_prev = false;
+			}
+			vstate_clear(&v);
+		}
+		if (!v.feed) {
+			v.id = id;
+			v.feed = store_col_text(s, 1);
+			v.key = store_col_text(s, 2);
+			v.vin = store_col_text(s, 3);
+			v.snapshot = sqlite3_column_int64(s, 4);
+			v.at = store_col_text(s, 5);
+			v.file = store_col_text(s, 6);
+			v.end_snapshot = sqlite3_column_int64(s, 7);
+			v.end_at = store_col_text(s, 8);
+			v.end_file = store_col_text(s, 9);
+			v.succeeded = sqlite3_column_int(s, 10) != 0;
+			v.cur.key = xstrdup(v.key);
+		}
+		if (name && value)
+			record_set(&v.cur, name, value, strlen(value));
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_db_error(st, "read version history");
+	else if (ret == 0 && v.feed)
+		ret = vstate_emit(&v, fn, ctx);
+	sqlite3_finalize(s);
+	vstate_clear(&v);
+	record_release(&v.cur);
+	record_release(&v.prev);
+	return ret;
 }

@@ -5,6 +5,7 @@
 #include "lotsync/view.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,48 @@ count_files(const struct spool *sp, enum spool_dir dir, const char *name, const 
 	return n;
 }
 
+/* Each quarantined file of the feed with the "reason:" line of its .reason, by name. */
+static void
+list_failed(struct view_feed *f, const struct spool *sp)
+{
+	char *dir = spool_path(sp, SPOOL_FAILED, f->conf->name);
+	struct dirent **names = NULL;
+	size_t alloc = 0;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *fn = names[i]->d_name;
+		char line[512] = "", buf[512], *rpath;
+		FILE *fp;
+
+		if (fn[0] != '.' && !str_endswith(fn, ".reason")) {
+			rpath = xasprintf("%s/%s.reason", dir, fn);
+			/* NAME.reason holds "key: value" lines; people need the "reason:" one. */
+			if ((fp = fopen(rpath, "r"))) {
+				while (fgets(buf, sizeof(buf), fp)) {
+					buf[strcspn(buf, "\r\n")] = '\0';
+					if (str_startswith(buf, "reason: ")) {
+						snprintf(line, sizeof(line), "%s", buf + 8);
+						break;
+					}
+					if (!line[0])
+						snprintf(line, sizeof(line), "%s", buf);
+				}
+				fclose(fp);
+			}
+			free(rpath);
+			f->failed_files = xgrow(f->failed_files, &alloc, f->nfailed_files + 1,
+			                        sizeof(*f->failed_files));
+			f->failed_files[f->nfailed_files].file = xstrdup(fn);
+			f->failed_files[f->nfailed_files++].reason =
+			        xstrdup(line[0] ? line : "(no reason file)");
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+}
+
 static void
 count_spool(struct view_feed *f, const struct spool *sp, unsigned settle_seconds)
 {
@@ -38,6 +81,8 @@ count_spool(struct view_feed *f, const struct spool *sp, unsigned settle_seconds
 
 	f->incoming = count_files(sp, SPOOL_INCOMING, f->conf->name, ".done");
 	f->failed = count_files(sp, SPOOL_FAILED, f->conf->name, ".reason");
+	if (f->failed)
+		list_failed(f, sp);
 	/* Refused entries (symlinks, FIFOs, ...) are named on stderr by the scan */
 	if (spool_scan_incoming(sp, f->conf->name, settle_seconds, &scan) == 0)
 		f->refused = scan.refused;
@@ -60,6 +105,8 @@ feed_load(struct view *v, struct view_feed *f, const struct config *cfg, const s
 		f->vehicles = s.vehicles;
 		snapshot_info_release(&s);
 		if (store_feed_held(st, f->conf->name, &f->held_ids, &f->nheld) != 0)
+			v->errors++;
+		if (store_feed_times(st, f->conf->name, &f->times) != 0)
 			v->errors++;
 	}
 	if (flags & VIEW_SPOOL)
@@ -84,6 +131,8 @@ target_load(struct view *v, struct view_target *t, struct store *st)
 		v->errors++;
 	/* The queue only grows while a target is locked: all of it, oldest first. */
 	if (store_export_pending(st, t->conf->name, &t->queue, &t->nqueue) == -1)
+		v->errors++;
+	if (store_target_times(st, t->conf->name, &t->times) == -1)
 		v->errors++;
 }
 
@@ -110,6 +159,8 @@ view_load(struct view *v, const struct config *cfg, const struct spool *sp, stru
 	}
 	if (st && store_chain_head(st, v->chain_head) == -1)
 		return -1;
+	if (st && store_last_run(st, &v->last_run) == -1)
+		v->errors++;
 	v->feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*v->feeds));
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		if (only_feed && strcmp(only_feed, cfg->feeds[i].name) != 0)
@@ -135,15 +186,23 @@ view_release(struct view *v)
 			snapshot_info_release(&v->feeds[i].held[k]);
 		free(v->feeds[i].held);
 		free(v->feeds[i].held_ids);
+		for (size_t k = 0; k < v->feeds[i].nfailed_files; k++) {
+			free(v->feeds[i].failed_files[k].file);
+			free(v->feeds[i].failed_files[k].reason);
+		}
+		free(v->feeds[i].failed_files);
+		ops_times_release(&v->feeds[i].times);
 	}
 	for (size_t i = 0; i < v->ntargets; i++) {
 		target_status_release(&v->targets[i].st);
 		target_info_release(&v->targets[i].ti);
 		export_info_release(&v->targets[i].last);
 		export_list_free(v->targets[i].queue, v->targets[i].nqueue);
+		ops_times_release(&v->targets[i].times);
 	}
 	free(v->feeds);
 	free(v->targets);
+	ops_times_release(&v->last_run);
 	memset(v, 0, sizeof(*v));
 }
 

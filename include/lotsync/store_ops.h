@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "lotsync/notify_kind.h"
+#include "lotsync/record.h"
 #include "lotsync/store.h"
 
 /* A feed's standing for metrics. */
@@ -35,6 +36,19 @@ int store_feed_figures(struct store *st, const char *feed, struct feed_figures *
 int store_target_figures(struct store *st, const char *target, struct target_figures *out);
 /* The clock of the newest recorded run (by id) that exited 0. */
 int store_last_success(struct store *st, long long *at);
+
+/* Times for status, ISO 8601 (caller frees; NULL when there is none). */
+struct ops_times {
+	char *last_run_at, *last_run_command; /* the newest finished run */
+	int last_run_exit;
+	char *last_file_at;    /* feed: newest snapshot received, any state */
+	char *last_applied_at; /* feed: newest applied snapshot */
+	char *last_export_at;  /* target: newest export rendered */
+};
+int store_last_run(struct store *st, struct ops_times *out);
+int store_feed_times(struct store *st, const char *feed, struct ops_times *out);
+int store_target_times(struct store *st, const char *target, struct ops_times *out);
+void ops_times_release(struct ops_times *t);
 
 /* Notification events (schema 8). */
 /* One event found in the history since the last collection. */
@@ -78,5 +92,26 @@ int store_notify_failed(struct store *st, long long id, const char *error);
  */
 int store_notify_prune(struct store *st, const char *notify, const char *before,
                        long long *dropped);
+
+/* One stored version of a vehicle, for history (strings valid during the call). */
+struct version_view {
+	const char *feed, *key, *vin;
+	long long snapshot; /* the snapshot that wrote it */
+	const char *at, *file;
+	long long end_snapshot; /* the first snapshot it is absent from, 0 = current */
+	const char *end_at, *end_file;
+	bool succeeded;            /* a newer version follows (changed, not vanished) */
+	const struct record *r;    /* its fields */
+	const struct record *prev; /* the version before it, or NULL when it appeared */
+};
+
+/*
+ * Every version of the vehicles match names (a VIN, a key, a stock number,
+ * or dealer/stock), of every feed or of feed when not NULL, oldest first per
+ * (feed, key). Stops when fn returns non-zero and returns that value.
+ */
+typedef int (*store_version_fn)(void *ctx, const struct version_view *v);
+int store_each_version(struct store *st, const char *match, const char *feed, store_version_fn fn,
+                       void *ctx);
 
 #endif

@@ -31,6 +31,12 @@
 #include "lotsync/fsio.h"
 #include "lotsync/spool.h"
 #include "lotsync/store.h"
+#include "lotsync/store_ops.h"
+
+/* A file in failed/<feed>/ and the "reason:" line of its NAME.reason. */
+struct view_failed {
+	char *file, *reason;
+};
 
 struct view_feed {
 	const struct feed_conf *conf;
@@ -43,6 +49,9 @@ struct view_feed {
 	long long incoming; /* entries waiting in incoming/<feed>/ (no markers, no hidden) */
 	long long failed;   /* quarantined files in failed/<feed>/ (no .reason files) */
 	unsigned refused;   /* entries the incoming scan refused (named on stderr) */
+	struct view_failed *failed_files; /* each quarantined file, by name */
+	size_t nfailed_files;
+	struct ops_times times; /* last_file_at, last_applied_at */
 };
 
 struct view_target {
@@ -52,6 +61,7 @@ struct view_target {
 	struct export_info last;   /* newest export: last.held vehicles await release */
 	struct export_info *queue; /* pending exports, oldest first */
 	size_t nqueue;
+	struct ops_times times; /* last_export_at */
 };
 
 struct view {
@@ -60,6 +70,7 @@ struct view {
 	struct view_target *targets; /* in configuration order */
 	size_t ntargets;
 	long long open_srs;
+	struct ops_times last_run; /* the newest finished run, if any */
 	char chain_head[FSIO_SHA256_HEX]; /* 64 zeros while the chain is empty */
 	int errors;                       /* failed queries (logged) */
 };

@@ -1,0 +1,81 @@
+/* present.c - amounts and vehicle names for people (see present.h). */
+#include "lotsync/present.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Amount fields of the canonical schema (integer minor units). */
+static const char *const money_fields[] = {"price", "campaign_price", "old_price", "leasing_price",
+                                           "msrp"};
+
+bool
+present_is_money(const char *field)
+{
+	for (size_t i = 0; i < sizeof(money_fields) / sizeof(money_fields[0]); i++)
+		if (strcmp(field, money_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+present_money(const char *minor, const char *currency, char *out)
+{
+	const char *d = minor + (minor[0] == '-');
+	size_t n = strlen(d), w = 0, whole;
+	char digits[32];
+
+	if (n == 0 || n >= sizeof(digits) - 3 || strspn(d, "0123456789") != n) {
+		snprintf(out, PRESENT_MAX, "%s", minor);
+		return;
+	}
+	/* At least three digits: "5" is 0.05. */
+	snprintf(digits, sizeof(digits), "%s%s", n < 3 ? (n == 1 ? "00" : "0") : "", d);
+	n = strlen(digits);
+	whole = n - 2;
+	if (minor[0] == '-')
+		out[w++] = '-';
+	for (size_t i = 0; i < whole; i++) {
+		if (i > 0 && (whole - i) % 3 == 0)
+			out[w++] = ',';
+		out[w++] = digits[i];
+	}
+	out[w++] = '.';
+	out[w++] = digits[whole];
+	out[w++] = digits[whole + 1];
+	out[w] = '\0';
+	if (currency && *currency)
+		snprintf(out + w, PRESENT_MAX - w, " %s", currency);
+}
+
+const char *
+present_value(const char *field, const char *value, const char *currency, char *out)
+{
+	if (!value)
+		return "(absent)";
+	if (!present_is_money(field))
+		return value;
+	present_money(value, currency, out);
+	return out;
+}
+
+void
+present_vehicle(const struct record *r, char *out)
+{
+	const char *stock = record_get(r, "stock_no"), *parts[3];
+	size_t w = 0;
+	bool any = false;
+
+	out[0] = '\0';
+	if (stock)
+		w += (size_t)snprintf(out, PRESENT_MAX, "stock %s", stock);
+	parts[0] = record_get(r, "year");
+	parts[1] = record_get(r, "make");
+	parts[2] = record_get(r, "model");
+	for (size_t i = 0; i < 3 && w < PRESENT_MAX; i++) {
+		if (!parts[i])
+			continue;
+		w += (size_t)snprintf(out + w, PRESENT_MAX - w, "%s%s",
+		                      any ? " " : (stock ? ", " : ""), parts[i]);
+		any = true;
+	}
+}
