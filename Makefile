@@ -68,6 +68,10 @@ $(GEN_SRC): FORCE
 .PHONY: FORCE
 FORCE:
 
+# Keep the sanitizer and fuzzer objects the test binaries are linked from:
+# as pattern intermediates make would delete them, and every check rebuilt them.
+.SECONDARY:
+
 build/obj/builtin_data.o: $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  CC      $<")

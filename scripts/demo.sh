@@ -1,23 +1,32 @@
 #!/bin/sh
 # demo.sh: the main job on the shipped demo configuration (make demo).
-# Starts a real vsftpd (FTP + explicit FTPS) on 127.0.0.1, then runs three
-# simulated hourly batches with --now over the demo feeds in
-# conf/demo/feeds/batch{1,2,3}/, printing each batch's summary, and stops
-# the server. Everything it writes lives in ./demo/ (recreated each time).
+# Starts a real vsftpd (FTP + explicit FTPS) and a webhook receiver
+# (scripts/hook-server.py) on 127.0.0.1, then runs simulated hourly batches
+# with --now over the demo feeds in conf/demo/feeds/batch{1,2,3}/, printing
+# each batch's summary: dealer rules open and auto-close service requests, a
+# file that drops half the stock is held and accepted, the target it locks
+# is unlocked, metrics are written and the operator's webhook hears about
+# it. Prints the commands to explore each part, and stops the servers.
+# Everything it writes lives in ./demo/ (recreated each time).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo=$top/demo
 srv=$(mktemp -d /tmp/lotsync-demo.XXXXXX)
 chmod 755 "$srv"
-trap '"$top/scripts/stop-servers.sh" "$srv" >/dev/null 2>&1 || true' EXIT INT TERM
+hook_pid=""
+trap '"$top/scripts/stop-servers.sh" "$srv" >/dev/null 2>&1 || true; [ -z "$hook_pid" ] || kill "$hook_pid" 2>/dev/null || true' EXIT INT TERM
 
 "$top/scripts/start-ftp.sh" "$srv" >/dev/null
 # shellcheck disable=SC1091
 . "$srv/ftp.env"
 
 rm -rf "$demo"
-mkdir -p "$demo/conf/secrets"
-sed "s/@FTP_PORT@/$FTP_PORT/" "$top/conf/demo/lotsync.conf" >"$demo/conf/lotsync.conf"
+mkdir -p "$demo/conf/secrets" "$demo/metrics"
+hook_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 "$top/scripts/hook-server.py" "$hook_port" "$demo/hook.log" "$srv/hook.pid" &
+hook_pid=$!
+sed -e "s/@FTP_PORT@/$FTP_PORT/" -e "s/@HOOK_PORT@/$hook_port/" "$top/conf/demo/lotsync.conf" \
+	>"$demo/conf/lotsync.conf"
 cp "$FTP_PASSWORD_FILE" "$demo/conf/secrets/ftp.pw"
 cp "$FTP_CACERT" "$demo/conf/secrets/ftps-ca.pem"
 chmod 600 "$demo/conf/lotsync.conf" "$demo/conf/secrets/ftp.pw"
@@ -26,30 +35,83 @@ chmod 700 "$demo/conf/secrets"
 lotsync() { "$top/lotsync" -c "$demo/conf/lotsync.conf" "$@"; }
 
 lotsync check-config >/dev/null
-hour=7
-for batch in 1 2 3; do
-	now=$(printf '2026-11-22T%02d:00:00Z' "$hour")
-	for f in "$top/conf/demo/feeds/batch$batch"/*.csv; do
+# The exit status of the newest run, from its record.
+last_rc() { sqlite3 -readonly "$demo/spool/lotsync.db" 'select exit_code from runs order by id desc limit 1'; }
+srs() { sqlite3 -readonly "$demo/spool/lotsync.db" "select count(*) from srs where status = '$1'"; }
+
+# batch LABEL NOW WANT-EXIT [FILE...]: drop the files into their feeds'
+# incoming folders and run the cron job once, showing its -v summary.
+batch() {
+	label=$1 now=$2 want=$3
+	shift 3
+	for f in "$@"; do
 		name=$(basename "$f")
 		feed=${name%%[-.]*}
 		mkdir -p "$demo/spool/incoming/$feed"
 		cp "$f" "$demo/spool/incoming/$feed/$name"
 	done
-	echo "== batch $batch at $now"
-	rc=0
-	lotsync -v --now "$now" run 2>"$demo/batch$batch.log" || rc=$?
-	if [ "$rc" -ne 0 ]; then
-		cat "$demo/batch$batch.log" >&2
-		echo "demo: batch $batch exited $rc" >&2
-		exit "$rc"
+	echo "== $label at $now"
+	lotsync -v --now "$now" run >"$demo/$label.out" 2>"$demo/$label.log" || true
+	sed 's/^/   /' "$demo/$label.out"
+	rc=$(last_rc)
+	if [ "$rc" -ne "$want" ]; then
+		cat "$demo/$label.log" >&2
+		echo "demo: $label exited $rc, expected $want" >&2
+		exit 1
 	fi
-	echo "   on the FTPS server now: $(ls "$FTP_ROOT/upload" | tr '\n' ' ')"
+	echo "   exit $rc; on the FTPS server now: $(ls "$FTP_ROOT/upload" | tr '\n' ' ')"
+}
+
+hour=7
+for n in 1 2 3; do
+	batch "batch$n" "$(printf '2026-11-22T%02d:00:00Z' "$hour")" 0 "$top/conf/demo/feeds/batch$n"/*.csv
+	echo "   service requests: $(srs open) open, $(srs closed) closed (auto_close = immediately)"
 	hour=$((hour + 1))
 done
+
+# A dealer sells half its stock at an auction: the file that says so would
+# vanish more than vanish_guard (20%) at once, so it is held, not applied.
+/usr/bin/python3 - "$top/conf/demo/feeds/batch3/acme.csv" "$srv/acme-auction.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows(rows[: len(rows) // 2 + 1])
+PY
+batch batch4 2026-11-22T10:00:00Z 3 "$srv/acme-auction.csv"
+held=$(lotsync --json status | /usr/bin/python3 -c 'import json,sys; print([h for f in json.load(sys.stdin)["feeds"] for h in f["held"]][0])')
+lotsync status | grep 'HELD' | sed 's/^ */   /'
+echo "== the operator looks at the held snapshot $held (lotsync show $held --rejected, status) and accepts it"
+lotsync --now 2026-11-22T10:15:00Z accept "$held" 2>"$demo/accept.log" | sed 's/^/   /' || true
+echo "   service requests: $(srs open) open, $(srs closed) closed"
+echo "== the marketplace's vehicle count fell by more than deviation_lock: it is locked"
+lotsync status | grep 'LOCKED' | sed 's/^ */   /'
+lotsync --now 2026-11-22T10:20:00Z unlock marketplace | sed 's/^/   /'
+batch batch5 2026-11-22T11:00:00Z 0
+
 echo "== snapshots"
 lotsync snapshots
 echo "== status"
-lotsync status
-lotsync --now 2026-11-22T10:00:00Z report --html "$demo/report.html"
-echo "demo: done; state is in $demo (try: ./lotsync -c demo/conf/lotsync.conf diff 1 3;"
-echo "      the HTML report is $demo/report.html)"
+lotsync status || true
+echo "== metrics after the last run ($demo/metrics/lotsync.prom)"
+grep -E '^lotsync_(run_exit_code|run_last_success|feed_records|feed_held|target_locked|target_last_delivery)' \
+	"$demo/metrics/lotsync.prom" | sed 's/^/   /'
+echo "== what the operator's webhook received ($demo/hook.log)"
+/usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    print("   %s %-9s %-12s %s" % (e["at"], e["event"], e.get("feed") or e.get("target"), e.get("reason") or ""))' \
+	"$demo/hook.log"
+lotsync --now 2026-11-22T12:00:00Z report --html "$demo/report.html" || true
+vin=$(sqlite3 -readonly "$demo/spool/lotsync.db" "select vin from srs where status = 'closed' order by id limit 1")
+cat <<EOF
+demo: done; state is in $demo. Explore:
+  ./lotsync -c demo/conf/lotsync.conf diff 1 3            what changed between two files
+  ./lotsync -c demo/conf/lotsync.conf srs --closed        service requests the rules closed
+  ./lotsync -c demo/conf/lotsync.conf history $vin
+                                                          a car's versions and rule decisions
+  ./lotsync -c demo/conf/lotsync.conf show $held            the held snapshot, accepted
+  ./lotsync -c demo/conf/lotsync.conf status              last run, times, locks and reasons
+  cat demo/metrics/lotsync.prom                           metrics after the last run
+  cat demo/hook.log                                       what the webhook received
+  demo/report.html                                        the self-contained HTML report
+EOF
