@@ -22,9 +22,10 @@ static const struct command commands[] = {
          "(service requests) to every new snapshot and closes the SRs auto_close\n"
          "says are due (also when no file came), renders exports for targets whose\n"
          "feeds changed, and delivers pending export files. Silent on success;\n"
-         "-v prints a summary. With --dry-run: prints every rule decision it would\n"
-         "take and changes nothing (nothing fetched, no file claimed, archived or\n"
-         "moved, no export, no upload).\n",
+         "-v prints a summary. With --dry-run: prints per file the keys it would\n"
+         "add (+), change (~), refuse (!) and vanish (-), whether it would be held,\n"
+         "and every rule decision it would take, and changes nothing (nothing\n"
+         "fetched, no file claimed, archived or moved, no export, no upload).\n",
          CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_run},
         {"fetch", "[FEED...]", "pull remote feeds into incoming/",
          "Lists each remote feed's source (sftp://, ftp://, ftps://) with one login\n"
@@ -40,8 +41,9 @@ static const struct command commands[] = {
          "Claims complete files from incoming/<feed>/, archives them by SHA-256,\n"
          "parses them through the feed's profile and stores each as a snapshot;\n"
          "applies the dealer rules to it and closes SRs that auto_close says are due.\n"
-         "With --dry-run: prints every rule decision it would take and changes\n"
-         "nothing (no file claimed, archived or moved).\n",
+         "With --dry-run: prints the keys each file would add, change, refuse and\n"
+         "vanish and every rule decision it would take, and changes nothing (no\n"
+         "file claimed, archived or moved).\n",
          CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_ingest},
         {"export", "[--full] [TARGET...]", "render export files into outbox/",
          "Renders a target's vehicles through its format into outbox/<target>/\n"

@@ -13,6 +13,7 @@
 #include "lotsync/fsio.h"
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
+#include "lotsync/present.h"
 #include "lotsync/profile.h"
 #include "lotsync/reader.h"
 #include "lotsync/srs.h"
@@ -64,10 +65,33 @@ file_release(struct ingest_file *f)
 	free(f->why);
 }
 
+/* --dry-run (text): the keys the file would add, change, refuse and vanish. */
+static bool
+previewing(const struct ingest_file *f)
+{
+	return f->app->dry_run && !f->app->json;
+}
+
+static void
+preview(const struct ingest_file *f, const char *mark, const char *key, const struct record *r)
+{
+	char name[PRESENT_MAX] = "";
+
+	if (!previewing(f))
+		return;
+	if (r)
+		present_vehicle(r, name);
+	printf("  %s %s%s%s%s\n", mark, key, name[0] ? " (" : "", name, name[0] ? ")" : "");
+}
+
 static enum ls_scope
 on_reject(void *ctx, struct row_error *e)
 {
 	struct ingest_file *f = ctx;
+
+	if (previewing(f))
+		printf("  ! line %lu%s%s: %s\n", e->line, e->field ? ": field " : "",
+		       e->field ? e->field : "", e->reason);
 
 	log_info("%s:%lu: row rejected%s%s: %s", f->name, e->line, e->field ? ": field " : "",
 	         e->field ? e->field : "", e->reason);
@@ -107,6 +131,7 @@ apply_record(void *ctx, const struct record *r)
 		srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
 		return LS_OK;
+	preview(f, e->current ? "~" : "+", r->key, r);
 	if (e->current) {
 		f->info.changed++;
 		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
@@ -151,6 +176,7 @@ end_vanished(struct ingest_file *f)
 		if (!e->key || !e->current || e->seen_line)
 			continue;
 		f->info.vanished++;
+		preview(f, "-", e->key, NULL);
 		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
 			return -1;
 	}
@@ -172,6 +198,9 @@ apply_file(struct ingest_file *f, const char *path)
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)
 		return LS_BAD_RUN;
 	f->before = (long long)f->map.n;
+	if (previewing(f))
+		printf("dry run: %s (feed %s): + new, ~ changed, ! refused, - vanished\n", f->name,
+		       f->feed->name);
 	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
 	if (sc >= LS_BAD_FILE)
 		return sc;
@@ -393,6 +422,19 @@ summarize(struct feed_ingest *fi, const struct ingest_file *f)
 {
 	struct ingest_summary *sum = fi->sum;
 
+	/* A dry run's snapshot is rolled back: name no id that will not exist. */
+	if (fi->app->dry_run) {
+		if (previewing(f) && f->info.state == SNAP_HELD)
+			printf("  would be held, nothing applied: %s\n", f->info.hold_reason);
+		else if (previewing(f))
+			printf("  would apply: %lld vehicles, %lld new, %lld changed, %lld vanished, "
+			       "%lld refused\n",
+			       f->info.vehicles, f->info.new_, f->info.changed, f->info.vanished,
+			       f->info.rejected_rows);
+		if (f->info.state == SNAP_HELD)
+			note(fi, LS_EXIT_HELD);
+		return;
+	}
 	if (f->info.rejected_rows)
 		log_warn("%s: %lld rows rejected; see 'lotsync show %lld --rejected'", f->name,
 		         f->info.rejected_rows, f->info.id);

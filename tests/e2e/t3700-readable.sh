@@ -4,7 +4,9 @@
 # takes a VIN, a stock number or dealer/stock (and --feed), prints what
 # changed per version and a structured --json; status shows the last run,
 # last file / applied / export times and the reason of every held snapshot,
-# lock and quarantined file; accept and reject confirm in one line.
+# lock and quarantined file; accept and reject confirm in one line;
+# --dry-run lists the keys it would add, change, refuse and vanish and names
+# no snapshot id.
 # Input: the demo feeds (conf/demo/feeds/, generic-csv) with a local
 # profile override that names the currency (EUR).
 . "$SRCDIR/tests/e2e/lib.sh"
@@ -20,6 +22,16 @@ b1=$SRCDIR/conf/demo/feeds/batch1/acme.csv b2=$SRCDIR/conf/demo/feeds/batch2/acm
 cp "$b1" spool/incoming/acme/a1.csv
 expect_rc 0 "ingest batch 1" L --now 2026-11-22T07:00:00Z run
 cp "$b2" spool/incoming/acme/a2.csv
+# --dry-run previews the keys and changes nothing.
+expect_rc 0 "dry run of batch 2" L -n --now 2026-11-22T08:00:00Z run
+cp "$TEST_TMP/out" dry.txt
+expect_grep '^dry run: a2.csv (feed acme): ' dry.txt "dry run: names the file and feed"
+expect_grep '^  ~ WVWG1EYD9T3223205 (stock 25692E, 2026 Volkswagen ID.4)$' dry.txt "dry run: a changed key, named"
+expect_eq "$(grep -c '^  + ' dry.txt) $(grep -c '^  ~ ' dry.txt) $(grep -c '^  - ' dry.txt)" \
+	"$(sed -n 's/^  would apply: [0-9]* vehicles, \([0-9]*\) new, \([0-9]*\) changed, \([0-9]*\) vanished, 0 refused$/\1 \2 \3/p' dry.txt)" \
+	"dry run: one line per new, changed and vanished key, as counted"
+[ -e spool/incoming/acme/a2.csv ] || fail "dry run claimed the file"
+expect_eq "$(sqlite3 -readonly spool/lotsync.db 'select count(*) from snapshots')" 1 "dry run: no snapshot written"
 expect_rc 0 "ingest batch 2" L --now 2026-11-22T08:00:00Z run
 
 # diff: one line per changed field, the vehicle named, amounts with currency.
@@ -80,6 +92,11 @@ expect_rc 0 "reject 3" L --now 2026-11-22T09:40:00Z reject 3
 expect_eq "$(cat "$TEST_TMP/out")" "snapshot 3 of feed acme rejected: nothing applied, its file stays archived" \
 	"reject confirms in one line"
 printf 'DealerID,VIN,StockNo\n' >spool/incoming/acme/header-only.csv
+expect_rc 3 "dry run of a file that would be held" L -n --now 2026-11-22T10:00:00Z run
+expect_grep '^  would be held, nothing applied: the file has no vehicles' "$TEST_TMP/out" "dry run: says it would be held"
+if grep -q 'snapshot [0-9]\|accept [0-9]' "$TEST_TMP/out" "$TEST_TMP/err"; then
+	fail "dry run names a snapshot id that will not exist: $(grep -h 'snapshot [0-9]\|accept [0-9]' "$TEST_TMP/out" "$TEST_TMP/err" | head -n 1)"
+fi
 expect_rc 3 "a header-only file is held" L --now 2026-11-22T10:00:00Z run
 n2=$(/usr/bin/python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1], newline="")))))' "$b2")
 expect_rc 3 "accept 4 applies it: the target locks" L --now 2026-11-22T10:30:00Z accept 4
