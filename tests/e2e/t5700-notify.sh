@@ -88,6 +88,19 @@ csv.writer(open(sys.argv[2], "w", newline=""), lineterminator="\n").writerows([r
 drop again.csv a5.csv 5000
 step "run 4 (vanish)" 2026-11-22T10:00:00Z run
 step "run 5 (nothing new)" 2026-11-22T11:00:00Z run
+# The server goes down again: unlock exits 0 with and without the hook, the
+# unlocked event waits and arrives once the server is back.
+kill "$hook_pid"
+wait "$hook_pid" 2>/dev/null
+hook_pid=""
+step "unlock (hook down)" 2026-11-22T11:30:00Z unlock local
+expect_eq "$(cat with.rc)" 0 "unlock: exit 0 although the hook failed"
+expect_grep "notify ops: unlocked event not delivered" with.err "the failed hook is a warning"
+rm -f hook.pid
+/usr/bin/python3 "$SRCDIR/scripts/hook-server.py" "$port" hook.log hook.pid &
+hook_pid=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s hook.pid ] && break; sleep 0.2; done
+step "run 6 (hook back)" 2026-11-22T12:00:00Z run
 
 /usr/bin/python3 - hook.log <<'PY' >events.txt
 import json, sys
@@ -104,6 +117,7 @@ unlocked local None 2026-11-22T08:30:00Z
 held acme 3 2026-11-22T09:00:00Z a4.csv
 locked local None 2026-11-22T10:00:00Z 
 delivery_failed dead None 2026-11-22T10:00:00Z 
+unlocked local None 2026-11-22T11:30:00Z 
 EOF2
 # The dead target's file name varies; compare without it.
 sed 's/ dead-[^ ]*$/ /' events.txt >got.txt
