@@ -171,6 +171,13 @@ static const struct command commands[] = {
          "FAILED (the report shows the first problem; stderr lists all), 64 without\n"
          "--html, 74 when the file cannot be written (no file is left behind).\n",
          CMD_CONFIG | CMD_READ, cmd_report},
+        {"retry", "FILE", "put a quarantined file back into incoming/ (recorded)",
+         "FILE is FEED/NAME (or a path ending in failed/FEED/NAME, or a NAME only one\n"
+         "feed has quarantined). Moves failed/FEED/NAME back to incoming/FEED/ under\n"
+         "the name it arrived with (numbered when that is taken), removes its\n"
+         "NAME.reason, and records who did it in the audit chain; the next run\n"
+         "reads the file again, e.g. after a profile fix.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_retry},
         {"profiles", "", "list feed profiles and where each comes from",
          "Lists every profile a feed's 'profile' key may name: the ones built into\n"
          "this binary (no install step needed) and the files profiles/NAME.ini in\n"

@@ -594,6 +594,28 @@ out:
 	return rc;
 }
 
+char *
+spool_requeue(const struct spool *sp, const char *feed, const char *qname, const char *name,
+              const char *sha)
+{
+	char *path = spool_file_path(sp, SPOOL_FAILED, feed, qname);
+	char *rname = xasprintf("%s.reason", qname);
+	char *reason = spool_file_path(sp, SPOOL_FAILED, feed, rname);
+	char *fdir = spool_path(sp, SPOOL_FAILED, feed),
+	     *idir = spool_path(sp, SPOOL_INCOMING, feed);
+	char *local = spool_publish_incoming(sp, feed, path, name, sha);
+
+	if (local && ((unlink(reason) == -1 && errno != ENOENT) || fsio_fsync_dir(idir) == -1 ||
+	              fsio_fsync_dir(fdir) == -1))
+		log_syserr("%s: back in incoming/%s, but failed/ was not tidied", qname, feed);
+	free(path);
+	free(rname);
+	free(reason);
+	free(fdir);
+	free(idir);
+	return local;
+}
+
 /* unlink() that logs; a missing file is no error. */
 static int
 remove_file(const char *path)

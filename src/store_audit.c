@@ -252,6 +252,30 @@ store_chain_snapshot(struct store *st, const char *kind, long long snapshot, con
 	return rc;
 }
 
+int
+store_chain_event(struct store *st, const char *kind, const char *at, const char *by,
+                  const char *manifest)
+{
+	char prev[FSIO_SHA256_HEX], link[FSIO_SHA256_HEX];
+	sqlite3_stmt *s;
+
+	if (store_chain_head(st, prev) == -1)
+		return -1;
+	chain_link(prev, manifest, link);
+	s = store_prep(st,
+	               "INSERT INTO audit_chain(kind, snapshot_id, at, by, manifest, prev, link)"
+	               " VALUES(?, NULL, ?, ?, ?, ?, ?)");
+	if (!s)
+		return -1;
+	store_bind_text(s, 1, kind);
+	store_bind_text(s, 2, at);
+	store_bind_text(s, 3, by);
+	store_bind_text(s, 4, manifest);
+	store_bind_text(s, 5, prev);
+	store_bind_text(s, 6, link);
+	return store_done(st, s, "append to the audit chain");
+}
+
 /* The first top-level member where two manifests differ, for the message. */
 static char *
 first_difference(const char *a, const char *b)

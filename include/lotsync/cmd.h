@@ -45,5 +45,6 @@ int cmd_report(struct app *app, int argc, char **argv);
 /* cmd_builtin.c: the profiles and formats a configuration may name. */
 int cmd_profiles(struct app *app, int argc, char **argv);
 int cmd_formats(struct app *app, int argc, char **argv);
+int cmd_retry(struct app *app, int argc, char **argv); /* cmd_retry.c */
 
 #endif

@@ -167,6 +167,15 @@ int spool_quarantine(const struct spool *sp, const char *feed, const char *work_
                      const char *name, const char *sha, const char *at, const char *why,
                      char **qname);
 
+/*
+ * Put failed/<feed>/<qname> back into incoming/<feed>/ under its original
+ * name (numbered when taken; see spool_publish_incoming) and remove its
+ * .reason, for `lotsync retry` after a profile fix. Returns the incoming
+ * name (caller frees), or NULL (logged).
+ */
+char *spool_requeue(const struct spool *sp, const char *feed, const char *qname, const char *name,
+                    const char *sha);
+
 /* Remove a committed work file and its .done marker (a missing one is no error). */
 int spool_remove_work(const char *work_path);
 

@@ -206,6 +206,13 @@ void target_status_release(struct target_status *s);
 /* Append a chain entry for a snapshot (kind "snapshot", "accept" or "reject"). */
 int store_chain_snapshot(struct store *st, const char *kind, long long snapshot, const char *at,
                          const char *by);
+/*
+ * Append an operator's action that is not a snapshot (kind "retry": a
+ * quarantined file put back) with its canonical manifest (compact JSON);
+ * verify checks its link like any other.
+ */
+int store_chain_event(struct store *st, const char *kind, const char *at, const char *by,
+                      const char *manifest);
 /* The newest link (64 zeros for an empty chain) into hex. */
 int store_chain_head(struct store *st, char hex[65]);
 

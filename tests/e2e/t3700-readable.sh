@@ -6,7 +6,7 @@
 # last file / applied / export times and the reason of every held snapshot,
 # lock and quarantined file; accept and reject confirm in one line;
 # --dry-run lists the keys it would add, change, refuse and vanish and names
-# no snapshot id.
+# no snapshot id; retry puts a quarantined file back after a profile fix.
 # Input: the demo feeds (conf/demo/feeds/, generic-csv) with a local
 # profile override that names the currency (EUR).
 . "$SRCDIR/tests/e2e/lib.sh"
@@ -102,6 +102,27 @@ n2=$(/usr/bin/python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys
 expect_rc 3 "accept 4 applies it: the target locks" L --now 2026-11-22T10:30:00Z accept 4
 expect_eq "$(head -n 1 "$TEST_TMP/out")" "snapshot 4 of feed acme accepted: 0 vehicles applied (0 new, 0 changed, $n2 vanished)" \
 	"accept confirms in one line with the counts"
+# retry: a file whose VIN column is called Chassis is quarantined; after a
+# profile fix, retry puts it back (recorded in the chain) and it applies.
+printf 'DealerID,Chassis,StockNo,Year,Make,Model,Price\nD10003,WVWG1EYD9T3223205,25692E,2026,Volkswagen,ID.4,47990\n' \
+	>spool/incoming/acme/chassis.csv
+expect_rc 65 "a file without the key column is quarantined" L --now 2026-11-22T11:00:00Z ingest
+expect_rc 64 "retry of a file that is not quarantined" L retry acme/nope.csv
+sed -i 's/^vin = VIN$/vin = Chassis/' conf/profiles/generic-csv.ini
+expect_rc 0 "retry chassis.csv" L --now 2026-11-22T11:10:00Z retry chassis.csv
+expect_eq "$(cat "$TEST_TMP/out")" \
+	"failed/acme/chassis.csv is back in incoming/acme/ as chassis.csv; the next run reads it again (recorded in the audit chain)" \
+	"retry confirms in one line"
+[ -e spool/failed/acme/chassis.csv ] || [ -e spool/failed/acme/chassis.csv.reason ] && fail "retry left the file or its reason in failed/"
+expect_eq "$(sqlite3 -readonly spool/lotsync.db "select kind, json_extract(manifest, '\$.file') from audit_chain order by id desc limit 1")" \
+	"retry|chassis.csv" "the retry is an audit chain entry"
+expect_rc 0 "verify covers the retry entry" L verify
+expect_rc 0 "the retried file applies" L --now 2026-11-22T11:20:00Z ingest
+expect_eq "$(sqlite3 -readonly spool/lotsync.db "select state, vehicles from snapshots where file = 'chassis.csv'")" \
+	"applied|1" "the retried file became a snapshot"
+expect_rc 3 "status after the retry (the target is still locked)" L status
+if grep -q 'QUARANTINED chassis.csv' "$TEST_TMP/out"; then fail "status still lists the retried file"; fi
+
 expect_rc 0 "unlock" L --now 2026-11-22T10:40:00Z unlock local
 expect_grep "^target local unlocked (it was locked since 2026-11-22T10:30:00Z: " "$TEST_TMP/out" "unlock confirms in one line"
 finish
