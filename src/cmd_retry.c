@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lotsync/cmd.h"
 #include "lotsync/clock.h"
+#include "lotsync/cmd.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/spool.h"

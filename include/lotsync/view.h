@@ -70,7 +70,7 @@ struct view {
 	struct view_target *targets; /* in configuration order */
 	size_t ntargets;
 	long long open_srs;
-	struct ops_times last_run; /* the newest finished run, if any */
+	struct ops_times last_run;        /* the newest finished run, if any */
 	char chain_head[FSIO_SHA256_HEX]; /* 64 zeros while the chain is empty */
 	int errors;                       /* failed queries (logged) */
 };
