@@ -108,7 +108,7 @@ test -f "$TEST_TMP/spool/failed/acme/broken.csv" && test -f "$TEST_TMP/spool/fai
 	pass "file and .reason in failed/" || fail "quarantined file or reason missing"
 expect_rc 0 "status --json" L --json status
 expect_eq "$(json '[j["feeds"][0][k] for k in ("name","failed","incoming")] + [sorted(j.keys())]' "$TEST_TMP/out")" \
-	"['acme', 1, 0, ['chain_head', 'feeds', 'open_srs', 'targets']]" "status JSON"
+	"['acme', 1, 0, ['chain_head', 'feeds', 'last_run', 'open_srs', 'targets']]" "status JSON"
 
 # Refused entries: a symlink is reported, left alone, and the run exits 65.
 ln -s /etc/passwd "$IN/evil.csv"
