@@ -427,7 +427,8 @@ summarize(struct feed_ingest *fi, const struct ingest_file *f)
 		if (previewing(f) && f->info.state == SNAP_HELD)
 			printf("  would be held, nothing applied: %s\n", f->info.hold_reason);
 		else if (previewing(f))
-			printf("  would apply: %lld vehicles, %lld new, %lld changed, %lld vanished, "
+			printf("  would apply: %lld vehicles, %lld new, %lld changed, %lld "
+			       "vanished, "
 			       "%lld refused\n",
 			       f->info.vehicles, f->info.new_, f->info.changed, f->info.vanished,
 			       f->info.rejected_rows);
