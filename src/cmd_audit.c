@@ -498,7 +498,9 @@ diff_stream(struct app *app, const struct snapshot_info *a, const struct snapsho
 			return log_syserr("diff: creating a temporary file");
 		out_str("{\"new\":[");
 	}
-	if (store_diff_each(app->store, a->feed, a->seq, b->seq, diff_item, o) != 0)
+	/* Text names new and vanished vehicles: it needs their versions too. */
+	if ((o->json ? store_diff_each : store_diff_each_full)(app->store, a->feed, a->seq, b->seq,
+	                                                       diff_item, o) != 0)
 		return -1;
 	if (ferror(o->vanished ? o->vanished : stdout) || ferror(o->changed ? o->changed : stdout))
 		return log_syserr("diff: writing a temporary file");

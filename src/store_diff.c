@@ -42,6 +42,7 @@ struct diff_walk {
 	size_t oalloc;
 	struct side pending;
 	bool have;
+	bool singles; /* also read the one version of a new or vanished key */
 };
 
 static const char version_sql[] = "SELECT data FROM versions WHERE id = ?";
@@ -70,8 +71,23 @@ emit_single(struct diff_walk *w, const struct side *x)
 	bool at_a = (x->which == 0) == w->a_is_lo;
 	struct store_diff_item d = {
 	        .key = w->key, .old_json = at_a ? "" : NULL, .new_json = at_a ? NULL : ""};
+	sqlite3_stmt *s;
+	int rc;
 
-	return w->fn(w->ctx, &d);
+	if (!w->singles)
+		return w->fn(w->ctx, &d);
+	if (!(s = version_row(w, x->id)))
+		return -1;
+	if (at_a) {
+		d.old_json = (const char *)sqlite3_column_text(s, 0);
+		d.old_len = (size_t)sqlite3_column_bytes(s, 0);
+	} else {
+		d.new_json = (const char *)sqlite3_column_text(s, 0);
+		d.new_len = (size_t)sqlite3_column_bytes(s, 0);
+	}
+	rc = w->fn(w->ctx, &d);
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* A key on both sides: changed unless the content hashes agree. */
@@ -149,11 +165,11 @@ diff_row(struct diff_walk *w, sqlite3_stmt *s)
 #define DIFF_CACHE "-16384" /* KiB */
 
 static int diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b,
-                     store_diff_fn fn, void *ctx);
+                     bool singles, store_diff_fn fn, void *ctx);
 
-int
-store_diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b,
-                store_diff_fn fn, void *ctx)
+static int
+diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b, bool singles,
+          store_diff_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = store_prep(st, "PRAGMA cache_size");
 	char *restore;
@@ -171,18 +187,33 @@ store_diff_each(struct store *st, const char *feed, long long seq_a, long long s
 		free(restore);
 		return store_db_error(st, "set the cache size");
 	}
-	ret = diff_walk(st, feed, seq_a, seq_b, fn, ctx);
+	ret = diff_walk(st, feed, seq_a, seq_b, singles, fn, ctx);
 	if (sqlite3_exec(st->db, restore, NULL, NULL, NULL) != SQLITE_OK && ret == 0)
 		ret = store_db_error(st, "restore the cache size");
 	free(restore);
 	return ret;
 }
 
-static int
-diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b, store_diff_fn fn,
-          void *ctx)
+int
+store_diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b,
+                store_diff_fn fn, void *ctx)
 {
-	struct diff_walk w = {.st = st, .fn = fn, .ctx = ctx, .a_is_lo = seq_a <= seq_b};
+	return diff_each(st, feed, seq_a, seq_b, false, fn, ctx);
+}
+
+int
+store_diff_each_full(struct store *st, const char *feed, long long seq_a, long long seq_b,
+                     store_diff_fn fn, void *ctx)
+{
+	return diff_each(st, feed, seq_a, seq_b, true, fn, ctx);
+}
+
+static int
+diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b, bool singles,
+          store_diff_fn fn, void *ctx)
+{
+	struct diff_walk w = {
+	        .st = st, .fn = fn, .ctx = ctx, .a_is_lo = seq_a <= seq_b, .singles = singles};
 	sqlite3_stmt *s;
 	int rc, ret = 0;
 

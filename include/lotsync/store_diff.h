@@ -49,6 +49,13 @@ typedef int (*store_diff_fn)(void *ctx, const struct store_diff_item *d);
  */
 int store_diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b,
                     store_diff_fn fn, void *ctx);
+/*
+ * The same, but a new key also carries its version's JSON (new_json) and a
+ * vanished key its last one (old_json), for output that names the vehicle;
+ * one more read per such key.
+ */
+int store_diff_each_full(struct store *st, const char *feed, long long seq_a, long long seq_b,
+                         store_diff_fn fn, void *ctx);
 
 /*
  * Every version of the feed valid at seq (> 0), in key order, as stored:
