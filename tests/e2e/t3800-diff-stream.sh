@@ -2,7 +2,7 @@
 # e2e: streamed diff and show over five snapshots of one feed. Every ordered
 # pair (older or newer first, neighbours or not) is checked against a diff
 # computed here from the two snapshots' full `show --jsonl` listings; the
-# text form line by line; a snapshot that restores an older state diffs
+# text form line by line (each line naming the vehicle, amounts as amounts); a snapshot that restores an older state diffs
 # empty against it; and failures: a full disk on stdout, two feeds, a held
 # snapshot.
 . "$SRCDIR/tests/e2e/lib.sh"
@@ -84,17 +84,35 @@ def expect(a, b):
             changed.append({"key": k, "fields": f})
     return {"new": sorted(set(B) - set(A)), "vanished": sorted(set(A) - set(B)), "changed": changed}
 
-def text(e):
+MONEY = {"price", "campaign_price", "old_price", "leasing_price", "msrp"}
+
+def name(f):
+    # " (stock S, YEAR MAKE MODEL)": how the text form names a vehicle
+    ymm = " ".join(f[k] for k in ("year", "make", "model") if f.get(k))
+    s = ("stock " + f["stock_no"] + (", " + ymm if ymm else "")) if f.get("stock_no") else ymm
+    return " (%s)" % s if s else ""
+
+def value(n, v, cur):
+    # amounts in minor units as people read them: 3199800 -> "31,998.00 EUR"
+    if v is None:
+        return "(absent)"
+    if n not in MONEY or not v.lstrip("-").isdigit():
+        return v
+    m = int(v)
+    out = "%s%s.%02d" % ("-" if m < 0 else "", format(abs(m) // 100, ","), abs(m) % 100)
+    return out + (" " + cur if cur else "")
+
+def text(e, A, B):
     lines = []
     for k in sorted(set(e["new"]) | set(e["vanished"]) | {c["key"] for c in e["changed"]}):
         if k in e["new"]:
-            lines.append("+ " + k)
+            lines.append("+ " + k + name(B[k]))
         elif k in e["vanished"]:
-            lines.append("- " + k)
+            lines.append("- " + k + name(A[k]))
         else:
             c = next(c for c in e["changed"] if c["key"] == k)
-            lines += ["~ %s: %s: %s -> %s" % (k, n, "(absent)" if o is None else o,
-                                             "(absent)" if v is None else v)
+            lines += ["~ %s%s %s: %s -> %s" % (k, name(B[k]), n, value(n, o, A[k].get("currency")),
+                                              value(n, v, B[k].get("currency")))
                       for n, (o, v) in c["fields"].items()]
     lines.append("%d new, %d changed, %d vanished" % (len(e["new"]), len(e["changed"]), len(e["vanished"])))
     return "\n".join(lines) + "\n"
@@ -107,7 +125,7 @@ for a in range(1, 6):
         if got != e or list(got) != ["new", "vanished", "changed"]:
             print("diff --json %d %d differs" % (a, b), file=sys.stderr)
             bad = 1
-        if open("d%d-%d.txt" % (a, b)).read() != text(e):
+        if open("d%d-%d.txt" % (a, b)).read() != text(e, snap(a), snap(b)):
             print("diff %d %d (text) differs" % (a, b), file=sys.stderr)
             bad = 1
 sys.exit(bad)
