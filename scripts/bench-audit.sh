@@ -26,21 +26,26 @@ m=${BENCH_AUDIT_MONTH_ROWS:-100000}
 command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
 if [ -f "$genfeed" ]; then gen=genfeed; else gen=mkfeed; fi
 
-now() { date +%s.%N; }
-# secs CMD...: wall seconds of the best of 3 runs (stdout to /dev/null)
-secs() {
-	best=""
+# best CMD...: the best of 3 runs (stdout to /dev/null): wall seconds in W,
+# CPU seconds (user + system) in U, peak RSS in MB in M. On a shared
+# machine the CPU figures are the steadier ones; both are printed.
+best() {
+	W="" U="" M=0
 	for _ in 1 2 3; do
-		t0=$(now); "$@" >/dev/null; t1=$(now)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+		/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >/dev/null
+		read -r e u s k <"$out/time"
+		c=$(echo "$u + $s" | bc -l)
+		if [ -z "$W" ] || [ "$(echo "$e < $W" | bc -l)" = 1 ]; then W=$e; fi
+		if [ -z "$U" ] || [ "$(echo "$c < $U" | bc -l)" = 1 ]; then U=$c; fi
+		if [ $((k / 1024)) -gt "$M" ]; then M=$((k / 1024)); fi
 	done
-	echo "$best"
 }
-# once CMD...: wall seconds of one run
+# once CMD...: the same for one run
 once() {
-	t0=$(now); "$@" >/dev/null; t1=$(now)
-	echo "$t1 - $t0" | bc -l
+	/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >/dev/null
+	read -r W u s k <"$out/time"
+	U=$(echo "$u + $s" | bc -l)
+	M=$((k / 1024))
 }
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
@@ -73,10 +78,11 @@ state() { # DIR: one drop feed, no targets, no vanish guard in the way
 	printf '[lotsync]\nspool = ../spool\nsettle_seconds = 0\n[feed:acme]\nsource = drop\nprofile = generic-csv\nvanish_guard = 50%%\n' >"$1/conf/lotsync.conf"
 	chmod 600 "$1/conf/lotsync.conf"
 }
+day() { date -u -d "2026-01-01 + $1 days" +%Y-%m-%d; }
 # ingest DIR FILE DAY: drop FILE and ingest it at --now day DAY
 ingest() {
 	cp "$2" "$1/spool/incoming/acme/"
-	$L -c "$1/conf/lotsync.conf" --now "$(date -u -d "2026-01-01 + $3 days" +%Y-%m-%d)" ingest
+	$L -c "$1/conf/lotsync.conf" --now "$(day "$3")" ingest
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -88,22 +94,25 @@ first "$n" "$a"
 derive "$a" 2 "$b"
 w=$out/run-pair
 state "$w"
-ingest "$w" "$a" 0
-ing=$(once ingest "$w" "$b" 1)
+ingest "$w" "$a" 0 >/dev/null
+cp "$b" "$w/spool/incoming/acme/"
+once $L -c "$w/conf/lotsync.conf" --now "$(day 1)" ingest
+ing=$W ingc=$U
 C=$w/conf/lotsync.conf
-dif=$(secs $L -c "$C" diff 1 2)
-/usr/bin/time -f '%M' -o "$out/rss" $L -c "$C" diff 1 2 >"$out/diff.txt"
-rss=$(($(cat "$out/rss") / 1024))
-counts=$(tail -n 1 "$out/diff.txt")
+best $L -c "$C" diff 1 2
+dif=$W difc=$U rss=$M
+counts=$($L -c "$C" diff 1 2 | tail -n 1)
 $L -c "$C" show 2 >"$out/show.txt"
-shw=$(secs $L -c "$C" show 2)
-cat=$(secs cat "$out/show.txt")
+best $L -c "$C" show 2
+shw=$W shwc=$U
+best cat "$out/show.txt"
+cat=$W catc=$U
 mb=$(echo "$(stat -c %s "$out/show.txt") / 1048576" | bc -l)
 printf '%s pair, %d vehicles: %s\n' "$gen" "$n" "$counts"
-printf '  diff %.2fs = %sx the steady-state ingest of the second file (%.2fs) (aim <= 0.3x); peak RSS %d MB (aim <= 100 MB)\n' \
-	"$dif" "$(ratio "$dif" "$ing")" "$ing" "$rss"
-printf '  show %.2fs for %.0f MB = %sx the throughput of cat of the same bytes (%.3fs) (aim >= 0.5x)\n' \
-	"$shw" "$mb" "$(ratio "$cat" "$shw")" "$cat"
+printf '  diff %.2fs = %sx the steady-state ingest of the second file (%.2fs) (aim <= 0.3x); CPU %.2fs = %sx (%.2fs); peak RSS %d MB (aim <= 100 MB)\n' \
+	"$dif" "$(ratio "$dif" "$ing")" "$ing" "$difc" "$(ratio "$difc" "$ingc")" "$ingc" "$rss"
+printf '  show %.2fs for %.0f MB = %sx the throughput of cat of the same bytes (%.2fs) (aim >= 0.5x); CPU %.2fs vs %.2fs\n' \
+	"$shw" "$mb" "$(ratio "$cat" "$shw")" "$cat" "$shwc" "$catc"
 rm -rf "$w" "$out/show.txt"
 
 # --- a month of daily files ---------------------------------------------------
@@ -122,12 +131,14 @@ while [ $i -lt 30 ]; do
 	ingest "$w" "$(printf '%s/%s-%s-day%02d.csv' "$out" $gen "$m" $i)" $i
 	i=$((i + 1))
 done
-ing=$(once ingest "$w" "$(printf '%s/%s-%s-day30.csv' "$out" $gen "$m")" 30)
+cp "$(printf '%s/%s-%s-day30.csv' "$out" $gen "$m")" "$w/spool/incoming/acme/"
+once $L -c "$w/conf/lotsync.conf" --now "$(day 30)" ingest
+ing=$W ingc=$U
 C=$w/conf/lotsync.conf
-dif=$(secs $L -c "$C" diff 1 31)
-/usr/bin/time -f '%M' -o "$out/rss" $L -c "$C" diff 1 31 >"$out/diff.txt"
-printf '%s month, %d vehicles, snapshots 1 and 31 (30 files apart): %s\n' "$gen" "$m" "$(tail -n 1 "$out/diff.txt")"
-printf '  diff %.2fs = %sx the steady-state ingest of the last file (%.2fs) (aim <= 1.0x); peak RSS %d MB\n' \
-	"$dif" "$(ratio "$dif" "$ing")" "$ing" $(($(cat "$out/rss") / 1024))
-rm -rf "$w" "$out/diff.txt" "$out/rss"
+best $L -c "$C" diff 1 31
+printf '%s month, %d vehicles, snapshots 1 and 31 (30 files apart): %s\n' "$gen" "$m" \
+	"$($L -c "$C" diff 1 31 | tail -n 1)"
+printf '  diff %.2fs = %sx the steady-state ingest of the last file (%.2fs) (aim <= 1.0x); CPU %.2fs = %sx (%.2fs); peak RSS %d MB\n' \
+	"$W" "$(ratio "$W" "$ing")" "$ing" "$U" "$(ratio "$U" "$ingc")" "$ingc" "$M"
+rm -rf "$w" "$out/time"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
