@@ -496,16 +496,6 @@ usable(const struct worker *w, unsigned nw)
 	return n;
 }
 
-/* How many sessions failed to open, as text for the warning ("1", "3"). */
-static const char *
-refused_word(const struct worker *w, unsigned nw)
-{
-	static const char *const num[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8"};
-	unsigned n = nw - usable(w, nw);
-
-	return n < ARRAY_SIZE(num) ? num[n] : "several";
-}
-
 /*
  * Download the jobs with up to `connections` sessions (the first is c),
  * and take each into incoming/ in listing order as it completes. Healthy
@@ -568,10 +558,10 @@ run_jobs(struct feed_run *fr, struct server *srv, struct transfer_conn *c)
 		 */
 		if (w[k].open_rc != LS_EXIT_OK && k > 0 && i >= fr->njobs && !stopped) {
 			log_warn(
-			        "%s: the server refused %s session(s) of %u (it may limit sessions "
+			        "%s: the server refused %u session(s) of %u (it may limit sessions "
 			        "per client); the other sessions fetched every file; set "
 			        "connections = %u for feed %s to avoid this",
-			        fr->where, refused_word(w, nw), nw, usable(w, nw), fr->feed->name);
+			        fr->where, nw - usable(w, nw), nw, usable(w, nw), fr->feed->name);
 			for (unsigned m = k; m < nw; m++)
 				if (w[m].open_rc != LS_EXIT_OK)
 					w[m].open_rc = LS_EXIT_OK; /* warned once for all */
