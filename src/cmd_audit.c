@@ -156,7 +156,7 @@ out_json_str(struct json *row, const char *s)
 {
 	json_reset(row);
 	json_str(row, s);
-	fwrite_unlocked(row->buf, 1, row->len, stdout);
+	fwrite_unlocked(row->out.p, 1, row->out.len, stdout);
 }
 
 static int
@@ -208,7 +208,7 @@ show_reject(void *ctx, const struct row_error *e)
 	json_str(c->j, e->reason);
 	json_end(c->j);
 	if (c->mode == SHOW_JSONL) {
-		fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+		fwrite_unlocked(c->j->out.p, 1, c->j->out.len, stdout);
 		putc_unlocked('\n', stdout);
 	}
 	return 0;
@@ -267,7 +267,7 @@ show_json_head(struct app *app, const struct snapshot_info *s, struct show_ctx *
 	json_arr(c->j);
 	if (!rejected) {
 		/* vehicles are streamed after it: print the head now */
-		fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+		fwrite_unlocked(c->j->out.p, 1, c->j->out.len, stdout);
 		json_reset(c->j);
 	}
 	return 0;
@@ -292,7 +292,7 @@ show_body(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bo
 		if (c->mode == SHOW_JSON) {
 			json_end(c->j);
 			json_end(c->j);
-			fwrite_unlocked(c->j->buf, 1, c->j->len, stdout);
+			fwrite_unlocked(c->j->out.p, 1, c->j->out.len, stdout);
 			putc_unlocked('\n', stdout);
 		}
 		return 0;
@@ -379,7 +379,7 @@ changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
 	json_end(&o->row);
 	if (o->nchanged > 1)
 		putc_unlocked(',', f);
-	fwrite_unlocked(o->row.buf, 1, o->row.len, f);
+	fwrite_unlocked(o->row.out.p, 1, o->row.out.len, f);
 }
 
 /* "KEY (stock 25692E, 2026 Volkswagen ID.4)": the key and what a person calls it. */
@@ -469,7 +469,7 @@ diff_item(void *ctx, const struct store_diff_item *d)
 	}
 	json_reset(&o->row);
 	json_str(&o->row, d->key);
-	fwrite_unlocked(o->row.buf, 1, o->row.len, o->vanished);
+	fwrite_unlocked(o->row.out.p, 1, o->row.out.len, o->vanished);
 	return 0;
 }
 

@@ -282,7 +282,7 @@ name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > CONFIG_NAME_MAX || s[0] == '.' || s[0] == '-')
+	if (n == 0 || n > LS_MAX_CONFIG_NAME || s[0] == '.' || s[0] == '-')
 		return false;
 	for (; *s; s++) {
 		char c = *s;
@@ -1115,7 +1115,7 @@ open_section(struct parser *p, const char *inner)
 			         "bad name '%s' in [%s]: use 1 to %d letters, digits, '.', '_', "
 			         "'-', "
 			         "not starting with '.' or '-'",
-			         colon + 1, inner, CONFIG_NAME_MAX);
+			         colon + 1, inner, LS_MAX_CONFIG_NAME);
 			return;
 		}
 		dup = find_section(p->cfg, def->sect, colon + 1);
@@ -1454,70 +1454,4 @@ config_target(const struct config *cfg, const char *name)
 	long i = find_section(cfg, SECT_TARGET, name);
 
 	return i < 0 ? NULL : &cfg->targets[i];
-}
-
-char *
-config_read_secret(const char *path)
-{
-	char buf[CONFIG_SECRET_MAX + 2];
-	size_t n = 0;
-	struct stat st;
-	char *secret = NULL;
-	ssize_t r;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		log_syserr("cannot open %s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_syserr("cannot stat %s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_error("%s is not a regular file", path);
-		goto fail;
-	}
-	if (!secret_mode_ok(&st)) {
-		log_error("%s is %s by group or others; chmod 600 it", path, mode_problem(&st));
-		goto fail;
-	}
-	/* One byte more than the cap tells "too large" from "exactly the cap". */
-	while (n <= CONFIG_SECRET_MAX) {
-		r = read(fd, buf + n, CONFIG_SECRET_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			log_syserr("cannot read %s", path);
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > CONFIG_SECRET_MAX) {
-		log_error("%s is larger than %d bytes", path, CONFIG_SECRET_MAX);
-		goto fail;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n)) {
-		log_error("%s contains a NUL byte", path);
-		goto fail;
-	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (n == 0) {
-		log_error("%s is empty", path);
-		goto fail;
-	}
-	if (strpbrk(buf, "\r\n")) {
-		log_error("%s has more than one line", path);
-		goto fail;
-	}
-	secret = xstrdup(buf);
-fail:
-	explicit_bzero(buf, sizeof(buf)); /* no copy of the secret left on the stack */
-	close(fd);
-	return secret;
 }

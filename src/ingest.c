@@ -12,6 +12,7 @@
 #include "lotsync/crash.h"
 #include "lotsync/fsio.h"
 #include "lotsync/keymap.h"
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/present.h"
 #include "lotsync/profile.h"
@@ -20,7 +21,6 @@
 #include "lotsync/util.h"
 
 /* Row errors are kept in memory until the guard has decided: a hold rolls back the versions. */
-#define MAX_KEPT_REJECTS 100000
 
 /* A reader warning, copied: the reader's strings live only during the callback. */
 struct kept_warning {
@@ -96,7 +96,7 @@ on_reject(void *ctx, struct row_error *e)
 	log_info("%s:%lu: row rejected%s%s: %s", f->name, e->line, e->field ? ": field " : "",
 	         e->field ? e->field : "", e->reason);
 	f->info.rejected_rows++;
-	if (!f->keep_rejects || f->nrejects >= MAX_KEPT_REJECTS) {
+	if (!f->keep_rejects || f->nrejects >= LS_MAX_KEPT_REJECTS) {
 		row_error_release(e);
 		return LS_BAD_RECORD;
 	}
@@ -155,7 +155,7 @@ on_warn(void *ctx, const struct row_warning *w)
 	struct ingest_file *f = ctx;
 	struct kept_warning *k;
 
-	if (!f->keep_rejects || f->nwarns >= MAX_KEPT_REJECTS)
+	if (!f->keep_rejects || f->nwarns >= LS_MAX_KEPT_REJECTS)
 		return LS_OK;
 	f->warns = xgrow(f->warns, &f->awarns, f->nwarns + 1, sizeof(*f->warns));
 	k = &f->warns[f->nwarns++];

@@ -199,7 +199,7 @@ input_open(const char *path, const char *ext, struct input **out, char **why)
 	*why = NULL;
 	in->path = xstrdup(path);
 	in->ext = ext;
-	in->max = INPUT_MAX_BYTES;
+	in->max = LS_MAX_INPUT_BYTES;
 	if ((in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		log_syserr("cannot open %s", path);
 		input_close(in);
@@ -228,14 +228,8 @@ input_open_mem(const void *data, size_t n)
 	in->fd = -1;
 	in->mem = data;
 	in->memlen = n;
-	in->max = INPUT_MAX_BYTES;
+	in->max = LS_MAX_INPUT_BYTES;
 	return in;
-}
-
-void
-input_set_max(struct input *in, uint64_t max_bytes)
-{
-	in->max = max_bytes ? max_bytes : INPUT_MAX_BYTES;
 }
 
 static ssize_t
@@ -250,12 +244,12 @@ read_archive(struct input *in, void *buf, size_t n)
 		                      archive_error_string(in->a) ? archive_error_string(in->a)
 		                                                  : "read error"));
 	raw = archive_filter_bytes(in->a, -1);
-	if (in->out + (uint64_t)k > INPUT_RATIO_FLOOR && raw > 0 &&
-	    in->out + (uint64_t)k > (uint64_t)raw * INPUT_MAX_RATIO)
+	if (in->out + (uint64_t)k > LS_INPUT_RATIO_FLOOR && raw > 0 &&
+	    in->out + (uint64_t)k > (uint64_t)raw * LS_MAX_INPUT_RATIO)
 		return fail(in, LS_BAD_FILE,
 		            xasprintf("decompresses to more than %d times its size (a compression "
 		                      "bomb?)",
-		                      INPUT_MAX_RATIO));
+		                      LS_MAX_INPUT_RATIO));
 	return k;
 }
 

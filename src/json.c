@@ -5,30 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
-#include "lotsync/util.h"
 
 void
 json_init(struct json *j)
 {
 	memset(j, 0, sizeof(*j));
-	j->buf = xstrdup("");
-	j->alloc = 1;
+	buf_init(&j->out, LS_MAX_JSON);
 }
 
 void
 json_release(struct json *j)
 {
-	free(j->buf);
-	memset(j, 0, sizeof(*j));
+	buf_release(&j->out);
+	json_init(j);
 }
 
 char *
 json_detach(struct json *j)
 {
-	char *b = j->buf;
+	char *b = buf_detach(&j->out, NULL);
 
-	j->buf = NULL;
 	json_release(j);
 	return b;
 }
@@ -45,10 +43,9 @@ json_print(struct json *j)
 static void
 put(struct json *j, const char *s, size_t n)
 {
-	j->buf = xgrow(j->buf, &j->alloc, j->len + n + 1, 1);
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	/* like running out of memory: no caller can use half a document */
+	if (buf_append(&j->out, s, n) == -1)
+		log_fatal("json: document larger than %zu bytes", LS_MAX_JSON);
 }
 
 /* Comma before every value but the first of its container (keys count as values). */
@@ -177,20 +174,11 @@ json_null(struct json *j)
 }
 
 void
-json_raw(struct json *j, const char *encoded)
-{
-	sep(j);
-	put(j, encoded, strlen(encoded));
-}
-
-void
 json_reset(struct json *j)
 {
-	char *buf = j->buf;
-	size_t alloc = j->alloc;
+	struct buf out = j->out; /* keep the allocation: one for many rows */
 
+	buf_reset(&out);
 	memset(j, 0, sizeof(*j));
-	j->buf = buf;
-	j->alloc = alloc;
-	j->buf[0] = '\0';
+	j->out = out;
 }

@@ -2,12 +2,9 @@
 #include "lotsync/parse_csv.h"
 
 #include <csv.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lotsync/log.h"
 #include "lotsync/util.h"
@@ -18,8 +15,8 @@
 #define PIECE ((size_t)64 * 1024)
 
 struct chunkstate {
-	const struct csv_opts *o;
-	csv_row_fn fn;
+	const struct pcsv_opts *o;
+	pcsv_row_fn fn;
 	void *ctx;
 	char *row; /* the current record's field bytes, back to back (8 bytes of slack) */
 	size_t rowlen, rowcap;
@@ -32,7 +29,7 @@ struct chunkstate {
 	unsigned long next_line; /* where the next record begins (after its newline) */
 	unsigned long rec_line;  /* line where the current record began */
 	bool stop;
-	struct csv_result *res;
+	struct pcsv_result *res;
 };
 
 static void
@@ -96,7 +93,7 @@ static void
 on_field(void *data, size_t len, void *user)
 {
 	struct chunkstate *s = user;
-	const struct csv_opts *o = s->o;
+	const struct pcsv_opts *o = s->o;
 
 	if (s->stop)
 		return;
@@ -164,12 +161,11 @@ on_record(int term, void *user)
 }
 
 static void
-set_defaults(struct csv_opts *o)
+set_defaults(struct pcsv_opts *o)
 {
-	o->max_field = o->max_field ? o->max_field : CSV_MAX_FIELD_DEFAULT;
-	o->max_fields = o->max_fields ? o->max_fields : CSV_MAX_FIELDS_DEFAULT;
-	o->max_row = o->max_row ? o->max_row : CSV_MAX_ROW_DEFAULT;
-	o->max_file = o->max_file ? o->max_file : (uint64_t)4 << 30;
+	o->max_field = o->max_field ? o->max_field : LS_MAX_CSV_FIELD;
+	o->max_fields = o->max_fields ? o->max_fields : LS_MAX_CSV_FIELDS;
+	o->max_row = o->max_row ? o->max_row : LS_MAX_CSV_ROW;
 }
 
 /* The line the record being read began on. */
@@ -207,10 +203,10 @@ feed(struct csv_parser *p, struct chunkstate *s, const char *buf, size_t n)
 }
 
 void
-csv_parse_chunk(const struct csv_opts *opts, const char *buf, size_t n, bool final, csv_row_fn fn,
-                void *ctx, struct csv_result *res)
+pcsv_parse_chunk(const struct pcsv_opts *opts, const char *buf, size_t n, bool final,
+                 pcsv_row_fn fn, void *ctx, struct pcsv_result *res)
 {
-	struct csv_opts o = *opts;
+	struct pcsv_opts o = *opts;
 	struct chunkstate s = {.o = &o,
 	                       .fn = fn,
 	                       .ctx = ctx,
@@ -276,7 +272,7 @@ count_byte(const char *p, size_t n, char c)
  * the count is even.
  */
 size_t
-csv_cut(const char *buf, size_t n, char quote)
+pcsv_cut(const char *buf, size_t n, char quote)
 {
 	const char *nl = memrchr(buf, '\n', n);
 	size_t pos, q;
@@ -294,103 +290,4 @@ csv_cut(const char *buf, size_t n, char quote)
 		pos = (size_t)(prev - buf);
 	}
 	return pos + 1;
-}
-
-/* ---- parse_csv_file(): the whole-file convenience interface ---- */
-
-struct compat {
-	csv_record_fn fn;
-	void *ctx;
-	unsigned long base;
-	enum ls_scope worst;
-};
-
-static enum ls_scope
-compat_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
-           size_t n)
-{
-	struct compat *c = ctx;
-	char **fields = xcalloc(n, sizeof(*fields));
-	size_t *lens = xcalloc(n, sizeof(*lens));
-	enum ls_scope sc;
-
-	(void)plain;
-	for (size_t i = 0; i < n; i++) {
-		fields[i] = xstrndup(f[i].p, f[i].n);
-		lens[i] = f[i].n;
-	}
-	sc = c->fn(c->ctx, c->base + line, fields, lens, n);
-	for (size_t i = 0; i < n; i++)
-		free(fields[i]);
-	free(fields);
-	free(lens);
-	if (sc > c->worst)
-		c->worst = sc;
-	return sc;
-}
-
-enum ls_scope
-parse_csv_file(const char *path, const struct csv_opts *opts, csv_record_fn fn, void *ctx,
-               char **why)
-{
-	struct csv_opts o = *opts;
-	struct compat c = {.fn = fn, .ctx = ctx};
-	struct csv_result res = {0};
-	char *buf = NULL, *msg = NULL;
-	size_t len = 0, cap = 0;
-	uint64_t total = 0;
-	bool eof = false;
-	int fd;
-
-	set_defaults(&o);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		log_syserr("cannot open %s", path);
-		return LS_BAD_FEED;
-	}
-	while (!eof) {
-		ssize_t k;
-		size_t cut;
-
-		buf = xgrow(buf, &cap, len + PIECE, 1);
-		if ((k = read(fd, buf + len, PIECE)) == -1 && errno == EINTR)
-			continue;
-		if (k == -1) {
-			log_syserr("cannot read %s", path);
-			c.worst = LS_BAD_FEED;
-			goto out;
-		}
-		eof = k == 0;
-		len += (size_t)k;
-		if ((total += (uint64_t)k) > o.max_file) {
-			msg = xasprintf("%s:%lu: file is larger than %llu bytes", path, c.base + 1,
-			                (unsigned long long)o.max_file);
-			goto out;
-		}
-		cut = eof ? len : csv_cut(buf, len, o.quote);
-		if (!eof && cut == 0 && len <= o.max_row + PIECE)
-			continue;
-		csv_parse_chunk(&o, buf, cut ? cut : len, eof, compat_row, &c, &res);
-		if (res.scope == LS_BAD_FILE)
-			msg = xasprintf("%s:%lu: %s", path, c.base + res.error_line, res.error);
-		free(res.error);
-		if (res.scope > LS_BAD_RECORD)
-			goto out;
-		c.base += res.nlines;
-		memmove(buf, buf + cut, len - cut);
-		len -= cut;
-	}
-out:
-	if (msg) {
-		log_error("%s", msg);
-		if (why)
-			*why = msg;
-		else
-			free(msg);
-		c.worst = c.worst > LS_BAD_FILE ? c.worst : LS_BAD_FILE;
-	}
-	if (res.scope > c.worst)
-		c.worst = res.scope;
-	free(buf);
-	close(fd);
-	return c.worst;
 }

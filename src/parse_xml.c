@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/buf.h"
+#include "lotsync/limits.h"
 #include "lotsync/util.h"
 
 /* ---- the paths a record is read for, as a tree below the record element ---- */
@@ -270,16 +272,12 @@ install_loader(void)
 /* ---- one parse ---- */
 
 struct pathval {
-	char *buf;
-	size_t len, cap;
+	struct buf text;
 	bool fresh; /* an occurrence began and has no text yet */
 };
 
 struct xextra {
-	char *name;
-	size_t nlen, ncap;
-	char *val;
-	size_t vlen, vcap;
+	struct buf name, val;
 };
 
 struct xstate {
@@ -352,25 +350,28 @@ xfail(struct xstate *x, char *msg)
 	x->err_line = node_line(x);
 }
 
-static int
-append(struct xstate *x, char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+/* Every value buffer is capped at max_value: a longer value is refused. */
+static size_t
+max_value(const struct xml_opts *o)
 {
-	size_t max = x->o->max_value ? x->o->max_value : XML_MAX_VALUE_DEFAULT;
-	size_t maxrec = x->o->max_record ? x->o->max_record : XML_MAX_RECORD_DEFAULT;
+	return o->max_value ? o->max_value : LS_MAX_XML_VALUE;
+}
 
-	if (*len + n > max) {
-		xfail(x,
-		      xasprintf("a value in record %lu is longer than %zu bytes", x->index, max));
+static int
+append(struct xstate *x, struct buf *b, const char *p, size_t n)
+{
+	size_t maxrec = x->o->max_record ? x->o->max_record : LS_MAX_XML_RECORD;
+
+	if (n > b->cap - b->len) {
+		xfail(x, xasprintf("a value in record %lu is longer than %zu bytes", x->index,
+		                   b->cap));
 		return -1;
 	}
 	if ((x->record_bytes += n) > maxrec) {
 		xfail(x, xasprintf("record %lu is longer than %zu bytes", x->index, maxrec));
 		return -1;
 	}
-	*buf = xgrow(*buf, cap, *len + n + 1, 1);
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	return 0;
+	return buf_append(b, p, n);
 }
 
 static bool
@@ -388,17 +389,17 @@ path_text(struct xstate *x, int path, const char *p, size_t n)
 {
 	struct pathval *v = &x->pv[path];
 
-	if (v->fresh && v->len > 0) {
+	if (v->fresh && v->text.len > 0) {
 		char sep = x->o->joins[path];
 
 		if (!sep) {
 			x->repeated = x->repeated ? x->repeated : x->o->paths[path];
-		} else if (append(x, &v->buf, &v->len, &v->cap, &sep, 1) == -1) {
+		} else if (append(x, &v->text, &sep, 1) == -1) {
 			return -1;
 		}
 	}
 	v->fresh = false;
-	return append(x, &v->buf, &v->len, &v->cap, p, n);
+	return append(x, &v->text, p, n);
 }
 
 /* Text of an element no path names: kept under its path below the record. */
@@ -421,25 +422,27 @@ extra_text(struct xstate *x, const char *p, size_t n)
 				return 0; /* absurdly long paths are not kept */
 		}
 		for (size_t i = 0; i < x->nex && x->cur_extra < 0; i++)
-			if (x->ex[i].nlen == len && memcmp(x->ex[i].name, path, len) == 0)
+			if (x->ex[i].name.len == len && memcmp(x->ex[i].name.p, path, len) == 0)
 				x->cur_extra = (long)i;
 		if (x->cur_extra < 0) {
 			x->ex = xgrow(x->ex, &x->exalloc, x->nex + 1, sizeof(*x->ex));
-			if (x->nex == x->exinit) /* slots are reused across records */
-				memset(&x->ex[x->exinit++], 0, sizeof(*x->ex));
 			e = &x->ex[x->nex];
-			e->nlen = 0;
-			e->vlen = 0;
-			if (append(x, &e->name, &e->nlen, &e->ncap, path, len) == -1)
+			if (x->nex == x->exinit) { /* slots are reused across records */
+				buf_init(&e->name, max_value(x->o));
+				buf_init(&e->val, max_value(x->o));
+				x->exinit++;
+			}
+			buf_reset(&e->name);
+			buf_reset(&e->val);
+			if (append(x, &e->name, path, len) == -1)
 				return -1;
 			x->cur_extra = (long)x->nex++;
-		} else if (append(x, &x->ex[x->cur_extra].val, &x->ex[x->cur_extra].vlen,
-		                  &x->ex[x->cur_extra].vcap, "|", 1) == -1) {
+		} else if (append(x, &x->ex[x->cur_extra].val, "|", 1) == -1) {
 			return -1;
 		}
 	}
 	e = &x->ex[x->cur_extra];
-	return append(x, &e->val, &e->vlen, &e->vcap, p, n);
+	return append(x, &e->val, p, n);
 }
 
 static void
@@ -456,7 +459,7 @@ record_begin(struct xstate *x)
 	x->nex = 0;
 	x->cur_extra = -1;
 	for (size_t i = 0; i < x->o->npaths; i++) {
-		x->pv[i].len = 0;
+		buf_reset(&x->pv[i].text);
 		x->pv[i].fresh = false;
 	}
 }
@@ -491,11 +494,11 @@ record_end(struct xstate *x, xml_record_fn fn, void *ctx)
 
 	x->in_record = false;
 	for (size_t i = 0; i < x->o->npaths; i++)
-		x->vals[i] = (struct span){x->pv[i].buf, x->pv[i].len};
+		x->vals[i] = (struct span){x->pv[i].text.p, x->pv[i].text.len};
 	x->ns = xgrow(x->ns, &x->nsalloc, x->nex + 1, sizeof(*x->ns));
 	for (size_t i = 0; i < x->nex; i++)
-		x->ns[i] = (struct named_span){x->ex[i].name, x->ex[i].nlen, x->ex[i].val,
-		                               x->ex[i].vlen};
+		x->ns[i] = (struct named_span){x->ex[i].name.p, x->ex[i].name.len, x->ex[i].val.p,
+		                               x->ex[i].val.len};
 	if (x->where_index != x->index) /* "/root/record[" is fixed: only the index changes */
 		set_where(x);
 	rec.vals = x->vals;
@@ -536,7 +539,7 @@ on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 {
 	const xmlChar *name = xmlTextReaderConstLocalName(x->r);
 	int depth = xmlTextReaderDepth(x->r);
-	unsigned max = x->o->max_depth ? x->o->max_depth : XML_MAX_DEPTH_DEFAULT;
+	unsigned max = x->o->max_depth ? x->o->max_depth : LS_MAX_XML_DEPTH;
 	bool empty = xmlTextReaderIsEmptyElement(x->r) == 1;
 	int node;
 
@@ -647,10 +650,10 @@ static void
 state_release(struct xstate *x)
 {
 	for (size_t i = 0; i < x->o->npaths; i++)
-		free(x->pv[i].buf);
+		buf_release(&x->pv[i].text);
 	for (size_t i = 0; i < x->exinit; i++) {
-		free(x->ex[i].name);
-		free(x->ex[i].val);
+		buf_release(&x->ex[i].name);
+		buf_release(&x->ex[i].val);
 	}
 	free(x->ex);
 	free(x->pv);
@@ -669,7 +672,7 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 {
 	struct source src = {.in = in, .first = true};
 	struct xstate x = {.o = o, .cur_extra = -1};
-	unsigned max = o->max_depth ? o->max_depth : XML_MAX_DEPTH_DEFAULT;
+	unsigned max = o->max_depth ? o->max_depth : LS_MAX_XML_DEPTH;
 	enum ls_scope sc;
 
 	*why = NULL;
@@ -687,6 +690,8 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 	for (size_t i = 0; i < o->npaths; i++)
 		tree_add(&x.t, o->paths[i], (int)i);
 	x.pv = xcalloc(o->npaths + 1, sizeof(*x.pv));
+	for (size_t i = 0; i < o->npaths; i++)
+		buf_init(&x.pv[i].text, max_value(o));
 	x.vals = xcalloc(o->npaths + 1, sizeof(*x.vals));
 	x.stack = xcalloc(max + 1, sizeof(*x.stack));
 	x.names = xcalloc(max + 1, sizeof(*x.names));

@@ -26,7 +26,7 @@ struct reader {
 	const struct reader_cb *cb;
 	struct input *in;
 	enum charset cs;
-	struct csv_opts csv;
+	struct pcsv_opts csv;
 	struct rowmap map;
 	bool bound;
 	struct rowmap_stats st;
@@ -214,10 +214,10 @@ static void
 parse_chunk(struct reader *r, struct chunk *c, struct rowmap_work *work)
 {
 	struct job j = {.r = r, .work = work, .out = &c->out};
-	struct csv_result res;
+	struct pcsv_result res;
 
 	batch_reset(&c->out);
-	csv_parse_chunk(&r->csv, c->buf, c->len, c->final, on_csv_row, &j, &res);
+	pcsv_parse_chunk(&r->csv, c->buf, c->len, c->final, on_csv_row, &j, &res);
 	c->nlines = res.nlines;
 	if (res.error)
 		batch_fail(&c->out, res.error_line, res.error);
@@ -311,7 +311,7 @@ fill(struct pipe *pp, struct chunk *c)
 			break;
 		if (c->len < pp->chunk)
 			continue;
-		if ((cut = csv_cut(c->buf, c->len, r->csv.quote)) > 0 || c->len >= limit)
+		if ((cut = pcsv_cut(c->buf, c->len, r->csv.quote)) > 0 || c->len >= limit)
 			break;
 	}
 	c->final = pp->eof && !cut;
@@ -451,10 +451,10 @@ read_csv(struct reader *r)
 	char *why = NULL;
 	enum ls_scope sc;
 
-	r->csv = (struct csv_opts){.delimiter = r->p->delimiter, .quote = r->p->quote};
-	r->csv.max_field = CSV_MAX_FIELD_DEFAULT;
-	r->csv.max_fields = CSV_MAX_FIELDS_DEFAULT;
-	r->csv.max_row = CSV_MAX_ROW_DEFAULT;
+	r->csv = (struct pcsv_opts){.delimiter = r->p->delimiter, .quote = r->p->quote};
+	r->csv.max_field = LS_MAX_CSV_FIELD;
+	r->csv.max_fields = LS_MAX_CSV_FIELDS;
+	r->csv.max_row = LS_MAX_CSV_ROW;
 	if (!r->p->header) {
 		if (rowmap_bind_positional(&r->map, r->p, r->feed, r->cs, &why) == -1) {
 			file_error(r, 0, why);

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/buf.h"
 #include "lotsync/fsio.h"
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 
@@ -56,12 +58,6 @@ load64(const char *p)
 	return w;
 }
 
-/* A growable scratch buffer, reused from cell to cell. */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
 struct render {
 	const struct format *f;
 	int fd;
@@ -72,39 +68,42 @@ struct render {
 	int err; /* errno of the first failed write */
 	const char **val;
 	size_t *vlen;
-	struct sb scratch; /* unescaped JSON strings of the current row */
-	struct sb tmp;     /* a cell's value after its kind's formatting */
-	struct sb conv;    /* ... after charset conversion or XML escaping */
-	iconv_t cd;        /* UTF-8 -> charset, or (iconv_t)-1 for UTF-8 output */
-	iconv_t cd_tr;     /* the same //TRANSLIT, opened at the first need */
-	const char *key;   /* vehicle being written, for messages */
+	struct buf scratch; /* unescaped JSON strings of the current row */
+	struct buf tmp;     /* a cell's value after its kind's formatting */
+	struct buf conv;    /* ... after charset conversion or XML escaping */
+	bool toobig;        /* a buffer refused bytes at LS_MAX_RENDER_CELL */
+	iconv_t cd;         /* UTF-8 -> charset, or (iconv_t)-1 for UTF-8 output */
+	iconv_t cd_tr;      /* the same //TRANSLIT, opened at the first need */
+	const char *key;    /* vehicle being written, for messages */
 	long long rows, bytes, warnings;
 	EVP_MD_CTX *sha;       /* SHA-256 of the bytes written, so the file is not read again */
 	bool special[256];     /* csv: bytes that force quoting */
 	uint64_t special_w[4]; /* the same four, repeated in a word */
 };
 
+/*
+ * Append to one of the row's buffers. Their cap is never reached by what
+ * ingest stores; should it be, the row fails (render_json() says so)
+ * rather than be written short.
+ */
 static void
-sb_reserve(struct sb *b, size_t more)
+sb_reserve(struct render *r, struct buf *b, size_t more)
 {
-	if (b->len + more + 1 > b->cap) {
-		b->cap = (b->len + more + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
+	if (buf_grow(b, more) == -1)
+		r->toobig = true;
 }
 
 static void
-sb_put(struct sb *b, const char *s, size_t n)
+sb_put(struct render *r, struct buf *b, const char *s, size_t n)
 {
-	sb_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
+	if (buf_append(b, s, n) == -1)
+		r->toobig = true;
 }
 
 static void
-sb_puts(struct sb *b, const char *s)
+sb_puts(struct render *r, struct buf *b, const char *s)
 {
-	sb_put(b, s, strlen(s));
+	sb_put(r, b, s, strlen(s));
 }
 
 /* --- output ------------------------------------------------------------- */
@@ -222,7 +221,7 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 
 /* What CSV output gets for a character the charset lacks: iconv's guess or '?'. */
 static void
-substitute(struct render *r, const char *seq, size_t n, struct sb *out, char *shown, size_t cap)
+substitute(struct render *r, const char *seq, size_t n, struct buf *out, char *shown, size_t cap)
 {
 	char buf[16], *o = buf;
 	char *in = (char *)seq;
@@ -241,7 +240,7 @@ substitute(struct render *r, const char *seq, size_t n, struct sb *out, char *sh
 	}
 	if (o == buf)
 		*o++ = '?';
-	sb_put(out, buf, (size_t)(o - buf));
+	sb_put(r, out, buf, (size_t)(o - buf));
 	/* The substitute is in the output charset; ASCII is all a log line needs. */
 	for (size_t i = 0; i + 1 < cap; i++) {
 		shown[i] = i < (size_t)(o - buf) && (unsigned char)buf[i] < 0x80 ? buf[i] : '\0';
@@ -259,21 +258,24 @@ substitute(struct render *r, const char *seq, size_t n, struct sb *out, char *sh
 static void
 to_charset(struct render *r, const struct format_column *c, const char **v, size_t *n)
 {
-	struct sb *b = &r->conv;
+	struct buf *b = &r->conv;
 	char *in = (char *)*v;
 	size_t inleft = *n;
 
-	b->len = 0;
+	buf_reset(b);
 	iconv(r->cd, NULL, NULL, NULL, NULL);
 	while (inleft > 0) {
 		size_t outleft, rc;
 		char *o;
 
-		sb_reserve(b, inleft + 16);
+		if (buf_grow(b, inleft + 16) == -1) {
+			r->toobig = true;
+			break;
+		}
 		o = b->p + b->len;
-		outleft = b->cap - b->len - 1;
+		outleft = b->alloc - b->len - 1;
 		rc = iconv(r->cd, &in, &inleft, &o, &outleft);
-		b->len = (size_t)(o - b->p);
+		buf_setlen(b, (size_t)(o - b->p));
 		if (rc != (size_t)-1 || errno == E2BIG)
 			continue;
 		{
@@ -282,13 +284,13 @@ to_charset(struct render *r, const struct format_column *c, const char **v, size
 			char shown[8], ref[16];
 
 			if (len == 0) {
-				sb_put(b, "?", 1);
+				sb_put(r, b, "?", 1);
 				cell_warn(r, c, "byte 0x%02x is not UTF-8; wrote '?'",
 				          (unsigned char)*in);
 				len = 1;
 			} else if (r->f->type == FORMAT_XML) {
 				snprintf(ref, sizeof(ref), "&#x%X;", (unsigned)cp);
-				sb_puts(b, ref);
+				sb_puts(r, b, ref);
 			} else {
 				substitute(r, in, len, b, shown, sizeof(shown));
 				cell_warn(r, c, "U+%04X '%.*s' cannot be written in %s; wrote '%s'",
@@ -349,7 +351,7 @@ fmt_money(struct render *r, const struct format_column *c, const char *v, size_t
 	while ((units /= 10) != 0);
 	if (neg)
 		*--p = '-';
-	sb_put(&r->tmp, p, (size_t)(buf + sizeof(buf) - p));
+	sb_put(r, &r->tmp, p, (size_t)(buf + sizeof(buf) - p));
 	return 0;
 }
 
@@ -373,19 +375,19 @@ fmt_date(struct render *r, const struct format_column *c, const char *v, size_t 
 		return -1;
 	while (*p) {
 		if (!strncmp(p, "YYYY", 4)) {
-			sb_put(&r->tmp, v, 4);
+			sb_put(r, &r->tmp, v, 4);
 			p += 4;
 		} else if (!strncmp(p, "YY", 2)) {
-			sb_put(&r->tmp, v + 2, 2);
+			sb_put(r, &r->tmp, v + 2, 2);
 			p += 2;
 		} else if (!strncmp(p, "MM", 2)) {
-			sb_put(&r->tmp, v + 5, 2);
+			sb_put(r, &r->tmp, v + 5, 2);
 			p += 2;
 		} else if (!strncmp(p, "DD", 2)) {
-			sb_put(&r->tmp, v + 8, 2);
+			sb_put(r, &r->tmp, v + 8, 2);
 			p += 2;
 		} else {
-			sb_put(&r->tmp, p++, 1);
+			sb_put(r, &r->tmp, p++, 1);
 		}
 	}
 	return 0;
@@ -410,11 +412,11 @@ fmt_list(struct render *r, const struct format_column *c, const char *v, size_t 
 		const char *q = memchr(v, '|', (size_t)(end - v));
 
 		if (!q) {
-			sb_put(&r->tmp, v, (size_t)(end - v));
+			sb_put(r, &r->tmp, v, (size_t)(end - v));
 			break;
 		}
-		sb_put(&r->tmp, v, (size_t)(q - v));
-		sb_put(&r->tmp, join, jl);
+		sb_put(r, &r->tmp, v, (size_t)(q - v));
+		sb_put(r, &r->tmp, join, jl);
 		v = q + 1;
 	}
 }
@@ -471,16 +473,19 @@ decorate(struct render *r, const struct format_column *c, const char **v, size_t
 	if (in_tmp)
 		off = (size_t)(*v - r->tmp.p); /* an offset survives the realloc below */
 	if (c->prefix)
-		sb_puts(&r->tmp, c->prefix);
-	sb_reserve(&r->tmp, *n);
+		sb_puts(r, &r->tmp, c->prefix);
+	if (buf_grow(&r->tmp, *n) == -1) {
+		r->toobig = true;
+		return;
+	}
 	memcpy(r->tmp.p + r->tmp.len, in_tmp ? r->tmp.p + off : *v, *n);
-	r->tmp.len += *n;
+	buf_setlen(&r->tmp, r->tmp.len + *n);
 	if (cur) {
-		sb_put(&r->tmp, " ", 1);
-		sb_put(&r->tmp, cur, curlen);
+		sb_put(r, &r->tmp, " ", 1);
+		sb_put(r, &r->tmp, cur, curlen);
 	}
 	if (c->suffix)
-		sb_puts(&r->tmp, c->suffix);
+		sb_puts(r, &r->tmp, c->suffix);
 	*v = r->tmp.p + start;
 	*n = r->tmp.len - start;
 }
@@ -489,7 +494,7 @@ decorate(struct render *r, const struct format_column *c, const char **v, size_t
 static void
 cell_value(struct render *r, const struct format_column *c, const char **v, size_t *n)
 {
-	r->tmp.len = 0;
+	buf_reset(&r->tmp);
 	if (c->kind == COL_CONST) {
 		*v = c->constant;
 		*n = strlen(c->constant);
@@ -657,26 +662,26 @@ csv_row(struct render *r, enum render_action a, bool header)
 static void
 xml_escape(struct render *r, const struct format_column *c, const char **v, size_t *n)
 {
-	struct sb *b = &r->conv;
+	struct buf *b = &r->conv;
 	const char *s = *v, *end = s + *n;
 
-	b->len = 0;
-	sb_reserve(b, *n);
+	buf_reset(b);
+	sb_reserve(r, b, *n);
 	while (s < end) {
 		const char *p = s;
 
 		while (p < end && *p != '&' && *p != '<' && *p != '>' &&
 		       ((unsigned char)*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r'))
 			p++;
-		sb_put(b, s, (size_t)(p - s));
+		sb_put(r, b, s, (size_t)(p - s));
 		if (p == end)
 			break;
 		switch (*p) {
-		case '&': sb_puts(b, "&amp;"); break;
-		case '<': sb_puts(b, "&lt;"); break;
-		case '>': sb_puts(b, "&gt;"); break;
+		case '&': sb_puts(r, b, "&amp;"); break;
+		case '<': sb_puts(r, b, "&lt;"); break;
+		case '>': sb_puts(r, b, "&gt;"); break;
 		default:
-			sb_put(b, " ", 1);
+			sb_put(r, b, " ", 1);
 			cell_warn(r, c,
 			          "control character 0x%02x cannot be written in XML; "
 			          "wrote a space",
@@ -704,8 +709,8 @@ xml_cell(struct render *r, const struct format_column *c, const char *v, size_t 
 	xml_escape(r, c, &v, &n);
 	if (!r->f->utf8 && has_high_bit(v, n)) {
 		/* to_charset() writes into r->conv too: give it a private copy */
-		r->tmp.len = 0;
-		sb_put(&r->tmp, v, n);
+		buf_reset(&r->tmp);
+		sb_put(r, &r->tmp, v, n);
 		v = r->tmp.p;
 		to_charset(r, c, &v, &n);
 	}
@@ -770,7 +775,7 @@ hex4(const char *s, uint32_t *out)
 }
 
 static void
-put_utf8(struct sb *b, uint32_t cp)
+put_utf8(struct render *r, struct buf *b, uint32_t cp)
 {
 	char u[4];
 	size_t n;
@@ -794,12 +799,12 @@ put_utf8(struct sb *b, uint32_t cp)
 		u[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	sb_put(b, u, n);
+	sb_put(r, b, u, n);
 }
 
 /* Unescape the JSON string body s[0..n) onto the end of b. */
 static int
-unescape(struct sb *b, const char *s, size_t n)
+unescape(struct render *r, struct buf *b, const char *s, size_t n)
 {
 	const char *end = s + n;
 
@@ -808,21 +813,21 @@ unescape(struct sb *b, const char *s, size_t n)
 		uint32_t cp, lo;
 
 		if (!bs) {
-			sb_put(b, s, (size_t)(end - s));
+			sb_put(r, b, s, (size_t)(end - s));
 			break;
 		}
-		sb_put(b, s, (size_t)(bs - s));
+		sb_put(r, b, s, (size_t)(bs - s));
 		if (bs + 1 >= end)
 			return -1;
 		switch (bs[1]) {
-		case '"': sb_put(b, "\"", 1); break;
-		case '\\': sb_put(b, "\\", 1); break;
-		case '/': sb_put(b, "/", 1); break;
-		case 'b': sb_put(b, "\b", 1); break;
-		case 'f': sb_put(b, "\f", 1); break;
-		case 'n': sb_put(b, "\n", 1); break;
-		case 'r': sb_put(b, "\r", 1); break;
-		case 't': sb_put(b, "\t", 1); break;
+		case '"': sb_put(r, b, "\"", 1); break;
+		case '\\': sb_put(r, b, "\\", 1); break;
+		case '/': sb_put(r, b, "/", 1); break;
+		case 'b': sb_put(r, b, "\b", 1); break;
+		case 'f': sb_put(r, b, "\f", 1); break;
+		case 'n': sb_put(r, b, "\n", 1); break;
+		case 'r': sb_put(r, b, "\r", 1); break;
+		case 't': sb_put(r, b, "\t", 1); break;
 		case 'u':
 			if (end - bs < 6 || hex4(bs + 2, &cp) == -1)
 				return -1;
@@ -831,7 +836,7 @@ unescape(struct sb *b, const char *s, size_t n)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				bs += 6;
 			}
-			put_utf8(b, cp);
+			put_utf8(r, b, cp);
 			bs += 4;
 			break;
 		default: return -1;
@@ -897,7 +902,7 @@ json_string(struct render *r, const char **p, const char *end, const char **v, s
 	if (escaped) {
 		size_t start = r->scratch.len;
 
-		if (unescape(&r->scratch, s, *n) == -1)
+		if (unescape(r, &r->scratch, s, *n) == -1)
 			return -1;
 		*v = r->scratch.p + start;
 		*n = r->scratch.len - start;
@@ -928,9 +933,12 @@ parse_row(struct render *r, const char *json, size_t len)
 	size_t j = 0;
 
 	memset(r->val, 0, f->nfields * sizeof(*r->val));
-	r->scratch.len = 0;
+	buf_reset(&r->scratch);
 	/* unescaped text is never longer than the JSON: no realloc mid-row */
-	sb_reserve(&r->scratch, len);
+	if (buf_grow(&r->scratch, len) == -1) {
+		r->toobig = true;
+		return -1;
+	}
 	if (p >= end || *p++ != '{')
 		return -1;
 	if (p < end && *p == '}')
@@ -981,6 +989,9 @@ render_new(const struct format *f, int fd, const char *label, bool delta)
 	r->out = xmalloc(r->ocap);
 	r->val = xcalloc(f->nfields + 1, sizeof(*r->val));
 	r->vlen = xcalloc(f->nfields + 1, sizeof(*r->vlen));
+	buf_init(&r->scratch, LS_MAX_RENDER_CELL);
+	buf_init(&r->tmp, LS_MAX_RENDER_CELL);
+	buf_init(&r->conv, LS_MAX_RENDER_CELL);
 	r->cd = r->cd_tr = (iconv_t)-1;
 	if (!f->utf8 && (r->cd = iconv_open(f->charset, "UTF-8")) == (iconv_t)-1)
 		log_fatal("iconv_open(%s): checked when the format loaded", f->charset);
@@ -1009,9 +1020,9 @@ render_free(struct render *r)
 	free(r->out);
 	free(r->val);
 	free(r->vlen);
-	free(r->scratch.p);
-	free(r->tmp.p);
-	free(r->conv.p);
+	buf_release(&r->scratch);
+	buf_release(&r->tmp);
+	buf_release(&r->conv);
 	EVP_MD_CTX_free(r->sha);
 	free(r);
 }
@@ -1049,21 +1060,16 @@ render_row(struct render *r, const char *key, enum render_action a)
 int
 render_json(struct render *r, const char *key, const char *json, size_t len, enum render_action a)
 {
-	if (parse_row(r, json, len) == -1)
+	r->toobig = false;
+	if (parse_row(r, json, len) == -1 && !r->toobig)
 		return log_error("%s: vehicle %s: stored data is not the JSON lotsync writes",
 		                 r->label, key);
-	render_row(r, key, a);
+	if (!r->toobig)
+		render_row(r, key, a);
+	if (r->toobig)
+		return log_error("%s: vehicle %s: a cell is larger than %zu bytes", r->label, key,
+		                 LS_MAX_RENDER_CELL);
 	return 0;
-}
-
-void
-render_record(struct render *r, const struct record *rec, enum render_action a)
-{
-	for (size_t i = 0; i < r->f->nfields; i++) {
-		r->val[i] = record_get(rec, r->f->fields[i]);
-		r->vlen[i] = r->val[i] ? strlen(r->val[i]) : 0;
-	}
-	render_row(r, rec->key ? rec->key : "", a);
 }
 
 int

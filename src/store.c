@@ -229,12 +229,6 @@ store_failure(const struct store *st)
 	return st && st->full ? LS_EXIT_IOERR : LS_EXIT_SOFTWARE;
 }
 
-const char *
-store_path(const struct store *st)
-{
-	return st->path;
-}
-
 /*
  * A store_begin() inside another is a savepoint: a dry run wraps the whole
  * run in one transaction that it rolls back, while the per-file
@@ -260,34 +254,6 @@ store_commit(struct store *st)
 	if (st->depth > 0)
 		st->depth--;
 	return 0;
-}
-
-static int
-savepoint_op(struct store *st, const char *op, const char *name)
-{
-	char *sql = xasprintf("%s %s", op, name);
-	int rc = exec(st, sql);
-
-	free(sql);
-	return rc;
-}
-
-int
-store_savepoint(struct store *st, const char *name)
-{
-	return savepoint_op(st, "SAVEPOINT", name);
-}
-
-int
-store_rollback_to(struct store *st, const char *name)
-{
-	return savepoint_op(st, "ROLLBACK TO", name);
-}
-
-int
-store_release(struct store *st, const char *name)
-{
-	return savepoint_op(st, "RELEASE", name);
 }
 
 void

@@ -367,9 +367,9 @@ transfer_list_add(struct transfer_listing *l, const char *name, uint64_t size, t
 		free(p);
 		return 0;
 	}
-	if (l->n >= TRANSFER_LIST_MAX)
+	if (l->n >= LS_MAX_LIST_ENTRIES)
 		return log_error("%s: more than %d matching files; refusing the listing", l->where,
-		                 TRANSFER_LIST_MAX);
+		                 LS_MAX_LIST_ENTRIES);
 	l->files = xgrow(l->files, &l->alloc, l->n + 1, sizeof(*l->files));
 	f = &l->files[l->n++];
 	f->name = xstrdup(name);
@@ -390,7 +390,7 @@ secret_refuse(const char *path, const char *why, int fd)
 enum ls_exit
 transfer_read_secret(const char *path, char **out)
 {
-	char buf[TRANSFER_SECRET_MAX + 2];
+	char buf[LS_MAX_SECRET + 2];
 	size_t len = 0, end;
 	struct stat st;
 	ssize_t r;
@@ -423,7 +423,7 @@ transfer_read_secret(const char *path, char **out)
 	close(fd);
 	for (end = 0; end < len && buf[end] != '\n'; end++)
 		;
-	if (end > TRANSFER_SECRET_MAX || memchr(buf, '\0', end)) {
+	if (end > LS_MAX_SECRET || memchr(buf, '\0', end)) {
 		explicit_bzero(buf, sizeof(buf));
 		return secret_refuse(path, "secret is too long or holds a NUL byte", -1);
 	}

@@ -25,14 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lotsync/buf.h"
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "transfer_p.h"
 
 /* Bigger buffers than curl's 16 KiB default: fewer callbacks per MB */
 #define FTP_BUFFER_SIZE (512L * 1024)
-/* An NLST/MLSD reply larger than this is refused (100000 long names fit) */
-#define FTP_LISTING_MAX (64u * 1024 * 1024)
 /* SIZE+MDTM pairs per request when the server lacks MLSD */
 #define FTP_STAT_BATCH 200
 /* Longest single wait inside a request, see perform() */
@@ -64,8 +64,7 @@ struct ftp {
 	int io_errno;           /* local read/write error in a callback */
 	uint64_t put_size;      /* put: bytes to send */
 	bool local_changed;     /* put: the local file shrank or grew */
-	char *buf;              /* listing reply */
-	size_t len, alloc;
+	struct buf listing;     /* listing reply, at most LS_MAX_FTP_LISTING */
 	bool buf_over;
 	char *ca_file; /* FTPS CA bundle, or NULL */
 };
@@ -172,14 +171,10 @@ write_buf_cb(char *data, size_t size, size_t nitems, void *arg)
 	struct ftp *f = arg;
 	size_t n = size * nitems;
 
-	if (f->len + n + 1 > FTP_LISTING_MAX) {
+	if (buf_append(&f->listing, data, n) == -1) {
 		f->buf_over = true;
 		return 0;
 	}
-	f->buf = xgrow(f->buf, &f->alloc, f->len + n + 1, 1);
-	memcpy(f->buf + f->len, data, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
 	return n;
 }
 
@@ -518,7 +513,7 @@ ftp_close(struct transfer_conn *c)
 	transfer_secret_free(f->password);
 	free(f->dir_url);
 	free(f->ca_file);
-	free(f->buf);
+	buf_release(&f->listing);
 	ring_release(&f->ring);
 	free(f);
 	c->impl = NULL;
@@ -570,6 +565,7 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	c->impl = f;
 	f->conn = c;
 	f->fd = -1;
+	buf_init(&f->listing, LS_MAX_FTP_LISTING);
 	f->tls = strcmp(c->url.scheme, "ftps") == 0;
 	f->ca_file = ep->ca_file ? xstrdup(ep->ca_file) : NULL;
 	if (ep->password_file && (rc = transfer_read_secret(ep->password_file, &f->password)))
@@ -685,17 +681,15 @@ transfer_ftp_parse_mlsd(const char *line, char **name, uint64_t *size, time_t *m
 	return kind;
 }
 
-/* Fetch the listing reply of cmd ("MLSD", or NULL for NLST) into f->buf. */
+/* Fetch the listing reply of cmd ("MLSD", or NULL for NLST) into f->listing. */
 static enum ls_exit
 fetch_listing(struct transfer_conn *c, const char *cmd)
 {
 	struct ftp *f = c->impl;
 	CURLcode cc;
 
-	f->len = 0;
+	buf_reset(&f->listing);
 	f->buf_over = false;
-	f->buf = xgrow(f->buf, &f->alloc, 1, 1);
-	f->buf[0] = '\0';
 	ftp_prepare(c, f->dir_url);
 	SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_buf_cb);
 	SETOPT(f->h, CURLOPT_WRITEDATA, f);
@@ -705,9 +699,9 @@ fetch_listing(struct transfer_conn *c, const char *cmd)
 		SETOPT(f->h, CURLOPT_DIRLISTONLY, 1L);
 	cc = perform(f);
 	if (f->buf_over) {
-		transfer_set_reply(c, "listing larger than %u bytes", FTP_LISTING_MAX);
-		log_error("%s: listing refused: larger than %u bytes", c->url.display,
-		          FTP_LISTING_MAX);
+		transfer_set_reply(c, "listing larger than %zu bytes", LS_MAX_FTP_LISTING);
+		log_error("%s: listing refused: larger than %zu bytes", c->url.display,
+		          LS_MAX_FTP_LISTING);
 		return LS_EXIT_DATAERR;
 	}
 	if (cc != CURLE_OK)
@@ -740,7 +734,7 @@ list_mlsd(struct transfer_conn *c, struct transfer_listing *l)
 {
 	struct ftp *f = c->impl;
 	enum ls_exit rc = fetch_listing(c, "MLSD");
-	char *pos = f->buf, *line;
+	char *pos = f->listing.p, *line;
 
 	if (rc != LS_EXIT_OK)
 		return rc;
@@ -857,7 +851,7 @@ list_nlst(struct transfer_conn *c, struct transfer_listing *l)
 {
 	struct ftp *f = c->impl;
 	enum ls_exit rc = fetch_listing(c, NULL);
-	char *pos = f->buf, *line, **names = NULL;
+	char *pos = f->listing.p, *line, **names = NULL;
 	size_t n = 0, alloc = 0;
 	struct stat_tally t = {0};
 
@@ -872,7 +866,7 @@ list_nlst(struct transfer_conn *c, struct transfer_listing *l)
 			continue;
 		}
 		names = xgrow(names, &alloc, n + 1, sizeof(*names));
-		names[n++] = line; /* points into f->buf, valid until the next listing */
+		names[n++] = line; /* points into f->listing, valid until the next listing */
 		if (n == FTP_STAT_BATCH) {
 			rc = stat_batch(c, l, names, n, &t);
 			n = 0;

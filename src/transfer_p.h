@@ -14,14 +14,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lotsync/limits.h"
 #include "lotsync/status.h"
 #include "lotsync/transfer.h"
-
-/* Most files one listing may return; more is refused as hostile or broken. */
-#define TRANSFER_LIST_MAX 100000
-
-/* Longest secret (password_file content) accepted, in bytes. */
-#define TRANSFER_SECRET_MAX 1024
 
 /* A parsed endpoint URL. Every string is owned; NULL where absent. */
 struct transfer_url {
@@ -97,7 +92,7 @@ char *transfer_temp_name(const char *name);
 /*
  * Offer one regular file to a listing. Names not matching the glob (leading
  * dots must be matched explicitly) are dropped silently; unsafe names are
- * dropped with a warning. Returns 0, or -1 (logged) past TRANSFER_LIST_MAX.
+ * dropped with a warning. Returns 0, or -1 (logged) past LS_MAX_LIST_ENTRIES.
  */
 int transfer_list_add(struct transfer_listing *l, const char *name, uint64_t size, time_t mtime);
 

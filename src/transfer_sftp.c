@@ -43,8 +43,6 @@
 #define SFTP_ASK_BIG   (1024 * 1024)
 #define SFTP_BIG_FILE  (1024 * 1024)
 #define SFTP_BUF       SFTP_ASK_BIG
-/* Directory entries read before a listing is refused as endless */
-#define SFTP_DIR_MAX   (10 * TRANSFER_LIST_MAX)
 #define SFTP_NAME_BUF  1024
 #define SFTP_FILE_MODE 0644
 
@@ -655,9 +653,9 @@ sftp_list(struct transfer_conn *c, struct transfer_listing *l)
 		goto out;
 	}
 	while ((n = libssh2_sftp_readdir_ex(d, name, sizeof(name), NULL, 0, &a)) > 0) {
-		if (++entries > SFTP_DIR_MAX) {
+		if (++entries > LS_MAX_SFTP_DIR) {
 			log_error("%s: more than %d directory entries; refusing the listing",
-			          c->url.display, SFTP_DIR_MAX);
+			          c->url.display, LS_MAX_SFTP_DIR);
 			rc = LS_EXIT_DATAERR;
 			break;
 		}

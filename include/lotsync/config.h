@@ -13,7 +13,7 @@
  * config_release() frees them all. Names of feeds and targets are unique.
  *
  * Details of the checks (the messages are the interface operators see):
- *  - Section names after the colon are 1..CONFIG_NAME_MAX characters of
+ *  - Section names after the colon are 1..LS_MAX_CONFIG_NAME characters of
  *    [A-Za-z0-9._-], not starting with '.' or '-': they become directory
  *    names. Unknown sections and keys, duplicate sections and duplicate keys
  *    in one section are errors; the keys of a rejected section are skipped.
@@ -36,14 +36,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lotsync/limits.h"
+
 /* Durations such as auto_close: never, immediately, or whole days. */
 #define CONFIG_NEVER       (-1)
 #define CONFIG_IMMEDIATELY 0
-
-/* Longest name after the colon of a section header. */
-#define CONFIG_NAME_MAX 64
-/* Largest secret file config_read_secret() accepts, in bytes. */
-#define CONFIG_SECRET_MAX 4096
 
 enum feed_key { FEED_KEY_VIN, FEED_KEY_STOCK };
 enum after_fetch { AFTER_FETCH_KEEP, AFTER_FETCH_DELETE };
@@ -159,15 +156,5 @@ void config_release(struct config *cfg);
 /* Find a feed or target by name; NULL when absent. */
 const struct feed_conf *config_feed(const struct config *cfg, const char *name);
 const struct target_conf *config_target(const struct config *cfg, const char *name);
-
-/*
- * Read a one-line secret file. Trailing CR/LF are stripped (other white
- * space is kept: it may be part of a password). Refused, with NULL and a
- * logged error: group/other permission bits, not a regular file, empty,
- * more than one line, a NUL byte, larger than CONFIG_SECRET_MAX. The
- * message names the path, never the content. Caller frees (and should
- * explicit_bzero() it first).
- */
-char *config_read_secret(const char *path);
 
 #endif

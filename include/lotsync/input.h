@@ -9,8 +9,8 @@
  * name ends in the profile format's extensions (.csv .txt .tsv .tab for
  * CSV, .xml for XML), or its only regular file; others (photos) are skipped.
  *
- * Caps against bombs: at most INPUT_MAX_BYTES out in total, and beyond
- * INPUT_RATIO_FLOOR bytes out, at most INPUT_MAX_RATIO bytes out per byte in.
+ * Caps against bombs: at most LS_MAX_INPUT_BYTES out in total, and beyond
+ * LS_INPUT_RATIO_FLOOR bytes out, at most LS_MAX_INPUT_RATIO bytes out per byte in.
  *
  * Errors: input_open() returns LS_BAD_FEED when the file cannot be opened
  * (logged: local trouble, retry next run) and LS_BAD_FILE with *why for a
@@ -26,11 +26,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lotsync/limits.h"
 #include "lotsync/status.h"
-
-#define INPUT_MAX_BYTES   ((uint64_t)4 << 30)
-#define INPUT_MAX_RATIO   100
-#define INPUT_RATIO_FLOOR ((uint64_t)1 << 20)
 
 enum input_kind { INPUT_PLAIN, INPUT_GZIP, INPUT_ZIP, INPUT_MEMORY };
 
@@ -40,8 +37,6 @@ struct input;
 enum ls_scope input_open(const char *path, const char *ext, struct input **out, char **why);
 /* Bytes in memory (tests, fuzzing): never decompressed. Not copied. */
 struct input *input_open_mem(const void *data, size_t n);
-/* Override the total cap (tests); 0 keeps INPUT_MAX_BYTES. */
-void input_set_max(struct input *in, uint64_t max_bytes);
 
 /* Up to n bytes: the count, 0 at the end, -1 on failure. */
 ssize_t input_read(struct input *in, void *buf, size_t n);

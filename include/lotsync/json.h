@@ -6,7 +6,9 @@
  *
  * Output is compact, with object keys in the order written. Strings are
  * escaped per RFC 8259 (control characters as \uXXXX). The buffer is
- * always NUL-terminated; json_detach() hands it to the caller.
+ * always NUL-terminated; json_detach() hands it to the caller. A document
+ * past LS_MAX_JSON (limits.h) is fatal, like running out of memory: no
+ * caller could use half of one.
  */
 #ifndef LOTSYNC_JSON_H
 #define LOTSYNC_JSON_H
@@ -14,11 +16,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lotsync/buf.h"
+
 #define JSON_MAX_DEPTH 16
 
 struct json {
-	char *buf;
-	size_t len, alloc;
+	struct buf out;
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	char closer[JSON_MAX_DEPTH];
@@ -41,7 +44,5 @@ void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Empty the document for reuse, keeping its buffer (one allocation for many rows). */
 void json_reset(struct json *j);
-/* Insert an already-encoded JSON value (e.g. a stored record). */
-void json_raw(struct json *j, const char *encoded);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * parse_csv.h - CSV records out of bytes with libcsv in strict mode.
  *
+ * Names are pcsv_* so that they stay out of libcsv's csv_* namespace.
+ *
  * No business logic: the callback gets each record's fields and the line
  * on which the record began (a quoted field may span lines). Strict mode
  * refuses a quote inside an unquoted field and an unterminated final quote.
@@ -8,7 +10,7 @@
  * record's bytes. (The file cap is the reader's: it counts what it reads.)
  *
  * A file is parsed in chunks that begin and end at record boundaries, so
- * chunks can be parsed on several cores: csv_cut() finds a boundary by
+ * chunks can be parsed on several cores: pcsv_cut() finds a boundary by
  * quote parity, which in strict CSV says exactly whether a newline is
  * inside a quoted field (quotes open and close fields and come in pairs
  * inside them; anything else is a strict-mode error, reported by the
@@ -24,28 +26,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lotsync/limits.h"
 #include "lotsync/span.h"
 #include "lotsync/status.h"
 
-#define CSV_MAX_FIELD_DEFAULT  ((size_t)1 << 20) /* 1 MiB */
-#define CSV_MAX_FIELDS_DEFAULT ((size_t)4096)
-#define CSV_MAX_ROW_DEFAULT    ((size_t)4 << 20) /* 4 MiB */
-
-struct csv_opts {
+struct pcsv_opts {
 	char delimiter;
 	char quote;
-	size_t max_field;  /* bytes; 0 = CSV_MAX_FIELD_DEFAULT */
-	size_t max_fields; /* per record; 0 = CSV_MAX_FIELDS_DEFAULT */
-	size_t max_row;    /* bytes of one record; 0 = CSV_MAX_ROW_DEFAULT */
-	uint64_t max_file; /* parse_csv_file() only: bytes; 0 = 4 GiB */
+	size_t max_field;  /* bytes; 0 = LS_MAX_CSV_FIELD (limits.h) */
+	size_t max_fields; /* per record; 0 = LS_MAX_CSV_FIELDS */
+	size_t max_row;    /* bytes of one record; 0 = LS_MAX_CSV_ROW */
 };
 
 /* plain[i]: field i is ASCII without NUL bytes (so needs no charset work). */
-typedef enum ls_scope (*csv_row_fn)(void *ctx, unsigned long line, const struct span *f,
-                                    const unsigned char *plain, size_t n);
+typedef enum ls_scope (*pcsv_row_fn)(void *ctx, unsigned long line, const struct span *f,
+                                     const unsigned char *plain, size_t n);
 
 /* The outcome of parsing one chunk. */
-struct csv_result {
+struct pcsv_result {
 	enum ls_scope scope;      /* LS_OK, LS_BAD_FILE, or what the callback stopped with */
 	unsigned long nlines;     /* newlines in the bytes consumed */
 	char *error;              /* LS_BAD_FILE: the reason, without file and line (owned) */
@@ -55,28 +53,17 @@ struct csv_result {
 /*
  * Parse buf[0..n), which starts at a record boundary. final says the chunk
  * ends the file, so an open quote at its end is an error; otherwise the
- * chunk must end at a boundary (csv_cut()). Releases nothing the caller
+ * chunk must end at a boundary (pcsv_cut()). Releases nothing the caller
  * owns; res->error is the caller's to free.
  */
-void csv_parse_chunk(const struct csv_opts *o, const char *buf, size_t n, bool final, csv_row_fn fn,
-                     void *ctx, struct csv_result *res);
+void pcsv_parse_chunk(const struct pcsv_opts *o, const char *buf, size_t n, bool final,
+                      pcsv_row_fn fn, void *ctx, struct pcsv_result *res);
 
 /*
  * Length of the longest prefix of buf[0..n) made of whole records: it
  * ends just after a newline outside quotes. 0 when there is none. buf
  * must start outside quotes (a record boundary).
  */
-size_t csv_cut(const char *buf, size_t n, char quote);
-
-/*
- * Parse a whole file with the old convenience interface: fields as
- * NUL-terminated strings. Returns the worst scope seen; LS_BAD_FILE for a
- * malformed file (logged as "FILE:LINE: reason"; the same text is put in
- * *why when why != NULL, caller frees).
- */
-typedef enum ls_scope (*csv_record_fn)(void *ctx, unsigned long line, char **fields,
-                                       const size_t *lens, size_t n);
-enum ls_scope parse_csv_file(const char *path, const struct csv_opts *opts, csv_record_fn fn,
-                             void *ctx, char **why);
+size_t pcsv_cut(const char *buf, size_t n, char quote);
 
 #endif

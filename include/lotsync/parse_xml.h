@@ -23,12 +23,9 @@
 #include <stddef.h>
 
 #include "lotsync/input.h"
+#include "lotsync/limits.h"
 #include "lotsync/span.h"
 #include "lotsync/status.h"
-
-#define XML_MAX_DEPTH_DEFAULT  64
-#define XML_MAX_VALUE_DEFAULT  ((size_t)1 << 20)
-#define XML_MAX_RECORD_DEFAULT ((size_t)4 << 20)
 
 struct xml_opts {
 	const char *root;         /* required root element, or NULL for any */
@@ -37,8 +34,8 @@ struct xml_opts {
 	const char *joins;        /* per path: separator of repeats; '\0' = a repeat is refused */
 	size_t npaths;
 	const char *encoding;         /* NULL: as the document declares */
-	unsigned max_depth;           /* 0 = default */
-	size_t max_value, max_record; /* bytes; 0 = default */
+	unsigned max_depth;           /* 0 = LS_MAX_XML_DEPTH (limits.h) */
+	size_t max_value, max_record; /* bytes; 0 = LS_MAX_XML_VALUE, LS_MAX_XML_RECORD */
 };
 
 struct xml_record {

@@ -2,9 +2,9 @@
  * render.h - write vehicles through an export format into an open file.
  *
  * A renderer owns an output buffer over a file descriptor it does not own.
- * render_begin() writes the header row or XML prologue, render_json() or
- * render_record() one vehicle (with its delta action), render_end() the
- * XML epilogue and the last bytes. Rows are written in the order given.
+ * render_begin() writes the header row or XML prologue, render_json() one
+ * vehicle (with its delta action), render_end() the XML epilogue and the
+ * last bytes. Rows are written in the order given.
  *
  * Cells are formatted as format.h describes: lists joined, money from
  * minor units, dates from YYYY-MM-DD, exact-value maps, constants, the
@@ -19,7 +19,8 @@
  *
  * Errors: a write error is remembered (the first one) and reported by
  * render_end() (logged with the label, returns -1); bad stored JSON makes
- * render_json() log and return -1. Nothing here exits.
+ * render_json() log and return -1, and so does a vehicle one of whose cells
+ * would pass LS_MAX_RENDER_CELL (limits.h). Nothing here exits.
  */
 #ifndef LOTSYNC_RENDER_H
 #define LOTSYNC_RENDER_H
@@ -29,7 +30,6 @@
 
 #include "lotsync/format.h"
 #include "lotsync/fsio.h"
-#include "lotsync/record.h"
 
 #define RENDER_WARN_SHOWN 20
 
@@ -55,8 +55,6 @@ void render_begin(struct render *r);
 /* One vehicle from its stored canonical JSON ({"field":"value",...}). */
 int render_json(struct render *r, const char *key, const char *json, size_t len,
                 enum render_action a);
-/* One vehicle from a record. */
-void render_record(struct render *r, const struct record *rec, enum render_action a);
 /* Epilogue and flush; -1 after any write error (logged once, errno kept). */
 int render_end(struct render *r);
 void render_get_stats(const struct render *r, struct render_stats *out);

@@ -87,15 +87,10 @@ int store_open(const char *path, bool readonly, struct store **out);
 void store_close(struct store *st);
 /* The exit condition of a failed store call: disk full 74, anything else 70 (st may be NULL). */
 enum ls_exit store_failure(const struct store *st);
-const char *store_path(const struct store *st);
 
 int store_begin(struct store *st); /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* Named savepoints inside a transaction (names are code constants, not input). */
-int store_savepoint(struct store *st, const char *name);
-int store_rollback_to(struct store *st, const char *name);
-int store_release(struct store *st, const char *name);
 
 /* Runs: one row per invocation that changes state. */
 long long store_run_begin(struct store *st, const char *command, const char *clock_iso);

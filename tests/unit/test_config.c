@@ -721,64 +721,6 @@ START_TEST(test_example_loads)
 }
 END_TEST
 
-START_TEST(test_read_secret)
-{
-	char *path = xasprintf("%s/pw", conf_dir), *s, big[CONFIG_SECRET_MAX + 2];
-
-	write_file("pw", 0600, "s3cret pass\n");
-	s = config_read_secret(path);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_str_eq(s, "s3cret pass");
-	free(s);
-
-	write_file("pw", 0400, "crlf\r\n");
-	s = config_read_secret(path);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_str_eq(s, "crlf");
-	free(s);
-
-	write_file("pw", 0600, "no-newline");
-	s = config_read_secret(path);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_str_eq(s, "no-newline");
-	free(s);
-
-	memset(big, 'x', CONFIG_SECRET_MAX);
-	big[CONFIG_SECRET_MAX] = '\0';
-	write_file("pw", 0600, big);
-	s = config_read_secret(path);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(strlen(s), CONFIG_SECRET_MAX);
-	free(s);
-	free(path);
-}
-END_TEST
-
-START_TEST(test_read_secret_refused)
-{
-	char *path = xasprintf("%s/pw", conf_dir), big[CONFIG_SECRET_MAX + 2];
-	int saved = dup(2), null = open("/dev/null", O_WRONLY);
-
-	dup2(null, 2); /* the refusals are logged; not this test's subject */
-	close(null);
-	write_file("pw", 0644, "s3cret\n");
-	ck_assert_ptr_null(config_read_secret(path));
-	write_file("pw", 0600, "two\nlines\n");
-	ck_assert_ptr_null(config_read_secret(path));
-	write_file("pw", 0600, "\n");
-	ck_assert_ptr_null(config_read_secret(path));
-	memset(big, 'x', CONFIG_SECRET_MAX + 1);
-	big[CONFIG_SECRET_MAX + 1] = '\0';
-	write_file("pw", 0600, big);
-	ck_assert_ptr_null(config_read_secret(path));
-	unlink(path);
-	ck_assert_ptr_null(config_read_secret(path));
-	dup2(saved, 2);
-	close(saved);
-	free(path);
-}
-END_TEST
-
 static Suite *
 config_suite(void)
 {
@@ -813,8 +755,6 @@ config_suite(void)
 	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_cannot_open);
 	tcase_add_test(tc, test_example_loads);
-	tcase_add_test(tc, test_read_secret);
-	tcase_add_test(tc, test_read_secret_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

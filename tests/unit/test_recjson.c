@@ -131,13 +131,13 @@ START_TEST(json_reset_reuses_the_buffer)
 	json_end(&j);
 	json_reset(&j);
 	json_str(&j, "k\"");
-	ck_assert_str_eq(j.buf, "\"k\\\"\"");
+	ck_assert_str_eq(j.out.p, "\"k\\\"\"");
 	json_reset(&j);
 	json_obj(&j);
 	json_key(&j, "a");
 	json_int(&j, 1);
 	json_end(&j);
-	ck_assert_str_eq(j.buf, "{\"a\":1}");
+	ck_assert_str_eq(j.out.p, "{\"a\":1}");
 	json_release(&j);
 }
 END_TEST

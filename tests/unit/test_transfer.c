@@ -400,12 +400,12 @@ START_TEST(test_list_cap)
 	char name[32];
 	int rc = 0;
 
-	for (int i = 0; i <= TRANSFER_LIST_MAX && rc == 0; i++) {
+	for (int i = 0; i <= LS_MAX_LIST_ENTRIES && rc == 0; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		rc = transfer_list_add(&l, name, 0, 0);
 	}
 	ck_assert_int_eq(rc, -1);
-	ck_assert_uint_eq(l.n, TRANSFER_LIST_MAX);
+	ck_assert_uint_eq(l.n, LS_MAX_LIST_ENTRIES);
 	transfer_files_free(l.files, l.n);
 }
 END_TEST
@@ -473,6 +473,20 @@ START_TEST(test_read_secret)
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	ck_assert_int_eq(transfer_read_secret("/nonexistent/pw", &secret), LS_EXIT_CONFIG);
 	ck_assert_int_eq(transfer_read_secret(dir, &secret), LS_EXIT_CONFIG); /* a directory */
+	{
+		/* the cap is LS_MAX_SECRET bytes of secret, newline not counted */
+		char big[LS_MAX_SECRET + 2];
+
+		memset(big, 'x', sizeof(big));
+		big[LS_MAX_SECRET] = '\n';
+		write_file(p, big, LS_MAX_SECRET + 1, 0600);
+		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_OK);
+		ck_assert_uint_eq(strlen(secret), LS_MAX_SECRET);
+		transfer_secret_free(secret);
+		big[LS_MAX_SECRET] = 'x';
+		write_file(p, big, LS_MAX_SECRET + 1, 0600);
+		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
+	}
 	free(p);
 	rm_rf(dir);
 	free(dir);
