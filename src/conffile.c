@@ -1,9 +1,11 @@
-/* conffile.c - locate and parse profile/format .ini files with line numbers. */
+/* conffile.c - the shared INI vocabulary; locate and parse profile/format files. */
 #include "lotsync/conffile.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lotsync/builtin.h"
@@ -90,4 +92,112 @@ conffile_parse(const char *path, ini_handler handler, void *user, int *line)
 	rc = ini_parse_stream(reader, &c, handler, user);
 	fclose(c.fp);
 	return rc;
+}
+
+struct conffile_error {
+	int line;
+	size_t seq;
+	char *msg;
+};
+
+void
+conffile_errors_init(struct conffile_errors *e, const char *file)
+{
+	e->file = file;
+	e->count = 0;
+	e->v = NULL;
+	e->n = e->alloc = 0;
+}
+
+/*
+ * Some checks can only run at the end of a section or of the file, so
+ * messages are collected and logged in line order when the file is done.
+ */
+void
+conffile_error(struct conffile_errors *e, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->v = xgrow(e->v, &e->alloc, e->n + 1, sizeof(*e->v));
+	e->v[e->n] = (struct conffile_error){line, e->n, xstrdup(msg)};
+	e->n++;
+	e->count++;
+}
+
+static int
+cmp_error(const void *a, const void *b)
+{
+	const struct conffile_error *x = a, *y = b;
+	/* line 0 is the file as a whole: after the lines */
+	unsigned lx = x->line ? (unsigned)x->line : (unsigned)-1;
+	unsigned ly = y->line ? (unsigned)y->line : (unsigned)-1;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq; /* found first, printed first */
+}
+
+void
+conffile_errors_flush(struct conffile_errors *e)
+{
+	if (e->n == 0)
+		return; /* e->v may be NULL, and qsort() wants a pointer */
+	qsort(e->v, e->n, sizeof(*e->v), cmp_error);
+	for (size_t i = 0; i < e->n; i++) {
+		log_error("%s:%d: %s", e->file, e->v[i].line, e->v[i].msg);
+		free(e->v[i].msg);
+	}
+	free(e->v);
+	e->v = NULL;
+	e->n = e->alloc = 0;
+}
+
+int
+conffile_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "on", "true", "1"};
+	static const char *const no[] = {"no", "off", "false", "0"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+conffile_char(const char *v, char *out)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} names[] = {{"tab", '\t'},      {"\\t", '\t'}, {"comma", ','},
+	             {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*out = names[i].c;
+			return 0;
+		}
+	if (strlen(v) != 1 || v[0] == '\r' || v[0] == '\n')
+		return -1;
+	*out = v[0];
+	return 0;
+}
+
+void
+conffile_set_str(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
 }

@@ -30,8 +30,10 @@
 #include <unistd.h>
 
 #include "lotsync/builtin.h"
+#include "lotsync/conffile.h"
 #include "lotsync/log.h"
 #include "lotsync/notify_kind.h"
+#include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
 #define MAX_DAYS   36500 /* a century: anything larger is a typo */
@@ -192,12 +194,6 @@ static const struct section_def sections[] = {
 
 static const char *const charsets[] = {"utf-8", "windows-1252", "iso-8859-15", "auto"};
 
-struct conf_error {
-	int line;
-	size_t seq;
-	char *msg;
-};
-
 /* A feed name some key refers to; checked once the whole file is read. */
 struct feed_ref {
 	char *name;
@@ -212,11 +208,9 @@ struct parser {
 	char *buf;
 	size_t bufsz;
 	int lineno;
-	int pending;  /* line handed to inih, or 0 */
-	bool handled; /* ...and inih passed it to the handler */
-	int errors;
-	struct conf_error *errs; /* p->errors of them, logged at the end */
-	size_t errs_alloc;
+	int pending;                /* line handed to inih, or 0 */
+	bool handled;               /* ...and inih passed it to the handler */
+	struct conffile_errors err; /* logged in line order at the end */
 
 	enum sect sect; /* the section being read */
 	const struct section_def *def;
@@ -230,51 +224,6 @@ struct parser {
 	struct feed_ref *refs;
 	size_t nrefs, refs_alloc;
 };
-
-static void conf_err(struct parser *p, int line, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-/*
- * Some checks can only run at the end of a section or of the file, so
- * messages are collected and logged in line order by flush_errors().
- */
-static void
-conf_err(struct parser *p, int line, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->errs = xgrow(p->errs, &p->errs_alloc, p->errors + 1, sizeof(*p->errs));
-	p->errs[p->errors] = (struct conf_error){line, (size_t)p->errors, xstrdup(msg)};
-	p->errors++;
-}
-
-static int
-cmp_error(const void *a, const void *b)
-{
-	const struct conf_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq; /* found first, printed first */
-}
-
-static void
-flush_errors(struct parser *p)
-{
-	if (p->errors == 0)
-		return; /* p->errs is NULL, and qsort() wants a pointer */
-	qsort(p->errs, (size_t)p->errors, sizeof(*p->errs), cmp_error);
-	for (int i = 0; i < p->errors; i++) {
-		log_error("%s:%d: %s", p->file, p->errs[i].line, p->errs[i].msg);
-		free(p->errs[i].msg);
-	}
-	free(p->errs);
-	p->errs = NULL;
-}
 
 /* Names become directory and file names, so no '/', no leading '.' or '-'. */
 static bool
@@ -360,18 +309,20 @@ check_secret(struct parser *p, const char *key, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			conf_err(p, p->lineno, "%s %s does not exist", key, path);
+			conffile_error(&p->err, p->lineno, "%s %s does not exist", key, path);
 		else
-			conf_err(p, p->lineno, "cannot open %s %s: %s", key, path, strerror(errno));
+			conffile_error(&p->err, p->lineno, "cannot open %s %s: %s", key, path,
+			               strerror(errno));
 		return;
 	}
 	if (fstat(fd, &st) == -1)
-		conf_err(p, p->lineno, "cannot stat %s %s: %s", key, path, strerror(errno));
+		conffile_error(&p->err, p->lineno, "cannot stat %s %s: %s", key, path,
+		               strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		conf_err(p, p->lineno, "%s %s is not a regular file", key, path);
+		conffile_error(&p->err, p->lineno, "%s %s is not a regular file", key, path);
 	else if (!secret_mode_ok(&st))
-		conf_err(p, p->lineno, "%s is %s by group or others; chmod 600 it", path,
-		         mode_problem(&st));
+		conffile_error(&p->err, p->lineno, "%s is %s by group or others; chmod 600 it",
+		               path, mode_problem(&st));
 	close(fd);
 }
 
@@ -383,11 +334,12 @@ check_file(struct parser *p, const char *key, const char *path)
 
 	if (stat(path, &st) == -1) {
 		if (errno == ENOENT)
-			conf_err(p, p->lineno, "%s %s does not exist", key, path);
+			conffile_error(&p->err, p->lineno, "%s %s does not exist", key, path);
 		else
-			conf_err(p, p->lineno, "cannot stat %s %s: %s", key, path, strerror(errno));
+			conffile_error(&p->err, p->lineno, "cannot stat %s %s: %s", key, path,
+			               strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		conf_err(p, p->lineno, "%s %s is not a regular file", key, path);
+		conffile_error(&p->err, p->lineno, "%s %s is not a regular file", key, path);
 	}
 }
 
@@ -398,106 +350,45 @@ check_profile(struct parser *p, const char *name)
 	char *path;
 
 	if (!name_ok(name)) {
-		conf_err(p, p->lineno, "bad profile name '%s': use letters, digits, '.', '_', '-'",
-		         name);
+		conffile_error(&p->err, p->lineno,
+		               "bad profile name '%s': use letters, digits, '.', '_', '-'", name);
 		return;
 	}
 	if (builtin_find("profiles", name))
 		return;
 	path = xasprintf("%s/profiles/%s.ini", p->cfg->dir, name);
 	if (stat(path, &st) == -1)
-		conf_err(p, p->lineno, "unknown profile '%s': not built in and no %s", name, path);
+		conffile_error(&p->err, p->lineno, "unknown profile '%s': not built in and no %s",
+		               name, path);
 	free(path);
 }
 
-enum scheme { SCHEME_BAD = -1, SCHEME_SFTP, SCHEME_FTP, SCHEME_FTPS, SCHEME_FILE };
-
-static const char *const scheme_prefixes[] = {"sftp://", "ftp://", "ftps://", "file://"};
-
-static enum scheme
-url_scheme(const char *url)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(scheme_prefixes); i++)
-		if (str_startswith(url, scheme_prefixes[i]))
-			return (enum scheme)i;
-	return SCHEME_BAD;
-}
-
-/* The port of "host:port" (or "[v6]:port"): digits, 1-65535. */
-static bool
-port_ok(const char *s, size_t n)
-{
-	unsigned long v = 0;
-
-	if (n == 0 || n > 5)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	return v >= 1 && v <= 65535;
-}
-
-/* Not echoed in the message: the URL would show the password. */
-static const char url_has_password[] = "it contains a password: put the password in password_file";
-
-/* scheme://[user@]host[:port]/path; the reason it is not, or NULL. */
-static const char *
-url_problem(const char *url, enum scheme sc)
-{
-	const char *rest = url + strlen(scheme_prefixes[sc]), *slash, *at, *host, *colon;
-
-	for (const char *s = url; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return "it contains white space or control characters";
-	if (sc == SCHEME_FILE)
-		return rest[0] == '/' ? NULL : "a file URL must be file:///absolute/path";
-	slash = strchr(rest, '/');
-	if (!slash)
-		return "it has no path: add at least '/' after the host";
-	at = NULL;
-	for (const char *c = rest; c < slash; c++)
-		if (*c == '@')
-			at = c; /* the last one, as curl takes it */
-	if (at && memchr(rest, ':', (size_t)(at - rest)))
-		return url_has_password;
-	host = at ? at + 1 : rest;
-	if (*host == '[') {
-		const char *end = memchr(host, ']', (size_t)(slash - host));
-
-		if (!end || end == host + 1)
-			return "it has a bad IPv6 address";
-		colon = end + 1 < slash ? end + 1 : NULL;
-		if (colon && *colon != ':')
-			return "it has text after the IPv6 address";
-	} else {
-		colon = memchr(host, ':', (size_t)(slash - host));
-		if (host == slash || colon == host)
-			return "it has no host";
-	}
-	if (colon && !port_ok(colon + 1, (size_t)(slash - colon - 1)))
-		return "it has a bad port";
-	return NULL;
-}
-
+/*
+ * A source or target URL, by transfer's own grammar (transfer_url_check()):
+ * what check-config passes, transfer accepts. The reason is transfer's and
+ * never quotes the URL, which may hold a password.
+ */
 static void
 check_url(struct parser *p, const char *key, const char *url, bool is_source)
 {
-	enum scheme sc = url_scheme(url);
-	const char *why;
+	const char *scheme, *why = transfer_url_check(url, &scheme);
 
-	if (sc == SCHEME_BAD) {
-		conf_err(p, p->lineno,
-		         "bad %s '%s': expected %san sftp://, ftp://, ftps:// or file:// URL", key,
-		         url, is_source ? "drop or " : "");
-		return;
-	}
-	why = url_problem(url, sc);
-	if (why == url_has_password)
-		conf_err(p, p->lineno, "bad %s: %s", key, why);
+	if (!scheme)
+		conffile_error(&p->err, p->lineno,
+		               "bad %s '%s': expected %san sftp://, ftp://, ftps:// or file:// URL",
+		               key, url, is_source ? "drop or " : "");
 	else if (why)
-		conf_err(p, p->lineno, "bad %s '%s': %s", key, url, why);
+		conffile_error(&p->err, p->lineno, "bad %s: %s", key, why);
+}
+
+/* An sftp:// URL (by transfer's reading of it, which ignores case). */
+static bool
+is_sftp(const char *url)
+{
+	const char *scheme;
+
+	transfer_url_check(url, &scheme);
+	return scheme && strcmp(scheme, "sftp") == 0;
 }
 
 /* A webhook: http:// or https://, a host, no password (it would be logged). */
@@ -511,9 +402,10 @@ check_hook_url(struct parser *p, const char *v)
 	const char *at = rest ? memchr(rest, '@', host) : NULL;
 
 	if (!rest || host == 0)
-		conf_err(p, p->lineno, "bad url '%s': expected an http:// or https:// URL", v);
+		conffile_error(&p->err, p->lineno,
+		               "bad url '%s': expected an http:// or https:// URL", v);
 	else if (at && memchr(rest, ':', (size_t)(at - rest)))
-		conf_err(p, p->lineno, "bad url: a password does not belong in a URL");
+		conffile_error(&p->err, p->lineno, "bad url: a password does not belong in a URL");
 }
 
 /* events = held, locked, ...: names of enum notify_kind, or "all". */
@@ -532,16 +424,17 @@ set_events(struct parser *p, unsigned *field, const char *v)
 		} else if ((k = notify_kind_parse(w)) >= 0) {
 			bits |= 1u << k;
 		} else {
-			conf_err(p, p->lineno,
-			         "unknown event '%s' in events: expected all, quarantined, held, "
-			         "date_typo, vehicle, locked, unlocked, delivery_failed or "
-			         "verify_failed",
-			         w);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "unknown event '%s' in events: expected all, quarantined, held, "
+			        "date_typo, vehicle, locked, unlocked, delivery_failed or "
+			        "verify_failed",
+			        w);
 		}
 	}
 	free(copy);
 	if (bits == 0)
-		conf_err(p, p->lineno, "events names no event");
+		conffile_error(&p->err, p->lineno, "events names no event");
 	*field = bits;
 }
 
@@ -566,7 +459,7 @@ check_name_pattern(struct parser *p, const char *v)
 			why = "unknown {token}: use {target}, {id}, {ext}";
 	}
 	if (why)
-		conf_err(p, p->lineno, "bad file_name '%s': %s", v, why);
+		conffile_error(&p->err, p->lineno, "bad file_name '%s': %s", v, why);
 }
 
 static void
@@ -589,15 +482,15 @@ set_feed_list(struct parser *p, struct target_conf *t, const char *v)
 			*comma = '\0';
 		str_trim(item);
 		if (*item == '\0') {
-			conf_err(p, p->lineno, "empty feed name in 'feeds'");
+			conffile_error(&p->err, p->lineno, "empty feed name in 'feeds'");
 		} else {
 			bool dup = false;
 
 			for (size_t i = 0; i < t->nfeeds; i++)
 				dup = dup || strcmp(t->feeds[i], item) == 0;
 			if (dup) {
-				conf_err(p, p->lineno, "feed '%s' is listed twice in 'feeds'",
-				         item);
+				conffile_error(&p->err, p->lineno,
+				               "feed '%s' is listed twice in 'feeds'", item);
 			} else {
 				t->feeds =
 				        xgrow(t->feeds, &alloc, t->nfeeds + 1, sizeof(*t->feeds));
@@ -664,25 +557,6 @@ parse_days(const char *v, bool immediately_ok, int *out)
 	return rc;
 }
 
-static int
-parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "on", "true", "1"};
-	static const char *const no[] = {"no", "off", "false", "0"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* Index of v in words (case-insensitive), or -1. */
 static int
 word_index(const char *v, const char *const *words, size_t n)
@@ -693,13 +567,11 @@ word_index(const char *v, const char *const *words, size_t n)
 	return -1;
 }
 
+/* A char * field of a section's struct. */
 static void
 set_str(void *field, char *v)
 {
-	char **f = field;
-
-	free(*f); /* a default set before the key was read */
-	*f = v;
+	conffile_set_str(field, v);
 }
 
 static void
@@ -715,36 +587,38 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 		if ((i = word_index(v, feed_keys_w, 2)) >= 0)
 			*(enum feed_key *)field = i ? FEED_KEY_STOCK : FEED_KEY_VIN;
 		else
-			conf_err(p, p->lineno, "bad value '%s' for 'key': expected vin or stock",
-			         v);
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'key': expected vin or stock", v);
 		break;
 	case V_AFTER:
 		if ((i = word_index(v, after_w, 2)) >= 0)
 			*(enum after_fetch *)field = i ? AFTER_FETCH_DELETE : AFTER_FETCH_KEEP;
 		else
-			conf_err(p, p->lineno,
-			         "bad value '%s' for 'after_fetch': expected keep or delete", v);
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'after_fetch': expected keep or delete",
+			               v);
 		break;
 	case V_MODE:
 		if ((i = word_index(v, mode_w, 2)) >= 0)
 			*(enum export_mode *)field = i ? EXPORT_DELTA : EXPORT_FULL;
 		else
-			conf_err(p, p->lineno, "bad value '%s' for 'mode': expected full or delta",
-			         v);
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'mode': expected full or delta", v);
 		break;
 	case V_CHARSET:
 		if ((i = word_index(v, charsets, ARRAY_SIZE(charsets))) >= 0)
 			set_str(field, xstrdup(charsets[i]));
 		else
-			conf_err(p, p->lineno,
-			         "bad value '%s' for 'charset': expected utf-8, windows-1252, "
-			         "iso-8859-15 or auto",
-			         v);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "bad value '%s' for 'charset': expected utf-8, windows-1252, "
+			        "iso-8859-15 or auto",
+			        v);
 		break;
 	case V_BOOL:
-		if (parse_bool(v, field) == -1)
-			conf_err(p, p->lineno, "bad value '%s' for '%s': expected yes or no", v,
-			         k->name);
+		if (conffile_bool(v, field) == -1)
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for '%s': expected yes or no", v, k->name);
 		break;
 	default: log_fatal("config: %s is not an enumerated key", k->name);
 	}
@@ -758,31 +632,34 @@ set_number_value(struct parser *p, const struct key_def *k, void *field, const c
 	switch (k->kind) {
 	case V_UINT:
 		if (parse_uint(v, k->max, &n) == -1 || n < k->min)
-			conf_err(p, p->lineno, "bad number '%s' for '%s': expected %llu to %llu", v,
-			         k->name, k->min, k->max);
+			conffile_error(&p->err, p->lineno,
+			               "bad number '%s' for '%s': expected %llu to %llu", v,
+			               k->name, k->min, k->max);
 		else
 			*(unsigned *)field = (unsigned)n;
 		break;
 	case V_PERCENT:
 		if (parse_percent(v, (double)k->max, field) == -1)
-			conf_err(p, p->lineno,
-			         "bad percentage '%s' for '%s': expected 0%% to %llu%%, like 20%%",
-			         v, k->name, k->max);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "bad percentage '%s' for '%s': expected 0%% to %llu%%, like 20%%",
+			        v, k->name, k->max);
 		break;
 	case V_DAYS:
 		if (parse_days(v, false, field) == -1)
-			conf_err(
-			        p, p->lineno,
+			conffile_error(
+			        &p->err, p->lineno,
 			        "bad duration '%s' for '%s': expected never or <N>d (days, at most "
 			        "%d)",
 			        v, k->name, MAX_DAYS);
 		break;
 	case V_CLOSE:
 		if (parse_days(v, true, field) == -1)
-			conf_err(p, p->lineno,
-			         "bad duration '%s' for '%s': expected never, immediately or <N>d "
-			         "(days, at most %d)",
-			         v, k->name, MAX_DAYS);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "bad duration '%s' for '%s': expected never, immediately or <N>d "
+			        "(days, at most %d)",
+			        v, k->name, MAX_DAYS);
 		break;
 	default: log_fatal("config: %s is not a numeric key", k->name);
 	}
@@ -813,8 +690,9 @@ set_value(struct parser *p, const struct key_def *k, void *obj, const char *v)
 	case V_FORMAT:
 		/* Existence is export's to judge: SPEC does not list the built-in formats. */
 		if (!name_ok(v))
-			conf_err(p, p->lineno,
-			         "bad format name '%s': use letters, digits, '.', '_', '-'", v);
+			conffile_error(&p->err, p->lineno,
+			               "bad format name '%s': use letters, digits, '.', '_', '-'",
+			               v);
 		set_str(field, xstrdup(v));
 		break;
 	case V_SOURCE:
@@ -883,26 +761,26 @@ handle_pair(struct parser *p, const char *name, const char *value)
 	if (p->sect == SECT_SKIP)
 		return; /* its header was already reported */
 	if (p->sect == SECT_NONE) {
-		conf_err(p, p->lineno, "key '%s' is outside any section", name);
+		conffile_error(&p->err, p->lineno, "key '%s' is outside any section", name);
 		return;
 	}
 	if (*name == '\0') {
-		conf_err(p, p->lineno, "missing key name before '='");
+		conffile_error(&p->err, p->lineno, "missing key name before '='");
 		return;
 	}
 	i = key_index(p->def, name);
 	if (i == -1) {
-		conf_err(p, p->lineno, "unknown key '%s' in %s", name, p->label);
+		conffile_error(&p->err, p->lineno, "unknown key '%s' in %s", name, p->label);
 		return;
 	}
 	if (p->key_line[i]) {
-		conf_err(p, p->lineno, "duplicate key '%s' in %s (first at line %d)", name,
-		         p->label, p->key_line[i]);
+		conffile_error(&p->err, p->lineno, "duplicate key '%s' in %s (first at line %d)",
+		               name, p->label, p->key_line[i]);
 		return;
 	}
 	p->key_line[i] = p->lineno;
 	if (*value == '\0') {
-		conf_err(p, p->lineno, "empty value for '%s'", name);
+		conffile_error(&p->err, p->lineno, "empty value for '%s'", name);
 		return;
 	}
 	set_value(p, &p->def->keys[i], cur_obj(p), value);
@@ -931,8 +809,8 @@ finish_section(struct parser *p)
 		goto out;
 	for (size_t i = 0; i < p->def->nkeys; i++)
 		if (p->def->keys[i].required && !p->key_line[i])
-			conf_err(p, p->sect_line, "%s is missing required key '%s'", p->label,
-			         p->def->keys[i].name);
+			conffile_error(&p->err, p->sect_line, "%s is missing required key '%s'",
+			               p->label, p->def->keys[i].name);
 	if (p->sect == SECT_FEED) {
 		url = p->cfg->feeds[p->idx].source;
 		known_hosts = p->cfg->feeds[p->idx].known_hosts;
@@ -946,12 +824,12 @@ finish_section(struct parser *p)
 		const struct notify_conf *n = &p->cfg->notifies[p->idx];
 
 		if (!n->url == !n->command)
-			conf_err(p, p->sect_line, "%s needs exactly one of url or command",
-			         p->label);
+			conffile_error(&p->err, p->sect_line,
+			               "%s needs exactly one of url or command", p->label);
 	}
-	if (url && url_scheme(url) == SCHEME_SFTP && !known_hosts)
-		conf_err(
-		        p, p->key_line[url_key],
+	if (url && strcmp(url, "drop") != 0 && is_sftp(url) && !known_hosts)
+		conffile_error(
+		        &p->err, p->key_line[url_key],
 		        "sftp:// needs known_hosts in %s: host keys are never trusted on first use",
 		        p->label);
 out:
@@ -1095,8 +973,9 @@ open_section(struct parser *p, const char *inner)
 	p->sect = SECT_SKIP; /* until it proves good: its keys are not reported */
 	if (strcmp(inner, "lotsync") == 0) {
 		if (p->lotsync_line) {
-			conf_err(p, p->lineno, "duplicate section [lotsync] (first at line %d)",
-			         p->lotsync_line);
+			conffile_error(&p->err, p->lineno,
+			               "duplicate section [lotsync] (first at line %d)",
+			               p->lotsync_line);
 			return;
 		}
 		p->lotsync_line = p->lineno;
@@ -1104,24 +983,27 @@ open_section(struct parser *p, const char *inner)
 	} else {
 		def = colon ? section_def(inner, (size_t)(colon - inner)) : NULL;
 		if (!def || def->sect == SECT_LOTSYNC) {
-			conf_err(p, p->lineno,
-			         "unknown section [%s]; expected [lotsync], [feed:NAME], "
-			         "[type:LABEL], [client:LABEL], [target:NAME] or [notify:NAME]",
-			         inner);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "unknown section [%s]; expected [lotsync], [feed:NAME], "
+			        "[type:LABEL], [client:LABEL], [target:NAME] or [notify:NAME]",
+			        inner);
 			return;
 		}
 		if (!name_ok(colon + 1)) {
-			conf_err(p, p->lineno,
-			         "bad name '%s' in [%s]: use 1 to %d letters, digits, '.', '_', "
-			         "'-', "
-			         "not starting with '.' or '-'",
-			         colon + 1, inner, LS_MAX_CONFIG_NAME);
+			conffile_error(
+			        &p->err, p->lineno,
+			        "bad name '%s' in [%s]: use 1 to %d letters, digits, '.', '_', "
+			        "'-', "
+			        "not starting with '.' or '-'",
+			        colon + 1, inner, LS_MAX_CONFIG_NAME);
 			return;
 		}
 		dup = find_section(p->cfg, def->sect, colon + 1);
 		if (dup >= 0) {
-			conf_err(p, p->lineno, "duplicate section [%s] (first at line %d)", inner,
-			         section_line(p->cfg, def->sect, (size_t)dup));
+			conffile_error(&p->err, p->lineno,
+			               "duplicate section [%s] (first at line %d)", inner,
+			               section_line(p->cfg, def->sect, (size_t)dup));
 			return;
 		}
 		new_section(p, def->sect, colon + 1);
@@ -1141,12 +1023,12 @@ section_header(struct parser *p, char *s)
 
 	finish_section(p);
 	if (!close) {
-		conf_err(p, p->lineno, "bad section header: missing ']'");
+		conffile_error(&p->err, p->lineno, "bad section header: missing ']'");
 		p->sect = SECT_SKIP;
 		return;
 	}
 	if (close[1] != '\0') {
-		conf_err(p, p->lineno, "bad section header: text after ']'");
+		conffile_error(&p->err, p->lineno, "bad section header: text after ']'");
 		p->sect = SECT_SKIP;
 		return;
 	}
@@ -1175,7 +1057,8 @@ static void
 check_handled(struct parser *p)
 {
 	if (p->pending && !p->handled)
-		conf_err(p, p->pending, "expected '[section]', 'key = value' or a comment");
+		conffile_error(&p->err, p->pending,
+		               "expected '[section]', 'key = value' or a comment");
 	p->pending = 0;
 }
 
@@ -1198,7 +1081,7 @@ read_line(char *str, int num, void *stream)
 
 		p->lineno++;
 		if (memchr(s, '\0', (size_t)n)) {
-			conf_err(p, p->lineno, "NUL byte in line");
+			conffile_error(&p->err, p->lineno, "NUL byte in line");
 			continue;
 		}
 		if (p->lineno == 1 && str_startswith(s, "\xEF\xBB\xBF"))
@@ -1217,8 +1100,9 @@ read_line(char *str, int num, void *stream)
 		len = strlen(s);
 		if (len >= (size_t)num) {
 			/* inih's line buffer is fixed (200 bytes in Debian's build). */
-			conf_err(p, p->lineno,
-			         "line too long: at most %d characters before a comment", num - 1);
+			conffile_error(&p->err, p->lineno,
+			               "line too long: at most %d characters before a comment",
+			               num - 1);
 			continue;
 		}
 		memcpy(str, s, len + 1);
@@ -1227,7 +1111,7 @@ read_line(char *str, int num, void *stream)
 		return str;
 	}
 	if (ferror(p->fp))
-		conf_err(p, p->lineno + 1, "read error: %s", strerror(errno));
+		conffile_error(&p->err, p->lineno + 1, "read error: %s", strerror(errno));
 	return NULL;
 }
 
@@ -1236,8 +1120,8 @@ check_refs(struct parser *p)
 {
 	for (size_t i = 0; i < p->nrefs; i++)
 		if (!config_feed(p->cfg, p->refs[i].name))
-			conf_err(p, p->refs[i].line, "'%s' names undefined feed '%s'",
-			         p->refs[i].key, p->refs[i].name);
+			conffile_error(&p->err, p->refs[i].line, "'%s' names undefined feed '%s'",
+			               p->refs[i].key, p->refs[i].name);
 }
 
 static bool
@@ -1260,10 +1144,11 @@ check_ambiguous(struct parser *p)
 
 			if (same_opt(a->feed, b->feed) && same_opt(a->code, b->code) &&
 			    same_opt(a->dealer_id, b->dealer_id)) {
-				conf_err(p, a->line,
-				         "[type:%s] maps the same feed, code and dealer_id as "
-				         "[type:%s] (line %d)",
-				         a->label, b->label, b->line);
+				conffile_error(
+				        &p->err, a->line,
+				        "[type:%s] maps the same feed, code and dealer_id as "
+				        "[type:%s] (line %d)",
+				        a->label, b->label, b->line);
 				break;
 			}
 		}
@@ -1275,10 +1160,10 @@ check_ambiguous(struct parser *p)
 			const struct client_map *b = &cfg->clients[j];
 
 			if (same_opt(a->feed, b->feed) && same_opt(a->dealer_id, b->dealer_id)) {
-				conf_err(p, a->line,
-				         "[client:%s] maps the same feed and dealer_id as "
-				         "[client:%s] (line %d)",
-				         a->label, b->label, b->line);
+				conffile_error(&p->err, a->line,
+				               "[client:%s] maps the same feed and dealer_id as "
+				               "[client:%s] (line %d)",
+				               a->label, b->label, b->line);
 				break;
 			}
 		}
@@ -1319,10 +1204,10 @@ check_config_file(struct parser *p)
 	struct stat st;
 
 	if (fstat(fileno(p->fp), &st) == -1)
-		conf_err(p, 1, "cannot stat %s: %s", p->file, strerror(errno));
+		conffile_error(&p->err, 1, "cannot stat %s: %s", p->file, strerror(errno));
 	else if (!secret_mode_ok(&st))
-		conf_err(p, 1, "%s is %s by group or others; chmod 600 it", p->file,
-		         mode_problem(&st));
+		conffile_error(&p->err, 1, "%s is %s by group or others; chmod 600 it", p->file,
+		               mode_problem(&st));
 }
 
 int
@@ -1333,6 +1218,7 @@ config_load(const char *path, struct config *cfg)
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
+	conffile_errors_init(&p.err, path);
 	p.fp = fopen(path, "re");
 	if (!p.fp)
 		return log_syserr("cannot open %s", path);
@@ -1357,14 +1243,14 @@ config_load(const char *path, struct config *cfg)
 		cfg->database = xasprintf("%s/lotsync.db", cfg->spool);
 	check_refs(&p);
 	check_ambiguous(&p);
-	flush_errors(&p);
+	conffile_errors_flush(&p.err);
 
 	for (size_t i = 0; i < p.nrefs; i++)
 		free(p.refs[i].name);
 	free(p.refs);
 	free(p.buf);
 	fclose(p.fp);
-	return p.errors;
+	return p.err.count;
 
 fail:
 	fclose(p.fp);

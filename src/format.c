@@ -2,15 +2,14 @@
 #include "lotsync/format.h"
 
 #include <iconv.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lotsync/conffile.h"
+#include "lotsync/fields.h"
 #include "lotsync/log.h"
-#include "lotsync/profile.h"
 #include "lotsync/util.h"
 
 /* Positions beyond this are a typo, not a marketplace layout. */
@@ -24,8 +23,8 @@ struct raw_col {
 
 struct floader {
 	struct format *f;
-	const char *file;
-	int line, errors;
+	struct conffile_errors err;
+	int line;
 	struct raw_col *raw;
 	size_t nraw, raw_alloc;
 	char *action_key;
@@ -33,25 +32,8 @@ struct floader {
 	bool ext_set;
 };
 
-static void ferr(struct floader *ld, int line, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void
-ferr(struct floader *ld, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_error("%s:%d: %s", ld->file, line, msg);
-	ld->errors++;
-}
-
-static const char *const money_fields[] = {"price", "campaign_price", "old_price", "leasing_price"};
-static const char *const number_fields[] = {"year", "mileage", "model_year"};
-static const char *const date_fields[] = {"first_registration", "in_stock_date"};
+/* An error at a line of the file (logged in line order once it is read). */
+#define ferr(ld, line, ...) conffile_error(&(ld)->err, (line), __VA_ARGS__)
 
 static bool
 in_list(const char *s, const char *const *list, size_t n)
@@ -65,45 +47,14 @@ in_list(const char *s, const char *const *list, size_t n)
 enum column_kind
 format_field_kind(const char *field)
 {
-	if (in_list(field, money_fields, ARRAY_SIZE(money_fields)))
-		return COL_MONEY;
-	if (in_list(field, number_fields, ARRAY_SIZE(number_fields)))
-		return COL_NUMBER;
-	if (in_list(field, date_fields, ARRAY_SIZE(date_fields)))
-		return COL_DATE;
-	if (profile_is_list(field))
-		return COL_LIST;
-	return COL_TEXT;
-}
-
-/* inih takes " ;" as the start of a comment, so separators also have names. */
-static int
-parse_char(const char *v, char *out)
-{
-	static const struct {
-		const char *name;
-		char c;
-	} names[] = {{"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'}};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(v, names[i].name) == 0) {
-			*out = names[i].c;
-			return 0;
-		}
-	if (strlen(v) != 1 || v[0] == '\r' || v[0] == '\n')
-		return -1;
-	*out = v[0];
-	return 0;
-}
-
-static int
-parse_yesno(const char *v, bool *out)
-{
-	if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
-		*out = strcmp(v, "yes") == 0;
-		return 0;
+	switch (fields_kind(field)) {
+	case FIELD_MONEY: return COL_MONEY;
+	case FIELD_MILEAGE:
+	case FIELD_YEAR: return COL_NUMBER;
+	case FIELD_DATE: return COL_DATE;
+	case FIELD_LIST: return COL_LIST;
+	default: return COL_TEXT;
 	}
-	return -1;
 }
 
 /* XML 1.0 names, ASCII subset: a letter or '_', then letters, digits, '_', '-', '.'. */
@@ -124,8 +75,7 @@ xml_name_ok(const char *s)
 static void
 set_str(char **dst, const char *v)
 {
-	free(*dst);
-	*dst = xstrdup(v);
+	conffile_set_str(dst, xstrdup(v));
 }
 
 static void
@@ -145,13 +95,12 @@ format_csv_key(struct floader *ld, const char *key, const char *v)
 	struct format *f = ld->f;
 
 	if (!strcmp(key, "delimiter")) {
-		if (parse_char(v, &f->delimiter) == -1)
+		if (conffile_char(v, &f->delimiter) == -1)
 			ferr(ld, ld->line,
-			     "delimiter must be one character, tab, comma, semicolon or pipe, "
-			     "not '%s'",
-			     v);
+			     "delimiter must be one character or its name (%s), not '%s'",
+			     CONFFILE_CHAR_NAMES, v);
 	} else if (!strcmp(key, "quote")) {
-		if (parse_char(v, &f->quote) == -1)
+		if (conffile_char(v, &f->quote) == -1)
 			ferr(ld, ld->line, "quote must be one character, not '%s'", v);
 	} else if (!strcmp(key, "quoting")) {
 		if (!strcmp(v, "minimal"))
@@ -163,7 +112,7 @@ format_csv_key(struct floader *ld, const char *key, const char *v)
 		else
 			ferr(ld, ld->line, "quoting must be minimal, all or none, not '%s'", v);
 	} else if (!strcmp(key, "header")) {
-		if (parse_yesno(v, &f->header) == -1)
+		if (conffile_bool(v, &f->header) == -1)
 			ferr(ld, ld->line, "header must be yes or no, not '%s'", v);
 	}
 }
@@ -415,7 +364,7 @@ column_spec(struct floader *ld, struct format_column *c, const char *spec)
 	if (quoted) {
 		c->kind = COL_CONST;
 		c->constant = tok;
-	} else if (!profile_is_canonical(tok)) {
+	} else if (!fields_is_canonical(tok)) {
 		ferr(ld, c->line, "column '%s': unknown canonical field '%s'", c->name, tok);
 		free(tok);
 		return;
@@ -630,7 +579,7 @@ compile(struct floader *ld)
 int
 format_load(const char *confdir, const char *name, struct format *f)
 {
-	struct floader ld = {.f = f, .file = name};
+	struct floader ld = {.f = f};
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -647,7 +596,7 @@ format_load(const char *confdir, const char *name, struct format *f)
 	if (!(f->path = conffile_locate(confdir, "formats", name)))
 		return log_error("format '%s' is not built in and there is no %s/formats/%s.ini",
 		                 name, confdir, name);
-	ld.file = f->path;
+	conffile_errors_init(&ld.err, f->path);
 	if ((rc = conffile_parse(f->path, on_entry, &ld, &ld.line)) == -1)
 		return -1;
 	if (rc > 0)
@@ -659,7 +608,8 @@ format_load(const char *confdir, const char *name, struct format *f)
 	}
 	free(ld.raw);
 	free(ld.action_key);
-	return ld.errors;
+	conffile_errors_flush(&ld.err);
+	return ld.err.count;
 }
 
 static void

@@ -1,109 +1,25 @@
 /* profile.c - feed profiles: load and check the .ini (binding and mapping: rowmap.c). */
 #include "lotsync/profile.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lotsync/conffile.h"
+#include "lotsync/fields.h"
 #include "lotsync/log.h"
 #include "lotsync/parse_xml.h"
 #include "lotsync/util.h"
 
-static const struct {
-	const char *name;
-	enum field_kind kind;
-} canonical[] = {
-        {"dealer_id", FIELD_TEXT},
-        {"vin", FIELD_VIN},
-        {"stock_no", FIELD_TEXT},
-        {"system_code", FIELD_TEXT},
-        {"vehicle_type", FIELD_TEXT},
-        {"year", FIELD_YEAR},
-        {"make", FIELD_TEXT},
-        {"model", FIELD_TEXT},
-        {"trim", FIELD_TEXT},
-        {"body", FIELD_TEXT},
-        {"exterior_color", FIELD_TEXT},
-        {"interior_color", FIELD_TEXT},
-        {"mileage", FIELD_MILEAGE},
-        {"price", FIELD_MONEY},
-        {"campaign_price", FIELD_MONEY},
-        {"old_price", FIELD_MONEY},
-        {"leasing_price", FIELD_MONEY},
-        {"currency", FIELD_TEXT},
-        {"fuel", FIELD_TEXT},
-        {"transmission", FIELD_TEXT},
-        {"registration_number", FIELD_TEXT},
-        {"first_registration", FIELD_DATE},
-        {"model_year", FIELD_YEAR},
-        {"short_description", FIELD_TEXT},
-        {"description", FIELD_TEXT},
-        {"images", FIELD_LIST},
-        {"equipment", FIELD_LIST},
-        {"documents", FIELD_LIST},
-        {"vat_deductible", FIELD_TEXT},
-        {"warranty", FIELD_TEXT},
-        {"service_plan", FIELD_TEXT},
-        {"exchange_right", FIELD_TEXT},
-        {"in_stock_date", FIELD_DATE},
-        {"client", FIELD_TEXT},
-};
-
-static int
-canonical_index(const char *field)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(canonical); i++)
-		if (strcmp(canonical[i].name, field) == 0)
-			return (int)i;
-	return -1;
-}
-
-bool
-profile_is_canonical(const char *field)
-{
-	if (str_startswith(field, "extra.") && field[6] != '\0')
-		return true;
-	return canonical_index(field) >= 0;
-}
-
-enum field_kind
-profile_field_kind(const char *field)
-{
-	int i = canonical_index(field);
-
-	return i < 0 ? FIELD_TEXT : canonical[i].kind;
-}
-
-bool
-profile_is_list(const char *field)
-{
-	return profile_field_kind(field) == FIELD_LIST;
-}
-
 /* State of one profile file being parsed, so errors can name file and line. */
 struct loader {
 	struct profile *p;
-	const char *file;
-	int errors;
+	struct conffile_errors err;
 	int line;
 };
 
-static void lerr(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-lerr(struct loader *ld, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_error("%s:%d: %s", ld->file, ld->line, msg);
-	ld->errors++;
-}
+/* An error at the line being read (0 once the whole file is). */
+#define lerr(ld, ...) conffile_error(&(ld)->err, (ld)->line, __VA_ARGS__)
 
 const struct profile_map *
 profile_find(const struct profile *p, const char *field)
@@ -121,42 +37,6 @@ profile_is_mandatory(const struct profile *p, const char *field)
 		if (strcmp(p->mandatory[i], field) == 0)
 			return true;
 	return false;
-}
-
-/*
- * One character, or its name: libinih takes " ;" as the start of a
- * comment, so "delimiter = ;" reads as empty and has to be spelled out.
- */
-static int
-parse_char(const char *v, char *out)
-{
-	static const struct {
-		const char *name;
-		char c;
-	} names[] = {{"tab", '\t'},      {"\\t", '\t'}, {"comma", ','},
-	             {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(v, names[i].name) == 0) {
-			*out = names[i].c;
-			return 0;
-		}
-	if (strlen(v) != 1)
-		return -1;
-	*out = v[0];
-	return 0;
-}
-
-static int
-parse_yesno(const char *v, bool *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
 }
 
 /* Split a comma list into trimmed, non-empty items; calls fn for each. */
@@ -180,7 +60,7 @@ add_mandatory(struct loader *ld, const char *t, void *arg)
 	struct profile *p = ld->p;
 
 	(void)arg;
-	if (!profile_is_canonical(t) || str_startswith(t, "extra.")) {
+	if (!fields_is_canonical(t) || fields_is_extra(t)) {
 		lerr(ld, "mandatory: unknown field '%s'", t);
 		return;
 	}
@@ -273,20 +153,17 @@ profile_key(struct loader *ld, const char *key, const char *v)
 	unsigned long long n;
 
 	if (!strcmp(key, "delimiter")) {
-		if (parse_char(v, &p->delimiter) || p->delimiter == '\n' || p->delimiter == '\r')
-			lerr(ld,
-			     "delimiter must be one character, tab, comma, semicolon, pipe or "
-			     "space, "
-			     "not '%s'",
-			     v);
+		if (conffile_char(v, &p->delimiter))
+			lerr(ld, "delimiter must be one character or its name (%s), not '%s'",
+			     CONFFILE_CHAR_NAMES, v);
 	} else if (!strcmp(key, "quote")) {
-		if (parse_char(v, &p->quote))
+		if (conffile_char(v, &p->quote))
 			lerr(ld, "quote must be one character, not '%s'", v);
 	} else if (!strcmp(key, "header")) {
-		if (parse_yesno(v, &p->header))
+		if (conffile_bool(v, &p->header))
 			lerr(ld, "header must be yes or no, not '%s'", v);
 	} else if (!strcmp(key, "short_vin")) {
-		if (parse_yesno(v, &p->short_vin))
+		if (conffile_bool(v, &p->short_vin))
 			lerr(ld, "short_vin must be yes or no, not '%s'", v);
 	} else if (!strcmp(key, "min_columns")) {
 		if (parse_uint(v, 4096, &n))
@@ -344,7 +221,7 @@ fields_key(struct loader *ld, const char *key, const char *v)
 	struct profile *p = ld->p;
 	struct profile_map *m;
 
-	if (!profile_is_canonical(key) || str_startswith(key, "extra.")) {
+	if (!fields_is_canonical(key) || fields_is_extra(key)) {
 		lerr(ld, "unknown canonical field '%s'", key);
 		return;
 	}
@@ -356,7 +233,7 @@ fields_key(struct loader *ld, const char *key, const char *v)
 	m = &p->maps[p->nmaps++];
 	memset(m, 0, sizeof(*m));
 	m->field = xstrdup(key);
-	m->kind = profile_field_kind(key);
+	m->kind = fields_kind(key);
 	m->list_sep = m->kind == FIELD_LIST ? '|' : '\0';
 	each_item(ld, v, add_source, m);
 	if (m->nsources == 0)
@@ -380,7 +257,7 @@ lists_key(struct loader *ld, const char *key, const char *v)
 		lerr(ld, "'%s' is not a list field", key);
 		return;
 	}
-	if (parse_char(v, &sep) || sep == '\n' || sep == '\r')
+	if (conffile_char(v, &sep))
 		lerr(ld,
 		     "list separator must be one character or its name (semicolon...), not "
 		     "'%s'",
@@ -449,7 +326,7 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	if (!p->path)
 		return log_error("profile '%s' is not built in and there is no %s/profiles/%s.ini",
 		                 name, confdir, name);
-	ld.file = p->path;
+	conffile_errors_init(&ld.err, p->path);
 	if ((rc = conffile_parse(p->path, on_entry, &ld, &ld.line)) == -1)
 		return -1;
 	if (rc > 0) {
@@ -458,7 +335,8 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	}
 	ld.line = 0;
 	check_complete(&ld);
-	return ld.errors;
+	conffile_errors_flush(&ld.err);
+	return ld.err.count;
 }
 
 void
@@ -481,12 +359,4 @@ profile_release(struct profile *p)
 	free(p->record_root);
 	free(p->record_element);
 	memset(p, 0, sizeof(*p));
-}
-
-void
-row_error_release(struct row_error *e)
-{
-	free(e->field);
-	free(e->reason);
-	memset(e, 0, sizeof(*e));
 }

@@ -96,3 +96,11 @@ record_to_json(const struct record *r)
 	json_end(&j);
 	return json_detach(&j);
 }
+
+void
+row_error_release(struct row_error *e)
+{
+	free(e->field);
+	free(e->reason);
+	memset(e, 0, sizeof(*e));
+}

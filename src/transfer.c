@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,10 +166,11 @@ url_part(CURLU *h, CURLUPart what, unsigned flags, char **out)
 	}
 }
 
+/* Keep why (static text, never the URL itself); transfer_url_parse() logs it. */
 static enum ls_exit
-url_refuse(const char *scheme, const char *why)
+url_refuse(struct transfer_url *u, const char *why)
 {
-	log_error("%s%sURL refused: %s", scheme ? scheme : "", scheme ? ":// " : "", why);
+	u->why = why;
 	return LS_EXIT_CONFIG;
 }
 
@@ -179,17 +181,17 @@ url_split_path(struct transfer_url *u, const char *path)
 	size_t dlen;
 
 	if (!slash || path[0] != '/')
-		return url_refuse(u->scheme, "the path must start with '/'");
+		return url_refuse(u, "the path must start with '/'");
 	dlen = (size_t)(slash - path) + 1;
 	u->dir_raw = xstrndup(path, dlen);
 	if (percent_decode(path, dlen, &u->dir) == -1)
-		return url_refuse(u->scheme, "bad %-escape or control character in the path");
+		return url_refuse(u, "bad %-escape or control character in the path");
 	if (slash[1] == '\0')
 		return LS_EXIT_OK;
 	if (percent_decode(slash + 1, strlen(slash + 1), &u->glob) == -1)
-		return url_refuse(u->scheme, "bad %-escape or control character in the path");
+		return url_refuse(u, "bad %-escape or control character in the path");
 	if (strchr(u->glob, '/'))
-		return url_refuse(u->scheme, "the file pattern may not contain '/' (%2F)");
+		return url_refuse(u, "the file pattern may not contain '/' (%2F)");
 	return LS_EXIT_OK;
 }
 
@@ -205,10 +207,10 @@ url_host_port(CURLU *h, struct transfer_url *u)
 		/* curl accepts only an empty host or localhost for file:// */
 		free(u->url_host);
 		u->url_host = NULL;
-		return rc < 0 ? url_refuse(u->scheme, "bad host") : LS_EXIT_OK;
+		return rc < 0 ? url_refuse(u, "bad host") : LS_EXIT_OK;
 	}
 	if (rc != 0 || !u->url_host[0])
-		return url_refuse(u->scheme, "no host");
+		return url_refuse(u, "no host");
 	if (u->url_host[0] == '[')
 		u->host = xstrndup(u->url_host + 1, strlen(u->url_host) - 2);
 	else
@@ -217,12 +219,12 @@ url_host_port(CURLU *h, struct transfer_url *u)
 	if (rc == 0) {
 		if (parse_uint(port, 65535, &v) == -1 || v == 0) {
 			free(port);
-			return url_refuse(u->scheme, "bad port");
+			return url_refuse(u, "bad port");
 		}
 		u->port = (long)v;
 	}
 	free(port);
-	return rc < 0 ? url_refuse(u->scheme, "bad port") : LS_EXIT_OK;
+	return rc < 0 ? url_refuse(u, "bad port") : LS_EXIT_OK;
 }
 
 static enum ls_exit
@@ -232,16 +234,16 @@ url_check_extras(CURLU *h, struct transfer_url *u)
 
 	if (url_part(h, CURLUPART_PASSWORD, 0, &v) != 1) {
 		free(v);
-		return url_refuse(u->scheme, "a password in the URL (use password_file)");
+		return url_refuse(u, "a password in the URL (use password_file)");
 	}
 	if (url_part(h, CURLUPART_QUERY, 0, &v) != 1 ||
 	    url_part(h, CURLUPART_FRAGMENT, 0, &v) != 1) {
 		free(v);
-		return url_refuse(u->scheme, "'?' or '#' in the URL (write them as %3F, %23)");
+		return url_refuse(u, "'?' or '#' in the URL (write them as %3F, %23)");
 	}
 	if (url_part(h, CURLUPART_OPTIONS, 0, &v) != 1) {
 		free(v);
-		return url_refuse(u->scheme, "login options (';') in the URL");
+		return url_refuse(u, "login options (';') in the URL");
 	}
 	return LS_EXIT_OK;
 }
@@ -266,14 +268,14 @@ url_parse_handle(CURLU *h, const char *url, struct transfer_url *u)
 
 	uc = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (uc != CURLUE_OK)
-		return url_refuse(NULL, curl_url_strerror(uc));
+		return url_refuse(u, curl_url_strerror(uc));
 	if (url_part(h, CURLUPART_SCHEME, 0, &u->scheme) != 0)
-		return url_refuse(NULL, "no scheme");
+		return url_refuse(u, "no scheme");
 	if (!default_port_scheme(u->scheme, &u->port))
-		return url_refuse(u->scheme, "unsupported scheme (sftp, ftp, ftps or file)");
+		return url_refuse(u, "unsupported scheme (sftp, ftp, ftps or file)");
 	/* curl reads "ftp:///x/" as host "x"; an empty host is a typo to report */
 	if (strcmp(u->scheme, "file") != 0 && (p = strstr(url, "://")) && p[3] == '/')
-		return url_refuse(u->scheme, "no host");
+		return url_refuse(u, "no host");
 	if ((rc = url_check_extras(h, u)) != LS_EXIT_OK)
 		return rc;
 	if ((rc = url_host_port(h, u)) != LS_EXIT_OK)
@@ -283,10 +285,10 @@ url_parse_handle(CURLU *h, const char *url, struct transfer_url *u)
 
 		free(user);
 		if (bad || !*u->user)
-			return url_refuse(u->scheme, "bad user name");
+			return url_refuse(u, "bad user name");
 	}
 	if (url_part(h, CURLUPART_PATH, 0, &path) != 0)
-		return url_refuse(u->scheme, "no path");
+		return url_refuse(u, "no path");
 	rc = url_split_path(u, path);
 	free(path);
 	if (rc == LS_EXIT_OK)
@@ -301,14 +303,58 @@ transfer_url_parse(const char *url, struct transfer_url *u)
 	enum ls_exit rc;
 
 	memset(u, 0, sizeof(*u));
-	if (!url || !*url)
-		return url_refuse(NULL, "no URL");
-	h = curl_url();
-	if (!h)
-		log_fatal("out of memory in curl_url()");
-	rc = url_parse_handle(h, url, u);
-	curl_url_cleanup(h);
+	if (!url || !*url) {
+		rc = url_refuse(u, "no URL");
+	} else {
+		if (!(h = curl_url()))
+			log_fatal("out of memory in curl_url()");
+		rc = url_parse_handle(h, url, u);
+		curl_url_cleanup(h);
+	}
+	if (rc != LS_EXIT_OK)
+		log_error("%s%sURL refused: %s", u->scheme ? u->scheme : "",
+		          u->scheme ? ":// " : "", u->why);
 	return rc;
+}
+
+/*
+ * The scheme the URL names, if it is one of ours; else NULL. Read from the
+ * text (before "://", any case, as curl reads it), so it is known even
+ * when curl refuses the rest of the URL.
+ */
+static const char *
+known_scheme(const char *url)
+{
+	static const char *const known[] = {"sftp", "ftp", "ftps", "file"};
+	const char *end = url ? strstr(url, "://") : NULL;
+
+	for (size_t i = 0; end && i < ARRAY_SIZE(known); i++)
+		if (strlen(known[i]) == (size_t)(end - url) &&
+		    strncasecmp(url, known[i], (size_t)(end - url)) == 0)
+			return known[i];
+	return NULL;
+}
+
+const char *
+transfer_url_check(const char *url, const char **scheme)
+{
+	struct transfer_url u = {0};
+	const char *why = NULL;
+	CURLU *h;
+
+	if (!url || !*url) {
+		why = "no URL";
+	} else {
+		if (!(h = curl_url()))
+			log_fatal("out of memory in curl_url()");
+		if (url_parse_handle(h, url, &u) != LS_EXIT_OK)
+			why = u.why;
+		curl_url_cleanup(h);
+	}
+	if (scheme)
+		*scheme = known_scheme(url);
+	transfer_url_release(&u);
+	return why;
 }
 
 void

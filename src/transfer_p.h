@@ -29,6 +29,9 @@ struct transfer_url {
 	char *dir;      /* decoded directory, ends in '/' */
 	char *glob;     /* decoded pattern of the last component, or NULL = all */
 	char *display;  /* scheme://[user@]host:port/dir/ for messages (no secret) */
+
+	/* When refused: the reason (static text, never the URL or a secret). */
+	const char *why;
 };
 
 /* Accumulates a listing: applies the glob, the name check and the cap. */

@@ -1,15 +1,24 @@
 /*
- * conffile.h - shared plumbing for the .ini files lotsync reads besides its
- * main config: profiles and formats. Each is looked up next to the config
- * (<confdir>/<kind>/<name>.ini), then among the ones compiled into the
- * binary (builtin.h), which are named "built-in:<kind>/<name>.ini" so that
- * messages still read FILE:LINE: message.
+ * conffile.h - the INI vocabulary every lotsync .ini shares (lotsync.conf,
+ * profiles, formats), and locating profile/format files: each is looked
+ * up next to the config (<confdir>/<kind>/<name>.ini), then among the ones
+ * compiled into the binary (builtin.h), which are named
+ * "built-in:<kind>/<name>.ini" so that messages still read FILE:LINE: message.
+ *
+ * The vocabulary exists once, so the three files read a value the same way:
+ *  - errors are collected and logged as "FILE:LINE: message" in line order
+ *    (whole-file errors, line 0, last), so one run lists them all;
+ *  - yes/no values are case-insensitive yes/no, on/off, true/false, 1/0;
+ *  - one character is itself or a name (tab, comma, semicolon, pipe,
+ *    space): libinih takes " ;" as the start of a comment, so
+ *    "delimiter = ;" reads as empty and has to be spelled out.
  */
 #ifndef LOTSYNC_CONFFILE_H
 #define LOTSYNC_CONFFILE_H
 
 #include <ini.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define CONFFILE_BUILTIN "built-in:"
 
@@ -29,5 +38,29 @@ bool conffile_is_builtin(const char *path);
  * opened (logged), or the line of the first syntax error.
  */
 int conffile_parse(const char *path, ini_handler handler, void *user, int *line);
+
+/* Errors of one file; logged in line order by conffile_errors_flush(). */
+struct conffile_errors {
+	const char *file; /* as the caller spelled it; not copied */
+	int count;        /* errors reported so far (flushed or not) */
+	struct conffile_error *v;
+	size_t n, alloc;
+};
+
+void conffile_errors_init(struct conffile_errors *e, const char *file);
+/* Record one error at line (0 = the file as a whole). */
+void conffile_error(struct conffile_errors *e, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Log what was recorded, in line order (ties in the order found), and free it. */
+void conffile_errors_flush(struct conffile_errors *e);
+
+/* yes/no, on/off, true/false, 1/0, any case: 0, or -1 for anything else. */
+int conffile_bool(const char *v, bool *out);
+/* One character (not CR or LF) or its name: 0, or -1. */
+int conffile_char(const char *v, char *out);
+/* The names conffile_char() knows, for messages. */
+#define CONFFILE_CHAR_NAMES "tab, comma, semicolon, pipe, space"
+/* Free *dst and take v (owned, may be NULL): a default set before the key was read. */
+void conffile_set_str(char **dst, char *v);
 
 #endif

@@ -32,7 +32,8 @@
  * a repeated element ("ImageURLs/URL") takes every occurrence.
  *
  * Every source column (or leaf element) no field names is kept as
- * "extra.<column>" ("extra.<position>", "extra.<path>").
+ * "extra.<column>" ("extra.<position>", "extra.<path>"). The canonical
+ * fields and how each is normalised are fields.h's table.
  *
  * Ownership: struct profile owns its strings; profile_release() frees them.
  */
@@ -44,22 +45,12 @@
 
 #include "lotsync/charset.h"
 #include "lotsync/config.h"
+#include "lotsync/fields.h"
 #include "lotsync/normalize.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
 
 enum profile_format { PROFILE_CSV, PROFILE_XML };
-
-/* How a canonical field's value is normalised. */
-enum field_kind {
-	FIELD_TEXT,
-	FIELD_MONEY,
-	FIELD_MILEAGE,
-	FIELD_YEAR,
-	FIELD_DATE,
-	FIELD_VIN,
-	FIELD_LIST
-};
 
 enum vin_check { VIN_CHECK_WARN, VIN_CHECK_STRICT, VIN_CHECK_OFF };
 
@@ -95,21 +86,6 @@ struct profile {
 	size_t nmandatory;
 };
 
-/* A refused row: where and why. */
-struct row_error {
-	unsigned long line;
-	char *field; /* canonical or source field, or NULL */
-	char *reason;
-};
-
-/* Something about a whole file an operator should know (stored with the snapshot). */
-struct row_warning {
-	const char *code;    /* "ambiguous_dates", "vin_check_digit" */
-	unsigned long line;  /* first line concerned, 0 = the file */
-	const char *field;   /* or NULL */
-	const char *message; /* one line */
-};
-
 /*
  * Load profile name: <confdir>/profiles/<name>.ini, else the shipped one.
  * Errors are logged as "FILE:LINE: message"; returns their count, or -1
@@ -118,16 +94,8 @@ struct row_warning {
 int profile_load(const char *confdir, const char *name, struct profile *p);
 void profile_release(struct profile *p);
 
-/* True for the canonical field names of SPEC §2 (and "extra.*"). */
-bool profile_is_canonical(const char *field);
-/* True for the list fields (images, equipment, documents). */
-bool profile_is_list(const char *field);
-/* How the canonical field is normalised. */
-enum field_kind profile_field_kind(const char *field);
 /* The map of a canonical field, or NULL when the profile does not map it. */
 const struct profile_map *profile_find(const struct profile *p, const char *field);
 bool profile_is_mandatory(const struct profile *p, const char *field);
-
-void row_error_release(struct row_error *e);
 
 #endif

@@ -30,6 +30,23 @@ struct record {
 	uint64_t hash;
 };
 
+/* A refused row: where and why. */
+struct row_error {
+	unsigned long line;
+	char *field; /* canonical or source field, or NULL */
+	char *reason;
+};
+
+/* Something about a whole file an operator should know (stored with the snapshot). */
+struct row_warning {
+	const char *code;    /* "ambiguous_dates", "vin_check_digit" */
+	unsigned long line;  /* first line concerned, 0 = the file */
+	const char *field;   /* or NULL */
+	const char *message; /* one line */
+};
+
+void row_error_release(struct row_error *e);
+
 void record_init(struct record *r);
 void record_release(struct record *r);
 

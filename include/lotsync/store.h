@@ -24,7 +24,6 @@
 #include <stdint.h>
 
 #include "lotsync/keymap.h"
-#include "lotsync/profile.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
 

@@ -99,6 +99,16 @@ bool transfer_refused(const struct transfer_conn *c);
 /* The server's last reply or error text (never NULL; may be ""). */
 const char *transfer_last_reply(const struct transfer_conn *c);
 
+/*
+ * Check url by the grammar transfer_open() parses it with, logging
+ * nothing, so that check-config cannot pass a URL transfer refuses. NULL
+ * when it is accepted, else why not (static text that never quotes the
+ * URL, which may hold a password). When scheme != NULL, *scheme is "sftp",
+ * "ftp", "ftps" or "file" when the URL names one of them (even if the
+ * rest is refused), else NULL.
+ */
+const char *transfer_url_check(const char *url, const char **scheme);
+
 /* True when name is safe to use as a local file name (SPEC §9). */
 bool transfer_name_is_safe(const char *name);
 
