@@ -201,3 +201,20 @@ conffile_set_str(char **dst, char *v)
 	free(*dst);
 	*dst = v;
 }
+
+int
+conffile_load(const char *confdir, const char *kind, const char *what, const char *name,
+              ini_handler handler, void *user, int *line, struct conffile_errors *e, char **path)
+{
+	int rc;
+
+	if (!(*path = conffile_locate(confdir, kind, name)))
+		return log_error("%s '%s' is not built in and there is no %s/%s/%s.ini", what, name,
+		                 confdir, kind, name);
+	conffile_errors_init(e, *path); /* before parsing: the handler records into e */
+	if ((rc = conffile_parse(*path, handler, user, line)) == -1)
+		return -1;
+	if (rc > 0)
+		conffile_error(e, rc, "syntax error (expected 'key = value' or '[section]')");
+	return 0;
+}

@@ -580,7 +580,6 @@ int
 format_load(const char *confdir, const char *name, struct format *f)
 {
 	struct floader ld = {.f = f};
-	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->name = xstrdup(name);
@@ -593,14 +592,9 @@ format_load(const char *confdir, const char *name, struct format *f)
 	f->decimal_sep = '.';
 	f->extension = xstrdup("csv");
 	f->currency_slot = (size_t)-1;
-	if (!(f->path = conffile_locate(confdir, "formats", name)))
-		return log_error("format '%s' is not built in and there is no %s/formats/%s.ini",
-		                 name, confdir, name);
-	conffile_errors_init(&ld.err, f->path);
-	if ((rc = conffile_parse(f->path, on_entry, &ld, &ld.line)) == -1)
+	if (conffile_load(confdir, "formats", "format", name, on_entry, &ld, &ld.line, &ld.err,
+	                  &f->path) == -1)
 		return -1;
-	if (rc > 0)
-		ferr(&ld, rc, "syntax error (expected 'key = value' or '[section]')");
 	compile(&ld);
 	for (size_t i = 0; i < ld.nraw; i++) {
 		free(ld.raw[i].key);

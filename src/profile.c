@@ -311,7 +311,6 @@ int
 profile_load(const char *confdir, const char *name, struct profile *p)
 {
 	struct loader ld = {.p = p};
-	int rc;
 
 	memset(p, 0, sizeof(*p));
 	p->name = xstrdup(name);
@@ -322,17 +321,9 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	p->decimal = '.';
 	p->mileage_unit = MILEAGE_KM;
 	p->vin_check = VIN_CHECK_WARN;
-	p->path = conffile_locate(confdir, "profiles", name);
-	if (!p->path)
-		return log_error("profile '%s' is not built in and there is no %s/profiles/%s.ini",
-		                 name, confdir, name);
-	conffile_errors_init(&ld.err, p->path);
-	if ((rc = conffile_parse(p->path, on_entry, &ld, &ld.line)) == -1)
+	if (conffile_load(confdir, "profiles", "profile", name, on_entry, &ld, &ld.line, &ld.err,
+	                  &p->path) == -1)
 		return -1;
-	if (rc > 0) {
-		ld.line = rc;
-		lerr(&ld, "syntax error");
-	}
 	ld.line = 0;
 	check_complete(&ld);
 	conffile_errors_flush(&ld.err);

@@ -54,6 +54,18 @@ void conffile_error(struct conffile_errors *e, int line, const char *fmt, ...)
 /* Log what was recorded, in line order (ties in the order found), and free it. */
 void conffile_errors_flush(struct conffile_errors *e);
 
+/*
+ * Find <kind>/<name>.ini (conffile_locate(); kind is "profiles" or
+ * "formats", what "profile" or "format" for messages), set *path (caller
+ * frees), start e on it and parse it with handler; a syntax error goes
+ * into e. Returns 0 (errors, if any, are in e), or -1 when there is no
+ * such file (logged; e is not started) or it cannot be opened (logged;
+ * e is started and empty).
+ */
+int conffile_load(const char *confdir, const char *kind, const char *what, const char *name,
+                  ini_handler handler, void *user, int *line, struct conffile_errors *e,
+                  char **path);
+
 /* yes/no, on/off, true/false, 1/0, any case: 0, or -1 for anything else. */
 int conffile_bool(const char *v, bool *out);
 /* One character (not CR or LF) or its name: 0, or -1. */

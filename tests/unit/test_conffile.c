@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lotsync/conffile.h"
@@ -188,6 +189,67 @@ START_TEST(long_messages_are_cut_not_overrun)
 }
 END_TEST
 
+struct seen {
+	struct conffile_errors *e;
+	int *line;
+	int pairs;
+};
+
+static int
+on_pair(void *user, const char *section, const char *key, const char *value)
+{
+	struct seen *s = user;
+
+	(void)section;
+	(void)value;
+	s->pairs++;
+	if (strcmp(key, "bad") == 0)
+		conffile_error(s->e, *s->line, "bad key");
+	return 1;
+}
+
+START_TEST(load_locates_parses_and_reports)
+{
+	char *sub = xasprintf("%s/formats", dir), *ini = xasprintf("%s/x.ini", sub), *path = NULL;
+	char *log, got[512], *want;
+	struct conffile_errors e;
+	int line = 0;
+	struct seen s = {.e = &e, .line = &line};
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[format]\nok = 1\nnot a pair\nbad = 2\n", f);
+	fclose(f);
+	ck_assert_int_eq(
+	        conffile_load(dir, "formats", "format", "x", on_pair, &s, &line, &e, &path), 0);
+	ck_assert_str_eq(path, ini);
+	ck_assert_int_eq(s.pairs, 2); /* inih goes on after the syntax error */
+	ck_assert_int_eq(e.count, 2);
+	log = flush_captured(&e);
+	messages(log, got, sizeof(got));
+	want = xasprintf("%s:3: syntax error (expected 'key = value' or '[section]')\n"
+	                 "%s:4: bad key\n",
+	                 ini, ini);
+	ck_assert_str_eq(got, want);
+	free(want);
+	free(log);
+	free(path);
+	path = NULL;
+	ck_assert_int_eq(
+	        conffile_load(dir, "formats", "format", "absent", on_pair, &s, &line, &e, &path),
+	        -1);
+	ck_assert_ptr_null(path);
+	/* names become paths: no separators or hidden names */
+	ck_assert_int_eq(conffile_load(dir, "formats", "format", "../formats/x", on_pair, &s, &line,
+	                               &e, &path),
+	                 -1);
+	free(ini);
+	free(sub);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -203,6 +265,7 @@ main(void)
 	tcase_add_test(tc, errors_in_line_order_whole_file_last);
 	tcase_add_test(tc, no_errors_log_nothing);
 	tcase_add_test(tc, long_messages_are_cut_not_overrun);
+	tcase_add_test(tc, load_locates_parses_and_reports);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
