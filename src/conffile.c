@@ -176,6 +176,15 @@ conffile_bool(const char *v, bool *out)
 }
 
 int
+conffile_word(const char *v, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
 conffile_char(const char *v, char *out)
 {
 	static const struct {

@@ -192,7 +192,7 @@ static const struct section_def sections[] = {
         {"notify", SECT_NOTIFY, notify_keys, ARRAY_SIZE(notify_keys)},
 };
 
-static const char *const charsets[] = {"utf-8", "windows-1252", "iso-8859-15", "auto"};
+static const char *const charsets[] = {"utf-8", "windows-1252", "iso-8859-15", "auto", NULL};
 
 /* A feed name some key refers to; checked once the whole file is read. */
 struct feed_ref {
@@ -557,16 +557,6 @@ parse_days(const char *v, bool immediately_ok, int *out)
 	return rc;
 }
 
-/* Index of v in words (case-insensitive), or -1. */
-static int
-word_index(const char *v, const char *const *words, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(v, words[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* A char * field of a section's struct. */
 static void
 set_str(void *field, char *v)
@@ -577,21 +567,21 @@ set_str(void *field, char *v)
 static void
 set_enum_value(struct parser *p, const struct key_def *k, void *field, const char *v)
 {
-	static const char *const feed_keys_w[] = {"vin", "stock"};
-	static const char *const after_w[] = {"keep", "delete"};
-	static const char *const mode_w[] = {"full", "delta"};
+	static const char *const feed_keys_w[] = {"vin", "stock", NULL};
+	static const char *const after_w[] = {"keep", "delete", NULL};
+	static const char *const mode_w[] = {"full", "delta", NULL};
 	int i;
 
 	switch (k->kind) {
 	case V_FEED_KEY:
-		if ((i = word_index(v, feed_keys_w, 2)) >= 0)
+		if ((i = conffile_word(v, feed_keys_w)) >= 0)
 			*(enum feed_key *)field = i ? FEED_KEY_STOCK : FEED_KEY_VIN;
 		else
 			conffile_error(&p->err, p->lineno,
 			               "bad value '%s' for 'key': expected vin or stock", v);
 		break;
 	case V_AFTER:
-		if ((i = word_index(v, after_w, 2)) >= 0)
+		if ((i = conffile_word(v, after_w)) >= 0)
 			*(enum after_fetch *)field = i ? AFTER_FETCH_DELETE : AFTER_FETCH_KEEP;
 		else
 			conffile_error(&p->err, p->lineno,
@@ -599,14 +589,14 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 			               v);
 		break;
 	case V_MODE:
-		if ((i = word_index(v, mode_w, 2)) >= 0)
+		if ((i = conffile_word(v, mode_w)) >= 0)
 			*(enum export_mode *)field = i ? EXPORT_DELTA : EXPORT_FULL;
 		else
 			conffile_error(&p->err, p->lineno,
 			               "bad value '%s' for 'mode': expected full or delta", v);
 		break;
 	case V_CHARSET:
-		if ((i = word_index(v, charsets, ARRAY_SIZE(charsets))) >= 0)
+		if ((i = conffile_word(v, charsets)) >= 0)
 			set_str(field, xstrdup(charsets[i]));
 		else
 			conffile_error(

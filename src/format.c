@@ -81,10 +81,11 @@ set_str(char **dst, const char *v)
 static void
 format_type_key(struct floader *ld, const char *v)
 {
-	if (!strcmp(v, "csv"))
-		ld->f->type = FORMAT_CSV;
-	else if (!strcmp(v, "xml"))
-		ld->f->type = FORMAT_XML;
+	static const char *const types[] = {"csv", "xml", NULL};
+	int i = conffile_word(v, types);
+
+	if (i >= 0)
+		ld->f->type = i ? FORMAT_XML : FORMAT_CSV;
 	else
 		ferr(ld, ld->line, "type must be csv or xml, not '%s'", v);
 }
@@ -103,12 +104,13 @@ format_csv_key(struct floader *ld, const char *key, const char *v)
 		if (conffile_char(v, &f->quote) == -1)
 			ferr(ld, ld->line, "quote must be one character, not '%s'", v);
 	} else if (!strcmp(key, "quoting")) {
-		if (!strcmp(v, "minimal"))
-			f->quoting = QUOTING_MINIMAL;
-		else if (!strcmp(v, "all"))
-			f->quoting = QUOTING_ALL;
-		else if (!strcmp(v, "none"))
-			f->quoting = QUOTING_NONE;
+		static const char *const words[] = {"minimal", "all", "none", NULL};
+		static const enum format_quoting value[] = {QUOTING_MINIMAL, QUOTING_ALL,
+		                                            QUOTING_NONE};
+		int i = conffile_word(v, words);
+
+		if (i >= 0)
+			f->quoting = value[i];
 		else
 			ferr(ld, ld->line, "quoting must be minimal, all or none, not '%s'", v);
 	} else if (!strcmp(key, "header")) {
@@ -148,8 +150,11 @@ format_key(struct floader *ld, const char *key, const char *v)
 	} else if (in_list(key, csv_keys, ARRAY_SIZE(csv_keys))) {
 		format_csv_key(ld, key, v);
 	} else if (!strcmp(key, "line_ending")) {
-		if (!strcmp(v, "lf") || !strcmp(v, "crlf"))
-			f->crlf = !strcmp(v, "crlf");
+		static const char *const endings[] = {"lf", "crlf", NULL};
+		int i = conffile_word(v, endings);
+
+		if (i >= 0)
+			f->crlf = i == 1;
 		else
 			ferr(ld, ld->line, "line_ending must be lf or crlf, not '%s'", v);
 	} else if (!strcmp(key, "charset")) {
@@ -282,7 +287,7 @@ kind_is(struct floader *ld, const struct format_column *c, enum column_kind k, c
 static void
 column_decimals(struct floader *ld, struct format_column *c, const char *v)
 {
-	if (!strcmp(v, "auto"))
+	if (!strcasecmp(v, "auto"))
 		c->decimals = FORMAT_DECIMALS_AUTO;
 	else if (strlen(v) == 1 && v[0] >= '0' && v[0] <= '2')
 		c->decimals = v[0] - '0';
@@ -294,12 +299,12 @@ column_decimals(struct floader *ld, struct format_column *c, const char *v)
 static void
 column_items(struct floader *ld, struct format_column *c, const char *v)
 {
-	if (!strcmp(v, "all"))
-		c->items = ITEMS_ALL;
-	else if (!strcmp(v, "first"))
-		c->items = ITEMS_FIRST;
-	else if (!strcmp(v, "rest"))
-		c->items = ITEMS_REST;
+	static const char *const words[] = {"all", "first", "rest", NULL};
+	static const enum list_items value[] = {ITEMS_ALL, ITEMS_FIRST, ITEMS_REST};
+	int i = conffile_word(v, words);
+
+	if (i >= 0)
+		c->items = value[i];
 	else
 		ferr(ld, c->line, "column '%s': items must be all, first or rest, not '%s'",
 		     c->name, v);

@@ -110,11 +110,16 @@ set_record_element(struct loader *ld, const char *v)
 static void
 profile_word_key(struct loader *ld, const char *key, const char *v)
 {
+	static const char *const formats[] = {"csv", "xml", NULL};
+	static const char *const units[] = {"km", "mi", NULL};
+	static const char *const checks[] = {"warn", "strict", "off", NULL};
+	static const enum vin_check check_v[] = {VIN_CHECK_WARN, VIN_CHECK_STRICT, VIN_CHECK_OFF};
 	struct profile *p = ld->p;
+	int i;
 
 	if (!strcmp(key, "format")) {
-		if (!strcmp(v, "csv") || !strcmp(v, "xml"))
-			p->format = !strcmp(v, "csv") ? PROFILE_CSV : PROFILE_XML;
+		if ((i = conffile_word(v, formats)) >= 0)
+			p->format = i ? PROFILE_XML : PROFILE_CSV;
 		else
 			lerr(ld, "format must be csv or xml, not '%s'", v);
 	} else if (!strcmp(key, "charset")) {
@@ -128,17 +133,13 @@ profile_word_key(struct loader *ld, const char *key, const char *v)
 		else
 			p->decimal = v[0];
 	} else if (!strcmp(key, "mileage_unit")) {
-		if (!strcmp(v, "km") || !strcmp(v, "mi"))
-			p->mileage_unit = !strcmp(v, "km") ? MILEAGE_KM : MILEAGE_MI;
+		if ((i = conffile_word(v, units)) >= 0)
+			p->mileage_unit = i ? MILEAGE_MI : MILEAGE_KM;
 		else
 			lerr(ld, "mileage_unit must be km or mi, not '%s'", v);
 	} else if (!strcmp(key, "vin_check")) {
-		if (!strcmp(v, "warn"))
-			p->vin_check = VIN_CHECK_WARN;
-		else if (!strcmp(v, "strict"))
-			p->vin_check = VIN_CHECK_STRICT;
-		else if (!strcmp(v, "off"))
-			p->vin_check = VIN_CHECK_OFF;
+		if ((i = conffile_word(v, checks)) >= 0)
+			p->vin_check = check_v[i];
 		else
 			lerr(ld, "vin_check must be warn, strict or off, not '%s'", v);
 	} else {

@@ -8,7 +8,8 @@
  * The vocabulary exists once, so the three files read a value the same way:
  *  - errors are collected and logged as "FILE:LINE: message" in line order
  *    (whole-file errors, line 0, last), so one run lists them all;
- *  - yes/no values are case-insensitive yes/no, on/off, true/false, 1/0;
+ *  - yes/no values are case-insensitive yes/no, on/off, true/false, 1/0,
+ *    and so are the words of other fixed lists (csv/xml, km/mi, ...);
  *  - one character is itself or a name (tab, comma, semicolon, pipe,
  *    space): libinih takes " ;" as the start of a comment, so
  *    "delimiter = ;" reads as empty and has to be spelled out.
@@ -68,6 +69,11 @@ int conffile_load(const char *confdir, const char *kind, const char *what, const
 
 /* yes/no, on/off, true/false, 1/0, any case: 0, or -1 for anything else. */
 int conffile_bool(const char *v, bool *out);
+/*
+ * A word from a fixed list, any case ("CSV" is csv, as "YES" is yes):
+ * the index of v in words (NULL-terminated), or -1.
+ */
+int conffile_word(const char *v, const char *const *words);
 /* One character (not CR or LF) or its name: 0, or -1. */
 int conffile_char(const char *v, char *out);
 /* The names conffile_char() knows, for messages. */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "lotsync/conffile.h"
+#include "lotsync/format.h"
+#include "lotsync/profile.h"
 #include "lotsync/util.h"
 
 #include "testdir.h"
@@ -250,6 +252,66 @@ START_TEST(load_locates_parses_and_reports)
 }
 END_TEST
 
+START_TEST(words_any_case)
+{
+	static const char *const w[] = {"csv", "xml", NULL};
+
+	ck_assert_int_eq(conffile_word("csv", w), 0);
+	ck_assert_int_eq(conffile_word("XML", w), 1);
+	ck_assert_int_eq(conffile_word("Csv", w), 0);
+	ck_assert_int_eq(conffile_word("json", w), -1);
+	ck_assert_int_eq(conffile_word("", w), -1);
+	ck_assert_int_eq(conffile_word("csvx", w), -1);
+}
+END_TEST
+
+static void
+write_ini(const char *kind, const char *name, const char *text)
+{
+	char *d = xasprintf("%s/%s", dir, kind), *p = xasprintf("%s/%s.ini", d, name);
+	FILE *f;
+
+	mkdir(d, 0700);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+	free(d);
+}
+
+/* Profiles and formats read yes/no, words and characters as lotsync.conf does. */
+START_TEST(profiles_and_formats_share_the_vocabulary)
+{
+	struct profile p;
+	struct format f;
+
+	write_ini("profiles", "v",
+	          "[profile]\nformat = CSV\nheader = Yes\nshort_vin = ON\ndelimiter = space\n"
+	          "mileage_unit = MI\nvin_check = Strict\n[fields]\nvin = VIN\n");
+	ck_assert_int_eq(profile_load(dir, "v", &p), 0);
+	ck_assert_int_eq(p.format, PROFILE_CSV);
+	ck_assert(p.header && p.short_vin);
+	ck_assert_int_eq(p.delimiter, ' ');
+	ck_assert_int_eq(p.mileage_unit, MILEAGE_MI);
+	ck_assert_int_eq(p.vin_check, VIN_CHECK_STRICT);
+	profile_release(&p);
+
+	/* formats took only lower-case yes/no and no "space" before */
+	write_ini("formats", "v",
+	          "[format]\ntype = CSV\nheader = off\nquoting = ALL\ndelimiter = space\n"
+	          "line_ending = CRLF\n[columns]\n0 = vin\n1 = images items=First\n");
+	ck_assert_int_eq(format_load(dir, "v", &f), 0);
+	ck_assert_int_eq(f.type, FORMAT_CSV);
+	ck_assert(!f.header && f.crlf);
+	ck_assert_int_eq(f.quoting, QUOTING_ALL);
+	ck_assert_int_eq(f.delimiter, ' ');
+	ck_assert_uint_eq(f.ncols, 2);
+	ck_assert_int_eq(f.cols[1].items, ITEMS_FIRST);
+	format_release(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -266,6 +328,8 @@ main(void)
 	tcase_add_test(tc, no_errors_log_nothing);
 	tcase_add_test(tc, long_messages_are_cut_not_overrun);
 	tcase_add_test(tc, load_locates_parses_and_reports);
+	tcase_add_test(tc, words_any_case);
+	tcase_add_test(tc, profiles_and_formats_share_the_vocabulary);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
