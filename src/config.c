@@ -298,6 +298,16 @@ mode_problem(const struct stat *st)
 	return st->st_mode & 044 ? "readable" : "writable or executable";
 }
 
+/* A password file as transfer will read it, so check-config passes no file a run refuses. */
+static void
+check_password(struct parser *p, const char *path)
+{
+	const char *why = transfer_secret_check(path);
+
+	if (why)
+		conffile_error(&p->err, p->lineno, "password_file %s: %s", path, why);
+}
+
 /* password_file, identity: must exist and be private (SPEC §4). */
 static void
 check_secret(struct parser *p, const char *key, const char *path)
@@ -323,6 +333,8 @@ check_secret(struct parser *p, const char *key, const char *path)
 	else if (!secret_mode_ok(&st))
 		conffile_error(&p->err, p->lineno, "%s is %s by group or others; chmod 600 it",
 		               path, mode_problem(&st));
+	else if (!strcmp(key, "password_file"))
+		check_password(p, path); /* identity is an SSH key: libssh2 reads it */
 	close(fd);
 }
 

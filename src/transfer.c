@@ -424,60 +424,98 @@ transfer_list_add(struct transfer_listing *l, const char *name, uint64_t size, t
 	return 0;
 }
 
-static enum ls_exit
-secret_refuse(const char *path, const char *why, int fd)
-{
-	if (fd != -1)
-		close(fd);
-	log_error("%s: %s", path, why);
-	return LS_EXIT_CONFIG;
-}
-
-enum ls_exit
-transfer_read_secret(const char *path, char **out)
+/*
+ * Read the first line of a secret file into *out (owned), or say why not:
+ * NULL and a reason (static text, never the content). *sys tells that the
+ * reason is a failed system call (errno kept) rather than the file's fault.
+ */
+static const char *
+secret_read(const char *path, char **out, bool *sys)
 {
 	char buf[LS_MAX_SECRET + 2];
 	size_t len = 0, end;
+	const char *why = NULL;
 	struct stat st;
 	ssize_t r;
 	int fd;
 
 	*out = NULL;
+	*sys = true;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		log_syserr("%s: cannot read secret file", path);
+		int e = errno;
+
 		if (fd != -1)
 			close(fd);
-		return LS_EXIT_CONFIG;
+		errno = e;
+		return "cannot read secret file";
 	}
+	*sys = false;
 	if (!S_ISREG(st.st_mode))
-		return secret_refuse(path, "secret file is not a regular file", fd);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return secret_refuse(
-		        path, "secret file is accessible by group or others (chmod 600)", fd);
-	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		why = "secret file is not a regular file";
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		why = "secret file is accessible by group or others (chmod 600)";
+	while (!why && len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			log_syserr("%s: cannot read secret file", path);
-			close(fd);
-			explicit_bzero(buf, sizeof(buf));
-			return LS_EXIT_CONFIG;
+			*sys = true;
+			why = "cannot read secret file";
+			break;
 		}
 		len += (size_t)r;
 	}
-	close(fd);
+	if (*sys) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	} else {
+		close(fd);
+	}
+	if (why)
+		goto out;
 	for (end = 0; end < len && buf[end] != '\n'; end++)
 		;
 	if (end > LS_MAX_SECRET || memchr(buf, '\0', end)) {
-		explicit_bzero(buf, sizeof(buf));
-		return secret_refuse(path, "secret is too long or holds a NUL byte", -1);
+		why = "secret is too long or holds a NUL byte";
+		goto out;
 	}
 	if (end > 0 && buf[end - 1] == '\r')
 		end--;
-	*out = end ? xstrndup(buf, end) : NULL;
+	if (end == 0)
+		why = "secret file is empty";
+	else
+		*out = xstrndup(buf, end);
+out:
 	explicit_bzero(buf, sizeof(buf));
-	return end ? LS_EXIT_OK : secret_refuse(path, "secret file is empty", -1);
+	return why;
+}
+
+enum ls_exit
+transfer_read_secret(const char *path, char **out)
+{
+	bool sys;
+	const char *why = secret_read(path, out, &sys);
+
+	if (!why)
+		return LS_EXIT_OK;
+	if (sys)
+		log_syserr("%s: %s", path, why);
+	else
+		log_error("%s: %s", path, why);
+	return LS_EXIT_CONFIG;
+}
+
+const char *
+transfer_secret_check(const char *path)
+{
+	char *secret;
+	bool sys;
+	const char *why = secret_read(path, &secret, &sys);
+
+	transfer_secret_free(secret);
+	return why;
 }
 
 void

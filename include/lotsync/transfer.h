@@ -109,6 +109,14 @@ const char *transfer_last_reply(const struct transfer_conn *c);
  */
 const char *transfer_url_check(const char *url, const char **scheme);
 
+/*
+ * Check a password file as transfer_open() will read it, logging nothing:
+ * NULL when it would be accepted, else why not (static text, never the
+ * secret): unreadable (errno set), not a regular file, group or other
+ * access, empty first line, longer than LS_MAX_SECRET, a NUL byte.
+ */
+const char *transfer_secret_check(const char *path);
+
 /* True when name is safe to use as a local file name (SPEC §9). */
 bool transfer_name_is_safe(const char *name);
 

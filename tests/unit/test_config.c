@@ -519,6 +519,36 @@ START_TEST(test_group_readable_secret)
 }
 END_TEST
 
+/* check-config reads a password file as a run does: it passes no file transfer refuses. */
+START_TEST(test_password_file_content)
+{
+	char *want = xasprintf("password_file %s/secrets/x.pw: secret file is empty", conf_dir);
+	char big[LS_MAX_SECRET + 3];
+
+	write_file("secrets/x.pw", 0600, "\nsecond line\n");
+	ck_assert_one_error(FEED_OK "password_file = secrets/x.pw\n", 4, want);
+	free(want);
+	memset(big, 'x', LS_MAX_SECRET + 1);
+	strcpy(big + LS_MAX_SECRET + 1, "\n");
+	write_file("secrets/x.pw", 0600, big);
+	want = xasprintf("password_file %s/secrets/x.pw: secret is too long or holds a NUL byte",
+	                 conf_dir);
+	ck_assert_one_error(FEED_OK "password_file = secrets/x.pw\n", 4, want);
+	free(want);
+	/* an SSH key is not a password: several lines, no such check */
+	write_file("keys/id", 0600, "-----BEGIN OPENSSH PRIVATE KEY-----\n\n");
+	{
+		struct config cfg;
+		char *err;
+		int n = load(FEED_OK "identity = keys/id\n", 0600, &cfg, &err);
+
+		ck_assert_msg(n == 0, "config_load returned %d, stderr:\n%s", n, err);
+		free(err);
+		config_release(&cfg);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_secret)
 {
 	char *want = xasprintf("identity %s/keys/none does not exist", conf_dir);
@@ -749,6 +779,7 @@ config_suite(void)
 	tcase_add_test(tc, test_missing_required);
 	tcase_add_test(tc, test_group_readable_config);
 	tcase_add_test(tc, test_group_readable_secret);
+	tcase_add_test(tc, test_password_file_content);
 	tcase_add_test(tc, test_missing_secret);
 	tcase_add_test(tc, test_sftp_needs_known_hosts);
 	tcase_add_test(tc, test_bad_urls);
