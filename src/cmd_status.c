@@ -17,11 +17,7 @@
 static enum ls_exit
 try_feed(const struct feed_conf *f)
 {
-	struct transfer_endpoint ep = {.url = f->source,
-	                               .password_file = f->password_file,
-	                               .identity = f->identity,
-	                               .known_hosts = f->known_hosts,
-	                               .ca_file = f->ca_file};
+	struct transfer_endpoint ep = config_feed_endpoint(f);
 	struct transfer_conn *c = NULL;
 	struct remote_file *files = NULL;
 	size_t n = 0, no_mtime = 0;
@@ -88,11 +84,7 @@ out:
 static enum ls_exit
 try_target(const struct target_conf *t, bool no_write)
 {
-	struct transfer_endpoint ep = {.url = t->url,
-	                               .password_file = t->password_file,
-	                               .identity = t->identity,
-	                               .known_hosts = t->known_hosts,
-	                               .ca_file = t->ca_file};
+	struct transfer_endpoint ep = config_target_endpoint(t);
 	struct transfer_conn *c = NULL;
 	enum ls_exit rc = transfer_open(&ep, &c);
 

@@ -1343,3 +1343,23 @@ config_target(const struct config *cfg, const char *name)
 
 	return i < 0 ? NULL : &cfg->targets[i];
 }
+
+struct transfer_endpoint
+config_feed_endpoint(const struct feed_conf *f)
+{
+	return (struct transfer_endpoint){.url = f->source,
+	                                  .password_file = f->password_file,
+	                                  .identity = f->identity,
+	                                  .known_hosts = f->known_hosts,
+	                                  .ca_file = f->ca_file};
+}
+
+struct transfer_endpoint
+config_target_endpoint(const struct target_conf *t)
+{
+	return (struct transfer_endpoint){.url = t->url,
+	                                  .password_file = t->password_file,
+	                                  .identity = t->identity,
+	                                  .known_hosts = t->known_hosts,
+	                                  .ca_file = t->ca_file};
+}

@@ -149,11 +149,7 @@ locked(struct app *app, const struct target_conf *t, size_t pending, enum ls_exi
 enum ls_exit
 deliver_target(struct app *app, const struct target_conf *t, struct deliver_summary *sum)
 {
-	struct transfer_endpoint ep = {.url = t->url,
-	                               .password_file = t->password_file,
-	                               .identity = t->identity,
-	                               .known_hosts = t->known_hosts,
-	                               .ca_file = t->ca_file};
+	struct transfer_endpoint ep = config_target_endpoint(t);
 	struct transfer_conn *c = NULL;
 	struct export_info *pend = NULL;
 	size_t n = 0, first;

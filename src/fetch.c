@@ -194,15 +194,9 @@ pool_put(struct server *s, struct transfer_conn *c)
 static void
 endpoint_of(const struct feed_conf *feed, struct transfer_endpoint *ep)
 {
-	*ep = (struct transfer_endpoint){
-	        .url = feed->source,
-	        .password_file = feed->password_file,
-	        .identity = feed->identity,
-	        .known_hosts = feed->known_hosts,
-	        .ca_file = feed->ca_file,
-	        .connect_timeout = (long)feed->connect_timeout,
-	        .idle_timeout = (long)feed->idle_timeout,
-	};
+	*ep = config_feed_endpoint(feed);
+	ep->connect_timeout = (long)feed->connect_timeout;
+	ep->idle_timeout = (long)feed->idle_timeout;
 }
 
 /* The feed's first session: from the pool, else a new login (*rc and logged on failure). */

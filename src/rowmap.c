@@ -172,6 +172,29 @@ slot_add(struct slotset *s, const char *name)
 	return (int)s->n++;
 }
 
+static void
+slotset_free(struct slotset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+}
+
+/* Column c's slot: its mapped field, else "extra.<name>" (unnamed: "extra.<c>"). */
+static void
+slot_of_column(struct rowmap *m, struct slotset *s, size_t c, const char *name)
+{
+	char *extra;
+
+	if (m->cols[c].map) {
+		m->cols[c].slot = slot_add(s, m->cols[c].map->field);
+		return;
+	}
+	extra = name && *name ? xasprintf("extra.%s", name) : xasprintf("extra.%zu", c);
+	m->cols[c].slot = slot_add(s, extra);
+	free(extra);
+}
+
 static int
 slot_find(const struct rowmap *m, const char *name)
 {
@@ -373,7 +396,7 @@ rowmap_bind_header(struct rowmap *m, const struct profile *p, const struct feed_
 	*why = NULL;
 	bind_init(m, p, feed, cs, n);
 	for (size_t c = 0; c < n; c++) {
-		char *name = header_name(cs, &hdr[c], c, why), *extra;
+		char *name = header_name(cs, &hdr[c], c, why);
 
 		if (!name)
 			goto out;
@@ -387,20 +410,12 @@ rowmap_bind_header(struct rowmap *m, const struct profile *p, const struct feed_
 			}
 		m->cols[c].source = name;
 		m->cols[c].map = *name ? map_of_source(p, name) : NULL;
-		if (m->cols[c].map) {
-			m->cols[c].slot = slot_add(&s, m->cols[c].map->field);
-			continue;
-		}
-		extra = *name ? xasprintf("extra.%s", name) : xasprintf("extra.%zu", c);
-		m->cols[c].slot = slot_add(&s, extra);
-		free(extra);
+		slot_of_column(m, &s, c, name);
 	}
 	if (check_header_complete(m, why) == 0)
 		rc = bind_finish(m, &s, why);
 out:
-	for (size_t i = 0; i < s.n; i++)
-		free(s.names[i]);
-	free(s.names);
+	slotset_free(&s);
 	return rc;
 }
 
@@ -421,8 +436,6 @@ rowmap_bind_positional(struct rowmap *m, const struct profile *p, const struct f
 	m->positional = true;
 	m->min_columns = p->min_columns;
 	for (size_t c = 0; c < ncols; c++) {
-		char *extra;
-
 		for (size_t i = 0; i < p->nmaps; i++)
 			for (size_t k = 0; k < p->maps[i].nsources; k++) {
 				if (p->maps[i].position[k] != (long)c)
@@ -438,19 +451,11 @@ rowmap_bind_positional(struct rowmap *m, const struct profile *p, const struct f
 				m->cols[c].map = &p->maps[i];
 			}
 		m->cols[c].source = xasprintf("position %zu", c);
-		if (m->cols[c].map) {
-			m->cols[c].slot = slot_add(&s, m->cols[c].map->field);
-			continue;
-		}
-		extra = xasprintf("extra.%zu", c);
-		m->cols[c].slot = slot_add(&s, extra);
-		free(extra);
+		slot_of_column(m, &s, c, NULL);
 	}
 	rc = bind_finish(m, &s, why);
 out:
-	for (size_t i = 0; i < s.n; i++)
-		free(s.names[i]);
-	free(s.names);
+	slotset_free(&s);
 	return rc;
 }
 
@@ -473,9 +478,7 @@ rowmap_bind_xml(struct rowmap *m, const struct profile *p, const struct feed_con
 			m->cols[c].slot = slot_add(&s, p->maps[i].field);
 		}
 	rc = bind_finish(m, &s, why);
-	for (size_t i = 0; i < s.n; i++)
-		free(s.names[i]);
-	free(s.names);
+	slotset_free(&s);
 	return rc;
 }
 

@@ -829,6 +829,24 @@ transfer_compare_remote(struct transfer_conn *c, int local_fd, uint64_t size, co
 	return same;
 }
 
+void
+transfer_note_delivered(struct transfer_conn *c, const char *name, const char *what)
+{
+	log_info("%s%s: already on the server with the same SHA-256 (delivered by an earlier run); "
+	         "not %s",
+	         c->url.display, name, what);
+	transfer_set_reply(c, "already on the server with the same SHA-256");
+}
+
+void
+transfer_note_resend(const struct transfer_conn *c, const char *name, uint64_t have, uint64_t size)
+{
+	log_warn("%s%s: removed an interrupted upload of this file (%llu of %llu bytes, same "
+	         "start); "
+	         "sending it again",
+	         c->url.display, name, (unsigned long long)have, (unsigned long long)size);
+}
+
 enum ls_exit
 transfer_delete(struct transfer_conn *c, const char *name)
 {

@@ -1053,10 +1053,7 @@ existing_final(struct transfer_conn *c, int fd, uint64_t size, const char *name,
 		return LS_EXIT_UNAVAILABLE;
 	cmp = transfer_compare_remote(c, fd, size, name);
 	if (cmp == 1) {
-		log_info("%s%s: already on the server with the same SHA-256 (delivered by an "
-		         "earlier run); not sent again",
-		         c->url.display, name);
-		transfer_set_reply(c, "already on the server with the same SHA-256");
+		transfer_note_delivered(c, name, "sent again");
 		*done = true;
 		return LS_EXIT_OK;
 	}
@@ -1067,9 +1064,7 @@ existing_final(struct transfer_conn *c, int fd, uint64_t size, const char *name,
 		curl_slist_free_all(cmds);
 		if (cc != CURLE_OK)
 			return ftp_fail(c, cc, "removing an interrupted upload", name);
-		log_warn("%s%s: removed an interrupted upload of this file (%llu of %llu bytes, "
-		         "same start); sending it again",
-		         c->url.display, name, (unsigned long long)rsize, (unsigned long long)size);
+		transfer_note_resend(c, name, rsize, size);
 		*again = true;
 		return LS_EXIT_OK;
 	}
@@ -1151,11 +1146,7 @@ put_once(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 		/* Delivered by a run that stopped before recording it: nothing to replace */
 		if (remote_size(c, name, &rsize) && rsize == size &&
 		    transfer_compare_remote(c, local_fd, size, name) == 1) {
-			log_info("%s%s: already on the server with the same SHA-256 (delivered by "
-			         "an "
-			         "earlier run); not replaced",
-			         c->url.display, name);
-			transfer_set_reply(c, "already on the server with the same SHA-256");
+			transfer_note_delivered(c, name, "replaced");
 			remove_temp(c, tmp);
 		} else if ((rc = replace_nonatomic(c, tmp, name)) != LS_EXIT_OK) {
 			remove_temp(c, tmp);

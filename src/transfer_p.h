@@ -133,6 +133,15 @@ int transfer_sink(struct transfer_conn *c, int fd, const void *buf, size_t n);
  */
 int transfer_compare_remote(struct transfer_conn *c, int local_fd, uint64_t size, const char *name);
 
+/*
+ * The outcomes of transfer_compare_remote() that both backends report the
+ * same way: the same bytes are there ("...; not <what>", and the reply), or
+ * an interrupted upload of have bytes was removed (warned).
+ */
+void transfer_note_delivered(struct transfer_conn *c, const char *name, const char *what);
+void transfer_note_resend(const struct transfer_conn *c, const char *name, uint64_t have,
+                          uint64_t size);
+
 /* One-time global init of libcurl and libssh2 (not thread-safe themselves). */
 void transfer_global_init(void);
 

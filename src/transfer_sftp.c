@@ -884,18 +884,12 @@ existing_final(struct transfer_conn *c, int local_fd, uint64_t size, const char 
 		return LS_EXIT_UNAVAILABLE;
 	cmp = transfer_compare_remote(c, local_fd, size, name);
 	if (cmp == 1) {
-		log_info("%s%s: already on the server with the same SHA-256 (delivered by an "
-		         "earlier run); not sent again",
-		         c->url.display, name);
-		transfer_set_reply(c, "already on the server with the same SHA-256");
+		transfer_note_delivered(c, name, "sent again");
 		return LS_EXIT_OK;
 	}
 	*other = cmp != 2;
 	if (cmp == 2 && libssh2_sftp_unlink_ex(s->sftp, path, (unsigned)strlen(path)) == 0)
-		log_warn("%s%s: removed an interrupted upload of this file (%llu of %llu bytes, "
-		         "same start); sending it again",
-		         c->url.display, name, (unsigned long long)a.filesize,
-		         (unsigned long long)size);
+		transfer_note_resend(c, name, a.filesize, size);
 	return LS_EXIT_UNAVAILABLE;
 }
 

@@ -37,6 +37,7 @@
 #include <stddef.h>
 
 #include "lotsync/limits.h"
+#include "lotsync/transfer.h"
 
 /* Durations such as auto_close: never, immediately, or whole days. */
 #define CONFIG_NEVER       (-1)
@@ -156,5 +157,12 @@ void config_release(struct config *cfg);
 /* Find a feed or target by name; NULL when absent. */
 const struct feed_conf *config_feed(const struct config *cfg, const char *name);
 const struct target_conf *config_target(const struct config *cfg, const char *name);
+
+/*
+ * The server and credentials of a feed's source or a target, as transfer_open()
+ * takes them (pointers into the conf; timeouts left 0, the caller sets them).
+ */
+struct transfer_endpoint config_feed_endpoint(const struct feed_conf *f);
+struct transfer_endpoint config_target_endpoint(const struct target_conf *t);
 
 #endif
