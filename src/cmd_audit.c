@@ -132,7 +132,7 @@ load_snapshot(struct app *app, const char *arg, struct snapshot_info *s, bool an
  * rows written as the store yields them, reusable decoders and JSON buffers
  * instead of an allocation per row.
  */
-#define OUT_BUFFER (1 << 20)
+#define OUT_BUFFER (1 << 20) /* static, set before any output and kept until exit */
 
 enum show_mode { SHOW_TEXT, SHOW_JSON, SHOW_JSONL };
 
@@ -335,7 +335,6 @@ cmd_show(struct app *app, int argc, char **argv)
 	recjson_init(&c.dec);
 	rc = show_body(app, &s, &c, rejected) == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
 	rc = out_finish(rc);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	recjson_release(&c.dec);
 	json_release(&c.row);
 	json_release(&j);
@@ -546,7 +545,6 @@ cmd_diff(struct app *app, int argc, char **argv)
 	json_init(&o.row);
 	rc = diff_stream(app, &a, &b, &o) == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
 	rc = out_finish(rc);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.vanished)
 		fclose(o.vanished);
 	if (o.changed)
