@@ -19,6 +19,7 @@ const struct field_def fields_table[] = {
         {"exterior_color", FIELD_TEXT, "exterior colour"},
         {"interior_color", FIELD_TEXT, "interior colour"},
         {"mileage", FIELD_MILEAGE, "odometer reading"},
+        {"mileage_unit", FIELD_UNIT, "unit of the mileage: km, mi or mil"},
         {"price", FIELD_MONEY, "asking price"},
         {"campaign_price", FIELD_MONEY, "campaign price"},
         {"old_price", FIELD_MONEY, "price before a reduction"},
@@ -40,6 +41,12 @@ const struct field_def fields_table[] = {
         {"exchange_right", FIELD_TEXT, "right of exchange"},
         {"in_stock_date", FIELD_DATE, "date the vehicle came into stock"},
         {"client", FIELD_TEXT, "client name (from a [client:] mapping)"},
+        {"condition", FIELD_TEXT, "new, used, certified or demo"},
+        {"msrp", FIELD_MONEY, "manufacturer's suggested retail price"},
+        {"dealer_name", FIELD_TEXT, "dealership name"},
+        {"dealer_address", FIELD_TEXT, "dealership address"},
+        {"vdp_url", FIELD_TEXT, "vehicle details page URL"},
+        {"body_style", FIELD_TEXT, "body style as the marketplace names it"},
 };
 
 const size_t fields_count = ARRAY_SIZE(fields_table);
@@ -82,8 +89,8 @@ fields_is_list(const char *name)
 const char *
 fields_kind_name(enum field_kind k)
 {
-	static const char *const names[] = {"text", "money", "mileage", "year",
-	                                    "date", "vin",   "list"};
+	static const char *const names[] = {"text", "money", "mileage", "unit",
+	                                    "year", "date",  "vin",     "list"};
 
 	return (size_t)k < ARRAY_SIZE(names) ? names[k] : "?";
 }

@@ -10,6 +10,7 @@
 #include "lotsync/conffile.h"
 #include "lotsync/fields.h"
 #include "lotsync/log.h"
+#include "lotsync/normalize.h"
 #include "lotsync/util.h"
 
 /* Positions beyond this are a typo, not a marketplace layout. */
@@ -310,6 +311,15 @@ column_items(struct floader *ld, struct format_column *c, const char *v)
 		     c->name, v);
 }
 
+static bool
+column_is_mileage(struct floader *ld, struct format_column *c, const char *opt)
+{
+	if (c->field && !strcmp(c->field, "mileage"))
+		return true;
+	ferr(ld, c->line, "column '%s': %s is for the mileage field", c->name, opt);
+	return false;
+}
+
 static void
 column_option(struct floader *ld, struct format_column *c, const char *opt)
 {
@@ -324,6 +334,9 @@ column_option(struct floader *ld, struct format_column *c, const char *opt)
 	} else if (!strcmp(name, "with_currency") && !v) {
 		if (kind_is(ld, c, COL_MONEY, name))
 			c->with_currency = true;
+	} else if (!strcmp(name, "with_unit") && !v) {
+		if (column_is_mileage(ld, c, name))
+			c->with_unit = true;
 	} else if (!v) {
 		ferr(ld, c->line, "column '%s': unknown option '%s'", c->name, opt);
 	} else if (!strcmp(name, "join")) {
@@ -338,6 +351,17 @@ column_option(struct floader *ld, struct format_column *c, const char *opt)
 	} else if (!strcmp(name, "decimals")) {
 		if (kind_is(ld, c, COL_MONEY, name))
 			column_decimals(ld, c, v);
+	} else if (!strcmp(name, "unit")) {
+		if (column_is_mileage(ld, c, name)) {
+			if (!strcmp(v, "km") || !strcmp(v, "mi") || !strcmp(v, "mil"))
+				c->unit = !strcmp(v, "km")   ? MILEAGE_KM
+				          : !strcmp(v, "mi") ? MILEAGE_MI
+				                             : MILEAGE_MIL;
+			else
+				ferr(ld, c->line,
+				     "column '%s': unit must be km, mi or mil, not '%s'", c->name,
+				     v);
+		}
 	} else if (!strcmp(name, "map")) {
 		add_maps(ld, c, v);
 	} else if (!strcmp(name, "default")) {
@@ -360,6 +384,7 @@ column_spec(struct floader *ld, struct format_column *c, const char *spec)
 	char *tok = next_token(&spec, &quoted, &bad);
 
 	c->decimals = 2;
+	c->unit = -1;
 	if (!tok || bad) {
 		ferr(ld, c->line, "column '%s': %s", c->name,
 		     bad ? "unterminated quote" : "no field given");
@@ -496,10 +521,11 @@ static void
 compile_fields(struct format *f)
 {
 	size_t alloc = 0;
-	bool currency = false;
+	bool currency = false, unit = false;
 
 	for (size_t i = 0; i < f->ncols; i++) {
 		currency |= f->cols[i].with_currency;
+		unit |= f->cols[i].field && (f->cols[i].with_unit || f->cols[i].unit >= 0);
 		if (f->cols[i].field && slot_of(f, f->cols[i].field) == (size_t)-1) {
 			f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
 			f->fields[f->nfields++] = xstrdup(f->cols[i].field);
@@ -508,6 +534,10 @@ compile_fields(struct format *f)
 	if (currency && slot_of(f, "currency") == (size_t)-1) {
 		f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
 		f->fields[f->nfields++] = xstrdup("currency");
+	}
+	if (unit && slot_of(f, "mileage_unit") == (size_t)-1) {
+		f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
+		f->fields[f->nfields++] = xstrdup("mileage_unit");
 	}
 	if (f->nfields > 1)
 		qsort(f->fields, f->nfields, sizeof(*f->fields), cmp_str);
@@ -518,6 +548,7 @@ compile_fields(struct format *f)
 		if (f->cols[i].field)
 			f->cols[i].slot = slot_of(f, f->cols[i].field);
 	f->currency_slot = slot_of(f, "currency");
+	f->unit_slot = slot_of(f, "mileage_unit");
 }
 
 /* Where a delta target's action cell goes (format.h: action_column). */
@@ -597,6 +628,7 @@ format_load(const char *confdir, const char *name, struct format *f)
 	f->decimal_sep = '.';
 	f->extension = xstrdup("csv");
 	f->currency_slot = (size_t)-1;
+	f->unit_slot = (size_t)-1;
 	if (conffile_load(confdir, "formats", "format", name, on_entry, &ld, &ld.line, &ld.err,
 	                  &f->path) == -1)
 		return -1;

@@ -225,7 +225,9 @@ norm_money(const char *s, size_t n, char decimal, const char *pc, struct norm_mo
 		return "has more than two decimals";
 	if (num.nfrac >= 1)
 		frac = (num.frac[0] - '0') * 10 + (num.nfrac == 2 ? num.frac[1] - '0' : 0);
-	/* Negative amounts are the source's business (a discount, a data slip): kept. */
+	/* A negative price is a data slip (or a discount typed in the wrong column): refused. */
+	if (num.negative && (num.whole || frac))
+		return "is negative";
 	out->minor = (num.whole * 100 + frac) * (num.negative ? -1 : 1);
 	memcpy(out->currency, pre[0] ? pre : suf, 4);
 	return NULL;
@@ -247,7 +249,7 @@ norm_money_text(long long minor, char out[NORM_NUM_MAX])
 const char *
 mileage_unit_name(enum mileage_unit u)
 {
-	return u == MILEAGE_KM ? "km" : "mi";
+	return u == MILEAGE_KM ? "km" : u == MILEAGE_MI ? "mi" : "mil";
 }
 
 static bool
@@ -266,49 +268,130 @@ ends_with_ci(const char *p, const char *e, const char *word)
 	return true;
 }
 
+static const struct {
+	const char *word;
+	enum mileage_unit unit;
+} unit_words[] = {{"kilometres", MILEAGE_KM}, {"kilometers", MILEAGE_KM}, {"miles", MILEAGE_MI},
+                  {"mile", MILEAGE_MI},       {"kms", MILEAGE_KM},        {"mil", MILEAGE_MIL},
+                  {"km", MILEAGE_KM},         {"mi", MILEAGE_MI}};
+
 /* A trailing unit: its length and which unit, or 0. Longest names first. */
 static size_t
 unit_suffix(const char *p, const char *e, enum mileage_unit *u)
 {
-	static const struct {
-		const char *word;
-		enum mileage_unit unit;
-	} units[] = {{"kilometres", MILEAGE_KM}, {"kilometers", MILEAGE_KM}, {"miles", MILEAGE_MI},
-	             {"mile", MILEAGE_MI},       {"kms", MILEAGE_KM},        {"km", MILEAGE_KM},
-	             {"mi", MILEAGE_MI}};
-
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-		if (ends_with_ci(p, e, units[i].word)) {
-			*u = units[i].unit;
-			return strlen(units[i].word);
+	for (size_t i = 0; i < ARRAY_SIZE(unit_words); i++)
+		if (ends_with_ci(p, e, unit_words[i].word)) {
+			/* "12000mil" is a unit; "Kamil" or "xkm" in a word is not a number anyway
+			 */
+			*u = unit_words[i].unit;
+			return strlen(unit_words[i].word);
 		}
 	return 0;
 }
 
 const char *
-norm_mileage(const char *s, size_t n, char decimal, enum mileage_unit unit, long long *out)
+norm_mileage_unit(const char *s, size_t n, enum mileage_unit *out)
 {
-	const char *p = s, *e = s + n, *why;
-	enum mileage_unit said;
-	struct number num;
-	size_t k;
+	const char *p = s, *e = s + n;
+
+	trim(&p, &e);
+	for (size_t i = 0; i < ARRAY_SIZE(unit_words); i++)
+		if ((size_t)(e - p) == strlen(unit_words[i].word) &&
+		    ends_with_ci(p, e, unit_words[i].word)) {
+			*out = unit_words[i].unit;
+			return NULL;
+		}
+	return "is not a mileage unit (km, mi or mil)";
+}
+
+/* Digits after p up to the next non-digit. */
+static size_t
+digit_run(const char *p, const char *e)
+{
+	size_t k = 0;
+
+	while (p + k < e && is_digit(p[k]))
+		k++;
+	return k;
+}
+
+/*
+ * Whole units only. Spaces and apostrophes group thousands unambiguously;
+ * a dot or comma does only when the profile declares it (thousands), since
+ * "45.000" is 45000 km in Germany and 45 elsewhere, and "45000.5" has a
+ * fraction no odometer export means: both are refused rather than guessed.
+ */
+const char *
+norm_mileage(const char *s, size_t n, char thousands, long long *out, enum mileage_unit *unit,
+             bool *named)
+{
+	const char *p = s, *e = s + n;
+	size_t group = 0, ndigits = 0, k;
+	bool grouped = false;
+	long long v = 0;
 
 	trim(&p, &e);
 	if (e > p && e[-1] == '.' && e - p >= 3 && ends_with_ci(p, e - 1, "km"))
 		e--; /* "km." */
-	if ((k = unit_suffix(p, e, &said)) > 0) {
-		if (said != unit)
-			return said == MILEAGE_MI ? "is in miles; the profile reads km"
-			                          : "is in km; the profile reads miles";
+	*named = false;
+	if ((k = unit_suffix(p, e, unit)) > 0) {
+		*named = true;
 		e -= k;
 		trim(&p, &e);
 	}
-	if ((why = parse_number(p, e, decimal, &num)) != NULL)
-		return why;
-	if (num.negative)
+	if (p < e && *p == '-' && p + 1 < e && is_digit(p[1]))
 		return "is negative";
-	*out = num.whole + (num.nfrac > 0 && num.frac[0] >= '5');
+	if (p < e && *p == '+')
+		p++;
+	if (p == e || !is_digit(*p))
+		return "is not a number";
+	while (p < e) {
+		size_t sep;
+
+		if (is_digit(*p)) {
+			if (++ndigits > INT_DIGITS_MAX)
+				return "is too large";
+			v = v * 10 + (*p++ - '0');
+			group++;
+			continue;
+		}
+		sep = space_at(p, e);
+		if (!sep && (*p == '\'' || (thousands && *p == thousands)))
+			sep = 1;
+		if (!sep && (*p == '.' || *p == ','))
+			return digit_run(p + 1, e) == 3 && (p + 4 == e || !is_digit(p[4]))
+			               ? (*p == '.' ? "is ambiguous: '.' and three digits may "
+			                              "group thousands or start decimals "
+			                              "(declare thousands in the profile)"
+			                            : "is ambiguous: ',' and three digits may "
+			                              "group thousands or start decimals "
+			                              "(declare thousands in the profile)")
+			               : "has a fractional part (mileage is whole units)";
+		if (!sep || p + sep >= e || !is_digit(p[sep]))
+			return "is not a number";
+		if (group == 0 || (grouped ? group != 3 : group > 3))
+			return "has misplaced thousands separators";
+		grouped = true;
+		group = 0;
+		p += sep;
+	}
+	if (grouped && group != 3)
+		return "has misplaced thousands separators";
+	*out = v;
 	return NULL;
+}
+
+long long
+mileage_convert(long long v, enum mileage_unit from, enum mileage_unit to)
+{
+	/* metres per unit: km 1000, mi 1609.344, mil (Scandinavian) 10000 */
+	static const double metres[] = {1000.0, 1609.344, 10000.0};
+	double m;
+
+	if (from == to)
+		return v;
+	m = (double)v * metres[from] / metres[to];
+	return (long long)(m + 0.5);
 }
 
 const char *

@@ -143,6 +143,8 @@ on_record(int term, void *user)
 
 	if (term == '\n')
 		s->line++;
+	/* csv_fini() ends a last record that has no line end with -1: a cut transfer? */
+	s->res->unterminated = term == -1 && s->n > 0;
 	if (s->stop || s->n == 0) { /* a blank line, or the LF of a CRLF */
 		s->n = s->rowlen = 0;
 		s->next_line = s->line;
@@ -227,7 +229,8 @@ pcsv_parse_chunk(const struct pcsv_opts *opts, const char *buf, size_t n, bool f
 	if (!s.stop && final) {
 		if (csv_fini(&p, on_field, on_record, &s) != 0)
 			fail(&s, current_line(&s),
-			     xasprintf("file ends inside a quoted field (unterminated quote)"));
+			     xasprintf("truncated: file ends inside a quoted field (unterminated "
+			               "quote)"));
 	} else if (!s.stop && (p.pstate != CSV_ROW_NOT_BEGUN || (n && buf[n - 1] != '\n'))) {
 		/* Only an oversized record or bare-CR line ends leave a chunk without a boundary.
 		 */

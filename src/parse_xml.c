@@ -164,6 +164,7 @@ struct source {
 	char bang[8];
 	int nbang, dashes;
 	bool first;
+	bool eof;      /* the input ended (a truncated document errs only there) */
 	char *refused; /* why the document was refused, or NULL */
 };
 
@@ -229,6 +230,7 @@ source_read(void *ctx, char *buf, int len)
 
 	if (k < 0)
 		return -1;
+	s->eof = s->eof || k == 0;
 	if (s->st != P_DONE)
 		scan_prolog(s, (const unsigned char *)buf, (size_t)k);
 	return s->refused ? -1 : (int)k;
@@ -305,6 +307,8 @@ struct xstate {
 	unsigned long where_index;
 	char *err;
 	unsigned long err_line;
+	int err_code;   /* libxml2's code of the first error */
+	bool root_open; /* the root element began and has not ended */
 };
 
 static void
@@ -325,6 +329,7 @@ on_xml_error(void *arg, xmlErrorPtr e)
 			*p = ' ';
 	x->err = xasprintf("XML error: %s", msg);
 	x->err_line = (unsigned long)(e->line > 0 ? e->line : 0);
+	x->err_code = e->code;
 	free(msg);
 }
 
@@ -549,6 +554,7 @@ on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 	}
 	if (depth == 0) {
 		x->root_name = name;
+		x->root_open = !empty;
 		if (x->o->root && strcmp((const char *)name, x->o->root) != 0) {
 			xfail(x, xasprintf("root element is <%s>, the profile expects <%s>",
 			                   (const char *)name, x->o->root));
@@ -622,7 +628,11 @@ walk(struct xstate *x, xml_record_fn fn, void *ctx)
 		case XML_READER_TYPE_ELEMENT: sc = on_element(x, fn, ctx); break;
 		case XML_READER_TYPE_TEXT:
 		case XML_READER_TYPE_CDATA: sc = on_text(x); break;
-		case XML_READER_TYPE_END_ELEMENT: sc = on_end(x, fn, ctx); break;
+		case XML_READER_TYPE_END_ELEMENT:
+			if (xmlTextReaderDepth(x->r) == 0)
+				x->root_open = false;
+			sc = on_end(x, fn, ctx);
+			break;
 		case XML_READER_TYPE_DOCUMENT_TYPE:
 			xfail(x, xasprintf("document has a DOCTYPE: refused"));
 			sc = LS_BAD_FILE;
@@ -640,10 +650,38 @@ walk(struct xstate *x, xml_record_fn fn, void *ctx)
 	if (x->err && sc < LS_BAD_FILE)
 		sc = LS_BAD_FILE;
 	if (sc <= LS_BAD_RECORD && x->in_record) {
-		xfail(x, xasprintf("document ends inside record %lu", x->index));
+		xfail(x, xasprintf("truncated: document ends inside record %lu", x->index));
 		sc = LS_BAD_FILE;
 	}
 	return sc;
+}
+
+/*
+ * The errors libxml2 gives a document that simply stops (mid-tag, mid-text,
+ * mid-attribute): with the input at its end and the root still open, the
+ * file was cut, which an operator fixes differently from a malformed one.
+ */
+static bool
+is_truncation(const struct xstate *x, const struct source *src)
+{
+	switch (x->err_code) {
+	case XML_ERR_DOCUMENT_END:
+	case XML_ERR_TAG_NOT_FINISHED:
+	case XML_ERR_GT_REQUIRED:
+	case XML_ERR_LTSLASH_REQUIRED:
+	case XML_ERR_NAME_REQUIRED:
+	case XML_ERR_ATTRIBUTE_NOT_STARTED:
+	case XML_ERR_ATTRIBUTE_NOT_FINISHED:
+	case XML_ERR_ATTRIBUTE_WITHOUT_VALUE:
+	case XML_ERR_LITERAL_NOT_FINISHED:
+	case XML_ERR_CDATA_NOT_FINISHED:
+	case XML_ERR_COMMENT_NOT_FINISHED:
+	case XML_ERR_PI_NOT_FINISHED:
+	case XML_ERR_EQUAL_REQUIRED:
+	case XML_ERR_LT_IN_ATTRIBUTE:
+	case XML_ERR_ENTITYREF_SEMICOL_MISSING: return x->root_open && src->eof;
+	default: return false;
+	}
 }
 
 static void
@@ -722,6 +760,12 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 		} else if (input_scope(in) != LS_OK) {
 			*why = xstrdup(input_why(in));
 			sc = input_scope(in);
+			free(x.err);
+		} else if (x.err && x.err_code && is_truncation(&x, &src)) {
+			*why = xasprintf("truncated: the document ends before its root element "
+			                 "closes (%s)",
+			                 x.err);
+			*why_line = x.err_line;
 			free(x.err);
 		} else {
 			*why = x.err;

@@ -111,7 +111,9 @@ static void
 profile_word_key(struct loader *ld, const char *key, const char *v)
 {
 	static const char *const formats[] = {"csv", "xml", NULL};
-	static const char *const units[] = {"km", "mi", NULL};
+	static const char *const units[] = {"km", "mi", "mil", NULL};
+	static const enum mileage_unit unit_v[] = {MILEAGE_KM, MILEAGE_MI, MILEAGE_MIL};
+	static const char *const ragged[] = {"refuse", "pad", NULL};
 	static const char *const checks[] = {"warn", "strict", "off", NULL};
 	static const enum vin_check check_v[] = {VIN_CHECK_WARN, VIN_CHECK_STRICT, VIN_CHECK_OFF};
 	struct profile *p = ld->p;
@@ -134,9 +136,21 @@ profile_word_key(struct loader *ld, const char *key, const char *v)
 			p->decimal = v[0];
 	} else if (!strcmp(key, "mileage_unit")) {
 		if ((i = conffile_word(v, units)) >= 0)
-			p->mileage_unit = i ? MILEAGE_MI : MILEAGE_KM;
+			p->mileage_unit = unit_v[i];
 		else
-			lerr(ld, "mileage_unit must be km or mi, not '%s'", v);
+			lerr(ld, "mileage_unit must be km, mi or mil, not '%s'", v);
+	} else if (!strcmp(key, "thousands")) {
+		if (!strcmp(v, "none"))
+			p->thousands = 0;
+		else if (conffile_char(v, &p->thousands) ||
+		         (p->thousands != '.' && p->thousands != ',' && p->thousands != ' ' &&
+		          p->thousands != '\''))
+			lerr(ld, "thousands must be . , space, ' or none, not '%s'", v);
+	} else if (!strcmp(key, "ragged")) {
+		if ((i = conffile_word(v, ragged)) >= 0)
+			p->ragged_pad = i == 1;
+		else
+			lerr(ld, "ragged must be refuse or pad, not '%s'", v);
 	} else if (!strcmp(key, "vin_check")) {
 		if ((i = conffile_word(v, checks)) >= 0)
 			p->vin_check = check_v[i];
@@ -306,6 +320,8 @@ check_complete(struct loader *ld)
 		lerr(ld, "min_columns is for profiles without a header");
 	if (p->ndates == 0)
 		add_date_format(ld, "YYYY-MM-DD", NULL);
+	if (p->thousands && p->thousands == p->decimal)
+		lerr(ld, "thousands and decimal are the same character");
 }
 
 int

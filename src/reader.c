@@ -31,6 +31,7 @@ struct reader {
 	bool bound;
 	struct rowmap_stats st;
 	unsigned long records, rejects;
+	enum charset bom_over; /* the 8-bit charset a UTF-8 BOM overrode, or CHARSET_UTF8 */
 	char *why;
 };
 
@@ -62,9 +63,12 @@ consume(struct reader *r, struct batch *b, unsigned long base)
 			r->records++;
 			sc = r->cb->record(r->cb->ctx, &it->rec);
 		} else {
-			struct row_error e = {.line = it->rec.line + base,
-			                      .field = it->field ? xstrdup(it->field) : NULL,
-			                      .reason = xstrdup(it->reason)};
+			struct row_error e = {
+			        .line = it->rec.line + base,
+			        .field = it->field ? xstrdup(it->field) : NULL,
+			        .reason = it->key ? xasprintf("%s (key %s)", it->reason, it->key)
+			                          : xstrdup(it->reason),
+			        .key = it->key ? xstrdup(it->key) : NULL};
 
 			r->rejects++;
 			sc = r->cb->reject(r->cb->ctx, &e);
@@ -76,6 +80,12 @@ consume(struct reader *r, struct batch *b, unsigned long base)
 		b->st.date_first_line += base;
 	if (b->st.vin_bad_check)
 		b->st.vin_first_line += base;
+	if (b->st.ragged_extra)
+		b->st.ragged_extra_line += base;
+	if (b->st.ragged_padded)
+		b->st.ragged_padded_line += base;
+	if (b->st.c1_bytes)
+		b->st.c1_first_line += base;
 	rowmap_stats_add(&r->st, &b->st);
 	if (b->error)
 		return file_error(r, base + b->error_line, b->error);
@@ -118,6 +128,30 @@ file_warnings(struct reader *r)
 		                    "strict to refuse them)",
 		                    st->vin_bad_check, st->vin_bad_check > 1 ? "s fail" : " fails",
 		                    st->vin_first));
+	if (sc <= LS_BAD_RECORD && st->ragged_extra)
+		sc = warn(r, "ragged_rows", st->ragged_extra_line, NULL,
+		          xasprintf("%lu row%s extra trailing empty fields (as spreadsheets "
+		                    "write them); accepted",
+		                    st->ragged_extra, st->ragged_extra > 1 ? "s have" : " has"));
+	if (sc <= LS_BAD_RECORD && st->ragged_padded)
+		sc = warn(r, "ragged_rows", st->ragged_padded_line, NULL,
+		          xasprintf("%lu row%s fewer fields than the header; the missing "
+		                    "trailing fields read as empty (ragged = pad)",
+		                    st->ragged_padded, st->ragged_padded > 1 ? "s have" : " has"));
+	if (sc <= LS_BAD_RECORD && r->bom_over != CHARSET_UTF8)
+		sc = warn(r, "charset_bom", 1, NULL,
+		          xasprintf("the file starts with a UTF-8 byte order mark but the "
+		                    "charset is %s: read as UTF-8 (the BOM wins); set charset "
+		                    "= utf-8 to silence this",
+		                    charset_name(r->bom_over)));
+	if (sc <= LS_BAD_RECORD && st->c1_bytes)
+		sc = warn(
+		        r, "charset_c1", st->c1_first_line, NULL,
+		        xasprintf("%lu byte%s 0x80-0x9F (control characters in %s): the file "
+		                  "looks like windows-1252 (euro sign, curly quotes, dashes); set "
+		                  "charset "
+		                  "= windows-1252 or auto",
+		                  st->c1_bytes, st->c1_bytes > 1 ? "s" : "", charset_name(r->cs)));
 	if (st->vin_short)
 		log_info("%s: %lu pre-1981 VINs shorter than 17 characters", r->name,
 		         st->vin_short);
@@ -187,7 +221,23 @@ struct job {
 	struct reader *r;
 	struct rowmap_work *work;
 	struct batch *out;
+	const struct pcsv_result *res; /* of the chunk being parsed */
 };
+
+/*
+ * The last record of a file that stops without a line end, short of the
+ * fields it must have: the classic partial transfer. Applying it would
+ * drop or blank a vehicle, so the whole file is refused.
+ */
+static bool
+cut_short(const struct job *j, size_t n)
+{
+	const struct rowmap *m = &j->r->map;
+
+	if (!j->res->unterminated)
+		return false;
+	return m->positional ? n < (m->min_columns ? m->min_columns : m->ncols) : n < m->ncols;
+}
 
 static enum ls_scope
 on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
@@ -207,14 +257,24 @@ on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned c
 		j->r->bound = true;
 		return LS_OK;
 	}
+	if (cut_short(j, n)) {
+		batch_fail(j->out, line,
+		           xasprintf("truncated: the last record has %zu of %zu fields and no line "
+		                     "end (a cut transfer?)",
+		                     n,
+		                     j->r->map.positional && j->r->map.min_columns
+		                             ? j->r->map.min_columns
+		                             : j->r->map.ncols));
+		return LS_BAD_FILE;
+	}
 	return rowmap_map(&j->r->map, j->work, &row, j->out);
 }
 
 static void
 parse_chunk(struct reader *r, struct chunk *c, struct rowmap_work *work)
 {
-	struct job j = {.r = r, .work = work, .out = &c->out};
 	struct pcsv_result res;
+	struct job j = {.r = r, .work = work, .out = &c->out, .res = &res};
 
 	batch_reset(&c->out);
 	pcsv_parse_chunk(&r->csv, c->buf, c->len, c->final, on_csv_row, &j, &res);
@@ -304,6 +364,12 @@ fill(struct pipe *pp, struct chunk *c)
 			memmove(c->buf, c->buf + 3, c->len - 3); /* the BOM is not data */
 			c->len -= 3;
 			pp->first = false;
+			/* Nothing but a UTF-8 writer puts it there: it beats an 8-bit charset. */
+			if (r->cs != CHARSET_UTF8) {
+				r->bom_over = r->cs;
+				r->cs = CHARSET_UTF8;
+				r->map.cs = CHARSET_UTF8; /* positional: bound already */
+			}
 		}
 		if (pp->first && (c->len >= 3 || pp->eof))
 			pp->first = false;
@@ -502,8 +568,13 @@ map_xml_record(struct xml_read *x, const struct xml_record *rec)
 		for (size_t c = 0; c < m->ncols && !field; c++)
 			if (m->cols[c].source == rec->repeated)
 				field = m->cols[c].map->field;
+		char key[256];
+
 		rowmap_reject(&x->b, rec->line, field, "element %s occurs more than once in %s",
 		              rec->repeated, rec->where);
+		if (rowmap_row_key(m, &row, key, sizeof(key)))
+			x->b.items[x->b.n - 1].key =
+			        memcpy(batch_alloc(&x->b, strlen(key) + 1), key, strlen(key) + 1);
 	} else if ((sc = rowmap_map(m, &x->work, &row, &x->b)) > LS_BAD_RECORD) {
 		return sc;
 	}
@@ -785,6 +856,7 @@ reader_init(struct reader *r, const struct profile *p, const struct feed_conf *f
 	r->name = name;
 	r->cb = cb;
 	r->cs = p->charset;
+	r->bom_over = CHARSET_UTF8;
 	if (feed->charset && charset_from_name(feed->charset, &r->cs) == -1)
 		r->cs = p->charset; /* config.c checked the name already */
 	rowmap_stats_init(&r->st);

@@ -102,5 +102,6 @@ row_error_release(struct row_error *e)
 {
 	free(e->field);
 	free(e->reason);
+	free(e->key);
 	memset(e, 0, sizeof(*e));
 }

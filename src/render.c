@@ -26,6 +26,7 @@
 #include "lotsync/fsio.h"
 #include "lotsync/limits.h"
 #include "lotsync/log.h"
+#include "lotsync/normalize.h"
 #include "lotsync/util.h"
 
 #define OUT_CAP (1u << 20)
@@ -421,12 +422,65 @@ fmt_list(struct render *r, const struct format_column *c, const char *v, size_t 
 	}
 }
 
+/*
+ * A mileage in the unit the column asks for, with that unit's word when
+ * with_unit: converted from the vehicle's own unit, never labelled with one
+ * it does not have. -1 when the value or its unit cannot be read.
+ */
+static int
+fmt_mileage(struct render *r, const struct format_column *c, const char *v, size_t n)
+{
+	static const char *const words[] = {"km", "miles", "mil"};
+	size_t s = r->f->unit_slot;
+	enum mileage_unit from;
+	unsigned long long raw;
+	long long val;
+	char num[NORM_NUM_MAX];
+	char *text;
+
+	if (s == (size_t)-1 || !r->val[s] ||
+	    norm_mileage_unit(r->val[s], r->vlen[s], &from) != NULL)
+		return -1;
+	text = xstrndup(v, n);
+	if (parse_uint(text, (unsigned long long)1 << 50, &raw) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	val = (long long)raw;
+	if (c->unit >= 0) {
+		val = mileage_convert(val, from, (enum mileage_unit)c->unit);
+		from = (enum mileage_unit)c->unit;
+	}
+	snprintf(num, sizeof(num), "%lld", val);
+	sb_puts(r, &r->tmp, num);
+	if (c->with_unit) {
+		sb_put(r, &r->tmp, " ", 1);
+		sb_puts(r, &r->tmp, words[from]);
+	}
+	return 0;
+}
+
 static void
 apply_kind(struct render *r, const struct format_column *c, const char **v, size_t *n)
 {
 	size_t start = r->tmp.len;
 
 	switch (c->kind) {
+	case COL_NUMBER:
+		if (c->unit < 0 && !c->with_unit)
+			return;
+		if (fmt_mileage(r, c, *v, *n) == -1) {
+			cell_warn(r, c,
+			          "mileage '%.*s' has no known unit (mileage_unit); left empty "
+			          "rather than written in a unit it may not have",
+			          (int)(*n > 40 ? 40 : *n), *v);
+			r->tmp.len = start;
+			*v = "";
+			*n = 0;
+			return;
+		}
+		break;
 	case COL_MONEY:
 		if (fmt_money(r, c, *v, *n) == -1) {
 			cell_warn(r, c, "'%.*s' is not an amount in minor units; written as stored",

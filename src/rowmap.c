@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <xxhash.h>
 
 #include "lotsync/log.h"
@@ -152,6 +153,15 @@ rowmap_stats_add(struct rowmap_stats *into, const struct rowmap_stats *from)
 	}
 	into->vin_bad_check += from->vin_bad_check;
 	into->vin_short += from->vin_short;
+	if (from->ragged_extra && !into->ragged_extra)
+		into->ragged_extra_line = from->ragged_extra_line;
+	into->ragged_extra += from->ragged_extra;
+	if (from->ragged_padded && !into->ragged_padded)
+		into->ragged_padded_line = from->ragged_padded_line;
+	into->ragged_padded += from->ragged_padded;
+	if (from->c1_bytes && !into->c1_bytes)
+		into->c1_first_line = from->c1_first_line;
+	into->c1_bytes += from->c1_bytes;
 }
 
 /* ---- binding ---- */
@@ -236,6 +246,8 @@ bind_finish(struct rowmap *m, struct slotset *s, char **why)
 		slot_add(s, "dealer_id");
 	if (any_money(p))
 		slot_add(s, "currency");
+	if (profile_find(p, "mileage"))
+		slot_add(s, "mileage_unit"); /* the unit travels with the value */
 	order = xcalloc(s->n + 1, sizeof(*order));
 	rank = xcalloc(s->n + 1, sizeof(*rank));
 	for (size_t i = 0; i < s->n; i++)
@@ -260,6 +272,18 @@ bind_finish(struct rowmap *m, struct slotset *s, char **why)
 	m->slot_stock = slot_find(m, "stock_no");
 	m->slot_dealer = slot_find(m, "dealer_id");
 	m->slot_currency = slot_find(m, "currency");
+	m->slot_mileage = slot_find(m, "mileage");
+	m->slot_unit = slot_find(m, "mileage_unit");
+	for (size_t c = 0; c < m->ncols; c++) {
+		const char *f = m->cols[c].map ? m->cols[c].map->field : "";
+
+		if (!strcmp(f, "vin") && m->col_vin < 0)
+			m->col_vin = (int)c;
+		else if (!strcmp(f, "stock_no") && m->col_stock < 0)
+			m->col_stock = (int)c;
+		else if (!strcmp(f, "dealer_id") && m->col_dealer < 0)
+			m->col_dealer = (int)c;
+	}
 	m->mandatory = xcalloc(p->nmandatory + 1, sizeof(*m->mandatory));
 	for (size_t i = 0; i < p->nmandatory; i++)
 		m->mandatory[m->nmandatory++] = slot_find(m, p->mandatory[i]);
@@ -286,6 +310,8 @@ bind_init(struct rowmap *m, const struct profile *p, const struct feed_conf *fee
 	m->ncols = ncols;
 	m->cols = xcalloc(ncols ? ncols : 1, sizeof(*m->cols));
 	m->slot_vin = m->slot_stock = m->slot_dealer = m->slot_currency = -1;
+	m->slot_mileage = m->slot_unit = -1;
+	m->col_vin = m->col_stock = m->col_dealer = -1;
 }
 
 /* A header name as UTF-8, trimmed; NULL with *why when it does not decode. */
@@ -339,7 +365,7 @@ map_of_source(const struct profile *p, const char *name)
 {
 	for (size_t i = 0; i < p->nmaps; i++)
 		for (size_t k = 0; k < p->maps[i].nsources; k++)
-			if (strcmp(p->maps[i].sources[k], name) == 0)
+			if (strcasecmp(p->maps[i].sources[k], name) == 0)
 				return &p->maps[i];
 	return NULL;
 }
@@ -401,7 +427,7 @@ rowmap_bind_header(struct rowmap *m, const struct profile *p, const struct feed_
 		if (!name)
 			goto out;
 		for (size_t k = 0; k < c; k++)
-			if (strcmp(m->cols[k].source, name) == 0 && *name) {
+			if (strcasecmp(m->cols[k].source, name) == 0 && *name) {
 				*why = xasprintf("header names column '%s' twice (columns %zu and "
 				                 "%zu)",
 				                 name, k + 1, c + 1);
@@ -522,7 +548,11 @@ struct rowctx {
 	struct rowmap_work *w;
 	const struct rowmap_row *row;
 	struct batch *out;
-	char currency[4]; /* named by the row's amounts */
+	char currency[4];       /* named by the row's amounts */
+	enum mileage_unit unit; /* the mileage's, when unit_named */
+	bool unit_named;        /* the mileage value named its unit ("41200 miles") */
+	bool unit_col;          /* a mileage_unit column gave col_unit */
+	enum mileage_unit col_unit;
 	bool rejected;
 };
 
@@ -608,6 +638,15 @@ decode(struct rowctx *x, size_t c, const struct rowmap_col *col, struct span *v)
 		              (unsigned char)v->p[bad], bad + 1, c + 1, col->source);
 		x->rejected = true;
 		return LS_BAD_RECORD;
+	}
+	if (m->cs == CHARSET_ISO_8859_15) {
+		unsigned long c1 = 0;
+
+		for (size_t i = 0; i < v->n; i++)
+			c1 += (unsigned char)v->p[i] >= 0x80 && (unsigned char)v->p[i] <= 0x9F;
+		if (c1 && !x->out->st.c1_bytes)
+			x->out->st.c1_first_line = x->row->line;
+		x->out->st.c1_bytes += c1;
 	}
 	if (!x->w->conv_open) {
 		if (charset_conv_open(&x->w->conv, m->cs) == -1) {
@@ -803,11 +842,18 @@ map_value(struct rowctx *x, const struct rowmap_col *col, struct span v)
 	case FIELD_TEXT: x->w->slot[col->slot] = v; break;
 	case FIELD_MONEY: map_money(x, col, v); break;
 	case FIELD_MILEAGE:
-		if ((why = norm_mileage(v.p, v.n, p->decimal, p->mileage_unit, &km)) != NULL) {
+		if ((why = norm_mileage(v.p, v.n, p->thousands, &km, &x->unit, &x->unit_named)) !=
+		    NULL) {
 			reject_value(x, col, v.p, v.n, why);
 			break;
 		}
 		set_number(x, col->slot, km);
+		break;
+	case FIELD_UNIT:
+		if ((why = norm_mileage_unit(v.p, v.n, &x->col_unit)) != NULL)
+			reject_value(x, col, v.p, v.n, why);
+		else
+			x->unit_col = true;
 		break;
 	case FIELD_YEAR:
 		if ((why = norm_year(v.p, v.n, &year)) != NULL)
@@ -888,6 +934,37 @@ settle_currency(struct rowctx *x)
 		set_text(x, m->slot_currency, x->currency);
 	else if (!cur->n && amounts && m->prof->currency[0])
 		set_text(x, m->slot_currency, m->prof->currency);
+}
+
+/*
+ * The mileage's unit: what the value names, else a unit column, else the
+ * profile's. A value and a column that disagree are refused: which one is
+ * wrong cannot be told, and a wrong unit is a wrong mileage.
+ */
+static void
+settle_unit(struct rowctx *x)
+{
+	const struct rowmap *m = x->m;
+	enum mileage_unit u = m->prof->mileage_unit;
+
+	if (m->slot_unit < 0)
+		return;
+	if (m->slot_mileage < 0 || x->w->slot[m->slot_mileage].n == 0) {
+		x->w->slot[m->slot_unit].n = 0; /* no mileage: no unit either */
+		return;
+	}
+	if (x->unit_named && x->unit_col && x->unit != x->col_unit) {
+		rowmap_reject(x->out, x->row->line, "mileage_unit",
+		              "the mileage is in %s but the unit column says %s",
+		              mileage_unit_name(x->unit), mileage_unit_name(x->col_unit));
+		x->rejected = true;
+		return;
+	}
+	if (x->unit_named)
+		u = x->unit;
+	else if (x->unit_col)
+		u = x->col_unit;
+	set_text(x, m->slot_unit, mileage_unit_name(u));
 }
 
 static bool
@@ -994,19 +1071,131 @@ emit(struct rowctx *x)
 	}
 }
 
+/* One key part: trimmed, ASCII, non-empty; its span or false. */
+static bool
+key_part(const struct rowmap_row *row, int c, struct span *v)
+{
+	if (c < 0 || (size_t)c >= row->nvals)
+		return false;
+	*v = row->vals[c];
+	trim(v);
+	return v->n > 0 && charset_is_plain(v->p, v->n);
+}
+
+bool
+rowmap_row_key(const struct rowmap *m, const struct rowmap_row *row, char *out, size_t n)
+{
+	struct span d = {0}, st;
+
+	if (m->feed->key == FEED_KEY_VIN) {
+		enum vin_status vs;
+
+		if (!key_part(row, m->col_vin, &st) || st.n + 1 > n)
+			return false;
+		memcpy(out, st.p, st.n);
+		out[st.n] = '\0';
+		return norm_vin(out, st.n, m->prof->short_vin, &vs) == NULL;
+	}
+	if (!key_part(row, m->col_stock, &st))
+		return false;
+	if (!key_part(row, m->col_dealer, &d)) {
+		if (!m->feed->dealer_id)
+			return false;
+		d = (struct span){m->feed->dealer_id, strlen(m->feed->dealer_id)};
+	}
+	if (d.n + st.n + 2 > n)
+		return false;
+	memcpy(out, d.p, d.n);
+	out[d.n] = '/';
+	memcpy(out + d.n + 1, st.p, st.n);
+	out[d.n + st.n + 1] = '\0';
+	return true;
+}
+
+/* The refusals this row added name its key, when it can be read. */
+static void
+name_key(const struct rowmap *m, const struct rowmap_row *row, struct batch *out, size_t first)
+{
+	char key[256];
+	const char *k = NULL;
+
+	for (size_t i = first; i < out->n; i++) {
+		if (out->items[i].kind != BATCH_REJECT)
+			continue;
+		if (!k && !rowmap_row_key(m, row, key, sizeof(key)))
+			return;
+		if (!k)
+			k = batch_strdup(out, key);
+		out->items[i].key = k;
+	}
+}
+
+/*
+ * Header rows must have the header's fields. Spreadsheets pad rows with
+ * empty trailing fields (",,,"): accepted, counted for one warning per
+ * file. Rows short of trailing fields are refused unless the profile says
+ * ragged = pad. Returns false when the row is refused.
+ */
+static bool
+check_width(const struct rowmap *m, const struct rowmap_row *row, struct batch *out)
+{
+	if (m->positional || m->xml || row->nvals == m->ncols)
+		return true;
+	if (row->nvals > m->ncols) {
+		for (size_t c = m->ncols; c < row->nvals; c++) {
+			struct span v = row->vals[c];
+
+			trim(&v);
+			if (v.n) {
+				rowmap_reject(
+				        out, row->line, NULL,
+				        "row has %zu fields, the header has %zu (field %zu is "
+				        "not empty)",
+				        row->nvals, m->ncols, c + 1);
+				return false;
+			}
+		}
+		if (!out->st.ragged_extra++)
+			out->st.ragged_extra_line = row->line;
+		return true;
+	}
+	if (m->prof->ragged_pad) {
+		if (!out->st.ragged_padded++)
+			out->st.ragged_padded_line = row->line;
+		return true;
+	}
+	rowmap_reject(out, row->line, NULL,
+	              "row has %zu fields, the header has %zu (missing trailing fields; "
+	              "ragged = pad reads them as empty)",
+	              row->nvals, m->ncols);
+	return false;
+}
+
+static enum ls_scope map_row(const struct rowmap *m, struct rowmap_work *w,
+                             const struct rowmap_row *row, struct batch *out);
+
 enum ls_scope
 rowmap_map(const struct rowmap *m, struct rowmap_work *w, const struct rowmap_row *row,
            struct batch *out)
+{
+	size_t first = out->n;
+	enum ls_scope sc = map_row(m, w, row, out);
+
+	if (out->n > first)
+		name_key(m, row, out, first);
+	return sc;
+}
+
+static enum ls_scope
+map_row(const struct rowmap *m, struct rowmap_work *w, const struct rowmap_row *row,
+        struct batch *out)
 {
 	struct rowctx x = {.m = m, .w = w, .row = row, .out = out};
 	size_t ncols = row->nvals < m->ncols ? row->nvals : m->ncols;
 	enum ls_scope sc;
 
-	if (!m->positional && !m->xml && row->nvals != m->ncols) {
-		rowmap_reject(out, row->line, NULL, "row has %zu fields, the header has %zu",
-		              row->nvals, m->ncols);
+	if (!check_width(m, row, out))
 		return LS_OK;
-	}
 	if (m->positional && row->nvals < m->min_columns) {
 		rowmap_reject(out, row->line, NULL, "row has %zu fields, the profile needs %zu",
 		              row->nvals, m->min_columns);
@@ -1051,6 +1240,8 @@ rowmap_map(const struct rowmap *m, struct rowmap_work *w, const struct rowmap_ro
 	if (m->slot_dealer >= 0 && !w->slot[m->slot_dealer].n && m->feed->dealer_id)
 		set_text(&x, m->slot_dealer, m->feed->dealer_id);
 	settle_currency(&x);
+	if (!x.rejected)
+		settle_unit(&x);
 	if (!x.rejected && check_required(&x))
 		emit(&x);
 	return LS_OK;

@@ -17,7 +17,8 @@
 enum field_kind {
 	FIELD_TEXT,    /* as read (trimmed, valid UTF-8) */
 	FIELD_MONEY,   /* integer in minor units, with currency */
-	FIELD_MILEAGE, /* integer in the profile's mileage_unit */
+	FIELD_MILEAGE, /* integer in its mileage_unit */
+	FIELD_UNIT,    /* mileage_unit: km | mi | mil */
 	FIELD_YEAR,    /* four digits */
 	FIELD_DATE,    /* ISO 8601: YYYY-MM-DD or YYYY-MM */
 	FIELD_VIN,     /* upper case, 17 characters, check digit verified */
@@ -44,7 +45,7 @@ bool fields_is_extra(const char *name);
 enum field_kind fields_kind(const char *name);
 /* True for the list fields (images, equipment, documents). */
 bool fields_is_list(const char *name);
-/* "text", "money", "mileage", "year", "date", "vin", "list". */
+/* "text", "money", "mileage", "unit", "year", "date", "vin", "list". */
 const char *fields_kind_name(enum field_kind k);
 
 #endif

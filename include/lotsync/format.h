@@ -39,6 +39,12 @@
  *   date=PATTERN                      dates: YYYY YY MM DD, the rest literal
  *   decimals=0|1|2|auto               money (auto: no decimals for whole units)
  *   with_currency                     money: append " " and the currency
+ *   unit=km|mi|mil                    mileage: convert to this unit (from the
+ *                                     vehicle's mileage_unit)
+ *   with_unit                         mileage: append " " and the unit the value
+ *                                     is in ("km", "miles", "mil"); a mileage
+ *                                     whose unit is not known is left empty
+ *                                     (with a warning) rather than guessed
  *   map=FROM:TO,FROM:TO               replace exact values (before the rest)
  *   default=TEXT prefix=TEXT suffix=TEXT
  *   text | raw                        formula guard on (text) or off (raw);
@@ -79,6 +85,8 @@ struct format_column {
 	char *date; /* dates: output pattern, NULL = as stored */
 	int decimals;
 	bool with_currency;
+	int unit;                     /* mileage: convert to this enum mileage_unit, or -1 */
+	bool with_unit;               /* mileage: append the unit */
 	char *dflt, *prefix, *suffix; /* NULL when not given */
 	struct format_map *maps;
 	size_t nmaps;
@@ -110,6 +118,7 @@ struct format {
 	size_t *flens; /* their lengths */
 	size_t nfields;
 	size_t currency_slot; /* slot of "currency", or (size_t)-1 */
+	size_t unit_slot;     /* slot of "mileage_unit", or (size_t)-1 */
 };
 
 /*

@@ -39,20 +39,33 @@ struct norm_money {
  * apostrophe may group thousands (groups of exactly three digits). A
  * currency symbol or code may lead or trail: € EUR, £ GBP, $ (the profile's
  * currency when it has one, else USD), kr and ":-" (the profile's currency).
- * At most two decimals; a leading sign is kept (a negative amount is the
- * source's business, not a reason to drop the vehicle).
+ * At most two decimals; a negative amount is refused (no marketplace takes
+ * one, and it is a data slip far more often than a discount).
  */
 const char *norm_money(const char *s, size_t n, char decimal, const char *profile_currency,
                        struct norm_money *out);
 /* Minor units back to text for output: 2199500 -> "21995", 2199550 -> "21995.50". */
 void norm_money_text(long long minor, char out[NORM_NUM_MAX]);
 
-enum mileage_unit { MILEAGE_KM, MILEAGE_MI };
+/* mil is the Scandinavian mile (10 km). The order is part of mileage_convert(). */
+enum mileage_unit { MILEAGE_KM, MILEAGE_MI, MILEAGE_MIL };
+/* "km", "mi", "mil": the canonical mileage_unit values. */
 const char *mileage_unit_name(enum mileage_unit u);
 
-/* A decimal fraction is rounded half up to a whole unit. */
-const char *norm_mileage(const char *s, size_t n, char decimal, enum mileage_unit unit,
-                         long long *out);
+/*
+ * A whole number of units; a trailing unit word ("miles", "km") sets *unit
+ * and *named (else *unit is left alone). thousands is the profile's
+ * declared grouping character, or 0: then a '.' or ',' followed by three
+ * digits is refused as ambiguous ("45.000"), any other fraction as a
+ * fraction ("45000.5"); spaces and apostrophes always group. Negative
+ * values are refused.
+ */
+const char *norm_mileage(const char *s, size_t n, char thousands, long long *out,
+                         enum mileage_unit *unit, bool *named);
+/* A unit column's value: km, kilometres, mi, miles, mil ... (any case). */
+const char *norm_mileage_unit(const char *s, size_t n, enum mileage_unit *out);
+/* v in from converted to to, rounded to the nearest whole unit. */
+long long mileage_convert(long long v, enum mileage_unit from, enum mileage_unit to);
 
 const char *norm_year(const char *s, size_t n, int *out);
 

@@ -48,6 +48,11 @@ struct pcsv_result {
 	unsigned long nlines;     /* newlines in the bytes consumed */
 	char *error;              /* LS_BAD_FILE: the reason, without file and line (owned) */
 	unsigned long error_line; /* relative to the chunk: its first byte is on line 1 */
+	/*
+	 * Set while the callback runs for a final record that has no line end
+	 * (the file stops right after it): a short one means a cut transfer.
+	 */
+	bool unterminated;
 };
 
 /*

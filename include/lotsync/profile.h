@@ -16,7 +16,11 @@
  *   charset = utf-8           ; utf-8 | windows-1252 | iso-8859-15 | auto
  *   decimal = .               ; decimal separator of amounts: . or ,
  *   currency = EUR            ; currency of amounts that name none
- *   mileage_unit = km         ; km | mi
+ *   mileage_unit = km         ; km | mi | mil: the unit of values that name none
+ *   thousands = .             ; mileage grouping: . , space ' | none (default):
+ *                             ; then "45.000" and "45,000" are refused as ambiguous
+ *   ragged = refuse           ; header rows short of fields: refuse | pad (missing
+ *                             ; trailing fields read as empty)
  *   date_format = DD.MM.YYYY, MM.YYYY ; tried in order (default YYYY-MM-DD)
  *   vin_check = warn          ; check digit: warn | strict (row error) | off
  *   short_vin = no            ; yes: pre-1981 VINs of 5-16 characters pass
@@ -76,6 +80,8 @@ struct profile {
 	char decimal;
 	char currency[4]; /* "" when none */
 	enum mileage_unit mileage_unit;
+	char thousands;  /* declared mileage grouping character, or 0 */
+	bool ragged_pad; /* ragged = pad */
 	struct date_format *dates;
 	size_t ndates;
 	enum vin_check vin_check;

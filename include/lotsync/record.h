@@ -35,6 +35,7 @@ struct row_error {
 	unsigned long line;
 	char *field; /* canonical or source field, or NULL */
 	char *reason;
+	char *key; /* the row's key when it can be read, else NULL */
 };
 
 /* Something about a whole file an operator should know (stored with the snapshot). */

@@ -48,7 +48,9 @@ struct rowmap {
 	size_t *slot_len;
 	size_t nslots;
 	int slot_vin, slot_stock, slot_dealer, slot_currency; /* -1 when absent */
-	int *mandatory;                                       /* slots */
+	int slot_mileage, slot_unit;                          /* -1 when absent */
+	int col_vin, col_stock, col_dealer; /* columns of the key's parts, -1 when absent */
+	int *mandatory;                     /* slots */
 	size_t nmandatory;
 	bool positional;    /* CSV without header */
 	size_t min_columns; /* positional: fewer is a row error */
@@ -87,6 +89,12 @@ struct rowmap_stats {
 	unsigned long vin_first_line;
 	char vin_first[18];
 	unsigned long vin_short;
+	unsigned long ragged_extra; /* rows with extra trailing empty fields (accepted) */
+	unsigned long ragged_extra_line;
+	unsigned long ragged_padded; /* rows short of trailing fields, read as empty (pad) */
+	unsigned long ragged_padded_line;
+	unsigned long c1_bytes; /* iso-8859-15 bytes 0x80-0x9F: windows-1252 in disguise? */
+	unsigned long c1_first_line;
 };
 
 enum batch_kind { BATCH_RECORD, BATCH_REJECT };
@@ -96,6 +104,7 @@ struct batch_item {
 	struct record rec; /* BATCH_RECORD; rec.line is set for both kinds */
 	const char *field; /* BATCH_REJECT */
 	const char *reason;
+	const char *key; /* BATCH_REJECT: the row's key when readable, else NULL */
 };
 
 struct batch_block;
@@ -139,6 +148,14 @@ void rowmap_work_release(struct rowmap_work *w);
 /* Map one row into the batch (a record or a reject). LS_BAD_FILE only for a NUL byte. */
 enum ls_scope rowmap_map(const struct rowmap *m, struct rowmap_work *w,
                          const struct rowmap_row *row, struct batch *out);
+
+/*
+ * The row's key as the record would carry it (VIN upper-cased, or
+ * dealer/stock), into out (size n): true when every part is present,
+ * ASCII and (a VIN) well formed. Refused rows name it so ingest can keep
+ * the vehicle's last good version.
+ */
+bool rowmap_row_key(const struct rowmap *m, const struct rowmap_row *row, char *out, size_t n);
 
 /* Add a reject for a row refused before mapping (printf-style reason). */
 void rowmap_reject(struct batch *out, unsigned long line, const char *field, const char *fmt, ...)

@@ -93,6 +93,7 @@ vehicle(struct record *r, int which)
 		set(r, "exterior_color", "Blau");
 		set(r, "interior_color", "Schwarz");
 		set(r, "mileage", "41200");
+		set(r, "mileage_unit", "km");
 		set(r, "price", "1399850");
 		set(r, "campaign_price", "1299900");
 		set(r, "leasing_price", "19900");
@@ -126,6 +127,7 @@ vehicle(struct record *r, int which)
 		set(r, "trim", "@SUM(A1:A9)");
 		set(r, "body", "+cmd|' /C calc'!A0");
 		set(r, "mileage", "15");
+		set(r, "mileage_unit", "mi"); /* a miles vehicle: converted or labelled */
 		set(r, "price", "-50000");
 		set(r, "currency", "SEK");
 		set(r, "first_registration", "2024-02-01");

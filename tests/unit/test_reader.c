@@ -38,7 +38,6 @@ START_TEST(money_notations)
 	         ',', "SEK", 24990000, ""},
 	        {"21.995,-", ',', "", 2199500, ""},
 	        {"21'995.00", '.', "", 2199500, ""},
-	        {"-610", '.', "", -61000, ""},
 	        {"0", '.', "", 0, ""},
 	        {"  4990.5  ", '.', "", 499050, ""},
 	};
@@ -48,6 +47,8 @@ START_TEST(money_notations)
 		const char *why;
 	} bad[] = {
 	        {"abc", '.', "is not an amount"},
+	        {"-610", '.', "is negative"},
+	        {"-24.900,00 €", ',', "is negative"},
 	        {"", '.', "is not an amount"},
 	        {"21,995.000", '.', "has more than two decimals"},
 	        {"1,23,456", '.', "has misplaced thousands separators"},
@@ -88,17 +89,42 @@ START_TEST(mileage_and_years)
 	long long km;
 	int y;
 
-	ck_assert_ptr_null(norm_mileage("41,200", 6, '.', MILEAGE_KM, &km));
+	enum mileage_unit u = MILEAGE_KM;
+	bool named;
+
+	/* A dot or comma groups thousands only when the profile declares it. */
+	ck_assert_ptr_null(norm_mileage("41,200", 6, ',', &km, &u, &named));
 	ck_assert_int_eq(km, 41200);
-	ck_assert_ptr_null(norm_mileage("41200 miles", 11, '.', MILEAGE_MI, &km));
-	ck_assert_int_eq(km, 41200);
-	ck_assert_ptr_null(norm_mileage("12.345 km", 9, ',', MILEAGE_KM, &km));
-	ck_assert_int_eq(km, 12345);
-	ck_assert_ptr_null(norm_mileage("99.6", 4, '.', MILEAGE_KM, &km));
-	ck_assert_int_eq(km, 100);
-	ck_assert_str_eq(norm_mileage("41200 km", 8, '.', MILEAGE_MI, &km),
-	                 "is in km; the profile reads miles");
-	ck_assert_str_eq(norm_mileage("-1", 2, '.', MILEAGE_KM, &km), "is negative");
+	ck_assert(!named && u == MILEAGE_KM);
+	ck_assert_str_eq(norm_mileage("41,200", 6, 0, &km, &u, &named),
+	                 "is ambiguous: ',' and three digits may group thousands or start "
+	                 "decimals (declare thousands in the profile)");
+	ck_assert_str_eq(norm_mileage("45.000", 6, 0, &km, &u, &named),
+	                 "is ambiguous: '.' and three digits may group thousands or start "
+	                 "decimals (declare thousands in the profile)");
+	ck_assert_ptr_null(norm_mileage("45.000", 6, '.', &km, &u, &named));
+	ck_assert_int_eq(km, 45000);
+	ck_assert_str_eq(norm_mileage("45000.5", 7, 0, &km, &u, &named),
+	                 "has a fractional part (mileage is whole units)");
+	ck_assert_str_eq(norm_mileage("45000.5", 7, ',', &km, &u, &named),
+	                 "has a fractional part (mileage is whole units)");
+	ck_assert_str_eq(norm_mileage("4.5000", 6, '.', &km, &u, &named),
+	                 "has misplaced thousands separators");
+	/* Spaces always group; a unit word carries the unit. */
+	ck_assert_ptr_null(norm_mileage("41 200 miles", 12, 0, &km, &u, &named));
+	ck_assert(km == 41200 && named && u == MILEAGE_MI);
+	u = MILEAGE_MI;
+	ck_assert_ptr_null(norm_mileage("12000 km", 8, 0, &km, &u, &named));
+	ck_assert(km == 12000 && named && u == MILEAGE_KM);
+	ck_assert_ptr_null(norm_mileage("1200 mil", 8, 0, &km, &u, &named));
+	ck_assert(km == 1200 && u == MILEAGE_MIL);
+	ck_assert_str_eq(norm_mileage("-1", 2, 0, &km, &u, &named), "is negative");
+	ck_assert_ptr_null(norm_mileage_unit(" Miles ", 7, &u));
+	ck_assert(u == MILEAGE_MI);
+	ck_assert_ptr_nonnull(norm_mileage_unit("furlongs", 8, &u));
+	ck_assert_int_eq(mileage_convert(10000, MILEAGE_MI, MILEAGE_KM), 16093);
+	ck_assert_int_eq(mileage_convert(16093, MILEAGE_KM, MILEAGE_MI), 10000);
+	ck_assert_int_eq(mileage_convert(1200, MILEAGE_MIL, MILEAGE_KM), 12000);
 	ck_assert_ptr_null(norm_year("2019", 4, &y));
 	ck_assert_int_eq(y, 2019);
 	ck_assert_ptr_nonnull(norm_year("19", 2, &y));
@@ -412,6 +438,58 @@ START_TEST(xml_attributes_paths_and_extras)
 }
 END_TEST
 
+/* ragged = pad, a mileage_unit column, thousands = ., and a unit the value contradicts. */
+START_TEST(ragged_pad_and_unit_column)
+{
+	char dir[] = "/tmp/lotsync-pad.XXXXXX", *pdir, *path, *why = NULL;
+	const char *csv = "VIN,Km,Unit,Price\n"
+	                  "1HGCM82690A004352,45.000,km,100\n" /* thousands declared */
+	                  "WBA8E9C55GK645321,12000,Miles\n"   /* short: padded */
+	                  "WVWZZZAU5KW123456,12000 km,mi,5\n" /* value and column disagree */
+	                  "TMBJJ7NE8J0123456,800 mil,,1\n";   /* the value names it */
+	struct feed_conf feed = {.name = "t", .key = FEED_KEY_VIN};
+	struct reader_cb cb = {.record = sink_record, .reject = sink_reject, .warn = sink_warn};
+	struct profile p;
+	struct sink k = {0};
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	pdir = xasprintf("%s/profiles", dir);
+	path = xasprintf("%s/pad.ini", pdir);
+	ck_assert_int_eq(mkdir(pdir, 0700), 0);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[profile]\nformat = csv\nragged = pad\nthousands = .\ndecimal = ,\nvin_check = off\n"
+	      "currency = EUR\n[fields]\nvin = VIN\nmileage = Km\nmileage_unit = Unit\n"
+	      "price = Price\n",
+	      f);
+	fclose(f);
+	cb.ctx = &k;
+	ck_assert_int_eq(profile_load(dir, "pad", &p), 0);
+	ck_assert_int_eq(reader_read_mem(&p, &feed, csv, strlen(csv), "pad.csv", &cb, &why), LS_OK);
+	ck_assert_str_eq(k.text,
+	                 "2 1HGCM82690A004352 {\"currency\":\"EUR\",\"mileage\":\"45000\","
+	                 "\"mileage_unit\":\"km\",\"price\":\"10000\",\"vin\":"
+	                 "\"1HGCM82690A004352\"}\n"
+	                 "3 WBA8E9C55GK645321 {\"mileage\":\"12000\",\"mileage_unit\":\"mi\","
+	                 "\"vin\":\"WBA8E9C55GK645321\"}\n"
+	                 "4 reject mileage_unit: the mileage is in km but the unit column says mi "
+	                 "(key WVWZZZAU5KW123456)\n"
+	                 "5 TMBJJ7NE8J0123456 {\"currency\":\"EUR\",\"mileage\":\"800\","
+	                 "\"mileage_unit\":\"mil\",\"price\":\"100\",\"vin\":"
+	                 "\"TMBJJ7NE8J0123456\"}\n"
+	                 "1 row has fewer fields than the header; the missing trailing fields "
+	                 "read as empty (ragged = pad)\n");
+	free(k.text);
+	profile_release(&p);
+	unlink(path);
+	rmdir(pdir);
+	rmdir(dir);
+	free(path);
+	free(pdir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -430,6 +508,7 @@ main(void)
 	tcase_add_test(tc, same_records_whatever_the_chunks_and_threads);
 	tcase_add_test(tc, csv_and_xml_of_the_same_vehicles_agree);
 	tcase_add_test(tc, xml_attributes_paths_and_extras);
+	tcase_add_test(tc, ragged_pad_and_unit_column);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
