@@ -116,6 +116,32 @@ connect_all(struct app *app, bool no_write)
 	return worst;
 }
 
+/*
+ * What each feed's guards will do with a file, in the words of the reasons
+ * a held or quarantined file gets, and what an operator does then.
+ */
+static void
+explain_guards(const struct app *app)
+{
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *f = &app->cfg.feeds[i];
+
+		printf("feed %s: a file is held (exit 3) when it has no vehicles, would vanish "
+		       "more than %.0f%% and at least %u vehicles, has refused rows without a "
+		       "readable key while vehicles would vanish, or drifts (a mapped column the "
+		       "previous file had is missing, or a field filled for half its vehicles is "
+		       "empty for 95%%)\n",
+		       f->name, 100.0 * f->vanish_guard, f->vanish_guard_min);
+	}
+	if (app->cfg.nfeeds)
+		printf("a refused row with a readable key keeps its vehicle's last good version; a "
+		       "truncated or unreadable file is quarantined in failed/ (exit 65); a file "
+		       "identical to an older one is applied, identical to the newest is a "
+		       "duplicate\n"
+		       "a held file waits: 'lotsync status' shows why, 'lotsync accept ID' applies "
+		       "it as it is, 'lotsync reject ID' discards it\n");
+}
+
 int
 cmd_check_config(struct app *app, int argc, char **argv)
 {
@@ -161,6 +187,7 @@ cmd_check_config(struct app *app, int argc, char **argv)
 	printf("%s: ok (%zu feeds, %zu targets, %zu type mappings, %zu client mappings)\n",
 	       app->cfg.path, app->cfg.nfeeds, app->cfg.ntargets, app->cfg.ntypes,
 	       app->cfg.nclients);
+	explain_guards(app);
 	return LS_EXIT_OK;
 }
 

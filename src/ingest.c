@@ -2,10 +2,12 @@
 #include "lotsync/ingest.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lotsync/clock.h"
@@ -46,12 +48,34 @@ struct ingest_file {
 	char *why;                /* file-level failure, for the .reason file */
 	struct srs_batch present; /* rules hook: the snapshot's vehicles (srs.h) */
 	bool rules;               /* the feed wants them (srs_feed_wants_vehicles) */
+	/* Refused is not vanished (SPEC §9): */
+	long long kept;        /* refused rows whose vehicle keeps its last good version */
+	long long not_created; /* refused first rows of new vehicles: not created */
+	char *first_not_created;
+	long long unreadable; /* refused rows whose key cannot be read */
+	char *first_vanished; /* a key the file vanishes, for the hold reason */
+	/* The drift guard: this file's columns and fill, and the previous applied snapshot's. */
+	struct store_drift now, prev;
+	long long prev_id;
+	struct keymap fill; /* field -> vehicles with a value (in keymap_entry.version) */
+	long long records;  /* records read (refused rows not counted) */
+	long long same_as;  /* an older applied snapshot with the same content, or 0 */
+	char **header;      /* every column of this file's header (CSV) */
+	size_t nheader;
 };
 
 static void
 file_release(struct ingest_file *f)
 {
 	srs_batch_release(&f->present);
+	store_drift_release(&f->now);
+	store_drift_release(&f->prev);
+	keymap_release(&f->fill);
+	for (size_t i = 0; i < f->nheader; i++)
+		free(f->header[i]);
+	free(f->header);
+	free(f->first_not_created);
+	free(f->first_vanished);
 	for (size_t i = 0; i < f->nrejects; i++)
 		row_error_release(&f->rejects[i]);
 	free(f->rejects);
@@ -84,6 +108,37 @@ preview(const struct ingest_file *f, const char *mark, const char *key, const st
 	printf("  %s %s%s%s%s\n", mark, key, name[0] ? " (" : "", name, name[0] ? ")" : "");
 }
 
+/*
+ * A row that is present but refused says nothing about whether its
+ * vehicle is still for sale: with a readable key the vehicle keeps its
+ * last good version (seen, unchanged); a new one is not created.
+ */
+static void
+refused_key(struct ingest_file *f, const struct row_error *e)
+{
+	struct keymap_entry *k;
+
+	if (!e->key) {
+		f->unreadable++;
+		return;
+	}
+	k = keymap_get(&f->map, e->key);
+	if (k && k->seen_line)
+		return; /* a duplicate row of a key already seen */
+	if (k && k->current) {
+		k->seen_line = e->line;
+		f->kept++;
+		f->info.vehicles++;
+		return;
+	}
+	if (!k) {
+		k = keymap_put(&f->map, e->key);
+		k->seen_line = e->line; /* a later good row of the same key is a duplicate */
+	}
+	if (!f->not_created++)
+		f->first_not_created = xstrdup(e->key);
+}
+
 static enum ls_scope
 on_reject(void *ctx, struct row_error *e)
 {
@@ -96,6 +151,7 @@ on_reject(void *ctx, struct row_error *e)
 	log_info("%s:%lu: row rejected%s%s: %s", f->name, e->line, e->field ? ": field " : "",
 	         e->field ? e->field : "", e->reason);
 	f->info.rejected_rows++;
+	refused_key(f, e);
 	if (!f->keep_rejects || f->nrejects >= LS_MAX_KEPT_REJECTS) {
 		row_error_release(e);
 		return LS_BAD_RECORD;
@@ -119,7 +175,8 @@ apply_record(void *ctx, const struct record *r)
 		        .line = r->line,
 		        .field = xstrdup(f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no"),
 		        .reason = xasprintf("duplicate key '%s' (first on line %lu)", r->key,
-		                            e->seen_line)};
+		                            e->seen_line),
+		        .key = xstrdup(r->key)};
 
 		return on_reject(f, &err);
 	}
@@ -127,6 +184,10 @@ apply_record(void *ctx, const struct record *r)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
 	f->info.vehicles++;
+	f->records++;
+	for (size_t i = 0; i < r->nfields; i++)
+		if (!str_startswith(r->fields[i].name, "extra."))
+			keymap_put(&f->fill, r->fields[i].name)->version++;
 	if (f->rules)
 		srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
@@ -175,12 +236,42 @@ end_vanished(struct ingest_file *f)
 
 		if (!e->key || !e->current || e->seen_line)
 			continue;
-		f->info.vanished++;
+		if (!f->info.vanished++)
+			f->first_vanished = xstrdup(e->key);
 		preview(f, "-", e->key, NULL);
 		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* The header's mapped columns (CSV), kept for the drift guard and the snapshot. */
+static enum ls_scope
+on_columns(void *ctx, const char *const *names, const char *const *fields, size_t n)
+{
+	struct ingest_file *f = ctx;
+
+	/* Every column counts as present; the mapped ones are recorded for the next file. */
+	f->header = xcalloc(n + 1, sizeof(*f->header));
+	f->now.cols = xcalloc(n + 1, sizeof(*f->now.cols));
+	for (size_t i = 0; i < n; i++) {
+		f->header[f->nheader++] = xstrdup(names[i]);
+		if (fields[i])
+			f->now.cols[f->now.ncols++] =
+			        (struct store_drift_col){xstrdup(names[i]), xstrdup(fields[i])};
+	}
+	return LS_OK;
+}
+
+/* The fill counts in the form the store keeps them. */
+static void
+collect_fill(struct ingest_file *f)
+{
+	f->now.fill = xcalloc(f->fill.n + 1, sizeof(*f->now.fill));
+	for (size_t i = 0; i < f->fill.cap; i++)
+		if (f->fill.slots[i].key)
+			f->now.fill[f->now.nfill++] = (struct store_drift_fill){
+			        xstrdup(f->fill.slots[i].key), f->fill.slots[i].version};
 }
 
 /*
@@ -191,11 +282,18 @@ end_vanished(struct ingest_file *f)
 static enum ls_scope
 apply_file(struct ingest_file *f, const char *path)
 {
-	struct reader_cb cb = {
-	        .record = apply_record, .reject = on_reject, .warn = on_warn, .ctx = f};
+	struct reader_cb cb = {.record = apply_record,
+	                       .reject = on_reject,
+	                       .warn = on_warn,
+	                       .columns = on_columns,
+	                       .ctx = f};
 	enum ls_scope sc;
+	char sha[65];
 
-	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1)
+	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1 ||
+	    store_feed_last_applied(f->app->store, f->feed->name, f->info.seq, &f->prev_id, sha) ==
+	            -1 ||
+	    (f->prev_id > 0 && store_drift_load(f->app->store, f->prev_id, &f->prev) == -1))
 		return LS_BAD_RUN;
 	f->before = (long long)f->map.n;
 	if (previewing(f))
@@ -204,6 +302,7 @@ apply_file(struct ingest_file *f, const char *path)
 	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
 	if (sc >= LS_BAD_FILE)
 		return sc;
+	collect_fill(f);
 	return end_vanished(f) == -1 ? LS_BAD_RUN : LS_OK;
 }
 
@@ -213,13 +312,79 @@ apply_file(struct ingest_file *f, const char *path)
  * vanish_guard_min, is held for an operator instead of applied. Returns the
  * reason (caller frees) or NULL to apply.
  */
+static long long
+filled(const struct store_drift *d, const char *field)
+{
+	for (size_t i = 0; i < d->nfill; i++)
+		if (!strcmp(d->fill[i].field, field))
+			return d->fill[i].filled;
+	return 0;
+}
+
+static bool
+has_column(const struct ingest_file *f, const char *name)
+{
+	for (size_t i = 0; i < f->nheader; i++)
+		if (!strcasecmp(f->header[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * The drift guard (SPEC §9): a mapped column the previous applied snapshot
+ * had is missing (a renamed Price blanks every price), or a field filled
+ * for at least half of its vehicles is empty for 95% or more of this
+ * file's. Returns the reason (caller frees) or NULL.
+ */
+static char *
+drift_reason(const struct ingest_file *f)
+{
+	const struct store_drift *p = &f->prev;
+	long long prev_n;
+
+	if (!f->prev_id || !p->known)
+		return NULL;
+	/* Only CSV files with a header report columns; compare like with like. */
+	if (f->nheader)
+		for (size_t i = 0; i < p->ncols; i++)
+			if (!has_column(f, p->cols[i].name))
+				return xasprintf(
+				        "drift: column '%s' (field %s) that snapshot %lld had is "
+				        "missing from this file",
+				        p->cols[i].name, p->cols[i].field, f->prev_id);
+	/* Every record has its key: the key's fill is the previous file's record count. */
+	prev_n = filled(p, f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no");
+	if (prev_n <= 0 || f->records <= 0)
+		return NULL;
+	for (size_t i = 0; i < p->nfill; i++) {
+		long long was = p->fill[i].filled, is = filled(&f->now, p->fill[i].field);
+
+		if (2 * was >= prev_n && 20 * (f->records - is) >= 19 * f->records)
+			return xasprintf("drift: field %s was filled for %lld of %lld vehicles in "
+			                 "snapshot %lld and is empty for %lld of %lld now",
+			                 p->fill[i].field, was, prev_n, f->prev_id, f->records - is,
+			                 f->records);
+	}
+	return NULL;
+}
+
 static char *
 guard_reason(const struct ingest_file *f)
 {
 	const struct snapshot_info *i = &f->info;
+	char *why;
 
 	if (i->vehicles == 0)
 		return xasprintf("the file has no vehicles (the feed had %lld)", f->before);
+	if (f->unreadable && i->vanished)
+		return xasprintf(
+		        "unreadable keys: %lld refused row%s without a readable key, and "
+		        "the file would vanish %lld vehicle%s (first: %s); which are really "
+		        "gone cannot be told",
+		        f->unreadable, f->unreadable > 1 ? "s" : "", i->vanished,
+		        i->vanished > 1 ? "s" : "", f->first_vanished);
+	if ((why = drift_reason(f)) != NULL)
+		return why;
 	if (f->before > 0 && (double)i->vanished > f->feed->vanish_guard * (double)f->before &&
 	    i->vanished >= (long long)f->feed->vanish_guard_min)
 		return xasprintf("%lld of %lld vehicles (%.0f%%) would vanish; vanish_guard is "
@@ -243,6 +408,36 @@ held_before(struct app *app, const struct feed_conf *feed, int *err)
 		why = xasprintf("an older snapshot of the feed (%lld) is held", ids[0]);
 	free(ids);
 	return why;
+}
+
+static void
+add_note(struct ingest_file *f, const char *code, char *msg)
+{
+	struct row_warning w = {.code = code, .message = msg};
+
+	log_info("%s: %s", f->name, msg);
+	on_warn(f, &w);
+	free(msg);
+}
+
+/* What an operator should know about refused rows and resent content, with the snapshot. */
+static void
+add_notes(struct ingest_file *f)
+{
+	if (f->same_as)
+		add_note(f, "same_content", xasprintf("same content as snapshot %lld", f->same_as));
+	if (f->kept)
+		add_note(f, "refused_kept",
+		         xasprintf("%lld refused row%s kept %s vehicle%s last good version: still "
+		                   "current, exported and present for the rules",
+		                   f->kept, f->kept > 1 ? "s" : "", f->kept > 1 ? "their" : "its",
+		                   f->kept > 1 ? "s'" : "'s"));
+	if (f->not_created)
+		add_note(f, "refused_new",
+		         xasprintf("%lld new vehicle%s not created: the first row was refused "
+		                   "(first: %s)",
+		                   f->not_created, f->not_created > 1 ? "s" : "",
+		                   f->first_not_created));
 }
 
 static int
@@ -411,7 +606,10 @@ snapshot_file(struct ingest_file *f, const char *path)
 		    (f->info.id = store_snapshot_add(st, f->app->run, &f->info)) < 0)
 			return LS_BAD_RUN;
 	}
-	if (write_rejects(f) == -1 || store_snapshot_seal(st, &f->info) == -1 ||
+	add_notes(f);
+	if (write_rejects(f) == -1 ||
+	    (f->info.state == SNAP_APPLIED && store_drift_add(st, f->info.id, &f->now) == -1) ||
+	    store_snapshot_seal(st, &f->info) == -1 ||
 	    store_chain_snapshot(st, "snapshot", f->info.id, now_iso(now), NULL) == -1)
 		sc = LS_BAD_RUN;
 	return sc;
@@ -457,6 +655,43 @@ summarize(struct feed_ingest *fi, const struct ingest_file *f)
 	sum->last_snapshot = f->info.id;
 }
 
+#define LEFTOVER_DONE LLONG_MAX
+
+/*
+ * Is this content a duplicate (SPEC §9)? Only a file identical to the
+ * feed's newest applied snapshot (or to one still held) is: a file
+ * identical to an older snapshot is the inventory now (a reverted price, a
+ * good file resent after a bad one) and is applied; *same_as names the
+ * older snapshot. A leftover in work/ that is the newest snapshot under
+ * its own name was committed before a crash: LEFTOVER_DONE. Returns the
+ * snapshot it duplicates, 0 to apply, -1 on error.
+ */
+static long long
+duplicate_of(struct app *app, const struct feed_conf *feed, const char *sha, bool leftover,
+             const char *name, long long *same_as)
+{
+	char last[65];
+	long long id, held;
+	int done;
+
+	*same_as = 0;
+	if (leftover) {
+		if ((done = store_snapshot_newest_is(app->store, feed->name, sha, name)) < 0)
+			return -1;
+		if (done)
+			return LEFTOVER_DONE;
+	}
+	if (store_feed_last_applied(app->store, feed->name, 0, &id, last) == -1 ||
+	    (held = store_snapshot_held_sha(app->store, feed->name, sha)) < 0)
+		return -1;
+	if (id > 0 && !strcmp(last, sha))
+		return id;
+	if (held > 0)
+		return held;
+	*same_as = store_snapshot_applied_sha(app->store, feed->name, sha);
+	return *same_as < 0 ? -1 : 0;
+}
+
 /*
  * One work file into a snapshot (or a duplicate, or failed/). Returns what
  * it spoiled: LS_OK or LS_BAD_FILE (quarantined) let the feed go on,
@@ -482,6 +717,7 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	int rules;
 
 	keymap_init(&f.map);
+	keymap_init(&f.fill);
 	srs_batch_init(&f.present);
 	if (fsio_sha256_file(wf->path, sha, &size) == -1 ||
 	    archive(app, feed, wf->path, sha) == -1) {
@@ -500,19 +736,12 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	                                .source = fetched_from ? fetched_from : "drop",
 	                                .profile = fi->prof->name,
 	                                .received_at = now_iso(now)};
-	if ((first = store_snapshot_by_sha(app->store, feed->name, sha)) < 0)
+	if ((first = duplicate_of(app, feed, sha, leftover, wf->name, &f.same_as)) < 0)
 		goto db_fail;
 	if (first > 0) {
-		/*
-		 * A leftover in work/ recorded under its own name was committed
-		 * before a crash; anything else with known content is a duplicate.
-		 */
-		int done = leftover ? store_snapshot_has_file(app->store, feed->name, sha, wf->name)
-		                    : 0;
-
-		if (done < 0 || (!done && record_duplicate(app, &f.info, first) == -1))
+		if (first != LEFTOVER_DONE && record_duplicate(app, &f.info, first) == -1)
 			goto db_fail;
-		fi->sum->duplicates += !done;
+		fi->sum->duplicates += first != LEFTOVER_DONE;
 		ret = finish_work_file(fi, wf->path);
 		goto out;
 	}
@@ -530,8 +759,9 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 		goto out;
 	}
 	/* Rules act on applied snapshots only: a held one decides nothing yet. */
+	/* Kept vehicles are present too: then the rules read the snapshot back by seq. */
 	if (sc == LS_OK && f.info.state == SNAP_APPLIED && f.rules &&
-	    srs_apply_snapshot(app, fi->srs, feed, f.info.id, &f.present) == -1)
+	    srs_apply_snapshot(app, fi->srs, feed, f.info.id, f.kept ? NULL : &f.present) == -1)
 		sc = LS_BAD_RUN;
 	crash_point("ingest:before-commit");
 	if (sc != LS_OK || store_commit(app->store) == -1)
@@ -682,6 +912,7 @@ apply_held(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 	int rc = -1, rules;
 
 	keymap_init(&f.map);
+	keymap_init(&f.fill);
 	srs_batch_init(&f.present);
 	if (store_snapshot_get(app->store, id, &f.info) == -1)
 		goto out;
@@ -702,6 +933,7 @@ apply_held(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 	f.info.state = SNAP_APPLIED;
 	/* The rules read the vehicles back by seq once the snapshot is applied. */
 	if (store_snapshot_decide(app->store, &f.info, decided) == -1 ||
+	    store_drift_add(app->store, id, &f.now) == -1 ||
 	    store_chain_snapshot(app->store, "accept", id, now_iso(now), by) == -1 ||
 	    ((rules = srs_feed_wants_vehicles(app, feed)) != 0 &&
 	     (rules < 0 || srs_apply_snapshot(app, srs, feed, id, NULL) == -1)))

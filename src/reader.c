@@ -511,6 +511,26 @@ csv_pipeline(struct reader *r)
 	return sc;
 }
 
+/* The header's columns and the fields they map, for the drift guard (reader_cb.columns). */
+static enum ls_scope
+report_columns(struct reader *r)
+{
+	const struct rowmap *m = &r->map;
+	const char **names = xcalloc(m->ncols + 1, sizeof(*names));
+	const char **fields = xcalloc(m->ncols + 1, sizeof(*fields));
+	size_t n = 0;
+	enum ls_scope sc;
+
+	for (size_t c = 0; c < m->ncols; c++) {
+		names[n] = m->cols[c].source;
+		fields[n++] = m->cols[c].map ? m->cols[c].map->field : NULL;
+	}
+	sc = r->cb->columns(r->cb->ctx, names, fields, n);
+	free(names);
+	free(fields);
+	return sc;
+}
+
 static enum ls_scope
 read_csv(struct reader *r)
 {
@@ -533,6 +553,8 @@ read_csv(struct reader *r)
 	/* No header at all (blank lines only) is an empty file: held by the vanish guard (SPEC §6).
 	 */
 	sc = csv_pipeline(r);
+	if (sc <= LS_BAD_RECORD && r->bound && !r->map.positional && r->cb->columns)
+		sc = report_columns(r);
 	rowmap_release(&r->map);
 	return sc;
 }

@@ -547,8 +547,22 @@ int
 spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha)
 {
 	char *dir = spool_path(sp, SPOOL_ARCHIVE, feed);
+	char *dst = spool_file_path(sp, SPOOL_ARCHIVE, feed, sha);
+	struct stat st;
 	int rc = fsio_copy(path, dir, sha);
 
+	/*
+	 * Evidence is read-only (0444), so an editor or a stray ">>" fails on it.
+	 * A hard link to a file someone else owns (a vendor's upload) cannot be
+	 * chmod'ed by us: then the link goes and a copy of our own replaces it.
+	 */
+	if (rc == 0 && stat(dst, &st) == 0 && (st.st_mode & 07777) != 0444 &&
+	    chmod(dst, 0444) == -1) {
+		if (errno != EPERM || st.st_nlink < 2 || unlink(dst) == -1 ||
+		    fsio_copy_bytes(path, dir, sha) == -1 || chmod(dst, 0444) == -1)
+			log_warn("cannot make %s read-only: %s", dst, strerror(errno));
+	}
+	free(dst);
 	free(dir);
 	return rc;
 }

@@ -134,6 +134,7 @@ static const struct migration {
         {6, store_schema_warnings},
         {7, store_schema_fetch_seen},
         {8, store_schema_notify},
+        {9, store_schema_drift},
 };
 
 static int

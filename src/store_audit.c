@@ -400,7 +400,8 @@ static int
 verify_archive(struct store *st, const char *root, struct verify_report *r)
 {
 	sqlite3_stmt *s =
-	        store_prep(st, "SELECT DISTINCT feed, sha256 FROM snapshots ORDER BY 1, 2");
+	        store_prep(st, "SELECT feed, sha256 FROM snapshots UNION SELECT feed, sha256"
+	                       " FROM quarantine WHERE sha256 IS NOT NULL ORDER BY 1, 2");
 	int rc;
 
 	if (!s)

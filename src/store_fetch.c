@@ -125,7 +125,9 @@ store_fetch_known(struct store *st, const char *feed, const char *sha256, char *
 {
 	sqlite3_stmt *s = store_prep(
 	        st, "SELECT EXISTS(SELECT 1 FROM snapshots WHERE feed = ?1 AND sha256 = ?2"
-	            " AND state <> 'duplicate') OR EXISTS(SELECT 1 FROM quarantine"
+	            " AND state = 'held') OR ?2 IS (SELECT sha256 FROM snapshots WHERE feed = ?1"
+	            " AND state = 'applied' ORDER BY seq DESC LIMIT 1) OR EXISTS(SELECT 1 FROM "
+	            "quarantine"
 	            " WHERE feed = ?1 AND sha256 = ?2), (SELECT local FROM fetched WHERE feed = ?1"
 	            " AND sha256 = ?2 AND local IS NOT NULL ORDER BY id DESC LIMIT 1)");
 	int rc;

@@ -36,6 +36,8 @@ extern const char store_schema_fetch_seen[];
 extern const char store_schema_warnings[];
 /* Version 8 (store_ops.c): the notification queue and its cursors. */
 extern const char store_schema_notify[];
+/* Duplicates, refused keys and the drift guard (store_drift.c). */
+extern const char store_schema_drift[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

@@ -337,8 +337,8 @@ int
 store_reject_add(struct store *st, long long snapshot, const struct row_error *e)
 {
 	sqlite3_stmt *s =
-	        store_prep(st, "INSERT INTO rejected_rows(snapshot_id, line, field, reason)"
-	                       " VALUES(?,?,?,?)");
+	        store_prep(st, "INSERT INTO rejected_rows(snapshot_id, line, field, reason, key)"
+	                       " VALUES(?,?,?,?,?)");
 
 	if (!s)
 		return -1;
@@ -346,6 +346,7 @@ store_reject_add(struct store *st, long long snapshot, const struct row_error *e
 	sqlite3_bind_int64(s, 2, (long long)e->line);
 	store_bind_text(s, 3, e->field);
 	store_bind_text(s, 4, e->reason);
+	store_bind_text(s, 5, e->key);
 	return store_done(st, s, "record rejected row");
 }
 
@@ -462,15 +463,16 @@ store_each_reject(struct store *st, long long snapshot, store_reject_fn fn, void
 	int rc, ret = 0;
 
 	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT line, field, reason FROM rejected_rows WHERE snapshot_id = ?"
-	                       " ORDER BY line, rowid",
+	                       "SELECT line, field, reason, key FROM rejected_rows"
+	                       " WHERE snapshot_id = ? ORDER BY line, rowid",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare rejected rows");
 	sqlite3_bind_int64(s, 1, snapshot);
 	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct row_error e = {.line = (unsigned long)sqlite3_column_int64(s, 0),
 		                      .field = (char *)sqlite3_column_text(s, 1),
-		                      .reason = (char *)sqlite3_column_text(s, 2)};
+		                      .reason = (char *)sqlite3_column_text(s, 2),
+		                      .key = (char *)sqlite3_column_text(s, 3)};
 
 		ret = fn(ctx, &e);
 	}
@@ -537,6 +539,41 @@ history_sort(struct history_event *h, size_t nv, size_t n)
  * A version that ends without a successor starting at the same seq marks a
  * vanish, reported at the snapshot that no longer had the vehicle.
  */
+/*
+ * Rows of applied snapshots refused while their key was readable: the
+ * vehicle kept its last good version (refused is not vanished).
+ */
+static int
+refused_history(struct store *st, const char *vin, struct history_event **out, size_t *n,
+                size_t *alloc)
+{
+	static const char sql[] =
+	        "SELECT s.received_at, s.id, s.feed, r.key, s.file, r.line, r.reason"
+	        " FROM rejected_rows r JOIN snapshots s ON s.id = r.snapshot_id"
+	        " WHERE s.state = 'applied' AND r.key IS NOT NULL AND (r.key = ?1 OR r.key IN"
+	        "  (SELECT key FROM versions WHERE vin = ?1 AND feed = s.feed))"
+	        " ORDER BY s.id, r.line";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare refused history");
+	store_bind_text(s, 1, vin);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		add_event(
+		        out, n, alloc, s, 0, 1, "refused",
+		        xasprintf("feed %s, key %s: refused in snapshot %lld (file %s, line %lld): "
+		                  "%s; the last good version stays",
+		                  (const char *)sqlite3_column_text(s, 2),
+		                  (const char *)sqlite3_column_text(s, 3),
+		                  (long long)sqlite3_column_int64(s, 1),
+		                  (const char *)sqlite3_column_text(s, 4),
+		                  (long long)sqlite3_column_int64(s, 5),
+		                  (const char *)sqlite3_column_text(s, 6)));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : store_db_error(st, "read refused history");
+}
+
 int
 store_history(struct store *st, const char *vin, struct history_event **out, size_t *n)
 {
@@ -576,6 +613,8 @@ store_history(struct store *st, const char *vin, struct history_event **out, siz
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_db_error(st, "read history");
+	if (refused_history(st, vin, out, n, &alloc) == -1)
+		return -1;
 	nversions = *n;
 	if (store_sr_history(st, vin, out, n, &alloc) == -1)
 		return -1;

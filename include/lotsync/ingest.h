@@ -4,7 +4,11 @@
  * For each file, oldest first: SHA-256, archive under archive/<feed>/<sha>
  * (durably, before anything is applied), then one transaction holding the
  * snapshot, its rejected rows and its vehicle versions. A file whose
- * SHA-256 was already ingested is recorded as a duplicate and not applied.
+ * SHA-256 is the feed's newest applied snapshot's (or a held one's) is
+ * recorded as a duplicate and not applied; one equal to an older snapshot
+ * is applied (SPEC §9). A refused row with a readable key keeps its
+ * vehicle's version; refused rows without one while vehicles would vanish,
+ * and drift against the previous applied snapshot, hold the file.
  * A file that cannot be read as its profile says is quarantined in
  * failed/<feed>/ with a .reason file; the feed's later files and the other
  * feeds go on. The work file is removed only after the commit.

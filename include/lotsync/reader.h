@@ -39,6 +39,14 @@ struct reader_cb {
 	enum ls_scope (*record)(void *ctx, const struct record *r);
 	enum ls_scope (*reject)(void *ctx, struct row_error *e);
 	enum ls_scope (*warn)(void *ctx, const struct row_warning *w);
+	/*
+	 * May be NULL. For a CSV file with a header, once the whole file was
+	 * read: the header's columns (names as the file spells them, trimmed)
+	 * and the canonical field each maps (NULL: kept as extra); the drift
+	 * guard compares them with the previous file's.
+	 */
+	enum ls_scope (*columns)(void *ctx, const char *const *names, const char *const *fields,
+	                         size_t n);
 	void *ctx;
 };
 

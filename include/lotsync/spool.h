@@ -151,7 +151,7 @@ int spool_mark_done(const struct spool *sp, const char *feed, const char *name);
 
 /*
  * Archive a work file as archive/<feed>/<sha> (hard link, else a durable
- * copy; an existing one already holds the bytes).
+ * copy; an existing one already holds the bytes), read-only (0444).
  */
 int spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha);
 

@@ -173,6 +173,41 @@ int store_warning_add(struct store *st, long long snapshot, const struct row_war
 typedef int (*store_warning_fn)(void *ctx, const struct row_warning *w);
 int store_each_warning(struct store *st, long long snapshot, store_warning_fn fn, void *ctx);
 
+/*
+ * Never silently wrong (store_drift.c). The newest applied snapshot of a
+ * feed, below seq below_seq unless it is 0 (id 0 when none; sha
+ * NUL-terminated); the first held or applied
+ * snapshot with this content (0 when none, -1 error); whether the feed's
+ * newest recorded snapshot is this content under this file name (1/0/-1:
+ * a leftover in work/ that a crash kept after its commit).
+ */
+int store_feed_last_applied(struct store *st, const char *feed, long long below_seq, long long *id,
+                            char sha[65]);
+long long store_snapshot_held_sha(struct store *st, const char *feed, const char *sha);
+long long store_snapshot_applied_sha(struct store *st, const char *feed, const char *sha);
+int store_snapshot_newest_is(struct store *st, const char *feed, const char *sha, const char *file);
+
+/* What an applied snapshot's file had: mapped columns present, and fields filled per vehicle. */
+struct store_drift_col {
+	char *name;  /* the column as the header spelt it */
+	char *field; /* the canonical field it maps */
+};
+struct store_drift_fill {
+	char *field;
+	long long filled; /* vehicles with a value */
+};
+struct store_drift {
+	struct store_drift_col *cols;
+	size_t ncols;
+	struct store_drift_fill *fill;
+	size_t nfill;
+	bool known; /* something was recorded (snapshots before schema 9 have nothing) */
+};
+int store_drift_add(struct store *st, long long snapshot, const struct store_drift *d);
+/* Load into d (caller releases, also after -1). */
+int store_drift_load(struct store *st, long long snapshot, struct store_drift *d);
+void store_drift_release(struct store_drift *d);
+
 /* One entry of a vehicle's history (SPEC §5 history keys). */
 struct history_event {
 	char *at; /* received time of the snapshot */
@@ -318,8 +353,10 @@ int store_fetch_last(struct store *st, const char *feed, const char *source, con
                      struct fetch_seen *out);
 void fetch_seen_release(struct fetch_seen *f);
 /*
- * 1 when the feed's archive holds this content (a snapshot or a quarantined
- * file); 0 when not, with *local the name under which it was last fetched
+ * 1 when this content need not be ingested again: it is the feed's newest
+ * applied snapshot, a held one, or a quarantined file (content equal to an
+ * older snapshot is the inventory now and is ingested again); 0 when not,
+ * with *local the name under which it was last fetched
  * and not yet archived (or NULL; caller frees); -1 on error.
  */
 int store_fetch_known(struct store *st, const char *feed, const char *sha256, char **local);

@@ -51,13 +51,17 @@ expect_rc 0 "reject the held snapshot" L reject "$(last)"
 sed 's/^profile = generic-csv$/profile = generic-csv\ncharset = windows-1252/' "$C" >"$C.new" && mv "$C.new" "$C"
 chmod 600 "$C"
 printf 'DealerID,VIN,StockNo,Description\nD1,WBA8E9C55GK645321,S2,500 \200 deposit.\n' >"$IN/day5.csv"
-expect_rc 0 "the same bytes with charset = windows-1252" L --now 2026-11-24T08:00:00Z ingest
+# Day 2's file had more columns (Make, Model, Price ...): the drift guard holds this one
+# until an operator accepts it as it is.
+expect_rc 3 "the same bytes with charset = windows-1252: held by the drift guard" L --now 2026-11-24T08:00:00Z ingest
+expect_grep "drift: column" "$TEST_TMP/err" "the hold names the missing column"
+expect_rc 0 "accept it as it is" L --now 2026-11-24T09:00:00Z accept "$(last)"
 expect_rc 0 "show --json" L --json show "$(last)"
 expect_eq "$(json 'j["vehicles"][0]["fields"]["description"]' "$TEST_TMP/out")" "500 € deposit." \
 	"0x80 decoded as the euro sign"
 
 # A VIN failing its check digit: a warning stored with the snapshot and shown.
-printf 'DealerID,VIN,StockNo\nD1,1HGCM82600A004352,S1\n' >"$IN/day6.csv"
+printf 'DealerID,VIN,StockNo,Description\nD1,1HGCM82600A004352,S1,ok\n' >"$IN/day6.csv"
 expect_rc 0 "check digit failure is a warning, not an error" L --now 2026-11-25T08:00:00Z ingest
 expect_eq "$(cat "$TEST_TMP/err")" "" "a warning alone keeps the run silent (cron)"
 expect_rc 0 "show" L show "$(last)"

@@ -56,7 +56,11 @@ expect_eq "$(json '[(p["source"] == "built-in", p["overrides_builtin"]) for p in
 	"[(False, True), (True, False)]" "--json says where each comes from"
 
 cp "$SRCDIR/conf/demo/feeds/batch2/acme.csv" spool/incoming/acme/
-expect_rc 0 "ingest with the overriding profile" B --now 2026-11-22T08:00:00Z ingest
+# The override maps Model to make, so model is empty for every vehicle now: the drift
+# guard holds the file until it is accepted as it is.
+expect_rc 3 "ingest with the overriding profile: held by the drift guard" B --now 2026-11-22T08:00:00Z ingest
+expect_grep "drift: field model was filled" "$TEST_TMP/err" "the hold names the emptied field"
+expect_rc 0 "accept it" B --now 2026-11-22T09:00:00Z accept 3
 B --json show 3 >show.json
 vin=$(sed -n 2p "$SRCDIR/conf/demo/feeds/batch2/acme.csv" | cut -d, -f2)
 model=$(sed -n 2p "$SRCDIR/conf/demo/feeds/batch2/acme.csv" | cut -d, -f7)
