@@ -108,8 +108,7 @@ int
 store_snapshot_newest_is(struct store *st, const char *feed, const char *sha, const char *file)
 {
 	sqlite3_stmt *s = store_prep(st, "SELECT sha256 = ? AND file = ? FROM snapshots"
-	                                 " WHERE feed = ? AND state <> 'duplicate'"
-	                                 " ORDER BY id DESC LIMIT 1");
+	                                 " WHERE feed = ? ORDER BY id DESC LIMIT 1");
 	int rc, yes = 0;
 
 	if (!s)
