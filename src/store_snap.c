@@ -560,16 +560,15 @@ refused_history(struct store *st, const char *vin, struct history_event **out, s
 		return store_db_error(st, "prepare refused history");
 	store_bind_text(s, 1, vin);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		add_event(
-		        out, n, alloc, s, 0, 1, "refused",
-		        xasprintf("feed %s, key %s: refused in snapshot %lld (file %s, line %lld): "
-		                  "%s; the last good version stays",
-		                  (const char *)sqlite3_column_text(s, 2),
-		                  (const char *)sqlite3_column_text(s, 3),
-		                  (long long)sqlite3_column_int64(s, 1),
-		                  (const char *)sqlite3_column_text(s, 4),
-		                  (long long)sqlite3_column_int64(s, 5),
-		                  (const char *)sqlite3_column_text(s, 6)));
+		add_event(out, n, alloc, s, 0, 1, "refused",
+		          xasprintf("feed %s, key %s: refused in snapshot %lld: %s (file %s, line "
+		                    "%lld); the last good version stays",
+		                    (const char *)sqlite3_column_text(s, 2),
+		                    (const char *)sqlite3_column_text(s, 3),
+		                    (long long)sqlite3_column_int64(s, 1),
+		                    (const char *)sqlite3_column_text(s, 6),
+		                    (const char *)sqlite3_column_text(s, 4),
+		                    (long long)sqlite3_column_int64(s, 5)));
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "read refused history");
 }

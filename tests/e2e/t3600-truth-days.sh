@@ -86,7 +86,7 @@ CONF
 	expect_grep "$V3.*16990" "$(newest)" "$name: day 2: with its last good price"
 	expect_grep "$V2.*13490" "$(newest)" "$name: day 2: V2's new price is exported"
 	L history "$V3" >"$d/history" 2>&1
-	expect_grep "refused in snapshot 2" "$d/history" "$name: day 2: V3's history says refused in snapshot 2"
+	expect_grep "refused in snapshot 2: .24.900. has more than two decimals" "$d/history" "$name: day 2: V3's history says refused in snapshot 2"
 
 	# Day 3: the day-1 file resent under a new name.
 	send day1.csv day3.csv
