@@ -167,13 +167,14 @@ current(struct store *st, struct keyset *s)
 {
 	memset(s, 0, sizeof(*s));
 	ck_assert_int_eq(store_each_record(st, "dirty", 0, on_current, s), 0);
-	qsort(s->k, s->n, sizeof(*s->k), cmp_str);
+	if (s->n > 1)
+		qsort(s->k, s->n, sizeof(*s->k), cmp_str);
 }
 
 static bool
 in_set(const struct keyset *s, const char *k)
 {
-	return bsearch(&k, s->k, s->n, sizeof(*s->k), cmp_str) != NULL;
+	return s->n && bsearch(&k, s->k, s->n, sizeof(*s->k), cmp_str) != NULL;
 }
 
 static void

@@ -285,7 +285,8 @@ sort_lines(char *s)
 		v = xgrow(v, &alloc, n + 1, sizeof(*v));
 		v[n++] = t;
 	}
-	qsort(v, n, sizeof(*v), cmp_line);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_line);
 	for (size_t i = 0; i < n; i++) {
 		size_t k = strlen(v[i]);
 
