@@ -344,6 +344,11 @@ drift_reason(const struct ingest_file *f)
 
 	if (!f->prev_id || !p->known)
 		return NULL;
+	/* Every record has its key: the key's fill is the previous file's record count. */
+	prev_n = filled(p, f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no");
+	/* A previous file without vehicles (a header only, accepted) is no baseline. */
+	if (prev_n <= 0)
+		return NULL;
 	/* Only CSV files with a header report columns; compare like with like. */
 	if (f->nheader)
 		for (size_t i = 0; i < p->ncols; i++)
@@ -352,9 +357,7 @@ drift_reason(const struct ingest_file *f)
 				        "drift: column '%s' (field %s) that snapshot %lld had is "
 				        "missing from this file",
 				        p->cols[i].name, p->cols[i].field, f->prev_id);
-	/* Every record has its key: the key's fill is the previous file's record count. */
-	prev_n = filled(p, f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no");
-	if (prev_n <= 0 || f->records <= 0)
+	if (f->records <= 0)
 		return NULL;
 	for (size_t i = 0; i < p->nfill; i++) {
 		long long was = p->fill[i].filled, is = filled(&f->now, p->fill[i].field);
