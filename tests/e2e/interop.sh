@@ -43,5 +43,69 @@ iop_feed() {
 	} >>"$TEST_TMP/conf/lotsync.conf"
 }
 
+# iop_sftp_vendor KEY KNOWN_HOSTS URL: key login to URL (sftp://USER@HOST:PORT):
+# feed vendor (URL/inbox/*.csv, after_fetch = delete), targets renamed and
+# direct (rename = off), both URL/upload/.
+iop_sftp_vendor() {
+	cp "$1" "$TEST_TMP/conf/secrets/id_ed25519"
+	cp "$2" "$TEST_TMP/conf/known_hosts"
+	chmod 600 "$TEST_TMP/conf/secrets/id_ed25519"
+	cat >>"$TEST_TMP/conf/lotsync.conf" <<CONF
+
+[feed:vendor]
+source = $3/inbox/*.csv
+identity = secrets/id_ed25519
+known_hosts = known_hosts
+profile = generic-csv
+after_fetch = delete
+CONF
+	for _t in renamed direct; do
+		cat >>"$TEST_TMP/conf/lotsync.conf" <<CONF
+
+[target:$_t]
+url = $3/upload/
+identity = secrets/id_ed25519
+known_hosts = known_hosts
+format = generic-csv
+feeds = vendor
+$([ "$_t" = direct ] && echo "rename = off")
+CONF
+	done
+}
+
+# iop_write_slowly FILE PIECES DEST...: the vendor's upload in the background
+# (pid in $writer): FILE cut into PIECES, each appended to every DEST, 0.5 s
+# apart.
+iop_write_slowly() {
+	_f=$1 _k=$2
+	shift 2
+	split -n "$_k" -d "$_f" piece.
+	(
+		for _p in piece.*; do
+			for _d in "$@"; do cat "$_p" >>"$_d"; done
+			sleep 0.5
+		done
+	) &
+	writer=$!
+}
+
+# iop_run_while_writing PAUSE CHECK [OPTION...]: `L OPTION... run` every PAUSE
+# seconds until $writer is done. CHECK, a shell condition evaluated after each
+# run, must hold, else early=1. Sets n (runs) and early; run N's stderr is kept
+# as runN.err.
+iop_run_while_writing() {
+	_pause=$1 _check=$2
+	shift 2
+	n=0 early=0
+	while kill -0 "$writer" 2>/dev/null; do
+		L "$@" run >run.out 2>run.err
+		n=$((n + 1))
+		eval "$_check" || early=1
+		cp run.err "run$n.err"
+		sleep "$_pause"
+	done
+	wait "$writer"
+}
+
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 q() { sqlite3 "$TEST_TMP/spool/lotsync.db" "$1"; }

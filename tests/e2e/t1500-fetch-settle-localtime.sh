@@ -35,30 +35,13 @@ CONF
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 300 --seed 21 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
 # The vendor's upload: 14 pieces, one every 0.5 s, into both servers' inboxes.
-split -n 14 -d full.csv piece.
-(
-	for p in piece.*; do
-		for r in "$NYC_ROOT" "$BER_ROOT" "$PRO_ROOT" "$PS_ROOT"; do
-			cat "$p" >>"$r/inbox/stock.csv"
-		done
-		sleep 0.5
-	done
-) &
-writer=$!
+iop_write_slowly full.csv 14 "$NYC_ROOT/inbox/stock.csv" "$BER_ROOT/inbox/stock.csv" \
+	"$PRO_ROOT/inbox/stock.csv" "$PS_ROOT/inbox/stock.csv"
 
 # Listings 2.2 s apart (more than settle_seconds) while the file grows.
-n=0 early=0
-while kill -0 "$writer" 2>/dev/null; do
-	L -v run >run.out 2>run.err
-	n=$((n + 1))
-	[ "$(q "select count(*) from fetched")" = 0 ] || early=1
-	for r in "$NYC_ROOT" "$BER_ROOT" "$PRO_ROOT" "$PS_ROOT"; do
-		[ -e "$r/inbox/stock.csv" ] || early=1
-	done
-	cp run.err "run$n.err"
-	sleep 2.2
-done
-wait "$writer"
+iop_run_while_writing 2.2 '[ "$(q "select count(*) from fetched")" = 0 ] &&
+	[ -e "$NYC_ROOT/inbox/stock.csv" ] && [ -e "$BER_ROOT/inbox/stock.csv" ] &&
+	[ -e "$PRO_ROOT/inbox/stock.csv" ] && [ -e "$PS_ROOT/inbox/stock.csv" ]' -v
 expect_eq "$early" 0 "nothing fetched or deleted in $n runs while the vendor was writing"
 [ "$n" -ge 2 ] && pass "$n runs happened during the upload" || fail "only $n run(s) during the upload"
 expect_grep "waiting for the file to settle" run1.err "the growing file waits to settle"

@@ -45,24 +45,8 @@ iop_feed ahead2 "$(U "$AHEAD2_PORT" '*.csv')"
 iop_feed ahead1h "$(U "$AHEAD1H_PORT" '*.csv')"
 G --vehicles 200 --seed 33 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
-split -n 8 -d full.csv piece.
-(
-	for p in piece.*; do
-		cat "$p" >>"$AHEAD2_ROOT/inbox/s.csv"
-		cat "$p" >>"$AHEAD1H_ROOT/inbox/s.csv"
-		sleep 0.5
-	done
-) &
-writer=$!
-n=0 early=0
-while kill -0 "$writer" 2>/dev/null; do
-	L run >run.out 2>run.err
-	n=$((n + 1))
-	[ "$(q "select count(*) from fetched")" = 0 ] || early=1
-	cp run.err "run$n.err"
-	sleep 2.1
-done
-wait "$writer"
+iop_write_slowly full.csv 8 "$AHEAD2_ROOT/inbox/s.csv" "$AHEAD1H_ROOT/inbox/s.csv"
+iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ]'
 expect_eq "$early" 0 "nothing fetched in $n runs while the file grew (clocks 2 s and 1 h ahead)"
 expect_grep "ahead1h\|$AHEAD1H_PORT/inbox/: 1 listed file(s) have modification times in the future" run1.err \
 	"the server 1 h ahead is warned about"

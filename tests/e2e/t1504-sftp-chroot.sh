@@ -9,53 +9,12 @@
 cd "$TEST_TMP" || exit 1
 iop_start ch sshchroot
 iop_conf 2
-cp "$CH_KEY" conf/secrets/id_ed25519
-cp "$CH_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/id_ed25519
-U="sftp://$FTP_USER@127.0.0.1:$CH_PORT"
-cat >>conf/lotsync.conf <<CONF
-
-[feed:vendor]
-source = $U/inbox/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-after_fetch = delete
-
-[target:renamed]
-url = $U/upload/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = vendor
-
-[target:direct]
-url = $U/upload/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = vendor
-rename = off
-CONF
+iop_sftp_vendor "$CH_KEY" "$CH_KNOWN_HOSTS" "sftp://$FTP_USER@127.0.0.1:$CH_PORT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 G --vehicles 300 --seed 71 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
-split -n 10 -d full.csv piece.
-(
-	for p in piece.*; do
-		cat "$p" >>"$CH_ROOT/inbox/stock.csv"
-		sleep 0.5
-	done
-) &
-writer=$!
-n=0 early=0
-while kill -0 "$writer" 2>/dev/null; do
-	L run >run.out 2>run.err
-	n=$((n + 1))
-	[ "$(q "select count(*) from fetched")" = 0 ] && [ -e "$CH_ROOT/inbox/stock.csv" ] || early=1
-	sleep 2.1
-done
-wait "$writer"
+iop_write_slowly full.csv 10 "$CH_ROOT/inbox/stock.csv"
+iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ] && [ -e "$CH_ROOT/inbox/stock.csv" ]'
 expect_eq "$early" 0 "nothing fetched or deleted in $n runs while the vendor wrote"
 i=0
 while [ -e "$CH_ROOT/inbox/stock.csv" ] && [ $i -lt 20 ]; do

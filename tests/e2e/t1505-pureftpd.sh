@@ -30,22 +30,8 @@ done
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 G --vehicles 300 --seed 81 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
-split -n 10 -d full.csv piece.
-(
-	for p in piece.*; do
-		cat "$p" >>"$PD_ROOT/inbox/stock.csv"
-		sleep 0.5
-	done
-) &
-writer=$!
-n=0 early=0
-while kill -0 "$writer" 2>/dev/null; do
-	L run >run.out 2>run.err
-	n=$((n + 1))
-	[ "$(q "select count(*) from fetched")" = 0 ] || early=1
-	sleep 2.1
-done
-wait "$writer"
+iop_write_slowly full.csv 10 "$PD_ROOT/inbox/stock.csv"
+iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ]'
 expect_eq "$early" 0 "nothing fetched in $n runs while the vendor wrote"
 i=0
 while [ "$(q "select count(*) from fetched")" = 0 ] && [ $i -lt 20 ]; do

@@ -11,34 +11,7 @@
 cd "$TEST_TMP" || exit 1
 iop_start ps proftpd sftp=on overwrite=off
 iop_conf 0
-cp "$PS_KEY" conf/secrets/id_ed25519
-cp "$PS_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/id_ed25519
-U="sftp://$FTP_USER@127.0.0.1:$PS_PORT"
-cat >>conf/lotsync.conf <<CONF
-
-[feed:vendor]
-source = $U/inbox/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-after_fetch = delete
-
-[target:renamed]
-url = $U/upload/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = vendor
-
-[target:direct]
-url = $U/upload/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = vendor
-rename = off
-CONF
+iop_sftp_vendor "$PS_KEY" "$PS_KNOWN_HOSTS" "sftp://$FTP_USER@127.0.0.1:$PS_PORT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 G --vehicles 100 --seed 91 --out a.orig
 cp a.orig "$PS_ROOT/inbox/a.csv"
