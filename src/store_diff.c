@@ -266,7 +266,6 @@ static int
 scan_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx)
 {
 	sqlite3_stmt *s;
-	int rc, ret = 0;
 
 	/* versions_key (feed, key) gives key order: no sort of the snapshot. */
 	if (sqlite3_prepare_v2(st->db,
@@ -277,16 +276,5 @@ scan_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void
 		return store_db_error(st, "prepare snapshot scan");
 	store_bind_text(s, 1, feed);
 	sqlite3_bind_int64(s, 2, seq);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(s, 1);
-		const char *json = (const char *)sqlite3_column_text(s, 2);
-
-		if ((ret = fn(ctx, sqlite3_column_int64(s, 0), key ? key : "", json ? json : "",
-		              (size_t)sqlite3_column_bytes(s, 2))) != 0)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_db_error(st, "scan a snapshot");
-	sqlite3_finalize(s);
-	return ret;
+	return store_each_raw(st, s, fn, ctx, "scan a snapshot");
 }

@@ -311,9 +311,8 @@ target_status_release(struct target_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Uncached: the callback may run other statements while this one steps. */
-static int
-each_raw(struct store *st, sqlite3_stmt *s, store_raw_fn fn, void *ctx, const char *what)
+int
+store_each_raw(struct store *st, sqlite3_stmt *s, store_raw_fn fn, void *ctx, const char *what)
 {
 	int rc, ret = 0;
 
@@ -344,7 +343,7 @@ store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ct
 	            -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare current vehicles");
 	store_bind_text(s, 1, feed);
-	return each_raw(st, s, fn, ctx, "read current vehicles");
+	return store_each_raw(st, s, fn, ctx, "read current vehicles");
 }
 
 int
@@ -356,7 +355,7 @@ store_version_raw(struct store *st, long long version, store_raw_fn fn, void *ct
 	                       NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare version");
 	sqlite3_bind_int64(s, 1, version);
-	return each_raw(st, s, fn, ctx, "read version");
+	return store_each_raw(st, s, fn, ctx, "read version");
 }
 
 int

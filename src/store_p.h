@@ -51,6 +51,12 @@ long long store_insert(struct store *st, sqlite3_stmt *s, const char *what);
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Column as a new string (caller frees), or NULL. */
 char *store_col_text(sqlite3_stmt *s, int i);
+/*
+ * Step s (columns id, key, data) calling fn for each row, then finalize it:
+ * s is uncached (prepared by the caller), as fn may run other statements
+ * while it steps. fn's non-zero return, or store_db_error(what).
+ */
+int store_each_raw(struct store *st, sqlite3_stmt *s, store_raw_fn fn, void *ctx, const char *what);
 
 /* Rules (store_rules.c): schema version 5, and the rule events of a VIN for store_history. */
 extern const char schema_v5_rules[];

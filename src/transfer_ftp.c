@@ -908,14 +908,11 @@ transient_425(struct transfer_conn *c, CURLcode cc, const char *name)
 	return true;
 }
 
-static enum ls_exit
-ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
+/* One RETR of url into fd. */
+static CURLcode
+perform_get(struct transfer_conn *c, const char *url, int fd)
 {
 	struct ftp *f = c->impl;
-	char *url = file_url(c, name);
-	curl_off_t expect = -1;
-	enum ls_exit rc = LS_EXIT_OK;
-	CURLcode cc;
 
 	ftp_prepare(c, url);
 	f->fd = fd;
@@ -929,16 +926,21 @@ ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 	 */
 	if (f->tls)
 		SETOPT(f->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-	cc = perform(f);
-	if (transient_425(c, cc, name)) {
-		ftp_prepare(c, url);
-		f->fd = fd;
-		SETOPT(f->h, CURLOPT_WRITEFUNCTION, write_fd_cb);
-		SETOPT(f->h, CURLOPT_WRITEDATA, f);
-		if (f->tls)
-			SETOPT(f->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-		cc = perform(f);
-	}
+	return perform(f);
+}
+
+static enum ls_exit
+ftp_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
+{
+	struct ftp *f = c->impl;
+	char *url = file_url(c, name);
+	curl_off_t expect = -1;
+	enum ls_exit rc = LS_EXIT_OK;
+	CURLcode cc;
+
+	cc = perform_get(c, url, fd);
+	if (transient_425(c, cc, name))
+		cc = perform_get(c, url, fd);
 	*bytes = f->bytes;
 	f->fd = -1;
 	if (cc != CURLE_OK) {
