@@ -83,6 +83,19 @@ CONF
 	chmod 600 "$1/conf/lotsync.conf"
 }
 
+# local_env: cd to $TEST_TMP and make_conf there; sets C (the config), DB,
+# IN (feed acme's drop folder, made), G (mkfeed.py) and L (lotsync -c "$C").
+local_env() {
+	cd "$TEST_TMP" || exit 1
+	make_conf "$TEST_TMP"
+	C="$TEST_TMP/conf/lotsync.conf"
+	DB="$TEST_TMP/spool/lotsync.db"
+	IN="$TEST_TMP/spool/incoming/acme"
+	G=$SRCDIR/scripts/mkfeed.py
+	L() { "$LOTSYNC" -c "$C" "$@"; }
+	mkdir -p "$IN"
+}
+
 finish() {
 	if [ "$fails" -gt 0 ]; then
 		echo "$fails check(s) failed" >&2

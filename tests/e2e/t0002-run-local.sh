@@ -2,14 +2,7 @@
 # e2e: the thin path on a local file:// target, the run lock, an idle rerun
 # that changes nothing but the run record, duplicates and quarantine.
 . "$SRCDIR/tests/e2e/lib.sh"
-cd "$TEST_TMP" || exit 1
-make_conf "$TEST_TMP"
-C="$TEST_TMP/conf/lotsync.conf"
-DB="$TEST_TMP/spool/lotsync.db"
-IN="$TEST_TMP/spool/incoming/acme"
-G=$SRCDIR/scripts/mkfeed.py
-L() { "$LOTSYNC" -c "$C" "$@"; }
-mkdir -p "$IN"
+local_env
 
 /usr/bin/python3 "$G" --vehicles 200 --seed 3 --out "$TEST_TMP/day1.csv"
 /usr/bin/python3 "$G" --from "$TEST_TMP/day1.csv" --change-pct 5 --new-pct 2 --vanish-pct 2 --seed 4 \

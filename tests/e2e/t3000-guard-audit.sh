@@ -4,15 +4,8 @@
 # snapshot row edited behind lotsync's back, append-only triggers, read-only
 # views while nothing else is possible.
 . "$SRCDIR/tests/e2e/lib.sh"
-cd "$TEST_TMP" || exit 1
-make_conf "$TEST_TMP"
-C="$TEST_TMP/conf/lotsync.conf"
-DB="$TEST_TMP/spool/lotsync.db"
-IN="$TEST_TMP/spool/incoming/acme"
-G=$SRCDIR/scripts/mkfeed.py
-L() { "$LOTSYNC" -c "$C" "$@"; }
+local_env
 state() { sqlite3 "$DB" "select group_concat(id || ':' || state, ' ') from snapshots"; }
-mkdir -p "$IN"
 
 /usr/bin/python3 "$G" --vehicles 200 --seed 31 --out day1.csv
 /usr/bin/python3 "$G" --from day1.csv --change-pct 3 --new-pct 1 --vanish-pct 1 --seed 32 --out day2.csv

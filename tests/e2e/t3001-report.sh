@@ -7,14 +7,8 @@
 # makes the command exit 65 (the report is still written); usage errors 64,
 # an unwritable directory 74 with nothing left behind.
 . "$SRCDIR/tests/e2e/lib.sh"
-cd "$TEST_TMP" || exit 1
-make_conf "$TEST_TMP"
-C="$TEST_TMP/conf/lotsync.conf"
-DB="$TEST_TMP/spool/lotsync.db"
-IN="$TEST_TMP/spool/incoming/acme"
-G=$SRCDIR/scripts/mkfeed.py
-L() { "$LOTSYNC" -c "$C" "$@"; }
-mkdir -p "$IN" "$TEST_TMP/reports"
+local_env
+mkdir -p "$TEST_TMP/reports"
 
 # check_html FILE [TEXT...]: tags balance, no script or external resource,
 # valid UTF-8, and each TEXT appears in the document's text once decoded.
