@@ -89,11 +89,15 @@ static const struct command commands[] = {
          "received time and counts.\n",
          CMD_CONFIG | CMD_READ, cmd_snapshots},
         {"show", "SNAPSHOT [--rejected] [--jsonl]", "vehicles of a snapshot",
-         "Prints the vehicles of an applied snapshot in key order, or with\n"
-         "--rejected the rows it refused with line, field and reason. Warnings\n"
-         "about the file as a whole (ambiguous dates, VIN check digits) come\n"
-         "first. --jsonl prints one JSON object per vehicle (or refused row)\n"
-         "per line instead, and the warnings on stderr.\n",
+         "Prints the vehicles of an applied snapshot in key order, one per line:\n"
+         "the key, a tab, then field=\"value\" for every field (quotes, backslashes\n"
+         "and line breaks escaped; amounts as 31,998.00 USD). On a terminal it\n"
+         "prints a table of key, stock, year, make, model, mileage and price\n"
+         "instead (pipe it to see every field). --rejected prints the rows it\n"
+         "refused with line, field and reason. Warnings about the file as a whole\n"
+         "(ambiguous dates, VIN check digits) come first. --json and --jsonl keep\n"
+         "the stored values (amounts in minor units); --jsonl prints one JSON\n"
+         "object per vehicle (or refused row) per line, and the warnings on stderr.\n",
          CMD_CONFIG | CMD_READ, cmd_show},
         {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
          "Compares any two applied snapshots of one feed, older or newer, in key\n"

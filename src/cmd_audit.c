@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lotsync/cmd.h"
 #include "lotsync/diff.h"
@@ -136,12 +137,34 @@ load_snapshot(struct app *app, const char *arg, struct snapshot_info *s, bool an
 
 enum show_mode { SHOW_TEXT, SHOW_JSON, SHOW_JSONL };
 
+/*
+ * On a terminal, show prints a table of the columns a person scans for; the
+ * widths come from the first TABLE_WINDOW rows (held back, then printed), so
+ * a large snapshot still streams: later rows reuse those widths and a longer
+ * value is cut with "~". Piped, every field is printed (one line per vehicle).
+ */
+#define TABLE_COLS      7
+#define TABLE_WINDOW    100
+#define TABLE_MAX_WIDTH 32
+
+static const char *const table_fields[TABLE_COLS] = {NULL,    "stock_no", "year", "make",
+                                                     "model", "mileage",  "price"};
+static const char *const table_heads[TABLE_COLS] = {"KEY",   "STOCK",   "YEAR", "MAKE",
+                                                    "MODEL", "MILEAGE", "PRICE"};
+
+struct show_table {
+	char *held[TABLE_WINDOW][TABLE_COLS];
+	size_t nheld, width[TABLE_COLS];
+	bool printed; /* the header and the held rows are out */
+};
+
 struct show_ctx {
 	struct json *j; /* warnings and rejected rows under --json and --jsonl */
 	enum show_mode mode;
 	struct recjson dec;
 	struct json row; /* one escaped key at a time */
 	bool first;
+	struct show_table *table; /* text mode on a terminal, else NULL */
 };
 
 static void
@@ -157,6 +180,130 @@ out_json_str(struct json *row, const char *s)
 	json_reset(row);
 	json_str(row, s);
 	fwrite_unlocked(row->out.p, 1, row->out.len, stdout);
+}
+
+/* s in double quotes, with the quote, the backslash and line breaks escaped: one line per vehicle.
+ */
+static void
+out_quoted(const char *s)
+{
+	putc_unlocked('"', stdout);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			putc_unlocked('\\', stdout);
+			putc_unlocked(*s, stdout);
+		} else if (*s == '\n') {
+			out_str("\\n");
+		} else if (*s == '\r') {
+			out_str("\\r");
+		} else if (*s == '\t') {
+			out_str("\\t");
+		} else {
+			putc_unlocked(*s, stdout);
+		}
+	}
+	putc_unlocked('"', stdout);
+}
+
+/* Terminal columns of UTF-8 text, counting one per character (no wide glyphs in feeds we know). */
+static size_t
+text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+/* One cell padded (or cut with "~") to width columns; numbers and amounts aligned right. */
+static void
+table_cell(const char *s, size_t width, bool right, bool last)
+{
+	size_t w = text_width(s);
+
+	if (w > width) {
+		size_t cols = 0;
+		const char *p = s;
+
+		for (; *p; p++) {
+			bool start = ((unsigned char)*p & 0xC0) != 0x80;
+			if (start && cols == width - 1)
+				break;
+			cols += start;
+			putc_unlocked(*p, stdout);
+		}
+		putc_unlocked('~', stdout);
+		w = width;
+	} else {
+		for (size_t i = w; right && i < width; i++)
+			putc_unlocked(' ', stdout);
+		out_str(s);
+	}
+	for (size_t i = w; !right && !last && i < width; i++)
+		putc_unlocked(' ', stdout);
+	if (!last)
+		out_str("  ");
+}
+
+static bool
+table_right(size_t col)
+{
+	return col >= TABLE_COLS - 2 || col == 2; /* year, mileage, price */
+}
+
+static void
+table_print(const struct show_table *t, char *const cells[TABLE_COLS])
+{
+	for (size_t i = 0; i < TABLE_COLS; i++)
+		table_cell(cells[i], t->width[i], table_right(i), i == TABLE_COLS - 1);
+	putc_unlocked('\n', stdout);
+}
+
+/* The widths from the held rows, then the header and those rows. */
+static void
+table_flush(struct show_table *t)
+{
+	for (size_t i = 0; i < TABLE_COLS; i++) {
+		t->width[i] = text_width(table_heads[i]);
+		for (size_t r = 0; r < t->nheld; r++)
+			if (text_width(t->held[r][i]) > t->width[i])
+				t->width[i] = text_width(t->held[r][i]);
+		if (t->width[i] > TABLE_MAX_WIDTH)
+			t->width[i] = TABLE_MAX_WIDTH;
+	}
+	table_print(t, (char *const *)table_heads);
+	for (size_t r = 0; r < t->nheld; r++) {
+		table_print(t, t->held[r]);
+		for (size_t i = 0; i < TABLE_COLS; i++)
+			free(t->held[r][i]);
+	}
+	t->nheld = 0;
+	t->printed = true;
+}
+
+static int
+table_row(struct show_table *t, const char *key, const struct record *r, const char *currency)
+{
+	char amount[PRESENT_MAX], *cells[TABLE_COLS];
+
+	for (size_t i = 0; i < TABLE_COLS; i++) {
+		const char *v = i == 0 ? key : record_get(r, table_fields[i]);
+
+		if (i > 0 && v && present_is_money(table_fields[i]))
+			v = present_value(table_fields[i], v, currency, amount);
+		cells[i] = xstrdup(v ? v : "");
+	}
+	if (t->printed) {
+		table_print(t, cells);
+		for (size_t i = 0; i < TABLE_COLS; i++)
+			free(cells[i]);
+		return 0;
+	}
+	memcpy(t->held[t->nheld++], cells, sizeof(cells));
+	if (t->nheld == TABLE_WINDOW)
+		table_flush(t);
+	return 0;
 }
 
 static int
@@ -176,12 +323,20 @@ show_vehicle(void *ctx, long long version, const char *key, const char *json, si
 	}
 	if (recjson_parse(&c->dec, json, len) == -1)
 		return log_error("version %lld of '%s': stored JSON does not decode", version, key);
+	struct record r = recjson_record(&c->dec, key);
+	const char *currency = record_get(&r, "currency");
+	char amount[PRESENT_MAX];
+
+	if (c->table)
+		return table_row(c->table, key, &r, currency);
 	out_str(key);
 	for (size_t i = 0; i < c->dec.nfields; i++) {
+		const char *name = c->dec.fields[i].name;
+
 		putc_unlocked(i ? ' ' : '\t', stdout);
-		fwrite_unlocked(c->dec.fields[i].name, 1, c->dec.lens[i].name, stdout);
+		fwrite_unlocked(name, 1, c->dec.lens[i].name, stdout);
 		putc_unlocked('=', stdout);
-		fwrite_unlocked(c->dec.fields[i].value, 1, c->dec.lens[i].value, stdout);
+		out_quoted(present_value(name, c->dec.fields[i].value, currency, amount));
 	}
 	putc_unlocked('\n', stdout);
 	return 0;
@@ -299,6 +454,8 @@ show_body(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bo
 	}
 	if (store_each_at(app->store, s->feed, s->seq, show_vehicle, c) != 0)
 		return -1;
+	if (c->table && !c->table->printed)
+		table_flush(c->table);
 	if (c->mode == SHOW_JSON)
 		out_str("]}\n");
 	return 0;
@@ -329,12 +486,20 @@ cmd_show(struct app *app, int argc, char **argv)
 		return LS_EXIT_USAGE;
 	if ((rc = load_snapshot(app, argv[optind], &s, rejected)) != LS_EXIT_OK)
 		return rc;
+	if (c.mode == SHOW_TEXT && !rejected && isatty(STDOUT_FILENO))
+		c.table = xcalloc(1, sizeof(*c.table));
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	json_init(&j);
 	json_init(&c.row);
 	recjson_init(&c.dec);
 	rc = show_body(app, &s, &c, rejected) == 0 ? LS_EXIT_OK : LS_EXIT_SOFTWARE;
 	rc = out_finish(rc);
+	if (c.table) {
+		for (size_t r = 0; r < c.table->nheld; r++)
+			for (size_t i = 0; i < TABLE_COLS; i++)
+				free(c.table->held[r][i]);
+		free(c.table);
+	}
 	recjson_release(&c.dec);
 	json_release(&c.row);
 	json_release(&j);
