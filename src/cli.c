@@ -151,7 +151,9 @@ static const struct command commands[] = {
          "manifest (file SHA-256, size, source, time, profile, state, counts and a\n"
          "digest of the vehicle versions it wrote) from the database and compares,\n"
          "and re-hashes every archived file. Names the first problem; exits 65 if\n"
-         "anything does not match.\n",
+         "anything does not match. Then, if a [notify:] hook wants verify_failed,\n"
+         "queues one such event (opening the database for writing only then) and\n"
+         "sends it.\n",
          CMD_CONFIG | CMD_READ, cmd_verify},
         {"report", "--html FILE [--feed F] [--rows N]",
          "self-contained HTML report (tables and inline SVG charts)",

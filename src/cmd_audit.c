@@ -9,6 +9,7 @@
 #include "lotsync/diff.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
+#include "lotsync/notify.h"
 #include "lotsync/present.h"
 #include "lotsync/recjson.h"
 #include "lotsync/store_diff.h"
@@ -768,5 +769,7 @@ cmd_verify(struct app *app, int argc, char **argv)
 		       r.problems ? "FAILED" : "ok", r.entries, r.snapshots, r.files, r.problems,
 		       head);
 	}
+	if (r.problems)
+		notify_verify_failed(app, &r);
 	return r.problems ? LS_EXIT_DATAERR : LS_EXIT_OK;
 }

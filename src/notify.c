@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lotsync/clock.h"
+#include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/store_ops.h"
 #include "lotsync/transfer_http.h"
@@ -168,4 +169,69 @@ notify_run(struct app *app)
 	}
 	for (size_t i = 0; i < app->cfg.nnotifies; i++)
 		deliver(app, &app->cfg.notifies[i]);
+}
+
+/* The verify_failed payload: the counts and the first problem. Caller frees. */
+static char *
+verify_payload(const struct verify_report *r, const char *at)
+{
+	struct json j;
+
+	json_init(&j);
+	json_obj(&j);
+	json_key(&j, "event");
+	json_str(&j, notify_kind_name(NOTIFY_VERIFY_FAILED));
+	json_key(&j, "at");
+	json_str(&j, at);
+	json_key(&j, "problems");
+	json_int(&j, r->problems);
+	json_key(&j, "first_problem");
+	json_str(&j, r->first);
+	json_key(&j, "chain_entries");
+	json_int(&j, r->entries);
+	json_key(&j, "snapshots");
+	json_int(&j, r->snapshots);
+	json_key(&j, "archived_files");
+	json_int(&j, r->files);
+	json_end(&j);
+	return json_detach(&j);
+}
+
+void
+notify_verify_failed(struct app *app, const struct verify_report *r)
+{
+	char at[CLOCK_ISO_LEN];
+	struct notify_event ev = {.kind = NOTIFY_VERIFY_FAILED, .at = at};
+	struct store *ro = app->store, *w = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < app->cfg.nnotifies; i++)
+		any = any || wants(&app->cfg.notifies[i], NOTIFY_VERIFY_FAILED);
+	if (!any)
+		return; /* nothing to queue for: verify stays read-only */
+	clock_format(clock_now(), at);
+	ev.payload = verify_payload(r, at);
+	if (store_open(app->cfg.database, false, &w) == -1 || store_begin(w) == -1)
+		goto fail;
+	for (size_t i = 0; i < app->cfg.nnotifies; i++)
+		if (wants(&app->cfg.notifies[i], NOTIFY_VERIFY_FAILED) &&
+		    store_notify_enqueue(w, app->cfg.notifies[i].name, &ev) == -1) {
+			store_rollback(w);
+			goto fail;
+		}
+	if (store_commit(w) == -1)
+		goto fail;
+	/* Queued once (committed); now send it behind whatever each hook still has queued. */
+	app->store = w;
+	for (size_t i = 0; i < app->cfg.nnotifies; i++)
+		if (wants(&app->cfg.notifies[i], NOTIFY_VERIFY_FAILED))
+			deliver(app, &app->cfg.notifies[i]);
+	app->store = ro;
+	goto out;
+fail:
+	log_warn("notify: the verify_failed event could not be queued");
+out:
+	if (w)
+		store_close(w);
+	free(ev.payload);
 }

@@ -19,4 +19,16 @@
 
 void notify_run(struct app *app);
 
+struct verify_report;
+
+/*
+ * verify found problems: queue one verify_failed event (counts and the
+ * first problem) for each hook that wants it and send those hooks' queues.
+ * verify holds the database read-only, so this opens a second, writable
+ * handle, only now and only when a hook wants the event. Each failed
+ * verify is one event, queued exactly once (one transaction); a hook that
+ * is down gets it at the next run or verify. Never changes the exit code.
+ */
+void notify_verify_failed(struct app *app, const struct verify_report *r);
+
 #endif
