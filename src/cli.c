@@ -299,7 +299,7 @@ cli_usage(FILE *out)
 	      "                     /etc/lotsync/lotsync.conf)\n"
 	      "  -n, --dry-run      run, ingest: show every rule decision, change nothing\n"
 	      "  -v, --verbose      print a summary per feed and target; -vv adds debug lines\n"
-	      "  -q, --quiet        print only errors\n"
+	      "  -q, --quiet        print only errors (no progress line on a terminal)\n"
 	      "      --json         print one JSON document on stdout\n"
 	      "      --now TIME     the clock every rule, record and file name uses\n"
 	      "                     (ISO 8601; also LOTSYNC_NOW)\n"

@@ -53,6 +53,7 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 	struct exp *x = ctx;
 	enum render_action a = RENDER_FULL;
 
+	log_progress_step();
 	if (x->released && !keymap_get(&x->released[x->feed], key)) {
 		x->held_count++;
 		return 0;
@@ -301,14 +302,20 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	struct render_stats rs;
 	long long pending;
 	struct target_status ts;
+	char what[160];
 
 	if ((fd = spool_create(&x->app->spool, SPOOL_OUTBOX, x->t->name, name, &tmp)) == -1)
 		return -1;
 	x->r = render_new(fmt, fd, name, x->delta);
 	render_begin(x->r);
+	snprintf(what, sizeof(what), "export %s/%s", x->t->name, name);
+	log_progress_begin(what, "vehicles");
 	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++)
-		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0)
+		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0) {
+			log_progress_end();
 			goto discard;
+		}
+	log_progress_end();
 	if (x->delta && write_deleted(x) == -1)
 		goto discard;
 	if (render_end(x->r) == -1)

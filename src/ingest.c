@@ -144,6 +144,7 @@ on_reject(void *ctx, struct row_error *e)
 {
 	struct ingest_file *f = ctx;
 
+	log_progress_step();
 	if (previewing(f))
 		printf("  ! line %lu%s%s: %s\n", e->line, e->field ? ": field " : "",
 		       e->field ? e->field : "", e->reason);
@@ -180,6 +181,7 @@ apply_record(void *ctx, const struct record *r)
 
 		return on_reject(f, &err);
 	}
+	log_progress_step(); /* a duplicate stepped in on_reject */
 	if (!e)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
@@ -289,6 +291,7 @@ apply_file(struct ingest_file *f, const char *path)
 	                       .ctx = f};
 	enum ls_scope sc;
 	char sha[65];
+	char what[128];
 
 	if (store_load_current(f->app->store, f->feed->name, &f->map) == -1 ||
 	    store_feed_last_applied(f->app->store, f->feed->name, f->info.seq, &f->prev_id, sha) ==
@@ -299,7 +302,10 @@ apply_file(struct ingest_file *f, const char *path)
 	if (previewing(f))
 		printf("dry run: %s (feed %s): + new, ~ changed, ! refused, - vanished\n", f->name,
 		       f->feed->name);
+	snprintf(what, sizeof(what), "ingest %s/%s", f->feed->name, f->name);
+	log_progress_begin(what, "rows");
 	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
+	log_progress_end();
 	if (sc >= LS_BAD_FILE)
 		return sc;
 	collect_fill(f);

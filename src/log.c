@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum log_level max_level = LOG_WARN;
 static const char *cur_scope;
@@ -17,6 +19,23 @@ static const char *const level_names[] = {"error", "warning", "info", "debug"};
 /* sd-daemon(3) priority prefixes: SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG. */
 static const char *const journal_prefix[] = {"<3>", "<4>", "<6>", "<7>"};
 static int to_journal = -1; /* -1: not checked yet */
+
+/*
+ * The progress line (see log.h): one at a time, drawn with "\r" and erased
+ * ("\r" + EL, ECMA-48) before any log line and at the end, so it never mixes
+ * with messages. Timed by CLOCK_MONOTONIC, never --now.
+ */
+#define PROGRESS_AFTER 2.0  /* seconds of work before the line appears */
+#define PROGRESS_EVERY 0.25 /* seconds between redraws */
+#define PROGRESS_CHECK 256  /* steps between clock reads */
+
+static struct {
+	bool on;    /* begun, on a terminal */
+	bool shown; /* the line is on the screen now */
+	char what[128], unit[24];
+	unsigned long long done, next_check;
+	double start, next_draw;
+} prog;
 
 /*
  * systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected stderr
@@ -72,6 +91,10 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 	if (level > max_level) {
 		funlockfile(stderr);
 		return;
+	}
+	if (prog.shown) {
+		fputs("\r\033[K", stderr);
+		prog.shown = false; /* redrawn at a later step */
 	}
 	if (to_journal == -1)
 		to_journal = stderr_is_journal();
@@ -152,4 +175,59 @@ unsigned
 log_warn_count(void)
 {
 	return nwarnings;
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+log_progress_begin(const char *what, const char *unit)
+{
+	log_progress_end();
+	/* Cron, pipes, the journal and -q get nothing: only a person at a terminal. */
+	if (max_level < LOG_WARN || !isatty(STDERR_FILENO))
+		return;
+	prog.on = true;
+	snprintf(prog.what, sizeof(prog.what), "%s", what);
+	snprintf(prog.unit, sizeof(prog.unit), "%s", unit);
+	prog.done = 0;
+	prog.next_check = PROGRESS_CHECK;
+	prog.start = mono_now();
+	prog.next_draw = prog.start + PROGRESS_AFTER;
+}
+
+void
+log_progress_step(void)
+{
+	double now, secs;
+
+	if (!prog.on || ++prog.done < prog.next_check)
+		return;
+	prog.next_check = prog.done + PROGRESS_CHECK;
+	if ((now = mono_now()) < prog.next_draw)
+		return;
+	prog.next_draw = now + PROGRESS_EVERY;
+	secs = now - prog.start;
+	flockfile(stderr);
+	fprintf(stderr, "\r\033[K%s: %llu %s, %.0f/s, %.0f s", prog.what, prog.done, prog.unit,
+	        (double)prog.done / secs, secs);
+	fflush(stderr);
+	prog.shown = true;
+	funlockfile(stderr);
+}
+
+void
+log_progress_end(void)
+{
+	if (prog.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	prog.on = prog.shown = false;
 }

@@ -34,6 +34,19 @@ int log_syserr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Out of memory or a broken invariant: print and abort. Never for bad input. */
 _Noreturn void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A progress line for long work, for a person at a terminal: when stderr is
+ * a TTY (not cron, a pipe or the journal) and not -q, work that runs longer
+ * than two seconds shows "WHAT: N UNIT, RATE/s, S s" on stderr, redrawn in
+ * place at most four times a second and erased by log_progress_end() (and
+ * before any log line). One at a time: begin ends the previous one. what
+ * and unit are copied. Call step once per item; it reads the clock only
+ * every 256 items.
+ */
+void log_progress_begin(const char *what, const char *unit);
+void log_progress_step(void);
+void log_progress_end(void);
+
 /* Count of errors and warnings logged so far (tests and the run summary). */
 unsigned log_error_count(void);
 unsigned log_warn_count(void);
