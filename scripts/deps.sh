@@ -11,7 +11,7 @@ gcc make pkg-config
 libcurl4-openssl-dev libssh2-1-dev libxml2-dev libsqlite3-dev sqlite3
 libinih-dev libssl-dev libcsv-dev libxxhash-dev libarchive-dev check
 openssh-server openssh-sftp-server openssh-client vsftpd socat curl openssl python3
-clang libclang-rt-14-dev mandoc python3-prometheus-client systemd
+clang libclang-rt-14-dev mandoc python3-prometheus-client systemd faketime
 python3-pyftpdlib libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
 "
 # The last line: pyftpdlib and the shared libraries of ProFTPD and Pure-FTPd,
