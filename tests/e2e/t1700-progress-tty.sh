@@ -2,7 +2,7 @@
 # e2e: a progress line on stderr for ingest and export work longer than two
 # seconds, only when stderr is a terminal (a pseudo-terminal from Python's
 # pty module); erased at the end. Not a terminal (cron, a pipe, a file):
-# nothing. The clock is sped up twentyfold with libfaketime (monotonic clock
+# nothing. The clock is sped up a hundredfold with libfaketime (monotonic clock
 # included) so a 50,000-row feed takes "longer than two seconds" on any
 # machine. Input: a generated generic-csv feed (the demo feed's columns).
 . "$SRCDIR/tests/e2e/lib.sh"
@@ -21,7 +21,7 @@ for i in range(50000):
     w.writerow(["D1", "WVW%014d" % i, "S%d" % i, 2020, "Volkswagen", "Golf", mileage + i, "19990"])
 PY
 }
-fast() { faketime -f '+0 x20' "$@"; }
+fast() { faketime -f '+0 x100' "$@"; }
 
 # With a terminal: the ingest and export lines appear, each erased at the end.
 gen spool/incoming/acme/big1.csv 1000
@@ -29,7 +29,7 @@ gen spool/incoming/acme/big1.csv 1000
 import os, pty, sys
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp("faketime", ["faketime", "-f", "+0 x20", sys.argv[1], "-c", sys.argv[2],
+    os.execvp("faketime", ["faketime", "-f", "+0 x100", sys.argv[1], "-c", sys.argv[2],
                            "--now", "2026-11-22T07:00:00Z", "run"])
 out = b""
 while True:
