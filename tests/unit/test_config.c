@@ -7,7 +7,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,8 @@
 #include "lotsync/notify_kind.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 static char tmp[PATH_MAX];            /* realpath of the test's temp dir */
 static char conf_dir[PATH_MAX + 8];   /* tmp/conf */
 static char conf_path[PATH_MAX + 24]; /* tmp/conf/lotsync.conf */
@@ -26,28 +27,19 @@ static char conf_path[PATH_MAX + 24]; /* tmp/conf/lotsync.conf */
 static void
 setup(void)
 {
-	char t[] = "/tmp/lotsync-test-config.XXXXXX";
+	char t[64];
 
-	ck_assert_ptr_nonnull(mkdtemp(t));
+	unit_tmpdir(t, sizeof(t));
 	ck_assert_ptr_nonnull(realpath(t, tmp));
 	snprintf(conf_dir, sizeof(conf_dir), "%s/conf", tmp);
 	snprintf(conf_path, sizeof(conf_path), "%s/lotsync.conf", conf_dir);
 	ck_assert_int_eq(mkdir(conf_dir, 0700), 0);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmp);
 }
 
 /* Write text to conf_dir/rel with exactly mode (umask does not apply). */
@@ -55,31 +47,9 @@ static void
 write_file(const char *rel, mode_t mode, const char *text)
 {
 	char *path = xasprintf("%s/%s", conf_dir, rel);
-	char *slash = strrchr(path, '/');
-	int fd;
 
-	*slash = '\0';
-	mkdir(path, 0700); /* one level, e.g. secrets/ */
-	*slash = '/';
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
+	unit_write_str(path, text, mode);
 	free(path);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = xcalloc(1, 65536);
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_lt(fread(s, 1, 65535, f), 65535);
-	ck_assert(!ferror(f));
-	fclose(f);
-	return s;
 }
 
 /* config_load(path) with stderr captured into *err (caller frees). */
@@ -98,7 +68,8 @@ load_path(const char *path, struct config *cfg, char **err)
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	*err = slurp(errpath);
+	*err = unit_slurp(errpath, NULL);
+	ck_assert_ptr_nonnull(*err);
 	unlink(errpath);
 	free(errpath);
 	return n;
@@ -746,7 +717,8 @@ START_TEST(test_example_loads)
 	int n;
 
 	ck_assert_msg(access(path, R_OK) == 0, "cannot read %s (set LOTSYNC_SRCDIR)", path);
-	text = slurp(path);
+	text = unit_slurp(path, NULL);
+	ck_assert_ptr_nonnull(text);
 	n = load(text, 0600, &cfg, &err);
 	ck_assert_msg(n == 0, "config_load returned %d, stderr:\n%s", n, err);
 	ck_assert_ptr_nonnull(config_feed(&cfg, "acme"));
@@ -797,14 +769,4 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+UNIT_MAIN(config_suite)

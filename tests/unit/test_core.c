@@ -9,6 +9,8 @@
 #include "lotsync/record.h"
 #include "lotsync/status.h"
 
+#include "unit.h"
+
 START_TEST(clock_parses_iso_forms)
 {
 	time_t t;
@@ -183,13 +185,11 @@ START_TEST(diff_of_equal_sets_is_empty)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("pure");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, clock_parses_iso_forms);
 	tcase_add_test(tc, clock_refuses_malformed);
@@ -201,9 +201,7 @@ main(void)
 	tcase_add_test(tc, diff_new_changed_vanished);
 	tcase_add_test(tc, diff_of_equal_sets_is_empty);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

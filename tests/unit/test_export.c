@@ -20,22 +20,20 @@
 #include "lotsync/render.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 static char dir[64];
 
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/lotsync-unit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	unit_rmtree(dir);
 }
 
 static const char *
@@ -44,26 +42,6 @@ srcdir(void)
 	const char *s = getenv("LOTSYNC_SRCDIR");
 
 	return s ? s : ".";
-}
-
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = xmalloc((size_t)n + 1);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 static void
@@ -178,7 +156,7 @@ render_fixture(const struct format *f, bool delta, struct render_stats *st, size
 	render_get_stats(r, st);
 	render_free(r);
 	close(fd);
-	out = read_all(path, len);
+	out = unit_slurp(path, len);
 	ck_assert_ptr_nonnull(out);
 	free(path);
 	return out;
@@ -204,7 +182,7 @@ golden(const char *format, bool delta, long long want_warnings)
 		fwrite(out, 1, len, g);
 		fclose(g);
 	}
-	want = read_all(gold, &glen);
+	want = unit_slurp(gold, &glen);
 	ck_assert_msg(want != NULL, "no golden file %s", gold);
 	ck_assert_msg(glen == len && memcmp(out, want, len) == 0,
 	              "%s differs from the renderer's output:\n%.*s", gold, (int)len, out);
@@ -289,7 +267,7 @@ render_one(const char *fmt_text, const struct record *v, long long *warnings)
 	*warnings = st.warnings;
 	render_free(r);
 	close(fd);
-	out = read_all(path, &len);
+	out = unit_slurp(path, &len);
 	free(path);
 	format_release(&f);
 	return out;
@@ -423,7 +401,7 @@ START_TEST(stored_json_matches_record)
 	ck_assert_int_eq(render_end(r), 0);
 	render_free(r);
 	close(fd);
-	out = read_all(path, &len);
+	out = unit_slurp(path, &len);
 	ck_assert_str_eq(out, "V1,\"a \"\"q\"\"\nb é\xf0\x9f\x9a\x97\",x;y,rot,n/a\n");
 	free(out);
 	free(path);
@@ -482,7 +460,7 @@ START_TEST(positional_action_column)
 	ck_assert_int_eq(render_end(r), 0);
 	render_free(r);
 	close(fd);
-	out = read_all(path, &len);
+	out = unit_slurp(path, &len);
 	/* the action takes the free position 1; the format's width stays 3 */
 	ck_assert_str_eq(out, "YV1ZW72V0L1000003,deleted,\n");
 	free(out);
@@ -517,12 +495,6 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
 	log_set_level(LOG_ERROR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -21,6 +21,8 @@
 #include "lotsync/ingest.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 static char dir[64];
 static struct app app;
 static enum ls_exit status; /* every stage's result, folded */
@@ -404,13 +406,11 @@ START_TEST(parallel_sessions_keep_order)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("fetch");
 	TCase *tc = tcase_create("file");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
@@ -422,9 +422,7 @@ main(void)
 	tcase_add_test(tc, after_fetch_delete_waits_for_the_archive);
 	tcase_add_test(tc, parallel_sessions_keep_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -26,6 +26,8 @@
 #include "lotsync/ingest.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 struct fcase {
 	char *file, *profile, *options, *expected;
 	int lineno;
@@ -95,17 +97,13 @@ load_cases(void)
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/lotsync-fix.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	unit_rmtree(dir);
 }
 
 static void
@@ -345,8 +343,7 @@ main(void)
 {
 	Suite *s = suite_create("fixtures");
 	TCase *tc = tcase_create("bad input");
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	load_cases();
 	clock_set(1000);
@@ -357,10 +354,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, fixture, 0, ncases);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(s);
 	for (int i = 0; i < ncases; i++) {
 		free(cases[i].file);
 		free(cases[i].profile);
@@ -368,5 +362,5 @@ main(void)
 		free(cases[i].expected);
 	}
 	printf("%d fixture cases\n", ncases);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -15,36 +15,29 @@
 #include "lotsync/runlock.h"
 #include "lotsync/util.h"
 
-#include "testdir.h"
+#include "unit.h"
 
 static char dir[64];
 
 static void
 setup(void)
 {
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 
+/* Write dir/sub/name (sub created); returns the path, caller frees. */
 static char *
 write_file(const char *sub, const char *name, const char *text)
 {
-	char *d = xasprintf("%s/%s", dir, sub), *p = xasprintf("%s/%s", d, name);
-	char *cmd = xasprintf("mkdir -p '%s'", d);
-	FILE *f;
+	char *p = xasprintf("%s/%s/%s", dir, sub, name);
 
-	ck_assert_int_eq(system(cmd), 0);
-	f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	free(cmd);
-	free(d);
+	unit_write_str(p, text, 0644);
 	return p;
 }
 
@@ -360,13 +353,11 @@ START_TEST(ingest_stops_the_feed_when_its_spool_fails)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
 	TCase *tc = tcase_create("files");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
@@ -379,9 +370,7 @@ main(void)
 	tcase_add_test(tc, ingest_quarantines_unreadable_file_and_goes_on);
 	tcase_add_test(tc, ingest_stops_the_feed_when_its_spool_fails);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -14,6 +14,8 @@
 #include "lotsync/record.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 START_TEST(money_notations)
 {
 	static const struct {
@@ -394,7 +396,7 @@ END_TEST
 /* A profile of one's own: attributes, nested paths, a namespace prefix, unmapped leaves. */
 START_TEST(xml_attributes_paths_and_extras)
 {
-	char dir[] = "/tmp/lotsync-xmlp.XXXXXX", *pdir, *path, *why = NULL;
+	char dir[64], *path, *why = NULL;
 	const char *xml =
 	        "<?xml version=\"1.0\"?>\n<feed xmlns:s=\"urn:seller\"><meta><n>1</n></meta>\n"
 	        "<car vin=\"1hgcm82690a004352\"><ids stock=\"K-1\"/><s:dealer>D9</s:dealer>"
@@ -405,19 +407,14 @@ START_TEST(xml_attributes_paths_and_extras)
 	struct reader_cb cb = {.record = sink_record, .reject = sink_reject, .warn = sink_warn};
 	struct profile p;
 	struct sink k = {0};
-	FILE *f;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	pdir = xasprintf("%s/profiles", dir);
-	path = xasprintf("%s/cars.ini", pdir);
-	ck_assert_int_eq(mkdir(pdir, 0700), 0);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("[profile]\nformat = xml\nrecord_element = feed/car\ndecimal = ,\ncurrency = EUR\n"
-	      "[fields]\nvin = @vin\nstock_no = ids/@stock\ndealer_id = dealer\n"
-	      "price = Price/Amount\nimages = Photos/Photo\n",
-	      f);
-	fclose(f);
+	unit_tmpdir(dir, sizeof(dir));
+	path = xasprintf("%s/profiles/cars.ini", dir);
+	unit_write_str(path,
+	               "[profile]\nformat = xml\nrecord_element = feed/car\ndecimal = ,\n"
+	               "currency = EUR\n[fields]\nvin = @vin\nstock_no = ids/@stock\n"
+	               "dealer_id = dealer\nprice = Price/Amount\nimages = Photos/Photo\n",
+	               0600);
 	cb.ctx = &k;
 	ck_assert_int_eq(profile_load(dir, "cars", &p), 0);
 	ck_assert_int_eq(reader_read_mem(&p, &feed, xml, strlen(xml), "cars.xml", &cb, &why),
@@ -430,11 +427,8 @@ START_TEST(xml_attributes_paths_and_extras)
 	                 "4 reject stock_no: missing stock number (the key)\n");
 	free(k.text);
 	profile_release(&p);
-	unlink(path);
-	rmdir(pdir);
-	rmdir(dir);
+	unit_rmtree(dir);
 	free(path);
-	free(pdir);
 }
 END_TEST
 
@@ -490,13 +484,11 @@ START_TEST(ragged_pad_and_unit_column)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("reader");
 	TCase *tc = tcase_create("reader");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, money_notations);
@@ -510,9 +502,7 @@ main(void)
 	tcase_add_test(tc, xml_attributes_paths_and_extras);
 	tcase_add_test(tc, ragged_pad_and_unit_column);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -24,20 +24,20 @@
 #include "lotsync/util.h"
 #include "lotsync/view.h"
 
-#include "testdir.h"
+#include "unit.h"
 
 static char dir[64];
 
 static void
 setup(void)
 {
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 
 /* What html_escape() makes of s. Caller frees. */
@@ -326,24 +326,6 @@ world_free(struct world *w)
 	free(w->app.cfg.database);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Write the report into dir/r.html and return its text; no temporary file may remain. */
 static char *
 report(struct world *w, enum ls_exit want, struct verify_report *v)
@@ -354,7 +336,8 @@ report(struct world *w, enum ls_exit want, struct verify_report *v)
 	struct dirent *de;
 
 	ck_assert_int_eq(report_write(&w->app, path, &o, v), want);
-	html = slurp(path);
+	html = unit_slurp(path, NULL);
+	ck_assert_ptr_nonnull(html);
 	d = opendir(dir);
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL)
@@ -613,13 +596,11 @@ START_TEST(view_reads_what_awaits_an_operator)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("report");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
@@ -633,9 +614,7 @@ main(void)
 	tcase_add_test(tc, report_summarises_service_requests);
 	tcase_add_test(tc, view_reads_what_awaits_an_operator);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -11,6 +11,8 @@
 #include "lotsync/rules.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 #define DAY  86400
 #define T0   1767225600 /* 2026-01-01T00:00:00Z */
 #define MAXV 64
@@ -717,13 +719,11 @@ START_TEST(same_inputs_same_clock_same_decisions)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("spec6");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, autoclose_3d_created_4_days_ago_and_absent_closes);
 	tcase_add_test(tc, autoclose_3d_created_2_days_ago_stays_open_until_exactly_3_days);
@@ -746,9 +746,7 @@ main(void)
 	tcase_add_test(tc, feed_without_client_mappings_does_not_use_rules);
 	tcase_add_test(tc, same_inputs_same_clock_same_decisions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -17,7 +17,7 @@
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
-#include "testdir.h"
+#include "unit.h"
 
 #define DAY 86400
 #define T0  1767225600 /* 2026-01-01T00:00:00Z */
@@ -27,13 +27,13 @@ static char dir[64];
 static void
 setup(void)
 {
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 
 /* One drop feed with rules, in its own directory under dir. */
@@ -268,13 +268,11 @@ START_TEST(nested_transactions_roll_back_only_their_own_work)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("srs");
 	TCase *tc = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
@@ -282,9 +280,7 @@ main(void)
 	tcase_add_test(tc, accept_path_refuses_a_snapshot_of_another_feed);
 	tcase_add_test(tc, nested_transactions_roll_back_only_their_own_work);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

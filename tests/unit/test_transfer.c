@@ -21,53 +21,17 @@
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 /* ---- helpers ---- */
 
 static char *
 make_tmpdir(void)
 {
-	char *d = xstrdup("/tmp/lotsync-test-transfer.XXXXXX");
+	char d[64];
 
-	ck_assert_ptr_nonnull(mkdtemp(d));
-	return d;
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
-
-static void
-write_file(const char *path, const void *data, size_t n, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(transfer_write_all(fd, data, n), 0);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
-}
-
-/* Read a whole file; *n its size. Caller frees. */
-static char *
-read_file(const char *path, size_t *n)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY);
-	char *buf;
-
-	ck_assert_msg(fd != -1, "open %s: %s", path, strerror(errno));
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	buf = xmalloc((size_t)st.st_size + 1);
-	ck_assert_int_eq(read(fd, buf, (size_t)st.st_size), st.st_size);
-	buf[st.st_size] = '\0';
-	close(fd);
-	*n = (size_t)st.st_size;
-	return buf;
+	unit_tmpdir(d, sizeof(d));
+	return xstrdup(d);
 }
 
 static bool
@@ -106,7 +70,8 @@ assert_get_equals(struct transfer_conn *c, const char *name, const char *want, s
 	ck_assert_int_eq(transfer_get(c, name, fd, &bytes), LS_EXIT_OK);
 	close(fd);
 	ck_assert_uint_eq(bytes, n);
-	got = read_file(path, &got_n);
+	got = unit_slurp(path, &got_n);
+	ck_assert_ptr_nonnull(got);
 	ck_assert_uint_eq(got_n, n);
 	ck_assert_msg(memcmp(got, want, n) == 0, "downloaded bytes differ");
 	free(got);
@@ -172,7 +137,8 @@ capture_end(struct capture *cap)
 	fflush(stderr);
 	dup2(cap->saved, 2);
 	close(cap->saved);
-	text = read_file(cap->path, &n);
+	text = unit_slurp(cap->path, &n);
+	ck_assert_ptr_nonnull(text);
 	unlink(cap->path);
 	fputs(text, stderr); /* still show it */
 	return text;
@@ -452,24 +418,24 @@ START_TEST(test_read_secret)
 	char *p = xasprintf("%s/pw", dir);
 	char *secret;
 
-	write_file(p, "s3cret\r\nsecond line\n", 20, 0600);
+	unit_write(p, "s3cret\r\nsecond line\n", 20, 0600);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_OK);
 	ck_assert_str_eq(secret, "s3cret");
 	transfer_secret_free(secret);
 
-	write_file(p, "nonewline", 9, 0400);
+	unit_write(p, "nonewline", 9, 0400);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_OK);
 	ck_assert_str_eq(secret, "nonewline");
 	transfer_secret_free(secret);
 
-	write_file(p, "s3cret\n", 7, 0640);
+	unit_write(p, "s3cret\n", 7, 0640);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	ck_assert_ptr_null(secret);
-	write_file(p, "s3cret\n", 7, 0604);
+	unit_write(p, "s3cret\n", 7, 0604);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
-	write_file(p, "\n", 1, 0600);
+	unit_write(p, "\n", 1, 0600);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
-	write_file(p, "a\0b\n", 4, 0600);
+	unit_write(p, "a\0b\n", 4, 0600);
 	ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	ck_assert_int_eq(transfer_read_secret("/nonexistent/pw", &secret), LS_EXIT_CONFIG);
 	ck_assert_int_eq(transfer_read_secret(dir, &secret), LS_EXIT_CONFIG); /* a directory */
@@ -488,7 +454,7 @@ START_TEST(test_read_secret)
 		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	}
 	free(p);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -509,7 +475,7 @@ START_TEST(test_local_roundtrip)
 	char *data = pattern(300000, 1), *data2 = pattern(1000, 2);
 
 	ck_assert_int_eq(mkdir(remote, 0755), 0);
-	write_file(src, data, 300000, 0644);
+	unit_write(src, data, 300000, 0644);
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
 
 	ck_assert_int_eq(transfer_put(c, src, "feed.csv", true), LS_EXIT_OK);
@@ -518,7 +484,7 @@ START_TEST(test_local_roundtrip)
 	ck_assert_str_ne(transfer_last_reply(c), "");
 
 	/* a hidden temp file, a subdirectory and a symlink are not listed */
-	write_file(part, "x", 1, 0644);
+	unit_write(part, "x", 1, 0644);
 	free(part);
 	part = xasprintf("%s/sub", remote);
 	ck_assert_int_eq(mkdir(part, 0755), 0);
@@ -537,7 +503,7 @@ START_TEST(test_local_roundtrip)
 	assert_get_sha(c, "feed.csv", data, 300000);
 
 	/* replace an existing file, then upload without rename */
-	write_file(src, data2, 1000, 0644);
+	unit_write(src, data2, 1000, 0644);
 	ck_assert_int_eq(transfer_put(c, src, "feed.csv", true), LS_EXIT_OK);
 	assert_get_equals(c, "feed.csv", data2, 1000);
 	ck_assert_int_eq(transfer_put(c, src, "direct.csv", false), LS_EXIT_OK);
@@ -560,7 +526,7 @@ START_TEST(test_local_roundtrip)
 	free(url);
 	free(src);
 	free(remote);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -580,13 +546,13 @@ START_TEST(test_set_url)
 	ck_assert_int_eq(mkdir(a, 0755), 0);
 	ck_assert_int_eq(mkdir(b, 0755), 0);
 	p = xasprintf("%s/in-a.txt", a);
-	write_file(p, "a", 1, 0644);
+	unit_write(p, "a", 1, 0644);
 	free(p);
 	p = xasprintf("%s/in-b.csv", b);
-	write_file(p, "bb", 2, 0644);
+	unit_write(p, "bb", 2, 0644);
 	free(p);
 	p = xasprintf("%s/skip.txt", b);
-	write_file(p, "b", 1, 0644);
+	unit_write(p, "b", 1, 0644);
 	free(p);
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
@@ -612,7 +578,7 @@ START_TEST(test_set_url)
 	free(url_b);
 	free(a);
 	free(b);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -627,13 +593,13 @@ START_TEST(test_local_glob_and_errors)
 	size_t n;
 
 	p = xasprintf("%s/b.csv", dir);
-	write_file(p, "b", 1, 0644);
+	unit_write(p, "b", 1, 0644);
 	free(p);
 	p = xasprintf("%s/a.csv", dir);
-	write_file(p, "aa", 2, 0644);
+	unit_write(p, "aa", 2, 0644);
 	free(p);
 	p = xasprintf("%s/c.xml", dir);
-	write_file(p, "c", 1, 0644);
+	unit_write(p, "c", 1, 0644);
 	free(p);
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
@@ -653,7 +619,7 @@ START_TEST(test_local_glob_and_errors)
 	ck_assert_ptr_null(c);
 	ck_assert_str_eq(transfer_last_reply(NULL), "");
 	free(url);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -686,7 +652,7 @@ START_TEST(test_silent_server_times_out)
 	int lfd = silent_listener(&port);
 	double secs;
 
-	write_file(kh, "", 0, 0644);
+	unit_write(kh, "", 0, 0644);
 	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++) {
 		url = xasprintf("%s://u@127.0.0.1:%ld/x/", schemes[i], port);
 		ep = (struct transfer_endpoint){
@@ -702,7 +668,7 @@ START_TEST(test_silent_server_times_out)
 	}
 	close(lfd);
 	free(kh);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -776,7 +742,7 @@ roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_wa
 	unsigned warns;
 	size_t n;
 
-	write_file(src, data, size, 0644);
+	unit_write(src, data, size, 0644);
 	ck_assert_int_eq(transfer_put(c, src, "rt.csv", true), LS_EXIT_OK);
 	ck_assert_msg(exists(final), "%s missing", final);
 	ck_assert_msg(!exists(part), "%s left behind", part);
@@ -793,7 +759,7 @@ roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_wa
 	assert_get_sha(c, "rt.csv", data, size);
 
 	/* replace the existing file: SFTP (OpenSSH) must delete first and warn */
-	write_file(src, data2, size / 2 + 1, 0644);
+	unit_write(src, data2, size / 2 + 1, 0644);
 	warns = log_warn_count();
 	ck_assert_int_eq(transfer_put(c, src, "rt.csv", true), LS_EXIT_OK);
 	ck_assert_uint_eq(log_warn_count() - warns, expect_warn ? 1 : 0);
@@ -815,7 +781,7 @@ roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_wa
 	free(part);
 	free(final);
 	free(src);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 
@@ -871,7 +837,7 @@ START_TEST(test_sftp_login_refused)
 	if (!have_servers())
 		goto out;
 	url = sftp_url("upload/");
-	write_file(pw, "wrong-password\n", 15, 0600);
+	unit_write(pw, "wrong-password\n", 15, 0600);
 	ep = (struct transfer_endpoint){
 	        .url = url, .password_file = pw, .known_hosts = env("SFTP_KNOWN_HOSTS")};
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_UNAVAILABLE);
@@ -882,7 +848,7 @@ START_TEST(test_sftp_login_refused)
 	free(url);
 out:
 	free(pw);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -922,12 +888,13 @@ START_TEST(test_sftp_host_key_refused)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	cmd = xasprintf("%s/other.pub", dir);
-	pub = read_file(cmd, &n);
+	pub = unit_slurp(cmd, &n);
+	ck_assert_ptr_nonnull(pub);
 	free(cmd);
 
 	/* changed: same host, another ed25519 key */
 	line = xasprintf("[127.0.0.1]:%s %s", env("SFTP_PORT"), pub);
-	write_file(kh, line, strlen(line), 0644);
+	unit_write(kh, line, strlen(line), 0644);
 	free(line);
 	ck_assert_int_eq(open_with_known_hosts(kh, &text), LS_EXIT_CONFIG);
 	ck_assert_ptr_nonnull(strstr(text, env("SFTP_HOST_FPR"))); /* "SHA256:..." */
@@ -937,7 +904,7 @@ START_TEST(test_sftp_host_key_refused)
 
 	/* unknown: a key for another host only */
 	line = xasprintf("[10.9.8.7]:22 %s", pub);
-	write_file(kh, line, strlen(line), 0644);
+	unit_write(kh, line, strlen(line), 0644);
 	free(line);
 	ck_assert_int_eq(open_with_known_hosts(kh, &text), LS_EXIT_CONFIG);
 	ck_assert_ptr_nonnull(strstr(text, "SHA256:"));
@@ -954,7 +921,7 @@ START_TEST(test_sftp_host_key_refused)
 
 	free(pub);
 	free(kh);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -970,15 +937,15 @@ START_TEST(test_sftp_list_many_and_glob)
 	if (!have_servers())
 		return;
 	dir = xasprintf("%s/inbox/many", env("SFTP_ROOT"));
-	rm_rf(dir); /* left over by an earlier failed run */
+	unit_rmtree(dir); /* left over by an earlier failed run */
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	for (int i = 0; i < 450; i++) {
 		p = xasprintf("%s/f%03d.csv", dir, i);
-		write_file(p, "xxxxxxx", (size_t)(i % 7), 0644);
+		unit_write(p, "xxxxxxx", (size_t)(i % 7), 0644);
 		free(p);
 	}
 	p = xasprintf("%s/other.xml", dir);
-	write_file(p, "x", 1, 0644);
+	unit_write(p, "x", 1, 0644);
 	free(p);
 	p = xasprintf("%s/sub.csv", dir);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
@@ -994,7 +961,7 @@ START_TEST(test_sftp_list_many_and_glob)
 	transfer_files_free(files, n);
 	transfer_close(c);
 	free(url);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -1012,10 +979,10 @@ switch_dir(struct transfer_endpoint *ep, const char *root, const char *other_url
 	struct remote_file *files;
 	size_t n;
 
-	rm_rf(sub);
+	unit_rmtree(sub);
 	ck_assert_int_eq(mkdir(sub, 0777), 0);
 	ck_assert_int_eq(chmod(sub, 0777), 0);
-	write_file(p, "vin\nX1\n", 7, 0644);
+	unit_write(p, "vin\nX1\n", 7, 0644);
 	ck_assert_int_eq(transfer_open(ep, &c), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_set_url(c, other_url), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
@@ -1026,7 +993,7 @@ switch_dir(struct transfer_endpoint *ep, const char *root, const char *other_url
 	ck_assert_int_eq(transfer_delete(c, "feed.csv"), LS_EXIT_OK);
 	ck_assert(!exists(p));
 	transfer_close(c);
-	rm_rf(sub);
+	unit_rmtree(sub);
 	free(p);
 	free(sub);
 }
@@ -1121,7 +1088,7 @@ START_TEST(test_ftps_without_tls_refused)
 	text = capture_end(&cap);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(strstr(text, "TLS"));
-	pw_line = read_file(env("FTP_PASSWORD_FILE"), &n);
+	pw_line = unit_slurp(env("FTP_PASSWORD_FILE"), &n);
 	str_trim(pw_line);
 	ck_assert_ptr_null(strstr(text, pw_line)); /* secrets are never logged */
 	free(pw_line);
@@ -1142,11 +1109,11 @@ START_TEST(test_ftp_list_many_and_dirs)
 	if (!have_servers())
 		return;
 	dir = xasprintf("%s/inbox/many", env("FTP_ROOT"));
-	rm_rf(dir); /* left over by an earlier failed run */
+	unit_rmtree(dir); /* left over by an earlier failed run */
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	for (int i = 0; i < 450; i++) { /* more than one SIZE/MDTM batch */
 		p = xasprintf("%s/f%03d.csv", dir, i);
-		write_file(p, "xxxxxxx", (size_t)(i % 7), 0644);
+		unit_write(p, "xxxxxxx", (size_t)(i % 7), 0644);
 		free(p);
 	}
 	p = xasprintf("%s/adir.csv", dir);
@@ -1165,7 +1132,7 @@ START_TEST(test_ftp_list_many_and_dirs)
 	transfer_files_free(files, n);
 	transfer_close(c);
 	free(url);
-	rm_rf(dir);
+	unit_rmtree(dir);
 	free(dir);
 }
 END_TEST
@@ -1242,14 +1209,8 @@ transfer_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(transfer_suite());
-	int failed;
-
 	if (!getenv("LOTSYNC_SERVERS"))
 		fprintf(stderr, "test_transfer: LOTSYNC_SERVERS not set: server tests %s\n",
 		        getenv("LOTSYNC_REQUIRE_SERVERS") ? "required: they will fail" : "skipped");
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(transfer_suite());
 }
