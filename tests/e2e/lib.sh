@@ -103,3 +103,36 @@ finish() {
 	fi
 	exit 0
 }
+# server_creds DIR: the loopback servers' credentials for DIR/conf (the SFTP
+# key and its known_hosts, the FTP password), mode 0600, as server_section
+# names them.
+server_creds() {
+	mkdir -p "$1/conf/secrets"
+	cp "$FTP_PASSWORD_FILE" "$1/conf/secrets/ftp.pw"
+	cp "$SFTP_KEY" "$1/conf/secrets/id_ed25519"
+	cp "$SFTP_KNOWN_HOSTS" "$1/conf/known_hosts"
+	chmod 600 "$1/conf/secrets/"*
+}
+
+# server_section feed:NAME|target:NAME URL [LINE...]: print the config section
+# of a feed (source = URL) or target (url = URL) on the loopback servers, with
+# the credential lines URL's scheme needs (see server_creds), then each LINE
+# and a blank line. One place knows how lotsync logs in to the test servers.
+server_section() {
+	_sect=$1 _url=$2
+	shift 2
+	echo "[$_sect]"
+	case $_sect in
+	feed:*) echo "source = $_url" ;;
+	*) echo "url = $_url" ;;
+	esac
+	case $_url in
+	sftp://*) printf 'identity = secrets/id_ed25519\nknown_hosts = known_hosts\n' ;;
+	ftps://*) printf 'password_file = secrets/ftp.pw\nca_file = %s\n' "$FTP_CACERT" ;;
+	ftp://*) echo "password_file = secrets/ftp.pw" ;;
+	esac
+	for _l in "$@"; do
+		echo "$_l"
+	done
+	echo
+}

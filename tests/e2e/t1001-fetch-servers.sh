@@ -7,17 +7,15 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 need_servers
 cd "$TEST_TMP" || exit 1
-mkdir -p conf/secrets spool/incoming/dropped
-cp "$FTP_PASSWORD_FILE" conf/secrets/ftp.pw
-cp "$SFTP_KEY" conf/secrets/id_ed25519
-cp "$SFTP_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/*
+mkdir -p spool/incoming/dropped
+server_creds "$TEST_TMP"
 sub=fe2e$$
 SD=$SFTP_ROOT/inbox/$sub
 FD=$FTP_ROOT/inbox/$sub
 mkdir -p "$SD" "$FD"
 chown "$FTP_USER" "$SD" "$FD"
-cat >conf/lotsync.conf <<CONF
+{
+	cat <<CONF
 [lotsync]
 spool = ../spool
 settle_seconds = 120
@@ -26,24 +24,17 @@ settle_seconds = 120
 source = drop
 profile = generic-csv
 
-[feed:pulled]
-source = sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-
-[feed:secure]
-source = ftps://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/
-password_file = secrets/ftp.pw
-ca_file = $FTP_CACERT
-after_fetch = delete
-profile = generic-csv
-
+CONF
+	server_section feed:pulled "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/*.csv" "profile = generic-csv"
+	server_section feed:secure "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/" \
+		"after_fetch = delete" "profile = generic-csv"
+	cat <<CONF
 [target:all]
 url = file://$TEST_TMP/market/
 format = generic-csv
 feeds = dropped, pulled, secure
 CONF
+} >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 mkdir -p market
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
@@ -127,19 +118,11 @@ for i in range(70):
         os.utime(p, (t + i, t + i))
 PY
 chown -R "$FTP_USER" "$FD/many"
-cat >>conf/lotsync.conf <<CONF
-
-[feed:sftpmany]
-source = sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/many/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-
-[feed:ftpmany]
-source = ftp://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/many/
-password_file = secrets/ftp.pw
-profile = generic-csv
-CONF
+{
+	echo
+	server_section feed:sftpmany "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/many/*.csv" "profile = generic-csv"
+	server_section feed:ftpmany "ftp://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/many/" "profile = generic-csv"
+} >>conf/lotsync.conf
 LOTSYNC_TEST_SETTLE_OFFSET=-600 L fetch sftpmany ftpmany >/dev/null 2>&1
 logins=$(grep -c "Accepted publickey" "$SFTP_LOG")
 expect_rc 0 "fetch 70 files over SFTP and FTP each" L -v fetch sftpmany ftpmany

@@ -6,17 +6,15 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 need_servers
 cd "$TEST_TMP" || exit 1
-mkdir -p conf/secrets spool/incoming/acme
-cp "$FTP_PASSWORD_FILE" conf/secrets/ftp.pw
-cp "$SFTP_KEY" conf/secrets/id_ed25519
-cp "$SFTP_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/*
+mkdir -p spool/incoming/acme
+server_creds "$TEST_TMP"
 # A port nothing listens on, for the "server down" case.
 DEAD=$(/usr/bin/python3 -I -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sub=e2e$$
 mkdir -p "$FTP_ROOT/upload/$sub" "$SFTP_ROOT/upload/$sub"
 chown "$FTP_USER" "$FTP_ROOT/upload/$sub" "$SFTP_ROOT/upload/$sub"
-cat >conf/lotsync.conf <<CONF
+{
+	cat <<CONF
 [lotsync]
 spool = ../spool
 settle_seconds = 0
@@ -25,32 +23,13 @@ settle_seconds = 0
 source = drop
 profile = generic-csv
 
-[target:ftp]
-url = ftp://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/
-password_file = secrets/ftp.pw
-format = generic-csv
-feeds = acme
-
-[target:ftps]
-url = ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/
-password_file = secrets/ftp.pw
-ca_file = $FTP_CACERT
-format = generic-csv
-feeds = acme
-
-[target:sftp]
-url = sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SFTP_ROOT/upload/$sub/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = acme
-
-[target:down]
-url = ftp://$FTP_USER@127.0.0.1:$DEAD/upload/
-password_file = secrets/ftp.pw
-format = generic-csv
-feeds = acme
 CONF
+	server_section target:ftp "ftp://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" "format = generic-csv" "feeds = acme"
+	server_section target:ftps "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" "format = generic-csv" "feeds = acme"
+	server_section target:sftp "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SFTP_ROOT/upload/$sub/" \
+		"format = generic-csv" "feeds = acme"
+	server_section target:down "ftp://$FTP_USER@127.0.0.1:$DEAD/upload/" "format = generic-csv" "feeds = acme"
+} >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 

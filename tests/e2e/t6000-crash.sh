@@ -52,9 +52,21 @@ sed -i "s|file://$TEST_TMP/base/|file://@ROOT@/|" "$C0"
 # Reference: the same inputs without a crash.
 setup ref
 drop ref
-L ref 2026-11-21T08:00:00Z
+expect_rc 65 "reference run (a-bad.csv quarantined)" "$LOTSYNC" -c ref/conf/lotsync.conf --now 2026-11-21T08:00:00Z run
 fingerprint ref >ref.txt
-expect_grep "applied" ref.txt "reference run applied the new file"
+# What the reference must be, so that converging to it means something:
+# day 2 applied as seq 2, day 1 again a duplicate, the bad file quarantined,
+# both exports delivered.
+db=ref/spool/lotsync.db
+expect_eq "$(sqlite3 "$db" "select group_concat(file || ':' || state || ':' || coalesce(seq, '-'), ' ') from (select * from snapshots order by id)")" \
+	"day1.csv:applied:1 b-day2.csv:applied:2 c-day1-again.csv:duplicate:-" "reference: day 2 applied, day 1 again a duplicate"
+expect_eq "$(sqlite3 "$db" "select file from quarantine")" "a-bad.csv" "reference: the bad file quarantined"
+expect_eq "$(sqlite3 "$db" "select count(*) from versions where snapshot_id = 2")" \
+	"$(sqlite3 "$db" "select new + changed from snapshots where id = 2")" "reference: day 2's versions stored"
+expect_eq "$(sqlite3 "$db" "select group_concat(file || ':' || state, ' ') from (select * from exports order by id)")" \
+	"local-20261120T080000Z-1.csv:delivered local-20261121T080000Z-2.csv:delivered" "reference: day 2's export delivered"
+cmp -s ref/outbox-remote/local-20261121T080000Z-2.csv ref/spool/sent/local/local-20261121T080000Z-2.csv &&
+	pass "reference: the delivered file is the export" || fail "reference: delivered file differs"
 setup count
 drop count
 LOTSYNC_CRASH_LIST=1 "$LOTSYNC" -c count/conf/lotsync.conf --now 2026-11-21T08:00:00Z run >/dev/null 2>points.txt

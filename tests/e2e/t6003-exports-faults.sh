@@ -2,8 +2,9 @@
 # e2e: delivery faults against the real loopback servers (SPEC §7):
 #  - SFTP server down: exit 69, the file stays queued, status names the
 #    error; the next run delivers it under the same name;
-#  - connection cut mid-upload (a socat proxy killed): only the temporary
-#    name exists remotely; the next run completes it under the final name;
+#  - connection cut mid-upload (a proxy stalls the upload, then cuts it):
+#    only the temporary name exists remotely; the next run completes it
+#    under the final name;
 #  - an FTP server that refuses to rename: rename = on fails cleanly (exit
 #    69, nothing left remotely), rename = off uploads to the final name;
 #  - kill -9 between upload and rename, and between rename and recording
@@ -17,11 +18,8 @@
 need_servers
 . "$SRCDIR/scripts/srvlib.sh"
 cd "$TEST_TMP" || exit 1
-mkdir -p conf/secrets spool/incoming/acme
-cp "$FTP_PASSWORD_FILE" conf/secrets/ftp.pw
-cp "$SFTP_KEY" conf/secrets/id_ed25519
-cp "$SFTP_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/*
+mkdir -p spool/incoming/acme
+server_creds "$TEST_TMP"
 sub=x$$
 FTPDIR=$FTP_ROOT/upload/$sub
 SFTPDIR=$SFTP_ROOT/upload/$sub
@@ -55,7 +53,8 @@ start_proxy() {
 	srv_wait_listen "$PROXY" "$proxy" 5 || fail "socat did not listen"
 }
 
-cat >conf/lotsync.conf <<CONF
+{
+	cat <<CONF
 [lotsync]
 spool = ../spool
 settle_seconds = 0
@@ -65,20 +64,12 @@ source = drop
 profile = generic-csv
 vanish_guard = 100%
 
-[target:sftp]
-url = sftp://$SFTP_USER@127.0.0.1:$DEAD$SFTP_ROOT/upload/$sub/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = acme
-
-[target:ftps]
-url = ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/
-password_file = secrets/ftp.pw
-ca_file = $FTP_CACERT
-format = mobilede-csv
-feeds = acme
 CONF
+	server_section target:sftp "sftp://$SFTP_USER@127.0.0.1:$DEAD$SFTP_ROOT/upload/$sub/" \
+		"format = generic-csv" "feeds = acme"
+	server_section target:ftps "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" \
+		"format = mobilede-csv" "feeds = acme"
+} >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 C=$TEST_TMP/conf/lotsync.conf
 L() { "$LOTSYNC" -c "$C" "$@"; }
@@ -159,58 +150,82 @@ ok = ok and not any(r["Price"].startswith("'") or r["Mileage"].startswith("'") f
 sys.exit(0 if ok else 1)
 PY
 
-# --- Connection cut mid-upload through a socat proxy -----------------------
+# --- Connection cut mid-upload through a proxy ------------------------------
 set_url sftp "sftp://$SFTP_USER@127.0.0.1:$PROXY$SFTP_ROOT/upload/$sub/cut/"
 G --vehicles 40000 --seed 32 --out big.csv
 cp big.csv spool/incoming/acme/
 expect_rc 0 "ingest a big inventory" L --now 2026-12-02T08:00:00Z ingest
 expect_rc 3 "50 -> 40000 vehicles locks the targets" L --now 2026-12-02T08:00:00Z export
 L unlock sftp >/dev/null && L unlock ftps >/dev/null
-# cut_upload: run 'deliver sftp'; once the temporary file is on the server,
-# freeze lotsync, kill the proxy (and its per-connection children), let
-# lotsync go on. Prints lotsync's exit status ("raced" when the upload
-# finished before it could be cut).
+# cut_upload: run 'deliver sftp' through a proxy that forwards only the
+# first 256 KiB lotsync sends (the SSH handshake and the start of the file),
+# so the upload cannot finish on its own; once the temporary file on the
+# server holds bytes, the proxy cuts both connections. Deterministic: it
+# waits on that condition (the deadline only turns a hang into a failure).
+# Prints lotsync's exit status, or "not cut: ..." when the condition never held.
 cut_upload() {
-	/usr/bin/python3 -I -S - "$LOTSYNC" "$C" "$SFTPDIR/cut" "$proxy" <<'PY'
-import os, signal, subprocess, sys, time
-lotsync, conf, remote, proxy = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+	/usr/bin/python3 -I -S - "$LOTSYNC" "$C" "$SFTPDIR/cut" "$PROXY" "$SFTP_PORT" <<'PY'
+import os, socket, subprocess, sys, threading, time
+lotsync, conf, remote = sys.argv[1:4]
+port, upstream = int(sys.argv[4]), int(sys.argv[5])
+LIMIT = 256 << 10
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(4)
+conns = []
+def pump(src, dst, limit):
+    sent = 0
+    try:
+        while limit is None or sent < limit:
+            b = src.recv(65536 if limit is None else min(65536, limit - sent))
+            if not b:
+                break
+            dst.sendall(b)
+            sent += len(b)
+    except OSError:
+        pass
+def serve():
+    while True:
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            return
+        u = socket.create_connection(("127.0.0.1", upstream))
+        conns.extend([c, u])
+        threading.Thread(target=pump, args=(c, u, LIMIT), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, None), daemon=True).start()
+threading.Thread(target=serve, daemon=True).start()
 p = subprocess.Popen([lotsync, "-c", conf, "--now", "2026-12-02T08:30:00Z", "deliver", "sftp"],
                      stdout=subprocess.DEVNULL, stderr=open("cut.err", "w"))
-deadline = time.monotonic() + 20
-while p.poll() is None and time.monotonic() < deadline:
-    names = os.listdir(remote)
-    if any(n.endswith(".part") and os.path.getsize(os.path.join(remote, n)) > 0 for n in names):
-        break
-if p.poll() is not None:
-    print("raced")
-    sys.exit(0)
-os.kill(p.pid, signal.SIGSTOP)
-def parent(pid):
-    # Processes come and go while /proc is read (a shared machine): skip those.
+def partial():
+    for n in os.listdir(remote):
+        try:
+            if n.endswith(".part") and os.path.getsize(os.path.join(remote, n)) > 0:
+                return True
+        except FileNotFoundError:
+            pass
+    return False
+deadline = time.monotonic() + 60
+while not partial():
+    if p.poll() is not None or time.monotonic() > deadline:
+        print("not cut: lotsync %s" % ("exit %d" % p.returncode if p.poll() is not None else "hung"))
+        p.kill()
+        p.wait()
+        sys.exit(0)
+    time.sleep(0.05)
+ls.close()
+for s in conns:
     try:
-        return open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[1]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
-victims = [proxy] + [int(d) for d in os.listdir("/proc") if d.isdigit() and parent(d) == str(proxy)]
-for v in victims:
-    try:
-        os.kill(v, signal.SIGKILL)
-    except ProcessLookupError:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
         pass
-os.kill(p.pid, signal.SIGCONT)
+    s.close()
 print(p.wait())
 PY
 }
-cut=""
-for try in 1 2 3; do
-	start_proxy
-	rc=$(cut_upload)
-	[ "$rc" = 69 ] && cut=yes && break
-	echo "try $try: $rc" >&2
-	# The upload won the race: clear the server and queue a new file.
-	rm -f "$SFTPDIR"/cut/* "$SFTPDIR"/cut/.*.part 2>/dev/null
-	L --now 2026-12-02T08:0$try:00Z export --full sftp >/dev/null 2>&1
-done
+rc=$(cut_upload)
+[ "$rc" = 69 ] && cut=yes || { cut=""; echo "cut_upload: $rc" >&2; }
 if [ -n "$cut" ]; then
 	pass "connection cut mid-upload: exit 69"
 	expect_grep "sftp" cut.err "the failure is reported"
@@ -223,19 +238,12 @@ if [ -n "$cut" ]; then
 	cmp -s "$SFTPDIR/cut/$f" "spool/sent/sftp/$f" && pass "remote bytes equal the export" || fail "remote $f differs"
 	expect_eq "$(results sftp "$f")" "failed,delivered" "the cut attempt and the delivery recorded"
 else
-	fail "could not cut the connection mid-upload in 3 tries"
+	fail "connection cut mid-upload: wanted exit 69, got $rc"
 fi
 
 # --- A server that refuses to rename ---------------------------------------
-cat >>conf/lotsync.conf <<CONF
-
-[target:norename]
-url = ftp://$FTP_USER@127.0.0.1:$NORENAME/upload/$sub/norename/
-password_file = secrets/ftp.pw
-format = google-vehicle-csv
-feeds = acme
-deviation_lock = 1000%
-CONF
+server_section target:norename "ftp://$FTP_USER@127.0.0.1:$NORENAME/upload/$sub/norename/" \
+	"format = google-vehicle-csv" "feeds = acme" "deviation_lock = 1000%" >>conf/lotsync.conf
 expect_rc 0 "export for the rename-refusing server" L --now 2026-12-03T08:00:00Z export norename
 expect_rc 69 "rename refused, rename = on: exit 69" L --now 2026-12-03T08:00:00Z deliver norename
 expect_grep "550" "$TEST_TMP/err" "the server's refusal is shown"

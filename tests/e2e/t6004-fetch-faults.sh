@@ -11,11 +11,7 @@
 need_servers
 . "$SRCDIR/scripts/srvlib.sh"
 cd "$TEST_TMP" || exit 1
-mkdir -p conf/secrets
-cp "$FTP_PASSWORD_FILE" conf/secrets/ftp.pw
-cp "$SFTP_KEY" conf/secrets/id_ed25519
-cp "$SFTP_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/*
+server_creds "$TEST_TMP"
 sub=ff$$
 SD=$SFTP_ROOT/inbox/$sub
 mkdir -p "$SD"
