@@ -63,6 +63,18 @@ json() {
 	/usr/bin/python3 -I -S -c "import json,sys; j=json.load(open(sys.argv[2])); print($1)" "$1" "$2"
 }
 
+# vins FILE...: the VIN column of the CSV files, sorted, one line: which
+# vehicles, for asserting identities rather than counts.
+vins() {
+	/usr/bin/python3 -I -S - "$@" <<'PY'
+import csv, sys
+keys = []
+for path in sys.argv[1:]:
+    keys += [r["VIN"] for r in csv.DictReader(open(path, newline="", encoding="utf-8"))]
+print(" ".join(sorted(keys)))
+PY
+}
+
 # make_conf DIR: a drop-feed config with one local file:// target, mode 0600.
 make_conf() {
 	mkdir -p "$1/conf/profiles" "$1/conf/formats" "$1/outbox-remote"

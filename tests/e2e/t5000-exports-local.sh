@@ -38,8 +38,6 @@ DB=spool/lotsync.db
 q() { sqlite3 "$DB" "$1"; }
 # newest file of a receiver directory
 newest() { ls -t "$1" | head -n 1; }
-# data rows of a CSV file (descriptions may hold line breaks)
-rows() { /usr/bin/python3 -I -S -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))) - 1)' "$1"; }
 
 # Day 1: 100 vehicles. Full and delta files, named by the pattern and the clock.
 G --vehicles 100 --seed 21 --out day1.csv
@@ -66,7 +64,7 @@ want |= {("changed", k) for k in set(a) & set(b) if a[k] != b[k]}
 print(sorted(got ^ want))
 sys.exit(0 if got == want and len(want) == 9 else 1)
 PY
-expect_eq "$(rows "rfull/$(newest rfull)")" "100" "full file: every vehicle"
+expect_eq "$(vins "rfull/$(newest rfull)")" "$(vins day2.csv)" "full file: every vehicle of day 2"
 
 # Nothing new: no file. export --full: a delta file of every vehicle, unchanged ones marked.
 expect_rc 0 "idle run" L --now 2026-11-21T09:00:00Z run
@@ -108,7 +106,7 @@ expect_eq "$(q "select group_concat(d.result) from deliveries d join exports e o
 	"superseded,delivered" "older full file recorded as superseded"
 expect_eq "$(q "select group_concat(e.id < (select max(id) from exports where target = 'delta')) from deliveries d join exports e on e.id = d.export_id where e.target = 'delta' and d.at = '2026-11-23T09:00:00Z' order by d.id")" \
 	"1,0" "delta files delivered in order"
-expect_eq "$(rows "rfull/$(newest rfull)")" "63" "the full file sent holds the day-4 vehicles"
+expect_eq "$(vins "rfull/$(newest rfull)")" "$(vins day4.csv)" "the full file sent holds the day-4 vehicles"
 expect_rc 0 "run after unlock" L --now 2026-11-23T10:00:00Z run
 
 # auto_release = no: every unreleased vehicle is held back; the export is
@@ -126,7 +124,7 @@ expect_grep "released 62 vehicle" "$TEST_TMP/out" "--all releases the 62 still h
 expect_rc 3 "released, but the lock stays until unlock" L --now 2026-11-24T10:00:00Z run
 expect_rc 0 "unlock" L unlock full
 expect_rc 0 "deliver" L --now 2026-11-24T11:00:00Z deliver
-expect_eq "$(rows "rfull/$(newest rfull)")" "63" "the released vehicles are sent, the empty file superseded"
+expect_eq "$(vins "rfull/$(newest rfull)")" "$(vins day4.csv)" "the released vehicles are sent, the empty file superseded"
 expect_eq "$(q "select count(*) from exports where target = 'full' and vehicles = 0 and state = 'superseded'")" "1" \
 	"the empty export was superseded, never delivered"
 

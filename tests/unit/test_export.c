@@ -409,6 +409,25 @@ START_TEST(stored_json_matches_record)
 }
 END_TEST
 
+/* format_load(name) fails with n errors, and they are exactly want ("NAME.ini:LINE: ..."). */
+static void
+load_errors(const char *name, int n, const char *want)
+{
+	struct unit_capture cap;
+	struct format f;
+	char *err, *got, *from = xasprintf("%s.ini:", name);
+
+	unit_capture_begin(&cap);
+	ck_assert_int_eq(format_load(dir, name, &f), n);
+	err = unit_capture_end(&cap);
+	format_release(&f);
+	got = unit_lines_from(err, from);
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(err);
+	free(from);
+}
+
 START_TEST(format_errors)
 {
 	struct format f;
@@ -427,15 +446,32 @@ START_TEST(format_errors)
 	                    "D = vin \"unterminated\n"
 	                    "A = vin\n"
 	                    "E = make frobnicate\n");
-	ck_assert_int_eq(format_load(dir, "bad", &f), 11);
-	format_release(&f);
+	load_errors("bad", 11,
+	            "bad.ini:2: type must be csv or xml, not 'json'\n"
+	            "bad.ini:3: delimiter must be one character, tab, comma, semicolon or pipe, "
+	            "not 'ab'\n"
+	            "bad.ini:4: quoting must be minimal, all or none, not 'some'\n"
+	            "bad.ini:5: charset 'klingon-8' is not known to iconv\n"
+	            "bad.ini:6: unknown key 'colour' in [format]\n"
+	            "bad.ini:8: column 'A': unknown canonical field 'no_such_field'\n"
+	            "bad.ini:9: column 'B': join applies to list fields, and price is money\n"
+	            "bad.ini:10: column 'C': decimals applies to money fields, and images is list\n"
+	            "bad.ini:11: column 'D': unterminated quote\n"
+	            "bad.ini:12: column 'A' is given twice\n"
+	            "bad.ini:13: column 'E': unknown option 'frobnicate'");
 	write_format("pos", "[format]\nheader = no\naction_column = 1\n[columns]\n"
 	                    "x = vin\n0 = vin\n1 = make\n0 = model\n");
-	ck_assert_int_eq(format_load(dir, "pos", &f), 3);
-	format_release(&f);
+	load_errors(
+	        "pos", 3,
+	        "pos.ini:5: column 'x': with header = no, columns are 0-based positions (0..999)\n"
+	        "pos.ini:8: position 0 is given twice (also line 6)\n"
+	        "pos.ini:3: action_column '1': with header = no, a free position up to 2");
 	write_format("xml", "[format]\ntype = xml\nroot = 1bad\n[columns]\nnot ok = vin\n");
-	ck_assert_int_eq(format_load(dir, "xml", &f), 4);
-	format_release(&f);
+	load_errors("xml", 4,
+	            "xml.ini:3: root '1bad' is not an XML element name\n"
+	            "xml.ini:1: an xml format needs root and record in [format]\n"
+	            "xml.ini:5: column 'not ok' is not an XML element name\n"
+	            "xml.ini:1: no [columns] in format xml");
 	ck_assert_int_eq(format_load(dir, "absent", &f), -1);
 	format_release(&f);
 }

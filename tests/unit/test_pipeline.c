@@ -233,6 +233,7 @@ free_app(struct app *app)
 
 START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 {
+	char *db = xasprintf("%s/lotsync.db", dir);
 	struct app app;
 	struct srs_run *srs = srs_run_new();
 	enum ls_exit status = LS_EXIT_OK; /* every ingest's result, folded */
@@ -265,6 +266,19 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	ck_assert_int_eq(s.changed, 1);
 	ck_assert_int_eq(s.vanished, 1);
 	ck_assert_int_eq(s.rejected, 2);
+	/* Which vehicles, not only how many: current A, B, D; D new, B changed, C vanished. */
+	unit_assert_sql(db, "select key from versions where to_seq is null order by key",
+	                VINA "\n" VINB "\n" VIND);
+	unit_assert_sql(db,
+	                "select key || ':' || (select count(*) from versions o where o.key = v.key"
+	                " and o.from_seq < 2) from versions v where from_seq = 2 order by key",
+	                VINB ":1\n" VIND ":0");
+	unit_assert_sql(db,
+	                "select key from versions v where to_seq = 2 and not exists (select 1 from"
+	                " versions o where o.key = v.key and o.from_seq = 2)",
+	                VINC);
+	unit_assert_sql(db, "select line || ':' || reason from rejected_rows order by line",
+	                "5:missing VIN (the key)\n6:duplicate key '" VINA "' (first on line 2)");
 	/* Same bytes again: a duplicate, nothing applied. */
 	free(write_file("spool/incoming/acme", "3.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
@@ -280,6 +294,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	srs_run_free(srs);
 	free_app(&app);
 	clock_set_real();
+	free(db);
 }
 END_TEST
 
@@ -290,14 +305,20 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	enum ls_exit status = LS_EXIT_OK; /* every ingest's result, folded */
 	struct feed_conf feed;
 	struct ingest_summary s;
-	char *reason, *archived;
+	char *reason, *archived, *db = xasprintf("%s/lotsync.db", dir);
 
 	make_app(&app, &feed);
 	spool_prepare_feed(&app.spool, "acme");
 	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"" VINA ",1,100\n"));
+	free(write_file("spool/incoming/acme", "good.csv", HDR "D1," VINB ",2,200\n"));
 	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
 	ck_assert_int_eq(status, LS_EXIT_DATAERR);
 	ck_assert_int_eq(s.quarantined, 1);
+	/* ... and goes on: the next file of the feed is applied. */
+	ck_assert_int_eq(s.files, 1);
+	unit_assert_sql(db, "select file || ':' || state from snapshots", "good.csv:applied");
+	unit_assert_sql(db, "select key from versions where to_seq is null", VINB);
+	unit_assert_sql(db, "select file from quarantine", "bad.csv");
 	reason = xasprintf("%s/spool/failed/acme/bad.csv.reason", dir);
 	ck_assert_int_eq(access(reason, F_OK), 0);
 	/* Nothing received is lost: the raw file is archived too. */
@@ -305,6 +326,7 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	ck_assert_int_eq(access(archived, F_OK), 0);
 	free(reason);
 	free(archived);
+	free(db);
 	srs_run_free(srs);
 	free_app(&app);
 }

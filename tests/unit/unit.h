@@ -148,6 +148,66 @@ unit_sql(const char *db, const char *sql)
 		free(unit_got_);                                                                   \
 	} while (0)
 
+/* Capture what the code under test writes to stderr (log lines, errors). */
+struct unit_capture {
+	int saved;
+	char path[64];
+};
+
+static inline void
+unit_capture_begin(struct unit_capture *c)
+{
+	int fd;
+
+	snprintf(c->path, sizeof(c->path), "/tmp/lotsync-unit-err.XXXXXX");
+	fd = mkostemp(c->path, O_CLOEXEC);
+	ck_assert_int_ne(fd, -1);
+	fflush(stderr);
+	c->saved = dup(2);
+	ck_assert_int_ne(c->saved, -1);
+	ck_assert_int_ne(dup2(fd, 2), -1);
+	close(fd);
+}
+
+/* End the capture; returns what was written (also echoed). Caller frees. */
+static inline char *
+unit_capture_end(struct unit_capture *c)
+{
+	char *text;
+
+	fflush(stderr);
+	ck_assert_int_ne(dup2(c->saved, 2), -1);
+	close(c->saved);
+	text = unit_slurp(c->path, NULL);
+	ck_assert_ptr_nonnull(text);
+	unlink(c->path);
+	fputs(text, stderr);
+	return text;
+}
+
+/* The lines of text that contain from, each cut to start there, joined by
+ * '\n': "X.ini:3: message" out of timestamped log lines. Caller frees. */
+static inline char *
+unit_lines_from(const char *text, const char *from)
+{
+	char *out = xstrdup(""), *t;
+
+	for (const char *l = text; *l;) {
+		const char *end = strchr(l, '\n'), *hit;
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		char *line = xstrndup(l, n);
+
+		if ((hit = strstr(line, from))) {
+			t = xasprintf("%s%s%s", out, *out ? "\n" : "", hit);
+			free(out);
+			out = t;
+		}
+		free(line);
+		l += n + (end ? 1 : 0);
+	}
+	return out;
+}
+
 /* The source tree (fixtures, shipped profiles): $LOTSYNC_SRCDIR or ".". */
 static inline const char *
 unit_srcdir(void)
