@@ -33,8 +33,8 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps check unit unit-san e2e demo bench install clean check-headers check-layers checkstyle format \
-	man check-man
+.PHONY: all deps check no-golden-update coverage coverage-run unit unit-san e2e demo bench install \
+	clean check-headers check-layers checkstyle format man check-man
 
 all: lotsync man
 
@@ -123,10 +123,51 @@ e2e: lotsync
 	@tests/run-e2e.sh
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
-check: deps
+check: no-golden-update deps
 	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
 	@$(MAKE) --no-print-directory fuzz-run
+
+# The switches that rewrite expected files from lotsync's own output are for
+# a human running one test and reviewing the diff, never for the suite.
+no-golden-update:
+	@if [ -n "$${LOTSYNC_UPDATE_GOLDEN:-}$${UPDATE_EXPECTED:-}" ]; then \
+		echo "make check: LOTSYNC_UPDATE_GOLDEN or UPDATE_EXPECTED is set; it would rewrite the" \
+			"expected files from the code under test. Unset it (see README, Tests)." >&2; exit 2; fi
+
+# Line coverage of src/ under the whole suite (unit + e2e, servers up), built
+# into its own tree so the normal and sanitizer builds stay untouched.
+COV        = build/cov
+COV_CFLAGS = $(CSTD) $(WARN) -O0 -g -Iinclude $(PKG_CFLAGS) -MMD -MP --coverage -fprofile-update=atomic
+COV_OBJS   = $(LIB_SRCS:src/%.c=$(COV)/obj/%.o) $(COV)/obj/builtin_data.o
+COV_TESTS  = $(TEST_SRCS:tests/unit/%.c=$(COV)/tests/%)
+
+$(COV)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  CC-COV  $<")
+	$(Q)$(CC) $(COV_CFLAGS) -c -o $@ $<
+
+$(COV)/obj/builtin_data.o: $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(COV)/lotsync: $(COV)/obj/main.o $(COV_OBJS)
+	$(Q)$(CC) --coverage -o $@ $^ $(PKG_LIBS)
+
+$(COV)/tests/%: tests/unit/%.c $(COV_OBJS)
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  TEST-COV $@")
+	$(Q)$(CC) $(COV_CFLAGS) -o $@ $< $(COV_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
+
+coverage: no-golden-update deps
+	@$(MAKE) --no-print-directory $(COV)/lotsync $(COV_TESTS)
+	@find $(COV) -name '*.gcda' -delete
+	@scripts/with-servers.sh $(MAKE) --no-print-directory coverage-run
+	@scripts/coverage.sh $(COV)/obj
+
+coverage-run:
+	@set -e; for t in $(COV_TESTS); do echo "== $$t"; LOTSYNC_SRCDIR=$(CURDIR) $$t; done
+	@LOTSYNC=$(CURDIR)/$(COV)/lotsync tests/run-e2e.sh
 
 check-headers:
 	@set -e; for h in include/lotsync/*.h; do \
@@ -171,7 +212,8 @@ install: lotsync man
 clean:
 	rm -rf build lotsync
 
--include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d build/fuzz/obj/*.d)
+-include $(wildcard build/obj/*.d build/san/*.d build/tests/*.d build/san-tests/*.d build/fuzz/obj/*.d \
+	build/cov/obj/*.d build/cov/tests/*.d)
 
 # The read path without the database, for scripts/bench-parse.sh.
 build/readbench: tests/bench/readbench.c build/liblotsync.a

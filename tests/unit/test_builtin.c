@@ -12,7 +12,7 @@
 #include "lotsync/builtin.h"
 #include "lotsync/conffile.h"
 #include "lotsync/util.h"
-#include "testdir.h"
+#include "unit.h"
 
 static const char *
 srcdir(void)
@@ -93,7 +93,7 @@ START_TEST(test_locate_order)
 	char dir[64], *p, *path;
 	FILE *fp;
 
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 	/* Nothing local: the built-in one, under a name messages can show. */
 	p = conffile_locate(dir, "profiles", "generic-csv");
 	ck_assert_str_eq(p, "built-in:profiles/generic-csv.ini");
@@ -117,7 +117,7 @@ START_TEST(test_locate_order)
 	free(path);
 	ck_assert(!conffile_is_builtin("built-in:profiles/no-such.ini"));
 	ck_assert(!conffile_is_builtin("built-in:profiles"));
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 END_TEST
 
@@ -185,14 +185,4 @@ builtin_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(builtin_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+UNIT_MAIN(builtin_suite)
