@@ -165,7 +165,7 @@ coverage: no-golden-update deps
 	@scripts/with-servers.sh $(MAKE) --no-print-directory coverage-run
 	@scripts/coverage.sh $(COV)/obj
 
-coverage-run:
+coverage-run: $(COV)/lotsync $(COV_TESTS)
 	@set -e; for t in $(COV_TESTS); do echo "== $$t"; LOTSYNC_SRCDIR=$(CURDIR) $$t; done
 	@LOTSYNC=$(CURDIR)/$(COV)/lotsync tests/run-e2e.sh
 

@@ -84,6 +84,25 @@ expect_rc 65 "verify: snapshot row edited behind lotsync's back" L verify
 expect_grep "snapshot 1 no longer matches audit chain entry 1: \"counts\" changed" "$TEST_TMP/err" "verify names the snapshot and what changed"
 sqlite3 "$DB" "update snapshots set vehicles = 200 where id = 1"
 expect_rc 0 "verify after undoing the edit" L verify
+# A broken link of the chain itself (not only a damaged file or row): an
+# entry that no longer points at the one before it, then an entry whose
+# manifest was rewritten. Each is named, and undoing it makes verify pass.
+sqlite3 "$DB" "drop trigger audit_chain_append_only_u"
+prev5=$(sqlite3 "$DB" "select prev from audit_chain where id = 5")
+snap5=$(sqlite3 "$DB" "select coalesce(snapshot_id, '') from audit_chain where id = 5")
+sqlite3 "$DB" "update audit_chain set prev = (select link from audit_chain where id = 3) where id = 5"
+expect_rc 65 "verify: a chain entry no longer links to the one before it" L verify
+expect_grep "audit chain broken at entry 5 (snapshot $snap5): it does not link to the entry before it" \
+	"$TEST_TMP/err" "verify names the broken link"
+sqlite3 "$DB" "update audit_chain set prev = '$prev5' where id = 5"
+expect_rc 0 "verify after restoring the link" L verify
+snap3=$(sqlite3 "$DB" "select coalesce(snapshot_id, '') from audit_chain where id = 3")
+sqlite3 "$DB" "update audit_chain set manifest = replace(manifest, '\"feed\":', '\"feed\": ') where id = 3"
+expect_rc 65 "verify: a chain entry's manifest rewritten" L verify
+expect_grep "audit chain broken at entry 3 (snapshot $snap3): its link does not match its manifest" \
+	"$TEST_TMP/err" "verify names the entry whose manifest changed"
+sqlite3 "$DB" "update audit_chain set manifest = replace(manifest, '\"feed\": ', '\"feed\":') where id = 3"
+expect_rc 0 "verify after restoring the manifest" L verify
 sqlite3 "$DB" "drop trigger versions_end_only; update versions set data = replace(data, '\"price\"', '\"price_\"') where id = 7"
 expect_rc 65 "verify: a stored vehicle version edited" L verify
 expect_grep "\"content\" changed" "$TEST_TMP/err" "version edits change the snapshot's content digest"

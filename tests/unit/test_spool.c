@@ -1,15 +1,25 @@
-/* test_spool.c - the spool verbs: every move, copy and removal of a spool file. */
+/*
+ * test_spool.c - the spool on a real file system: the verbs (every move,
+ * copy and removal of a spool file), the folder layout and modes, which
+ * names may be claimed, what a scan of incoming/ and work/ returns (order,
+ * settling, .done markers, refused entries), and claiming a file into
+ * work/ with its marker, also when the entry changed after the scan.
+ */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lotsync/fsio.h"
+#include "lotsync/log.h"
 #include "lotsync/spool.h"
-#include "testdir.h"
+#include "lotsync/util.h"
+
+#include "unit.h"
 
 static char root[64];
 static struct spool sp;
@@ -17,7 +27,7 @@ static struct spool sp;
 static void
 setup(void)
 {
-	testdir_make(root, sizeof(root));
+	unit_tmpdir(root, sizeof(root));
 	spool_init(&sp, root);
 	ck_assert_int_eq(spool_prepare_feed(&sp, "acme"), 0);
 	ck_assert_int_eq(spool_prepare_target(&sp, "web"), 0);
@@ -27,7 +37,7 @@ static void
 teardown(void)
 {
 	spool_release(&sp);
-	testdir_remove(root);
+	unit_rmtree(root);
 }
 
 /* Write text as <dir>/<sub>/<name>; returns the path (caller frees). */
@@ -43,18 +53,16 @@ put(enum spool_dir dir, const char *sub, const char *name, const char *text)
 	return p;
 }
 
+/* The file's text in a buffer valid until the next call. */
 static char *
 slurp(const char *path)
 {
-	static char buf[512];
-	FILE *f = fopen(path, "r");
-	size_t n;
+	static char *last;
 
-	ck_assert_ptr_nonnull(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	free(last);
+	last = unit_slurp(path, NULL);
+	ck_assert_ptr_nonnull(last);
+	return last;
 }
 
 static nlink_t
@@ -237,13 +245,294 @@ START_TEST(outbox_to_sent_prune_and_purge)
 }
 END_TEST
 
-int
-main(void)
+/* ---- scanning incoming/ and work/, claiming ---- */
+
+static char sdir[64];
+static char *in; /* incoming/acme */
+
+static void
+scan_setup(void)
+{
+	char *spool_root;
+
+	unit_tmpdir(sdir, sizeof(sdir));
+	spool_root = xasprintf("%s/spool", sdir);
+	spool_init(&sp, spool_root);
+	free(spool_root);
+	ck_assert_int_eq(spool_prepare_feed(&sp, "acme"), 0);
+	in = spool_path(&sp, SPOOL_INCOMING, "acme");
+}
+
+static void
+scan_teardown(void)
+{
+	free(in);
+	spool_release(&sp);
+	unit_rmtree(sdir);
+}
+
+/* Write d/name with an mtime of `age` seconds ago. */
+static void
+put_aged(const char *d, const char *name, const char *text, time_t age)
+{
+	char *p = xasprintf("%s/%s", d, name);
+	struct timespec t[2];
+
+	unit_write_str(p, text, 0644);
+	t[0].tv_sec = t[1].tv_sec = time(NULL) - age;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW), 0);
+	free(p);
+}
+
+/* The scanned names, space separated. Caller frees. */
+static char *
+names(const struct spool_scan *s)
+{
+	char *out = xstrdup(""), *t;
+
+	for (size_t i = 0; i < s->nfiles; i++) {
+		t = xasprintf("%s%s%s", out, i ? " " : "", s->files[i].name);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+static mode_t
+mode_of(enum spool_dir d, const char *name)
+{
+	char *p = spool_path(&sp, d, name);
+	struct stat st;
+
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	free(p);
+	return st.st_mode & 07777;
+}
+
+START_TEST(layout_paths_and_modes)
+{
+	char *p = spool_path(&sp, SPOOL_SENT, "t1"), *want = xasprintf("%s/spool/sent/t1", sdir);
+
+	ck_assert_str_eq(p, want);
+	free(p);
+	free(want);
+	p = spool_path(&sp, SPOOL_ARCHIVE, NULL);
+	want = xasprintf("%s/spool/archive", sdir);
+	ck_assert_str_eq(p, want);
+	free(p);
+	free(want);
+	/* work/ is lotsync's alone; incoming/ is where vendors' accounts write */
+	ck_assert_uint_eq(mode_of(SPOOL_WORK, "acme") & 077, 0);
+	ck_assert_uint_eq(mode_of(SPOOL_INCOMING, "acme") & 0700, 0700);
+	ck_assert_uint_eq(mode_of(SPOOL_ARCHIVE, "acme") & 007, 0);
+	ck_assert_uint_eq(mode_of(SPOOL_FAILED, "acme") & 007, 0);
+	ck_assert_int_eq(spool_prepare_target(&sp, "t1"), 0);
+	ck_assert_uint_eq(mode_of(SPOOL_OUTBOX, "t1") & 007, 0);
+	ck_assert_uint_eq(mode_of(SPOOL_SENT, "t1") & 007, 0);
+	/* idempotent */
+	ck_assert_int_eq(spool_prepare_feed(&sp, "acme"), 0);
+	ck_assert_int_eq(spool_prepare_target(&sp, "t1"), 0);
+}
+END_TEST
+
+START_TEST(claimable_names)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} t[] = {
+	        {"inventory.csv", true},
+	        {"a", true},
+	        {"feed 2026.xml", true},
+	        {"ümlaut.csv", true},
+	        {"", false},
+	        {".hidden.csv", false},
+	        {"up.csv.part", false},
+	        {"up.csv.tmp", false},
+	        {"up.csv.filepart", false},
+	        {"up.csv.done", false},
+	        {"tab\there.csv", false},
+	        {"nl\n.csv", false},
+	        {"del\x7f.csv", false},
+	        {"part.csv", true},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		ck_assert_msg(spool_name_is_claimable(t[i].name) == t[i].ok, "'%s': wanted %d",
+		              t[i].name, t[i].ok);
+}
+END_TEST
+
+START_TEST(scan_orders_by_mtime_then_name)
+{
+	struct spool_scan s;
+	char *got;
+
+	put_aged(in, "b.csv", "x\n", 300);
+	put_aged(in, "c.csv", "x\n", 600);
+	put_aged(in, "a.csv", "x\n", 300);
+	put_aged(in, "old.csv", "xyz\n", 900);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
+	got = names(&s);
+	ck_assert_str_eq(got, "old.csv c.csv a.csv b.csv");
+	ck_assert_int_eq(s.files[0].size, 4);
+	ck_assert_int_eq(s.refused, 0);
+	ck_assert_int_eq(s.waiting, 0);
+	free(got);
+	spool_scan_release(&s);
+	ck_assert_ptr_null(s.files);
+	ck_assert_uint_eq(s.nfiles, 0);
+}
+END_TEST
+
+START_TEST(scan_waits_for_settling_unless_marked)
+{
+	struct spool_scan s;
+	char *got;
+
+	put_aged(in, "fresh.csv", "x\n", 5);
+	put_aged(in, "marked.csv", "x\n", 5);
+	put_aged(in, "marked.csv.done", "", 5);
+	put_aged(in, "settled.csv", "x\n", 120);
+	put_aged(in, "up.csv.part", "x\n", 999);
+	put_aged(in, ".hidden.csv", "x\n", 999);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
+	got = names(&s);
+	ck_assert_str_eq(got, "settled.csv marked.csv");
+	ck_assert_int_eq(s.waiting, 1); /* fresh.csv; partials and hidden names are not counted */
+	ck_assert_int_eq(s.refused, 0);
+	free(got);
+	spool_scan_release(&s);
+	/* settle_seconds = 0: nothing waits */
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 0, &s), 0);
+	got = names(&s);
+	ck_assert_str_eq(got, "settled.csv fresh.csv marked.csv");
+	ck_assert_int_eq(s.waiting, 0);
+	free(got);
+	spool_scan_release(&s);
+}
+END_TEST
+
+START_TEST(scan_refuses_links_fifos_and_directories)
+{
+	struct spool_scan s;
+	char *a = xasprintf("%s/plain.csv", in), *l = xasprintf("%s/link.csv", in);
+	char *h = xasprintf("%s/hard.csv", in), *h2 = xasprintf("%s/hard2.csv", in);
+	char *fifo = xasprintf("%s/fifo.csv", in), *sub = xasprintf("%s/sub.csv", in);
+	char *got;
+
+	put_aged(in, "plain.csv", "x\n", 999);
+	put_aged(in, "hard.csv", "x\n", 999);
+	ck_assert_int_eq(symlink(a, l), 0);
+	ck_assert_int_eq(link(h, h2), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	log_set_level(LOG_ERROR);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 0, &s), 0);
+	got = names(&s);
+	ck_assert_str_eq(got, "plain.csv");
+	/* link.csv, fifo.csv, sub.csv, and both names of the hard-linked file */
+	ck_assert_int_eq(s.refused, 5);
+	free(got);
+	spool_scan_release(&s);
+	/* everything refused stays where it was */
+	ck_assert_int_eq(access(l, F_OK), 0);
+	ck_assert_int_eq(access(h2, F_OK), 0);
+	ck_assert_int_eq(access(fifo, F_OK), 0);
+	free(a);
+	free(l);
+	free(h);
+	free(h2);
+	free(fifo);
+	free(sub);
+}
+END_TEST
+
+START_TEST(scan_of_a_missing_folder_is_empty)
+{
+	struct spool_scan s;
+
+	ck_assert_int_eq(spool_scan_incoming(&sp, "nosuchfeed", 0, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 0);
+	ck_assert_int_eq(spool_scan_work(&sp, "nosuchfeed", &s), 0);
+	ck_assert_uint_eq(s.nfiles, 0);
+	spool_scan_release(&s);
+}
+END_TEST
+
+START_TEST(claim_moves_file_and_marker_into_work)
+{
+	struct spool_scan s;
+	char *work = spool_path(&sp, SPOOL_WORK, "acme"), *dst, *want, *m;
+	char *body;
+
+	put_aged(in, "inv.csv", "DealerID,VIN\n", 999);
+	put_aged(in, "inv.csv.done", "", 999);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	dst = spool_claim(&sp, "acme", &s.files[0]);
+	want = xasprintf("%s/inv.csv", work);
+	ck_assert_ptr_nonnull(dst);
+	ck_assert_str_eq(dst, want);
+	body = unit_slurp(dst, NULL);
+	ck_assert_str_eq(body, "DealerID,VIN\n");
+	ck_assert_int_eq(access(s.files[0].path, F_OK), -1);
+	m = xasprintf("%s.done", dst);
+	ck_assert_int_eq(access(m, F_OK), 0);
+	spool_scan_release(&s);
+	/* a work file (ours, possibly hard-linked into archive/) is scanned as is */
+	ck_assert_int_eq(spool_scan_work(&sp, "acme", &s), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	ck_assert_str_eq(s.files[0].name, "inv.csv");
+	spool_scan_release(&s);
+	spool_drop_marker(dst);
+	ck_assert_int_eq(access(m, F_OK), -1);
+	spool_drop_marker(dst); /* no marker: nothing to do, no error */
+	free(body);
+	free(m);
+	free(want);
+	free(dst);
+	free(work);
+}
+END_TEST
+
+START_TEST(claim_refuses_an_entry_changed_after_the_scan)
+{
+	struct spool_scan s;
+	char *p, *other = xasprintf("%s/other", sdir), *work = spool_path(&sp, SPOOL_WORK, "acme");
+	char *w = xasprintf("%s/swapped.csv", work);
+
+	put_aged(in, "swapped.csv", "x\n", 999);
+	put_aged(in, "gone.csv", "x\n", 999);
+	unit_write_str(other, "secret\n", 0600);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 0, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 2);
+	log_set_level(LOG_ERROR);
+	/* gone.csv vanished: not claimed */
+	ck_assert_str_eq(s.files[0].name, "gone.csv");
+	ck_assert_int_eq(unlink(s.files[0].path), 0);
+	ck_assert_ptr_null(spool_claim(&sp, "acme", &s.files[0]));
+	/* swapped.csv became a symbolic link: not claimed, left in place */
+	p = s.files[1].path;
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(symlink(other, p), 0);
+	ck_assert_ptr_null(spool_claim(&sp, "acme", &s.files[1]));
+	ck_assert_int_eq(access(w, F_OK), -1);
+	ck_assert_int_eq(faccessat(AT_FDCWD, p, F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	spool_scan_release(&s);
+	free(other);
+	free(work);
+	free(w);
+}
+END_TEST
+
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("spool");
-	TCase *tc = tcase_create("verbs");
-	SRunner *sr;
-	int failed;
+	TCase *tc = tcase_create("verbs"), *scan = tcase_create("scan");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, names_safe_and_local);
@@ -252,9 +541,17 @@ main(void)
 	tcase_add_test(tc, publish_incoming_never_replaces);
 	tcase_add_test(tc, outbox_to_sent_prune_and_purge);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	tcase_add_checked_fixture(scan, scan_setup, scan_teardown);
+	tcase_add_test(scan, layout_paths_and_modes);
+	tcase_add_test(scan, claimable_names);
+	tcase_add_test(scan, scan_orders_by_mtime_then_name);
+	tcase_add_test(scan, scan_waits_for_settling_unless_marked);
+	tcase_add_test(scan, scan_refuses_links_fifos_and_directories);
+	tcase_add_test(scan, scan_of_a_missing_folder_is_empty);
+	tcase_add_test(scan, claim_moves_file_and_marker_into_work);
+	tcase_add_test(scan, claim_refuses_an_entry_changed_after_the_scan);
+	suite_add_tcase(s, scan);
+	return s;
 }
+
+UNIT_MAIN(make_suite)
