@@ -140,5 +140,21 @@ for f in sftpmany ftpmany; do
 done
 expect_eq "$(q "select group_concat(remote) from (select remote from fetched where feed = 'sftpmany' order by id limit 3)")" \
 	"m000.csv,m001.csv,m002.csv" "records follow the remote mtime order"
+# Feeds on the same server with the same login share one session: two
+# feeds in two directories, one file each, one SSH login for both.
+mkdir -p "$SD/p1" "$SD/p2"
+G --vehicles 3 --seed 15 --out "$SD/p1/a.csv"
+G --vehicles 3 --seed 16 --out "$SD/p2/b.csv"
+touch -d '-1 hour' "$SD/p1/a.csv" "$SD/p2/b.csv"
+{
+	server_section feed:pool1 "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/p1/*.csv" "profile = generic-csv"
+	server_section feed:pool2 "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/p2/*.csv" "profile = generic-csv"
+} >>conf/lotsync.conf
+logins=$(grep -c "Accepted publickey" "$SFTP_LOG")
+expect_rc 0 "fetch two feeds of one server" L -v fetch pool1 pool2
+expect_grep "feed pool1: fetched 1 file(s)" "$TEST_TMP/out" "the first feed fetched"
+expect_grep "feed pool2: fetched 1 file(s)" "$TEST_TMP/out" "the second feed fetched"
+expect_eq "$(($(grep -c "Accepted publickey" "$SFTP_LOG") - logins))" "1" "one login for both feeds"
+cmp -s "$SD/p2/b.csv" spool/incoming/pool2/b.csv && pass "the second feed's file is whole" || fail "pool2 copy differs"
 rm -rf "$SD" "$FD"
 finish

@@ -45,6 +45,19 @@ expect_grep "no vehicles" "$TEST_TMP/err" "empty file reason"
 : >"$IN/zero.csv"
 expect_rc 3 "zero-byte file held" L --now 2026-11-23T09:00:00Z run
 expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:held 5:held" "both empties held"
+# Only the oldest held snapshot of a feed can be decided, and only a held one.
+chain=$(sqlite3 "$DB" "select count(*) from audit_chain")
+expect_rc 64 "accept 5 while 4 waits" L accept 5
+expect_grep "snapshot 5 of feed acme is held behind snapshot 4: decide that one first" "$TEST_TMP/err" \
+	"names the snapshot to decide first"
+expect_rc 64 "accept of an applied snapshot" L accept 3
+expect_grep "snapshot 3 is applied, not held: nothing to accept" "$TEST_TMP/err" "accept says it is not held"
+expect_rc 64 "reject of a rejected snapshot" L reject 2
+expect_grep "snapshot 2 is rejected, not held: nothing to reject" "$TEST_TMP/err" "reject says it is not held"
+expect_rc 64 "accept of no snapshot" L accept 99
+expect_grep "no snapshot with id 99" "$TEST_TMP/err" "names the missing id"
+expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:held 5:held" "refused decisions change no snapshot"
+expect_eq "$(sqlite3 "$DB" "select count(*) from audit_chain")" "$chain" "refused decisions add no chain entry"
 # Applying it empties the target's export, so the target locks (SPEC §7): exit 3.
 expect_rc 3 "accept 4" L --now 2026-11-23T10:00:00Z accept 4
 expect_grep "the export is empty" "$TEST_TMP/err" "the empty export locks the target"

@@ -137,4 +137,23 @@ expect_eq "$(q "select count(*) from deliveries d left join exports e on e.id = 
 	"no delivery record outlives its export"
 [ "$before" -gt 1 ] && pass "there was something to prune ($before files)" || fail "nothing to prune"
 expect_eq "$(ls spool/sent/delta | wc -l)" "2" "delta (default 5 days) keeps what it delivered since the 22nd"
+
+# A new snapshot with the same vehicles (the rows in another order: new
+# bytes, same content): applied, and the delta target has nothing to send,
+# so its export is recorded without a file and nothing is delivered.
+/usr/bin/python3 -I -S - day4.csv day4-reordered.csv <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+csv.writer(open(sys.argv[2], "w", newline="")).writerows([rows[0]] + rows[:0:-1])
+PY
+cp day4-reordered.csv spool/incoming/acme/
+deltas=$(ls rdelta | wc -l)
+last=$(q "select max(id) from exports where target = 'delta'")
+expect_rc 0 "same vehicles, new bytes" L --now 2026-11-27T13:00:00Z run
+expect_eq "$(q "select file || ':' || state || ':' || new || '/' || changed || '/' || vanished from snapshots order by id desc limit 1")" \
+	"day4-reordered.csv:applied:0/0/0" "the reordered file is a snapshot with no change"
+expect_eq "$(q "select count(*) || ':' || coalesce(max(file), 'no file') from exports where target = 'delta' and id > $last")" \
+	"1:no file" "the delta export is recorded without a file"
+expect_eq "$(ls rdelta | wc -l)" "$deltas" "nothing sent to the delta receiver"
+expect_eq "$(ls -A spool/outbox/delta)" "" "nothing queued for the delta receiver"
 finish

@@ -6,7 +6,9 @@
  * tests/e2e/t6004-fetch-faults.sh.)
  */
 #include <check.h>
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,44 @@ count(const char *sql)
 	return n;
 }
 
+/*
+ * A remote file that grows between the listing and the download, as when
+ * a vendor's job appends while lotsync lists. transfer_local opens each
+ * file with openat(2) just before reading it; this binary's openat()
+ * (linked ahead of libc's) appends a row to grow_path once, right before
+ * that open, and then opens as usual. Deterministic: no timing involved.
+ */
+static const char *grow_name;
+static char *grow_path;
+
+int
+openat(int dirfd, const char *name, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (!real)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+	if (grow_name && strcmp(name, grow_name) == 0) {
+		FILE *f;
+
+		grow_name = NULL;
+		f = fopen(grow_path, "a");
+		if (f) {
+			fputs("D1,WVWZZZ1J50W000002,2,200\n", f);
+			fclose(f);
+		}
+	}
+	return real(dirfd, name, flags, mode);
+}
+
 #define HDR  "DealerID,VIN,StockNo,Price\n"
 #define OLD  (time(NULL) - 7200)
 #define OLD2 (time(NULL) - 9000)
@@ -202,6 +242,38 @@ START_TEST(new_files_fetched_once_in_remote_order)
 	ck_assert_uint_eq(s.fetched, 1);
 	ck_assert(has(incoming, "a.csv") && has(incoming, "a~2.csv"));
 	ck_assert_int_eq(count("select count(*) from fetched where local = 'a~2.csv'"), 1);
+}
+END_TEST
+
+START_TEST(a_file_growing_during_the_download_is_fetched_next_time)
+{
+	struct fetch_summary s;
+	char *body, *got;
+	struct timespec t[2] = {{.tv_sec = OLD}, {.tv_sec = OLD}};
+
+	put(remote, "grow.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
+	grow_path = path_of(remote, "grow.csv");
+	grow_name = "grow.csv";
+	s = fetch();
+	ck_assert_ptr_null(grow_name); /* it grew between listing and download */
+	ck_assert_uint_eq(s.listed, 1);
+	ck_assert_uint_eq(s.fetched, 0);
+	ck_assert_uint_eq(s.waiting, 1);
+	ck_assert_uint_eq(s.failed, 0);
+	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(count_files(incoming), 0); /* nothing half, no temporary file */
+	ck_assert_int_eq(count("select count(*) from fetched"), 0);
+	/* the writer is done: the next fetch takes the whole file */
+	ck_assert_int_eq(utimensat(AT_FDCWD, grow_path, t, 0), 0);
+	s = fetch();
+	ck_assert_uint_eq(s.fetched, 1);
+	got = path_of(incoming, "grow.csv");
+	body = unit_slurp(got, NULL);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_str_eq(body, HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\n");
+	free(body);
+	free(got);
+	free(grow_path);
 }
 END_TEST
 
@@ -415,6 +487,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, new_files_fetched_once_in_remote_order);
+	tcase_add_test(tc, a_file_growing_during_the_download_is_fetched_next_time);
 	tcase_add_test(tc, identical_content_is_recognised);
 	tcase_add_test(tc, local_names_are_safe);
 	tcase_add_test(tc, leftovers_of_a_killed_run);
