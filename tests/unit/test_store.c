@@ -1,0 +1,238 @@
+/*
+ * test_store.c - the store's own logic on a real SQLite file: creating and
+ * migrating the schema, refusing a newer or unmigrated one, read-only
+ * handles that cannot write, nested transactions (a savepoint inside the
+ * dry run's transaction), run records, and the errors each one reports.
+ * (What the stages store is asserted by test_pipeline, test_srs, test_fetch
+ * and the e2e suite.)
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lotsync/log.h"
+#include "lotsync/store.h"
+#include "lotsync/util.h"
+
+#include "unit.h"
+
+static char dir[64];
+static char *db;
+
+static void
+setup(void)
+{
+	unit_tmpdir(dir, sizeof(dir));
+	db = xasprintf("%s/lotsync.db", dir);
+	log_set_level(LOG_ERROR);
+}
+
+static void
+teardown(void)
+{
+	free(db);
+	unit_rmtree(dir);
+}
+
+/* Run sql on the database file with the sqlite3 library directly. */
+static void
+raw(const char *sql)
+{
+	sqlite3 *h;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+	              sqlite3_errmsg(h));
+	sqlite3_close(h);
+}
+
+/* store_open with stderr captured; returns its result, *err what it logged. */
+static int
+open_capture(bool readonly, struct store **st, char **err)
+{
+	struct unit_capture cap;
+	int rc;
+
+	unit_capture_begin(&cap);
+	rc = store_open(db, readonly, st);
+	*err = unit_capture_end(&cap);
+	return rc;
+}
+
+START_TEST(creates_the_schema_and_reopens_it)
+{
+	struct store *st;
+	char *v;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert(!store_disk_full(st));
+	store_close(st);
+	v = unit_sql(db, "pragma user_version");
+	ck_assert_int_gt(atoi(v), 0);
+	/* opening again migrates nothing and keeps the version */
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	store_close(st);
+	unit_assert_sql(db, "pragma user_version", v);
+	unit_assert_sql(db, "pragma journal_mode", "wal");
+	unit_assert_sql(db,
+	                "select group_concat(name) from (select name from sqlite_master where"
+	                " type = 'view' order by name)",
+	                "v_audit_chain,v_deliveries,v_fetched,v_snapshots,v_sr_events,v_srs,v_"
+	                "vehicle_history");
+	/* read-only opens a migrated file */
+	ck_assert_int_eq(store_open(db, true, &st), 0);
+	store_close(st);
+	free(v);
+	store_close(NULL);
+}
+END_TEST
+
+START_TEST(refuses_what_it_cannot_open)
+{
+	struct store *st = NULL;
+	char *err, *want;
+
+	/* a directory that does not exist */
+	free(db);
+	db = xasprintf("%s/no/such/dir/lotsync.db", dir);
+	ck_assert_int_eq(open_capture(false, &st, &err), -1);
+	want = xasprintf("cannot open database %s: unable to open database file", db);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	free(want);
+	free(err);
+	free(db);
+	db = xasprintf("%s/lotsync.db", dir);
+	/* a file a newer lotsync wrote */
+	raw("pragma user_version = 999");
+	ck_assert_int_eq(open_capture(false, &st, &err), -1);
+	ck_assert_msg(strstr(err, "schema version 999 is newer than this lotsync"), "%s", err);
+	free(err);
+	/* read-only never migrates: it names the command that does */
+	raw("pragma user_version = 0");
+	ck_assert_int_eq(open_capture(true, &st, &err), -1);
+	ck_assert_msg(strstr(err, "schema version 0, expected ") &&
+	                      strstr(err, "run 'lotsync run' once to migrate it"),
+	              "%s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(a_read_only_handle_cannot_write)
+{
+	struct store *st;
+	char *err;
+	struct unit_capture cap;
+	long long run;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	store_close(st);
+	ck_assert_int_eq(store_open(db, true, &st), 0);
+	unit_capture_begin(&cap);
+	run = store_run_begin(st, "test", "2026-01-01T00:00:00Z");
+	err = unit_capture_end(&cap);
+	ck_assert_int_eq(run, -1);
+	ck_assert_msg(strstr(err, "record run: attempt to write a readonly database"), "%s", err);
+	ck_assert(!store_disk_full(st));
+	free(err);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from runs", "0");
+}
+END_TEST
+
+START_TEST(run_records)
+{
+	struct store *st;
+	long long a, b;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	a = store_run_begin(st, "run", "2026-11-20T08:00:00Z");
+	b = store_run_begin(st, "verify", "2026-11-20T09:00:00Z");
+	ck_assert_int_gt(a, 0);
+	ck_assert_int_eq(b, a + 1);
+	ck_assert_int_eq(store_run_end(st, a, 65), 0);
+	store_close(st);
+	unit_assert_sql(
+	        db,
+	        "select command || ':' || clock || ':' || coalesce(exit_code, '-') || ':' ||"
+	        " (finished_at is not null) from runs order by id",
+	        "run:2026-11-20T08:00:00Z:65:1\nverify:2026-11-20T09:00:00Z:-:0");
+}
+END_TEST
+
+START_TEST(nested_transactions_are_savepoints)
+{
+	struct store *st;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	/* the dry run's outer transaction, a file's inner one */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_run_begin(st, "outer", "2026-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_run_begin(st, "inner-rolled-back", "2026-01-01T00:00:00Z"), 0);
+	store_rollback(st);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_run_begin(st, "inner-kept", "2026-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	unit_assert_sql(db, "select group_concat(command) from runs", "outer,inner-kept");
+	/* the outer rollback takes the committed inner transaction with it */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_run_begin(st, "gone", "2026-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	store_rollback(st);
+	unit_assert_sql(db, "select group_concat(command) from runs", "outer,inner-kept");
+	/* a plain transaction */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_run_begin(st, "plain", "2026-01-01T00:00:00Z"), 0);
+	store_rollback(st);
+	store_rollback(st); /* nothing open: harmless */
+	unit_assert_sql(db, "select count(*) from runs where command = 'plain'", "0");
+	store_close(st);
+}
+END_TEST
+
+START_TEST(snapshot_lookups)
+{
+	struct store *st;
+	struct snapshot_info s;
+	struct unit_capture cap;
+	char *err;
+	long long seq = -1, id = -1;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	unit_capture_begin(&cap);
+	ck_assert_int_eq(store_snapshot_get(st, 42, &s), -1);
+	err = unit_capture_end(&cap);
+	ck_assert_msg(strstr(err, "no snapshot with id 42"), "%s", err);
+	free(err);
+	ck_assert_int_eq(store_snapshot_by_sha(st, "acme", "00"), 0);
+	ck_assert_int_eq(store_feed_next_seq(st, "acme"), 1);
+	ck_assert_int_eq(store_feed_head(st, "acme", &seq, &id), 0);
+	ck_assert_int_eq(seq, 0);
+	ck_assert_str_eq(snapshot_state_name(SNAP_HELD), "held");
+	ck_assert_str_eq(snapshot_state_name(SNAP_APPLIED), "applied");
+	store_close(st);
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("sqlite");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, creates_the_schema_and_reopens_it);
+	tcase_add_test(tc, refuses_what_it_cannot_open);
+	tcase_add_test(tc, a_read_only_handle_cannot_write);
+	tcase_add_test(tc, run_records);
+	tcase_add_test(tc, nested_transactions_are_savepoints);
+	tcase_add_test(tc, snapshot_lookups);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(make_suite)
