@@ -292,7 +292,10 @@ check_lock(struct exp *x, bool *locked)
 	return rc;
 }
 
-/* Render the file; 1 when it has nothing to send (removed), 0 written, -1 error. */
+/*
+ * Render the file; 1 when it has nothing to send (removed), 0 written, -1 a
+ * store error, -2 the outbox cannot be written (local I/O: disk full).
+ */
 static int
 render_file(struct exp *x, const struct format *fmt, const char *name, struct export_info *e)
 {
@@ -305,7 +308,7 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	char what[160];
 
 	if ((fd = spool_create(&x->app->spool, SPOOL_OUTBOX, x->t->name, name, &tmp)) == -1)
-		return -1;
+		return -2;
 	x->r = render_new(fmt, fd, name, x->delta);
 	render_begin(x->r);
 	snprintf(what, sizeof(what), "export %s/%s", x->t->name, name);
@@ -318,8 +321,10 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	log_progress_end();
 	if (x->delta && write_deleted(x) == -1)
 		goto discard;
-	if (render_end(x->r) == -1)
+	if (render_end(x->r) == -1) {
+		rc = -2;
 		goto discard;
+	}
 	render_get_stats(x->r, &rs);
 	if (store_target_status(x->app->store, x->t->name, &ts) == -1)
 		goto discard;
@@ -332,7 +337,7 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	}
 	if (spool_commit(&x->app->spool, fd, tmp, SPOOL_OUTBOX, x->t->name, name) == -1) {
 		free(tmp);
-		return -1;
+		return -2;
 	}
 	crash_point("export-written");
 	render_sha256(x->r, sha);
@@ -375,7 +380,12 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 		store_rollback(app->store);
 		goto out;
 	}
-	if ((rc = render_file(&x, fmt, e.file, &e)) == -1)
+	if ((rc = render_file(&x, fmt, e.file, &e)) == -2) {
+		store_rollback(app->store);
+		app_status(app, LS_EXIT_IOERR);
+		goto out;
+	}
+	if (rc == -1)
 		goto rollback;
 	e.kind = xstrdup(x.delta ? "delta" : "full");
 	e.vehicles = x.vehicles;
