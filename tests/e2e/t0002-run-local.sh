@@ -95,6 +95,12 @@ expect_eq "$(L --json snapshots | python3 -c 'import json,sys; print([s["state"]
 
 # A broken file is quarantined with a reason; exit 65; the next good file goes on.
 printf 'DealerID,VIN,StockNo\nD1,"VINX,1\n' >"$IN/broken.csv"
+# --dry-run says so and moves nothing.
+expect_rc 65 "dry run of a broken file" L --now 2026-11-21T10:00:00Z --dry-run run
+expect_grep "broken.csv: would be quarantined: broken.csv:2: .*unterminated quote" "$TEST_TMP/err" \
+	"dry run names what would happen"
+test -f "$IN/broken.csv" && pass "dry run left the file in incoming/" || fail "dry run moved broken.csv"
+expect_eq "$(sqlite3 "$DB" "select count(*) from quarantine")" "0" "dry run recorded no quarantine"
 expect_rc 65 "quarantine" L --now 2026-11-21T10:00:00Z run
 expect_grep "broken.csv:2: .*unterminated quote" "$TEST_TMP/err" "error names file, line and reason"
 test -f "$TEST_TMP/spool/failed/acme/broken.csv" && test -f "$TEST_TMP/spool/failed/acme/broken.csv.reason" &&

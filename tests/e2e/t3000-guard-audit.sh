@@ -59,7 +59,10 @@ expect_grep "no snapshot with id 99" "$TEST_TMP/err" "names the missing id"
 expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:held 5:held" "refused decisions change no snapshot"
 expect_eq "$(sqlite3 "$DB" "select count(*) from audit_chain")" "$chain" "refused decisions add no chain entry"
 # Applying it empties the target's export, so the target locks (SPEC §7): exit 3.
-expect_rc 3 "accept 4" L --now 2026-11-23T10:00:00Z accept 4
+# The operator behind sudo is the one recorded.
+expect_rc 3 "accept 4" env SUDO_USER=alice "$LOTSYNC" -c "$C" --now 2026-11-23T10:00:00Z accept 4
+expect_eq "$(sqlite3 "$DB" "select decided from snapshots where id = 4")" "accepted by alice at 2026-11-23T10:00:00Z" \
+	"who accepted (SUDO_USER) and when"
 expect_grep "the export is empty" "$TEST_TMP/err" "the empty export locks the target"
 # 5 is judged again against the now empty feed: an empty file is always held.
 expect_eq "$(state)" "1:applied 2:rejected 3:applied 4:applied 5:held" "4 applied, 5 still held"

@@ -277,6 +277,56 @@ START_TEST(a_file_growing_during_the_download_is_fetched_next_time)
 }
 END_TEST
 
+/*
+ * Two feeds of one server in one fetcher: the second reuses the first's
+ * session (pointed at its own directory); and when the server failed for
+ * the first feed, the second is not tried again in the same run.
+ */
+START_TEST(feeds_of_one_server_share_the_session_and_its_failure)
+{
+	struct feed_conf other = feed;
+	char *dir2 = path_of(dir, "remote2"), *in2 = path_of(dir, "spool/incoming/other"), *err;
+	struct fetcher *fx;
+	struct fetch_summary s1, s2;
+	struct unit_capture cap;
+	char *good = feed.source;
+
+	ck_assert_int_eq(mkdir(dir2, 0755), 0);
+	other.name = "other";
+	other.source = xasprintf("file://%s/*.csv", dir2);
+	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
+	put(dir2, "b.csv", HDR "D1,WVWZZZ1J50W000002,2,200\n", OLD);
+	fx = fetcher_new(&app);
+	fetch_feed(fx, &feed, &s1);
+	fetch_feed(fx, &other, &s2);
+	fetcher_free(fx);
+	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_uint_eq(s1.fetched, 1);
+	ck_assert_uint_eq(s2.fetched, 1);
+	ck_assert(has(incoming, "a.csv") && !has(incoming, "b.csv"));
+	ck_assert(has(in2, "b.csv") && !has(in2, "a.csv"));
+	/* the first feed's server is unreachable: the second is not tried */
+	feed.source = xasprintf("file://%s/gone/*.csv", dir);
+	put(dir2, "c.csv", HDR "D1,WVWZZZ1J70W000003,3,300\n", OLD);
+	fx = fetcher_new(&app);
+	unit_capture_begin(&cap);
+	fetch_feed(fx, &feed, &s1);
+	fetch_feed(fx, &other, &s2);
+	err = unit_capture_end(&cap);
+	fetcher_free(fx);
+	ck_assert_int_eq(app.status, LS_EXIT_UNAVAILABLE);
+	ck_assert_uint_eq(s2.fetched, 0);
+	ck_assert(!has(in2, "c.csv"));
+	ck_assert_msg(strstr(err, "not tried: the server failed earlier in this run"), "%s", err);
+	free(err);
+	free((char *)feed.source);
+	feed.source = good;
+	free((char *)other.source);
+	free(dir2);
+	free(in2);
+}
+END_TEST
+
 START_TEST(identical_content_is_recognised)
 {
 	struct ingest_summary is;
@@ -488,6 +538,7 @@ make_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, new_files_fetched_once_in_remote_order);
 	tcase_add_test(tc, a_file_growing_during_the_download_is_fetched_next_time);
+	tcase_add_test(tc, feeds_of_one_server_share_the_session_and_its_failure);
 	tcase_add_test(tc, identical_content_is_recognised);
 	tcase_add_test(tc, local_names_are_safe);
 	tcase_add_test(tc, leftovers_of_a_killed_run);
