@@ -150,6 +150,7 @@ touch -d '-1 hour' "$SD/p1/a.csv" "$SD/p2/b.csv"
 	server_section feed:pool1 "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/p1/*.csv" "profile = generic-csv"
 	server_section feed:pool2 "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/p2/*.csv" "profile = generic-csv"
 } >>conf/lotsync.conf
+LOTSYNC_TEST_SETTLE_OFFSET=-600 L fetch pool1 pool2 >/dev/null 2>&1 # the earlier listing
 logins=$(grep -c "Accepted publickey" "$SFTP_LOG")
 expect_rc 0 "fetch two feeds of one server" L -v fetch pool1 pool2
 expect_grep "feed pool1: fetched 1 file(s)" "$TEST_TMP/out" "the first feed fetched"
