@@ -382,7 +382,7 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 	}
 	if ((rc = render_file(&x, fmt, e.file, &e)) == -2) {
 		store_rollback(app->store);
-		app_status(app, LS_EXIT_IOERR);
+		status = LS_EXIT_IOERR;
 		goto out;
 	}
 	if (rc == -1)

@@ -260,7 +260,7 @@ START_TEST(a_file_growing_during_the_download_is_fetched_next_time)
 	ck_assert_uint_eq(s.fetched, 0);
 	ck_assert_uint_eq(s.waiting, 1);
 	ck_assert_uint_eq(s.failed, 0);
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
+	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_int_eq(count_files(incoming), 0); /* nothing half, no temporary file */
 	ck_assert_int_eq(count("select count(*) from fetched"), 0);
 	/* the writer is done: the next fetch takes the whole file */
@@ -297,10 +297,9 @@ START_TEST(feeds_of_one_server_share_the_session_and_its_failure)
 	put(remote, "a.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	put(dir2, "b.csv", HDR "D1,WVWZZZ1J50W000002,2,200\n", OLD);
 	fx = fetcher_new(&app);
-	fetch_feed(fx, &feed, &s1);
-	fetch_feed(fx, &other, &s2);
+	ck_assert_int_eq(fetch_feed(fx, &feed, &s1), LS_EXIT_OK);
+	ck_assert_int_eq(fetch_feed(fx, &other, &s2), LS_EXIT_OK);
 	fetcher_free(fx);
-	ck_assert_int_eq(app.status, LS_EXIT_OK);
 	ck_assert_uint_eq(s1.fetched, 1);
 	ck_assert_uint_eq(s2.fetched, 1);
 	ck_assert(has(incoming, "a.csv") && !has(incoming, "b.csv"));
@@ -310,11 +309,10 @@ START_TEST(feeds_of_one_server_share_the_session_and_its_failure)
 	put(dir2, "c.csv", HDR "D1,WVWZZZ1J70W000003,3,300\n", OLD);
 	fx = fetcher_new(&app);
 	unit_capture_begin(&cap);
-	fetch_feed(fx, &feed, &s1);
-	fetch_feed(fx, &other, &s2);
+	ck_assert_int_eq(fetch_feed(fx, &feed, &s1), LS_EXIT_UNAVAILABLE);
+	ck_assert_int_eq(fetch_feed(fx, &other, &s2), LS_EXIT_UNAVAILABLE);
 	err = unit_capture_end(&cap);
 	fetcher_free(fx);
-	ck_assert_int_eq(app.status, LS_EXIT_UNAVAILABLE);
 	ck_assert_uint_eq(s2.fetched, 0);
 	ck_assert(!has(in2, "c.csv"));
 	ck_assert_msg(strstr(err, "not tried: the server failed earlier in this run"), "%s", err);
