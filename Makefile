@@ -133,7 +133,7 @@ check: no-golden-update deps
 no-golden-update:
 	@if [ -n "$${LOTSYNC_UPDATE_GOLDEN:-}$${UPDATE_EXPECTED:-}" ]; then \
 		echo "make check: LOTSYNC_UPDATE_GOLDEN or UPDATE_EXPECTED is set; it would rewrite the" \
-			"expected files from the code under test. Unset it (see README, Tests)." >&2; exit 2; fi
+			"expected files from the code under test. Unset it (README: The two commands)." >&2; exit 2; fi
 
 # Line coverage of src/ under the whole suite (unit + e2e, servers up), built
 # into its own tree so the normal and sanitizer builds stay untouched.
@@ -159,11 +159,12 @@ $(COV)/tests/%: tests/unit/%.c $(COV_OBJS)
 	$(if $(V),,@echo "  TEST-COV $@")
 	$(Q)$(CC) $(COV_CFLAGS) -o $@ $< $(COV_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
+# The figures are printed even when a test fails; the exit status says whether all passed.
 coverage: no-golden-update deps
-	@$(MAKE) --no-print-directory $(COV)/lotsync $(COV_TESTS)
+	@$(MAKE) --no-print-directory $(COV)/lotsync $(COV_TESTS) man
 	@find $(COV) -name '*.gcda' -delete
-	@scripts/with-servers.sh $(MAKE) --no-print-directory coverage-run
-	@scripts/coverage.sh $(COV)/obj
+	@rc=0; scripts/with-servers.sh $(MAKE) --no-print-directory coverage-run || rc=$$?; \
+		scripts/coverage.sh $(COV)/obj; exit $$rc
 
 coverage-run: $(COV)/lotsync $(COV_TESTS)
 	@set -e; for t in $(COV_TESTS); do echo "== $$t"; LOTSYNC_SRCDIR=$(CURDIR) $$t; done
