@@ -8,6 +8,8 @@
 #include "lotsync/recjson.h"
 #include "lotsync/record.h"
 
+#include "unit.h"
+
 /* A record through record_to_json() and back gives the same names and values. */
 START_TEST(recjson_round_trips_record_to_json)
 {
@@ -142,13 +144,11 @@ START_TEST(json_reset_reuses_the_buffer)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("recjson");
 	TCase *tc = tcase_create("recjson");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, recjson_round_trips_record_to_json);
 	tcase_add_test(tc, recjson_decodes_every_escape);
@@ -156,9 +156,7 @@ main(void)
 	tcase_add_test(tc, recjson_record_diffs_like_a_record);
 	tcase_add_test(tc, json_reset_reuses_the_buffer);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+UNIT_MAIN(make_suite)
