@@ -15,20 +15,20 @@
 #include "lotsync/profile.h"
 #include "lotsync/util.h"
 
-#include "testdir.h"
+#include "unit.h"
 
 static char dir[64];
 
 static void
 setup(void)
 {
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 }
 
 static void
 teardown(void)
 {
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 
 START_TEST(bool_words_any_case)
@@ -312,13 +312,11 @@ START_TEST(profiles_and_formats_share_the_vocabulary)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("conffile");
 	TCase *tc = tcase_create("vocabulary");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, bool_words_any_case);
@@ -331,9 +329,7 @@ main(void)
 	tcase_add_test(tc, words_any_case);
 	tcase_add_test(tc, profiles_and_formats_share_the_vocabulary);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

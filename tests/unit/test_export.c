@@ -448,8 +448,9 @@ START_TEST(format_errors)
 	                    "E = make frobnicate\n");
 	load_errors("bad", 11,
 	            "bad.ini:2: type must be csv or xml, not 'json'\n"
-	            "bad.ini:3: delimiter must be one character, tab, comma, semicolon or pipe, "
-	            "not 'ab'\n"
+	            "bad.ini:3: delimiter must be one character or its name (tab, comma, "
+	            "semicolon, pipe, "
+	            "space), not 'ab'\n"
 	            "bad.ini:4: quoting must be minimal, all or none, not 'some'\n"
 	            "bad.ini:5: charset 'klingon-8' is not known to iconv\n"
 	            "bad.ini:6: unknown key 'colour' in [format]\n"
@@ -463,15 +464,15 @@ START_TEST(format_errors)
 	                    "x = vin\n0 = vin\n1 = make\n0 = model\n");
 	load_errors(
 	        "pos", 3,
+	        "pos.ini:3: action_column '1': with header = no, a free position up to 2\n"
 	        "pos.ini:5: column 'x': with header = no, columns are 0-based positions (0..999)\n"
-	        "pos.ini:8: position 0 is given twice (also line 6)\n"
-	        "pos.ini:3: action_column '1': with header = no, a free position up to 2");
+	        "pos.ini:8: position 0 is given twice (also line 6)");
 	write_format("xml", "[format]\ntype = xml\nroot = 1bad\n[columns]\nnot ok = vin\n");
 	load_errors("xml", 4,
-	            "xml.ini:3: root '1bad' is not an XML element name\n"
 	            "xml.ini:1: an xml format needs root and record in [format]\n"
-	            "xml.ini:5: column 'not ok' is not an XML element name\n"
-	            "xml.ini:1: no [columns] in format xml");
+	            "xml.ini:1: no [columns] in format xml\n"
+	            "xml.ini:3: root '1bad' is not an XML element name\n"
+	            "xml.ini:5: column 'not ok' is not an XML element name");
 	ck_assert_int_eq(format_load(dir, "absent", &f), -1);
 	format_release(&f);
 }

@@ -174,7 +174,7 @@ START_TEST(gzip_bomb_is_refused_while_reading)
 		total += (uint64_t)k;
 	ck_assert_int_eq(k, -1);
 	ck_assert_uint_lt(total, 16 << 20);
-	ck_assert_uint_ge(total, INPUT_RATIO_FLOOR - sizeof(buf));
+	ck_assert_uint_ge(total, LS_INPUT_RATIO_FLOOR - sizeof(buf));
 	ck_assert_int_eq(input_scope(in), LS_BAD_FILE);
 	ck_assert_str_eq(input_why(in),
 	                 "decompresses to more than 100 times its size (a compression bomb?)");

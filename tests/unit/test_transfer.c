@@ -445,12 +445,12 @@ START_TEST(test_read_secret)
 
 		memset(big, 'x', sizeof(big));
 		big[LS_MAX_SECRET] = '\n';
-		write_file(p, big, LS_MAX_SECRET + 1, 0600);
+		unit_write(p, big, LS_MAX_SECRET + 1, 0600);
 		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_OK);
 		ck_assert_uint_eq(strlen(secret), LS_MAX_SECRET);
 		transfer_secret_free(secret);
 		big[LS_MAX_SECRET] = 'x';
-		write_file(p, big, LS_MAX_SECRET + 1, 0600);
+		unit_write(p, big, LS_MAX_SECRET + 1, 0600);
 		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	}
 	free(p);
