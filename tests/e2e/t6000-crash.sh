@@ -55,11 +55,12 @@ drop ref
 expect_rc 65 "reference run (a-bad.csv quarantined)" "$LOTSYNC" -c ref/conf/lotsync.conf --now 2026-11-21T08:00:00Z run
 fingerprint ref >ref.txt
 # What the reference must be, so that converging to it means something:
-# day 2 applied as seq 2, day 1 again a duplicate, the bad file quarantined,
-# both exports delivered.
+# day 2 applied as seq 2, day 1 again applied as seq 3 (a resend of an older
+# snapshot is applied, only one equal to the newest is a duplicate), the bad
+# file quarantined, both exports delivered.
 db=ref/spool/lotsync.db
 expect_eq "$(sqlite3 "$db" "select group_concat(file || ':' || state || ':' || coalesce(seq, '-'), ' ') from (select * from snapshots order by id)")" \
-	"day1.csv:applied:1 b-day2.csv:applied:2 c-day1-again.csv:duplicate:-" "reference: day 2 applied, day 1 again a duplicate"
+	"day1.csv:applied:1 b-day2.csv:applied:2 c-day1-again.csv:applied:3" "reference: day 2 applied, day 1 again applied"
 expect_eq "$(sqlite3 "$db" "select file from quarantine")" "a-bad.csv" "reference: the bad file quarantined"
 expect_eq "$(sqlite3 "$db" "select count(*) from versions where snapshot_id = 2")" \
 	"$(sqlite3 "$db" "select new + changed from snapshots where id = 2")" "reference: day 2's versions stored"

@@ -31,7 +31,7 @@
 #include "lotsync/ingest.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
-#include "testdir.h"
+#include "unit.h"
 
 struct dcase {
 	char *name, *profile, *options, *steps, *expected, *contains;
@@ -324,7 +324,7 @@ START_TEST(dirty_case)
 	char *out = NULL, *warnings = NULL, *db;
 	struct env e = {0};
 
-	testdir_make(dir, sizeof(dir));
+	unit_tmpdir(dir, sizeof(dir));
 	e.src = srcdir();
 	e.root = xasprintf("%s/spool", dir);
 	db = xasprintf("%s/db", dir);
@@ -369,7 +369,7 @@ START_TEST(dirty_case)
 	free(db);
 	free(opts);
 	free(steps);
-	testdir_remove(dir);
+	unit_rmtree(dir);
 }
 END_TEST
 

@@ -278,7 +278,8 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	                " versions o where o.key = v.key and o.from_seq = 2)",
 	                VINC);
 	unit_assert_sql(db, "select line || ':' || reason from rejected_rows order by line",
-	                "5:missing VIN (the key)\n6:duplicate key '" VINA "' (first on line 2)");
+	                "5:'abc' is not an amount (column Price) (key " VINE
+	                ")\n6:duplicate key '" VINA "' (first on line 2)");
 	/* Same bytes again: a duplicate, nothing applied. */
 	free(write_file("spool/incoming/acme", "3.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND

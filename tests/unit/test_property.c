@@ -23,7 +23,7 @@
 #include "lotsync/ingest.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
-#include "testdir.h"
+#include "unit.h"
 
 #define POOL  30
 #define FILES 12
@@ -146,7 +146,7 @@ world_open(struct world *w, const char *name)
 	char *conf;
 
 	memset(w, 0, sizeof(*w));
-	testdir_make(w->dir, sizeof(w->dir));
+	unit_tmpdir(w->dir, sizeof(w->dir));
 	w->src = xstrdup(getenv("LOTSYNC_SRCDIR") ? getenv("LOTSYNC_SRCDIR") : ".");
 	w->root = xasprintf("%s/spool-%s", w->dir, name);
 	w->db = xasprintf("%s/%s.db", w->dir, name);
@@ -172,7 +172,7 @@ world_close(struct world *w)
 	store_close(w->app.store);
 	spool_release(&w->app.spool);
 	free(w->app.cfg.dir);
-	testdir_remove(w->dir);
+	unit_rmtree(w->dir);
 	free(w->root);
 	free(w->db);
 	free(w->src);

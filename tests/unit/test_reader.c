@@ -481,77 +481,81 @@ START_TEST(ragged_pad_and_unit_column)
 	rmdir(dir);
 	free(path);
 	free(pdir);
-	/*
-	 * charset = auto reads the file in 1 MiB pieces: a UTF-8 sequence cut by a
-	 * piece boundary is carried over (still UTF-8), one cut by the end of the
-	 * file is not UTF-8, so the file is read as windows-1252.
-	 */
-	static char *read_auto(const char *data, size_t len)
-	{
-		const char *src = getenv("LOTSYNC_SRCDIR");
-		char *conf = xasprintf("%s/conf", src ? src : "."), *why = NULL;
-		struct feed_conf feed = {.name = "t", .key = FEED_KEY_VIN, .charset = "auto"};
-		struct sink k = {0};
-		struct reader_cb cb = {
-		        .record = sink_record, .reject = sink_reject, .warn = sink_warn, .ctx = &k};
-		struct profile p;
+}
+END_TEST
 
-		ck_assert_int_eq(profile_load(conf, "generic-csv", &p), 0);
-		ck_assert_int_eq(reader_read_mem(&p, &feed, data, len, "mem", &cb, &why), LS_OK);
-		profile_release(&p);
-		free(conf);
-		return k.text;
-	}
+/*
+ * charset = auto reads the file in 1 MiB pieces: a UTF-8 sequence cut by a
+ * piece boundary is carried over (still UTF-8), one cut by the end of the
+ * file is not UTF-8, so the file is read as windows-1252.
+ */
+static char *
+read_auto(const char *data, size_t len)
+{
+	const char *src = getenv("LOTSYNC_SRCDIR");
+	char *conf = xasprintf("%s/conf", src ? src : "."), *why = NULL;
+	struct feed_conf feed = {.name = "t", .key = FEED_KEY_VIN, .charset = "auto"};
+	struct sink k = {0};
+	struct reader_cb cb = {
+	        .record = sink_record, .reject = sink_reject, .warn = sink_warn, .ctx = &k};
+	struct profile p;
 
-	START_TEST(charset_auto_across_the_piece_boundary)
-	{
-		static const char head[] =
-		        "DealerID,VIN,StockNo,Description\nD1,1HGCM82690A004352,S1,";
-		size_t piece = (size_t)1 << 20, len = piece + 40, at;
-		char *doc = xmalloc(len + 1), *got;
+	ck_assert_int_eq(profile_load(conf, "generic-csv", &p), 0);
+	ck_assert_int_eq(reader_read_mem(&p, &feed, data, len, "mem", &cb, &why), LS_OK);
+	profile_release(&p);
+	free(conf);
+	return k.text;
+}
 
-		/* the description ends in "é" whose two bytes straddle the boundary */
-		memcpy(doc, head, sizeof(head) - 1);
-		at = piece - 1;
-		memset(doc + sizeof(head) - 1, 'x', at - (sizeof(head) - 1));
-		doc[at] = '\xc3';
-		doc[at + 1] = '\xa9';
-		memcpy(doc + at + 2, "\n", 1);
-		len = at + 3;
-		got = read_auto(doc, len);
-		ck_assert_ptr_nonnull(got);
-		ck_assert_msg(strstr(got, "xx\xc3\xa9\"") != NULL, "not read as UTF-8: ...%s",
-		              got + strlen(got) - 80);
-		free(got);
-		/* the same file cut after the first byte of "é": windows-1252, "Ã" */
-		got = read_auto(doc, at + 1);
-		ck_assert_ptr_nonnull(got);
-		ck_assert_msg(strstr(got, "xx\xc3\x83\"") != NULL,
-		              "not read as windows-1252: ...%s", got + strlen(got) - 80);
-		free(got);
-		free(doc);
-	}
-	END_TEST
+START_TEST(charset_auto_across_the_piece_boundary)
+{
+	static const char head[] = "DealerID,VIN,StockNo,Description\nD1,1HGCM82690A004352,S1,";
+	size_t piece = (size_t)1 << 20, len = piece + 40, at;
+	char *doc = xmalloc(len + 1), *got;
 
-	static Suite *make_suite(void)
-	{
-		Suite *s = suite_create("reader");
-		TCase *tc = tcase_create("reader");
+	/* the description ends in "é" whose two bytes straddle the boundary */
+	memcpy(doc, head, sizeof(head) - 1);
+	at = piece - 1;
+	memset(doc + sizeof(head) - 1, 'x', at - (sizeof(head) - 1));
+	doc[at] = '\xc3';
+	doc[at + 1] = '\xa9';
+	memcpy(doc + at + 2, "\n", 1);
+	len = at + 3;
+	got = read_auto(doc, len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "xx\xc3\xa9\"") != NULL, "not read as UTF-8: ...%s",
+	              got + strlen(got) - 80);
+	free(got);
+	/* the same file cut after the first byte of "é": windows-1252, "Ã" */
+	got = read_auto(doc, at + 1);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "xx\xc3\x83\"") != NULL, "not read as windows-1252: ...%s",
+	              got + strlen(got) - 80);
+	free(got);
+	free(doc);
+}
+END_TEST
 
-		tcase_set_timeout(tc, 60);
-		tcase_add_test(tc, money_notations);
-		tcase_add_test(tc, mileage_and_years);
-		tcase_add_test(tc, dates_by_format);
-		tcase_add_test(tc, vins);
-		tcase_add_test(tc, charsets);
-		tcase_add_test(tc, csv_cuts_respect_quotes);
-		tcase_add_test(tc, same_records_whatever_the_chunks_and_threads);
-		tcase_add_test(tc, csv_and_xml_of_the_same_vehicles_agree);
-		tcase_add_test(tc, xml_attributes_paths_and_extras);
-		tcase_add_test(tc, ragged_pad_and_unit_column);
-		tcase_add_test(tc, charset_auto_across_the_piece_boundary);
-		suite_add_tcase(s, tc);
-		return s;
-	}
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("reader");
+	TCase *tc = tcase_create("reader");
 
-	UNIT_MAIN(make_suite)
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, money_notations);
+	tcase_add_test(tc, mileage_and_years);
+	tcase_add_test(tc, dates_by_format);
+	tcase_add_test(tc, vins);
+	tcase_add_test(tc, charsets);
+	tcase_add_test(tc, csv_cuts_respect_quotes);
+	tcase_add_test(tc, same_records_whatever_the_chunks_and_threads);
+	tcase_add_test(tc, csv_and_xml_of_the_same_vehicles_agree);
+	tcase_add_test(tc, xml_attributes_paths_and_extras);
+	tcase_add_test(tc, ragged_pad_and_unit_column);
+	tcase_add_test(tc, charset_auto_across_the_piece_boundary);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(make_suite)
