@@ -6,7 +6,6 @@
  * the move, so verify covers it.
  */
 #include <dirent.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +22,6 @@ struct quarantined {
 	char *feed, *qname; /* failed/<feed>/<qname> */
 	char *name, *sha;   /* from its .reason: the name it arrived under, its SHA-256 */
 };
-
-/* Who retried: the operator behind sudo, else the invoking user. */
-static char *
-operator_name(void)
-{
-	const char *sudo = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (sudo && *sudo)
-		return xstrdup(sudo);
-	pw = getpwuid(getuid());
-	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %ld", (long)getuid());
-}
 
 /* The "file:" and "sha256:" lines of failed/<feed>/<qname>.reason. */
 static int
@@ -160,7 +146,7 @@ cmd_retry(struct app *app, int argc, char **argv)
 	if (read_reason(app, &q) == -1 || spool_prepare_feed(&app->spool, q.feed) == -1)
 		goto out;
 	clock_format(clock_now(), now);
-	by = operator_name();
+	by = util_operator_name();
 	if (store_begin(app->store) == -1)
 		goto out;
 	if (!(local = spool_requeue(&app->spool, q.feed, q.qname, q.name, q.sha))) {

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -892,19 +891,6 @@ out:
 	return fi.status;
 }
 
-/* Who decided: the operator behind sudo, else the invoking user. */
-static char *
-operator_name(void)
-{
-	const char *sudo = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (sudo && *sudo)
-		return xstrdup(sudo);
-	pw = getpwuid(getuid());
-	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %ld", (long)getuid());
-}
-
 /*
  * Apply a held snapshot now, as an ingest would: re-read its archived file,
  * diff it against the feed's current vehicles, store the versions. With
@@ -1019,7 +1005,7 @@ ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 	struct profile prof;
 	long long *held = NULL;
 	size_t nheld = 0;
-	char *by = operator_name(), *decided = NULL, now[CLOCK_ISO_LEN];
+	char *by = util_operator_name(), *decided = NULL, now[CLOCK_ISO_LEN];
 	enum ls_exit rc = LS_EXIT_USAGE;
 	int r;
 

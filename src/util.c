@@ -3,10 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lotsync/log.h"
 
@@ -155,4 +157,16 @@ hex_encode(const unsigned char *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+char *
+util_operator_name(void)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (sudo && *sudo)
+		return xstrdup(sudo);
+	pw = getpwuid(getuid());
+	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %ld", (long)getuid());
 }

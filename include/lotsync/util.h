@@ -33,6 +33,10 @@ bool str_startswith(const char *s, const char *prefix);
 int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
+/* Who runs this decision (recorded in the chain): $SUDO_USER, else the
+ * invoking user, else "uid N". Caller frees. */
+char *util_operator_name(void);
+
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
 #endif
