@@ -1,15 +1,15 @@
 /*
- * cmd_batch.c - the batch commands (run, fetch, ingest, export, deliver)
- * and the operator's answers to a held snapshot (accept, reject), which end
- * with the same export and delivery: one batch over the named feeds and
- * their targets. Every stage returns its exit condition and the batch
- * folds them (status_worse); a run-level error in ingest stops the batch.
+ * cmd_batch.c - the batch commands (run, fetch, ingest, export, deliver):
+ * one batch (batchrun.h) over the named feeds and their targets. Every stage
+ * returns its exit condition and the batch folds them (status_worse); a
+ * run-level error in ingest stops the batch.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/batchrun.h"
 #include "lotsync/cmd.h"
 #include "lotsync/deliver.h"
 #include "lotsync/export.h"
@@ -18,47 +18,6 @@
 #include "lotsync/log.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
-
-/* One batch: the names it was given (none = all), what the rules keep, the worst condition. */
-struct batch {
-	struct app *app;
-	int argc;
-	char **argv;
-	struct srs_run *srs;
-	enum ls_exit status;
-	bool stopped; /* a run-level error: nothing more is done */
-};
-
-static void
-batch_init(struct batch *b, struct app *app, int argc, char **argv)
-{
-	*b = (struct batch){.app = app, .argc = argc, .argv = argv, .status = LS_EXIT_OK};
-}
-
-static int
-batch_finish(struct batch *b)
-{
-	srs_run_free(b->srs);
-	return b->status;
-}
-
-static void
-note(struct batch *b, enum ls_exit e)
-{
-	b->status = status_worse(b->status, e);
-}
-
-/* True when name is one of the batch's names or it has none (no names = all). */
-static bool
-selected(const struct batch *b, const char *name)
-{
-	if (b->argc == 0)
-		return true;
-	for (int i = 0; i < b->argc; i++)
-		if (strcmp(b->argv[i], name) == 0)
-			return true;
-	return false;
-}
 
 /* Every name given must be configured: a typo must not pass as "nothing to do". */
 static int
@@ -97,7 +56,7 @@ print_ingest(const struct app *app, const char *feed, const struct ingest_summar
 }
 
 static void
-ingest_feeds_once(struct batch *b)
+ingest_feeds_once(struct batchrun *b)
 {
 	struct app *app = b->app;
 
@@ -105,16 +64,16 @@ ingest_feeds_once(struct batch *b)
 		const struct feed_conf *f = &app->cfg.feeds[i];
 		struct ingest_summary s;
 
-		if (!selected(b, f->name))
+		if (!batchrun_selected(b, f->name))
 			continue;
-		note(b, ingest_feed(app, b->srs, f, &s));
+		batchrun_note(b, ingest_feed(app, b->srs, f, &s));
 		if (s.scope == LS_BAD_RUN) {
 			log_error("the run stops here: the database failed (see above)");
 			b->stopped = true;
 			break;
 		}
 		/* also when no file came: time alone can close SRs */
-		note(b, srs_auto_close(app, b->srs, f));
+		batchrun_note(b, srs_auto_close(app, b->srs, f));
 		print_ingest(app, f->name, &s);
 	}
 }
@@ -124,7 +83,7 @@ ingest_feeds_once(struct batch *b)
  * so later files and auto-close see what earlier ones would have done.
  */
 static void
-ingest_feeds(struct batch *b)
+ingest_feeds(struct batchrun *b)
 {
 	struct app *app = b->app;
 
@@ -134,7 +93,7 @@ ingest_feeds(struct batch *b)
 		return;
 	}
 	if (store_begin(app->store) == -1) {
-		note(b, store_failure(app->store));
+		batchrun_note(b, store_failure(app->store));
 		return;
 	}
 	ingest_feeds_once(b);
@@ -159,7 +118,7 @@ print_fetch(const struct app *app, const char *feed, const struct fetch_summary 
  * ingest is about to archive.
  */
 static void
-fetch_feeds(struct batch *b, bool *fetched)
+fetch_feeds(struct batchrun *b, bool *fetched)
 {
 	struct app *app = b->app;
 	struct fetcher *fx = fetcher_new(app);
@@ -168,9 +127,9 @@ fetch_feeds(struct batch *b, bool *fetched)
 		const struct feed_conf *f = &app->cfg.feeds[i];
 		struct fetch_summary s;
 
-		if (!selected(b, f->name) || !fetch_is_remote(f))
+		if (!batchrun_selected(b, f->name) || !fetch_is_remote(f))
 			continue;
-		note(b, fetch_feed(fx, f, &s));
+		batchrun_note(b, fetch_feed(fx, f, &s));
 		if (fetched)
 			fetched[i] = s.fetched + s.pending > 0;
 		print_fetch(app, f->name, &s);
@@ -183,7 +142,7 @@ fetch_feeds(struct batch *b, bool *fetched)
  * fetched: a new login (the fetch sessions may have idled out meanwhile).
  */
 static void
-cleanup_feeds(struct batch *b, const bool *fetched)
+cleanup_feeds(struct batchrun *b, const bool *fetched)
 {
 	struct app *app = b->app;
 	struct fetcher *fx = NULL;
@@ -196,43 +155,11 @@ cleanup_feeds(struct batch *b, const bool *fetched)
 			continue;
 		if (!fx)
 			fx = fetcher_new(app);
-		note(b, fetch_cleanup(fx, f, &s));
+		batchrun_note(b, fetch_cleanup(fx, f, &s));
 		if (app->verbose && !app->json && s.deleted)
 			printf("feed %s: %u file(s) deleted remotely\n", f->name, s.deleted);
 	}
 	fetcher_free(fx);
-}
-
-static bool
-target_wants(const struct batch *b, const struct target_conf *t)
-{
-	for (size_t i = 0; i < t->nfeeds; i++)
-		if (selected(b, t->feeds[i]))
-			return true;
-	return false;
-}
-
-static void
-export_and_deliver(struct batch *b, bool by_feed)
-{
-	struct app *app = b->app;
-
-	for (size_t i = 0; i < app->cfg.ntargets; i++) {
-		const struct target_conf *t = &app->cfg.targets[i];
-		struct export_summary es;
-		struct deliver_summary ds;
-
-		if (by_feed ? !target_wants(b, t) : !selected(b, t->name))
-			continue;
-		note(b, export_reconcile(app, t));
-		note(b, export_target(app, t, false, &es));
-		note(b, deliver_target(app, t, &ds));
-		if (app->verbose && !app->json)
-			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows), "
-			       "%u delivered, %u failed, %u superseded%s\n",
-			       t->name, es.files, es.vehicles, es.rows, ds.delivered, ds.failed,
-			       ds.superseded, ds.locked ? ", LOCKED" : "");
-	}
 }
 
 /* Commands take no options of their own but names; refuse anything else. */
@@ -249,12 +176,12 @@ plain_args(int argc, char **argv, const char *cmd)
 
 /* A batch over the names after the command: configured feeds (or targets); -1 on a usage error. */
 static int
-batch_start(struct batch *b, struct app *app, int argc, char **argv, bool feeds)
+batch_start(struct batchrun *b, struct app *app, int argc, char **argv, bool feeds)
 {
 	if (plain_args(argc, argv, argv[0]) == -1 ||
 	    check_names(app, argc - 1, argv + 1, feeds) == -1)
 		return -1;
-	batch_init(b, app, argc - 1, argv + 1);
+	batchrun_init(b, app, argc - 1, argv + 1);
 	return 0;
 }
 
@@ -268,64 +195,10 @@ print_chain_head(struct app *app)
 		printf("audit chain head %s\n", head);
 }
 
-/* accept / reject SNAPSHOT: an operator's decision on a held snapshot. */
-static int
-decide(struct app *app, int argc, char **argv, bool accept)
-{
-	unsigned long long id;
-	struct snapshot_info s;
-	struct batch b;
-	char *feed;
-
-	if (argc != 2 || parse_uint(argv[1], (1ULL << 62), &id) == -1 || id == 0) {
-		fprintf(stderr, "usage: lotsync %s SNAPSHOT\n", argv[0]);
-		return LS_EXIT_USAGE;
-	}
-	batch_init(&b, app, 0, NULL);
-	b.srs = srs_run_new();
-	note(&b, ingest_decide(app, b.srs, (long long)id, accept));
-	if (b.status != LS_EXIT_OK)
-		return batch_finish(&b);
-	/* The feed's current vehicles may have moved: its targets export and deliver now. */
-	if (store_snapshot_get(app->store, (long long)id, &s) == 0) {
-		/* One line saying what the decision did (not with -q or --json). */
-		if (!app->json && log_get_level() >= LOG_WARN) {
-			if (accept)
-				printf("snapshot %lld of feed %s accepted: %lld vehicles applied "
-				       "(%lld new, "
-				       "%lld changed, %lld vanished)\n",
-				       s.id, s.feed, s.vehicles, s.new_, s.changed, s.vanished);
-			else
-				printf("snapshot %lld of feed %s rejected: nothing applied, its "
-				       "file stays "
-				       "archived\n",
-				       s.id, s.feed);
-		}
-		feed = s.feed;
-		b.argc = 1;
-		b.argv = &feed;
-		export_and_deliver(&b, true);
-		snapshot_info_release(&s);
-	}
-	return batch_finish(&b);
-}
-
-int
-cmd_accept(struct app *app, int argc, char **argv)
-{
-	return decide(app, argc, argv, true);
-}
-
-int
-cmd_reject(struct app *app, int argc, char **argv)
-{
-	return decide(app, argc, argv, false);
-}
-
 int
 cmd_run(struct app *app, int argc, char **argv)
 {
-	struct batch b;
+	struct batchrun b;
 	bool *fetched;
 
 	if (batch_start(&b, app, argc, argv, true) == -1)
@@ -337,17 +210,17 @@ cmd_run(struct app *app, int argc, char **argv)
 	ingest_feeds(&b);
 	if (!app->dry_run && !b.stopped) {
 		cleanup_feeds(&b, fetched);
-		export_and_deliver(&b, true);
+		batchrun_export_deliver(&b, true);
 	}
 	free(fetched);
 	print_chain_head(app);
-	return batch_finish(&b);
+	return batchrun_finish(&b);
 }
 
 int
 cmd_fetch(struct app *app, int argc, char **argv)
 {
-	struct batch b;
+	struct batchrun b;
 
 	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
@@ -355,18 +228,18 @@ cmd_fetch(struct app *app, int argc, char **argv)
 		if (!fetch_is_remote(config_feed(&app->cfg, argv[i])))
 			log_info("%s: a drop folder: nothing to fetch", argv[i]);
 	fetch_feeds(&b, NULL);
-	return batch_finish(&b);
+	return batchrun_finish(&b);
 }
 
 int
 cmd_ingest(struct app *app, int argc, char **argv)
 {
-	struct batch b;
+	struct batchrun b;
 
 	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
 	ingest_feeds(&b);
-	return batch_finish(&b);
+	return batchrun_finish(&b);
 }
 
 int
@@ -374,7 +247,7 @@ cmd_export(struct app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"full", no_argument, NULL, 'f'},
 	                                         {NULL, 0, NULL, 0}};
-	struct batch b;
+	struct batchrun b;
 	bool full = false;
 	int c;
 
@@ -385,27 +258,27 @@ cmd_export(struct app *app, int argc, char **argv)
 	}
 	if (check_names(app, argc - optind, argv + optind, false) == -1)
 		return LS_EXIT_USAGE;
-	batch_init(&b, app, argc - optind, argv + optind);
+	batchrun_init(&b, app, argc - optind, argv + optind);
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct export_summary es;
 
-		if (!selected(&b, t->name))
+		if (!batchrun_selected(&b, t->name))
 			continue;
-		note(&b, export_reconcile(app, t));
-		note(&b, export_target(app, t, full, &es));
+		batchrun_note(&b, export_reconcile(app, t));
+		batchrun_note(&b, export_target(app, t, full, &es));
 		if (app->verbose)
 			printf("target %s: %u file(s) exported (%lld vehicles, %lld rows)%s\n",
 			       t->name, es.files, es.vehicles, es.rows,
 			       es.locked ? ", LOCKED" : "");
 	}
-	return batch_finish(&b);
+	return batchrun_finish(&b);
 }
 
 int
 cmd_deliver(struct app *app, int argc, char **argv)
 {
-	struct batch b;
+	struct batchrun b;
 
 	if (batch_start(&b, app, argc, argv, false) == -1)
 		return LS_EXIT_USAGE;
@@ -413,13 +286,13 @@ cmd_deliver(struct app *app, int argc, char **argv)
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct deliver_summary ds;
 
-		if (!selected(&b, t->name))
+		if (!batchrun_selected(&b, t->name))
 			continue;
-		note(&b, export_reconcile(app, t));
-		note(&b, deliver_target(app, t, &ds));
+		batchrun_note(&b, export_reconcile(app, t));
+		batchrun_note(&b, deliver_target(app, t, &ds));
 		if (app->verbose)
 			printf("target %s: %u delivered, %u failed, %u superseded%s\n", t->name,
 			       ds.delivered, ds.failed, ds.superseded, ds.locked ? ", LOCKED" : "");
 	}
-	return batch_finish(&b);
+	return batchrun_finish(&b);
 }

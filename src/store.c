@@ -287,6 +287,18 @@ store_insert(struct store *st, sqlite3_stmt *s, const char *what)
 	return sqlite3_last_insert_rowid(st->db);
 }
 
+int
+store_one_int(struct store *st, sqlite3_stmt *s, long long *out, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, what);
+	return 0;
+}
+
 void
 store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {

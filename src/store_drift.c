@@ -75,20 +75,15 @@ by_sha_state(struct store *st, const char *feed, const char *sha, const char *st
 {
 	sqlite3_stmt *s = store_prep(st, "SELECT id FROM snapshots WHERE feed = ? AND sha256 = ?"
 	                                 " AND state = ? ORDER BY id LIMIT 1");
-	long long id = 0;
-	int rc;
+	long long id;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, sha);
 	store_bind_text(s, 3, state);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE)
-		id = store_db_error(st, "look up snapshot by SHA-256");
-	sqlite3_reset(s);
+	if (store_one_int(st, s, &id, "look up snapshot by SHA-256") == -1)
+		return -1;
 	return id;
 }
 

@@ -35,25 +35,47 @@ const char store_schema_notify[] =
         "CREATE VIEW v_notify_queue AS SELECT id, notify, event, at, attempts, last_error,"
         " delivered_at, payload FROM notify_queue;";
 
-/* One integer from a query with one optional text parameter; *out = 0 without a row. */
+/*
+ * The first column of a one-row query with one optional text parameter:
+ * as an integer into *num (0 without a row) or as text into *text (NULL
+ * without a row; caller frees). Exactly one of num and text is given.
+ */
 static int
-one_int(struct store *st, const char *sql, const char *arg, long long *out, const char *what)
+one_value(struct store *st, const char *sql, const char *arg, long long *num, char **text,
+          const char *what)
 {
 	sqlite3_stmt *s = store_prep(st, sql);
 	int rc;
 
-	*out = 0;
+	if (num)
+		*num = 0;
+	if (text)
+		*text = NULL;
 	if (!s)
 		return -1;
 	if (arg)
 		store_bind_text(s, 1, arg);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW && num)
+		*num = sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW && text)
+		*text = store_col_text(s, 0);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_db_error(st, what);
 	return 0;
+}
+
+static int
+one_int(struct store *st, const char *sql, const char *arg, long long *out, const char *what)
+{
+	return one_value(st, sql, arg, out, NULL, what);
+}
+
+static int
+one_text(struct store *st, const char *sql, const char *arg, char **out, const char *what)
+{
+	return one_value(st, sql, arg, NULL, out, what);
 }
 
 int
@@ -105,27 +127,6 @@ store_last_success(struct store *st, long long *at)
 	               "SELECT CAST(strftime('%s', clock) AS INTEGER) FROM runs"
 	               " WHERE exit_code = 0 ORDER BY id DESC LIMIT 1",
 	               NULL, at, "read last successful run");
-}
-
-/* One text column of a one-row query with one optional text parameter into *out. */
-static int
-one_text(struct store *st, const char *sql, const char *arg, char **out, const char *what)
-{
-	sqlite3_stmt *s = store_prep(st, sql);
-	int rc;
-
-	*out = NULL;
-	if (!s)
-		return -1;
-	if (arg)
-		store_bind_text(s, 1, arg);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = store_col_text(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_db_error(st, what);
-	return 0;
 }
 
 int

@@ -47,6 +47,11 @@ sqlite3_stmt *store_prep(struct store *st, const char *sql);
 int store_done(struct store *st, sqlite3_stmt *s, const char *what);
 /* store_done() and return the new rowid, or -1. */
 long long store_insert(struct store *st, sqlite3_stmt *s, const char *what);
+/*
+ * Step s (bound) once: column 0 of its row as an integer into *out (0
+ * without a row), then reset it. 0, or store_db_error(what).
+ */
+int store_one_int(struct store *st, sqlite3_stmt *s, long long *out, const char *what);
 /* Bind text, or NULL when v is NULL. */
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Column as a new string (caller frees), or NULL. */

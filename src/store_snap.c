@@ -31,19 +31,14 @@ store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256)
 {
 	sqlite3_stmt *s = store_prep(st, "SELECT id FROM snapshots WHERE feed = ? AND sha256 = ?"
 	                                 " AND state <> 'duplicate' ORDER BY id LIMIT 1");
-	long long id = 0;
-	int rc;
+	long long id;
 
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, sha256);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE)
-		id = store_db_error(st, "look up snapshot by SHA-256");
-	sqlite3_reset(s);
+	if (store_one_int(st, s, &id, "look up snapshot by SHA-256") == -1)
+		return -1;
 	return id;
 }
 

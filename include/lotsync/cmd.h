@@ -5,19 +5,21 @@
  * optind already reset), does its work on app (configuration, spool and
  * store as the table's needs say) and returns an exit code (status.h).
  * Commands never call each other; what two of them share lives below them
- * (view, report, the stages and services).
+ * (batchrun, view, report, the stages and services).
  */
 #ifndef LOTSYNC_CMD_H
 #define LOTSYNC_CMD_H
 
 #include "lotsync/app.h"
 
-/* cmd_batch.c: the batch (fetch, ingest, export, deliver) and the answers to a held snapshot. */
+/* cmd_batch.c: the batch (fetch, ingest, export, deliver). */
 int cmd_run(struct app *app, int argc, char **argv);
 int cmd_fetch(struct app *app, int argc, char **argv);
 int cmd_ingest(struct app *app, int argc, char **argv);
 int cmd_export(struct app *app, int argc, char **argv);
 int cmd_deliver(struct app *app, int argc, char **argv);
+
+/* cmd_decide.c: the operator's answers to a held snapshot (then the batch's export, delivery). */
 int cmd_accept(struct app *app, int argc, char **argv);
 int cmd_reject(struct app *app, int argc, char **argv);
 
