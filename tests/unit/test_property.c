@@ -41,7 +41,8 @@ rnd(unsigned n)
 static void
 vin_of(int i, char out[18])
 {
-	snprintf(out, 18, "WVWZZZ1KZ6W%06d", 100000 + i);
+	/* % keeps the number at six digits, so the compiler sees that it fits */
+	snprintf(out, 18, "WVWZZZ1KZ6W%06u", (100000u + (unsigned)i) % 1000000u);
 }
 
 /* Random file content: which vehicles, their prices and mileages (and some refused rows). */
