@@ -5,6 +5,8 @@
 
 #include "lotsync/buf.h"
 
+#include "unit.h"
+
 START_TEST(empty_buf_is_an_empty_string)
 {
 	struct buf b;
@@ -155,13 +157,11 @@ START_TEST(write_in_place)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("buf");
-	TCase *tc = tcase_create("buf");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase(s, "buf", NULL, NULL);
 
 	tcase_add_test(tc, empty_buf_is_an_empty_string);
 	tcase_add_test(tc, appends_stay_nul_terminated);
@@ -170,10 +170,7 @@ main(void)
 	tcase_add_test(tc, one_big_append_past_the_cap);
 	tcase_add_test(tc, detach_hands_over_and_resets);
 	tcase_add_test(tc, write_in_place);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -17,19 +17,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir)
 
 START_TEST(bool_words_any_case)
 {
@@ -316,9 +304,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("conffile");
-	TCase *tc = tcase_create("vocabulary");
+	TCase *tc = unit_tcase(s, "vocabulary", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, bool_words_any_case);
 	tcase_add_test(tc, char_itself_or_its_name);
 	tcase_add_test(tc, set_str_replaces_and_takes);
@@ -328,7 +315,6 @@ make_suite(void)
 	tcase_add_test(tc, load_locates_parses_and_reports);
 	tcase_add_test(tc, words_any_case);
 	tcase_add_test(tc, profiles_and_formats_share_the_vocabulary);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

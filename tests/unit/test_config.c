@@ -734,9 +734,8 @@ static Suite *
 config_suite(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("load");
+	TCase *tc = unit_tcase(s, "load", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full_config);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_three_errors_three_lines);
@@ -765,7 +764,6 @@ config_suite(void)
 	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_cannot_open);
 	tcase_add_test(tc, test_example_loads);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

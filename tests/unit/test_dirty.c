@@ -41,87 +41,25 @@ struct dcase {
 static struct dcase cases[128];
 static int ncases;
 
-static char *
-srcdir(void)
-{
-	const char *s = getenv("LOTSYNC_SRCDIR");
-
-	return xstrdup(s ? s : ".");
-}
-
-static char *
-field(char **p)
-{
-	char *sep = strstr(*p, " | "), *f = *p;
-
-	if (sep) {
-		*sep = '\0';
-		*p = sep + 3;
-	} else {
-		*p += strlen(*p);
-	}
-	return xstrdup(str_trim(f));
-}
-
 static void
-load_cases(void)
+add_case(char *line, int lineno, void *ctx)
 {
-	char *src = srcdir(), *path = xasprintf("%s/tests/fixtures/dirty/CASES", src);
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	int lineno = 0;
+	char *p = line;
+	struct dcase *c;
 
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
+	(void)ctx;
+	if (ncases == (int)ARRAY_SIZE(cases)) {
+		fprintf(stderr, "too many cases\n");
 		exit(1);
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-		struct dcase *c;
-
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (ncases == (int)ARRAY_SIZE(cases)) {
-			fprintf(stderr, "too many cases\n");
-			exit(1);
-		}
-		c = &cases[ncases++];
-		c->name = field(&p);
-		c->profile = field(&p);
-		c->options = field(&p);
-		c->steps = field(&p);
-		c->expected = field(&p);
-		c->contains = *p ? field(&p) : NULL;
-		c->lineno = lineno;
-	}
-	fclose(f);
-	free(path);
-	free(src);
-}
-
-static void
-apply_options(struct feed_conf *feed, char *opts)
-{
-	char *save = NULL;
-
-	for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(str_trim(t), '=');
-
-		ck_assert_msg(eq != NULL, "bad option '%s'", t);
-		*eq++ = '\0';
-		if (!strcmp(t, "key"))
-			feed->key = !strcmp(eq, "stock") ? FEED_KEY_STOCK : FEED_KEY_VIN;
-		else if (!strcmp(t, "dealer_id"))
-			feed->dealer_id = xstrdup(eq);
-		else if (!strcmp(t, "charset"))
-			feed->charset = xstrdup(eq);
-		else if (!strcmp(t, "vanish_guard_min"))
-			feed->vanish_guard_min = (unsigned)atoi(eq);
-		else
-			ck_abort_msg("unknown option '%s'", t);
-	}
+	c = &cases[ncases++];
+	c->name = unit_field(&p);
+	c->profile = unit_field(&p);
+	c->options = unit_field(&p);
+	c->steps = unit_field(&p);
+	c->expected = unit_field(&p);
+	c->contains = *p ? unit_field(&p) : NULL;
+	c->lineno = lineno;
 }
 
 /* A growing list of keys, in the order found. */
@@ -325,7 +263,7 @@ START_TEST(dirty_case)
 	struct env e = {0};
 
 	unit_tmpdir(dir, sizeof(dir));
-	e.src = srcdir();
+	e.src = xstrdup(unit_srcdir());
 	e.root = xasprintf("%s/spool", dir);
 	db = xasprintf("%s/db", dir);
 	e.feed = (struct feed_conf){.name = "dirty",
@@ -333,7 +271,7 @@ START_TEST(dirty_case)
 	                            .profile = c->profile,
 	                            .vanish_guard = 0.20,
 	                            .vanish_guard_min = 10};
-	apply_options(&e.feed, opts);
+	unit_feed_options(&e.feed, opts);
 	e.app.cfg.dir = xasprintf("%s/conf", e.src);
 	e.app.cfg.feeds = &e.feed;
 	e.app.cfg.nfeeds = 1;
@@ -381,7 +319,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	load_cases();
+	unit_each_line("tests/fixtures/dirty/CASES", add_case, NULL);
 	setenv("LOTSYNC_PARSE_CHUNK", "4096", 1);
 	setenv("LOTSYNC_PARSE_THREADS", "2", 1);
 	tcase_set_timeout(tc, 60);

@@ -22,19 +22,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir)
 
 static const char *
 srcdir(void)
@@ -511,9 +499,8 @@ static Suite *
 suite(void)
 {
 	Suite *s = suite_create("export");
-	TCase *tc = tcase_create("render");
+	TCase *tc = unit_tcase(s, "render", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, golden_mobilede);
 	tcase_add_test(tc, golden_google);
 	tcase_add_test(tc, golden_listings_xml);
@@ -525,7 +512,6 @@ suite(void)
 	tcase_add_test(tc, stored_json_matches_record);
 	tcase_add_test(tc, format_errors);
 	tcase_add_test(tc, positional_action_column);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -530,9 +530,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("fetch");
-	TCase *tc = tcase_create("file");
+	TCase *tc = unit_tcase(s, "file", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, new_files_fetched_once_in_remote_order);
 	tcase_add_test(tc, a_file_growing_during_the_download_is_fetched_next_time);
@@ -543,7 +542,6 @@ make_suite(void)
 	tcase_add_test(tc, settling_and_markers);
 	tcase_add_test(tc, after_fetch_delete_waits_for_the_archive);
 	tcase_add_test(tc, parallel_sessions_keep_order);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -11,6 +11,8 @@
 #include "lotsync/format.h"
 #include "lotsync/util.h"
 
+#include "unit.h"
+
 START_TEST(lookups)
 {
 	ck_assert_ptr_nonnull(fields_find("vin"));
@@ -101,22 +103,17 @@ START_TEST(readme_lists_the_table)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+make_suite(void)
 {
 	Suite *s = suite_create("fields");
-	TCase *tc = tcase_create("fields");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase(s, "fields", NULL, NULL);
 
 	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, names_are_unique);
 	tcase_add_test(tc, format_kinds_follow_the_table);
 	tcase_add_test(tc, readme_lists_the_table);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+UNIT_MAIN(make_suite)

@@ -36,75 +36,24 @@ struct fcase {
 
 static struct fcase cases[256];
 static int ncases;
-static char dir[64];
-
-static char *
-srcdir(void)
-{
-	const char *s = getenv("LOTSYNC_SRCDIR");
-
-	return xstrdup(s ? s : ".");
-}
-
-static char *
-field(char **p)
-{
-	char *sep = strstr(*p, " | "), *f = *p;
-
-	if (sep) {
-		*sep = '\0';
-		*p = sep + 3;
-	} else {
-		*p += strlen(*p);
-	}
-	return xstrdup(str_trim(f));
-}
+UNIT_DIR_FIXTURE(dir)
 
 static void
-load_cases(void)
+add_case(char *line, int lineno, void *ctx)
 {
-	char *src = srcdir(), *path = xasprintf("%s/tests/fixtures/bad/CASES", src);
-	FILE *f = fopen(path, "r");
-	char line[2048];
-	int lineno = 0;
+	char *p = line;
 
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
+	(void)ctx;
+	if (ncases == (int)ARRAY_SIZE(cases)) {
+		fprintf(stderr, "too many cases\n");
 		exit(1);
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (ncases == (int)ARRAY_SIZE(cases)) {
-			fprintf(stderr, "too many cases\n");
-			exit(1);
-		}
-		cases[ncases].file = field(&p);
-		cases[ncases].profile = field(&p);
-		cases[ncases].options = field(&p);
-		cases[ncases].expected = xstrdup(p);
-		cases[ncases].lineno = lineno;
-		ncases++;
-	}
-	fclose(f);
-	free(path);
-	free(src);
-}
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
+	cases[ncases].file = unit_field(&p);
+	cases[ncases].profile = unit_field(&p);
+	cases[ncases].options = unit_field(&p);
+	cases[ncases].expected = xstrdup(p);
+	cases[ncases].lineno = lineno;
+	ncases++;
 }
 
 static void
@@ -223,28 +172,6 @@ on_record(void *ctx, const struct record *r)
 	return 0;
 }
 
-/* The options column: key=stock, dealer_id=X, charset=Y. */
-static void
-apply_options(struct feed_conf *feed, char *opts)
-{
-	char *save = NULL;
-
-	for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(str_trim(t), '=');
-
-		ck_assert_msg(eq != NULL, "bad option '%s'", t);
-		*eq++ = '\0';
-		if (!strcmp(t, "key"))
-			feed->key = !strcmp(eq, "stock") ? FEED_KEY_STOCK : FEED_KEY_VIN;
-		else if (!strcmp(t, "dealer_id"))
-			feed->dealer_id = xstrdup(eq);
-		else if (!strcmp(t, "charset"))
-			feed->charset = xstrdup(eq);
-		else
-			ck_abort_msg("unknown option '%s'", t);
-	}
-}
-
 static char *
 read_reason(const char *path)
 {
@@ -297,7 +224,8 @@ has_line(const char *text, const char *want)
 START_TEST(fixture)
 {
 	struct fcase *c = &cases[_i];
-	char *src = srcdir(), *root = xasprintf("%s/spool", dir), *db = xasprintf("%s/db", dir);
+	char *src = xstrdup(unit_srcdir()), *root = xasprintf("%s/spool", dir),
+	     *db = xasprintf("%s/db", dir);
 	const char *name = str_startswith(c->file, "gen:") ? c->file + 4 : c->file;
 	char *in, *cmd, *opts = xstrdup(c->options), *rpath;
 	struct feed_conf feed = {.name = "bad", .source = "drop", .profile = c->profile};
@@ -307,7 +235,7 @@ START_TEST(fixture)
 	struct ingest_summary sum;
 	struct outcome o = {0};
 
-	apply_options(&feed, opts);
+	unit_feed_options(&feed, opts);
 	app.cfg.dir = xasprintf("%s/conf", src);
 	app.cfg.feeds = &feed;
 	app.cfg.nfeeds = 1;
@@ -379,7 +307,7 @@ main(void)
 	TCase *tc = tcase_create("bad input");
 	int rc;
 
-	load_cases();
+	unit_each_line("tests/fixtures/bad/CASES", add_case, NULL);
 	clock_set(1000);
 	/* Small chunks and two threads: every case also crosses chunk boundaries in parallel. */
 	setenv("LOTSYNC_PARSE_CHUNK", "4096", 1);

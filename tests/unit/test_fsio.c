@@ -17,20 +17,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-	log_set_level(LOG_ERROR);
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir, log_set_level(LOG_ERROR))
 
 static char *
 at(const char *name)
@@ -263,9 +250,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("fsio");
-	TCase *tc = tcase_create("durable");
+	TCase *tc = unit_tcase(s, "durable", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, mkdirs_creates_every_component);
 	tcase_add_test(tc, mktemp_is_private_and_hidden);
 	tcase_add_test(tc, write_file_replaces_whole_and_leaves_no_temp);
@@ -274,7 +260,6 @@ make_suite(void)
 	tcase_add_test(tc, move_renames_between_folders);
 	tcase_add_test(tc, sha256_of_files_and_buffers);
 	tcase_add_test(tc, dirname_of_paths);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

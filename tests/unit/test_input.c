@@ -17,20 +17,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-	log_set_level(LOG_ERROR);
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir, log_set_level(LOG_ERROR))
 
 /* Run a Python snippet in dir (sys.argv[1] is dir). */
 static void
@@ -298,9 +285,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("input");
-	TCase *tc = tcase_create("streams");
+	TCase *tc = unit_tcase(s, "streams", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, plain_file_through_the_read_ahead);
 	tcase_add_test(tc, a_missing_file_is_a_feed_error);
@@ -310,7 +296,6 @@ make_suite(void)
 	tcase_add_test(tc, zip_with_one_file_of_any_name_and_hostile_names);
 	tcase_add_test(tc, corrupt_archives_are_file_errors);
 	tcase_add_test(tc, memory_input);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -17,19 +17,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir)
 
 /* Write dir/sub/name (sub created); returns the path, caller frees. */
 static char *
@@ -380,9 +368,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("pipeline");
-	TCase *tc = tcase_create("files");
+	TCase *tc = unit_tcase(s, "files", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, csv_records_know_their_start_line);
 	tcase_add_test(tc, csv_unterminated_quote_is_a_file_error);
@@ -392,7 +379,6 @@ make_suite(void)
 	tcase_add_test(tc, ingest_counts_new_changed_vanished_and_rejects);
 	tcase_add_test(tc, ingest_quarantines_unreadable_file_and_goes_on);
 	tcase_add_test(tc, ingest_stops_the_feed_when_its_spool_fails);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -26,19 +26,7 @@
 
 #include "unit.h"
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir)
 
 /* What html_escape() makes of s. Caller frees. */
 static char *
@@ -600,9 +588,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("report");
-	TCase *tc = tcase_create("report");
+	TCase *tc = unit_tcase(s, "report", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, escape_hostile_strings);
 	tcase_add_test(tc, axis_is_round_and_covers_the_data);
@@ -613,7 +600,6 @@ make_suite(void)
 	tcase_add_test(tc, report_escapes_vendor_strings_and_shows_problems);
 	tcase_add_test(tc, report_summarises_service_requests);
 	tcase_add_test(tc, view_reads_what_awaits_an_operator);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

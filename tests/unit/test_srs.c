@@ -22,19 +22,7 @@
 #define DAY 86400
 #define T0  1767225600 /* 2026-01-01T00:00:00Z */
 
-static char dir[64];
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-}
-
-static void
-teardown(void)
-{
-	unit_rmtree(dir);
-}
+UNIT_DIR_FIXTURE(dir)
 
 /* One drop feed with rules, in its own directory under dir. */
 struct world {
@@ -272,14 +260,12 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("srs");
-	TCase *tc = tcase_create("store");
+	TCase *tc = unit_tcase(s, "store", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, accept_path_decides_as_the_ingest_hook);
 	tcase_add_test(tc, accept_path_refuses_a_snapshot_of_another_feed);
 	tcase_add_test(tc, nested_transactions_roll_back_only_their_own_work);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -222,9 +222,8 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("sqlite");
+	TCase *tc = unit_tcase(s, "sqlite", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, creates_the_schema_and_reopens_it);
 	tcase_add_test(tc, refuses_what_it_cannot_open);
@@ -232,7 +231,6 @@ make_suite(void)
 	tcase_add_test(tc, run_records);
 	tcase_add_test(tc, nested_transactions_are_savepoints);
 	tcase_add_test(tc, snapshot_lookups);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -1,7 +1,9 @@
 /*
  * unit.h - what every unit test shares: a private temporary directory per
  * test (Check forks per test, so each gets its own), whole-file write and
- * read, a query on a real SQLite file, and the runner (UNIT_MAIN).
+ * read, a query on a real SQLite file, the case tables of tests/fixtures
+ * (unit_each_line, unit_field, unit_feed_options), and the runner
+ * (UNIT_MAIN, unit_tcase).
  * Header-only: each test is one translation unit linked against liblotsync.
  */
 #ifndef LOTSYNC_UNIT_H
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lotsync/config.h"
 #include "lotsync/util.h"
 
 /* Make a fresh /tmp/lotsync-unit.XXXXXX into dir (at least 32 bytes). */
@@ -215,6 +218,107 @@ unit_srcdir(void)
 	const char *s = getenv("LOTSYNC_SRCDIR");
 
 	return s && *s ? s : ".";
+}
+
+/*
+ * The usual checked fixture: static char dir[64], a fresh temporary
+ * directory per test (setup(), then the optional statements given, e.g.
+ * UNIT_DIR_FIXTURE(dir, log_set_level(LOG_ERROR))) removed by teardown().
+ */
+#define UNIT_DIR_FIXTURE(dir, ...)                                                                 \
+	static char dir[64];                                                                       \
+	static void setup(void)                                                                    \
+	{                                                                                          \
+		unit_tmpdir(dir, sizeof(dir));                                                     \
+		__VA_ARGS__;                                                                       \
+	}                                                                                          \
+	static void teardown(void)                                                                 \
+	{                                                                                          \
+		unit_rmtree(dir);                                                                  \
+	}
+
+/* A test case named name in s, with the checked fixture setup/teardown (either may be NULL). */
+static inline TCase *
+unit_tcase(Suite *s, const char *name, void (*setup)(void), void (*teardown)(void))
+{
+	TCase *tc = tcase_create(name);
+
+	if (setup || teardown)
+		tcase_add_checked_fixture(tc, setup, teardown);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+/* The next " | "-separated field of a table line at *p, trimmed; *p moves past it. Caller frees. */
+static inline char *
+unit_field(char **p)
+{
+	char *sep = strstr(*p, " | "), *f = *p;
+
+	if (sep) {
+		*sep = '\0';
+		*p = sep + 3;
+	} else {
+		*p += strlen(*p);
+	}
+	return xstrdup(str_trim(f));
+}
+
+/*
+ * Call fn(line, lineno, ctx) for each line of the table at rel (below the
+ * source tree) that is neither empty nor a comment (#); the line is
+ * writable and has no newline. Exits the test program when the file is
+ * missing: no table, no test.
+ */
+static inline void
+unit_each_line(const char *rel, void (*fn)(char *line, int lineno, void *ctx), void *ctx)
+{
+	char *path = xasprintf("%s/%s", unit_srcdir(), rel), *line = NULL;
+	FILE *f = fopen(path, "r");
+	size_t size = 0;
+	int lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(1);
+	}
+	while (getline(&line, &size, f) != -1) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] && line[0] != '#')
+			fn(line, lineno, ctx);
+	}
+	free(line);
+	fclose(f);
+	free(path);
+}
+
+/*
+ * A feed's options from a table's options column: comma-separated
+ * key=stock|vin, dealer_id=X, charset=Y, vanish_guard_min=N (opts is
+ * cut up). An unknown option fails the test.
+ */
+static inline void
+unit_feed_options(struct feed_conf *feed, char *opts)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(str_trim(t), '=');
+
+		ck_assert_msg(eq != NULL, "bad option '%s'", t);
+		*eq++ = '\0';
+		if (!strcmp(t, "key"))
+			feed->key = !strcmp(eq, "stock") ? FEED_KEY_STOCK : FEED_KEY_VIN;
+		else if (!strcmp(t, "dealer_id"))
+			feed->dealer_id = xstrdup(eq);
+		else if (!strcmp(t, "charset"))
+			feed->charset = xstrdup(eq);
+		else if (!strcmp(t, "vanish_guard_min"))
+			feed->vanish_guard_min = (unsigned)atoi(eq);
+		else
+			ck_abort_msg("unknown option '%s'", t);
+	}
 }
 
 /* Run every test of s; the process exit status says whether all passed. */
