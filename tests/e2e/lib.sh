@@ -75,23 +75,44 @@ print(" ".join(sorted(keys)))
 PY
 }
 
+# conf_head [SETTLE]: the [lotsync] section of a test config: the spool next
+# to conf/, settle_seconds SETTLE (default 0: files are taken at once).
+conf_head() {
+	printf '[lotsync]\nspool = ../spool\nsettle_seconds = %s\n\n' "${1:-0}"
+}
+
+# conf_section NAME [LINE...]: [NAME], each LINE, a blank line.
+conf_section() {
+	echo "[$1]"
+	shift
+	for _l in "$@"; do
+		echo "$_l"
+	done
+	echo
+}
+
+# drop_feed NAME [LINE...]: a drop feed read with the generic-csv profile.
+drop_feed() {
+	_n=$1
+	shift
+	conf_section "feed:$_n" "source = drop" "profile = generic-csv" "$@"
+}
+
+# file_target NAME DIR FEEDS [LINE...]: a generic-csv target writing to file://DIR/.
+file_target() {
+	_n=$1 _d=$2 _f=$3
+	shift 3
+	conf_section "target:$_n" "url = file://$_d/" "format = generic-csv" "feeds = $_f" "$@"
+}
+
 # make_conf DIR: a drop-feed config with one local file:// target, mode 0600.
 make_conf() {
 	mkdir -p "$1/conf/profiles" "$1/conf/formats" "$1/outbox-remote"
-	cat >"$1/conf/lotsync.conf" <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-
-[target:local]
-url = file://$1/outbox-remote/
-format = generic-csv
-feeds = acme
-CONF
+	{
+		conf_head
+		drop_feed acme
+		file_target local "$1/outbox-remote" acme
+	} >"$1/conf/lotsync.conf"
 	chmod 600 "$1/conf/lotsync.conf"
 }
 
@@ -106,6 +127,31 @@ local_env() {
 	G=$SRCDIR/scripts/mkfeed.py
 	L() { "$LOTSYNC" -c "$C" "$@"; }
 	mkdir -p "$IN"
+}
+
+# on_pty OUT CMD...: run CMD (looked up in PATH) on a pseudo-terminal, its
+# output as the terminal got it (CR LF line ends) into OUT; CMD's exit status.
+on_pty() {
+	_out=$1
+	shift
+	/usr/bin/python3 - "$@" >"$_out" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        b = os.read(fd, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, st = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
 }
 
 finish() {

@@ -15,25 +15,12 @@ FD=$FTP_ROOT/inbox/$sub
 mkdir -p "$SD" "$FD"
 chown "$FTP_USER" "$SD" "$FD"
 {
-	cat <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 120
-
-[feed:dropped]
-source = drop
-profile = generic-csv
-
-CONF
+	conf_head 120
+	drop_feed dropped
 	server_section feed:pulled "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SD/*.csv" "profile = generic-csv"
 	server_section feed:secure "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/" \
 		"after_fetch = delete" "profile = generic-csv"
-	cat <<CONF
-[target:all]
-url = file://$TEST_TMP/market/
-format = generic-csv
-feeds = dropped, pulled, secure
-CONF
+	file_target all "$TEST_TMP/market" "dropped, pulled, secure"
 } >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 mkdir -p market

@@ -25,25 +25,8 @@ fast() { faketime -f '+0 x100' "$@"; }
 
 # With a terminal: the ingest and export lines appear, each erased at the end.
 gen spool/incoming/acme/big1.csv 1000
-/usr/bin/python3 - "$LOTSYNC" "$TEST_TMP/conf/lotsync.conf" >tty.raw <<'PY' || fail "run on a pty"
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("faketime", ["faketime", "-f", "+0 x100", sys.argv[1], "-c", sys.argv[2],
-                           "--now", "2026-11-22T07:00:00Z", "run"])
-out = b""
-while True:
-    try:
-        b = os.read(fd, 65536)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-_, st = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(st))
-PY
+on_pty tty.raw faketime -f "+0 x100" "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" \
+	--now 2026-11-22T07:00:00Z run || fail "run on a pty"
 tr '\r' '\n' <tty.raw >tty.txt
 expect_grep '^.\[Kingest acme/big1.csv: [0-9]* rows, [0-9]*/s, [0-9]* s$' tty.txt "tty: an ingest progress line"
 expect_grep '^.\[Kexport local/[^:]*: [0-9]* vehicles, [0-9]*/s, [0-9]* s$' tty.txt "tty: an export progress line"

@@ -77,24 +77,8 @@ case $line in
 esac
 
 # On a terminal: an aligned table, streamed in the same key order.
-/usr/bin/python3 - "$LOTSYNC" "$TEST_TMP/conf/lotsync.conf" >table.txt <<'PY' || fail "show on a pty"
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2], "show", "1"])
-out = b""
-while True:
-    try:
-        b = os.read(fd, 65536)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(out.decode().replace("\r\n", "\n"))
-sys.exit(os.waitstatus_to_exitcode(st))
-PY
+on_pty table.raw "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" show 1 || fail "show on a pty"
+sed 's/\r$//' table.raw >table.txt
 expect_grep '^KEY  *STOCK  *YEAR  *MAKE  *MODEL  *MILEAGE  *PRICE$' table.txt "table: header line"
 expect_grep '^WVWG1EYD9T3223205  25692E  *2026  Volkswagen  *ID\.4  .*  49,990\.00 EUR$' table.txt "table: a row, price as an amount"
 expect_eq "$(grep -c '^[A-Z0-9]\{17\}  ' table.txt)" "$n" "table: one row per vehicle"

@@ -6,25 +6,12 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 mkdir -p conf
-cat >conf/lotsync.conf <<'CONF'
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:t3]
-source = drop
-profile = generic-csv
-track_stock_client = 3d
-
-[feed:tnev]
-source = drop
-profile = generic-csv
-
-[feed:ign]
-source = drop
-profile = generic-csv
-auto_close = immediately
-
+{
+	conf_head
+	drop_feed t3 "track_stock_client = 3d"
+	drop_feed tnev
+	drop_feed ign "auto_close = immediately"
+	cat <<'CONF'
 [client:one]
 dealer_id = D1
 name = One
@@ -41,6 +28,7 @@ name = One (ign)
 ignore_if_vin_exists = yes
 ignore_days = 30
 CONF
+} >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 C="$TEST_TMP/conf/lotsync.conf"
 

@@ -10,31 +10,18 @@ cd "$TEST_TMP" || exit 1
 # setup DIR: three feeds that differ only in auto_close; dealer D1 is client One.
 setup() {
 	mkdir -p "$1/conf"
-	cat >"$1/conf/lotsync.conf" <<'CONF'
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:f3]
-source = drop
-profile = generic-csv
-auto_close = 3d
-
-[feed:fimm]
-source = drop
-profile = generic-csv
-auto_close = immediately
-
-[feed:fnev]
-source = drop
-profile = generic-csv
-auto_close = never
-
+	{
+		conf_head
+		drop_feed f3 "auto_close = 3d"
+		drop_feed fimm "auto_close = immediately"
+		drop_feed fnev "auto_close = never"
+		cat <<'CONF'
 [client:one]
 dealer_id = D1
 name = One
 sr_type = Recon
 CONF
+	} >"$1/conf/lotsync.conf"
 	chmod 600 "$1/conf/lotsync.conf"
 }
 

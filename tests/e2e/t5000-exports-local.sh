@@ -7,30 +7,14 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 mkdir -p conf spool/incoming/acme rfull rdelta
-cat >conf/lotsync.conf <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-; the exports' own lock is under test, not the feed's vanish guard
-vanish_guard = 100%
-
-[target:full]
-url = file://$TEST_TMP/rfull/
-format = generic-csv
-feeds = acme
-file_name = inv-{target}-%Y%m%d%H%M-{id}.{ext}
-retention_days = 2
-
-[target:delta]
-url = file://$TEST_TMP/rdelta/
-format = generic-csv
-feeds = acme
-mode = delta
-CONF
+{
+	conf_head
+	# the exports' own lock is under test, not the feed's vanish guard
+	drop_feed acme "vanish_guard = 100%"
+	file_target full "$TEST_TMP/rfull" acme "file_name = inv-{target}-%Y%m%d%H%M-{id}.{ext}" \
+		"retention_days = 2"
+	file_target delta "$TEST_TMP/rdelta" acme "mode = delta"
+} >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }

@@ -14,16 +14,8 @@ sub=e2e$$
 mkdir -p "$FTP_ROOT/upload/$sub" "$SFTP_ROOT/upload/$sub"
 chown "$FTP_USER" "$FTP_ROOT/upload/$sub" "$SFTP_ROOT/upload/$sub"
 {
-	cat <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-
-CONF
+	conf_head
+	drop_feed acme
 	server_section target:ftp "ftp://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" "format = generic-csv" "feeds = acme"
 	server_section target:ftps "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" "format = generic-csv" "feeds = acme"
 	server_section target:sftp "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SFTP_ROOT/upload/$sub/" \

@@ -7,26 +7,12 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 mkdir -p state/conf state/spool/incoming/acme state/rfull state/rdelta
-cat >state/conf/lotsync.conf <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-
-[target:full]
-url = file://$TEST_TMP/work/rfull/
-format = generic-csv
-feeds = acme
-
-[target:delta]
-url = file://$TEST_TMP/work/rdelta/
-format = generic-csv
-feeds = acme
-mode = delta
-CONF
+{
+	conf_head
+	drop_feed acme
+	file_target full "$TEST_TMP/work/rfull" acme
+	file_target delta "$TEST_TMP/work/rdelta" acme "mode = delta"
+} >state/conf/lotsync.conf
 chmod 600 state/conf/lotsync.conf
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 G --vehicles 60 --seed 41 --out day1.csv

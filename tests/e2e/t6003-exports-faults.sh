@@ -54,17 +54,8 @@ start_proxy() {
 }
 
 {
-	cat <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-vanish_guard = 100%
-
-CONF
+	conf_head
+	drop_feed acme "vanish_guard = 100%"
 	server_section target:sftp "sftp://$SFTP_USER@127.0.0.1:$DEAD$SFTP_ROOT/upload/$sub/" \
 		"format = generic-csv" "feeds = acme"
 	server_section target:ftps "ftps://$FTP_USER@127.0.0.1:$FTP_PORT/upload/$sub/" \
