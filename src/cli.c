@@ -99,7 +99,7 @@ static const struct command commands[] = {
          "the stored values (amounts in minor units); --jsonl prints one JSON\n"
          "object per vehicle (or refused row) per line, and the warnings on stderr.\n",
          CMD_CONFIG | CMD_READ, cmd_show},
-        {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished",
+        {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished / refused",
          "Compares any two applied snapshots of one feed, older or newer, in key\n"
          "order: '+ KEY (stock, year make model)' new, '~ KEY (...) FIELD: OLD ->\n"
          "NEW' per changed field (amounts as amounts), '- KEY (...)' vanished, then\n"

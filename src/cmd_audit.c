@@ -510,16 +510,16 @@ cmd_show(struct app *app, int argc, char **argv)
 
 /*
  * diff streams in key order. Text lines go out as they come; --json keeps
- * the documented object {new, vanished, changed}: new keys are printed as
- * they come, vanished and changed entries are spooled to two temporary
- * files and copied after, so memory stays at one key whatever the sizes.
+ * the documented object {new, vanished, changed, refused}: new keys are
+ * printed as they come, the other entries are spooled to temporary files
+ * and copied after, so memory stays at one key whatever the sizes.
  */
 struct diff_out {
 	bool json;
-	FILE *vanished, *changed; /* --json spools */
+	FILE *vanished, *changed, *refused; /* --json spools */
 	struct recjson da, db;
 	struct json row;
-	size_t nnew, nchanged, nvanished;
+	size_t nnew, nchanged, nvanished, nrefused;
 	bool bad; /* stored JSON that did not decode */
 };
 
@@ -608,11 +608,43 @@ diff_changed(struct diff_out *o, const struct store_diff_item *d)
 	return 0;
 }
 
+/*
+ * A row B refused: "! KEY line 12 price: reason" (the key's version stays,
+ * so it is not vanished), or "! line 12: reason" without a readable key.
+ */
+static int
+diff_refused(struct diff_out *o, const struct store_diff_item *d)
+{
+	if (!o->json) {
+		printf("! %s%sline %lld%s%s: %s\n", d->key ? d->key : "", d->key ? " " : "",
+		       d->line, d->field ? " " : "", d->field ? d->field : "", d->refused);
+		o->nrefused++;
+		return 0;
+	}
+	json_reset(&o->row);
+	json_obj(&o->row);
+	json_key(&o->row, "key");
+	json_str(&o->row, d->key);
+	json_key(&o->row, "line");
+	json_int(&o->row, d->line);
+	json_key(&o->row, "field");
+	json_str(&o->row, d->field);
+	json_key(&o->row, "reason");
+	json_str(&o->row, d->refused);
+	json_end(&o->row);
+	if (o->nrefused++)
+		putc_unlocked(',', o->refused);
+	fwrite_unlocked(o->row.out.p, 1, o->row.out.len, o->refused);
+	return 0;
+}
+
 static int
 diff_item(void *ctx, const struct store_diff_item *d)
 {
 	struct diff_out *o = ctx;
 
+	if (d->refused)
+		return diff_refused(o, d);
 	if (d->old_json && d->new_json)
 		return diff_changed(o, d);
 	if (!d->old_json) {
@@ -659,7 +691,8 @@ diff_stream(struct app *app, const struct snapshot_info *a, const struct snapsho
             struct diff_out *o)
 {
 	if (o->json) {
-		if (!(o->vanished = tmpfile()) || !(o->changed = tmpfile()))
+		if (!(o->vanished = tmpfile()) || !(o->changed = tmpfile()) ||
+		    !(o->refused = tmpfile()))
 			return log_syserr("diff: creating a temporary file");
 		out_str("{\"new\":[");
 	}
@@ -667,10 +700,11 @@ diff_stream(struct app *app, const struct snapshot_info *a, const struct snapsho
 	if ((o->json ? store_diff_each : store_diff_each_full)(app->store, a->feed, a->seq, b->seq,
 	                                                       diff_item, o) != 0)
 		return -1;
-	if (ferror(o->vanished ? o->vanished : stdout) || ferror(o->changed ? o->changed : stdout))
+	if (o->json && (ferror(o->vanished) || ferror(o->changed) || ferror(o->refused)))
 		return log_syserr("diff: writing a temporary file");
 	if (!o->json) {
-		printf("%zu new, %zu changed, %zu vanished\n", o->nnew, o->nchanged, o->nvanished);
+		printf("%zu new, %zu changed, %zu vanished, %zu refused\n", o->nnew, o->nchanged,
+		       o->nvanished, o->nrefused);
 		return 0;
 	}
 	out_str("],\"vanished\":[");
@@ -678,6 +712,9 @@ diff_stream(struct app *app, const struct snapshot_info *a, const struct snapsho
 		return -1;
 	out_str("],\"changed\":[");
 	if (copy_spool(o->changed) != 0)
+		return -1;
+	out_str("],\"refused\":[");
+	if (copy_spool(o->refused) != 0)
 		return -1;
 	out_str("]}\n");
 	return 0;
@@ -715,6 +752,8 @@ cmd_diff(struct app *app, int argc, char **argv)
 		fclose(o.vanished);
 	if (o.changed)
 		fclose(o.changed);
+	if (o.refused)
+		fclose(o.refused);
 	recjson_release(&o.da);
 	recjson_release(&o.db);
 	json_release(&o.row);

@@ -15,15 +15,21 @@
  * snapshots in range lead, CROSS JOIN keeping that order: with no index
  * statistics SQLite would otherwise walk versions_key over the whole feed).
  * At most one row per key and side: a key has one version valid at a seq.
+ * Side 2: the rows snapshot B (seq ?4) refused, with their line, field and
+ * reason; after a key's versions, and those without a readable key (NULL)
+ * first.
  */
 static const char diff_sql[] =
-        "SELECT key, 0 AS side, id, hash FROM versions"
+        "SELECT key, 0 AS side, id, hash, NULL, NULL FROM versions"
         " WHERE feed = ?1 AND to_seq > ?2 AND to_seq <= ?3 AND from_seq <= ?2"
         " UNION ALL"
-        " SELECT v.key, 1, v.id, v.hash FROM snapshots s CROSS JOIN versions v"
+        " SELECT v.key, 1, v.id, v.hash, NULL, NULL FROM snapshots s CROSS JOIN versions v"
         " ON v.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
         " AND (v.to_seq IS NULL OR v.to_seq > ?3)"
-        " ORDER BY 1, 2";
+        " UNION ALL"
+        " SELECT r.key, 2, r.line, 0, r.field, r.reason FROM snapshots s"
+        " CROSS JOIN rejected_rows r ON r.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq = ?4"
+        " ORDER BY 1, 2, 3";
 
 struct side {
 	long long id;
@@ -134,6 +140,26 @@ set_pending(struct diff_walk *w, sqlite3_stmt *s)
 	w->have = true;
 }
 
+/* A row B refused: read in place, after the key's pending version is out. */
+static int
+emit_refused(struct diff_walk *w, sqlite3_stmt *s)
+{
+	struct store_diff_item d = {.key = (const char *)sqlite3_column_text(s, 0),
+	                            .refused = (const char *)sqlite3_column_text(s, 5),
+	                            .field = (const char *)sqlite3_column_text(s, 4),
+	                            .line = sqlite3_column_int64(s, 2)};
+	int rc;
+
+	if (w->have) {
+		w->have = false;
+		if ((rc = emit_single(w, &w->pending)) != 0)
+			return rc;
+	}
+	if (!d.refused)
+		d.refused = "";
+	return w->fn(w->ctx, &d);
+}
+
 /* One sorted row: pairs with the pending row of the same key, else flushes it. */
 static int
 diff_row(struct diff_walk *w, sqlite3_stmt *s)
@@ -142,6 +168,8 @@ diff_row(struct diff_walk *w, sqlite3_stmt *s)
 	size_t n = (size_t)sqlite3_column_bytes(s, 0);
 	int rc;
 
+	if (sqlite3_column_int(s, 1) == 2)
+		return emit_refused(w, s);
 	if (w->have && w->klen == n && memcmp(w->key, key, n) == 0) {
 		struct side hi = {.which = sqlite3_column_int(s, 1),
 		                  .id = sqlite3_column_int64(s, 2),
@@ -225,6 +253,7 @@ diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b, 
 	store_bind_text(s, 1, feed);
 	sqlite3_bind_int64(s, 2, w.a_is_lo ? seq_a : seq_b);
 	sqlite3_bind_int64(s, 3, w.a_is_lo ? seq_b : seq_a);
+	sqlite3_bind_int64(s, 4, seq_b);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if ((ret = diff_row(&w, s)) != 0)
 			break;

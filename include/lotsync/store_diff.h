@@ -34,9 +34,16 @@
  * for keys whose fields are not printed.
  */
 struct store_diff_item {
-	const char *key;
+	const char *key; /* NULL only for a refused row without a readable key */
 	const char *old_json, *new_json;
 	size_t old_len, new_len;
+	/*
+	 * Non-NULL for a row snapshot B refused (its reason; both JSON NULL),
+	 * with its line and field (NULL: the whole row). A refused row whose
+	 * key could be read kept that key's version, so it is not vanished.
+	 */
+	const char *refused, *field;
+	long long line;
 };
 
 typedef int (*store_diff_fn)(void *ctx, const struct store_diff_item *d);
@@ -45,7 +52,9 @@ typedef int (*store_diff_fn)(void *ctx, const struct store_diff_item *d);
  * The keys that differ between the feed's snapshots seq_a and seq_b (either
  * may be the older), in key order (bytewise, as SQLite's BINARY). A key
  * whose versions at A and B have the same content hash (it vanished and
- * came back unchanged) is not reported.
+ * came back unchanged) is not reported. The rows B refused come in the same
+ * order, after their key's version (those without a key first); nothing
+ * when seq_a == seq_b.
  */
 int store_diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b,
                     store_diff_fn fn, void *ctx);

@@ -42,7 +42,7 @@ expect_grep '^~ WVWG1EYD9T3223205 (stock 25692E, 2026 Volkswagen ID.4) old_price
 	"$TEST_TMP/out" "diff: old_price too"
 new=$(grep -c '^+ ' "$TEST_TMP/out")
 gone=$(grep -c '^- ' "$TEST_TMP/out")
-expect_grep "^$new new, [0-9]* changed, $gone vanished$" "$TEST_TMP/out" "diff: totals line"
+expect_grep "^$new new, [0-9]* changed, $gone vanished, 0 refused$" "$TEST_TMP/out" "diff: totals line"
 if grep '^[+-] ' "$TEST_TMP/out" | grep -vq '^[+-] [A-Z0-9]* (stock [^,]*, [0-9]\{4\} '; then
 	fail "a new or vanished line without stock, year, make, model: $(grep '^[+-] ' "$TEST_TMP/out" | grep -v '(stock' | head -n 1)"
 fi

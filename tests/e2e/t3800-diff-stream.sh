@@ -82,7 +82,8 @@ def expect(a, b):
              if A[k].get(n) != B[k].get(n)}
         if f:
             changed.append({"key": k, "fields": f})
-    return {"new": sorted(set(B) - set(A)), "vanished": sorted(set(A) - set(B)), "changed": changed}
+    return {"new": sorted(set(B) - set(A)), "vanished": sorted(set(A) - set(B)), "changed": changed,
+            "refused": []}
 
 MONEY = {"price", "campaign_price", "old_price", "leasing_price", "msrp"}
 
@@ -114,7 +115,7 @@ def text(e, A, B):
             lines += ["~ %s%s %s: %s -> %s" % (k, name(B[k]), n, value(n, o, A[k].get("currency")),
                                               value(n, v, B[k].get("currency")))
                       for n, (o, v) in c["fields"].items()]
-    lines.append("%d new, %d changed, %d vanished" % (len(e["new"]), len(e["changed"]), len(e["vanished"])))
+    lines.append("%d new, %d changed, %d vanished, 0 refused" % (len(e["new"]), len(e["changed"]), len(e["vanished"])))
     return "\n".join(lines) + "\n"
 
 bad = 0
@@ -122,7 +123,7 @@ for a in range(1, 6):
     for b in range(1, 6):
         e = expect(a, b)
         got = json.load(open("d%d-%d.json" % (a, b)))
-        if got != e or list(got) != ["new", "vanished", "changed"]:
+        if got != e or list(got) != ["new", "vanished", "changed", "refused"]:
             print("diff --json %d %d differs" % (a, b), file=sys.stderr)
             bad = 1
         if open("d%d-%d.txt" % (a, b)).read() != text(e, snap(a), snap(b)):
@@ -136,10 +137,10 @@ expect_eq "$(json '[len(j["new"]), len(j["vanished"])]' d2-1.json)" \
 	"$(json '[len(j["vanished"]), len(j["new"])]' d1-2.json)" "B before A: new and vanished swap"
 expect_eq "$(json 'sorted((c["key"], {k: v[::-1] for k, v in c["fields"].items()}) for c in j["changed"])' d2-1.json)" \
 	"$(json 'sorted((c["key"], c["fields"]) for c in j["changed"])' d1-2.json)" "B before A: old and new swap"
-expect_eq "$(cat d3-5.txt)" "0 new, 0 changed, 0 vanished" "a snapshot restoring day 3 diffs empty against it"
+expect_eq "$(cat d3-5.txt)" "0 new, 0 changed, 0 vanished, 0 refused" "a snapshot restoring day 3 diffs empty against it"
 expect_eq "$(json '[len(j[k]) > 0 for k in ("new", "changed", "vanished")]' d4-5.json)" "[True, True, True]" \
 	"and differs from day 4 in all three ways"
-expect_eq "$(cat d2-2.txt)" "0 new, 0 changed, 0 vanished" "a snapshot against itself"
+expect_eq "$(cat d2-2.txt)" "0 new, 0 changed, 0 vanished, 0 refused" "a snapshot against itself"
 
 expect_rc 74 "diff to a full disk fails" sh -c "'$LOTSYNC' -c '$C' diff 1 4 >/dev/full"
 expect_grep "writing the output" "$TEST_TMP/err" "the failed write is reported"
