@@ -11,6 +11,15 @@
 #   vsftpd   tz=ZONE         use_localtime=YES under TZ=ZONE (Debian's stock
 #                            setting: MDTM in local time)
 #            tls=offer|require   require_ssl_reuse=YES as in vsftpd's default
+#                            (debug_ssl=YES: the log names each TLS version)
+#            active=only     pasv_enable=NO: active mode (PORT/EPRT) only
+#   vsftpd, proftpd, pureftpd: rate=BYTES  uploads slowed to BYTES/s
+#                            (vsftpd local_max_rate, ProFTPD TransferRate
+#                            STOR, Pure-FTPd -T), so that an upload lasts
+#                            long enough to be cut (SFTP: scripts/slowproxy.py)
+#   vsftpd, proftpd, pureftpd: clock=SECONDS  the daemon runs under
+#                            libfaketime, its clock SECONDS ahead; NAME_CLOCK
+#                            in NAME.env tells writers to stamp files with it
 #   proftpd  (from the private root of scripts/interop-root.sh)
 #            facts=off       FactsAdvertise off (no MLST in FEAT)
 #            overwrite=off   AllowOverwrite off (ProFTPD's default)
@@ -48,7 +57,7 @@ shift 3
 case $name in *[!a-z0-9]* | '') die "NAME must be [a-z0-9]+: $name" ;; esac
 srv_mark "$dir"
 up=$(printf '%s' "$name" | tr a-z A-Z)
-sftp=off keep=off tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on faildata=0
+sftp=off keep=off tz="" tls=none facts=on overwrite=on maxperip=0 mlst=on mdtm=on clock=0 dele=on size=on faildata=0 rate=0 active=off
 for kv in "$@"; do
 	case $kv in
 	tz=*) tz=${kv#tz=} ;;
@@ -64,6 +73,8 @@ for kv in "$@"; do
 	keep=*) keep=${kv#keep=} ;;
 	sftp=*) sftp=${kv#sftp=} ;;
 	faildata=*) faildata=${kv#faildata=} ;;
+	rate=*) rate=${kv#rate=} ;;
+	active=*) active=${kv#active=} ;;
 	*) die "unknown setting $kv" ;;
 	esac
 done
@@ -99,7 +110,11 @@ vsftpd_conf() { # PORT PASV_MIN PASV_MAX
 		"# server $name" \
 		"# Debian's stock settings this server stands for" require_ssl_reuse=YES \
 		"use_localtime=$([ -n "$tz" ] && echo YES || echo NO)" \
-		"max_per_ip=$([ "$maxperip" -gt 0 ] && echo "$maxperip" || echo 100)"
+		"max_per_ip=$([ "$maxperip" -gt 0 ] && echo "$maxperip" || echo 100)" \
+		"debug_ssl=$([ "$ssl" = YES ] && echo YES || echo NO)" \
+		"local_max_rate=$rate" \
+		"$([ "$active" = only ] && echo "pasv_enable=NO" || echo "pasv_enable=YES")" \
+		"port_enable=YES" "connect_from_port_20=NO" "port_promiscuous=NO"
 }
 
 proftpd_conf() { # PORT PASV_MIN PASV_MAX
@@ -170,6 +185,7 @@ TransferLog $dir/$name-xfer.log
 ExtendedLog $dir/$name-cmd.log ALL
 FactsAdvertise $facts
 AllowOverwrite $overwrite
+$([ "$rate" -gt 0 ] && echo "TransferRate STOR $((rate / 1024))")
 $([ "$maxperip" -gt 0 ] && echo "MaxConnectionsPerHost $maxperip")
 CONF
 	proftpd_bin=$root/usr/sbin/proftpd
@@ -233,15 +249,26 @@ CONF
 	/usr/sbin/sshd -t -f "$conf" || die "sshd -t rejected $conf"
 }
 
+# The daemon's clock: libfaketime preloaded directly (not the faketime
+# wrapper, which forks and would make $! its own PID).
+fake_clock() {
+	if [ "$kind" != pyftpd ] && [ "$clock" != 0 ]; then
+		ft=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+		[ -e "$ft" ] || die "libfaketime missing (scripts/deps.sh: faketime)"
+		printf 'LD_PRELOAD=%s FAKETIME=+%ss' "$ft" "$clock"
+	fi
+}
+
 start() { # PORT
 	: >"$dir/$name.out"
+	# shellcheck disable=SC2046 # fake_clock: zero or two words
 	case $kind in
 	vsftpd)
 		# shellcheck disable=SC2086
-		env ${tz:+TZ=$tz} /usr/sbin/vsftpd "$conf" 0<>"$dir/$name.out" 1>&0 2>&0 &
+		env ${tz:+TZ=$tz} $(fake_clock) /usr/sbin/vsftpd "$conf" 0<>"$dir/$name.out" 1>&0 2>&0 &
 		;;
 	proftpd)
-		"$proftpd_bin" -n -c "$conf" >>"$dir/$name.out" 2>&1 &
+		env $(fake_clock) "$proftpd_bin" -n -c "$conf" >>"$dir/$name.out" 2>&1 &
 		;;
 	pureftpd)
 		set -- -S "$LOOPBACK,$1" -l "puredb:$dir/$name.pdb" -E -p "$pasv_min:$pasv_max" \
@@ -252,7 +279,8 @@ start() { # PORT
 		esac
 		[ "$maxperip" -gt 0 ] && set -- "$@" -C "$maxperip"
 		[ "$keep" = on ] && set -- "$@" -K
-		"$pure_bin" "$@" >"$dir/$name.out" 2>&1 &
+		[ "$rate" -gt 0 ] && set -- "$@" -T "$((rate / 1024))"
+		env $(fake_clock) "$pure_bin" "$@" >"$dir/$name.out" 2>&1 &
 		;;
 	sshchroot)
 		: >"$log"
@@ -324,6 +352,7 @@ export ${up}_ROOT=$data
 export ${up}_LOG=$log
 export ${up}_CACERT=$cert
 export ${up}_URL=ftp://$LOOPBACK:$port
+export ${up}_CLOCK=$clock
 export FTP_USER=$user
 export FTP_PASSWORD_FILE=$dir/testuser.password
 EOF

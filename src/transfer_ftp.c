@@ -19,9 +19,11 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,8 +57,7 @@ struct ftp {
 	char errbuf[CURL_ERROR_SIZE];
 	char last[256];         /* last final server reply of the request */
 	bool feat_scan;         /* looking for " MLST" in a FEAT reply */
-	bool vsftpd;            /* the greeting says vsFTPd */
-	bool tls12_max;         /* TLS 1.3 off for this server, see ftp_open() */
+	bool linger;            /* FTPS upload: close sockets as close_cb() says */
 	struct reply_ring ring; /* final replies, when ring.cap > 0 */
 	int fd;                 /* get: destination; put: source */
 	uint64_t bytes;         /* moved by the current request */
@@ -141,8 +142,6 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 		memcpy(f->last, line, len + 1);
 		if (strncmp(line, "150 ", 4) == 0)
 			f->announced = parse_150_size(line);
-		if (strncmp(line, "220 ", 4) == 0 && strstr(line, "vsFTPd"))
-			f->vsftpd = true;
 		if (f->ring.cap)
 			ring_push(&f->ring, line);
 	} else if (f->feat_scan && strncasecmp(line, " MLST", 5) == 0) {
@@ -233,6 +232,53 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
+/*
+ * Closing a socket of an FTPS upload (libcurl has sent its close_notify).
+ * Over TLS 1.3 the server sends its session ticket (NewSessionTicket,
+ * RFC 8446 4.6.1) after the data connection's handshake, and libcurl 7.88
+ * never reads the data connection of an upload, except once, without
+ * waiting, right before it closes it: when the ticket arrives after that
+ * read, the kernel answers it with a TCP reset, and a reset makes the
+ * server's kernel drop what the server has not read yet. vsftpd 3.0.3
+ * then fails the upload ("426 Failure reading network stream"), keeps a
+ * truncated file and, its TLS session torn down, refuses the next data
+ * connection ("522 session reuse required"); libcurl's KNOWN_BUGS calls it
+ * "FTPS upload data loss with TLS 1.3". So: half-close (FIN, not reset),
+ * read and discard what still comes (the ticket, the server's
+ * close_notify) until the server closes its end, then close; at most
+ * idle_timeout seconds.
+ */
+static int
+close_cb(void *arg, curl_socket_t s)
+{
+	struct ftp *f = arg;
+
+	if (f->linger && shutdown(s, SHUT_WR) == 0) {
+		struct timespec start, now;
+		long cap_ms = f->conn->idle_timeout * 1000L, waited = 0;
+		char sink[4096];
+
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		while (waited < cap_ms) {
+			struct pollfd p = {.fd = s, .events = POLLIN};
+			int r = poll(&p, 1, (int)(cap_ms - waited));
+			ssize_t n;
+
+			if (r < 0 && errno != EINTR)
+				break;
+			if (r > 0) {
+				n = recv(s, sink, sizeof(sink), 0);
+				if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+					break;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			waited = (now.tv_sec - start.tv_sec) * 1000L +
+			         (now.tv_nsec - start.tv_nsec) / 1000000L;
+		}
+	}
+	return close(s);
+}
+
 #define SETOPT(h, opt, val)                                                                        \
 	do {                                                                                       \
 		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK)                               \
@@ -279,11 +325,11 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 		SETOPT(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		/* TLS 1.2 or 1.3; 1.2 at most for vsftpd, see ftp_open() */
+		/* TLS 1.2 or 1.3 */
 		SETOPT(h, CURLOPT_SSLVERSION,
-		       (long)(CURL_SSLVERSION_TLSv1_2 |
-		              (f->tls12_max ? CURL_SSLVERSION_MAX_TLSv1_2
-		                            : CURL_SSLVERSION_MAX_DEFAULT)));
+		       (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_DEFAULT));
+		SETOPT(h, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+		SETOPT(h, CURLOPT_CLOSESOCKETDATA, f);
 		if (f->ca_file)
 			SETOPT(h, CURLOPT_CAINFO, f->ca_file);
 	}
@@ -591,14 +637,6 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 		cc = perform(f);
 		f->feat_scan = false;
 		/*
-		 * vsftpd 3.0.3 with OpenSSL 3 fails uploads over TLS 1.3 (measured:
-		 * "426 Failure reading network stream" mid-upload, and "522 session
-		 * reuse required" with its default require_ssl_reuse=YES; downloads
-		 * and TLS 1.2 are fine; rclone documents disable_tls13 for it). Its
-		 * greeting names it before AUTH TLS, but TLS starts in the same
-		 * request: log in again with TLS 1.2 at most, once per session.
-		 */
-		/*
 		 * "421 Too many connections": with a per-client limit of one, the
 		 * session lotsync closed a moment ago may still count (Pure-FTPd -C
 		 * 1 between two targets of one server). Asked once more, 1 s later.
@@ -610,13 +648,7 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 			sleep(1);
 			continue;
 		}
-		if (cc != CURLE_OK || !f->tls || !f->vsftpd || f->tls12_max)
-			break;
-		log_debug("%s: vsFTPd: logging in again with TLS 1.2 (its TLS 1.3 data "
-		          "connections fail uploads)",
-		          c->url.display);
-		f->tls12_max = true;
-		ftp_reconnect(f);
+		break;
 	}
 	curl_slist_free_all(feat);
 	if (cc != CURLE_OK)
@@ -1119,6 +1151,7 @@ put_once(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 		SETOPT(f->h, CURLOPT_POSTQUOTE, cmds);
 	}
 	ring_init(&f->ring, 2);
+	f->linger = f->tls; /* see close_cb() */
 	cc = perform(f);
 	if (transient_425(c, cc, name) && lseek(local_fd, 0, SEEK_SET) == 0) {
 		ring_release(&f->ring);
@@ -1134,6 +1167,7 @@ put_once(struct transfer_conn *c, int local_fd, uint64_t size, const char *name,
 		ring_init(&f->ring, 2);
 		cc = perform(f);
 	}
+	f->linger = false;
 	f->fd = -1;
 	if (cc == CURLE_OK && f->bytes != size) {
 		/* The local file changed under us; never publish a short copy */
