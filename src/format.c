@@ -51,7 +51,9 @@ format_field_kind(const char *field)
 	switch (fields_kind(field)) {
 	case FIELD_MONEY: return COL_MONEY;
 	case FIELD_MILEAGE:
-	case FIELD_YEAR: return COL_NUMBER;
+	case FIELD_YEAR:
+	case FIELD_INT:
+	case FIELD_COORD: return COL_NUMBER;
 	case FIELD_DATE: return COL_DATE;
 	case FIELD_LIST: return COL_LIST;
 	default: return COL_TEXT;

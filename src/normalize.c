@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lotsync/util.h"
 
@@ -412,44 +413,135 @@ norm_year(const char *s, size_t n, int *out)
 	return NULL;
 }
 
+const char *
+norm_int(const char *s, size_t n, const char *unit, long long *out)
+{
+	const char *p = s, *e = s + n;
+	long long v = 0;
+	size_t nd = 0;
+
+	trim(&p, &e);
+	if (unit) {
+		size_t u = strlen(unit);
+
+		if ((size_t)(e - p) > u && strncasecmp(e - u, unit, u) == 0) {
+			e -= u;
+			trim(&p, &e);
+		}
+	}
+	if (p < e && *p == '-')
+		return "is negative";
+	for (; p < e; p++) {
+		if (!is_digit(*p))
+			return unit ? "is not a whole number (with or without its unit)"
+			            : "is not a whole number";
+		if (++nd > 12)
+			return "is too large";
+		v = v * 10 + (*p - '0');
+	}
+	if (nd == 0)
+		return "is not a whole number";
+	*out = v;
+	return NULL;
+}
+
+const char *
+norm_coord(const char *s, size_t n, int bound, char out[NORM_NUM_MAX])
+{
+	const char *p = s, *e = s + n;
+	size_t k = 0, nint = 0, nfrac = 0;
+	long whole = 0;
+	bool dot = false, frac_nonzero = false;
+
+	trim(&p, &e);
+	if (p < e && (*p == '-' || *p == '+')) {
+		if (*p == '-')
+			out[k++] = '-';
+		p++;
+	}
+	for (; p < e; p++) {
+		if (is_digit(*p)) {
+			if (dot) {
+				if (++nfrac > 10)
+					return "has more than 10 decimals";
+				frac_nonzero = frac_nonzero || *p != '0';
+			} else if (++nint > 3) {
+				return "is not a coordinate in degrees";
+			} else {
+				whole = whole * 10 + (*p - '0');
+			}
+			out[k++] = *p;
+		} else if ((*p == '.' || *p == ',') && !dot && nint) {
+			dot = true;
+			out[k++] = '.';
+		} else {
+			return "is not a coordinate in decimal degrees";
+		}
+	}
+	if (!nint || (dot && !nfrac))
+		return "is not a coordinate in decimal degrees";
+	if (whole > bound || (whole == bound && frac_nonzero))
+		return bound == 90 ? "is not a latitude (-90..90)"
+		                   : "is not a longitude (-180..180)";
+	out[k] = '\0';
+	return NULL;
+}
+
+/* The tokens of a date format, longest first where one is a prefix of another. */
+static const struct {
+	const char *tok;
+	enum date_part part;
+} date_tokens[] = {{"YYYY", DATE_YEAR}, {"MM", DATE_MONTH},  {"DD", DATE_DAY},    {"hh", DATE_HOUR},
+                   {"HH", DATE_HOUR},   {"mm", DATE_MINUTE}, {"ss", DATE_SECOND}, {"AM", DATE_AMPM},
+                   {"PM", DATE_AMPM},   {"Z", DATE_ZONE}};
+
 int
 date_format_compile(const char *text, struct date_format *f)
 {
 	const char *p = text;
-	int years = 0, months = 0, days = 0;
+	int count[DATE_ZONE + 1] = {0};
 
 	memset(f, 0, sizeof(*f));
+	if (!strcasecmp(text, "iso8601"))
+		text = "YYYY-MM-DDThh:mm:ssZ";
 	if (strlen(text) >= sizeof(f->text))
 		return -1;
 	snprintf(f->text, sizeof(f->text), "%s", text);
+	p = text;
 	while (*p) {
 		enum date_part part = DATE_LIT;
 		size_t len = 1;
 
-		if (strncmp(p, "YYYY", 4) == 0) {
-			part = DATE_YEAR;
-			len = 4;
-			years++;
-		} else if (strncmp(p, "MM", 2) == 0) {
-			part = DATE_MONTH;
-			len = 2;
-			months++;
-		} else if (strncmp(p, "DD", 2) == 0) {
-			part = DATE_DAY;
-			len = 2;
-			days++;
-		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || is_digit(*p)) {
+		for (size_t i = 0; i < ARRAY_SIZE(date_tokens); i++)
+			if (!strncmp(p, date_tokens[i].tok, strlen(date_tokens[i].tok))) {
+				part = date_tokens[i].part;
+				len = strlen(date_tokens[i].tok);
+				break;
+			}
+		/* Letters are tokens; the one literal letter is ISO 8601's T. */
+		if (part == DATE_LIT && *p != 'T' &&
+		    ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || is_digit(*p)))
 			return -1;
-		}
 		if (f->nparts == ARRAY_SIZE(f->parts))
 			return -1;
+		count[part]++;
 		f->lit[f->nparts] = part == DATE_LIT ? *p : 0;
 		f->parts[f->nparts++] = part;
 		p += len;
 	}
-	if (years != 1 || months != 1 || days > 1)
+	if (count[DATE_YEAR] != 1 || count[DATE_MONTH] != 1 || count[DATE_DAY] > 1)
 		return -1;
-	f->has_day = days == 1;
+	for (int k = DATE_HOUR; k <= DATE_ZONE; k++)
+		if (count[k] > 1)
+			return -1;
+	/* A time needs a day and an hour with its minutes; AM/PM and seconds need the hour. */
+	if ((count[DATE_HOUR] || count[DATE_MINUTE] || count[DATE_SECOND] || count[DATE_AMPM] ||
+	     count[DATE_ZONE]) &&
+	    (!count[DATE_DAY] || !count[DATE_HOUR] || !count[DATE_MINUTE]))
+		return -1;
+	f->has_day = count[DATE_DAY] == 1;
+	f->has_time = count[DATE_HOUR] == 1;
+	f->has_zone = count[DATE_ZONE] == 1;
 	f->order_ambiguous = f->has_day && f->parts[0] != DATE_YEAR;
 	return 0;
 }
@@ -464,15 +556,67 @@ days_in_month(int y, int m)
 	return dim[m - 1];
 }
 
-/* Match one format's shape; 1 = matched (y, m, d set), 0 = not this format. */
-static int
-match_format(const struct date_format *f, const char *s, const char *e, int *y, int *m, int *d)
+/* What one format read from a value. */
+struct date_val {
+	int y, m, d, hh, mi, ss;
+	int pm;       /* -1 no AM/PM, 0 AM, 1 PM */
+	int zone_min; /* offset east of UTC, minutes */
+};
+
+/* "Z", "+01:00", "+0100", "+01", "-05:00"; its length, 0 when none. */
+static size_t
+match_zone(const char *s, const char *e, int *min)
 {
-	*y = *m = *d = 0;
+	int sign, h, m = 0;
+
+	if (s < e && (*s == 'Z' || *s == 'z')) {
+		*min = 0;
+		return 1;
+	}
+	if (e - s < 3 || (*s != '+' && *s != '-') || !is_digit(s[1]) || !is_digit(s[2]))
+		return 0;
+	sign = *s == '-' ? -1 : 1;
+	h = (s[1] - '0') * 10 + (s[2] - '0');
+	if (e - s >= 6 && s[3] == ':' && is_digit(s[4]) && is_digit(s[5])) {
+		m = (s[4] - '0') * 10 + (s[5] - '0');
+		*min = sign * (h * 60 + m);
+		return h <= 14 && m < 60 ? 6 : 0;
+	}
+	if (e - s >= 5 && is_digit(s[3]) && is_digit(s[4])) {
+		m = (s[3] - '0') * 10 + (s[4] - '0');
+		*min = sign * (h * 60 + m);
+		return h <= 14 && m < 60 ? 5 : 0;
+	}
+	*min = sign * h * 60;
+	return h <= 14 ? 3 : 0;
+}
+
+/* "AM", "pm", "a.m.", "P.M."; its length, 0 when none. */
+static size_t
+match_ampm(const char *s, const char *e, int *pm)
+{
+	char c = s < e ? (char)(*s | 0x20) : 0;
+
+	if (c != 'a' && c != 'p')
+		return 0;
+	*pm = c == 'p';
+	if (e - s >= 2 && (s[1] | 0x20) == 'm')
+		return 2;
+	if (e - s >= 4 && s[1] == '.' && (s[2] | 0x20) == 'm' && s[3] == '.')
+		return 4;
+	return 0;
+}
+
+/* Match one format's shape; 1 = matched (*v set), 0 = not this format. */
+static int
+match_format(const struct date_format *f, const char *s, const char *e, struct date_val *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->pm = -1;
 	for (size_t i = 0; i < f->nparts; i++) {
 		enum date_part part = f->parts[i];
 		size_t want_min = 1, want_max = 2, k = 0;
-		int v = 0;
+		int n = 0;
 
 		if (part == DATE_LIT) {
 			if (s == e || *s != f->lit[i])
@@ -480,18 +624,104 @@ match_format(const struct date_format *f, const char *s, const char *e, int *y, 
 			s++;
 			continue;
 		}
+		if (part == DATE_AMPM || part == DATE_ZONE) {
+			k = part == DATE_AMPM ? match_ampm(s, e, &v->pm)
+			                      : match_zone(s, e, &v->zone_min);
+			if (!k)
+				return 0;
+			s += k;
+			continue;
+		}
 		if (part == DATE_YEAR)
 			want_min = want_max = 4;
 		else if (i + 1 < f->nparts && f->parts[i + 1] != DATE_LIT)
 			want_min = 2; /* YYYYMMDD: no separator, so fixed width */
 		while (k < want_max && s + k < e && is_digit(s[k]))
-			v = v * 10 + (s[k++] - '0');
+			n = n * 10 + (s[k++] - '0');
 		if (k < want_min)
 			return 0;
 		s += k;
-		*(part == DATE_YEAR ? y : part == DATE_MONTH ? m : d) = v;
+		switch (part) {
+		case DATE_YEAR: v->y = n; break;
+		case DATE_MONTH: v->m = n; break;
+		case DATE_DAY: v->d = n; break;
+		case DATE_HOUR: v->hh = n; break;
+		case DATE_MINUTE: v->mi = n; break;
+		default:
+			v->ss = n;
+			/* ISO 8601 fractions of a second: read, not kept */
+			if (s + 1 < e && (*s == '.' || *s == ',') && is_digit(s[1]) &&
+			    !(i + 1 < f->nparts && f->parts[i + 1] == DATE_LIT &&
+			      f->lit[i + 1] == *s))
+				for (s++; s < e && is_digit(*s); s++)
+					;
+			break;
+		}
 	}
 	return s == e;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static long
+days_from_civil(int y, int m, int d)
+{
+	long yy = m <= 2 ? y - 1 : y;
+	long era = (yy >= 0 ? yy : yy - 399) / 400;
+	long yoe = yy - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long z, int *y, int *m, int *d)
+{
+	long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* A time with an offset, moved to UTC (the date may change). */
+static void
+to_utc(struct date_val *v)
+{
+	long t = days_from_civil(v->y, v->m, v->d) * 1440L + v->hh * 60L + v->mi - v->zone_min;
+	long days = t >= 0 ? t / 1440 : -((-t + 1439) / 1440);
+	long rest = t - days * 1440;
+
+	civil_from_days(days, &v->y, &v->m, &v->d);
+	v->hh = (int)(rest / 60);
+	v->mi = (int)(rest % 60);
+}
+
+static void
+two(char *o, int v)
+{
+	o[0] = (char)('0' + v / 10 % 10);
+	o[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DDThh:mm:ss" with a "Z" when the value was moved to UTC. */
+static void
+iso_time(char out[NORM_DATE_MAX], const struct date_val *v, bool utc)
+{
+	out[10] = 'T';
+	two(out + 11, v->hh);
+	out[13] = ':';
+	two(out + 14, v->mi);
+	out[16] = ':';
+	two(out + 17, v->ss);
+	out[19] = utc ? 'Z' : '\0';
+	out[20] = '\0';
 }
 
 /* "YYYY-MM-DD", or "YYYY-MM" when d is 0; y has four digits (the format says so). */
@@ -514,29 +744,55 @@ iso_date(char out[NORM_DATE_MAX], int y, int m, int d)
 	}
 }
 
+/* The time of a matched value: a reason when it is not one. */
+static const char *
+check_time(const struct date_format *f, struct date_val *v)
+{
+	if (!f->has_time)
+		return NULL;
+	if (v->pm >= 0) {
+		if (v->hh < 1 || v->hh > 12)
+			return "has an hour outside 1-12 with AM/PM";
+		v->hh = v->hh % 12 + (v->pm ? 12 : 0);
+	}
+	if (v->hh > 23 || v->mi > 59 || v->ss > 60)
+		return "has a time that does not exist";
+	if (v->ss == 60)
+		v->ss = 59; /* a leap second: the stamp keeps its minute */
+	return NULL;
+}
+
 const char *
 norm_date(const struct date_format *fmts, size_t nfmts, const char *s, size_t n,
           char out[NORM_DATE_MAX], struct date_seen *seen)
 {
-	const char *calendar = NULL;
+	const char *calendar = NULL, *why;
 
 	for (size_t i = 0; i < nfmts; i++) {
 		const struct date_format *f = &fmts[i];
-		int y, m, d;
+		struct date_val v;
 
-		if (!match_format(f, s, s + n, &y, &m, &d))
+		if (!match_format(f, s, s + n, &v))
 			continue;
-		if (m < 1 || m > 12) {
+		if (v.m < 1 || v.m > 12) {
 			calendar = calendar ? calendar : "has a month outside 1-12";
 			continue;
 		}
-		if (f->has_day && (d < 1 || d > days_in_month(y, m))) {
+		if (f->has_day && (v.d < 1 || v.d > days_in_month(v.y, v.m))) {
 			calendar = calendar ? calendar : "has a day that month does not have";
 			continue;
 		}
-		iso_date(out, y, m, f->has_day ? d : 0);
+		if ((why = check_time(f, &v)) != NULL) {
+			calendar = calendar ? calendar : why;
+			continue;
+		}
+		if (f->has_zone)
+			to_utc(&v);
+		iso_date(out, v.y, v.m, f->has_day ? v.d : 0);
+		if (f->has_time)
+			iso_time(out, &v, f->has_zone);
 		seen->format = (int)i;
-		seen->day = f->has_day ? d : 0;
+		seen->day = f->has_day ? v.d : 0;
 		return NULL;
 	}
 	return calendar ? calendar : "does not match the profile's date format";

@@ -16,11 +16,14 @@
 /* ---- the paths a record is read for, as a tree below the record element ---- */
 
 struct tnode {
-	char *raw;            /* element name */
+	char *raw;            /* element name as the file writes it (prefix:local) */
 	const xmlChar *name;  /* interned in the reader's dictionary: compared by pointer */
+	char *pattr, *pval;   /* predicate [@pattr='pval'], or NULL */
 	int parent, kid, sib; /* node indices, -1 = none; children in profile order */
 	int value;            /* path whose text this element is, or -1 */
 	int hint;             /* the child matched last: the next one is usually its sibling */
+	bool has_pred;        /* a child has a predicate: match by name and attribute */
+	bool qname;           /* "g:price": matched with the prefix; else by local name */
 };
 
 struct tattr {
@@ -28,6 +31,7 @@ struct tattr {
 	char *raw;
 	const xmlChar *name;
 	int path;
+	bool qname;
 };
 
 struct tree {
@@ -37,22 +41,44 @@ struct tree {
 	size_t nattrs, aalloc;
 };
 
+/* One step of a path: "name", "name[@attr='value']" or "@attr". */
+struct pstep {
+	const char *name, *pattr, *pval;
+	size_t nlen, palen, pvlen;
+	bool attr;
+};
+
+static bool
+same(const char *a, const char *b, size_t blen)
+{
+	if (!a || !b)
+		return !a && !b;
+	return strlen(a) == blen && memcmp(a, b, blen) == 0;
+}
+
 static int
-tree_child(struct tree *t, int parent, const char *name, size_t len)
+tree_child(struct tree *t, int parent, const struct pstep *st)
 {
 	int k, last = -1;
 
 	for (k = t->nodes[parent].kid; k >= 0; last = k, k = t->nodes[k].sib)
-		if (strlen(t->nodes[k].raw) == len && memcmp(t->nodes[k].raw, name, len) == 0)
+		if (same(t->nodes[k].raw, st->name, st->nlen) &&
+		    same(t->nodes[k].pattr, st->pattr, st->palen) &&
+		    same(t->nodes[k].pval, st->pval, st->pvlen))
 			return k;
 	t->nodes = xgrow(t->nodes, &t->alloc, t->n + 1, sizeof(*t->nodes));
 	k = (int)t->n++;
-	t->nodes[k] = (struct tnode){.raw = xstrndup(name, len),
+	t->nodes[k] = (struct tnode){.raw = xstrndup(st->name, st->nlen),
+	                             .pattr = st->pattr ? xstrndup(st->pattr, st->palen) : NULL,
+	                             .pval = st->pattr ? xstrndup(st->pval, st->pvlen) : NULL,
 	                             .parent = parent,
 	                             .kid = -1,
 	                             .sib = -1,
 	                             .value = -1,
-	                             .hint = -1};
+	                             .hint = -1,
+	                             .qname = memchr(st->name, ':', st->nlen) != NULL};
+	if (st->pattr)
+		t->nodes[parent].has_pred = true;
 	if (last < 0)
 		t->nodes[parent].kid = k;
 	else
@@ -68,10 +94,10 @@ name_char(char c, bool first)
 	       (!first && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
 }
 
-static bool
-name_ok(const char *s, size_t n)
+bool
+parse_xml_name_ok(const char *s, size_t n)
 {
-	if (n == 0 || !name_char(s[0], true))
+	if (n == 0 || !name_char(s[0], true) || s[0] == ':' || s[n - 1] == ':')
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (!name_char(s[i], false))
@@ -79,23 +105,93 @@ name_ok(const char *s, size_t n)
 	return true;
 }
 
+static size_t
+name_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && name_char(s[n], n == 0))
+		n++;
+	return n;
+}
+
+/* Parse the step at *p, leaving *p at the '/' after it or at the end; NULL or a reason. */
+static const char *
+step_parse(const char **p, struct pstep *st)
+{
+	const char *s = *p;
+
+	memset(st, 0, sizeof(*st));
+	if (*s == '@') {
+		st->attr = true;
+		st->name = ++s;
+		st->nlen = name_len(s);
+		if (!parse_xml_name_ok(st->name, st->nlen))
+			return "'@' needs an attribute name";
+		s += st->nlen;
+		*p = s;
+		return *s ? "an attribute (@name) must be the last step" : NULL;
+	}
+	st->name = s;
+	st->nlen = name_len(s);
+	if (!parse_xml_name_ok(st->name, st->nlen))
+		return st->nlen || !*s || *s == '/' ? "a step has no element name"
+		                                    : "a step starts with a character names cannot";
+	s += st->nlen;
+	if (*s == '[') {
+		char q;
+
+		if (*++s != '@')
+			return "a predicate is [@attr='value']";
+		st->pattr = ++s;
+		st->palen = name_len(s);
+		if (!parse_xml_name_ok(st->pattr, st->palen))
+			return "a predicate needs an attribute name: [@attr='value']";
+		s += st->palen;
+		if (*s++ != '=' || (*s != '\'' && *s != '"'))
+			return "a predicate compares with a quoted value: [@attr='value']";
+		q = *s++;
+		st->pval = s;
+		while (*s && *s != q)
+			s++;
+		if (!*s)
+			return "a predicate's value has no closing quote";
+		st->pvlen = (size_t)(s - st->pval);
+		if (*++s != ']')
+			return "a predicate ends with ']'";
+		s++;
+	}
+	if (*s && *s != '/')
+		return "unexpected character after a step";
+	*p = s;
+	return NULL;
+}
+
 int
-parse_xml_path_ok(const char *path)
+parse_xml_path_check(const char *path, char *why, size_t n)
 {
 	const char *p = path;
 
 	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		struct pstep st;
+		const char *e = step_parse(&p, &st);
 
-		if (*p == '@')
-			return !slash && name_ok(p + 1, n - 1) ? 0 : -1;
-		if (!name_ok(p, n))
+		if (e) {
+			snprintf(why, n, "%s", e);
 			return -1;
-		if (!slash)
+		}
+		if (!*p)
 			return 0;
-		p = slash + 1;
+		p++;
 	}
+}
+
+int
+parse_xml_path_ok(const char *path)
+{
+	char why[8];
+
+	return parse_xml_path_check(path, why, sizeof(why));
 }
 
 static void
@@ -105,40 +201,87 @@ tree_add(struct tree *t, const char *path, int index)
 	const char *p = path;
 
 	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		struct pstep st;
 
-		if (*p == '@') {
+		if (step_parse(&p, &st) != NULL)
+			return; /* the profile checked every path */
+		if (st.attr) {
 			t->attrs = xgrow(t->attrs, &t->aalloc, t->nattrs + 1, sizeof(*t->attrs));
 			t->attrs[t->nattrs++] =
-			        (struct tattr){.node = node, .raw = xstrdup(p + 1), .path = index};
+			        (struct tattr){.node = node,
+			                       .raw = xstrndup(st.name, st.nlen),
+			                       .path = index,
+			                       .qname = memchr(st.name, ':', st.nlen) != NULL};
 			return;
 		}
-		node = tree_child(t, node, p, n);
-		if (!slash)
+		node = tree_child(t, node, &st);
+		if (!*p)
 			break;
-		p = slash + 1;
+		p++;
 	}
 	if (t->nodes[node].value < 0)
 		t->nodes[node].value = index;
 }
 
+/* The element being read has attribute n->pattr equal to n->pval. */
+static bool
+pred_holds(xmlTextReaderPtr r, const struct tnode *n)
+{
+	xmlChar *v = xmlTextReaderGetAttribute(r, BAD_CAST n->pattr);
+	bool ok = v && strcmp((const char *)v, n->pval) == 0;
+
+	xmlFree(v);
+	return ok;
+}
+
 /*
  * The child of parent named name (an interned pointer), or -1. Feeds write
  * elements in the same order every record, so the search starts after the
- * child found last and usually ends at once.
+ * child found last and usually ends at once. Where children have
+ * predicates, the first whose predicate holds wins, else the child of that
+ * name without one.
  */
+/*
+ * The element's name as a step compares it: with its prefix ("g:price") or
+ * without. libxml2 interns a prefixed name apart from the same string
+ * looked up whole, so those compare by text.
+ */
+static inline bool
+name_is(const xmlChar *want, const char *raw, bool q, const xmlChar *lname, const xmlChar *qname)
+{
+	if (!q)
+		return want == lname;
+	return want == qname || strcmp(raw, (const char *)qname) == 0;
+}
+
+#define NODE_IS(node, lname, qname) name_is((node)->name, (node)->raw, (node)->qname, lname, qname)
+
 static int
-tree_find(struct tree *t, int parent, const xmlChar *name)
+tree_find(struct tree *t, xmlTextReaderPtr r, int parent, const xmlChar *lname,
+          const xmlChar *qname)
 {
 	struct tnode *p = &t->nodes[parent];
-	int start = p->hint >= 0 && t->nodes[p->hint].sib >= 0 ? t->nodes[p->hint].sib : p->kid;
+	int start, plain = -1;
 
+	if (p->has_pred) {
+		for (int k = p->kid; k >= 0; k = t->nodes[k].sib) {
+			if (!NODE_IS(&t->nodes[k], lname, qname))
+				continue;
+			if (!t->nodes[k].pattr) {
+				plain = plain < 0 ? k : plain;
+				continue;
+			}
+			if (pred_holds(r, &t->nodes[k]))
+				return k;
+		}
+		return plain;
+	}
+	start = p->hint >= 0 && t->nodes[p->hint].sib >= 0 ? t->nodes[p->hint].sib : p->kid;
 	for (int k = start; k >= 0; k = t->nodes[k].sib)
-		if (t->nodes[k].name == name)
+		if (NODE_IS(&t->nodes[k], lname, qname))
 			return p->hint = k;
 	for (int k = p->kid; k >= 0 && k != start; k = t->nodes[k].sib)
-		if (t->nodes[k].name == name)
+		if (NODE_IS(&t->nodes[k], lname, qname))
 			return p->hint = k;
 	return -1;
 }
@@ -146,8 +289,11 @@ tree_find(struct tree *t, int parent, const xmlChar *name)
 static void
 tree_release(struct tree *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->nodes[i].raw);
+		free(t->nodes[i].pattr);
+		free(t->nodes[i].pval);
+	}
 	for (size_t i = 0; i < t->nattrs; i++)
 		free(t->attrs[i].raw);
 	free(t->nodes);
@@ -158,8 +304,14 @@ tree_release(struct tree *t)
 
 enum prolog { P_TEXT, P_LT, P_PI, P_PI_Q, P_BANG, P_COMMENT, P_DONE };
 
+/* Where the attribute counter is in the markup. */
+enum tagscan { T_TEXT, T_LT, T_TAG, T_QUOTE, T_SKIP };
+
 struct source {
 	struct input *in;
+	enum tagscan ts;
+	char tq;        /* the quote of the attribute value being read */
+	unsigned nattr; /* '=' outside quotes in the start tag being read */
 	enum prolog st;
 	char bang[8];
 	int nbang, dashes;
@@ -222,6 +374,54 @@ scan_prolog(struct source *s, const unsigned char *b, size_t n)
 	}
 }
 
+/*
+ * Count the attributes of each start tag before libxml2 parses it: its
+ * duplicate-attribute check is quadratic, so one element with 200,000
+ * attributes would cost a minute. Comments, PIs, CDATA and end tags are
+ * skipped to their first '>', which at worst counts a few '=' of text as
+ * attributes of a tag that is not one; the cap is far above any feed's.
+ */
+static void
+scan_attrs(struct source *s, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n && !s->refused; i++) {
+		char c = b[i];
+
+		switch (s->ts) {
+		case T_TEXT:
+			if (c == '<')
+				s->ts = T_LT;
+			break;
+		case T_LT:
+			s->nattr = 0;
+			s->ts = c == '!' || c == '?' || c == '/' ? T_SKIP
+			        : c == '>'                       ? T_TEXT
+			                                         : T_TAG;
+			break;
+		case T_TAG:
+			if (c == '"' || c == '\'') {
+				s->tq = c;
+				s->ts = T_QUOTE;
+			} else if (c == '>') {
+				s->ts = T_TEXT;
+			} else if (c == '=' && ++s->nattr > LS_MAX_XML_ATTRS) {
+				s->refused = xasprintf("an element has more than %d attributes "
+				                       "(refused: no feed needs that many)",
+				                       LS_MAX_XML_ATTRS);
+			}
+			break;
+		case T_QUOTE:
+			if (c == s->tq)
+				s->ts = T_TAG;
+			break;
+		case T_SKIP:
+			if (c == '>')
+				s->ts = T_TEXT;
+			break;
+		}
+	}
+}
+
 static int
 source_read(void *ctx, char *buf, int len)
 {
@@ -233,6 +433,8 @@ source_read(void *ctx, char *buf, int len)
 	s->eof = s->eof || k == 0;
 	if (s->st != P_DONE)
 		scan_prolog(s, (const unsigned char *)buf, (size_t)k);
+	if (!s->refused)
+		scan_attrs(s, buf, (size_t)k);
 	return s->refused ? -1 : (int)k;
 }
 
@@ -297,12 +499,21 @@ struct xstate {
 	long cur_extra;           /* extra taking the current element's text, -1 */
 	const xmlChar *root_name; /* the document's root element */
 	const xmlChar *record;    /* interned record element name */
+	const xmlChar **rpath;    /* interned root (NULL = any), mid..., record */
+	bool *rqname;             /* per rpath step: compared with its prefix */
+	size_t rdepth;            /* depth of the record element (path mode) */
+	const xmlChar **outer;    /* element names per depth outside records */
+	bool *prefix_ok;          /* per depth: the open element matches the path so far */
+	const xmlChar **kids;     /* per depth, 4 distinct names seen under a matching parent */
+	bool *had_child;          /* per depth: the open element has child elements */
+	int best;                 /* deepest depth whose element matched the path */
 	bool in_record;
-	int rel; /* depth below the record element of the current element (0 = the record) */
+	int rec_depth; /* depth of the current record element */
+	int rel;       /* depth below the record element of the current element (0 = the record) */
 	unsigned long index, line;
 	size_t record_bytes;
 	const char *repeated;
-	char where[160];
+	char where[256];
 	size_t where_prefix; /* length of "/root/record[" in where, 0 = not built */
 	unsigned long where_index;
 	char *err;
@@ -451,9 +662,12 @@ extra_text(struct xstate *x, const char *p, size_t n)
 }
 
 static void
-record_begin(struct xstate *x)
+record_begin(struct xstate *x, int depth)
 {
 	x->in_record = true;
+	x->rec_depth = depth;
+	if (x->o->anywhere)
+		x->where_prefix = 0; /* records may sit at different depths */
 	x->rel = 0;
 	x->stack[0] = 0;
 	x->names[0] = x->record;
@@ -475,13 +689,20 @@ set_where(struct xstate *x)
 {
 	char digits[24], *d = digits + sizeof(digits);
 	unsigned long i = x->index;
-	size_t n;
+	size_t n, room = sizeof(x->where) - sizeof(digits) - 2;
 
 	if (!x->where_prefix) {
-		int k = snprintf(x->where, sizeof(x->where) - sizeof(digits) - 2, "/%s/%s[",
-		                 (const char *)x->root_name, (const char *)x->record);
+		size_t len = 0;
 
-		x->where_prefix = k > 0 ? strlen(x->where) : 0;
+		for (int k = 0; k < x->rec_depth && len < room; k++) {
+			int w = snprintf(x->where + len, room - len, "/%s",
+			                 (const char *)x->outer[k]);
+
+			len += w > 0 ? (size_t)w : 0;
+		}
+		if (len < room)
+			snprintf(x->where + len, room - len, "/%s[", (const char *)x->record);
+		x->where_prefix = strlen(x->where);
 	}
 	do
 		*--d = (char)('0' + i % 10);
@@ -524,11 +745,13 @@ read_attrs(struct xstate *x, int node)
 	if (!any)
 		return 0;
 	while (xmlTextReaderMoveToNextAttribute(x->r) == 1) {
-		const xmlChar *name = xmlTextReaderConstLocalName(x->r);
+		const xmlChar *lname = xmlTextReaderConstLocalName(x->r);
+		const xmlChar *qname = xmlTextReaderConstName(x->r);
 		const xmlChar *val = xmlTextReaderConstValue(x->r);
 
 		for (size_t i = 0; i < x->t.nattrs; i++)
-			if (x->t.attrs[i].node == node && x->t.attrs[i].name == name && val) {
+			if (x->t.attrs[i].node == node && val &&
+			    NODE_IS(&x->t.attrs[i], lname, qname)) {
 				x->pv[x->t.attrs[i].path].fresh = true;
 				if (path_text(x, x->t.attrs[i].path, (const char *)val,
 				              strlen((const char *)val)) == -1)
@@ -539,10 +762,62 @@ read_attrs(struct xstate *x, int node)
 	return 0;
 }
 
+/* Remember name as seen under a parent that matched the path (for the no-match error). */
+static void
+note_kid(struct xstate *x, int depth, const xmlChar *name)
+{
+	const xmlChar **k = &x->kids[(size_t)depth * 4];
+
+	for (int i = 0; i < 4; i++) {
+		if (k[i] == name)
+			return;
+		if (!k[i]) {
+			k[i] = name;
+			return;
+		}
+	}
+}
+
+/* An element outside any record: is it one, or on the way to one? */
+static enum ls_scope
+outer_element(struct xstate *x, const xmlChar *name, const xmlChar *lname, int depth, bool empty,
+              xml_record_fn fn, void *ctx)
+{
+	bool ok;
+
+	x->outer[depth] = name;
+	x->had_child[depth - 1] = true;
+	x->had_child[depth] = false;
+	if (x->o->anywhere) {
+		if (!name_is(x->record, x->o->record, x->rqname[x->rdepth], lname, name))
+			return LS_OK;
+	} else {
+		if ((size_t)depth > x->rdepth)
+			return LS_OK;
+		if (!x->prefix_ok[depth - 1]) {
+			x->prefix_ok[depth] = false;
+			return LS_OK;
+		}
+		ok = name_is(x->rpath[depth],
+		             (size_t)depth == x->rdepth ? x->o->record : x->o->mid[depth - 1],
+		             x->rqname[depth], lname, name);
+		x->prefix_ok[depth] = ok && !empty;
+		if (ok && depth > x->best)
+			x->best = depth;
+		if (!ok || (size_t)depth < x->rdepth)
+			return LS_OK; /* not a record (a header, say): its content is ignored */
+	}
+	record_begin(x, depth);
+	if (read_attrs(x, 0) == -1)
+		return LS_BAD_FILE;
+	return empty ? record_end(x, fn, ctx) : LS_OK;
+}
+
 static enum ls_scope
 on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 {
-	const xmlChar *name = xmlTextReaderConstLocalName(x->r);
+	const xmlChar *name = xmlTextReaderConstName(x->r);
+	const xmlChar *lname = xmlTextReaderConstLocalName(x->r);
 	int depth = xmlTextReaderDepth(x->r);
 	unsigned max = x->o->max_depth ? x->o->max_depth : LS_MAX_XML_DEPTH;
 	bool empty = xmlTextReaderIsEmptyElement(x->r) == 1;
@@ -552,9 +827,17 @@ on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 		xfail(x, xasprintf("elements nested deeper than %u", max));
 		return LS_BAD_FILE;
 	}
+	if (xmlTextReaderHasAttributes(x->r) == 1 &&
+	    xmlTextReaderAttributeCount(x->r) > LS_MAX_XML_ATTRS) {
+		xfail(x, xasprintf("element <%s> has more than %d attributes", (const char *)name,
+		                   LS_MAX_XML_ATTRS));
+		return LS_BAD_FILE;
+	}
 	if (depth == 0) {
 		x->root_name = name;
+		x->outer[0] = name;
 		x->root_open = !empty;
+		x->prefix_ok[0] = !empty;
 		if (x->o->root && strcmp((const char *)name, x->o->root) != 0) {
 			xfail(x, xasprintf("root element is <%s>, the profile expects <%s>",
 			                   (const char *)name, x->o->root));
@@ -562,20 +845,12 @@ on_element(struct xstate *x, xml_record_fn fn, void *ctx)
 		}
 		return LS_OK;
 	}
-	if (!x->in_record) {
-		if (depth != 1)
-			return LS_OK;
-		if (name != x->record)
-			return LS_OK; /* not a record (a header, say): its content is ignored */
-		record_begin(x);
-		if (read_attrs(x, 0) == -1)
-			return LS_BAD_FILE;
-		return empty ? record_end(x, fn, ctx) : LS_OK;
-	}
-	x->rel = depth - 1;
+	if (!x->in_record)
+		return outer_element(x, name, lname, depth, empty, fn, ctx);
+	x->rel = depth - x->rec_depth;
 	node = x->stack[x->rel - 1];
 	if (node >= 0)
-		node = tree_find(&x->t, node, name);
+		node = tree_find(&x->t, x->r, node, lname, name);
 	x->stack[x->rel] = node;
 	x->names[x->rel] = name;
 	x->cur_extra = -1;
@@ -605,11 +880,65 @@ on_text(struct xstate *x)
 	return LS_OK;
 }
 
+/*
+ * An element outside records ends: one with child elements under a parent
+ * that matched the path is what the file holds instead of records (leaves,
+ * such as an RSS channel's <title>, are not: a feed with no vehicles has
+ * them too).
+ */
+static void
+outer_end(struct xstate *x, int depth)
+{
+	if (depth < 1 || !x->had_child[depth])
+		return;
+	if (x->o->anywhere
+	            ? depth == 1
+	            : (size_t)depth <= x->rdepth && x->prefix_ok[depth - 1] && !x->prefix_ok[depth])
+		note_kid(x, depth, x->outer[depth]);
+}
+
+/* "0 <item> under <rss>; found <channel>": the document holds something else. */
+static void
+no_records(struct xstate *x)
+{
+	const xmlChar **k;
+	char under[256], found[256];
+	size_t u = 0, f = 0;
+	int level = x->o->anywhere ? 1 : x->best + 1;
+
+	if (x->err || x->index > 0 || level < 1 || (size_t)level > x->rdepth + 1)
+		return;
+	k = &x->kids[(size_t)level * 4];
+	if (!k[0])
+		return; /* an empty inventory: no vehicles, nothing else either */
+	for (int d = 0; d < level && !x->o->anywhere && u < sizeof(under); d++) {
+		int w = snprintf(under + u, sizeof(under) - u, "%s%s", d ? "/" : "",
+		                 (const char *)(d ? x->rpath[d] : x->root_name));
+
+		u += w > 0 ? (size_t)w : 0;
+	}
+	if (x->o->anywhere)
+		snprintf(under, sizeof(under), "%s (at any depth)", (const char *)x->root_name);
+	found[0] = '\0';
+	for (int i = 0; i < 4 && k[i] && f < sizeof(found); i++) {
+		int w = snprintf(found + f, sizeof(found) - f, "%s<%s>", i ? ", " : "",
+		                 (const char *)k[i]);
+
+		f += w > 0 ? (size_t)w : 0;
+	}
+	x->err = xasprintf("0 <%s> under <%s>; found %s%s%s%s", x->o->record, under, found,
+	                   x->o->origin ? " (record_element at " : "",
+	                   x->o->origin ? x->o->origin : "", x->o->origin ? ")" : "");
+	x->err_line = 0;
+}
+
 static enum ls_scope
 on_end(struct xstate *x, xml_record_fn fn, void *ctx)
 {
-	if (!x->in_record)
+	if (!x->in_record) {
+		outer_end(x, xmlTextReaderDepth(x->r));
 		return LS_OK;
+	}
 	if (x->rel == 0)
 		return record_end(x, fn, ctx);
 	x->rel--;
@@ -652,6 +981,11 @@ walk(struct xstate *x, xml_record_fn fn, void *ctx)
 	if (sc <= LS_BAD_RECORD && x->in_record) {
 		xfail(x, xasprintf("truncated: document ends inside record %lu", x->index));
 		sc = LS_BAD_FILE;
+	}
+	if (sc <= LS_BAD_RECORD) {
+		no_records(x);
+		if (x->err)
+			sc = LS_BAD_FILE;
 	}
 	return sc;
 }
@@ -699,6 +1033,12 @@ state_release(struct xstate *x)
 	free(x->ns);
 	free(x->stack);
 	free(x->names);
+	free(x->outer);
+	free(x->prefix_ok);
+	free(x->kids);
+	free(x->had_child);
+	free(x->rpath);
+	free(x->rqname);
 	tree_release(&x->t);
 	if (x->r)
 		xmlFreeTextReader(x->r);
@@ -733,6 +1073,16 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 	x.vals = xcalloc(o->npaths + 1, sizeof(*x.vals));
 	x.stack = xcalloc(max + 1, sizeof(*x.stack));
 	x.names = xcalloc(max + 1, sizeof(*x.names));
+	x.outer = xcalloc(max + 1, sizeof(*x.outer));
+	x.prefix_ok = xcalloc(max + 1, sizeof(*x.prefix_ok));
+	x.had_child = xcalloc(max + 1, sizeof(*x.had_child));
+	x.rdepth = o->nmid + 1;
+	x.kids = xcalloc((x.rdepth + 2) * 4, sizeof(*x.kids));
+	x.rpath = xcalloc(x.rdepth + 1, sizeof(*x.rpath));
+	x.rqname = xcalloc(x.rdepth + 1, sizeof(*x.rqname));
+	for (size_t i = 0; i < o->nmid; i++)
+		x.rqname[i + 1] = strchr(o->mid[i], ':') != NULL;
+	x.rqname[x.rdepth] = strchr(o->record, ':') != NULL;
 	/* No NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE: ever. */
 	x.r = xmlReaderForIO(source_read, source_close, &src, NULL, o->encoding,
 	                     XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT |
@@ -745,6 +1095,10 @@ parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ct
 	xmlTextReaderSetStructuredErrorHandler(x.r, on_xml_error, &x);
 	/* Intern every name once, so matching an element is a pointer comparison. */
 	x.record = xmlTextReaderConstString(x.r, BAD_CAST o->record);
+	x.rpath[0] = o->root ? xmlTextReaderConstString(x.r, BAD_CAST o->root) : NULL;
+	for (size_t i = 0; i < o->nmid; i++)
+		x.rpath[i + 1] = xmlTextReaderConstString(x.r, BAD_CAST o->mid[i]);
+	x.rpath[x.rdepth] = x.record;
 	x.root_name = BAD_CAST "";
 	for (size_t i = 0; i < x.t.n; i++)
 		x.t.nodes[i].name = xmlTextReaderConstString(x.r, BAD_CAST x.t.nodes[i].raw);

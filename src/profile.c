@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lotsync/conffile.h"
 #include "lotsync/fields.h"
@@ -79,8 +80,8 @@ add_date_format(struct loader *ld, const char *t, void *arg)
 	(void)arg;
 	if (date_format_compile(t, &f) == -1) {
 		lerr(ld,
-		     "date_format: '%s' is not a date format (YYYY, MM, DD and separators; "
-		     "year and month required)",
+		     "date_format: '%s' is not a date format (YYYY, MM, DD, hh, mm, ss, AM, Z, T "
+		     "and separators, or iso8601; year and month required, a time needs the day)",
 		     t);
 		return;
 	}
@@ -89,21 +90,74 @@ add_date_format(struct loader *ld, const char *t, void *arg)
 }
 
 static void
+clear_record_element(struct profile *p)
+{
+	for (size_t i = 0; i < p->nmid; i++)
+		free(p->record_mid[i]);
+	free(p->record_mid);
+	free(p->record_root);
+	free(p->record_element);
+	p->record_mid = NULL;
+	p->nmid = 0;
+	p->record_root = NULL;
+	p->record_element = NULL;
+	p->record_anywhere = false;
+}
+
+/*
+ * "item" (a child of any root), "rss/channel/item" (the path from the
+ * root), "//item" (at any depth): names as the file writes them, prefixes
+ * included.
+ */
+static void
 set_record_element(struct loader *ld, const char *v)
 {
 	struct profile *p = ld->p;
-	const char *slash = strchr(v, '/');
+	char **parts = NULL;
+	size_t n = 0, alloc = 0;
+	const char *s = v;
+	bool bad = !*v;
 
-	free(p->record_root);
-	free(p->record_element);
-	p->record_root = NULL;
-	p->record_element = NULL;
-	if (!*v || (slash && (slash == v || !slash[1] || strchr(slash + 1, '/')))) {
-		lerr(ld, "record_element must be 'element' or 'root/element', not '%s'", v);
+	clear_record_element(p);
+	p->record_line = ld->line;
+	if (str_startswith(v, "//")) {
+		s = v + 2;
+		p->record_anywhere = true;
+	}
+	while (!bad) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+
+		if (!parse_xml_name_ok(s, len)) {
+			bad = true;
+			break;
+		}
+		parts = xgrow(parts, &alloc, n + 1, sizeof(*parts));
+		parts[n++] = xstrndup(s, len);
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	if (bad || (p->record_anywhere && n != 1)) {
+		lerr(ld,
+		     "record_element must be 'element', a path from the root such as "
+		     "'rss/channel/item', or '//element' (any depth), not '%s'",
+		     v);
+		for (size_t i = 0; i < n; i++)
+			free(parts[i]);
+		free(parts);
+		p->record_anywhere = false;
 		return;
 	}
-	p->record_root = slash ? xstrndup(v, (size_t)(slash - v)) : NULL;
-	p->record_element = xstrdup(slash ? slash + 1 : v);
+	p->record_element = parts[n - 1];
+	if (n >= 2) {
+		p->record_root = parts[0];
+		p->nmid = n - 2;
+		p->record_mid = xcalloc(n, sizeof(*p->record_mid));
+		for (size_t i = 0; i < p->nmid; i++)
+			p->record_mid[i] = parts[i + 1];
+	}
+	free(parts);
 }
 
 /* Keys whose value is a word from a fixed list. */
@@ -161,6 +215,8 @@ profile_word_key(struct loader *ld, const char *key, const char *v)
 	}
 }
 
+static void fields_key(struct loader *ld, const char *key, const char *v);
+
 static void
 profile_key(struct loader *ld, const char *key, const char *v)
 {
@@ -172,8 +228,10 @@ profile_key(struct loader *ld, const char *key, const char *v)
 			lerr(ld, "delimiter must be one character or its name (%s), not '%s'",
 			     CONFFILE_CHAR_NAMES, v);
 	} else if (!strcmp(key, "quote")) {
-		if (conffile_char(v, &p->quote))
-			lerr(ld, "quote must be one character, not '%s'", v);
+		if (!strcmp(v, "none"))
+			p->quote = '\0'; /* no byte quotes: a NUL is a file error anyway */
+		else if (conffile_char(v, &p->quote))
+			lerr(ld, "quote must be one character or none, not '%s'", v);
 	} else if (!strcmp(key, "header")) {
 		if (conffile_bool(v, &p->header))
 			lerr(ld, "header must be yes or no, not '%s'", v);
@@ -200,6 +258,8 @@ profile_key(struct loader *ld, const char *key, const char *v)
 		each_item(ld, v, add_date_format, NULL);
 	} else if (!strcmp(key, "mandatory")) {
 		each_item(ld, v, add_mandatory, NULL);
+	} else if (!strcmp(key, "mileage_unit_from")) {
+		fields_key(ld, "mileage_unit", v);
 	} else {
 		profile_word_key(ld, key, v);
 	}
@@ -211,11 +271,13 @@ add_source(struct loader *ld, const char *t, void *arg)
 	struct profile_map *m = arg;
 	unsigned long long pos = 0;
 
-	if (ld->p->format == PROFILE_XML && parse_xml_path_ok(t) == -1) {
+	char why[160];
+
+	if (ld->p->format == PROFILE_XML && parse_xml_path_check(t, why, sizeof(why)) == -1) {
 		lerr(ld,
-		     "field '%s': '%s' is not an element path (Name, Parent/Name, @attr, "
-		     "Name/@attr)",
-		     m->field, t);
+		     "field '%s': '%s' is not an element path (Name, Parent/Name, g:name, "
+		     "Name[@attr='value'], @attr, Name/@attr): %s",
+		     m->field, t, why);
 		return;
 	}
 	if (!ld->p->header && ld->p->format == PROFILE_CSV && parse_uint(t, 4095, &pos)) {
@@ -241,13 +303,15 @@ fields_key(struct loader *ld, const char *key, const char *v)
 		return;
 	}
 	if (profile_find(p, key)) {
-		lerr(ld, "field '%s' mapped twice", key);
+		lerr(ld, "field '%s' mapped twice%s", key,
+		     strcmp(key, "mileage_unit") == 0 ? " (mileage_unit_from maps it too)" : "");
 		return;
 	}
 	p->maps = xrealloc(p->maps, (p->nmaps + 1) * sizeof(*p->maps));
 	m = &p->maps[p->nmaps++];
 	memset(m, 0, sizeof(*m));
 	m->field = xstrdup(key);
+	m->def = fields_find(key);
 	m->kind = fields_kind(key);
 	m->list_sep = m->kind == FIELD_LIST ? '|' : '\0';
 	each_item(ld, v, add_source, m);
@@ -281,13 +345,48 @@ lists_key(struct loader *ld, const char *key, const char *v)
 		m->list_sep = sep;
 }
 
+/* A [values:FIELD] line, kept until the whole file (and so [fields]) is read. */
+static void
+values_key(struct loader *ld, const char *field, const char *key, const char *v)
+{
+	struct profile *p = ld->p;
+	const struct field_def *def = fields_find(field);
+	char canon[32];
+
+	if (!def) {
+		lerr(ld, "[values:%s]: unknown canonical field '%s'", field, field);
+		return;
+	}
+	if (def->kind == FIELD_LIST) {
+		lerr(ld, "[values:%s]: list fields take no value map", field);
+		return;
+	}
+	if (*v && def->kind == FIELD_ENUM && fields_enum_value(def, v, strlen(v), canon) == -1) {
+		lerr(ld, "[values:%s]: '%s' is not a %s value (%s; empty = absent)", field, v,
+		     field, def->extra);
+		return;
+	}
+	for (size_t i = 0; i < p->npending; i++)
+		if (!strcmp(p->pending_field[i], field) && !strcasecmp(p->pending[i].from, key)) {
+			lerr(ld, "[values:%s]: '%s' is mapped twice (also line %d)", field, key,
+			     p->pending[i].line);
+			return;
+		}
+	p->pending = xrealloc(p->pending, (p->npending + 1) * sizeof(*p->pending));
+	p->pending_field = xrealloc(p->pending_field, (p->npending + 1) * sizeof(char *));
+	p->pending[p->npending] = (struct profile_value){xstrdup(key), xstrdup(v), ld->line};
+	p->pending_field[p->npending++] = xstrdup(field);
+}
+
 static int
 on_entry(void *user, const char *section, const char *key, const char *value)
 {
 	struct loader *ld = user;
 	char *v = str_trim(xstrdup(value));
 
-	if (!strcmp(section, "profile"))
+	if (str_startswith(section, "values:"))
+		values_key(ld, section + 7, key, v);
+	else if (!strcmp(section, "profile"))
 		profile_key(ld, key, v);
 	else if (!strcmp(section, "fields"))
 		fields_key(ld, key, v);
@@ -299,12 +398,41 @@ on_entry(void *user, const char *section, const char *key, const char *value)
 	return 1;
 }
 
+/* [values:] lines to their field's map; a field the profile does not read is an error. */
+static void
+attach_values(struct loader *ld)
+{
+	struct profile *p = ld->p;
+
+	for (size_t i = 0; i < p->npending; i++) {
+		struct profile_map *m = (struct profile_map *)profile_find(p, p->pending_field[i]);
+
+		if (!m) {
+			conffile_error(&ld->err, p->pending[i].line,
+			               "[values:%s]: the profile does not map '%s' in [fields]",
+			               p->pending_field[i], p->pending_field[i]);
+			free(p->pending[i].from);
+			free(p->pending[i].to);
+		} else {
+			m->values = xrealloc(m->values, (m->nvalues + 1) * sizeof(*m->values));
+			m->values[m->nvalues++] = p->pending[i];
+		}
+		free(p->pending_field[i]);
+	}
+	free(p->pending);
+	free(p->pending_field);
+	p->pending = NULL;
+	p->pending_field = NULL;
+	p->npending = 0;
+}
+
 /* Checks that need the whole file: reported at line 0 (the file as a whole). */
 static void
 check_complete(struct loader *ld)
 {
 	struct profile *p = ld->p;
 
+	attach_values(ld);
 	if (p->nmaps == 0)
 		lerr(ld, "profile '%s' maps no fields", p->name);
 	for (size_t i = 0; i < p->nmandatory; i++)
@@ -350,7 +478,19 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 void
 profile_release(struct profile *p)
 {
+	for (size_t i = 0; i < p->npending; i++) {
+		free(p->pending[i].from);
+		free(p->pending[i].to);
+		free(p->pending_field[i]);
+	}
+	free(p->pending);
+	free(p->pending_field);
 	for (size_t i = 0; i < p->nmaps; i++) {
+		for (size_t k = 0; k < p->maps[i].nvalues; k++) {
+			free(p->maps[i].values[k].from);
+			free(p->maps[i].values[k].to);
+		}
+		free(p->maps[i].values);
 		for (size_t k = 0; k < p->maps[i].nsources; k++)
 			free(p->maps[i].sources[k]);
 		free(p->maps[i].sources);
@@ -364,7 +504,6 @@ profile_release(struct profile *p)
 	free(p->dates);
 	free(p->name);
 	free(p->path);
-	free(p->record_root);
-	free(p->record_element);
+	clear_record_element(p);
 	memset(p, 0, sizeof(*p));
 }

@@ -784,15 +784,21 @@ static enum ls_scope
 read_xml(struct reader *r)
 {
 	struct xml_read x = {.r = r};
-	struct xml_opts o = {.root = r->p->record_root, .record = r->p->record_element};
+	struct xml_opts o = {.root = r->p->record_root,
+	                     .mid = (const char *const *)r->p->record_mid,
+	                     .nmid = r->p->nmid,
+	                     .record = r->p->record_element,
+	                     .anywhere = r->p->record_anywhere};
 	const char **paths;
 	char *joins, *why = NULL;
+	char *origin = xasprintf("%s:%d", r->p->path ? r->p->path : r->p->name, r->p->record_line);
 	unsigned long line = 0;
 	enum ls_scope sc;
 
 	if (rowmap_bind_xml(&r->map, r->p, r->feed, &why) == -1) {
 		file_error(r, 0, why);
 		free(why);
+		free(origin);
 		rowmap_release(&r->map);
 		return LS_BAD_FILE;
 	}
@@ -803,6 +809,7 @@ read_xml(struct reader *r)
 		joins[c] = r->map.cols[c].map->list_sep;
 	}
 	o.paths = paths;
+	o.origin = origin;
 	o.joins = joins;
 	o.npaths = r->map.ncols;
 	/* An explicit 8-bit charset overrides what the document declares. */
@@ -821,6 +828,7 @@ read_xml(struct reader *r)
 	rowmap_work_release(&x.work);
 	free(paths);
 	free(joins);
+	free(origin);
 	rowmap_release(&r->map);
 	return sc;
 }

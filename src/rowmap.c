@@ -827,6 +827,34 @@ map_list(struct rowctx *x, const struct rowmap_col *col, struct span v)
 	sv->n = o;
 }
 
+/* A [values:FIELD] map: an exact source value (any case) becomes its replacement. */
+static void
+map_values(const struct profile_map *pm, struct span *v)
+{
+	for (size_t i = 0; i < pm->nvalues; i++)
+		if (strlen(pm->values[i].from) == v->n &&
+		    strncasecmp(pm->values[i].from, v->p, v->n) == 0) {
+			v->p = pm->values[i].to;
+			v->n = strlen(pm->values[i].to);
+			return;
+		}
+}
+
+static void
+map_enum(struct rowctx *x, const struct rowmap_col *col, struct span v)
+{
+	const struct field_def *def = col->map->def;
+	char canon[32], why[160];
+
+	if (fields_enum_value(def, v.p, v.n, canon) == -1) {
+		snprintf(why, sizeof(why), "is not a %s (%s; a [values:%s] section maps others)",
+		         def->name, def->extra, def->name);
+		reject_value(x, col, v.p, v.n, why);
+		return;
+	}
+	set_text(x, col->slot, canon);
+}
+
 static void
 map_value(struct rowctx *x, const struct rowmap_col *col, struct span v)
 {
@@ -834,11 +862,29 @@ map_value(struct rowctx *x, const struct rowmap_col *col, struct span v)
 	long long km;
 	int year;
 	const char *why;
+	char num[NORM_NUM_MAX];
 
 	trim(&v);
+	if (col->map->nvalues && v.n)
+		map_values(col->map, &v);
 	if (v.n == 0)
 		return;
 	switch (col->map->kind) {
+	case FIELD_ENUM: map_enum(x, col, v); break;
+	case FIELD_INT:
+		if ((why = norm_int(v.p, v.n, col->map->def ? col->map->def->extra : NULL, &km)) !=
+		    NULL)
+			reject_value(x, col, v.p, v.n, why);
+		else
+			set_number(x, col->slot, km);
+		break;
+	case FIELD_COORD:
+		if ((why = norm_coord(v.p, v.n, col->map->def->extra[0] == '9' ? 90 : 180, num)) !=
+		    NULL)
+			reject_value(x, col, v.p, v.n, why);
+		else
+			set_text(x, col->slot, num);
+		break;
 	case FIELD_TEXT: x->w->slot[col->slot] = v; break;
 	case FIELD_MONEY: map_money(x, col, v); break;
 	case FIELD_MILEAGE:

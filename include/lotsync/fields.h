@@ -22,13 +22,19 @@ enum field_kind {
 	FIELD_YEAR,    /* four digits */
 	FIELD_DATE,    /* ISO 8601: YYYY-MM-DD or YYYY-MM */
 	FIELD_VIN,     /* upper case, 17 characters, check digit verified */
-	FIELD_LIST     /* items joined with '|' */
+	FIELD_LIST,    /* items joined with '|' */
+	FIELD_ENUM,    /* one word of the field's values (condition, availability) */
+	FIELD_INT,     /* a whole number, optionally followed by the field's unit */
+	FIELD_COORD    /* decimal degrees (latitude -90..90, longitude -180..180) */
 };
 
 struct field_def {
 	const char *name;
 	enum field_kind kind;
 	const char *doc; /* one line: what the value is */
+	/* FIELD_ENUM: the values, '|'-separated; FIELD_INT: the unit word a value
+	 * may carry ("kW"), or NULL; FIELD_COORD: "90" or "180", the bound. */
+	const char *extra;
 };
 
 /* The canonical fields, in the order the documentation lists them. */
@@ -45,7 +51,14 @@ bool fields_is_extra(const char *name);
 enum field_kind fields_kind(const char *name);
 /* True for the list fields (images, equipment, documents). */
 bool fields_is_list(const char *name);
-/* "text", "money", "mileage", "unit", "year", "date", "vin", "list". */
+/* "text", "money", "mileage", "unit", "year", "date", "vin", "list", "enum", "integer",
+ * "coordinate". */
 const char *fields_kind_name(enum field_kind k);
+/*
+ * FIELD_ENUM: the canonical value of s[0..n) into out (32 bytes):
+ * lower case, spaces and hyphens as '_' ("In Stock" is in_stock); -1 when
+ * it is not one of the field's values.
+ */
+int fields_enum_value(const struct field_def *f, const char *s, size_t n, char out[32]);
 
 #endif

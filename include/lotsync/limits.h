@@ -25,7 +25,10 @@
 #define LS_MAX_XML_DEPTH     64                  /* element nesting */
 #define LS_MAX_XML_VALUE     ((size_t)1 << 20)   /* bytes of one XML value */
 #define LS_MAX_XML_RECORD    ((size_t)4 << 20)   /* text bytes of one XML record */
-#define LS_MAX_KEPT_REJECTS  100000              /* rejected rows and warnings kept per file */
+#define LS_MAX_XML_ATTRS                                                                           \
+	1000                       /* attributes of one element (libxml2's                         \
+	                              duplicate check is quadratic) */
+#define LS_MAX_KEPT_REJECTS 100000 /* rejected rows and warnings kept per file */
 
 /* --- remote listings and files (transfer) --- */
 #define LS_MAX_LIST_ENTRIES 100000                     /* files in one listing */

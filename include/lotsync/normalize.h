@@ -8,9 +8,13 @@
  *   mileage  "41,200", "41200 miles", "12.345 km" -> integer in the
  *            profile's unit (km or mi); a value in the other unit is refused
  *   year     four digits, 1886..2100
- *   date     by the profile's formats (YYYY, MM, DD and literal
- *            characters; MM and DD take one or two digits) -> ISO 8601
- *            YYYY-MM-DD, or YYYY-MM for a format without DD
+ *   date     by the profile's formats (YYYY, MM, DD, hh, mm, ss, AM, Z and
+ *            literal characters; MM, DD, hh, mm and ss take one or two
+ *            digits) -> ISO 8601 YYYY-MM-DD, YYYY-MM for a format without
+ *            DD, YYYY-MM-DDThh:mm:ss for one with a time, and with a Z
+ *            (an offset, or "Z") the time converted to UTC and a "Z"
+ *   integer  a whole number, with the field's unit word allowed after it
+ *   coord    decimal degrees, '.' or ',' as the decimal separator
  *   VIN      upper-cased; 17 characters of 0-9 and A-Z without I, O, Q,
  *            check digit (position 9) verified; a shorter pre-1981 VIN
  *            (5..16 letters and digits) only when allowed
@@ -27,7 +31,7 @@
 
 /* Longest text a normalised number or date takes, with its NUL. */
 #define NORM_NUM_MAX  24
-#define NORM_DATE_MAX 11
+#define NORM_DATE_MAX 21
 
 struct norm_money {
 	long long minor;  /* hundredths of the currency */
@@ -69,15 +73,32 @@ long long mileage_convert(long long v, enum mileage_unit from, enum mileage_unit
 
 const char *norm_year(const char *s, size_t n, int *out);
 
-enum date_part { DATE_LIT, DATE_YEAR, DATE_MONTH, DATE_DAY };
+/* A whole number >= 0, optionally followed by unit (any case, "kW"); NULL = none allowed. */
+const char *norm_int(const char *s, size_t n, const char *unit, long long *out);
+/* Decimal degrees within -bound..bound, '.' or ',' decimals; out gets "59.3293". */
+const char *norm_coord(const char *s, size_t n, int bound, char out[NORM_NUM_MAX]);
+
+enum date_part {
+	DATE_LIT,
+	DATE_YEAR,
+	DATE_MONTH,
+	DATE_DAY,
+	DATE_HOUR,   /* hh: 0-23, or 1-12 with AM */
+	DATE_MINUTE, /* mm */
+	DATE_SECOND, /* ss, a fraction after it is read and dropped */
+	DATE_AMPM,   /* AM: AM, PM, am, pm, a.m., p.m. */
+	DATE_ZONE    /* Z: "Z", +hh:mm, +hhmm, +hh, -... */
+};
 
 /* A compiled date format. */
 struct date_format {
-	char text[32]; /* as the profile spells it, for messages */
-	enum date_part parts[16];
-	char lit[16];
+	char text[40]; /* as the profile spells it, for messages */
+	enum date_part parts[24];
+	char lit[24];
 	size_t nparts;
 	bool has_day;
+	bool has_time; /* hh: the value is a date-time */
+	bool has_zone; /* Z: converted to UTC */
 	/* Day and month both present and the year not first: 03/04/2024 reads two ways. */
 	bool order_ambiguous;
 };

@@ -7,11 +7,16 @@
  * text (repeated occurrences joined with the path's separator) and every
  * other leaf element's text by path ("Options/Item").
  *
+ * When the document holds elements but none is a record, that is a file
+ * error saying what the deepest matching element holds instead
+ * ("0 <item> under <rss>; found <channel>").
+ *
  * Safety (SPEC §9): a document with a DOCTYPE is refused before libxml2
  * sees it, so no entity can be declared; no entity is ever loaded or
  * expanded (XML_PARSE_NONET, never NOENT, DTDLOAD or HUGE; an external
  * entity loader that refuses everything). Caps: nesting depth, one value,
- * one record. UTF-16 and other non-ASCII-compatible encodings are refused.
+ * one record, attributes of one element (counted in the bytes before
+ * libxml2 parses the tag). UTF-16 and other non-ASCII-compatible encodings are refused.
  *
  * Errors: LS_BAD_FILE with *why ("LINE: reason" is built by the caller from
  * *why and *why_line); what the callback returned when worse than
@@ -20,6 +25,7 @@
 #ifndef LOTSYNC_PARSE_XML_H
 #define LOTSYNC_PARSE_XML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lotsync/input.h"
@@ -28,9 +34,14 @@
 #include "lotsync/status.h"
 
 struct xml_opts {
-	const char *root;         /* required root element, or NULL for any */
-	const char *record;       /* the record element, a child of the root */
-	const char *const *paths; /* "VIN", "ImageURLs/URL", "@id", "seller/@key" */
+	const char *root;       /* required root element, or NULL for any */
+	const char *const *mid; /* elements between the root and the record ("channel") */
+	size_t nmid;
+	const char *record;       /* the record element: a child of root/mid..., or */
+	bool anywhere;            /* ... at any depth ("//item") */
+	const char *origin;       /* "FILE:LINE" of the record element, for the no-match error */
+	const char *const *paths; /* "VIN", "ImageURLs/URL", "@id", "seller/@key",
+	                             "g:price", "price[@type='asking']", "odometer/@units" */
 	const char *joins;        /* per path: separator of repeats; '\0' = a repeat is refused */
 	size_t npaths;
 	const char *encoding;         /* NULL: as the document declares */
@@ -50,8 +61,11 @@ struct xml_record {
 
 typedef enum ls_scope (*xml_record_fn)(void *ctx, const struct xml_record *r);
 
-/* Check a path's syntax; -1 when it is not one. */
+/* Check a path's syntax; -1 when it is not one (why: the reason, NUL-terminated). */
+int parse_xml_path_check(const char *path, char *why, size_t n);
 int parse_xml_path_ok(const char *path);
+/* s[0..n) is an XML name (prefix:local allowed). */
+bool parse_xml_name_ok(const char *s, size_t n);
 
 enum ls_scope parse_xml(struct input *in, const struct xml_opts *o, xml_record_fn fn, void *ctx,
                         char **why, unsigned long *why_line);

@@ -2,7 +2,8 @@
  * fuzz_read.c - libFuzzer target for the record mappers: the whole read path
  * (charset, BOM, chunk cutting, libcsv or xmlTextReader, binding, mapping,
  * normalisation, hashing) over bytes in memory. Built twice: FUZZ_XML
- * selects the XML profiles, else the CSV ones.
+ * selects the XML profiles (record paths at any depth, g: prefixes,
+ * [@attr=...] predicates, attributes as values), else the CSV ones.
  *
  * The first input byte picks the profile, its key kind and charset; the
  * rest is the file. Chunks of 61 bytes make every input cross chunk
@@ -20,10 +21,19 @@
 #include "lotsync/util.h"
 
 #ifdef FUZZ_XML
-static const char *const names[] = {"generic-xml", "listings-xml"};
+static const char *const names[] = {"generic-xml", "listings-xml", "google-merchant-rss",
+                                    "meta-auto-xml", "adf-xml"};
 #else
-static const char *const names[] = {"generic-csv",        "mobilede-csv", "homenet-tsv",
-                                    "google-vehicle-csv", "wayke-csv",    "dealer-feed"};
+static const char *const names[] = {"generic-csv",
+                                    "mobilede-csv",
+                                    "homenet-tsv",
+                                    "google-vehicle-csv",
+                                    "wayke-csv",
+                                    "dealer-feed",
+                                    "google-vehicle-listings",
+                                    "meta-auto-csv",
+                                    "dealercenter-txt",
+                                    "blocket-csv"};
 #endif
 static const char *const charsets[] = {NULL, "auto", "windows-1252", "iso-8859-15"};
 

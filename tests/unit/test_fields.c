@@ -47,7 +47,9 @@ START_TEST(format_kinds_follow_the_table)
 	for (size_t i = 0; i < fields_count; i++) {
 		const struct field_def *f = &fields_table[i];
 		enum column_kind want = f->kind == FIELD_MONEY ? COL_MONEY
-		                        : f->kind == FIELD_YEAR || f->kind == FIELD_MILEAGE
+		                        : f->kind == FIELD_YEAR || f->kind == FIELD_MILEAGE ||
+		                                        f->kind == FIELD_INT ||
+		                                        f->kind == FIELD_COORD
 		                                ? COL_NUMBER
 		                        : f->kind == FIELD_DATE ? COL_DATE
 		                        : f->kind == FIELD_LIST ? COL_LIST

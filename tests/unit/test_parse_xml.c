@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lotsync/input.h"
 #include "lotsync/parse_xml.h"
@@ -20,7 +21,8 @@
 /* Each record as one line: "index line where | path=value ... | extra=value ...". */
 struct sink {
 	char *text;
-	int stop_at; /* return LS_BAD_FILE from this record index, 0 never */
+	int stop_at;    /* return LS_BAD_FILE from this record index, 0 never */
+	bool last_only; /* keep only the newest record's line (10^5 records) */
 };
 
 static char *
@@ -239,14 +241,254 @@ START_TEST(path_syntax)
 		const char *path;
 		int ok;
 	} t[] = {
-	        {"VIN", 0},      {"Price/Amount", 0}, {"@id", 0},     {"seller/@key", 0},
-	        {"s:dealer", 0}, {"a-b.c_d", 0},      {"", -1},       {"/VIN", -1},
-	        {"VIN/", -1},    {"a//b", -1},        {"@id/x", -1},  {"@", -1},
-	        {"1bad", -1},    {"a b", -1},         {"a/@b/c", -1},
+	        {"VIN", 0},
+	        {"Price/Amount", 0},
+	        {"@id", 0},
+	        {"seller/@key", 0},
+	        {"s:dealer", 0},
+	        {"a-b.c_d", 0},
+	        {"", -1},
+	        {"/VIN", -1},
+	        {"VIN/", -1},
+	        {"a//b", -1},
+	        {"@id/x", -1},
+	        {"@", -1},
+	        {"1bad", -1},
+	        {"a b", -1},
+	        {"a/@b/c", -1},
+	        {"g:price", 0},
+	        {"price[@type='asking']", 0},
+	        {"address/component[@name=\"city\"]", 0},
+	        {"price[@type='a/b']/@currency", 0},
+	        {"price[@type='asking'", -1},
+	        {"price[type='x']", -1},
+	        {"price[@type=x]", -1},
+	        {"price[@type='x'", -1},
+	        {"price[@='x']", -1},
+	        {"price[@type='x']z", -1},
+	        {":x", -1},
+	        {"x:", -1},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		ck_assert_msg(parse_xml_path_ok(t[i].path) == t[i].ok, "'%s'", t[i].path);
+}
+END_TEST
+
+static double
+unit_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A sink for any paths: "index where | 0=value 1=value ... | extras". */
+static size_t sink_np;
+
+static enum ls_scope
+on_record_n(void *ctx, const struct xml_record *r)
+{
+	struct sink *k = ctx;
+	char *line = xasprintf("%lu %s |", r->index, r->where), *t;
+
+	for (size_t i = 0; i < sink_np; i++) {
+		if (!r->vals[i].n)
+			continue;
+		t = xasprintf(" %zu=%.*s", i, (int)r->vals[i].n, r->vals[i].p);
+		line = cat(line, t);
+		free(t);
+	}
+	line = cat(line, " |");
+	for (size_t i = 0; i < r->nextras; i++) {
+		t = xasprintf(" %.*s=%.*s", (int)r->extras[i].nlen, r->extras[i].name,
+		              (int)r->extras[i].n, r->extras[i].p);
+		line = cat(line, t);
+		free(t);
+	}
+	if (k->last_only) {
+		free(k->text);
+		k->text = NULL;
+	}
+	k->text = cat(k->text, line);
+	k->text = cat(k->text, "\n");
+	free(line);
+	return LS_OK;
+}
+
+/* Parse doc with o's record settings and up to 8 paths (no joins: repeats are reported). */
+static enum ls_scope
+parse_n(const char *doc, size_t len, struct xml_opts *o, const char *const *p, size_t np,
+        struct sink *k, char **why, unsigned long *line)
+{
+	struct input *in = input_open_mem(doc, len);
+	enum ls_scope sc;
+
+	o->paths = p;
+	o->joins = "||||||||";
+	o->npaths = np;
+	sink_np = np;
+	sc = parse_xml(in, o, on_record_n, k, why, line);
+	input_close(in);
+	return sc;
+}
+
+/* Google Merchant RSS: records two levels down, g: names, predicates, attributes as values. */
+START_TEST(record_paths_prefixes_and_predicates)
+{
+	const char *doc =
+	        "<?xml version=\"1.0\"?>\n"
+	        "<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
+	        "<title>shop</title><item><title>plain</title><g:title>G</g:title>"
+	        "<g:price>5 USD</g:price>"
+	        "<price type=\"msrp\" currency=\"USD\">9</price>"
+	        "<price type=\"asking\" currency=\"EUR\">7</price><price>8</price>"
+	        "<odometer units=\"miles\">12</odometer>"
+	        "<address><component name=\"city\">Umea</component><component>x</component>"
+	        "<component name=\"zip\">1</component></address></item>\n"
+	        "<item><price type=\"ASKING\">1</price><address><component/></address></item>"
+	        "</channel><channel><item><g:title>second channel</g:title></item></channel>"
+	        "</rss>\n";
+	static const char *const p[] = {"g:title",
+	                                "price[@type='asking']",
+	                                "price[@type='asking']/@currency",
+	                                "price[@type=\"msrp\"]",
+	                                "odometer/@units",
+	                                "address/component[@name='city']",
+	                                "title",
+	                                "price"};
+	struct xml_opts o = {.root = "rss",
+	                     .mid = (const char *const[]){"channel"},
+	                     .nmid = 1,
+	                     .record = "item"};
+	struct sink k = {0};
+	unsigned long line;
+	char *why = NULL;
+
+	ck_assert_int_eq(parse_n(doc, strlen(doc), &o, p, ARRAY_SIZE(p), &k, &why, &line), LS_OK);
+	ck_assert_ptr_null(why);
+	/* An element takes the first path that names it: <g:title> is g:title's,
+	 * <title> title's; price (no prefix) matches by local name, so it takes
+	 * <g:price> and the untyped <price>. A predicate whose attribute is
+	 * missing or different ("ASKING") falls back to the path without one,
+	 * or to the extras. */
+	ck_assert_str_eq(k.text,
+	                 "1 /rss/channel/item[1] | 0=G 1=7 2=EUR 3=9 4=miles 5=Umea 6=plain "
+	                 "7=5 USD|8 | address/component=x|1\n"
+	                 "2 /rss/channel/item[2] | 7=1 |\n"
+	                 "3 /rss/channel/item[3] | 0=second channel |\n");
+	free(k.text);
+}
+END_TEST
+
+START_TEST(records_at_any_depth)
+{
+	const char *doc = "<adf><vehicle status=\"new\"><vin>A</vin></vehicle>"
+	                  "<prospect><vehicle status=\"used\"><vin>B</vin></vehicle></prospect>"
+	                  "<x><y><z><vehicle><vin>C</vin><vehicle><vin>D</vin></vehicle>"
+	                  "</vehicle></z></y></x></adf>";
+	static const char *const p[] = {"vin", "@status"};
+	struct xml_opts o = {.record = "vehicle", .anywhere = true};
+	struct sink k = {0};
+	unsigned long line;
+	char *why = NULL;
+
+	ck_assert_int_eq(parse_n(doc, strlen(doc), &o, p, 2, &k, &why, &line), LS_OK);
+	/* a record inside a record is part of it, not a second record */
+	ck_assert_str_eq(k.text, "1 /adf/vehicle[1] | 0=A 1=new |\n"
+	                         "2 /adf/prospect/vehicle[2] | 0=B 1=used |\n"
+	                         "3 /adf/x/y/z/vehicle[3] | 0=C | vehicle/vin=D\n");
+	free(k.text);
+}
+END_TEST
+
+/* No record element matches: the error says what is there instead, and where the profile says so.
+ */
+START_TEST(no_record_says_what_the_root_holds)
+{
+	static const char *const p[] = {"vin"};
+	const char *rss = "<rss><channel><title>t</title><item><vin>A</vin></item></channel></rss>";
+	const char *empty = "<rss><channel><title>t</title><link>l</link></channel></rss>";
+	struct xml_opts o = {.root = "rss", .record = "item", .origin = "p.ini:3"};
+	struct xml_opts deep = {
+	        .root = "rss", .mid = (const char *const[]){"chanel"}, .nmid = 1, .record = "item"};
+	struct xml_opts any = {.record = "vehicle", .anywhere = true};
+	struct sink k = {0};
+	unsigned long line;
+	char *why = NULL;
+
+	ck_assert_int_eq(parse_n(rss, strlen(rss), &o, p, 1, &k, &why, &line), LS_BAD_FILE);
+	ck_assert_str_eq(why, "0 <item> under <rss>; found <channel> (record_element at p.ini:3)");
+	free(why);
+	ck_assert_int_eq(parse_n(rss, strlen(rss), &deep, p, 1, &k, &why, &line), LS_BAD_FILE);
+	ck_assert_str_eq(why, "0 <item> under <rss>; found <channel>");
+	free(why);
+	ck_assert_int_eq(parse_n(rss, strlen(rss), &any, p, 1, &k, &why, &line), LS_BAD_FILE);
+	ck_assert_str_eq(why, "0 <vehicle> under <rss (at any depth)>; found <channel>");
+	free(why);
+	/* An RSS channel with no items holds only leaves: an empty inventory, not an error. */
+	o.mid = (const char *const[]){"channel"};
+	o.nmid = 1;
+	ck_assert_int_eq(parse_n(empty, strlen(empty), &o, p, 1, &k, &why, &line), LS_OK);
+	ck_assert_ptr_null(why);
+	ck_assert_ptr_null(k.text);
+}
+END_TEST
+
+/* Hostile shapes: deep nesting, 10^5 siblings, 200,000 attributes on one element. */
+START_TEST(hostile_shapes_are_bounded)
+{
+	static const char *const p[] = {"a", "b[@k='v']", "c/@x"};
+	struct xml_opts o = {.root = "r", .record = "v"};
+	struct sink k = {.last_only = true};
+	unsigned long line;
+	char *why = NULL, *doc;
+	size_t n = 0, cap = (size_t)8 << 20;
+	double t0;
+
+	/* 10,000 levels inside a record: refused at the depth cap, not a stack overflow. */
+	doc = xmalloc(cap);
+	n = (size_t)snprintf(doc, cap, "<r><v>");
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(doc + n, cap - n, "<d>");
+	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_BAD_FILE);
+	ck_assert_msg(strstr(why, "nested deeper than"), "%s", why);
+	free(why);
+	/* 100,000 sibling records, and 100,000 siblings inside one record, with predicates. */
+	t0 = unit_now();
+	n = (size_t)snprintf(doc, cap, "<r>");
+	for (int i = 0; i < 100000; i++)
+		n += (size_t)snprintf(doc + n, cap - n, "<v><b k=\"%s\">%d</b></v>",
+		                      i % 2 ? "v" : "w", i);
+	n += (size_t)snprintf(doc + n, cap - n, "<v>");
+	for (int i = 0; i < 100000; i++)
+		n += (size_t)snprintf(doc + n, cap - n, "<b>%d</b><c/>", i);
+	n += (size_t)snprintf(doc + n, cap - n, "</v></r>");
+	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_OK);
+	ck_assert_msg(strstr(k.text, "100001 /r/v[100001] | | b=0|1|2|"), "siblings in one record");
+	ck_assert_msg(strstr(k.text, "|99998|99999\n"), "every sibling kept");
+	ck_assert_msg(unit_now() - t0 < 20.0, "10^5 siblings took %.1f s", unit_now() - t0);
+	free(k.text);
+	k.text = NULL;
+	/* One element with 200,000 attributes: refused before libxml2 parses the tag. */
+	t0 = unit_now();
+	n = (size_t)snprintf(doc, cap, "<r><v><a");
+	for (int i = 0; i < 200000; i++)
+		n += (size_t)snprintf(doc + n, cap - n, " x%d=\"1\"", i);
+	n += (size_t)snprintf(doc + n, cap - n, "/></v></r>");
+	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_BAD_FILE);
+	ck_assert_msg(strstr(why, "more than 1000 attributes"), "%s", why);
+	ck_assert_msg(unit_now() - t0 < 2.0, "200,000 attributes took %.1f s", unit_now() - t0);
+	free(why);
+	/* ... while 1,000 (with '=' and '>' inside quoted values) still parse. */
+	n = (size_t)snprintf(doc, cap, "<r><v><a x=\"a=b>c\" y='>'");
+	for (int i = 0; i < 998; i++)
+		n += (size_t)snprintf(doc + n, cap - n, " x%d=\"1\"", i);
+	n += (size_t)snprintf(doc + n, cap - n, ">1</a></v></r>");
+	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_OK);
+	free(k.text);
+	free(doc);
 }
 END_TEST
 
@@ -263,6 +505,11 @@ make_suite(void)
 	tcase_add_test(tc, the_callback_can_stop_the_file);
 	tcase_add_test(tc, declared_encoding_or_the_profiles);
 	tcase_add_test(tc, path_syntax);
+	tcase_add_test(tc, record_paths_prefixes_and_predicates);
+	tcase_add_test(tc, records_at_any_depth);
+	tcase_add_test(tc, no_record_says_what_the_root_holds);
+	tcase_add_test(tc, hostile_shapes_are_bounded);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -484,6 +484,82 @@ START_TEST(ragged_pad_and_unit_column)
 }
 END_TEST
 
+/* Read csv with a profile written to a temp dir; the sink's text (caller frees). */
+static char *
+read_own(const char *ini, const char *csv)
+{
+	char dir[64], *path, *why = NULL;
+	struct feed_conf feed = {.name = "t", .key = FEED_KEY_VIN};
+	struct reader_cb cb = {.record = sink_record, .reject = sink_reject, .warn = sink_warn};
+	struct profile p;
+	struct sink k = {0};
+
+	unit_tmpdir(dir, sizeof(dir));
+	path = xasprintf("%s/profiles/own.ini", dir);
+	unit_write_str(path, ini, 0600);
+	cb.ctx = &k;
+	ck_assert_int_eq(profile_load(dir, "own", &p), 0);
+	ck_assert_int_eq(reader_read_mem(&p, &feed, csv, strlen(csv), "own.csv", &cb, &why), LS_OK);
+	profile_release(&p);
+	unit_rmtree(dir);
+	free(path);
+	return k.text;
+}
+
+/*
+ * Value maps, enumerated fields, whole numbers with their unit, coordinates,
+ * a unit per row (mileage_unit_from) with an unknown unit refused, and
+ * date-time stamps: 12-hour clock, seconds, ISO 8601 offsets moved to UTC.
+ */
+START_TEST(values_units_and_times)
+{
+	const char *ini = "[profile]\nformat = csv\nvin_check = off\ncurrency = USD\n"
+	                  "mileage_unit_from = Unit\n"
+	                  "date_format = MM/DD/YYYY hh:mm:ss AM, iso8601, YYYY-MM-DD\n"
+	                  "[fields]\nvin = VIN\nprice = Price\ncondition = Cond\n"
+	                  "availability = Avail\nmileage = Miles\npower_kw = kW\nco2 = CO2\n"
+	                  "latitude = Lat\nin_stock_date = Since\n"
+	                  "[values:price]\n0 =\n[values:condition]\nCPO = certified\n"
+	                  "Pre-Owned = used\n[values:availability]\nAVAILABLE = in_stock\n";
+	const char *csv = "VIN,Price,Cond,Avail,Miles,Unit,kW,CO2,Lat,Since\n"
+	                  "1HGCM82690A004352,0,cpo,available,100,KM,110 kW,139 g/km,59.3293,"
+	                  "10/15/2026 12:19:40 PM\n"
+	                  "WBA8E9C55GK645321,5,New,In Stock,100,mil,85,0,\"-33,86\","
+	                  "2026-12-31T23:30:00-05:00\n"
+	                  "WVWZZZAU5KW123456,5,Pre-Owned,sold,7,leagues,1,1,1,2026-01-01\n"
+	                  "TMBJJ7NE8J0123456,5,broken,,7,mi,1,1,1,2026-01-01\n"
+	                  "1FTFW1E51NFA00001,5,new,,7,mi,150 hp,1,91,2026-01-01\n"
+	                  "1G1ZD5STXLF000002,5,new,,7,mi,1,1,1,12/01/2026 13:00:00 PM\n"
+	                  "5YJ3E1EB5NF000003,5,demo,pending,7,mi,1,1,1,12/01/2026 12:00:00 AM\n";
+	char *got = read_own(ini, csv);
+
+	ck_assert_str_eq(
+	        got,
+	        "2 1HGCM82690A004352 {\"availability\":\"in_stock\",\"co2\":\"139\",\"condition\":"
+	        "\"certified\",\"in_stock_date\":\"2026-10-15T12:19:40\",\"latitude\":\"59.3293\","
+	        "\"mileage\":\"100\",\"mileage_unit\":\"km\",\"power_kw\":\"110\",\"vin\":"
+	        "\"1HGCM82690A004352\"}\n"
+	        "3 WBA8E9C55GK645321 {\"availability\":\"in_stock\",\"co2\":\"0\",\"condition\":"
+	        "\"new\",\"currency\":\"USD\",\"in_stock_date\":\"2027-01-01T04:30:00Z\","
+	        "\"latitude\":\"-33.86\",\"mileage\":\"100\",\"mileage_unit\":\"mil\","
+	        "\"power_kw\":\"85\",\"price\":\"500\",\"vin\":\"WBA8E9C55GK645321\"}\n"
+	        "4 reject mileage_unit: 'leagues' is not a mileage unit (km, mi or mil) (column "
+	        "Unit) (key WVWZZZAU5KW123456)\n"
+	        "5 reject condition: 'broken' is not a condition (new|used|certified|demo; a "
+	        "[values:condition] section maps others) (column Cond) (key TMBJJ7NE8J0123456)\n"
+	        "6 reject power_kw: '150 hp' is not a whole number (with or without its unit) "
+	        "(column kW) (key 1FTFW1E51NFA00001)\n"
+	        "7 reject in_stock_date: '12/01/2026 13:00:00 PM' has an hour outside 1-12 with "
+	        "AM/PM (date formats MM/DD/YYYY hh:mm:ss AM, ...) (column Since) (key "
+	        "1G1ZD5STXLF000002)\n"
+	        "8 5YJ3E1EB5NF000003 {\"availability\":\"pending\",\"co2\":\"1\",\"condition\":"
+	        "\"demo\",\"currency\":\"USD\",\"in_stock_date\":\"2026-12-01T00:00:00\","
+	        "\"latitude\":\"1\",\"mileage\":\"7\",\"mileage_unit\":\"mi\",\"power_kw\":\"1\","
+	        "\"price\":\"500\",\"vin\":\"5YJ3E1EB5NF000003\"}\n");
+	free(got);
+}
+END_TEST
+
 /*
  * charset = auto reads the file in 1 MiB pieces: a UTF-8 sequence cut by a
  * piece boundary is carried over (still UTF-8), one cut by the end of the
@@ -554,6 +630,7 @@ make_suite(void)
 	tcase_add_test(tc, xml_attributes_paths_and_extras);
 	tcase_add_test(tc, ragged_pad_and_unit_column);
 	tcase_add_test(tc, charset_auto_across_the_piece_boundary);
+	tcase_add_test(tc, values_units_and_times);
 	suite_add_tcase(s, tc);
 	return s;
 }
