@@ -33,7 +33,7 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps check no-golden-update coverage coverage-run unit unit-san e2e demo bench install \
+.PHONY: all deps check no-golden-update coverage coverage-run unit unit-san e2e torture demo bench install \
 	clean check-headers check-layers checkstyle format man check-man
 
 all: lotsync man
@@ -121,6 +121,17 @@ unit-san: $(SAN_TESTS)
 
 e2e: lotsync
 	@tests/run-e2e.sh
+
+# The interoperability matrix in full (tests/torture/: every server x
+# writer / deliver twice / cut uploads / 2,000 files; about 10 minutes):
+# not part of `make check`, which runs a short version of each cell. The
+# measured figures (lotsync against a plain client, same run) are printed
+# at the end and kept in build/torture-figures.txt.
+torture: lotsync
+	@mkdir -p build && rm -f build/torture-figures.txt
+	@LOTSYNC_FIGURES=$(CURDIR)/build/torture-figures.txt LOTSYNC_REQUIRE_SERVERS=1 \
+		scripts/with-servers.sh tests/run-e2e.sh tests/torture/t[0-9]*.sh
+	@cat build/torture-figures.txt
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
 check: no-golden-update deps

@@ -66,6 +66,7 @@ enum vkind {
 	V_FEED_KEY,  /* enum feed_key */
 	V_AFTER,     /* enum after_fetch */
 	V_MODE,      /* enum export_mode */
+	V_FTP_MODE,  /* bool ftp_active: passive | active */
 	V_PERCENT,   /* double: "N%" stored as a fraction */
 	V_UINT,      /* unsigned */
 	V_DAYS,      /* int: never | <N>d */
@@ -118,6 +119,7 @@ static const struct key_def feed_keys[] = {
 	KEY_UINT(feed_conf, connect_timeout, 1, 600),
 	KEY_UINT(feed_conf, idle_timeout, 1, 3600),
 	KEY_UINT(feed_conf, connections, 1, 16),
+	{"ftp_mode", V_FTP_MODE, FIELD(feed_conf, ftp_active, bool), false, 0, 0},
 	KEY_STR(feed_conf, charset, V_CHARSET, false),
 	KEY_PCT(feed_conf, vanish_guard, 100),
 	KEY_UINT(feed_conf, vanish_guard_min, 0, UINT_MAX),
@@ -158,6 +160,7 @@ static const struct key_def target_keys[] = {
 	KEY_BOOL(target_conf, auto_release),
 	KEY_UINT(target_conf, retention_days, 0, MAX_DAYS),
 	KEY_BOOL(target_conf, rename),
+	{"ftp_mode", V_FTP_MODE, FIELD(target_conf, ftp_active, bool), false, 0, 0},
 	KEY_STR(target_conf, file_name, V_NAME_PAT, false),
 };
 
@@ -582,6 +585,7 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 	static const char *const feed_keys_w[] = {"vin", "stock", NULL};
 	static const char *const after_w[] = {"keep", "delete", NULL};
 	static const char *const mode_w[] = {"full", "delta", NULL};
+	static const char *const ftp_mode_w[] = {"passive", "active", NULL};
 	int i;
 
 	switch (k->kind) {
@@ -598,6 +602,14 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 		else
 			conffile_error(&p->err, p->lineno,
 			               "bad value '%s' for 'after_fetch': expected keep or delete",
+			               v);
+		break;
+	case V_FTP_MODE:
+		if ((i = conffile_word(v, ftp_mode_w)) >= 0)
+			*(bool *)field = i == 1;
+		else
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'ftp_mode': expected passive or active",
 			               v);
 		break;
 	case V_MODE:
@@ -723,6 +735,7 @@ set_value(struct parser *p, const struct key_def *k, void *obj, const char *v)
 	case V_FEED_KEY:
 	case V_AFTER:
 	case V_MODE:
+	case V_FTP_MODE:
 	case V_CHARSET:
 	case V_BOOL: set_enum_value(p, k, field, v); break;
 	case V_UINT:
@@ -1351,7 +1364,8 @@ config_feed_endpoint(const struct feed_conf *f)
 	                                  .password_file = f->password_file,
 	                                  .identity = f->identity,
 	                                  .known_hosts = f->known_hosts,
-	                                  .ca_file = f->ca_file};
+	                                  .ca_file = f->ca_file,
+	                                  .ftp_active = f->ftp_active};
 }
 
 struct transfer_endpoint
@@ -1361,5 +1375,6 @@ config_target_endpoint(const struct target_conf *t)
 	                                  .password_file = t->password_file,
 	                                  .identity = t->identity,
 	                                  .known_hosts = t->known_hosts,
-	                                  .ca_file = t->ca_file};
+	                                  .ca_file = t->ca_file,
+	                                  .ftp_active = t->ftp_active};
 }

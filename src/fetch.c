@@ -148,9 +148,10 @@ server_key(const struct feed_conf *feed)
 	const char *slash = p ? strchr(p + 3, '/') : NULL;
 	int n = slash ? (int)(slash - feed->source) : (int)strlen(feed->source);
 
-	return xasprintf("%.*s|%s|%s|%s|%s|%u|%u", n, feed->source, str_or_empty(feed->identity),
+	return xasprintf("%.*s|%s|%s|%s|%s|%u|%u|%d", n, feed->source, str_or_empty(feed->identity),
 	                 str_or_empty(feed->password_file), str_or_empty(feed->known_hosts),
-	                 str_or_empty(feed->ca_file), feed->connect_timeout, feed->idle_timeout);
+	                 str_or_empty(feed->ca_file), feed->connect_timeout, feed->idle_timeout,
+	                 feed->ftp_active);
 }
 
 static struct server *

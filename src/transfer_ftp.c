@@ -58,6 +58,7 @@ struct ftp {
 	char last[256];         /* last final server reply of the request */
 	bool feat_scan;         /* looking for " MLST" in a FEAT reply */
 	bool linger;            /* FTPS upload: close sockets as close_cb() says */
+	bool active;            /* ftp_mode = active */
 	struct reply_ring ring; /* final replies, when ring.cap > 0 */
 	int fd;                 /* get: destination; put: source */
 	uint64_t bytes;         /* moved by the current request */
@@ -308,7 +309,11 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 	SETOPT(h, CURLOPT_LOW_SPEED_TIME, c->idle_timeout);
 	SETOPT(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, c->idle_timeout);
 	SETOPT(h, CURLOPT_FTP_FILEMETHOD, (long)CURLFTPMETHOD_SINGLECWD);
-	SETOPT(h, CURLOPT_FTP_USE_EPSV, 1L); /* EPSV, then PASV if refused */
+	if (f->active)
+		/* PORT/EPRT on the address the control connection uses */
+		SETOPT(h, CURLOPT_FTPPORT, "-");
+	else
+		SETOPT(h, CURLOPT_FTP_USE_EPSV, 1L); /* EPSV, then PASV if refused */
 	SETOPT(h, CURLOPT_BUFFERSIZE, FTP_BUFFER_SIZE);
 	SETOPT(h, CURLOPT_UPLOAD_BUFFERSIZE, FTP_BUFFER_SIZE);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
@@ -406,7 +411,7 @@ static const struct {
         {"Bad PASV/EPSV",
          "the server refused passive mode or has no free passive port: check that passive "
          "mode is on and its passive port range is large enough for `connections` sessions "
-         "(lotsync does not use active mode)"},
+         "(or, for a server without passive mode, set ftp_mode = active)"},
         {"425", "the data connection could not be opened: a firewall or NAT between lotsync and "
                 "the server, or a wrong passive address (pasv_address / MasqueradeAddress)"},
         {"Timeout was reached",
@@ -613,6 +618,21 @@ ftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 	f->fd = -1;
 	buf_init(&f->listing, LS_MAX_FTP_LISTING);
 	f->tls = strcmp(c->url.scheme, "ftps") == 0;
+	f->active = ep->ftp_active;
+	/*
+	 * libcurl 7.87 and 7.88 (Debian 12 ships 7.88.1) fail every active-mode
+	 * FTPS data connection after the server connected ("sa_addr inet_ntop()
+	 * failed", curl issue 10666); say so instead of a cryptic failure.
+	 */
+	if (f->active && f->tls && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000) {
+		transfer_set_reply(c, "active-mode FTPS needs libcurl 8.0 or later");
+		log_error("%s: ftp_mode = active with ftps:// needs libcurl 8.0 or later (this is "
+		          "%s, "
+		          "whose active-mode TLS data connections fail); use passive mode, or "
+		          "ftp:// if the server allows it",
+		          c->url.display, curl_version_info(CURLVERSION_NOW)->version);
+		return LS_EXIT_CONFIG;
+	}
 	f->ca_file = ep->ca_file ? xstrdup(ep->ca_file) : NULL;
 	if (ep->password_file && (rc = transfer_read_secret(ep->password_file, &f->password)))
 		return rc;

@@ -69,6 +69,7 @@ struct feed_conf {
 	unsigned connect_timeout; /* seconds */
 	unsigned idle_timeout;    /* seconds without progress */
 	unsigned connections;     /* parallel sessions to the server */
+	bool ftp_active;          /* ftp_mode = active (FTP only; default passive) */
 };
 
 struct type_map {
@@ -110,6 +111,7 @@ struct target_conf {
 	unsigned retention_days; /* default 5 */
 	bool rename;             /* default on */
 	char *file_name;         /* pattern, or NULL for "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}" */
+	bool ftp_active;         /* ftp_mode = active (FTP only; default passive) */
 };
 
 /* [notify:NAME]: where events go (notify.h). */

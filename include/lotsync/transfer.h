@@ -34,6 +34,7 @@ struct transfer_endpoint {
 	const char *ca_file;       /* FTPS CA bundle, or NULL for the system's */
 	long connect_timeout;      /* seconds; 0 = default 30 */
 	long idle_timeout;         /* seconds without progress; 0 = default 60 */
+	bool ftp_active;           /* FTP: active mode (PORT/EPRT), else passive */
 };
 
 struct remote_file {

@@ -75,14 +75,20 @@ CONF
 
 # iop_write_slowly FILE PIECES DEST...: the vendor's upload in the background
 # (pid in $writer): FILE cut into PIECES, each appended to every DEST, 0.5 s
-# apart.
+# apart. With IOP_CLOCK=S each DEST gets the mtime of a clock S seconds
+# ahead after each piece: a file written on a server whose clock runs
+# ahead carries that clock's times (libfaketime moves a daemon's clock,
+# not the times the kernel stamps on files).
 iop_write_slowly() {
 	_f=$1 _k=$2
 	shift 2
-	split -n "$_k" -d "$_f" piece.
+	split -n "$_k" -d "$_f" "piece$$.${IOP_CLOCK:-0}."
 	(
-		for _p in piece.*; do
-			for _d in "$@"; do cat "$_p" >>"$_d"; done
+		for _p in "piece$$.${IOP_CLOCK:-0}".*; do
+			for _d in "$@"; do
+				cat "$_p" >>"$_d"
+				[ "${IOP_CLOCK:-0}" = 0 ] || touch -d "@$(($(date +%s) + IOP_CLOCK))" "$_d"
+			done
 			sleep 0.5
 		done
 	) &

@@ -147,6 +147,7 @@ START_TEST(test_full_config)
 	         "connect_timeout = 5\n"
 	         "idle_timeout = 7\n"
 	         "connections = 3\n"
+	         "ftp_mode = active\n"
 	         "charset = windows-1252\n"
 	         "vanish_guard = 35%\n"
 	         "vanish_guard_min = 4\n"
@@ -221,6 +222,8 @@ START_TEST(test_full_config)
 	ck_assert_uint_eq(f->connect_timeout, 5);
 	ck_assert_uint_eq(f->idle_timeout, 7);
 	ck_assert_uint_eq(f->connections, 3);
+	ck_assert(f->ftp_active);
+	ck_assert(config_feed_endpoint(f).ftp_active);
 	ck_assert_str_eq(f->charset, "windows-1252");
 	ck_assert_double_eq_tol(f->vanish_guard, 0.35, 1e-9);
 	ck_assert_uint_eq(f->vanish_guard_min, 4);
@@ -309,6 +312,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(f->key, FEED_KEY_VIN);
 	ck_assert_int_eq(f->after_fetch, AFTER_FETCH_KEEP);
 	ck_assert_uint_eq(f->connections, 0); /* 0: fetch's default */
+	ck_assert(!f->ftp_active);            /* passive */
 	ck_assert_ptr_null(f->charset);       /* the profile's charset applies */
 	ck_assert_double_eq_tol(f->vanish_guard, 0.20, 1e-9);
 	ck_assert_uint_eq(f->vanish_guard_min, 10);
@@ -428,6 +432,8 @@ START_TEST(test_bad_values)
 	ck_assert_one_error(FEED_OK "after_fetch = remove\n", 4,
 	                    "bad value 'remove' for 'after_fetch'");
 	ck_assert_one_error(FEED_OK "charset = latin1\n", 4, "bad value 'latin1' for 'charset'");
+	ck_assert_one_error(FEED_OK "ftp_mode = port\n", 4,
+	                    "bad value 'port' for 'ftp_mode': expected passive or active");
 	ck_assert_one_error(FEED_OK "vanish_guard_min = -1\n", 4,
 	                    "bad number '-1' for 'vanish_guard_min'");
 	ck_assert_one_error("[lotsync]\nsettle_seconds = 2m\n", 2,
