@@ -209,7 +209,7 @@ open_store(struct app *app, const struct command *cmd, const char *cmdline, int 
 	if (cmd->needs & CMD_LOCK) {
 		if (fsio_mkdirs(app->cfg.spool, 0750) == -1)
 			return LS_EXIT_IOERR;
-		if ((rc = runlock_take(app->cfg.spool, lock_fd)) != LS_EXIT_OK)
+		if ((rc = runlock_take(app->cfg.spool, app->cfg.lock_name, lock_fd)) != LS_EXIT_OK)
 			return rc;
 		if (store_open(app->cfg.database, false, &app->store) == -1)
 			return LS_EXIT_IOERR;
@@ -253,6 +253,11 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 		rc = LS_EXIT_CONFIG;
 		goto out;
 	}
+	if ((cmd->needs & CMD_CONFIG) && app->shard_n &&
+	    config_shard(&app->cfg, app->shard_i, app->shard_n) != 0) {
+		rc = LS_EXIT_CONFIG;
+		goto out;
+	}
 	if (cmd->needs & CMD_CONFIG)
 		spool_init(&app->spool, app->cfg.spool);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -287,7 +292,7 @@ void
 cli_usage(FILE *out)
 {
 	fputs("usage: lotsync [-c FILE] [-n|--dry-run] [-v] [-q] [--json] [--now ISO8601]\n"
-	      "               COMMAND [ARGS]\n\n"
+	      "               [--shard I/N] COMMAND [ARGS]\n\n"
 	      "Moves vehicle inventory between dealer systems and marketplaces.\n\n"
 	      "Commands:\n",
 	      out);
@@ -303,6 +308,9 @@ cli_usage(FILE *out)
 	      "      --json         print one JSON document on stdout\n"
 	      "      --now TIME     the clock every rule, record and file name uses\n"
 	      "                     (ISO 8601; also LOTSYNC_NOW)\n"
+	      "      --shard I/N    only the feeds (and their targets) of shard I of N,\n"
+	      "                     with its own database and lock; auto/N takes I from\n"
+	      "                     JOB_COMPLETION_INDEX (docs/scaling.md)\n"
 	      "  -h, --help         this help; 'lotsync COMMAND --help' for a command\n"
 	      "      --version      print the version\n\n"
 	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined\n"

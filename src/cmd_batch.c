@@ -26,11 +26,20 @@ check_names(struct app *app, int argc, char **argv, bool feeds)
 	int bad = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (feeds ? !config_feed(&app->cfg, argv[i]) : !config_target(&app->cfg, argv[i])) {
-			log_error("no %s named '%s' in %s", feeds ? "feed" : "target", argv[i],
-			          app->cfg.path);
-			bad++;
-		}
+		if (feeds ? config_feed(&app->cfg, argv[i]) != NULL
+		          : config_target(&app->cfg, argv[i]) != NULL)
+			continue;
+		if (app->cfg.shard && feeds)
+			log_error(
+			        "no feed named '%s' in shard %s of %s (by its name it would be in "
+			        "shard %u)",
+			        argv[i], app->cfg.shard, app->cfg.path,
+			        config_shard_of(argv[i], app->shard_n));
+		else
+			log_error("no %s named '%s' in %s%s%s", feeds ? "feed" : "target", argv[i],
+			          app->cfg.path, app->cfg.shard ? " shard " : "",
+			          app->cfg.shard ? app->cfg.shard : "");
+		bad++;
 	}
 	return bad ? -1 : 0;
 }

@@ -156,6 +156,9 @@ cmd_check_config(struct app *app, int argc, char **argv)
 	errors = config_load(app->config_path, &app->cfg);
 	if (errors < 0)
 		return LS_EXIT_CONFIG;
+	/* Under --shard: that shard's feeds and targets, and whether it can be built. */
+	if (errors == 0 && app->shard_n)
+		errors += config_shard(&app->cfg, app->shard_i, app->shard_n);
 	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
 		struct profile p;
 

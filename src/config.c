@@ -1276,7 +1276,7 @@ fail:
 void
 config_release(struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->nfeeds; i++) {
+	for (size_t i = 0; i < cfg->nfeeds + cfg->nfeeds_other; i++) {
 		struct feed_conf *f = &cfg->feeds[i];
 
 		free(f->name);
@@ -1308,7 +1308,7 @@ config_release(struct config *cfg)
 		free(c->name);
 		free(c->sr_type);
 	}
-	for (size_t i = 0; i < cfg->ntargets; i++) {
+	for (size_t i = 0; i < cfg->ntargets + cfg->ntargets_other; i++) {
 		struct target_conf *t = &cfg->targets[i];
 
 		free(t->name);
@@ -1334,6 +1334,8 @@ config_release(struct config *cfg)
 	free(cfg->targets);
 	free(cfg->notifies);
 	free(cfg->metrics_file);
+	free(cfg->lock_name);
+	free(cfg->shard);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->spool);

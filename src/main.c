@@ -15,6 +15,7 @@
 struct opts {
 	const char *config;
 	const char *now;
+	const char *shard; /* "I/N" or "auto/N" */
 	int verbose;
 	bool quiet, json, dry_run;
 };
@@ -22,7 +23,7 @@ struct opts {
 static int
 parse_global(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_JSON = 256, OPT_NOW, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_NOW, OPT_SHARD, OPT_VERSION };
 	static const struct option longopts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"dry-run", no_argument, NULL, 'n'},
@@ -30,6 +31,7 @@ parse_global(int argc, char **argv, struct opts *o)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"now", required_argument, NULL, OPT_NOW},
+	        {"shard", required_argument, NULL, OPT_SHARD},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {NULL, 0, NULL, 0},
@@ -45,6 +47,7 @@ parse_global(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_NOW: o->now = optarg; break;
+		case OPT_SHARD: o->shard = optarg; break;
 		case 'h': cli_usage(stdout); exit(0);
 		case OPT_VERSION: printf("lotsync %s\n", LOTSYNC_VERSION); exit(0);
 		default: cli_usage(stderr); return -1;
@@ -70,6 +73,58 @@ set_clock(const struct opts *o)
 	}
 	clock_set(t);
 	return 0;
+}
+
+/* A whole decimal number in [0, max]; -1 otherwise. */
+static long
+small_number(const char *s, const char *end, long max)
+{
+	long v = 0;
+
+	if (s == end)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > max)
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * --shard I/N, or auto/N with I from JOB_COMPLETION_INDEX (what a
+ * Kubernetes indexed Job sets in each pod).
+ */
+static int
+set_shard(const struct opts *o, struct app *app)
+{
+	const char *slash, *idx;
+	long i, n;
+
+	if (!o->shard)
+		return 0;
+	if (!(slash = strchr(o->shard, '/')) ||
+	    (n = small_number(slash + 1, slash + strlen(slash), 4096)) < 1)
+		goto bad;
+	idx = o->shard;
+	if (strncmp(o->shard, "auto/", 5) == 0) {
+		if (!(idx = getenv("JOB_COMPLETION_INDEX"))) {
+			fprintf(stderr,
+			        "lotsync: --shard auto/%ld: JOB_COMPLETION_INDEX is not set\n", n);
+			return -1;
+		}
+		slash = idx + strlen(idx);
+	}
+	if ((i = small_number(idx, slash, 4096)) < 0 || i >= n) {
+		fprintf(stderr, "lotsync: --shard %s: the index %.*s is not in 0..%ld\n", o->shard,
+		        (int)(slash - idx), idx, n - 1);
+		return -1;
+	}
+	app->shard_i = (unsigned)i;
+	app->shard_n = (unsigned)n;
+	return 0;
+bad:
+	fprintf(stderr, "lotsync: --shard '%s' is not I/N or auto/N (N in 1..4096)\n", o->shard);
+	return -1;
 }
 
 static const char *
@@ -122,6 +177,8 @@ main(int argc, char **argv)
 	app.json = o.json;
 	app.verbose = o.verbose > 0;
 	app.dry_run = o.dry_run;
+	if (set_shard(&o, &app) == -1)
+		return LS_EXIT_USAGE;
 	optind = 0; /* commands parse their own options with getopt_long */
 	return cli_dispatch(&app, cmd, argc, argv);
 }

@@ -19,9 +19,8 @@ family(FILE *fp, const char *name, const char *type, const char *help)
 
 /* A label value as the exposition format quotes it. */
 static void
-label(FILE *fp, const char *name, const char *value)
+label_value(FILE *fp, const char *value)
 {
-	fprintf(fp, "{%s=\"", name);
 	for (const char *p = value; *p; p++) {
 		if (*p == '\\' || *p == '"')
 			fprintf(fp, "\\%c", *p);
@@ -30,7 +29,27 @@ label(FILE *fp, const char *name, const char *value)
 		else
 			fputc(*p, fp);
 	}
+}
+
+static void
+label(FILE *fp, const char *name, const char *value)
+{
+	fprintf(fp, "{%s=\"", name);
+	label_value(fp, value);
 	fputs("\"}", fp);
+}
+
+/*
+ * A run-level series name; under --shard with a shard label, so the N
+ * shards' files side by side in one textfile directory never repeat a
+ * series (feed and target series differ by their own labels already).
+ */
+static void
+run_series(FILE *fp, const struct app *app, const char *name)
+{
+	fputs(name, fp);
+	if (app->cfg.shard)
+		label(fp, "shard", app->cfg.shard);
 }
 
 static void
@@ -42,19 +61,26 @@ run_metrics(struct app *app, const struct metrics_run *r, FILE *fp, long long no
 		success = r->exit_code == 0 ? now : 0;
 	family(fp, "lotsync_run_last_timestamp_seconds", "gauge",
 	       "When the last lotsync run ended (Unix time, the run's clock).");
-	fprintf(fp, "lotsync_run_last_timestamp_seconds %lld\n", now);
+	run_series(fp, app, "lotsync_run_last_timestamp_seconds");
+	fprintf(fp, " %lld\n", now);
 	family(fp, "lotsync_run_last_success_timestamp_seconds", "gauge",
 	       "When the last run that exited 0 ended (0: none yet).");
-	fprintf(fp, "lotsync_run_last_success_timestamp_seconds %lld\n", success);
+	run_series(fp, app, "lotsync_run_last_success_timestamp_seconds");
+	fprintf(fp, " %lld\n", success);
 	family(fp, "lotsync_run_duration_seconds", "gauge", "How long the last run took.");
-	fprintf(fp, "lotsync_run_duration_seconds %.3f\n", r->duration);
+	run_series(fp, app, "lotsync_run_duration_seconds");
+	fprintf(fp, " %.3f\n", r->duration);
 	family(fp, "lotsync_run_exit_code", "gauge",
 	       "Exit status of the last run (0 ok, 3 awaiting an operator, 65 quarantined, ...).");
-	fprintf(fp, "lotsync_run_exit_code %d\n", r->exit_code);
+	run_series(fp, app, "lotsync_run_exit_code");
+	fprintf(fp, " %d\n", r->exit_code);
 	family(fp, "lotsync_run_info", "gauge", "The command the last run executed.");
-	fputs("lotsync_run_info", fp);
-	label(fp, "command", r->command);
-	fputs(" 1\n", fp);
+	fputs("lotsync_run_info{", fp);
+	if (app->cfg.shard)
+		fprintf(fp, "shard=\"%s\",", app->cfg.shard);
+	fputs("command=\"", fp);
+	label_value(fp, r->command);
+	fputs("\"} 1\n", fp);
 }
 
 struct feed_metric {

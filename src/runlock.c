@@ -1,4 +1,4 @@
-/* runlock.c - flock(2) on <spool>/.lock, holder PID written for messages. */
+/* runlock.c - flock(2) on <spool>/.lock (one per shard), holder PID written for messages. */
 #include "lotsync/runlock.h"
 
 #include <errno.h>
@@ -25,9 +25,9 @@ report_holder(int fd, const char *path)
 }
 
 enum ls_exit
-runlock_take(const char *spool, int *fd)
+runlock_take(const char *spool, const char *name, int *fd)
 {
-	char *path = xasprintf("%s/.lock", spool);
+	char *path = xasprintf("%s/%s", spool, name ? name : ".lock");
 	char pid[32];
 	int n, lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	enum ls_exit rc = LS_EXIT_IOERR;

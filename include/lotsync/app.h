@@ -21,7 +21,8 @@ struct app {
 	long long run; /* runs.id, 0 for read-only commands */
 	bool dry_run;
 	bool json;
-	bool verbose; /* -v: print per-feed and per-target summaries */
+	bool verbose;              /* -v: print per-feed and per-target summaries */
+	unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = not sharded */
 };
 
 #endif

@@ -132,14 +132,21 @@ struct config {
 	char *database;          /* default <spool>/lotsync.db */
 	unsigned settle_seconds; /* default 120 */
 	char *metrics_file;      /* Prometheus text after every run, or NULL */
+	char *lock_name;         /* run lock in the spool; NULL = ".lock" (config_shard) */
+	char *shard;             /* "I/N" under --shard, else NULL */
+	/*
+	 * feeds[0..nfeeds) are the ones this process runs; under --shard the
+	 * other shards' follow, feeds[nfeeds..nfeeds+nfeeds_other), kept only
+	 * to be released (and named in messages). The same for targets.
+	 */
 	struct feed_conf *feeds;
-	size_t nfeeds;
+	size_t nfeeds, nfeeds_other;
 	struct type_map *types;
 	size_t ntypes;
 	struct client_map *clients;
 	size_t nclients;
 	struct target_conf *targets;
-	size_t ntargets;
+	size_t ntargets, ntargets_other;
 	struct notify_conf *notifies;
 	size_t nnotifies;
 };
@@ -155,6 +162,17 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg);
 void config_release(struct config *cfg);
+
+/*
+ * --shard i/n (0 <= i < n): keep the feeds whose name's FNV-1a 64 hash mod n
+ * is i, and the targets whose feeds all are (a target without feeds: by its
+ * own name); the rest move behind nfeeds/ntargets. The database, the run
+ * lock and metrics_file get "-i-of-n" in their names. Returns the number of
+ * errors logged (a target whose feeds fall in different shards).
+ */
+int config_shard(struct config *cfg, unsigned i, unsigned n);
+/* The shard of a feed or target name among n. */
+unsigned config_shard_of(const char *name, unsigned n);
 
 /* Find a feed or target by name; NULL when absent. */
 const struct feed_conf *config_feed(const struct config *cfg, const char *name);

@@ -11,11 +11,11 @@
 #include "lotsync/status.h"
 
 /*
- * Take <spool>/.lock. Returns LS_EXIT_OK with *fd set (keep it open for the
- * whole run), LS_EXIT_TEMPFAIL when another process holds it (logged with
- * the lock path and the holder's PID), or LS_EXIT_IOERR.
+ * Take <spool>/name (NULL: ".lock"; a shard has its own, config_shard()). Returns LS_EXIT_OK with
+ * *fd set (keep it open for the whole run), LS_EXIT_TEMPFAIL when another process holds it (logged
+ * with the lock path and the holder's PID), or LS_EXIT_IOERR.
  */
-enum ls_exit runlock_take(const char *spool, int *fd);
+enum ls_exit runlock_take(const char *spool, const char *name, int *fd);
 void runlock_release(int fd);
 
 #endif

@@ -168,11 +168,11 @@ START_TEST(runlock_refuses_a_second_holder)
 {
 	int fd1 = -1, fd2 = -1;
 
-	ck_assert_int_eq(runlock_take(dir, &fd1), LS_EXIT_OK);
+	ck_assert_int_eq(runlock_take(dir, NULL, &fd1), LS_EXIT_OK);
 	/* flock is per open file description: a second open conflicts even in-process. */
-	ck_assert_int_eq(runlock_take(dir, &fd2), LS_EXIT_TEMPFAIL);
+	ck_assert_int_eq(runlock_take(dir, NULL, &fd2), LS_EXIT_TEMPFAIL);
 	runlock_release(fd1);
-	ck_assert_int_eq(runlock_take(dir, &fd2), LS_EXIT_OK);
+	ck_assert_int_eq(runlock_take(dir, NULL, &fd2), LS_EXIT_OK);
 	runlock_release(fd2);
 }
 END_TEST
