@@ -234,12 +234,13 @@ build/readbench: tests/bench/readbench.c build/liblotsync.a
 	$(if $(V),,@echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/liblotsync.a $(PKG_LIBS)
 
-# libFuzzer targets for the CSV and XML record mappers (clang; see tests/fuzz/).
+# libFuzzer targets for the CSV and XML record mappers, the XML exports and the
+# .ini parsers (clang; see tests/fuzz/).
 FUZZ_CC      = clang
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_OBJS    = $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/builtin_data.o
-FUZZERS      = build/fuzz/fuzz_csv build/fuzz/fuzz_xml
+FUZZERS      = build/fuzz/fuzz_csv build/fuzz/fuzz_xml build/fuzz/fuzz_export build/fuzz/fuzz_conf
 FUZZ_SECONDS ?= 3
 
 .PHONY: fuzz fuzz-run
@@ -257,11 +258,19 @@ build/fuzz/fuzz_xml: tests/fuzz/fuzz_read.c $(FUZZ_OBJS)
 	$(if $(V),,@echo "  FUZZER  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_XML -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
 
+build/fuzz/fuzz_export: tests/fuzz/fuzz_export.c $(FUZZ_OBJS)
+	$(if $(V),,@echo "  FUZZER  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
+build/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(FUZZ_OBJS)
+	$(if $(V),,@echo "  FUZZER  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS)
+
 fuzz: $(FUZZERS)
 
 # Each target for FUZZ_SECONDS on a copy of its seed corpus; a crash or leak fails.
 fuzz-run: fuzz
-	@set -e; for f in csv xml; do \
+	@set -e; for f in csv xml export conf; do \
 		d=$$(mktemp -d /tmp/lotsync-fuzz.XXXXXX); cp tests/fuzz/corpus/$$f/* "$$d"/; \
 		echo "== fuzz_$$f ($(FUZZ_SECONDS) s)"; \
 		LOTSYNC_SRCDIR=$(CURDIR) build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \

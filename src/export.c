@@ -52,13 +52,13 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 {
 	struct exp *x = ctx;
 	enum render_action a = RENDER_FULL;
+	int rc;
 
 	log_progress_step();
 	if (x->released && !keymap_get(&x->released[x->feed], key)) {
 		x->held_count++;
 		return 0;
 	}
-	x->vehicles++;
 	if (x->delta) {
 		struct keymap_entry *e = keymap_get(&x->state[x->feed], key);
 
@@ -70,13 +70,18 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 				a = RENDER_CHANGED;
 			else if (x->force)
 				a = RENDER_UNCHANGED;
-			else
+			else {
+				x->vehicles++;
 				return 0;
+			}
 		}
-		if (a != RENDER_UNCHANGED)
-			add_change(x, key, version);
 	}
-	return render_json(x->r, key, json, len, a);
+	if ((rc = render_json(x->r, key, json, len, a)) != 0)
+		return rc == 1 ? 0 : rc; /* 1: left out (a required field is missing) */
+	x->vehicles++;
+	if (x->delta && a != RENDER_UNCHANGED)
+		add_change(x, key, version);
+	return 0;
 }
 
 static int
@@ -330,6 +335,14 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 		goto discard;
 	pending = ts.pending;
 	target_status_release(&ts);
+	/* Every vehicle lacks a required field: a file the receiver would refuse. */
+	if (rs.rows == 0 && rs.skipped > 0) {
+		log_warn("target %s: all %lld vehicles lack a field format %s requires; nothing "
+		         "is sent",
+		         x->t->name, rs.skipped, fmt->name);
+		rc = 1;
+		goto discard;
+	}
 	/* Nothing for the receiver: no change (delta), or no vehicle yet (full). */
 	if (rs.rows == 0 && (x->delta || (x->ti.baseline <= 0 && pending == 0))) {
 		rc = 1;

@@ -142,6 +142,45 @@ format_charset_key(struct floader *ld, const char *v)
 	ld->f->utf8 = false;
 }
 
+/* "vin, price, vdp_url|dealer_id": items separated by commas, alternatives by '|'. */
+static void
+format_required_key(struct floader *ld, const char *v)
+{
+	struct format *f = ld->f;
+	char *copy = xstrdup(v), *save = NULL;
+
+	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		struct format_required rq = {0};
+		char *alt, *asave = NULL;
+		bool bad = false;
+
+		str_trim(item);
+		if (!*item)
+			continue;
+		rq.text = xstrdup(item);
+		for (alt = strtok_r(item, "|", &asave); alt; alt = strtok_r(NULL, "|", &asave)) {
+			str_trim(alt);
+			if (!fields_is_canonical(alt)) {
+				ferr(ld, ld->line, "required: unknown canonical field '%s'", alt);
+				bad = true;
+				continue;
+			}
+			rq.fields = xrealloc(rq.fields, (rq.n + 1) * sizeof(*rq.fields));
+			rq.fields[rq.n++] = xstrdup(alt);
+		}
+		if (bad || rq.n == 0) {
+			for (size_t i = 0; i < rq.n; i++)
+				free(rq.fields[i]);
+			free(rq.fields);
+			free(rq.text);
+			continue;
+		}
+		f->required = xrealloc(f->required, (f->nrequired + 1) * sizeof(*f->required));
+		f->required[f->nrequired++] = rq;
+	}
+	free(copy);
+}
+
 static void
 format_key(struct floader *ld, const char *key, const char *v)
 {
@@ -186,6 +225,8 @@ format_key(struct floader *ld, const char *key, const char *v)
 		else
 			set_str(&f->extension, v);
 		ld->ext_set = true;
+	} else if (!strcmp(key, "required")) {
+		format_required_key(ld, v);
 	} else if (!strcmp(key, "root") || !strcmp(key, "record")) {
 		if (!xml_name_ok(v))
 			ferr(ld, ld->line, "%s '%s' is not an XML element name", key, v);
@@ -305,11 +346,15 @@ column_items(struct floader *ld, struct format_column *c, const char *v)
 	static const char *const words[] = {"all", "first", "rest", NULL};
 	static const enum list_items value[] = {ITEMS_ALL, ITEMS_FIRST, ITEMS_REST};
 	int i = conffile_word(v, words);
+	unsigned long long n;
 
 	if (i >= 0)
 		c->items = value[i];
+	else if (parse_uint(v, 999, &n) == 0 && n >= 1)
+		c->item = (int)n;
 	else
-		ferr(ld, c->line, "column '%s': items must be all, first or rest, not '%s'",
+		ferr(ld, c->line,
+		     "column '%s': items must be all, first, rest or a position from 1, not '%s'",
 		     c->name, v);
 }
 
@@ -320,6 +365,43 @@ column_is_mileage(struct floader *ld, struct format_column *c, const char *opt)
 		return true;
 	ferr(ld, c->line, "column '%s': %s is for the mileage field", c->name, opt);
 	return false;
+}
+
+/* attr.NAME=VALUE: a constant attribute of an XML column's element, escaped once here. */
+static void
+column_attr(struct floader *ld, struct format_column *c, const char *name, const char *v)
+{
+	size_t n = strlen(c->attrs ? c->attrs : ""), cap;
+	char *out;
+
+	if (ld->f->type != FORMAT_XML || c->on_record) {
+		ferr(ld, c->line, "column '%s': attr.%s is for the elements of xml formats",
+		     c->name, name);
+		return;
+	}
+	if (!xml_name_ok(name)) {
+		ferr(ld, c->line, "column '%s': attr.%s is not an XML attribute name", c->name,
+		     name);
+		return;
+	}
+	cap = n + strlen(name) + 6 * strlen(v) + 5;
+	out = xmalloc(cap);
+	memcpy(out, c->attrs ? c->attrs : "", n);
+	n += (size_t)snprintf(out + n, cap - n, " %s=\"", name);
+	for (const char *p = v; *p; p++) {
+		const char *e = *p == '&'   ? "&amp;"
+		                : *p == '<' ? "&lt;"
+		                : *p == '"' ? "&quot;"
+		                            : NULL;
+
+		if (e)
+			n += (size_t)snprintf(out + n, cap - n, "%s", e);
+		else if ((unsigned char)*p >= 0x20)
+			out[n++] = *p;
+	}
+	memcpy(out + n, "\"", 2);
+	free(c->attrs);
+	c->attrs = out;
 }
 
 static void
@@ -366,6 +448,8 @@ column_option(struct floader *ld, struct format_column *c, const char *opt)
 		}
 	} else if (!strcmp(name, "map")) {
 		add_maps(ld, c, v);
+	} else if (str_startswith(name, "attr.")) {
+		column_attr(ld, c, name + 5, v);
 	} else if (!strcmp(name, "default")) {
 		set_str(&c->dflt, v);
 	} else if (!strcmp(name, "prefix")) {
@@ -475,6 +559,29 @@ compile_positional(struct floader *ld)
 	free(pos);
 }
 
+/* "price", "@status" (an attribute of the record), "price#msrp" (a second <price>). */
+static bool
+xml_column_name(const char *key, struct format_column *c)
+{
+	const char *hash = strchr(key, '#');
+	char *name;
+
+	if (key[0] == '@') {
+		if (!xml_name_ok(key + 1))
+			return false;
+		c->name = xstrdup(key + 1);
+		c->on_record = true;
+		return true;
+	}
+	name = hash ? xstrndup(key, (size_t)(hash - key)) : xstrdup(key);
+	if (!xml_name_ok(name) || (hash && !hash[1])) {
+		free(name);
+		return false;
+	}
+	c->name = name;
+	return true;
+}
+
 static void
 compile_named(struct floader *ld)
 {
@@ -485,18 +592,20 @@ compile_named(struct floader *ld)
 		struct format_column *c = &f->cols[f->ncols];
 		bool dup = false;
 
-		for (size_t k = 0; k < f->ncols; k++)
-			dup = dup || strcmp(f->cols[k].name, ld->raw[i].key) == 0;
+		for (size_t k = 0; k < i; k++)
+			dup = dup || strcmp(ld->raw[k].key, ld->raw[i].key) == 0;
 		if (dup) {
 			ferr(ld, ld->raw[i].line, "column '%s' is given twice", ld->raw[i].key);
 			continue;
 		}
-		if (f->type == FORMAT_XML && !xml_name_ok(ld->raw[i].key)) {
-			ferr(ld, ld->raw[i].line, "column '%s' is not an XML element name",
+		if (f->type == FORMAT_XML && !xml_column_name(ld->raw[i].key, c)) {
+			ferr(ld, ld->raw[i].line,
+			     "column '%s' is not an XML element name, @attribute or element#tag",
 			     ld->raw[i].key);
 			continue;
 		}
-		c->name = xstrdup(ld->raw[i].key);
+		if (f->type != FORMAT_XML)
+			c->name = xstrdup(ld->raw[i].key);
 		c->line = ld->raw[i].line;
 		column_spec(ld, c, ld->raw[i].spec);
 		f->ncols++;
@@ -541,6 +650,13 @@ compile_fields(struct format *f)
 		f->fields = xgrow(f->fields, &alloc, f->nfields + 1, sizeof(*f->fields));
 		f->fields[f->nfields++] = xstrdup("mileage_unit");
 	}
+	for (size_t i = 0; i < f->nrequired; i++)
+		for (size_t k = 0; k < f->required[i].n; k++)
+			if (slot_of(f, f->required[i].fields[k]) == (size_t)-1) {
+				f->fields = xgrow(f->fields, &alloc, f->nfields + 1,
+				                  sizeof(*f->fields));
+				f->fields[f->nfields++] = xstrdup(f->required[i].fields[k]);
+			}
 	if (f->nfields > 1)
 		qsort(f->fields, f->nfields, sizeof(*f->fields), cmp_str);
 	f->flens = xcalloc(f->nfields + 1, sizeof(*f->flens));
@@ -551,6 +667,11 @@ compile_fields(struct format *f)
 			f->cols[i].slot = slot_of(f, f->cols[i].field);
 	f->currency_slot = slot_of(f, "currency");
 	f->unit_slot = slot_of(f, "mileage_unit");
+	for (size_t i = 0; i < f->nrequired; i++) {
+		f->required[i].slots = xcalloc(f->required[i].n, sizeof(size_t));
+		for (size_t k = 0; k < f->required[i].n; k++)
+			f->required[i].slots[k] = slot_of(f, f->required[i].fields[k]);
+	}
 }
 
 /* Where a delta target's action cell goes (format.h: action_column). */
@@ -649,6 +770,7 @@ static void
 column_release(struct format_column *c)
 {
 	free(c->name);
+	free(c->attrs);
 	free(c->field);
 	free(c->constant);
 	free(c->join);
@@ -666,6 +788,14 @@ column_release(struct format_column *c)
 void
 format_release(struct format *f)
 {
+	for (size_t i = 0; i < f->nrequired; i++) {
+		for (size_t k = 0; k < f->required[i].n; k++)
+			free(f->required[i].fields[k]);
+		free(f->required[i].fields);
+		free(f->required[i].slots);
+		free(f->required[i].text);
+	}
+	free(f->required);
 	for (size_t i = 0; i < f->ncols; i++)
 		column_release(&f->cols[i]);
 	free(f->cols);

@@ -13,8 +13,10 @@
 static bool
 forbidden(unsigned long cp)
 {
+	/* and the bidi overrides and isolates, which could reorder what a report shows */
 	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
-	       (cp & 0xfffe) == 0xfffe;
+	       (cp & 0xfffe) == 0xfffe || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /* Bytes of the valid, allowed UTF-8 character at p; 0 when it must be replaced. */

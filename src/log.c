@@ -75,9 +75,47 @@ log_scope(const char *scope)
 	cur_scope = scope;
 }
 
+/* The UTF-8 bidi override or isolate at p (U+202A-U+202E, U+2066-U+2069), or 0. */
+static unsigned
+bidi_at(const unsigned char *p)
+{
+	if (p[0] != 0xE2)
+		return 0;
+	if (p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
+		return 0x202Au + (unsigned)(p[2] - 0xAA);
+	if (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+		return 0x2066u + (unsigned)(p[2] - 0xA6);
+	return 0;
+}
+
+/*
+ * Write s with bidi controls shown as "<U+202E>": a file or vehicle name
+ * holding one must not reorder the rest of an operator's terminal line
+ * (CVE-2021-42574, "Trojan Source").
+ */
+static void
+put_neutral(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)s, *start = p;
+	unsigned cp;
+
+	for (; *p; p++) {
+		if (*p != 0xE2 || !(cp = bidi_at(p)))
+			continue;
+		fwrite(start, 1, (size_t)(p - start), f);
+		fprintf(f, "<U+%04X>", cp);
+		p += 2;
+		start = p + 1;
+	}
+	fwrite(start, 1, (size_t)(p - start), f);
+}
+
 static void
 vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {
+	char line[1024], *msg = line;
+	va_list copy;
+	int n;
 	char ts[32];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -107,9 +145,20 @@ vlog(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(stderr, "%s %s ", ts, level_names[level]);
 	}
-	if (cur_scope)
-		fprintf(stderr, "%s: ", cur_scope);
-	vfprintf(stderr, fmt, ap);
+	if (cur_scope) {
+		put_neutral(cur_scope, stderr);
+		fputs(": ", stderr);
+	}
+	va_copy(copy, ap);
+	n = vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	if (n >= (int)sizeof(line) && (msg = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	else if (n >= (int)sizeof(line))
+		msg = line; /* out of memory: the first 1023 bytes */
+	put_neutral(n < 0 ? fmt : msg, stderr);
+	if (msg != line)
+		free(msg);
 	if (errstr)
 		fprintf(stderr, ": %s", errstr);
 	fputc('\n', stderr);

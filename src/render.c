@@ -76,7 +76,7 @@ struct render {
 	iconv_t cd;         /* UTF-8 -> charset, or (iconv_t)-1 for UTF-8 output */
 	iconv_t cd_tr;      /* the same //TRANSLIT, opened at the first need */
 	const char *key;    /* vehicle being written, for messages */
-	long long rows, bytes, warnings;
+	long long rows, bytes, warnings, skipped;
 	EVP_MD_CTX *sha;       /* SHA-256 of the bytes written, so the file is not read again */
 	bool special[256];     /* csv: bytes that force quoting */
 	uint64_t special_w[4]; /* the same four, repeated in a word */
@@ -402,7 +402,15 @@ fmt_list(struct render *r, const struct format_column *c, const char *v, size_t 
 	const char *bar = memchr(v, '|', n), *end = v + n;
 	size_t jl = strlen(join);
 
-	if (c->items == ITEMS_FIRST) {
+	if (c->item > 0) {
+		for (int k = 1; k < c->item; k++) {
+			if (!bar)
+				return;
+			v = bar + 1;
+			bar = memchr(v, '|', (size_t)(end - v));
+		}
+		end = bar ? bar : end;
+	} else if (c->items == ITEMS_FIRST) {
 		end = bar ? bar : end;
 	} else if (c->items == ITEMS_REST) {
 		if (!bar)
@@ -498,7 +506,7 @@ apply_kind(struct render *r, const struct format_column *c, const char **v, size
 		}
 		break;
 	case COL_LIST:
-		if (c->items == ITEMS_ALL && !c->join && !strcmp(r->f->list_sep, "|"))
+		if (c->items == ITEMS_ALL && !c->item && !c->join && !strcmp(r->f->list_sep, "|"))
 			return;
 		fmt_list(r, c, *v, *n);
 		break;
@@ -712,9 +720,15 @@ csv_row(struct render *r, enum render_action a, bool header)
 
 /* --- XML ---------------------------------------------------------------- */
 
-/* Escape v into r->conv; control characters XML cannot hold become spaces. */
+/*
+ * Escape v into r->conv so that any input gives well-formed XML 1.0: markup
+ * characters as references (and '"' in attributes), control characters XML
+ * cannot hold as spaces, and what is no XML character at all (bytes that
+ * are not UTF-8, surrogates, U+FFFE, U+FFFF) as U+FFFD; each replacement
+ * is reported.
+ */
 static void
-xml_escape(struct render *r, const struct format_column *c, const char **v, size_t *n)
+xml_escape(struct render *r, const struct format_column *c, const char **v, size_t *n, bool attr)
 {
 	struct buf *b = &r->conv;
 	const char *s = *v, *end = s + *n;
@@ -723,28 +737,71 @@ xml_escape(struct render *r, const struct format_column *c, const char **v, size
 	sb_reserve(r, b, *n);
 	while (s < end) {
 		const char *p = s;
+		uint32_t cp = 0;
+		size_t len;
 
-		while (p < end && *p != '&' && *p != '<' && *p != '>' &&
+		while (p < end && *p != '&' && *p != '<' && *p != '>' && *p != '"' &&
+		       (unsigned char)*p < 0x80 &&
 		       ((unsigned char)*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r'))
 			p++;
 		sb_put(r, b, s, (size_t)(p - s));
 		if (p == end)
 			break;
+		s = p + 1;
 		switch (*p) {
-		case '&': sb_puts(r, b, "&amp;"); break;
-		case '<': sb_puts(r, b, "&lt;"); break;
-		case '>': sb_puts(r, b, "&gt;"); break;
-		default:
+		case '&': sb_puts(r, b, "&amp;"); continue;
+		case '<': sb_puts(r, b, "&lt;"); continue;
+		case '>': sb_puts(r, b, "&gt;"); continue;
+		case '"':
+			if (attr)
+				sb_puts(r, b, "&quot;");
+			else
+				sb_put(r, b, "\"", 1);
+			continue;
+		default: break;
+		}
+		if ((unsigned char)*p < 0x80) {
 			sb_put(r, b, " ", 1);
 			cell_warn(r, c,
 			          "control character 0x%02x cannot be written in XML; "
 			          "wrote a space",
 			          (unsigned char)*p);
+			continue;
 		}
-		s = p + 1;
+		len = utf8_decode((const unsigned char *)p, (size_t)(end - p), &cp);
+		if (len >= 2 && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		                 (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))))
+			len = 0; /* overlong or beyond Unicode */
+		if (len && !(cp >= 0xD800 && cp < 0xE000) && cp != 0xFFFE && cp != 0xFFFF) {
+			sb_put(r, b, p, len);
+			s = p + len;
+			continue;
+		}
+		sb_puts(r, b, "\xEF\xBF\xBD");
+		if (len)
+			cell_warn(r, c, "U+%04X is not an XML character; wrote U+FFFD",
+			          (unsigned)cp);
+		else
+			cell_warn(r, c, "byte 0x%02x is not UTF-8; wrote U+FFFD",
+			          (unsigned char)*p);
+		s = p + (len ? len : 1);
 	}
 	*v = b->p;
 	*n = b->len;
+}
+
+/* Escape (and convert) v for XML output; the result in r->conv. */
+static void
+xml_text(struct render *r, const struct format_column *c, const char **v, size_t *n, bool attr)
+{
+	xml_escape(r, c, v, n, attr);
+	if (!r->f->utf8 && has_high_bit(*v, *n)) {
+		/* to_charset() writes into r->conv too: give it a private copy */
+		buf_reset(&r->tmp);
+		sb_put(r, &r->tmp, *v, *n);
+		*v = r->tmp.p;
+		to_charset(r, c, v, n);
+	}
 }
 
 static void
@@ -755,21 +812,22 @@ xml_cell(struct render *r, const struct format_column *c, const char *v, size_t 
 
 	out_put(r, "    <", 5);
 	out_put(r, c->name, nl);
+	if (c->attrs)
+		out_put(r, c->attrs, strlen(c->attrs));
 	if (n == 0) {
 		out_put(r, "/>", 2);
 		out_eol(r);
 		return;
 	}
-	xml_escape(r, c, &v, &n);
-	if (!r->f->utf8 && has_high_bit(v, n)) {
-		/* to_charset() writes into r->conv too: give it a private copy */
-		buf_reset(&r->tmp);
-		sb_put(r, &r->tmp, v, n);
-		v = r->tmp.p;
-		to_charset(r, c, &v, &n);
-	}
 	out_put(r, ">", 1);
-	out_put(r, g, strlen(g));
+	if (*g) {
+		const char *gv = g;
+		size_t gn = strlen(g);
+
+		xml_escape(r, c, &gv, &gn, false);
+		out_put(r, gv, gn);
+	}
+	xml_text(r, c, &v, &n, false);
 	out_put(r, v, n);
 	out_put(r, "</", 2);
 	out_put(r, c->name, nl);
@@ -784,6 +842,22 @@ xml_row(struct render *r, enum render_action a)
 
 	out_put(r, "  <", 3);
 	out_put(r, f->record, strlen(f->record));
+	for (size_t i = 0; i < f->ncols; i++) {
+		const char *v;
+		size_t n;
+
+		if (!f->cols[i].on_record)
+			continue;
+		cell_value(r, &f->cols[i], &v, &n);
+		if (!n)
+			continue;
+		xml_text(r, &f->cols[i], &v, &n, true);
+		out_put(r, " ", 1);
+		out_put(r, f->cols[i].name, strlen(f->cols[i].name));
+		out_put(r, "=\"", 2);
+		out_put(r, v, n);
+		out_put(r, "\"", 1);
+	}
 	if (r->delta) {
 		const char *an = render_action_name(a);
 
@@ -799,6 +873,8 @@ xml_row(struct render *r, enum render_action a)
 		const char *v;
 		size_t n;
 
+		if (f->cols[i].on_record)
+			continue;
 		cell_value(r, &f->cols[i], &v, &n);
 		xml_cell(r, &f->cols[i], v, n);
 	}
@@ -1111,13 +1187,44 @@ render_row(struct render *r, const char *key, enum render_action a)
 	r->rows++;
 }
 
+/* The required items the current row lacks, ", "-joined into out; false when none. */
+static bool
+missing_required(const struct render *r, char *out, size_t n)
+{
+	const struct format *f = r->f;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < f->nrequired; i++) {
+		const struct format_required *rq = &f->required[i];
+		bool have = false;
+
+		for (size_t k = 0; k < rq->n && !have; k++)
+			have = r->val[rq->slots[k]] && r->vlen[rq->slots[k]] > 0;
+		if (!have && o < n) {
+			int w = snprintf(out + o, n - o, "%s%s", o ? ", " : "", rq->text);
+
+			o += w > 0 ? (size_t)w : 0;
+		}
+	}
+	return o > 0;
+}
+
 int
 render_json(struct render *r, const char *key, const char *json, size_t len, enum render_action a)
 {
+	char missing[256];
+
 	r->toobig = false;
 	if (parse_row(r, json, len) == -1 && !r->toobig)
 		return log_error("%s: vehicle %s: stored data is not the JSON lotsync writes",
 		                 r->label, key);
+	if (!r->toobig && a != RENDER_DELETED && missing_required(r, missing, sizeof(missing))) {
+		if (++r->skipped <= RENDER_WARN_SHOWN)
+			log_warn("%s: vehicle %s left out: it has no %s (required by format %s)",
+			         r->label, key, missing, r->f->name);
+		return 1;
+	}
 	if (!r->toobig)
 		render_row(r, key, a);
 	if (r->toobig)
@@ -1139,6 +1246,9 @@ render_end(struct render *r)
 	if (r->warnings > RENDER_WARN_SHOWN)
 		log_warn("%s: %lld more cell warnings not shown", r->label,
 		         r->warnings - RENDER_WARN_SHOWN);
+	if (r->skipped > RENDER_WARN_SHOWN)
+		log_warn("%s: %lld more vehicles left out for missing required fields", r->label,
+		         r->skipped - RENDER_WARN_SHOWN);
 	if (r->err) {
 		errno = r->err;
 		return log_syserr("cannot write %s", r->label);
@@ -1160,6 +1270,7 @@ void
 render_get_stats(const struct render *r, struct render_stats *out)
 {
 	out->rows = r->rows;
+	out->skipped = r->skipped;
 	out->bytes = r->bytes + (long long)r->olen;
 	out->warnings = r->warnings;
 }

@@ -306,8 +306,10 @@ spool_name_is_safe(const char *name)
 	if (n == 0 || n > NAME_MAX || name[0] == '.' || name[0] == '-')
 		return false;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
-			return false;
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\' ||
+		    (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+		                      (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9))))
+			return false; /* bidi controls would disguise the name */
 	return true;
 }
 

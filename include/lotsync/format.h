@@ -23,6 +23,9 @@
  *   extension = csv
  *   root = listings         ; xml: document element
  *   record = listing        ; xml: one element per vehicle
+ *   required = vin, price, vdp_url|dealer_id ; fields every vehicle of the
+ *                           ; file must have (a|b: one of them); a vehicle
+ *                           ; lacking one is left out and reported
  *
  *   [columns]               ; in output order: NAME = FIELD [OPTION...]
  *   VIN = vin               ; NAME: header text, XML element, or position
@@ -35,7 +38,7 @@
  * old_price, leasing_price: integer minor units), number (year, mileage,
  * model_year), date (first_registration, in_stock_date: YYYY-MM-DD), list
  * (images, equipment, documents: items joined with '|') or text. Options:
- *   join=SEP items=all|first|rest     lists
+ *   join=SEP items=all|first|rest|N   lists (N: the Nth item alone, 1-based)
  *   date=PATTERN                      dates: YYYY YY MM DD, the rest literal
  *   decimals=0|1|2|auto               money (auto: no decimals for whole units)
  *   with_currency                     money: append " " and the currency
@@ -49,6 +52,11 @@
  *   default=TEXT prefix=TEXT suffix=TEXT
  *   text | raw                        formula guard on (text) or off (raw);
  *                                     default: on for text and list fields
+ *   attr.NAME=VALUE                   xml: a constant attribute of the element
+ *                                     (<price type="asking">)
+ * XML column names: an element, "@name" for an attribute of the record
+ * element (<vehicle status="used">), or "element#tag" for a second element
+ * of the same name (price#msrp = msrp attr.type=msrp).
  * Option values with spaces are double-quoted ("" for a quote inside).
  *
  * Errors are logged as "FILE:LINE: message" and counted; loading goes on.
@@ -72,6 +80,14 @@ struct format_map {
 	char *from, *to;
 };
 
+/* One required item: any of its fields will do ("vdp_url|dealer_id"). */
+struct format_required {
+	char *text;    /* as the format writes it, for messages */
+	char **fields; /* the alternatives */
+	size_t *slots; /* their slots in format->fields */
+	size_t n;
+};
+
 struct format_column {
 	char *name;  /* header text or XML element; NULL for a positional gap */
 	char *field; /* canonical field; NULL for a constant or a gap */
@@ -82,7 +98,10 @@ struct format_column {
 	char *constant; /* COL_CONST ("" for a gap) */
 	char *join;     /* lists: NULL = the format's list_separator */
 	enum list_items items;
-	char *date; /* dates: output pattern, NULL = as stored */
+	int item;       /* items=N: the Nth (1-based), 0 = by items */
+	char *attrs;    /* xml: ' name="value"...' written in the start tag, or NULL */
+	bool on_record; /* xml: an attribute of the record element */
+	char *date;     /* dates: output pattern, NULL = as stored */
 	int decimals;
 	bool with_currency;
 	int unit;                     /* mileage: convert to this enum mileage_unit, or -1 */
@@ -117,6 +136,8 @@ struct format {
 	char **fields; /* distinct fields the columns read, sorted by strcmp() */
 	size_t *flens; /* their lengths */
 	size_t nfields;
+	struct format_required *required;
+	size_t nrequired;
 	size_t currency_slot; /* slot of "currency", or (size_t)-1 */
 	size_t unit_slot;     /* slot of "mileage_unit", or (size_t)-1 */
 };

@@ -40,6 +40,7 @@ struct render;
 
 struct render_stats {
 	long long rows;     /* vehicles written */
+	long long skipped;  /* vehicles left out: a required field missing */
 	long long bytes;    /* bytes written to the file */
 	long long warnings; /* cells reported (charset, kind) */
 };
@@ -52,7 +53,12 @@ struct render *render_new(const struct format *f, int fd, const char *label, boo
 void render_free(struct render *r);
 
 void render_begin(struct render *r);
-/* One vehicle from its stored canonical JSON ({"field":"value",...}). */
+/*
+ * One vehicle from its stored canonical JSON ({"field":"value",...}). 1 when
+ * it lacks a field the format's required list names: it is not written,
+ * and it is reported (label, key, the missing items; the first
+ * RENDER_WARN_SHOWN logged). A deleted vehicle (delta) is always written.
+ */
 int render_json(struct render *r, const char *key, const char *json, size_t len,
                 enum render_action a);
 /* Epilogue and flush; -1 after any write error (logged once, errno kept). */

@@ -117,7 +117,8 @@ render_rec(struct render *r, const struct record *v, enum render_action a)
 {
 	char *json = record_to_json(v);
 
-	ck_assert_int_eq(render_json(r, v->key ? v->key : "", json, strlen(json), a), 0);
+	/* 1: left out for a field the format requires (counted in the stats) */
+	ck_assert_int_ge(render_json(r, v->key ? v->key : "", json, strlen(json), a), 0);
 	free(json);
 }
 
@@ -151,7 +152,7 @@ render_fixture(const struct format *f, bool delta, struct render_stats *st, size
 }
 
 static void
-golden(const char *format, bool delta, long long want_warnings)
+golden_rows(const char *format, bool delta, long long want_warnings, long long want_rows)
 {
 	struct format f;
 	struct render_stats st;
@@ -174,7 +175,8 @@ golden(const char *format, bool delta, long long want_warnings)
 	ck_assert_msg(want != NULL, "no golden file %s", gold);
 	ck_assert_msg(glen == len && memcmp(out, want, len) == 0,
 	              "%s differs from the renderer's output:\n%.*s", gold, (int)len, out);
-	ck_assert_int_eq(st.rows, 3);
+	ck_assert_int_eq(st.rows, want_rows);
+	ck_assert_int_eq(st.skipped, 3 - want_rows);
 	ck_assert_int_eq(st.bytes, (long long)len);
 	ck_assert_int_eq(st.warnings, want_warnings);
 	free(out);
@@ -184,10 +186,18 @@ golden(const char *format, bool delta, long long want_warnings)
 	format_release(&f);
 }
 
+static void
+golden(const char *format, bool delta, long long want_warnings)
+{
+	golden_rows(format, delta, want_warnings, 3);
+}
+
 START_TEST(golden_mobilede)
 {
-	/* "ő" (U+0151) is not in ISO-8859-15: reported once, written as '?' */
-	golden("mobilede-csv", false, 1);
+	/* "ő" (U+0151) is not in ISO-8859-15: reported once, written as '?';
+	 * the third vehicle has no stock number, make, model or price, which
+	 * mobile.de requires: left out */
+	golden_rows("mobilede-csv", false, 1, 2);
 }
 END_TEST
 
@@ -206,7 +216,8 @@ END_TEST
 
 START_TEST(golden_wayke)
 {
-	golden("wayke-csv", false, 0);
+	/* only the first vehicle has a registration number, price and mileage */
+	golden_rows("wayke-csv", false, 0, 1);
 }
 END_TEST
 
@@ -456,11 +467,12 @@ START_TEST(format_errors)
 	        "pos.ini:5: column 'x': with header = no, columns are 0-based positions (0..999)\n"
 	        "pos.ini:8: position 0 is given twice (also line 6)");
 	write_format("xml", "[format]\ntype = xml\nroot = 1bad\n[columns]\nnot ok = vin\n");
-	load_errors("xml", 4,
-	            "xml.ini:1: an xml format needs root and record in [format]\n"
-	            "xml.ini:1: no [columns] in format xml\n"
-	            "xml.ini:3: root '1bad' is not an XML element name\n"
-	            "xml.ini:5: column 'not ok' is not an XML element name");
+	load_errors(
+	        "xml", 4,
+	        "xml.ini:1: an xml format needs root and record in [format]\n"
+	        "xml.ini:1: no [columns] in format xml\n"
+	        "xml.ini:3: root '1bad' is not an XML element name\n"
+	        "xml.ini:5: column 'not ok' is not an XML element name, @attribute or element#tag");
 	ck_assert_int_eq(format_load(dir, "absent", &f), -1);
 	format_release(&f);
 }

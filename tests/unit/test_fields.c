@@ -1,6 +1,6 @@
 /*
  * test_fields.c - the canonical field table: lookups, kinds, and README's
- * field list, which must be the table (a failure prints the rows to paste).
+ * and docs/profiles.md's field lists, which must be the table (a failure prints the rows to paste).
  */
 #include <check.h>
 #include <stdio.h>
@@ -77,15 +77,17 @@ slurp(const char *path)
 	return s;
 }
 
-START_TEST(readme_lists_the_table)
+/* The <!-- fields --> block of a document under the source tree must be the table. */
+static void
+check_table(const char *doc)
 {
 	const char *src = getenv("LOTSYNC_SRCDIR");
-	char *path = xasprintf("%s/README.md", src ? src : "."), *readme = slurp(path);
+	char *path = xasprintf("%s/%s", src ? src : ".", doc), *readme = slurp(path);
 	const char *start = strstr(readme, "<!-- fields:"),
 	           *end = strstr(readme, "<!-- /fields -->");
 	char *want = xstrdup(""), *got;
 
-	ck_assert_msg(start && end && start < end, "README.md has no <!-- fields --> block");
+	ck_assert_msg(start && end && start < end, "%s has no <!-- fields --> block", doc);
 	start = strstr(start, "|---|---|---|\n");
 	ck_assert_ptr_nonnull(start);
 	start += strlen("|---|---|---|\n");
@@ -97,11 +99,17 @@ START_TEST(readme_lists_the_table)
 		free(want);
 		want = w;
 	}
-	ck_assert_msg(strcmp(got, want) == 0, "README.md's field table should read:\n%s", want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s's field table should read:\n%s", doc, want);
 	free(got);
 	free(want);
 	free(readme);
 	free(path);
+}
+
+START_TEST(docs_list_the_table)
+{
+	check_table("README.md");
+	check_table("docs/profiles.md");
 }
 END_TEST
 
@@ -114,7 +122,7 @@ make_suite(void)
 	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, names_are_unique);
 	tcase_add_test(tc, format_kinds_follow_the_table);
-	tcase_add_test(tc, readme_lists_the_table);
+	tcase_add_test(tc, docs_list_the_table);
 	return s;
 }
 
