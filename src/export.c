@@ -441,8 +441,9 @@ report_waiting(struct app *app, const struct target_conf *t, struct export_summa
 	struct target_info ti;
 	enum ls_exit status = LS_EXIT_OK;
 
+	/* a run that cannot tell whether an operator is awaited must not look clean */
 	if (store_export_last(app->store, t->name, &last) == -1)
-		return LS_EXIT_OK; /* logged; a view, not a step */
+		return store_failure(app->store);
 	if (!sum->files)
 		sum->held = last.held;
 	export_info_release(&last);
@@ -451,12 +452,12 @@ report_waiting(struct app *app, const struct target_conf *t, struct export_summa
 		         sum->held, t->name);
 		status = LS_EXIT_HELD;
 	}
-	if (store_target_get(app->store, t->name, &ti) == 0) {
-		sum->locked = ti.locked;
-		if (ti.locked)
-			status = LS_EXIT_HELD;
-		target_info_release(&ti);
-	}
+	if (store_target_get(app->store, t->name, &ti) == -1)
+		return status_worse(status, store_failure(app->store));
+	sum->locked = ti.locked;
+	if (ti.locked)
+		status = LS_EXIT_HELD;
+	target_info_release(&ti);
 	return status;
 }
 

@@ -735,7 +735,8 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	}
 	crash_point("ingest:archived");
 	/* A file the fetch step placed says where it came from; anything else was dropped */
-	fetched_from = store_fetch_source(app->store, feed->name, wf->name, sha);
+	if (store_fetch_source(app->store, feed->name, wf->name, sha, &fetched_from) == -1)
+		goto db_fail;
 	f.info = (struct snapshot_info){.feed = feed->name,
 	                                .state = SNAP_APPLIED,
 	                                .sha256 = sha,
@@ -822,7 +823,9 @@ count_held(struct feed_ingest *fi)
 	long long *ids = NULL;
 	size_t n = 0;
 
-	if (store_feed_held(fi->app->store, fi->feed->name, &ids, &n) == 0 && n > 0) {
+	if (store_feed_held(fi->app->store, fi->feed->name, &ids, &n) == -1) {
+		note(fi, store_failure(fi->app->store)); /* the run must not look clean */
+	} else if (n > 0) {
 		/* Still waiting for an operator: every run says so until someone decides. */
 		note(fi, LS_EXIT_HELD);
 		fi->sum->held_total = (unsigned)n;

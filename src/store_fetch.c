@@ -163,26 +163,27 @@ store_fetch_set_deleted(struct store *st, long long id, const char *at)
 	return store_done(st, s, "record remote file deleted");
 }
 
-char *
-store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256)
+int
+store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256,
+                   char **url)
 {
 	sqlite3_stmt *s = store_prep(st, "SELECT source || remote FROM fetched WHERE feed = ?"
 	                                 " AND local = ? AND sha256 = ? ORDER BY id DESC LIMIT 1");
-	char *src = NULL;
 	int rc;
 
+	*url = NULL;
 	if (!s)
-		return NULL;
+		return -1;
 	store_bind_text(s, 1, feed);
 	store_bind_text(s, 2, local);
 	store_bind_text(s, 3, sha256);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		src = store_col_text(s, 0);
-	else if (rc != SQLITE_DONE)
-		store_db_error(st, "look up where a file was fetched from");
+		*url = store_col_text(s, 0);
 	sqlite3_reset(s);
-	return src;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "look up where a file was fetched from");
+	return 0;
 }
 
 int

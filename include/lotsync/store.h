@@ -384,7 +384,11 @@ int store_fetch_forget_unlisted(struct store *st, const char *feed, const char *
 /* Remember that the server refused to delete the current version of remote. */
 int store_fetch_delete_refused(struct store *st, const char *feed, const char *source,
                                const char *remote, const char *reply);
-/* Where incoming/<feed>/<local> with this content was fetched from (URL), or NULL. */
-char *store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256);
+/*
+ * Where incoming/<feed>/<local> with this content was fetched from: its URL
+ * into *url (caller frees), NULL for a dropped file. 0, or -1 (logged).
+ */
+int store_fetch_source(struct store *st, const char *feed, const char *local, const char *sha256,
+                       char **url);
 
 #endif

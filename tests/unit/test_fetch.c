@@ -341,7 +341,7 @@ START_TEST(identical_content_is_recognised)
 	/* the snapshot says where the file came from */
 	fsio_sha256_buf(HDR "D1,WVWZZZ1J30W000001,1,100\n",
 	                strlen(HDR "D1,WVWZZZ1J30W000001,1,100\n"), sha);
-	src = store_fetch_source(app.store, "acme", "day1.csv", sha);
+	ck_assert_int_eq(store_fetch_source(app.store, "acme", "day1.csv", sha, &src), 0);
 	want = xasprintf("file://%s/day1.csv", remote);
 	ck_assert_str_eq(src, want);
 	ck_assert_int_eq(
