@@ -57,7 +57,9 @@ srv_absdir() {
 # srv_free_ports COUNT: print the first of COUNT consecutive TCP ports that are
 # free on 127.0.0.1 right now. Chosen below the kernel's ephemeral range so that
 # outgoing connections do not grab them between our check and the daemon's
-# bind. Still a race with other processes: start scripts retry on EADDRINUSE.
+# bind. Still a race with other processes: start scripts retry on EADDRINUSE,
+# and with-servers.sh starts its daemons under /tmp/lotsync-srv-ports.lock so
+# that two test suites on one machine never pick at the same time.
 srv_free_ports() {
 	"$SRV_PY" -I -S - "$1" <<'EOF'
 import random, socket, sys

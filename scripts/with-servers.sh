@@ -66,8 +66,13 @@ else
 	srvdir=$(mktemp -d /tmp/lotsync-srv.XXXXXX)
 	# mktemp -d is 0700; the test user must be able to reach its data dirs.
 	chmod 755 "$srvdir"
-	if "$here/start-sftp.sh" "$srvdir" >"$srvdir/start.log" 2>"$srvdir/start.err" &&
-		"$here/start-ftp.sh" "$srvdir" >>"$srvdir/start.log" 2>>"$srvdir/start.err"; then
+	# srv_free_ports picks free ports and the daemons bind them a moment
+	# later: two suites starting at once on one machine could pick the same
+	# ones. The lock keeps the other suite's pick out of that moment (-o:
+	# the daemons do not inherit it, it ends when both scripts are done).
+	if flock -o -w 300 /tmp/lotsync-srv-ports.lock sh -c \
+		'"$1/start-sftp.sh" "$2" && "$1/start-ftp.sh" "$2"' sh "$here" "$srvdir" \
+		>"$srvdir/start.log" 2>"$srvdir/start.err"; then
 		started=1
 	else
 		why=$(tail -n 25 "$srvdir/start.err")
