@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "lotsync/input.h"
 #include "lotsync/parse_xml.h"
 #include "lotsync/util.h"
@@ -232,6 +235,45 @@ START_TEST(declared_encoding_or_the_profiles)
 	ck_assert_int_eq(parse(bare, &o, &k, &why, &line), LS_OK);
 	ck_assert_str_eq(k.text, "1 1 /inventory/vehicle[1] | vin=A | Make=\xc3\xa9\n");
 	free(k.text);
+}
+END_TEST
+
+/*
+ * The second wall behind the DOCTYPE refusal: parse_xml() installs an
+ * external entity loader that answers no for the whole process. A document
+ * that got to libxml2 with a DOCTYPE, parsed with entity substitution and
+ * DTD loading on, still cannot pull in a local file.
+ */
+START_TEST(the_entity_loader_refuses_every_external_entity)
+{
+	char dir[64], *secret, *doc, *text;
+	struct xml_opts o = {0};
+	struct sink k = {0};
+	char *why = NULL;
+	unsigned long line = 0;
+	xmlDocPtr d;
+
+	unit_tmpdir(dir, sizeof(dir));
+	secret = xasprintf("%s/secret.txt", dir);
+	unit_write_str(secret, "TOPSECRET", 0644);
+	/* any parse installs the loader (once per process) */
+	ck_assert_int_eq(parse("<inventory><vehicle><VIN>A</VIN></vehicle></inventory>", &o, &k,
+	                       &why, &line),
+	                 LS_OK);
+	free(k.text);
+	doc = xasprintf("<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file://%s\">]>\n"
+	                "<r>&x;</r>\n",
+	                secret);
+	d = xmlReadMemory(doc, (int)strlen(doc), "t.xml", NULL,
+	                  XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_NOERROR |
+	                          XML_PARSE_NOWARNING);
+	text = d ? (char *)xmlNodeGetContent(xmlDocGetRootElement(d)) : NULL;
+	ck_assert_msg(!text || !strstr(text, "TOPSECRET"), "the entity was loaded: '%s'", text);
+	xmlFree(text);
+	xmlFreeDoc(d);
+	free(doc);
+	free(secret);
+	unit_rmtree(dir);
 }
 END_TEST
 
@@ -509,6 +551,7 @@ make_suite(void)
 	tcase_add_test(tc, records_at_any_depth);
 	tcase_add_test(tc, no_record_says_what_the_root_holds);
 	tcase_add_test(tc, hostile_shapes_are_bounded);
+	tcase_add_test(tc, the_entity_loader_refuses_every_external_entity);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
