@@ -42,25 +42,6 @@ store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256)
 	return id;
 }
 
-int
-store_snapshot_has_file(struct store *st, const char *feed, const char *sha256, const char *file)
-{
-	sqlite3_stmt *s = store_prep(st, "SELECT 1 FROM snapshots WHERE feed = ? AND sha256 = ?"
-	                                 " AND file = ?");
-	int rc;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, feed);
-	store_bind_text(s, 2, sha256);
-	store_bind_text(s, 3, file);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : store_db_error(st, "look up snapshot by file");
-}
-
 long long
 store_snapshot_add(struct store *st, long long run, const struct snapshot_info *i)
 {

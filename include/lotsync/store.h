@@ -98,9 +98,6 @@ int store_run_end(struct store *st, long long run, int exit_code);
 /* Snapshots. */
 /* Id of an earlier snapshot of feed with this SHA-256 (not a duplicate), 0 if none. */
 long long store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256);
-/* 1 when a snapshot of feed records this SHA-256 under this file name, 0 if not, -1 on error. */
-int store_snapshot_has_file(struct store *st, const char *feed, const char *sha256,
-                            const char *file);
 long long store_snapshot_add(struct store *st, long long run, const struct snapshot_info *s);
 /*
  * Write the final state, seq, counts and hold reason of a snapshot inserted

@@ -34,6 +34,8 @@
 #include "lotsync/fetch.h"
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
+#include "lotsync/store_diff.h"
+#include "lotsync/store_report.h"
 #include "lotsync/util.h"
 
 #include "../../src/store_p.h"
@@ -447,6 +449,165 @@ START_TEST(a_full_disk_is_74_and_the_next_run_converges)
 }
 END_TEST
 
+static int
+no_rows(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int
+raw_row(void *ctx, long long v, const char *k, const char *j, size_t n)
+{
+	(void)v, (void)k, (void)j, (void)n;
+	return no_rows(ctx);
+}
+
+static int
+diff_row(void *ctx, const struct store_diff_item *d)
+{
+	(void)d;
+	return no_rows(ctx);
+}
+
+static int
+snap_row(void *ctx, const struct snapshot_info *i)
+{
+	(void)i;
+	return no_rows(ctx);
+}
+
+static int
+record_row(void *ctx, const struct record *r)
+{
+	(void)r;
+	return no_rows(ctx);
+}
+
+static int
+reject_row(void *ctx, const struct row_error *e)
+{
+	(void)e;
+	return no_rows(ctx);
+}
+
+static int
+warning_row(void *ctx, const struct row_warning *w)
+{
+	(void)w;
+	return no_rows(ctx);
+}
+
+static int
+feed_reject_row(void *ctx, long long id, const struct row_error *e)
+{
+	(void)id, (void)e;
+	return no_rows(ctx);
+}
+
+static int
+quarantine_row(void *ctx, const struct quarantine_info *q)
+{
+	(void)q;
+	return no_rows(ctx);
+}
+
+static int
+deny(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
+{
+	(void)ctx, (void)action, (void)a, (void)b, (void)c, (void)d;
+	return SQLITE_DENY;
+}
+
+static int
+always(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+/*
+ * The auditor's and the report's reads: each must say -1 when the database
+ * fails (fail), and must not on a healthy one (so -1 means the failure).
+ */
+static void
+every_read(struct store *st, const char *how, bool fail)
+{
+	struct snapshot_info si, *list = NULL;
+	struct feed_totals ft;
+	struct history_event *h = NULL;
+	long long *ids = NULL, seq, id;
+	size_t n_list = 0, n_held = 0, n = 0;
+	struct {
+		const char *what;
+		int rc;
+	} r[] = {
+	        {"store_snapshot_get", store_snapshot_get(st, 2, &si)},
+	        {"store_snapshot_list", store_snapshot_list(st, "acme", &list, &n_list)},
+	        {"store_feed_held", store_feed_held(st, "acme", &ids, &n_held)},
+	        {"store_feed_head", store_feed_head(st, "acme", &seq, &id)},
+	        {"store_snapshot_by_sha", (int)store_snapshot_by_sha(st, "acme", "00")},
+	        {"store_each_snapshot", store_each_snapshot(st, "acme", 0, snap_row, NULL)},
+	        {"store_each_applied", store_each_applied(st, "acme", snap_row, NULL)},
+	        {"store_each_record", store_each_record(st, "acme", 2, record_row, NULL)},
+	        {"store_each_reject", store_each_reject(st, 2, reject_row, NULL)},
+	        {"store_each_warning", store_each_warning(st, 2, warning_row, NULL)},
+	        {"store_history", store_history(st, "WVWZZZ1JZXW000002", &h, &n)},
+	        {"store_each_current", store_each_current(st, "acme", raw_row, NULL)},
+	        {"store_diff_each", store_diff_each(st, "acme", 1, 2, diff_row, NULL)},
+	        {"store_diff_each_full", store_diff_each_full(st, "acme", 1, 2, diff_row, NULL)},
+	        {"store_each_at", store_each_at(st, "acme", 2, raw_row, NULL)},
+	        {"store_feed_totals", store_feed_totals(st, "acme", &ft)},
+	        {"store_each_feed_reject",
+	         store_each_feed_reject(st, "acme", 10, feed_reject_row, NULL)},
+	        {"store_each_quarantine",
+	         store_each_quarantine(st, "acme", 10, quarantine_row, NULL)},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		ck_assert_msg((r[i].rc == -1) == fail, "%s: %s returned %d", how, r[i].what,
+		              r[i].rc);
+	if (!fail) {
+		snapshot_info_release(&si);
+		snapshot_list_free(list, n_list);
+		free(ids);
+		history_free(h, n);
+	}
+}
+
+/* A database whose statements cannot be prepared, or fail when stepped, is never "no rows". */
+START_TEST(every_read_of_a_failing_database_is_an_error)
+{
+	char *tmpl = make_template(), *db = xasprintf("%s/w/lotsync.db", dir);
+	struct store *st;
+	struct world w;
+
+	copy_of(&w, tmpl); /* days 1 and 2, so that every read has rows to step to */
+	clock_set(1777708800);
+	ck_assert_int_eq(batch(&w), LS_EXIT_OK);
+	world_close(&w);
+
+	ck_assert_int_eq(store_open(db, true, &st), 0);
+	every_read(st, "healthy", false);
+	store_close(st);
+
+	ck_assert_int_eq(store_open(db, true, &st), 0); /* a fresh connection: nothing prepared */
+	sqlite3_set_authorizer(st->db, deny, NULL);
+	every_read(st, "prepare refused", true);
+	sqlite3_set_authorizer(st->db, NULL, NULL);
+	store_close(st);
+
+	ck_assert_int_eq(store_open(db, true, &st), 0);
+	sqlite3_progress_handler(st->db, 1, always, NULL);
+	every_read(st, "every step interrupted", true);
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
+	store_close(st);
+	free(db);
+	free(tmpl);
+	clock_set_real();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -456,6 +617,7 @@ make_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, every_statement_of_a_batch_fails_once);
 	tcase_add_test(tc, a_full_disk_is_74_and_the_next_run_converges);
+	tcase_add_test(tc, every_read_of_a_failing_database_is_an_error);
 	return s;
 }
 
