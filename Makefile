@@ -33,7 +33,8 @@ TESTS     = $(TEST_SRCS:tests/unit/%.c=build/tests/%)
 SAN_TESTS = $(TEST_SRCS:tests/unit/%.c=build/san-tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps check no-golden-update coverage coverage-run unit unit-san e2e torture demo bench install \
+.PHONY: all deps check no-golden-update coverage coverage-run unit unit-san e2e torture \
+	torture-interop torture-faults demo bench install \
 	clean check-headers check-layers checkstyle format man check-man
 
 all: lotsync man
@@ -119,8 +120,11 @@ unit-san: $(SAN_TESTS)
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		CK_FORK=no LOTSYNC_SRCDIR=$(CURDIR) $$t; done
 
-e2e: lotsync
+e2e: lotsync $(FAULTSHIM)
 	@tests/run-e2e.sh
+
+# `make torture`: the long runs outside `make check`, both of them.
+torture: torture-interop torture-faults
 
 # The interoperability matrix in full (tests/torture/: every server x
 # writer / deliver twice / cut uploads / 2,000 files; 10-20 minutes,
@@ -128,15 +132,28 @@ e2e: lotsync
 # not part of `make check`, which runs a short version of each cell. The
 # measured figures (lotsync against a plain client, same run) are printed
 # at the end and kept in build/torture-figures.txt.
-torture: lotsync
+torture-interop: lotsync
 	@mkdir -p build && rm -f build/torture-figures.txt
 	@LOTSYNC_FIGURES=$(CURDIR)/build/torture-figures.txt LOTSYNC_REQUIRE_SERVERS=1 \
 		scripts/with-servers.sh tests/run-e2e.sh tests/torture/t[0-9]*.sh
 	@cat build/torture-figures.txt
 
+# The LD_PRELOAD library of the fault tests (tests/shim/faultshim.c): counts
+# the durable-write calls of a run and fails the Nth (t61NN tests, torture).
+FAULTSHIM = build/faultshim.so
+$(FAULTSHIM): tests/shim/faultshim.c
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  SHIM    $@")
+	$(Q)$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $< -ldl
+
+# Long runs outside `make check`: every counted call of the fault scenario
+# failed once and persistently (tests/fault/enumerate.py; a few minutes).
+torture-faults: lotsync $(FAULTSHIM)
+	@/usr/bin/python3 tests/fault/enumerate.py --lotsync ./lotsync --shim $(FAULTSHIM)
+
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
 check: no-golden-update deps
-	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz
+	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz $(FAULTSHIM)
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
 	@$(MAKE) --no-print-directory fuzz-run
 
@@ -173,7 +190,7 @@ $(COV)/tests/%: tests/unit/%.c $(COV_OBJS)
 
 # The figures are printed even when a test fails; the exit status says whether all passed.
 coverage: no-golden-update deps
-	@$(MAKE) --no-print-directory $(COV)/lotsync $(COV_TESTS) man
+	@$(MAKE) --no-print-directory $(COV)/lotsync $(COV_TESTS) man $(FAULTSHIM)
 	@find $(COV) -name '*.gcda' -delete
 	@rc=0; scripts/with-servers.sh $(MAKE) --no-print-directory coverage-run || rc=$$?; \
 		scripts/coverage.sh $(COV)/obj; exit $$rc
@@ -194,7 +211,7 @@ checkstyle:
 	@scripts/checkstyle.sh
 
 format:
-	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c
+	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c tests/shim/*.c
 
 demo: deps
 	@$(MAKE) --no-print-directory all

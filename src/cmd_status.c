@@ -9,6 +9,7 @@
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/profile.h"
+#include "lotsync/spool.h"
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
 #include "lotsync/view.h"
@@ -142,6 +143,28 @@ explain_guards(const struct app *app)
 		       "it as it is, 'lotsync reject ID' discards it\n");
 }
 
+/* A drop folder on another file system than work/ is claimed by copy: say so. */
+static void
+report_other_fs(struct app *app)
+{
+	struct spool sp;
+
+	spool_init(&sp, app->cfg.spool);
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const char *name = app->cfg.feeds[i].name;
+		char *in;
+
+		if (spool_feed_other_fs(&sp, name) != 1)
+			continue;
+		in = spool_path(&sp, SPOOL_INCOMING, name);
+		printf("feed %s: %s is on another file system than the spool's work/: its files "
+		       "are claimed by copy, fsync and unlink instead of a rename\n",
+		       name, in);
+		free(in);
+	}
+	spool_release(&sp);
+}
+
 int
 cmd_check_config(struct app *app, int argc, char **argv)
 {
@@ -170,6 +193,7 @@ cmd_check_config(struct app *app, int argc, char **argv)
 		}
 		profile_release(&p);
 	}
+	report_other_fs(app);
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		struct format f;
 
@@ -201,6 +225,10 @@ status_feed_text(const struct view_feed *f)
 	       "%lld%s\n",
 	       f->conf->name, f->last_snapshot, f->vehicles, f->incoming, f->failed,
 	       f->refused ? " REFUSED entries (see above)" : "");
+	if (f->work)
+		printf("  CLAIMED %lld file(s) in work/ that a stopped run left: the next run "
+		       "applies them first, in order\n",
+		       f->work);
 	printf("  last file %s, last applied %s\n",
 	       f->times.last_file_at ? f->times.last_file_at : "never",
 	       f->times.last_applied_at ? f->times.last_applied_at : "never");
@@ -244,6 +272,8 @@ status_feed_json(const struct view_feed *f, struct json *j)
 	json_int(j, f->failed);
 	json_key(j, "refused");
 	json_int(j, f->refused);
+	json_key(j, "work");
+	json_int(j, f->work);
 	json_key(j, "failed_files");
 	json_arr(j);
 	for (size_t i = 0; i < f->nfailed_files; i++) {
@@ -420,6 +450,9 @@ cmd_status(struct app *app, int argc, char **argv)
 			status_text(&v);
 		/* Exit 3 while something awaits an operator, so monitoring can alert on it. */
 		rc = view_awaits_operator(&v) ? LS_EXIT_HELD : LS_EXIT_OK;
+		/* A run stopped by local I/O (a feed's files wait) says so until one succeeds */
+		if (v.last_run.last_run_at && v.last_run.last_run_exit == LS_EXIT_IOERR)
+			rc = status_worse(rc, LS_EXIT_IOERR);
 	}
 	view_release(&v);
 	return rc;

@@ -409,11 +409,19 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 		e.file = NULL;
 	}
 	if (store_export_finish(app->store, &e) == -1 || (e.file && save_state(&x) == -1) ||
-	    (e.file && check_lock(&x, &sum->locked) == -1) || store_commit(app->store) == -1) {
+	    (e.file && check_lock(&x, &sum->locked) == -1)) {
 		if (e.file) /* unrecorded: would be reconciled away anyway */
 			spool_remove(&app->spool, SPOOL_OUTBOX, t->name, e.file);
 		goto rollback;
 	}
+	/*
+	 * A failed COMMIT may have reached the database all the same (a WAL
+	 * whose fsync failed after its frames were written is read by the next
+	 * run): the file stays, and the next run's export_reconcile() removes
+	 * it only if no export records it.
+	 */
+	if (store_commit(app->store) == -1)
+		goto rollback;
 	crash_point("export-recorded");
 	sum->vehicles = x.vehicles;
 	sum->held = x.held_count;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,23 +156,6 @@ copy_fd(int in, int out)
 }
 
 int
-fsio_copy(const char *src, const char *dir, const char *name)
-{
-	char *dst = xasprintf("%s/%s", dir, name);
-	int rc;
-
-	if (access(dst, F_OK) == 0)
-		rc = 0;
-	else if (link(src, dst) ==
-	         0) /* costs no space or time; fsync of the dir makes it durable */
-		rc = fsio_fsync_dir(dir);
-	else
-		rc = fsio_copy_bytes(src, dir, name);
-	free(dst);
-	return rc;
-}
-
-int
 fsio_copy_bytes(const char *src, const char *dir, const char *name)
 {
 	char *dst = xasprintf("%s/%s", dir, name), *tmp = NULL;
@@ -198,6 +182,88 @@ out:
 		close(in);
 	free(tmp);
 	free(dst);
+	return rc;
+}
+
+/* True when fd still has the size and mtime of *before and size bytes were read. */
+static bool
+unchanged(int fd, const struct stat *before, uint64_t size)
+{
+	struct stat now;
+
+	return fstat(fd, &now) == 0 && now.st_size == before->st_size &&
+	       now.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == before->st_mtim.tv_nsec && (uint64_t)before->st_size == size;
+}
+
+/* Copy in to out from in's start, hashing (ctx may be NULL); the bytes copied in *size. */
+static int
+copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size)
+{
+	char *buf = xmalloc(1 << 20);
+	ssize_t n;
+	off_t off = 0;
+	int rc = -1;
+
+	while ((n = pread(in, buf, 1 << 20, off)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || fsio_write_all(out, buf, (size_t)n) == -1)
+			goto out;
+		if (ctx)
+			EVP_DigestUpdate(ctx, buf, (size_t)n);
+		off += n;
+	}
+	*size = (uint64_t)off;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+int
+fsio_copy_fd(int in, const struct stat *before, const char *dir, const char *name, mode_t mode,
+             char hex[FSIO_SHA256_HEX], uint64_t *size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = hex ? EVP_MD_CTX_new() : NULL;
+	char *tmp = NULL;
+	uint64_t n = 0;
+	int out = -1, rc = -1;
+
+	if (hex && (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1))
+		log_fatal("SHA-256 unavailable in libcrypto");
+	if ((out = fsio_mktemp(dir, name ? name : "sha256", &tmp)) == -1)
+		goto out;
+	if (copy_hashed(in, out, ctx, &n) == -1) {
+		log_syserr("cannot copy into %s", tmp);
+		fsio_discard(out, tmp);
+		goto out;
+	}
+	/* Bytes that moved while we read them are no file's content: the writer was not done */
+	if (!unchanged(in, before, n)) {
+		fsio_discard(out, tmp);
+		rc = 1;
+		goto out;
+	}
+	if (fchmod(out, mode) == -1) {
+		log_syserr("cannot chmod %s", tmp);
+		fsio_discard(out, tmp);
+		goto out;
+	}
+	if (hex) {
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+		hex_encode(md, mdlen, hex);
+	}
+	if (fsio_commit(out, tmp, dir, name ? name : hex) == -1)
+		goto out;
+	if (size)
+		*size = n;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(tmp);
 	return rc;
 }
 

@@ -524,12 +524,26 @@ fail:
 	return LS_BAD_RUN;
 }
 
+/*
+ * The bytes to apply: archived first (lotsync's own read-only copy, hashed
+ * while copying), and *parse is that copy, so what is applied is exactly
+ * the evidence whatever happens to the work file. --dry-run archives,
+ * moves and removes nothing: it hashes and parses the file where it is.
+ * 0, 1 (still being written: nothing archived), -1 (logged).
+ */
 static int
-archive(struct app *app, const struct feed_conf *feed, const char *path, const char *sha)
+archive(struct app *app, const struct feed_conf *feed, const char *path, char *sha, uint64_t *size,
+        char **parse)
 {
-	if (app->dry_run) /* --dry-run: no file is archived, moved or removed */
-		return 0;
-	return spool_archive(&app->spool, feed->name, path, sha);
+	int rc;
+
+	if (app->dry_run) {
+		*parse = xstrdup(path);
+		return fsio_sha256_file(path, sha, size);
+	}
+	if ((rc = spool_archive(&app->spool, feed->name, path, sha, size)) == 0)
+		*parse = spool_file_path(&app->spool, SPOOL_ARCHIVE, feed->name, sha);
+	return rc;
 }
 
 /* The file is committed: out of work/. A failure stops the feed (a rerun finds it recorded). */
@@ -718,18 +732,21 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	                        .prof = fi->prof,
 	                        .name = wf->name,
 	                        .keep_rejects = true};
-	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN], *fetched_from = NULL;
-	uint64_t size;
+	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN], *fetched_from = NULL, *parse = NULL;
+	uint64_t size = 0;
 	long long first;
 	enum ls_scope sc = LS_BAD_RUN, ret;
-	int rules;
+	int rules, arc;
 
 	keymap_init(&f.map);
 	keymap_init(&f.fill);
 	srs_batch_init(&f.present);
-	if (fsio_sha256_file(wf->path, sha, &size) == -1 ||
-	    archive(app, feed, wf->path, sha) == -1) {
-		note(fi, LS_EXIT_IOERR);
+	if ((arc = archive(app, feed, wf->path, sha, &size, &parse)) != 0) {
+		/* Still being written: it and the feed's later files wait for the next run */
+		if (arc == 1)
+			fi->sum->waiting++;
+		else
+			note(fi, LS_EXIT_IOERR);
 		ret = LS_BAD_FEED;
 		goto out;
 	}
@@ -759,7 +776,7 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	if ((rules = srs_feed_wants_vehicles(app, feed)) < 0)
 		goto rollback;
 	f.rules = rules;
-	sc = snapshot_file(&f, wf->path);
+	sc = snapshot_file(&f, parse);
 	if (sc == LS_BAD_FILE) {
 		store_rollback(app->store);
 		ret = quarantine(fi, wf->path, wf->name, sha,
@@ -783,9 +800,10 @@ rollback:
 	store_rollback(app->store);
 db_fail:
 	/* The reader's own I/O failure (LS_BAD_FEED) spoils the feed; anything else the run */
-	note(fi, store_failure(app->store));
+	note(fi, sc == LS_BAD_FEED ? LS_EXIT_IOERR : store_failure(app->store));
 	ret = sc == LS_BAD_FEED ? LS_BAD_FEED : LS_BAD_RUN;
 out:
+	free(parse);
 	free(fetched_from);
 	free(f.info.hold_reason);
 	file_release(&f);
@@ -804,15 +822,37 @@ ingest_list(struct feed_ingest *fi, struct spool_scan *scan, bool leftover)
 		enum ls_scope sc;
 
 		if (!leftover && !app->dry_run) {
-			if (!(claimed = spool_claim(&app->spool, fi->feed->name, &scan->files[i])))
-				continue;
+			switch (spool_claim(&app->spool, fi->feed->name, &scan->files[i],
+			                    &claimed)) {
+			case SPOOL_CLAIMED: break;
+			case SPOOL_CLAIM_GONE: continue;
+			case SPOOL_CLAIM_BUSY:
+				/* Applied out of order is worse than applied an hour later */
+				fi->sum->waiting += (unsigned)(scan->nfiles - i);
+				return LS_BAD_FEED;
+			case SPOOL_CLAIM_FAILED:
+				/* When it reached work/, the next run takes it up before the rest
+				 */
+				free(claimed);
+				log_error("the feed stops here: %s could not be claimed; its later "
+				          "files wait for the next run",
+				          wf.name);
+				note(fi, LS_EXIT_IOERR);
+				return LS_BAD_FEED;
+			}
 			crash_point("ingest:claimed");
 			wf.path = claimed;
 		}
 		sc = ingest_file(fi, &wf, leftover);
 		free(claimed);
-		if (sc >= LS_BAD_FEED)
+		if (sc >= LS_BAD_FEED) {
+			if (sc == LS_BAD_FEED && i + 1 < scan->nfiles)
+				log_error(
+				        "the feed stops here after %s; its %zu later file(s) wait "
+				        "for the next run",
+				        wf.name, scan->nfiles - i - 1);
 			return sc;
+		}
 	}
 	return LS_OK;
 }
@@ -841,10 +881,13 @@ ingest_spool(struct feed_ingest *fi)
 	struct spool_scan scan;
 	enum ls_scope sc = LS_OK;
 
-	if (spool_scan_work(&app->spool, fi->feed->name, &scan) == 0) {
-		sc = ingest_list(fi, &scan, true);
-		spool_scan_release(&scan);
+	/* An unreadable work/ must not let newer files of incoming/ overtake its leftovers */
+	if (spool_scan_work(&app->spool, fi->feed->name, &scan) == -1) {
+		note(fi, LS_EXIT_IOERR);
+		return LS_BAD_FEED;
 	}
+	sc = ingest_list(fi, &scan, true);
+	spool_scan_release(&scan);
 	if (sc >= LS_BAD_FEED)
 		return sc;
 	if (spool_scan_incoming(&app->spool, fi->feed->name, app->cfg.settle_seconds, &scan) ==
@@ -853,7 +896,7 @@ ingest_spool(struct feed_ingest *fi)
 		return LS_BAD_FEED;
 	}
 	fi->sum->refused = scan.refused;
-	fi->sum->waiting = scan.waiting;
+	fi->sum->waiting += scan.waiting;
 	if (scan.refused)
 		note(fi, LS_EXIT_DATAERR);
 	sc = ingest_list(fi, &scan, false);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,12 @@
 #include <unistd.h>
 
 #include "lotsync/fsio.h"
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 static const char *const dir_names[] = {"incoming", "work", "archive", "failed", "outbox", "sent"};
 
@@ -65,6 +70,23 @@ spool_sync(const struct spool *sp, enum spool_dir dir, const char *sub)
 	return rc;
 }
 
+int
+spool_feed_other_fs(const struct spool *sp, const char *feed)
+{
+	char *in = spool_path(sp, SPOOL_INCOMING, feed), *work = spool_path(sp, SPOOL_WORK, feed);
+	char *wdir = spool_path(sp, SPOOL_WORK, NULL);
+	struct stat a, b;
+	int rc = 0;
+
+	if (stat(in, &a) == 0 &&
+	    (stat(work, &b) == 0 || stat(wdir, &b) == 0 || stat(sp->root, &b) == 0))
+		rc = a.st_dev != b.st_dev;
+	free(in);
+	free(work);
+	free(wdir);
+	return rc;
+}
+
 static int
 prepare(const struct spool *sp, enum spool_dir dir, const char *name, mode_t mode)
 {
@@ -93,20 +115,59 @@ spool_prepare_target(const struct spool *sp, const char *target)
 	return 0;
 }
 
-bool
-spool_name_is_claimable(const char *name)
+static bool
+has_partial_suffix(const char *name)
 {
 	static const char *const partial[] = {".part", ".tmp", ".filepart", ".done"};
 
-	if (name[0] == '.' || name[0] == '\0')
-		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(partial); i++)
 		if (str_endswith(name, partial[i]))
-			return false;
+			return true;
+	return false;
+}
+
+/*
+ * Why a drop name is refused, or NULL. Control bytes would reach logs,
+ * the report and the database; a name longer than SPOOL_LOCAL_NAME_MAX
+ * leaves no room for the spool's own derived names (".tmp-NAME-XXXXXX",
+ * NAME.reason) within the 255 bytes a file name may have.
+ */
+static const char *
+bad_name(const char *name)
+{
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
+			return "its name holds control characters (rename it)";
+	if (strlen(name) > SPOOL_LOCAL_NAME_MAX)
+		return "its name is longer than " STR(SPOOL_LOCAL_NAME_MAX) " bytes (rename it)";
+	return NULL;
+}
+
+/* A name with its control bytes as \xNN, safe for a log line. Caller frees. */
+static char *
+shown_name(const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = xmalloc(4 * strlen(name) + 1), *o = out;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+bool
+spool_name_is_claimable(const char *name)
+{
+	return name[0] != '.' && name[0] != '\0' && !has_partial_suffix(name) && !bad_name(name);
 }
 
 static int
@@ -183,12 +244,29 @@ scan_dir(const char *dir, bool incoming, unsigned settle, struct spool_scan *sca
 		const char *why, *name = de->d_name;
 		struct stat st;
 
-		if (name[0] == '.' || !spool_name_is_claimable(name))
+		if (name[0] == '.' || has_partial_suffix(name))
+			continue; /* the spool's own, or an upload in progress: silently */
+		if ((why = bad_name(name)) != NULL) {
+			char *shown = shown_name(name);
+
+			log_warn("%s/%s: not claimed: %s", dir, shown, why);
+			free(shown);
+			scan->refused++;
 			continue;
+		}
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue; /* vanished between readdir and stat */
 		if ((why = refusal(&st, !incoming)) != NULL) {
 			log_warn("%s/%s: not claimed: %s", dir, name, why);
+			scan->refused++;
+			continue;
+		}
+		if ((uint64_t)st.st_size > LS_MAX_INPUT_BYTES) {
+			/* Told from its size alone: a sparse 10 GB file is never read */
+			log_warn("%s/%s: not claimed: %lld bytes, more than the %llu a feed file "
+			         "may have",
+			         dir, name, (long long)st.st_size,
+			         (unsigned long long)LS_MAX_INPUT_BYTES);
 			scan->refused++;
 			continue;
 		}
@@ -247,45 +325,162 @@ same_inode(const char *path, const struct stat *st)
 	return lstat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
 }
 
-char *
-spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f)
+/*
+ * True when another process has fd's file open for writing: a read lease
+ * (Linux, F_SETLEASE) is refused with EAGAIN then. It is given back at
+ * once, so no lease-break signal ever reaches us. Without the right to a
+ * lease (not the file's owner and no CAP_LEASE, or a file system without
+ * leases) nothing can be told here: settling and the size and mtime
+ * re-check after the copy decide alone.
+ */
+static bool
+open_for_writing(int fd)
 {
-	char *work = spool_path(sp, SPOOL_WORK, feed), *dst = NULL;
-	char *marker = xasprintf("%s.done", f->path);
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		return false;
+	}
+	return errno == EAGAIN;
+}
+
+/*
+ * Move the .done marker of a claimed file along (a missing one is no
+ * error); across file systems an empty marker is written in work/ and the
+ * original removed.
+ */
+static int
+claim_marker(const char *src_path, const char *work, const char *name, bool copied)
+{
+	char *marker = xasprintf("%s.done", src_path), *mname = xasprintf("%s.done", name);
+	char *sdir = fsio_dirname(src_path);
+	int rc = 0;
+
+	if (access(marker, F_OK) != 0)
+		goto out;
+	if (!copied)
+		rc = fsio_move(marker, work, mname);
+	else if (fsio_write_file(work, mname, "", 0) == -1)
+		rc = -1;
+	else if (unlink(marker) == -1 || fsio_fsync_dir(sdir) == -1)
+		rc = log_syserr("cannot remove %s", marker);
+out:
+	free(sdir);
+	free(marker);
+	free(mname);
+	return rc;
+}
+
+/*
+ * The drop folder is on another file system than work/ (a mount point or a
+ * symbolic link): rename() cannot cross, so the bytes are copied from the
+ * descriptor that was checked (temp, fsync, rename, fsync), then the
+ * original is removed and its folder fsynced.
+ */
+static enum spool_claim
+claim_by_copy(const struct spool_file *f, int fd, const struct stat *st, const char *work)
+{
+	char *sdir = fsio_dirname(f->path), *dst = xasprintf("%s/%s", work, f->name);
+	enum spool_claim rc = SPOOL_CLAIM_FAILED;
+	int r;
+
+	log_info("%s: on another file system than %s: claimed by copy", f->path, work);
+	if ((r = fsio_copy_fd(fd, st, work, f->name, 0600, NULL, NULL)) != 0) {
+		/* Renamed but not made durable: the original stays the one to claim */
+		if (r == -1 && unlink(dst) == -1 && errno != ENOENT)
+			log_syserr("cannot remove %s", dst);
+		if (r == 1) {
+			log_warn("%s: not claimed: still being written (its size or mtime changed "
+			         "while it was copied)",
+			         f->path);
+			rc = SPOOL_CLAIM_BUSY;
+		}
+		goto out;
+	}
+	if (!same_inode(f->path, st)) {
+		log_warn("%s: not claimed: replaced while being claimed", f->path);
+		rc = SPOOL_CLAIM_GONE;
+		goto undo;
+	}
+	if (unlink(f->path) == -1) {
+		log_syserr("cannot remove %s after copying it to %s", f->path, dst);
+		goto undo;
+	}
+	if (fsio_fsync_dir(sdir) == -1)
+		goto out; /* the copy stays in work/: the next run takes it up first */
+	rc = SPOOL_CLAIMED;
+	goto out;
+undo:
+	if (unlink(dst) == -1 || fsio_fsync_dir(work) == -1)
+		log_syserr("cannot remove the copy %s", dst);
+out:
+	free(dst);
+	free(sdir);
+	return rc;
+}
+
+enum spool_claim
+spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f, char **path)
+{
+	char *work = spool_path(sp, SPOOL_WORK, feed), *dst = xasprintf("%s/%s", work, f->name);
+	char *sdir = fsio_dirname(f->path);
+	enum spool_claim rc = SPOOL_CLAIM_FAILED;
+	bool copied = false;
 	int fd;
 	struct stat st;
 
+	*path = NULL;
 	/* Re-check through an O_NOFOLLOW descriptor: the entry may have been swapped. */
 	fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1 || refusal(&st, false)) {
-		log_warn("%s: not claimed: changed while scanning", f->path);
+	if (fd == -1 && errno != ENOENT && errno != ELOOP) {
+		log_syserr("%s: cannot open it to claim it", f->path);
 		goto out;
 	}
-	if (fsio_move(f->path, work, f->name) == -1)
+	if (fd == -1 || fstat(fd, &st) == -1 || refusal(&st, false)) {
+		log_warn("%s: not claimed: changed while scanning", f->path);
+		rc = SPOOL_CLAIM_GONE;
 		goto out;
-	dst = xasprintf("%s/%s", work, f->name);
-	if (!same_inode(dst, &st)) {
+	}
+	if (open_for_writing(fd)) {
+		log_info("%s: not claimed: another process has it open for writing", f->path);
+		rc = SPOOL_CLAIM_BUSY;
+		goto out;
+	}
+	if (rename(f->path, dst) == -1) {
+		if ((copied = errno == EXDEV))
+			rc = claim_by_copy(f, fd, &st, work);
+		else if (errno == ENOENT)
+			rc = SPOOL_CLAIM_GONE;
+		else
+			log_syserr("cannot move %s to %s", f->path, dst);
+		if (rc != SPOOL_CLAIMED)
+			goto out;
+	} else if (!same_inode(dst, &st)) {
 		/* Swapped between the check and the rename: back where its sender can see it */
 		log_warn("%s: not claimed: replaced while being claimed", f->path);
 		if (rename(dst, f->path) == -1)
 			log_syserr("cannot move %s back to %s", dst, f->path);
-		free(dst);
-		dst = NULL;
+		rc = SPOOL_CLAIM_GONE;
 		goto out;
 	}
-	if (access(marker, F_OK) == 0) {
-		char *mname = xasprintf("%s.done", f->name);
-
-		if (fsio_move(marker, work, mname) == -1)
-			log_warn("%s: marker left behind", marker);
-		free(mname);
+	/*
+	 * From here on the file is in work/: a failure stops the feed (exit 74)
+	 * and the next run takes it up from work/ before anything newer.
+	 */
+	*path = dst;
+	dst = NULL;
+	if (fsio_fsync_dir(work) == -1 || fsio_fsync_dir(sdir) == -1 ||
+	    claim_marker(f->path, work, f->name, copied) == -1) {
+		rc = SPOOL_CLAIM_FAILED;
+		goto out;
 	}
+	rc = SPOOL_CLAIMED;
 out:
 	if (fd >= 0)
 		close(fd);
-	free(marker);
+	free(sdir);
+	free(dst);
 	free(work);
-	return dst;
+	return rc;
 }
 
 void
@@ -546,25 +741,37 @@ spool_mark_done(const struct spool *sp, const char *feed, const char *name)
 }
 
 int
-spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha)
+spool_archive(const struct spool *sp, const char *feed, const char *path, char sha[FSIO_SHA256_HEX],
+              uint64_t *size)
 {
 	char *dir = spool_path(sp, SPOOL_ARCHIVE, feed);
-	char *dst = spool_file_path(sp, SPOOL_ARCHIVE, feed, sha);
+	int rc = -1, fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
-	int rc = fsio_copy(path, dir, sha);
 
-	/*
-	 * Evidence is read-only (0444), so an editor or a stray ">>" fails on it.
-	 * A hard link to a file someone else owns (a vendor's upload) cannot be
-	 * chmod'ed by us: then the link goes and a copy of our own replaces it.
-	 */
-	if (rc == 0 && stat(dst, &st) == 0 && (st.st_mode & 07777) != 0444 &&
-	    chmod(dst, 0444) == -1) {
-		if (errno != EPERM || st.st_nlink < 2 || unlink(dst) == -1 ||
-		    fsio_copy_bytes(path, dir, sha) == -1 || chmod(dst, 0444) == -1)
-			log_warn("cannot make %s read-only: %s", dst, strerror(errno));
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		log_syserr("cannot open %s", path);
+		goto out;
 	}
-	free(dst);
+	if (open_for_writing(fd)) {
+		log_warn("%s: not archived: another process has it open for writing", path);
+		rc = 1;
+		goto out;
+	}
+	/*
+	 * Evidence is lotsync's own read-only (0444) copy, never a link to the
+	 * sender's inode: a writer that goes on writing changes its own file,
+	 * not the archive. Its name is the SHA-256 of exactly the bytes copied;
+	 * an existing file of that name (the same content, or a link an older
+	 * version made) is replaced by this copy.
+	 */
+	rc = fsio_copy_fd(fd, &st, dir, NULL, 0444, sha, size);
+	if (rc == 1)
+		log_warn("%s: not archived: its size or mtime changed while it was copied "
+		         "(still being written)",
+		         path);
+out:
+	if (fd >= 0)
+		close(fd);
 	free(dir);
 	return rc;
 }

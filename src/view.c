@@ -81,6 +81,7 @@ count_spool(struct view_feed *f, const struct spool *sp, unsigned settle_seconds
 
 	f->incoming = count_files(sp, SPOOL_INCOMING, f->conf->name, ".done");
 	f->failed = count_files(sp, SPOOL_FAILED, f->conf->name, ".reason");
+	f->work = count_files(sp, SPOOL_WORK, f->conf->name, ".done");
 	if (f->failed)
 		list_failed(f, sp);
 	/* Refused entries (symlinks, FIFOs, ...) are named on stderr by the scan */

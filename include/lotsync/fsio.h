@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define FSIO_SHA256_HEX 65
@@ -41,14 +42,24 @@ int fsio_discard(int fd, const char *tmp);
 int fsio_write_file(const char *dir, const char *name, const void *buf, size_t len);
 
 /*
- * Durably place a copy of src as <dir>/<name> (hard link when possible,
- * else a byte copy). An existing <dir>/<name> is left alone: callers name
- * files by content, so an existing file already holds the same bytes.
+ * Durably place a byte copy of src as <dir>/<name> (never a link: the copy
+ * may be edited). An existing <dir>/<name> is left alone.
  */
-int fsio_copy(const char *src, const char *dir, const char *name);
-
-/* The same, always as a byte copy (never a link: the copy may be edited). */
 int fsio_copy_bytes(const char *src, const char *dir, const char *name);
+
+/*
+ * Durably place what the open file `in` holds (read from offset 0) as
+ * <dir>/<name> with mode, replacing an existing <dir>/<name>: a temporary
+ * file, fsync, rename, fsync of dir. hex (when not NULL) gets the SHA-256
+ * of exactly the bytes copied and *size (when not NULL) their count; name
+ * NULL names the file by that hex (hex is then required).
+ * before is in's fstat() from before the copy: when in's size or mtime
+ * differ afterwards, or the bytes read are not its size, someone was still
+ * writing it and nothing is placed (returns 1). 0 placed, -1 failed
+ * (logged, the temporary file removed).
+ */
+int fsio_copy_fd(int in, const struct stat *before, const char *dir, const char *name, mode_t mode,
+                 char hex[FSIO_SHA256_HEX], uint64_t *size);
 
 /* Rename src to <dir>/<name> and fsync both directories. */
 int fsio_move(const char *src, const char *dir, const char *name);

@@ -7,7 +7,8 @@
  * Only this module names, moves, copies or removes spool files; the stages
  * call its verbs, and fsio below it does the durable writes. Every move is
  * a rename() within the spool's file system followed by an fsync of the
- * directories, so a file is always in exactly one folder (a quarantined
+ * directories (a drop folder on another file system is claimed by copy,
+ * fsync and unlink), so a file is always in exactly one folder (a quarantined
  * file in failed/ is a copy of its archived bytes, not a second name).
  * A file leaves work/ only after the database commit that records it, so
  * a crash leaves it there and the next run takes it up again.
@@ -17,7 +18,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
+
+#include "lotsync/fsio.h"
 
 enum spool_dir {
 	SPOOL_INCOMING,
@@ -65,6 +69,14 @@ bool spool_has(const struct spool *sp, enum spool_dir dir, const char *sub, cons
 /* fsync <dir>/<sub>/, making the renames and creations in it durable. */
 int spool_sync(const struct spool *sp, enum spool_dir dir, const char *sub);
 
+/*
+ * 1 when incoming/<feed>/ (followed: it may be a symbolic link or a mount
+ * point) is on another file system than work/<feed>/ (or work/, or the
+ * spool, whichever exists first), so claims copy instead of renaming; 0
+ * when not or when incoming/<feed>/ does not exist.
+ */
+int spool_feed_other_fs(const struct spool *sp, const char *feed);
+
 /* Create the spool folders for one feed or target (0700 for work/). */
 int spool_prepare_feed(const struct spool *sp, const char *feed);
 int spool_prepare_target(const struct spool *sp, const char *target);
@@ -83,11 +95,22 @@ int spool_scan_work(const struct spool *sp, const char *feed, struct spool_scan 
 void spool_scan_release(struct spool_scan *scan);
 
 /*
- * Claim one scanned file: rename it (and its .done marker) into work/<feed>/.
- * Returns the new path (caller frees), or NULL when it vanished or could not
- * be moved (logged).
+ * Claim one scanned file: rename it (and its .done marker) into
+ * work/<feed>/, both folders fsynced; a drop folder on another file system
+ * is claimed by copy (temp, fsync, rename) and unlink. A file another
+ * process holds open for writing (a Linux read lease is refused) is not
+ * claimed. *path gets the work path (caller frees) when the file is in
+ * work/: with SPOOL_CLAIMED, and with SPOOL_CLAIM_FAILED when it moved but
+ * a later step failed (the next run takes it up from work/).
  */
-char *spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f);
+enum spool_claim {
+	SPOOL_CLAIMED,
+	SPOOL_CLAIM_GONE,   /* vanished or swapped since the scan: skipped (logged) */
+	SPOOL_CLAIM_BUSY,   /* still being written: it and the feed's later files wait */
+	SPOOL_CLAIM_FAILED, /* local I/O failure (logged): the feed stops, exit 74 */
+};
+enum spool_claim spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f,
+                             char **path);
 
 /* True when a name may be claimed as a feed file (SPEC §3). */
 bool spool_name_is_claimable(const char *name);
@@ -150,10 +173,16 @@ char *spool_publish_incoming(const struct spool *sp, const char *feed, const cha
 int spool_mark_done(const struct spool *sp, const char *feed, const char *name);
 
 /*
- * Archive a work file as archive/<feed>/<sha> (hard link, else a durable
- * copy; an existing one already holds the bytes), read-only (0444).
+ * Archive a work file as archive/<feed>/<sha>: lotsync's own read-only
+ * (0444) byte copy, never a link to the sender's file, hashed while it is
+ * copied (sha and *size describe exactly the archived bytes), durably
+ * placed (temp, fsync, rename, fsync), replacing an existing file of that
+ * name. Returns 0, -1 on failure (logged), or 1 when the file is still
+ * being written (another process has it open for writing, or its size or
+ * mtime changed during the copy): nothing archived.
  */
-int spool_archive(const struct spool *sp, const char *feed, const char *path, const char *sha);
+int spool_archive(const struct spool *sp, const char *feed, const char *path,
+                  char sha[FSIO_SHA256_HEX], uint64_t *size);
 
 /*
  * Quarantine a work file: a separate copy in failed/<feed>/ (never a link

@@ -48,6 +48,7 @@ struct view_feed {
 	/* With VIEW_SPOOL only: */
 	long long incoming; /* entries waiting in incoming/<feed>/ (no markers, no hidden) */
 	long long failed;   /* quarantined files in failed/<feed>/ (no .reason files) */
+	long long work;     /* claimed files in work/<feed>/ a stopped run left for the next */
 	unsigned refused;   /* entries the incoming scan refused (named on stderr) */
 	struct view_failed *failed_files; /* each quarantined file, by name */
 	size_t nfailed_files;

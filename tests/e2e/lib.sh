@@ -194,3 +194,30 @@ server_section() {
 	done
 	echo
 }
+
+# fault_env CALL PATH-PART N [MODE]: the environment (as arguments for env)
+# that makes the Nth CALL (fsync, write, rename, ...) on a path containing
+# PATH-PART under $TEST_TMP fail once (MODE persist: it and every later one)
+# through tests/shim/faultshim.c; the shim reports to $TEST_TMP/fault.report.
+# Usage: env $(fault_env fsync /spool/incoming/acme 1) "$LOTSYNC" ...
+fault_env() {
+	_shim=$SRCDIR/build/faultshim.so
+	[ -f "$_shim" ] || { echo "FAIL: $_shim missing (make build/faultshim.so)" >&2; exit 1; }
+	echo "LD_PRELOAD=$_shim LOTSYNC_FAULT_PREFIX=$TEST_TMP LOTSYNC_FAULT_REPORT=$TEST_TMP/fault.report" \
+		"LOTSYNC_FAULT_CALL=$1 LOTSYNC_FAULT_PATH=$2 LOTSYNC_FAULT_AT=$3 LOTSYNC_FAULT_MODE=${4:-once}"
+}
+
+# applied FEED: the files of FEED's applied snapshots in the order they were applied.
+applied() {
+	sqlite3 "$DB" "select group_concat(file, ' ') from (select file from snapshots where feed = '$1' and state = 'applied' order by seq)"
+}
+
+# drop3 DIR: a.csv, b.csv, c.csv (successive inventories) with mtimes a < b < c.
+drop3() {
+	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 30 --seed 61 --out "$1/a.csv"
+	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --from "$1/a.csv" --change-pct 30 --seed 62 --out "$1/b.csv"
+	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --from "$1/b.csv" --change-pct 30 --seed 63 --out "$1/c.csv"
+	touch -d '2026-11-19 08:00:00' "$1/a.csv"
+	touch -d '2026-11-19 08:01:00' "$1/b.csv"
+	touch -d '2026-11-19 08:02:00' "$1/c.csv"
+}

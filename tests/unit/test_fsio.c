@@ -136,49 +136,47 @@ START_TEST(commit_that_cannot_rename_removes_the_temp)
 }
 END_TEST
 
-START_TEST(copy_links_or_copies_and_keeps_an_existing_file)
+START_TEST(copy_fd_is_an_own_hashed_copy_and_refuses_a_growing_file)
 {
-	char *src = at("src"), *sub = at("sub"), *dst = at("sub/copy"), *body;
-	char *other = at("other"), *missing = at("missing");
+	char *src = at("src"), *sub = at("sub"), *dst = at("sub/copy"), *body, hex[FSIO_SHA256_HEX];
+	char want[FSIO_SHA256_HEX], *named;
 	struct stat a, b;
-	char shm[] = "/dev/shm/lotsync-fsio.XXXXXX";
+	uint64_t size = 0;
+	int fd;
 
 	unit_write_str(src, "feed bytes\n", 0644);
 	unit_mkdirs(sub);
-	ck_assert_int_eq(fsio_copy(src, sub, "copy"), 0);
-	ck_assert_int_eq(stat(src, &a), 0);
+	fd = open(src, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(fsio_copy_fd(fd, &a, sub, "copy", 0444, hex, &size), 0);
 	ck_assert_int_eq(stat(dst, &b), 0);
-	ck_assert(a.st_ino == b.st_ino); /* same file system: a hard link */
-	/* named by content: an existing file is left as it is */
-	unit_write_str(other, "other\n", 0644);
-	ck_assert_int_eq(fsio_copy(other, sub, "copy"), 0);
+	ck_assert(a.st_ino != b.st_ino); /* never a hard link: our own inode */
+	ck_assert_int_eq((int)(b.st_mode & 07777), 0444);
+	ck_assert_uint_eq(size, 11);
+	fsio_sha256_buf("feed bytes\n", 11, want);
+	ck_assert_str_eq(hex, want);
 	body = unit_slurp(dst, NULL);
 	ck_assert_str_eq(body, "feed bytes\n");
 	free(body);
-	ck_assert_int_eq(fsio_copy(missing, sub, "m"), -1);
-	/* another file system: a byte copy under a temporary name, then renamed */
-	if (mkdtemp(shm)) {
-		struct stat d;
-
-		ck_assert_int_eq(stat(shm, &d), 0);
-		if (d.st_dev != a.st_dev) {
-			char *x = xasprintf("%s/x", shm);
-
-			ck_assert_int_eq(fsio_copy(src, shm, "x"), 0);
-			ck_assert_int_eq(stat(x, &b), 0);
-			ck_assert(b.st_dev != a.st_dev);
-			body = unit_slurp(x, NULL);
-			ck_assert_str_eq(body, "feed bytes\n");
-			free(body);
-			free(x);
-		}
-		unit_rmtree(shm);
-	}
+	/* named by its hash, replacing an existing file of that name */
+	named = xasprintf("%s/%s", sub, want);
+	unit_write_str(named, "stale link\n", 0644);
+	ck_assert_int_eq(fsio_copy_fd(fd, &a, sub, NULL, 0444, hex, NULL), 0);
+	body = unit_slurp(named, NULL);
+	ck_assert_str_eq(body, "feed bytes\n");
+	free(body);
+	/* the writer went on (size and mtime differ from before): nothing placed */
+	unit_write_str(src, "feed bytes and more\n", 0644);
+	ck_assert_int_eq(fsio_copy_fd(fd, &a, sub, "grown", 0444, hex, NULL), 1);
+	body = at("sub/grown");
+	ck_assert_int_eq(access(body, F_OK), -1);
+	free(body);
+	close(fd);
+	free(named);
 	free(src);
 	free(sub);
 	free(dst);
-	free(other);
-	free(missing);
 }
 END_TEST
 
@@ -256,7 +254,7 @@ make_suite(void)
 	tcase_add_test(tc, mktemp_is_private_and_hidden);
 	tcase_add_test(tc, write_file_replaces_whole_and_leaves_no_temp);
 	tcase_add_test(tc, commit_that_cannot_rename_removes_the_temp);
-	tcase_add_test(tc, copy_links_or_copies_and_keeps_an_existing_file);
+	tcase_add_test(tc, copy_fd_is_an_own_hashed_copy_and_refuses_a_growing_file);
 	tcase_add_test(tc, move_renames_between_folders);
 	tcase_add_test(tc, sha256_of_files_and_buffers);
 	tcase_add_test(tc, dirname_of_paths);

@@ -143,7 +143,7 @@ START_TEST(spool_claims_only_complete_regular_files)
 	ck_assert_str_eq(scan.files[0].name, "ready.csv");
 	ck_assert_uint_eq(scan.refused, 2);
 	ck_assert_uint_eq(scan.waiting, 1);
-	p = spool_claim(&sp, "acme", &scan.files[0]);
+	ck_assert_int_eq(spool_claim(&sp, "acme", &scan.files[0], &p), SPOOL_CLAIMED);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(access(p, F_OK), 0);
 	ck_assert_int_eq(access(scan.files[0].path, F_OK), -1);

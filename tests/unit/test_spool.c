@@ -106,9 +106,15 @@ START_TEST(quarantine_is_a_copy_with_its_reason)
 	char *marker = put(SPOOL_WORK, "acme", "bad.csv.done", "");
 	char *q = NULL, *failed, *reason, *archived, want[256];
 
-	ck_assert_int_eq(fsio_sha256_file(work, sha, NULL), 0);
-	ck_assert_int_eq(spool_archive(&sp, "acme", work, sha), 0);
+	char want_sha[FSIO_SHA256_HEX];
+	uint64_t size = 0;
+
+	ck_assert_int_eq(fsio_sha256_file(work, want_sha, NULL), 0);
+	ck_assert_int_eq(spool_archive(&sp, "acme", work, sha, &size), 0);
+	ck_assert_str_eq(sha, want_sha); /* hashed while copied: the same bytes */
+	ck_assert_uint_eq(size, 6);
 	archived = spool_file_path(&sp, SPOOL_ARCHIVE, "acme", sha);
+	ck_assert_int_eq((int)(links_of(archived)), 1); /* its own inode, not a link */
 	ck_assert_int_eq(spool_quarantine(&sp, "acme", work, "bad.csv", sha, "2026-11-22T08:00:00Z",
 	                                  "no header", &q),
 	                 0);
@@ -356,6 +362,7 @@ START_TEST(claimable_names)
 	        {"tab\there.csv", false},
 	        {"nl\n.csv", false},
 	        {"del\x7f.csv", false},
+	        {"esc\x1b[31m.csv", false},
 	        {"part.csv", true},
 	};
 
@@ -472,7 +479,7 @@ START_TEST(claim_moves_file_and_marker_into_work)
 	put_aged(in, "inv.csv.done", "", 999);
 	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
 	ck_assert_uint_eq(s.nfiles, 1);
-	dst = spool_claim(&sp, "acme", &s.files[0]);
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[0], &dst), SPOOL_CLAIMED);
 	want = xasprintf("%s/inv.csv", work);
 	ck_assert_ptr_nonnull(dst);
 	ck_assert_str_eq(dst, want);
@@ -502,7 +509,7 @@ START_TEST(claim_refuses_an_entry_changed_after_the_scan)
 {
 	struct spool_scan s;
 	char *p, *other = xasprintf("%s/other", sdir), *work = spool_path(&sp, SPOOL_WORK, "acme");
-	char *w = xasprintf("%s/swapped.csv", work);
+	char *w = xasprintf("%s/swapped.csv", work), *dst;
 
 	put_aged(in, "swapped.csv", "x\n", 999);
 	put_aged(in, "gone.csv", "x\n", 999);
@@ -513,18 +520,119 @@ START_TEST(claim_refuses_an_entry_changed_after_the_scan)
 	/* gone.csv vanished: not claimed */
 	ck_assert_str_eq(s.files[0].name, "gone.csv");
 	ck_assert_int_eq(unlink(s.files[0].path), 0);
-	ck_assert_ptr_null(spool_claim(&sp, "acme", &s.files[0]));
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[0], &p), SPOOL_CLAIM_GONE);
+	ck_assert_ptr_null(p);
 	/* swapped.csv became a symbolic link: not claimed, left in place */
 	p = s.files[1].path;
 	ck_assert_int_eq(unlink(p), 0);
 	ck_assert_int_eq(symlink(other, p), 0);
-	ck_assert_ptr_null(spool_claim(&sp, "acme", &s.files[1]));
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[1], &dst), SPOOL_CLAIM_GONE);
+	ck_assert_ptr_null(dst);
 	ck_assert_int_eq(access(w, F_OK), -1);
 	ck_assert_int_eq(faccessat(AT_FDCWD, p, F_OK, AT_SYMLINK_NOFOLLOW), 0);
 	spool_scan_release(&s);
 	free(other);
 	free(work);
 	free(w);
+}
+END_TEST
+
+START_TEST(claim_waits_for_a_file_open_for_writing)
+{
+	struct spool_scan s;
+	char *p, *dst = NULL;
+	int w;
+
+	put_aged(in, "growing.csv", "VIN\n", 999);
+	p = xasprintf("%s/growing.csv", in);
+	w = open(p, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(w, 0);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	log_set_level(LOG_ERROR);
+	/* a writer holds it open: a read lease is refused, the file stays */
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[0], &dst), SPOOL_CLAIM_BUSY);
+	ck_assert_ptr_null(dst);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	close(w);
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[0], &dst), SPOOL_CLAIMED);
+	ck_assert_ptr_nonnull(dst);
+	/* archived while a writer has the work file open: not archived */
+	w = open(dst, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(w, 0);
+	{
+		char sha[FSIO_SHA256_HEX];
+		uint64_t size;
+
+		ck_assert_int_eq(spool_archive(&sp, "acme", dst, sha, &size), 1);
+		close(w);
+		ck_assert_int_eq(spool_archive(&sp, "acme", dst, sha, &size), 0);
+	}
+	spool_scan_release(&s);
+	free(dst);
+	free(p);
+}
+END_TEST
+
+START_TEST(claim_across_file_systems_copies_and_unlinks)
+{
+	char shm[] = "/dev/shm/lotsync-spool.XXXXXX", *body, *dst = NULL;
+	struct stat a, b;
+	struct spool_scan s;
+
+	ck_assert_ptr_nonnull(mkdtemp(shm));
+	ck_assert_int_eq(stat(shm, &a), 0);
+	ck_assert_int_eq(stat(sdir, &b), 0);
+	if (a.st_dev == b.st_dev) { /* no second file system here: nothing to show */
+		unit_rmtree(shm);
+		return;
+	}
+	/* incoming/acme is a symbolic link to a folder on another file system */
+	unit_rmtree(in);
+	ck_assert_int_eq(symlink(shm, in), 0);
+	put_aged(in, "far.csv", "VIN\n1\n", 999);
+	put_aged(in, "far.csv.done", "", 999);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 60, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	log_set_level(LOG_ERROR);
+	ck_assert_int_eq(spool_claim(&sp, "acme", &s.files[0], &dst), SPOOL_CLAIMED);
+	body = unit_slurp(dst, NULL);
+	ck_assert_str_eq(body, "VIN\n1\n");
+	ck_assert_int_eq(access(s.files[0].path, F_OK), -1); /* the original is gone */
+	free(body);
+	body = xasprintf("%s.done", dst);
+	ck_assert_int_eq(access(body, F_OK), 0); /* the marker came along */
+	free(body);
+	spool_scan_release(&s);
+	free(dst);
+	unit_rmtree(shm);
+}
+END_TEST
+
+START_TEST(scan_refuses_bad_names_and_oversized_files_by_size)
+{
+	struct spool_scan s;
+	char longname[256], *p;
+	int fd;
+
+	memset(longname, 'n', 250);
+	strcpy(longname + 246, ".csv");
+	put_aged(in, longname, "x\n", 999);
+	put_aged(in, "bell\a.csv", "x\n", 999);
+	put_aged(in, "ok.csv", "x\n", 999);
+	/* a sparse file past the cap: told from its size, never read */
+	p = xasprintf("%s/huge.csv", in);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)(5ULL << 30)), 0);
+	close(fd);
+	log_set_level(LOG_ERROR);
+	ck_assert_int_eq(spool_scan_incoming(&sp, "acme", 0, &s), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	ck_assert_str_eq(s.files[0].name, "ok.csv");
+	ck_assert_uint_eq(s.refused, 3);
+	spool_scan_release(&s);
+	free(p);
 }
 END_TEST
 
@@ -550,6 +658,9 @@ make_suite(void)
 	tcase_add_test(scan, scan_of_a_missing_folder_is_empty);
 	tcase_add_test(scan, claim_moves_file_and_marker_into_work);
 	tcase_add_test(scan, claim_refuses_an_entry_changed_after_the_scan);
+	tcase_add_test(scan, claim_waits_for_a_file_open_for_writing);
+	tcase_add_test(scan, claim_across_file_systems_copies_and_unlinks);
+	tcase_add_test(scan, scan_refuses_bad_names_and_oversized_files_by_size);
 	suite_add_tcase(s, scan);
 	return s;
 }
