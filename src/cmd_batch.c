@@ -65,7 +65,7 @@ print_ingest(const struct app *app, const char *feed, const struct ingest_summar
 }
 
 static void
-ingest_feeds_once(struct batchrun *b)
+ingest_feeds_once(struct batchrun *b, const bool *skip)
 {
 	struct app *app = b->app;
 
@@ -75,6 +75,17 @@ ingest_feeds_once(struct batchrun *b)
 
 		if (!batchrun_selected(b, f->name))
 			continue;
+		if (skip && skip[i]) {
+			/*
+			 * What it placed in incoming/ may be unrecorded: ingested now, the
+			 * next fetch would not know it and could apply an older file again
+			 * on top of a newer one. The next run fetches and ingests in order.
+			 */
+			log_error("feed %s: not ingested in this run: its fetch failed locally "
+			          "(see above)",
+			          f->name);
+			continue;
+		}
 		batchrun_note(b, ingest_feed(app, b->srs, f, &s));
 		if (s.scope == LS_BAD_RUN) {
 			log_error("the run stops here: the database failed (see above)");
@@ -92,20 +103,20 @@ ingest_feeds_once(struct batchrun *b)
  * so later files and auto-close see what earlier ones would have done.
  */
 static void
-ingest_feeds(struct batchrun *b)
+ingest_feeds(struct batchrun *b, const bool *skip)
 {
 	struct app *app = b->app;
 
 	b->srs = srs_run_new();
 	if (!app->dry_run) {
-		ingest_feeds_once(b);
+		ingest_feeds_once(b, skip);
 		return;
 	}
 	if (store_begin(app->store) == -1) {
 		batchrun_note(b, store_failure(app->store));
 		return;
 	}
-	ingest_feeds_once(b);
+	ingest_feeds_once(b, skip);
 	store_rollback(app->store);
 	srs_dry_run_print(app, b->srs);
 }
@@ -124,10 +135,11 @@ print_fetch(const struct app *app, const char *feed, const struct fetch_summary 
 /*
  * The fetch step: remote feeds into incoming/, one login per server for
  * all of them. fetched[i] tells whether feed i has fetched files that
- * ingest is about to archive.
+ * ingest is about to archive; failed[i] whether its fetch failed locally
+ * (74 or 70: the disk or the database), so that ingest leaves it alone.
  */
 static void
-fetch_feeds(struct batchrun *b, bool *fetched)
+fetch_feeds(struct batchrun *b, bool *fetched, bool *failed)
 {
 	struct app *app = b->app;
 	struct fetcher *fx = fetcher_new(app);
@@ -138,9 +150,13 @@ fetch_feeds(struct batchrun *b, bool *fetched)
 
 		if (!batchrun_selected(b, f->name) || !fetch_is_remote(f))
 			continue;
-		batchrun_note(b, fetch_feed(fx, f, &s));
+		enum ls_exit rc = fetch_feed(fx, f, &s);
+
+		batchrun_note(b, rc);
 		if (fetched)
 			fetched[i] = s.fetched + s.pending > 0;
+		if (failed)
+			failed[i] = rc == LS_EXIT_IOERR || rc == LS_EXIT_SOFTWARE;
 		print_fetch(app, f->name, &s);
 	}
 	fetcher_free(fx);
@@ -208,20 +224,22 @@ int
 cmd_run(struct app *app, int argc, char **argv)
 {
 	struct batchrun b;
-	bool *fetched;
+	bool *fetched, *failed;
 
 	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
 	/* --dry-run fetches, deletes and writes nothing: it judges what is already here. */
 	fetched = xcalloc(app->cfg.nfeeds + 1, sizeof(*fetched));
+	failed = xcalloc(app->cfg.nfeeds + 1, sizeof(*failed));
 	if (!app->dry_run)
-		fetch_feeds(&b, fetched);
-	ingest_feeds(&b);
+		fetch_feeds(&b, fetched, failed);
+	ingest_feeds(&b, failed);
 	if (!app->dry_run && !b.stopped) {
 		cleanup_feeds(&b, fetched);
 		batchrun_export_deliver(&b, true);
 	}
 	free(fetched);
+	free(failed);
 	print_chain_head(app);
 	return batchrun_finish(&b);
 }
@@ -236,7 +254,7 @@ cmd_fetch(struct app *app, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!fetch_is_remote(config_feed(&app->cfg, argv[i])))
 			log_info("%s: a drop folder: nothing to fetch", argv[i]);
-	fetch_feeds(&b, NULL);
+	fetch_feeds(&b, NULL, NULL);
 	return batchrun_finish(&b);
 }
 
@@ -247,7 +265,7 @@ cmd_ingest(struct app *app, int argc, char **argv)
 
 	if (batch_start(&b, app, argc, argv, true) == -1)
 		return LS_EXIT_USAGE;
-	ingest_feeds(&b);
+	ingest_feeds(&b, NULL);
 	return batchrun_finish(&b);
 }
 

@@ -420,7 +420,7 @@ finish_job(struct feed_run *fr, struct job *j)
 	}
 	crash_point("fetch:downloaded");
 	if ((known = content_known(fr, j->sha)) < 0) {
-		note(fr, LS_EXIT_SOFTWARE);
+		note(fr, store_failure(fr->fx->app->store)); /* 74 when the disk failed */
 		return -1;
 	}
 	if (known) {
@@ -599,7 +599,7 @@ delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_
 		         fr->where, rf->name, transfer_last_reply(c));
 		if (store_fetch_delete_refused(fr->fx->app->store, fr->feed->name, fr->where,
 		                               rf->name, transfer_last_reply(c)) == -1)
-			note(fr, LS_EXIT_SOFTWARE);
+			note(fr, store_failure(fr->fx->app->store)); /* 74 when the disk failed */
 		return;
 	}
 	if (rc != LS_EXIT_OK) {
@@ -612,7 +612,7 @@ delete_remote(struct feed_run *fr, struct transfer_conn *c, const struct remote_
 	         rf->name);
 	fr->sum->deleted++;
 	if (store_fetch_set_deleted(fr->fx->app->store, seen->id, fr->now) == -1)
-		note(fr, LS_EXIT_SOFTWARE);
+		note(fr, store_failure(fr->fx->app->store)); /* 74 when the disk failed */
 }
 
 static bool
@@ -856,7 +856,7 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 	}
 	fr.where = xstrdup(transfer_where(c));
 	if (observe_listing(&fr, files, n) == -1) {
-		note(&fr, LS_EXIT_SOFTWARE);
+		note(&fr, store_failure(fr.fx->app->store));
 		pool_put(srv, c);
 		goto out;
 	}
@@ -864,7 +864,7 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 		clock_warn(&fr);
 	for (size_t i = 0; i < n; i++)
 		if (plan_file(&fr, c, i, &files[i], fetch) == -1) {
-			note(&fr, LS_EXIT_SOFTWARE);
+			note(&fr, store_failure(fr.fx->app->store));
 			fr.njobs = 0;
 			break;
 		}

@@ -12,7 +12,7 @@ sed -i '/^\[target:local\]/,$d' "$C"
 drop3 "$IN"
 
 expect_rc 74 "EIO on the claim's fsync of incoming/: local I/O" \
-	env $(fault_env fsync /spool/incoming/acme 1) "$LOTSYNC" -c "$C" --now 2026-11-20T08:00:00Z run
+	env $(fault_env fsync /spool/incoming/acme\$ 1) "$LOTSYNC" -c "$C" --now 2026-11-20T08:00:00Z run
 expect_grep "fail 1 fsync .*/spool/incoming/acme" "$TEST_TMP/fault.report" "the shim failed that fsync"
 expect_grep "cannot fsync directory" "$TEST_TMP/err" "the error names the failed fsync"
 expect_eq "$(applied acme)" "" "nothing applied ahead of the file that failed"

@@ -3,7 +3,7 @@
 and curl's torture mode are the model).
 
 The scenario: two drop feeds (acme, bmw) of three files each, dropped at
-once with increasing mtimes, dealer rules (type and client mappings,
+once with increasing mtimes (bmw's with .done markers), dealer rules (type and client mappings,
 auto_close = immediately), a full and a delta file:// target. One run
 applies all of it.
 
@@ -23,8 +23,10 @@ applies all of it.
      ".part" file on the targets.
 
   enumerate.py --lotsync BIN --shim SO [--sample K --seed S] [--modes once,persist]
-               [--keep] [-v]
+               [--fetch] [--only N] [--workdir DIR] [--keep] [-v]
 
+--fetch adds a third feed fetched from a file:// source (two files), so
+the fetch step's writes, renames and records are enumerated too.
 --sample K picks K of the N calls (always the first and the last, the rest
 spread by the seed); without it every call is tried. Exit 0 when every
 case held, 1 otherwise (each failed case is printed with the call that
@@ -43,6 +45,7 @@ import tempfile
 NOW = "2026-11-20T08:00:00Z"
 BEFORE = "2026-11-20T07:00:00Z"  # the run that made the database, with nothing dropped
 FEEDS = ("acme", "bmw")
+FETCH = False  # --fetch: a third feed, fetched from a file:// source (two files)
 T0 = 1763560000  # mtimes of the drop files: T0, T0+60, T0+120
 
 CONF = """[lotsync]
@@ -61,7 +64,7 @@ profile = generic-csv
 vanish_guard = 100%
 auto_close = immediately
 
-[type:new]
+{fetch}[type:new]
 code = N
 vehicle_type = New
 sr_type = PDI
@@ -104,7 +107,7 @@ def make_template(a, root, srcdir):
     """The scenario's files under root (conf, drop files); mtimes fixed."""
     os.makedirs(root + "/conf/profiles")
     os.makedirs(root + "/conf/formats")
-    for d in ("remote-full", "remote-delta"):
+    for d in ("remote-full", "remote-delta", "remote-src"):
         os.makedirs(root + "/" + d)
     gen = srcdir + "/scripts/mkfeed.py"
     # An hourly run on an existing database: the one that created it came before
@@ -114,6 +117,11 @@ def make_template(a, root, srcdir):
         sys.exit("the first run failed: " + err)
     shutil.rmtree(root)
     os.rename(base, root)
+    if FETCH:
+        for i in range(2):
+            out = "%s/remote-src/c-%d.csv" % (root, i + 1)
+            sh([sys.executable, gen, "--vehicles", "10", "--seed", str(500 + i), "--out", out])
+            os.utime(out, (T0 + 60 * i, T0 + 60 * i))
     for fi, feed in enumerate(FEEDS):
         inc = "%s/spool/incoming/%s" % (root, feed)
         os.makedirs(inc, exist_ok=True)
@@ -129,6 +137,8 @@ def make_template(a, root, srcdir):
             if rc:
                 sys.exit("mkfeed failed: " + err)
             os.utime(out, (T0 + 60 * i, T0 + 60 * i))
+            if feed == "bmw":  # bmw's sender marks each file done: the markers move too
+                open(out + ".done", "w").close()
             prev = out
 
 
@@ -139,7 +149,11 @@ def instance(template, work):
     shutil.copytree(template, base, symlinks=True)  # copy2: mtimes kept
     # The config names its own base (file:// targets), so each copy gets its own
     with open(base + "/conf/lotsync.conf", "w") as f:
-        f.write(CONF.format(base=base))
+        fetch = ""
+        if FETCH:
+            fetch = ("[feed:cnet]\nsource = file://%s/remote-src/*.csv\nprofile = generic-csv\n"
+                     "vanish_guard = 100%%\n\n" % base)
+        f.write(CONF.format(base=base, fetch=fetch))
     os.chmod(base + "/conf/lotsync.conf", 0o600)
     return base
 
@@ -284,12 +298,17 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", default="once,persist")
     ap.add_argument("--only", type=int, default=0, help="just this call number")
+    ap.add_argument("--fetch", action="store_true",
+                    help="add a third feed fetched from a file:// source (two files)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--workdir", help="scratch directory (default: a new one in $TMPDIR)")
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
+    global FETCH
+    FETCH = a.fetch
     a.lotsync = os.path.abspath(a.lotsync)
     a.shim = os.path.abspath(a.shim)
-    work = tempfile.mkdtemp(prefix="lotsync-fault.")
+    work = tempfile.mkdtemp(prefix="lotsync-fault.", dir=a.workdir)
     try:
         template = work + "/template"
         make_template(a, template, a.srcdir)
@@ -300,8 +319,8 @@ def main():
             print("reference run: exit %d, %s calls: %s" % (rc, count, err.strip()[-800:]))
             return 1
         ref = state(base)
-        if len(ref["applied in order"]) != 6:
-            print("reference run applied %d files, wanted 6" % len(ref["applied in order"]))
+        if len(ref["applied in order"]) != 6 + 2 * FETCH:
+            print("reference run applied %d files, wanted %d" % (len(ref["applied in order"]), 6 + 2 * FETCH))
             return 1
         shutil.rmtree(base)
         ns = list(range(1, count + 1))

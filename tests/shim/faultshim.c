@@ -16,10 +16,12 @@
  *   LOTSYNC_FAULT_SKIP    comma-separated name suffixes that never count
  *   LOTSYNC_FAULT_CALL    only this call counts ("fsync", "rename", ...)
  *   LOTSYNC_FAULT_PATH    only calls on paths containing this string count
+ *                         (a trailing '$': paths ending in it)
  *   LOTSYNC_FAULT_AT      N >= 1: the call to fail (unset or 0: only count)
  *   LOTSYNC_FAULT_MODE    "once" (default) or "persist"
  *   LOTSYNC_FAULT_REPORT  file that gets "count N" at exit and one line
  *                         "fail N CALL PATH" per failed call
+ *   LOTSYNC_FAULT_TRACE   set: also a line "call N CALL PATH" per counted call
  *
  * A failed write or pwrite writes nothing and sets ENOSPC; a failed fsync,
  * fdatasync or close sets EIO (close does close the descriptor, as Linux
@@ -41,9 +43,9 @@
 static const char *prefix, *skip, *only_call, *only_path;
 static size_t prefix_len;
 static unsigned long fail_at;
-static int persist;
+static int persist, trace;
 static unsigned long counter;
-static int report_fd = -1;
+static const char *report;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
@@ -57,18 +59,24 @@ static int (*real_renameat2)(int, const char *, int, const char *, unsigned);
 static int (*real_link)(const char *, const char *);
 static int (*real_linkat)(int, const char *, int, const char *, int);
 
+/* Append a line to the report: opened each time, so no descriptor of ours lives in the run. */
 static void
 say(const char *line)
 {
-	if (report_fd >= 0 && real_write)
-		(void)!real_write(report_fd, line, strlen(line));
+	int fd;
+
+	if (!report || !real_write || !real_close)
+		return;
+	if ((fd = open(report, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return;
+	(void)!real_write(fd, line, strlen(line));
+	real_close(fd);
 }
 
 __attribute__((constructor)) static void
 shim_init(void)
 {
 	const char *at = getenv("LOTSYNC_FAULT_AT"), *mode = getenv("LOTSYNC_FAULT_MODE");
-	const char *report = getenv("LOTSYNC_FAULT_REPORT");
 
 	real_write = dlsym(RTLD_NEXT, "write");
 	real_pwrite = dlsym(RTLD_NEXT, "pwrite");
@@ -88,8 +96,8 @@ shim_init(void)
 	prefix_len = prefix ? strlen(prefix) : 0;
 	fail_at = at ? strtoul(at, NULL, 10) : 0;
 	persist = mode && !strcmp(mode, "persist");
-	if (report)
-		report_fd = open(report, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	trace = getenv("LOTSYNC_FAULT_TRACE") != NULL;
+	report = getenv("LOTSYNC_FAULT_REPORT");
 }
 
 __attribute__((destructor)) static void
@@ -151,6 +159,16 @@ where(int dirfd, const char *name, char out[PATH_MAX])
 		snprintf(out, PATH_MAX, "%s", base);
 }
 
+static int
+path_matches(const char *path)
+{
+	size_t n = strlen(only_path), k = strlen(path);
+
+	if (n && only_path[n - 1] == '$')
+		return k >= n - 1 && !strncmp(path + k - (n - 1), only_path, n - 1);
+	return strstr(path, only_path) != NULL;
+}
+
 /* Count this call when it is on a file under the prefix; 1 when it must fail. */
 static int
 fault(const char *call, const char *path)
@@ -159,9 +177,13 @@ fault(const char *call, const char *path)
 	char line[PATH_MAX + 64];
 
 	if (!under_prefix(path) || (only_call && strcmp(call, only_call)) ||
-	    (only_path && !strstr(path, only_path)))
+	    (only_path && !path_matches(path)))
 		return 0;
 	n = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
+	if (trace) {
+		snprintf(line, sizeof(line), "call %lu %s %s\n", n, call, path);
+		say(line);
+	}
 	if (!fail_at || n < fail_at || (n > fail_at && !persist))
 		return 0;
 	snprintf(line, sizeof(line), "fail %lu %s %s\n", n, call, path);
@@ -174,7 +196,7 @@ fd_fault(const char *call, int fd)
 {
 	char path[PATH_MAX];
 
-	if (fd <= 2 || fd == report_fd)
+	if (fd <= 2)
 		return 0;
 	where(fd, NULL, path);
 	return fault(call, path);
