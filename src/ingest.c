@@ -821,6 +821,11 @@ ingest_list(struct feed_ingest *fi, struct spool_scan *scan, bool leftover)
 		struct spool_file wf = scan->files[i];
 		enum ls_scope sc;
 
+		if (leftover && !app->dry_run &&
+		    spool_adopt_marker(&app->spool, fi->feed->name, wf.name) == -1) {
+			note(fi, LS_EXIT_IOERR);
+			return LS_BAD_FEED;
+		}
 		if (!leftover && !app->dry_run) {
 			switch (spool_claim(&app->spool, fi->feed->name, &scan->files[i],
 			                    &claimed)) {

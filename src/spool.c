@@ -345,28 +345,47 @@ open_for_writing(int fd)
 
 /*
  * Move the .done marker of a claimed file along (a missing one is no
- * error); across file systems an empty marker is written in work/ and the
- * original removed.
+ * error): a rename and an fsync of both folders; across file systems an
+ * empty marker is written in work/ and the original removed.
  */
 static int
-claim_marker(const char *src_path, const char *work, const char *name, bool copied)
+claim_marker(const char *src_path, const char *work, const char *name)
 {
 	char *marker = xasprintf("%s.done", src_path), *mname = xasprintf("%s.done", name);
-	char *sdir = fsio_dirname(src_path);
+	char *sdir = fsio_dirname(src_path), *dst = xasprintf("%s/%s", work, mname);
 	int rc = 0;
 
 	if (access(marker, F_OK) != 0)
 		goto out;
-	if (!copied)
-		rc = fsio_move(marker, work, mname);
+	if (rename(marker, dst) == 0)
+		rc = fsio_fsync_dir(work) == -1 || fsio_fsync_dir(sdir) == -1 ? -1 : 0;
+	else if (errno != EXDEV)
+		rc = log_syserr("cannot move %s to %s", marker, dst);
 	else if (fsio_write_file(work, mname, "", 0) == -1)
 		rc = -1;
 	else if (unlink(marker) == -1 || fsio_fsync_dir(sdir) == -1)
 		rc = log_syserr("cannot remove %s", marker);
 out:
+	free(dst);
 	free(sdir);
 	free(marker);
 	free(mname);
+	return rc;
+}
+
+int
+spool_adopt_marker(const struct spool *sp, const char *feed, const char *name)
+{
+	char *in = spool_file_path(sp, SPOOL_INCOMING, feed, name),
+	     *work = spool_path(sp, SPOOL_WORK, feed);
+	struct stat st;
+	int rc = 0;
+
+	/* A file of that name in incoming/ is a new one, and the marker is its own */
+	if (lstat(in, &st) == -1 && errno == ENOENT)
+		rc = claim_marker(in, work, name);
+	free(in);
+	free(work);
 	return rc;
 }
 
@@ -424,7 +443,6 @@ spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f
 	char *work = spool_path(sp, SPOOL_WORK, feed), *dst = xasprintf("%s/%s", work, f->name);
 	char *sdir = fsio_dirname(f->path);
 	enum spool_claim rc = SPOOL_CLAIM_FAILED;
-	bool copied = false;
 	int fd;
 	struct stat st;
 
@@ -446,7 +464,7 @@ spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f
 		goto out;
 	}
 	if (rename(f->path, dst) == -1) {
-		if ((copied = errno == EXDEV))
+		if (errno == EXDEV)
 			rc = claim_by_copy(f, fd, &st, work);
 		else if (errno == ENOENT)
 			rc = SPOOL_CLAIM_GONE;
@@ -469,7 +487,7 @@ spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f
 	*path = dst;
 	dst = NULL;
 	if (fsio_fsync_dir(work) == -1 || fsio_fsync_dir(sdir) == -1 ||
-	    claim_marker(f->path, work, f->name, copied) == -1) {
+	    claim_marker(f->path, work, f->name) == -1) {
 		rc = SPOOL_CLAIM_FAILED;
 		goto out;
 	}

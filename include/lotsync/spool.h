@@ -112,6 +112,15 @@ enum spool_claim {
 enum spool_claim spool_claim(const struct spool *sp, const char *feed, const struct spool_file *f,
                              char **path);
 
+/*
+ * A claim that stopped after its file reached work/<feed>/ may have left
+ * the file's NAME.done marker in incoming/<feed>/: move it along now
+ * (unless a new incoming/<feed>/NAME waits, whose marker it is), so it
+ * never lets a later file of that name be claimed unsettled. 0, or -1
+ * (logged).
+ */
+int spool_adopt_marker(const struct spool *sp, const char *feed, const char *name);
+
 /* True when a name may be claimed as a feed file (SPEC §3). */
 bool spool_name_is_claimable(const char *name);
 

@@ -4,7 +4,8 @@
 # is claimed. The run exits 74, the feed stops (nothing newer is applied
 # ahead of it), `status` says so (exit 74, the claimed file in work/); the
 # next run applies a, b, c in that order. Then a failed rename of the claim:
-# the same. Before the fix both runs exited 0 and applied b and c first.
+# the same; and a failed move of the file's .done marker leaves no marker
+# behind. Before the fix the runs exited 0 and applied b and c first.
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 sed -i 's/^profile = generic-csv$/profile = generic-csv\nvanish_guard = 100%/' "$C"
@@ -34,5 +35,19 @@ expect_rc 74 "EIO on the claim's rename" \
 expect_eq "$(applied acme)" "" "nothing applied"
 expect_rc 0 "the next run" L --now 2026-11-20T09:00:00Z run
 expect_eq "$(applied acme)" "a.csv b.csv c.csv" "applied in order"
+
+# The sender's .done marker: its move fails (EIO) after the file reached work/.
+# The marker must not stay behind in incoming/ (it would let a later a.csv be
+# claimed unsettled): the next run takes it along with the leftover.
+rm -rf spool
+mkdir -p "$IN"
+drop3 "$IN"
+touch "$IN/a.csv.done"
+expect_rc 74 "EIO on the rename of the .done marker" \
+	env $(fault_env rename /spool/incoming/acme/a.csv.done 1) "$LOTSYNC" -c "$C" --now 2026-11-20T08:00:00Z run
+expect_eq "$(applied acme)" "" "nothing applied"
+expect_rc 0 "the next run" L --now 2026-11-20T09:00:00Z run
+expect_eq "$(applied acme)" "a.csv b.csv c.csv" "applied in order"
+expect_eq "$(ls -A spool/incoming/acme spool/work/acme | grep -c done)" 0 "no marker left behind"
 expect_rc 0 "verify" L verify
 finish
