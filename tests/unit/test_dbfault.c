@@ -608,6 +608,57 @@ START_TEST(every_read_of_a_failing_database_is_an_error)
 }
 END_TEST
 
+static int
+stop_at_first(void *ctx, const struct store_diff_item *d)
+{
+	(void)ctx, (void)d;
+	return 5;
+}
+
+/*
+ * The auditor's streamed diff and scan with the Nth of their statements
+ * failing (the cache-size and mmap pragmas, each version read, the walk):
+ * -1 every time the fault is met, and the callback's own stop passed on.
+ */
+START_TEST(a_diff_fails_at_any_statement)
+{
+	char *tmpl = make_template(), *db = xasprintf("%s/w/lotsync.db", dir);
+	struct store *st;
+	struct world w;
+	long n, hits = 0;
+
+	copy_of(&w, tmpl);
+	clock_set(1777708800);
+	ck_assert_int_eq(batch(&w), LS_EXIT_OK);
+	world_close(&w);
+	ck_assert_int_eq(store_open(db, true, &st), 0);
+	ck_assert_int_eq(store_diff_each_full(st, "acme", 1, 2, stop_at_first, NULL), 5);
+	for (int which = 0; which < 3; which++) {
+		for (n = 1;; n++) {
+			int rc;
+
+			arm(st, n);
+			rc = which == 0   ? store_diff_each_full(st, "acme", 1, 2, diff_row, NULL)
+			     : which == 1 ? store_diff_each(st, "acme", 2, 1, diff_row, NULL)
+			                  : store_each_at(st, "acme", 2, raw_row, NULL);
+			disarm(st);
+			if (started < n) {
+				ck_assert_int_eq(rc, 0);
+				break;
+			}
+			ck_assert_msg(rc == -1, "read %d, statement %ld failed: returned %d", which,
+			              n, rc);
+			hits++;
+		}
+	}
+	ck_assert_int_gt(hits, 10);
+	store_close(st);
+	free(db);
+	free(tmpl);
+	clock_set_real();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -618,6 +669,7 @@ make_suite(void)
 	tcase_add_test(tc, every_statement_of_a_batch_fails_once);
 	tcase_add_test(tc, a_full_disk_is_74_and_the_next_run_converges);
 	tcase_add_test(tc, every_read_of_a_failing_database_is_an_error);
+	tcase_add_test(tc, a_diff_fails_at_any_statement);
 	return s;
 }
 
