@@ -8,6 +8,7 @@
 #include "lotsync/clock.h"
 #include "lotsync/cmd.h"
 #include "lotsync/fsio.h"
+#include "lotsync/guard.h"
 #include "lotsync/log.h"
 #include "lotsync/metrics.h"
 #include "lotsync/notify.h"
@@ -135,6 +136,14 @@ static const struct command commands[] = {
          "Marks the held snapshot rejected (its file stays archived), records who\n"
          "decided, and judges newer held snapshots of the feed again.\n",
          CMD_CONFIG | CMD_LOCK, cmd_reject},
+        {"accept-clock-jump", "", "let auto-closes held by a clock jump apply",
+         "A run whose clock is more than max_clock_jump (default 7d) after the newest\n"
+         "recorded run warns and holds every auto_close = <N>d close that the jump\n"
+         "made due ('lotsync status' lists them per feed, and exits 3), so a clock\n"
+         "set a year ahead does not close every SR at once. Check the clock, then\n"
+         "accept the jump: the next run applies the closes. auto_close = immediately\n"
+         "is not held (it does not count days).\n",
+         CMD_CONFIG | CMD_LOCK, cmd_accept_clock_jump},
         {"unlock", "TARGET", "lift a deviation lock; the next deliver sends",
          "Accepts the vehicle count that locked the target: the newest queued file\n"
          "becomes the baseline of the next comparison. The next deliver sends the\n"
@@ -211,8 +220,12 @@ open_store(struct app *app, const struct command *cmd, const char *cmdline, int 
 			return LS_EXIT_IOERR;
 		if ((rc = runlock_take(app->cfg.spool, app->cfg.lock_name, lock_fd)) != LS_EXIT_OK)
 			return rc;
+		if ((rc = guard_before_open(app)) != LS_EXIT_OK)
+			return rc;
 		if (store_open(app->cfg.database, false, &app->store) == -1)
 			return LS_EXIT_IOERR;
+		if ((rc = guard_after_open(app)) != LS_EXIT_OK)
+			return rc;
 		if (app->dry_run) /* changes nothing: not even a run record */
 			return LS_EXIT_OK;
 		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
@@ -268,6 +281,8 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 		notify_run(app);
 	if (app->run > 0 && store_run_end(app->store, app->run, rc) == -1)
 		rc = status_worse(rc, LS_EXIT_IOERR);
+	if (app->state_failed)
+		rc = status_worse(rc, LS_EXIT_IOERR);
 	write_metrics(app, cmd, rc, &t0);
 	store_close(app->store);
 	runlock_release(lock_fd);
@@ -311,6 +326,8 @@ cli_usage(FILE *out)
 	      "      --shard I/N    only the feeds (and their targets) of shard I of N,\n"
 	      "                     with its own database and lock; auto/N takes I from\n"
 	      "                     JOB_COMPLETION_INDEX (docs/scaling.md)\n"
+	      "      --allow-clock-rewind  run although the clock is earlier than the\n"
+	      "                     newest recorded run (a deliberate replay)\n"
 	      "  -h, --help         this help; 'lotsync COMMAND --help' for a command\n"
 	      "      --version      print the version\n\n"
 	      "Exit status: 0 ok, 3 awaiting an operator, 64 usage, 65 file quarantined\n"

@@ -7,6 +7,7 @@
 
 #include "lotsync/cmd.h"
 #include "lotsync/diff.h"
+#include "lotsync/guard.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
 #include "lotsync/notify.h"
@@ -763,6 +764,45 @@ out:
 	return rc;
 }
 
+/* Archived files that no snapshot or quarantined file refers to: added behind lotsync's back. */
+static int
+verify_orphans(struct app *app, struct verify_report *r)
+{
+	char **feeds, **files;
+	size_t nfeeds, nfiles;
+	int rc = 0;
+
+	if (spool_list(&app->spool, SPOOL_ARCHIVE, NULL, &feeds, &nfeeds) == -1)
+		return -1;
+	for (size_t i = 0; i < nfeeds && rc == 0; i++) {
+		if (spool_list(&app->spool, SPOOL_ARCHIVE, feeds[i], &files, &nfiles) == -1) {
+			rc = -1;
+			break;
+		}
+		for (size_t k = 0; k < nfiles && rc == 0; k++) {
+			int known = store_archive_known(app->store, feeds[i], files[k]);
+			char msg[sizeof(r->first)];
+
+			if (known == -1) {
+				rc = -1;
+			} else if (known == 0) {
+				snprintf(msg, sizeof(msg),
+				         "archive/%s/%s: no snapshot or quarantined file refers to "
+				         "it (a run killed before its commit leaves one until the "
+				         "next run; otherwise it was put there behind lotsync's "
+				         "back)",
+				         feeds[i], files[k]);
+				log_error("%s", msg);
+				if (r->problems++ == 0)
+					memcpy(r->first, msg, sizeof(msg));
+			}
+		}
+		spool_names_free(files, nfiles);
+	}
+	spool_names_free(feeds, nfeeds);
+	return rc;
+}
+
 int
 cmd_verify(struct app *app, int argc, char **argv)
 {
@@ -781,8 +821,10 @@ cmd_verify(struct app *app, int argc, char **argv)
 	archive = spool_path(&app->spool, SPOOL_ARCHIVE, NULL);
 	rc = store_verify(app->store, archive, &r);
 	free(archive);
-	if (rc == -1 || store_chain_head(app->store, head) == -1)
-		return LS_EXIT_SOFTWARE;
+	if (rc == -1 || verify_orphans(app, &r) == -1 ||
+	    guard_verify(app, &r.problems, r.first, sizeof(r.first)) == -1 ||
+	    store_chain_head(app->store, head) == -1)
+		return store_failure(app->store);
 	if (app->json) {
 		struct json j;
 

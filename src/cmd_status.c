@@ -232,6 +232,11 @@ status_feed_text(const struct view_feed *f)
 	printf("  last file %s, last applied %s\n",
 	       f->times.last_file_at ? f->times.last_file_at : "never",
 	       f->times.last_applied_at ? f->times.last_applied_at : "never");
+	if (f->held_closes)
+		printf("  HELD auto-close: %lld SR(s) due by auto_close = %dd, held since the "
+		       "clock "
+		       "jumped\n",
+		       f->held_closes, f->conf->auto_close);
 	for (size_t i = 0; i < f->nheld; i++) {
 		const struct snapshot_info *h = &f->held[i];
 
@@ -254,6 +259,10 @@ status_feed_json(const struct view_feed *f, struct json *j)
 	json_obj(j);
 	json_key(j, "name");
 	json_str(j, f->conf->name);
+	if (f->held_closes) {
+		json_key(j, "held_closes");
+		json_int(j, f->held_closes);
+	}
 	json_key(j, "last_snapshot");
 	if (f->last_snapshot)
 		json_int(j, f->last_snapshot);
@@ -392,6 +401,12 @@ status_text(const struct view *v)
 		status_feed_text(&v->feeds[i]);
 	for (size_t i = 0; i < v->ntargets; i++)
 		status_target_text(&v->targets[i]);
+	if (v->jump_pending)
+		printf("CLOCK JUMP from %s to %s (more than max_clock_jump): auto-closes that "
+		       "count "
+		       "days are held; check the clock, then 'lotsync accept-clock-jump' lets the "
+		       "next run apply them\n",
+		       v->jump.from, v->jump.to);
 	printf("open service requests %lld\n", v->open_srs);
 	printf("audit chain head %s\n", v->chain_head);
 }
@@ -426,6 +441,15 @@ status_json(const struct view *v)
 	for (size_t i = 0; i < v->ntargets; i++)
 		status_target_json(&v->targets[i], &j);
 	json_end(&j);
+	if (v->jump_pending) { /* only then: tooling that knows every key keeps working */
+		json_key(&j, "clock_jump");
+		json_obj(&j);
+		json_key(&j, "from");
+		json_str(&j, v->jump.from);
+		json_key(&j, "to");
+		json_str(&j, v->jump.to);
+		json_end(&j);
+	}
 	json_key(&j, "open_srs");
 	json_int(&j, v->open_srs);
 	json_key(&j, "chain_head");

@@ -31,6 +31,7 @@
 
 #include "lotsync/builtin.h"
 #include "lotsync/conffile.h"
+#include "lotsync/fsio.h"
 #include "lotsync/log.h"
 #include "lotsync/notify_kind.h"
 #include "lotsync/transfer.h"
@@ -104,6 +105,7 @@ static const struct key_def lotsync_keys[] = {
 	KEY_STR(config, database, V_PATH, false),
 	KEY_UINT(config, settle_seconds, 0, MAX_SETTLE),
 	KEY_STR(config, metrics_file, V_PATH, false),
+	KEY_INT(config, max_clock_jump, V_DAYS),
 };
 
 static const struct key_def feed_keys[] = {
@@ -301,6 +303,51 @@ mode_problem(const struct stat *st)
 	return st->st_mode & 044 ? "readable" : "writable or executable";
 }
 
+/*
+ * OpenSSH's StrictModes: a file lotsync trusts (the configuration, a
+ * secret, known_hosts, a CA file) and the directory holding it must not be
+ * writable by group or others, and both must belong to the user running
+ * lotsync or to root: anyone else could swap the file and with it the host
+ * key or the password. Reports each problem at line (0: the file as a whole).
+ */
+static void
+check_owner(struct parser *p, int line, const char *what, const char *path, const struct stat *st)
+{
+	uid_t me = geteuid();
+
+	if (st->st_uid != me && st->st_uid != 0)
+		conffile_error(&p->err, line,
+		               "%s %s belongs to uid %u, not to lotsync's user (uid %u) or root: "
+		               "refused (chown it)",
+		               what, path, (unsigned)st->st_uid, (unsigned)me);
+}
+
+static void
+check_strict(struct parser *p, int line, const char *what, const char *path, const struct stat *st,
+             bool file_mode)
+{
+	char *dir = fsio_dirname(path);
+	struct stat ds;
+
+	check_owner(p, line, what, path, st);
+	if (file_mode && (st->st_mode & 022))
+		conffile_error(&p->err, line,
+		               "%s %s is writable by group or others: refused (chmod go-w it)",
+		               what, path);
+	if (stat(dir, &ds) == -1) {
+		conffile_error(&p->err, line, "cannot stat the directory %s of %s %s: %s", dir,
+		               what, path, strerror(errno));
+	} else {
+		check_owner(p, line, "the directory of", dir, &ds);
+		if (ds.st_mode & 022)
+			conffile_error(&p->err, line,
+			               "directory %s (of %s %s) is writable by group or others: "
+			               "anyone could replace the file; refused (chmod go-w it)",
+			               dir, what, path);
+	}
+	free(dir);
+}
+
 /* A password file as transfer will read it, so check-config passes no file a run refuses. */
 static void
 check_password(struct parser *p, const char *path)
@@ -338,6 +385,8 @@ check_secret(struct parser *p, const char *key, const char *path)
 		               path, mode_problem(&st));
 	else if (!strcmp(key, "password_file"))
 		check_password(p, path); /* identity is an SSH key: libssh2 reads it */
+	if (S_ISREG(st.st_mode))
+		check_strict(p, p->lineno, key, path, &st, false); /* 077 checked above */
 	close(fd);
 }
 
@@ -355,6 +404,8 @@ check_file(struct parser *p, const char *key, const char *path)
 			               strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		conffile_error(&p->err, p->lineno, "%s %s is not a regular file", key, path);
+	} else {
+		check_strict(p, p->lineno, key, path, &st, true);
 	}
 }
 
@@ -1218,11 +1269,14 @@ check_config_file(struct parser *p)
 {
 	struct stat st;
 
-	if (fstat(fileno(p->fp), &st) == -1)
+	if (fstat(fileno(p->fp), &st) == -1) {
 		conffile_error(&p->err, 1, "cannot stat %s: %s", p->file, strerror(errno));
-	else if (!secret_mode_ok(&st))
+		return;
+	}
+	if (!secret_mode_ok(&st))
 		conffile_error(&p->err, 1, "%s is %s by group or others; chmod 600 it", p->file,
 		               mode_problem(&st));
+	check_strict(p, 1, "the configuration", p->cfg->path, &st, false);
 }
 
 int
@@ -1244,6 +1298,7 @@ config_load(const char *path, struct config *cfg)
 	if (set_paths(cfg, path) == -1)
 		goto fail;
 	cfg->settle_seconds = 120;
+	cfg->max_clock_jump = 7;
 	check_config_file(&p);
 
 	rc = ini_parse_stream(read_line, &p, on_pair, &p);

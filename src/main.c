@@ -17,13 +17,13 @@ struct opts {
 	const char *now;
 	const char *shard; /* "I/N" or "auto/N" */
 	int verbose;
-	bool quiet, json, dry_run;
+	bool quiet, json, dry_run, allow_rewind;
 };
 
 static int
 parse_global(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_JSON = 256, OPT_NOW, OPT_SHARD, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_NOW, OPT_SHARD, OPT_VERSION, OPT_REWIND };
 	static const struct option longopts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"dry-run", no_argument, NULL, 'n'},
@@ -32,6 +32,7 @@ parse_global(int argc, char **argv, struct opts *o)
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"now", required_argument, NULL, OPT_NOW},
 	        {"shard", required_argument, NULL, OPT_SHARD},
+	        {"allow-clock-rewind", no_argument, NULL, OPT_REWIND},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {NULL, 0, NULL, 0},
@@ -48,6 +49,7 @@ parse_global(int argc, char **argv, struct opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_SHARD: o->shard = optarg; break;
+		case OPT_REWIND: o->allow_rewind = true; break;
 		case 'h': cli_usage(stdout); exit(0);
 		case OPT_VERSION: printf("lotsync %s\n", LOTSYNC_VERSION); exit(0);
 		default: cli_usage(stderr); return -1;
@@ -127,6 +129,14 @@ bad:
 	return -1;
 }
 
+static bool
+getenv_is_one(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, "1") == 0;
+}
+
 static const char *
 default_config(void)
 {
@@ -179,6 +189,7 @@ main(int argc, char **argv)
 	app.dry_run = o.dry_run;
 	if (set_shard(&o, &app) == -1)
 		return LS_EXIT_USAGE;
+	app.allow_clock_rewind = o.allow_rewind || getenv_is_one("LOTSYNC_ALLOW_CLOCK_REWIND");
 	optind = 0; /* commands parse their own options with getopt_long */
 	return cli_dispatch(&app, cmd, argc, argv);
 }

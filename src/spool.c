@@ -902,3 +902,98 @@ spool_prune_sent(const struct spool *sp, const char *target, const char *name)
 {
 	spool_remove(sp, SPOOL_SENT, target, name);
 }
+
+/* ---- the state record (guard.h) ---- */
+
+#define STATE_MAX 4096
+
+/* "lotsync.db" -> "lotsync.state", "lotsync-0-of-2.db" -> "lotsync-0-of-2.state". */
+static char *
+state_name(const char *db)
+{
+	const char *base = strrchr(db, '/') ? strrchr(db, '/') + 1 : db;
+	size_t n = strlen(base);
+
+	if (n > 3 && strcmp(base + n - 3, ".db") == 0)
+		n -= 3;
+	return xasprintf("%.*s.state", (int)n, base);
+}
+
+int
+spool_state_read(const struct spool *sp, const char *db, char **text)
+{
+	char *path = spool_state_path(sp, db);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf;
+	ssize_t n;
+
+	*text = NULL;
+	if (fd == -1) {
+		int rc = errno == ENOENT ? 1 : log_syserr("cannot open %s", path);
+
+		free(path);
+		return rc;
+	}
+	buf = xmalloc(STATE_MAX + 1);
+	n = read(fd, buf, STATE_MAX);
+	close(fd);
+	if (n < 0) {
+		log_syserr("cannot read %s", path);
+		free(buf);
+		free(path);
+		return -1;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	free(path);
+	return 0;
+}
+
+int
+spool_state_write(const struct spool *sp, const char *db, const char *text)
+{
+	char *name = state_name(db);
+	int rc = fsio_write_file(sp->root, name, text, strlen(text));
+
+	free(name);
+	return rc;
+}
+
+char *
+spool_state_path(const struct spool *sp, const char *db)
+{
+	char *name = state_name(db), *path = xasprintf("%s/%s", sp->root, name);
+
+	free(name);
+	return path;
+}
+
+static void
+count_name(const char *dir, const char *name, void *arg)
+{
+	(void)dir;
+	(void)name;
+	(*(long long *)arg)++;
+}
+
+long long
+spool_archive_count(const struct spool *sp)
+{
+	char **feeds;
+	size_t n;
+	long long count = 0;
+
+	if (spool_list(sp, SPOOL_ARCHIVE, NULL, &feeds, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *d = spool_path(sp, SPOOL_ARCHIVE, feeds[i]);
+
+		if (each_entry(d, not_hidden, count_name, &count) == -1)
+			count = -1;
+		free(d);
+		if (count < 0)
+			break;
+	}
+	spool_names_free(feeds, n);
+	return count;
+}

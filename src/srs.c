@@ -224,6 +224,11 @@ report(const struct app *app, struct srs_run *run, const struct feed_conf *feed,
 	}
 	for (size_t i = 0; i < res->nunmapped; i++)
 		warn_unmapped(run, feed, &res->unmapped[i]);
+	if (res->held_closes)
+		log_warn("feed %s: %zu SR(s) due to auto-close held: the clock jumped (see "
+		         "'lotsync status'; 'lotsync accept-clock-jump' lets the next run close "
+		         "them)",
+		         feed->name, res->held_closes);
 	if (res->n)
 		log_info("snapshot %lld: rules: %zu created, %zu updated, %zu closed, %zu ignored, "
 		         "%zu not updated, %zu clock restart(s), %zu close(s) postponed, %zu left "
@@ -250,6 +255,7 @@ srs_apply_snapshot(struct app *app, struct srs_run *run, const struct feed_conf 
 
 	srs_batch_init(&loaded);
 	rules_state_init(&state);
+	state.hold_timed_closes = app->hold_timed_closes;
 	rules_result_init(&res);
 	clock_format(now, at);
 	if (rules_active(&app->cfg, feed))
@@ -288,6 +294,7 @@ srs_auto_close(struct app *app, struct srs_run *run, const struct feed_conf *fee
 	if (feed->auto_close == CONFIG_NEVER)
 		return LS_EXIT_OK;
 	rules_state_init(&state);
+	state.hold_timed_closes = app->hold_timed_closes;
 	rules_result_init(&res);
 	clock_format(now, at);
 	log_scope(feed->name);

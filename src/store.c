@@ -3,6 +3,7 @@
 #include "store_p.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,13 +56,30 @@ static const char schema_v1[] =
         " s.file, s.received_at, v.from_seq, v.to_seq, v.data FROM versions v"
         " JOIN snapshots s ON s.id = v.snapshot_id;";
 
+/*
+ * Errors of the disk or the file itself are local I/O (exit 74), not a
+ * bug: a full disk, any SQLITE_IOERR (a failed write, read or fsync,
+ * SQLITE_IOERR_FSYNC included), a damaged or foreign file, or a database
+ * that cannot be written (read-only file or directory).
+ */
+static void
+note_io(struct store *st)
+{
+	switch (sqlite3_errcode(st->db)) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN: st->full = true; break;
+	case SQLITE_READONLY: st->full = !st->readonly; break; /* a file or spool made read-only */
+	default: break;
+	}
+}
+
 int
 store_db_error(struct store *st, const char *what)
 {
-	int code = sqlite3_errcode(st->db);
-
-	if (code == SQLITE_FULL || sqlite3_extended_errcode(st->db) == SQLITE_IOERR_WRITE)
-		st->full = true;
+	note_io(st);
 	return log_error("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
@@ -71,8 +89,7 @@ exec(struct store *st, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		if (sqlite3_errcode(st->db) == SQLITE_FULL)
-			st->full = true;
+		note_io(st);
 		log_error("%s: %s", st->path, err ? err : sqlite3_errmsg(st->db));
 		sqlite3_free(err);
 		return -1;
@@ -135,7 +152,42 @@ static const struct migration {
         {7, store_schema_fetch_seen},
         {8, store_schema_notify},
         {9, store_schema_drift},
+        {10, store_schema_guard},
 };
+
+/*
+ * Why a read-only open cannot go on, in words that fit the cause: only an
+ * older schema is fixed by a run; a file SQLite cannot read, or one it
+ * cannot open read-only, is not.
+ */
+static int
+check_readable(struct store *st)
+{
+	int v = user_version(st);
+	int want = migrations[ARRAY_SIZE(migrations) - 1].version;
+	int code = sqlite3_errcode(st->db);
+
+	if (v < 0 && (code == SQLITE_NOTADB || code == SQLITE_CORRUPT))
+		return log_error("%s: the database is damaged or not a lotsync database (%s); "
+		                 "restore it from a backup ('lotsync verify' checks one)",
+		                 st->path, sqlite3_errmsg(st->db));
+	if (v < 0)
+		return log_error("%s: cannot read the database: %s (a WAL database needs its "
+		                 "directory writable, or its -shm file present, even to read it)",
+		                 st->path, sqlite3_errmsg(st->db));
+	if (v == 0)
+		return log_error("%s: the database is empty (no lotsync schema); 'lotsync run' "
+		                 "creates it, or restore it from a backup",
+		                 st->path);
+	if (v > want)
+		return log_error("%s: schema version %d is newer than this lotsync (%d)", st->path,
+		                 v, want);
+	if (v < want)
+		return log_error("%s: schema version %d, expected %d; run 'lotsync run' once to "
+		                 "migrate it",
+		                 st->path, v, want);
+	return 0;
+}
 
 static int
 migrate(struct store *st)
@@ -145,6 +197,7 @@ migrate(struct store *st)
 
 	if (v < 0)
 		return -1;
+	st->created = v == 0;
 	if (v > latest)
 		return log_error("%s: schema version %d is newer than this lotsync (%d)", st->path,
 		                 v, latest);
@@ -175,6 +228,7 @@ store_open(const char *path, bool readonly, struct store **out)
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
 	st->path = xstrdup(path);
+	st->readonly = readonly;
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		log_error("cannot open database %s: %s", path,
 		          st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -182,17 +236,8 @@ store_open(const char *path, bool readonly, struct store **out)
 	}
 	/* A concurrent run may hold the write lock briefly; readers never block in WAL. */
 	sqlite3_busy_timeout(st->db, 10000);
-	if (readonly) {
-		int v = user_version(st);
-		int want = migrations[ARRAY_SIZE(migrations) - 1].version;
-
-		if (v != want) {
-			log_error("%s: schema version %d, expected %d; run 'lotsync run' once to "
-			          "migrate it",
-			          path, v, want);
-			goto fail;
-		}
-	}
+	if (readonly && check_readable(st) == -1)
+		goto fail;
 	/*
 	 * A 64 MiB page cache: loading a feed's current versions and scanning a
 	 * snapshot read the same pages many times. No mmap: its pages would
@@ -250,11 +295,126 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
+	bool outer = st->depth <= 1;
+
 	if (exec(st, st->depth > 1 ? "RELEASE nested" : "COMMIT") == -1)
 		return -1;
 	if (st->depth > 0)
 		st->depth--;
+	if (outer && st->on_commit)
+		st->on_commit(st->on_commit_ctx);
 	return 0;
+}
+
+void
+store_on_commit(struct store *st, store_commit_fn fn, void *ctx)
+{
+	st->on_commit = fn;
+	st->on_commit_ctx = ctx;
+}
+
+bool
+store_created(const struct store *st)
+{
+	return st->created;
+}
+
+int
+store_check(struct store *st, bool full, char *first, size_t cap)
+{
+	sqlite3_stmt *s;
+	int rc, bad = 0;
+
+	first[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", -1,
+	                       &s, NULL) != SQLITE_OK)
+		return store_db_error(st, full ? "integrity_check" : "quick_check");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (t && strcmp(t, "ok") != 0 && bad++ == 0)
+			snprintf(first, cap, "%s", t);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		/* SQLite stops at some damage with an error instead of a row */
+		if (!bad)
+			snprintf(first, cap, "%s", sqlite3_errmsg(st->db));
+		note_io(st);
+		return 1;
+	}
+	if (bad)
+		st->full = true;
+	return bad ? 1 : 0;
+}
+
+int
+store_mark_get(struct store *st, struct store_mark *m)
+{
+	sqlite3_stmt *s =
+	        store_prep(st, "SELECT (SELECT coalesce(max(id), 0) FROM audit_chain),"
+	                       " (SELECT coalesce(max(id), 0) FROM snapshots),"
+	                       " (SELECT link FROM audit_chain ORDER BY id DESC LIMIT 1)");
+	const char *l;
+
+	if (!s)
+		return -1;
+	memset(m, 0, sizeof(*m));
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_db_error(st, "read the chain head");
+	}
+	m->chain_id = sqlite3_column_int64(s, 0);
+	m->snapshot_id = sqlite3_column_int64(s, 1);
+	l = (const char *)sqlite3_column_text(s, 2);
+	snprintf(m->chain_link, sizeof(m->chain_link), "%s", l ? l : "");
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_chain_link_at(struct store *st, long long id, char hex[65])
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT link FROM audit_chain WHERE id = ?");
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	hex[0] = '\0';
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *l = (const char *)sqlite3_column_text(s, 0);
+
+		snprintf(hex, 65, "%s", l ? l : "");
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "read a chain link");
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+int
+store_newest_run_clock(struct store *st, long long except, char out[32])
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT clock FROM runs WHERE id <> ?"
+	                                 " ORDER BY clock DESC LIMIT 1");
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, except);
+	out[0] = '\0';
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		snprintf(out, 32, "%s", t ? t : "");
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "read the newest run");
+	return rc == SQLITE_ROW && out[0] ? 0 : 1;
 }
 
 void

@@ -17,8 +17,12 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	bool full;
-	int depth; /* open store_begin()s: beyond the first they are savepoints */
+	bool full;     /* a local I/O failure: disk full, EIO, fsync, a damaged file (74) */
+	bool created;  /* the file had no schema when it was opened */
+	bool readonly; /* opened read-only: a write through it is a bug, not I/O */
+	int depth;     /* open store_begin()s: beyond the first they are savepoints */
+	store_commit_fn on_commit; /* after each outermost COMMIT, or NULL */
+	void *on_commit_ctx;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -38,6 +42,8 @@ extern const char store_schema_warnings[];
 extern const char store_schema_notify[];
 /* Duplicates, refused keys and the drift guard (store_drift.c). */
 extern const char store_schema_drift[];
+/* Clock jumps held for an operator (store_guard.c). */
+extern const char store_schema_guard[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/clock.h"
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
 
@@ -110,6 +111,15 @@ feed_load(struct view *v, struct view_feed *f, const struct config *cfg, const s
 		if (store_feed_times(st, f->conf->name, &f->times) != 0)
 			v->errors++;
 	}
+	if (st && v->jump_pending && f->conf->auto_close > 0) {
+		char cutoff[CLOCK_ISO_LEN];
+
+		clock_format(clock_now() - (time_t)f->conf->auto_close * 86400, cutoff);
+		if ((f->held_closes = store_srs_close_due(st, f->conf->name, cutoff)) < 0) {
+			f->held_closes = 0;
+			v->errors++;
+		}
+	}
 	if (flags & VIEW_SPOOL)
 		count_spool(f, sp, cfg->settle_seconds);
 	f->held = f->nheld ? xcalloc(f->nheld, sizeof(*f->held)) : NULL;
@@ -162,6 +172,13 @@ view_load(struct view *v, const struct config *cfg, const struct spool *sp, stru
 		return -1;
 	if (st && store_last_run(st, &v->last_run) == -1)
 		v->errors++;
+	if (st) {
+		int rc = store_clock_jump_pending(st, &v->jump);
+
+		v->jump_pending = rc == 0;
+		if (rc == -1)
+			v->errors++;
+	}
 	v->feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*v->feeds));
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		if (only_feed && strcmp(only_feed, cfg->feeds[i].name) != 0)
@@ -216,5 +233,5 @@ view_awaits_operator(const struct view *v)
 	for (size_t i = 0; i < v->ntargets; i++)
 		if (v->targets[i].ti.locked)
 			return true;
-	return false;
+	return v->jump_pending;
 }

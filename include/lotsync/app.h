@@ -23,6 +23,10 @@ struct app {
 	bool json;
 	bool verbose;              /* -v: print per-feed and per-target summaries */
 	unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = not sharded */
+	bool allow_clock_rewind;   /* --allow-clock-rewind: a deliberate replay */
+	bool hold_timed_closes;    /* a clock jump awaits an operator (guard.h) */
+	bool state_failed;         /* the state record could not be written: exit 74 */
+	struct store_mark mark;    /* what the state record holds now */
 };
 
 #endif

@@ -48,5 +48,7 @@ int cmd_report(struct app *app, int argc, char **argv);
 int cmd_profiles(struct app *app, int argc, char **argv);
 int cmd_formats(struct app *app, int argc, char **argv);
 int cmd_retry(struct app *app, int argc, char **argv); /* cmd_retry.c */
+/* cmd_clock.c: accept a clock jump, so held auto-closes apply (guard.h). */
+int cmd_accept_clock_jump(struct app *app, int argc, char **argv);
 
 #endif

@@ -132,6 +132,7 @@ struct config {
 	char *database;          /* default <spool>/lotsync.db */
 	unsigned settle_seconds; /* default 120 */
 	char *metrics_file;      /* Prometheus text after every run, or NULL */
+	int max_clock_jump;      /* days, or CONFIG_NEVER; default 7 */
 	char *lock_name;         /* run lock in the spool; NULL = ".lock" (config_shard) */
 	char *shard;             /* "I/N" under --shard, else NULL */
 	/*

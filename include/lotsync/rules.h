@@ -87,6 +87,12 @@ struct rules_state {
 	struct rules_last *last; /* sorted by key (one per key) when last_sorted */
 	size_t nlast, last_alloc, last_seq;
 	bool last_sorted;
+	/*
+	 * A clock jump awaits an operator (guard.h): an auto_close = <N>d close
+	 * that is due is not taken but counted in rules_result.held_closes
+	 * (auto_close = immediately does not count days and still closes).
+	 */
+	bool hold_timed_closes;
 };
 
 void rules_state_init(struct rules_state *s);
@@ -125,6 +131,7 @@ struct rules_result {
 	size_t n, alloc;
 	struct rules_unmapped *unmapped; /* in order of first vehicle */
 	size_t nunmapped, unmapped_alloc;
+	size_t held_closes; /* due closes not taken: state->hold_timed_closes */
 };
 
 void rules_result_init(struct rules_result *r);

@@ -229,4 +229,20 @@ int spool_to_sent(const struct spool *sp, const char *target, const char *name);
 /* Remove sent/<target>/<name> past retention (a missing one is no error; logged). */
 void spool_prune_sent(const struct spool *sp, const char *target, const char *name);
 
+/*
+ * The state record of database db (guard.h): <root>/<db's name without
+ * .db>.state (lotsync.state; lotsync-I-of-N.state per shard), the chain
+ * head and the newest snapshot kept outside the database.
+ * spool_state_read() gives its text (caller frees): 0, 1 when there is
+ * none, -1 (logged); spool_state_write() replaces it durably (temporary
+ * name, fsync, rename, directory fsync). spool_state_path() names it for
+ * messages (caller frees).
+ */
+int spool_state_read(const struct spool *sp, const char *db, char **text);
+int spool_state_write(const struct spool *sp, const char *db, const char *text);
+char *spool_state_path(const struct spool *sp, const char *db);
+
+/* How many files archive/<feed>/ folders hold, all feeds together; -1 (logged). */
+long long spool_archive_count(const struct spool *sp);
+
 #endif

@@ -84,8 +84,52 @@ struct target_status {
 
 int store_open(const char *path, bool readonly, struct store **out);
 void store_close(struct store *st);
-/* The exit condition of a failed store call: disk full 74, anything else 70 (st may be NULL). */
+/*
+ * The exit condition of a failed store call: 74 for local I/O (disk full,
+ * an I/O or fsync error, a damaged or unwritable file), else 70 (st may be NULL).
+ */
 enum ls_exit store_failure(const struct store *st);
+
+/*
+ * Called after each outermost COMMIT (never for a savepoint, so not inside
+ * a dry run's wrapper): the entry layer records the chain head outside the
+ * database there. fn must not use the store's transactions.
+ */
+typedef void (*store_commit_fn)(void *ctx);
+void store_on_commit(struct store *st, store_commit_fn fn, void *ctx);
+/* True when the file had no lotsync schema when store_open() opened it (new or emptied). */
+bool store_created(const struct store *st);
+/*
+ * PRAGMA quick_check (full = false) or integrity_check: 0 intact, 1
+ * damaged (the first message into first), -1 when it could not run (logged).
+ */
+int store_check(struct store *st, bool full, char *first, size_t cap);
+/* How far the database's history reaches: the newest chain entry and snapshot. */
+struct store_mark {
+	long long chain_id;    /* newest audit_chain id, 0 = none */
+	char chain_link[65];   /* its link ("" when none) */
+	long long snapshot_id; /* newest snapshot id, 0 = none */
+};
+int store_mark_get(struct store *st, struct store_mark *m);
+/* The link of chain entry id into hex: 0, 1 when there is no such entry, -1 on error. */
+int store_chain_link_at(struct store *st, long long id, char hex[65]);
+/* The clock of the newest run other than except (ISO 8601 UTC): 0, 1 when none, -1. */
+int store_newest_run_clock(struct store *st, long long except, char out[32]);
+
+/* Clock jumps (schema 10, store_guard.c; guard.h says what they hold). */
+struct clock_jump {
+	long long id;
+	char from[32], to[32]; /* the newest run's clock before, the jumping run's */
+};
+int store_clock_jump_add(struct store *st, long long run, const char *from, const char *to);
+/* The oldest jump no operator accepted yet: 0, 1 when none, -1. */
+int store_clock_jump_pending(struct store *st, struct clock_jump *j);
+/* Accept every pending jump; how many, or -1. */
+long long store_clock_jump_accept(struct store *st, const char *by, const char *at);
+/* 1 when a snapshot or quarantined file of feed has this SHA-256, 0 if none, -1. */
+int store_archive_known(struct store *st, const char *feed, const char *sha);
+/* Open SRs of feed absent from its feed whose auto-close clock started at or before cutoff. */
+long long store_srs_close_due(struct store *st, const char *feed, const char *cutoff);
 
 int store_begin(struct store *st); /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);

@@ -53,6 +53,7 @@ struct view_feed {
 	struct view_failed *failed_files; /* each quarantined file, by name */
 	size_t nfailed_files;
 	struct ops_times times; /* last_file_at, last_applied_at */
+	long long held_closes;  /* with a clock jump pending: SRs auto_close would close now */
 };
 
 struct view_target {
@@ -71,6 +72,8 @@ struct view {
 	struct view_target *targets; /* in configuration order */
 	size_t ntargets;
 	long long open_srs;
+	bool jump_pending;                /* a clock jump awaits 'lotsync accept-clock-jump' */
+	struct clock_jump jump;           /* the oldest such jump */
 	struct ops_times last_run;        /* the newest finished run, if any */
 	char chain_head[FSIO_SHA256_HEX]; /* 64 zeros while the chain is empty */
 	int errors;                       /* failed queries (logged) */
@@ -90,7 +93,7 @@ int view_load(struct view *v, const struct config *cfg, const struct spool *sp, 
               int flags, const char *only_feed);
 void view_release(struct view *v);
 
-/* Something awaits an operator: a held snapshot or a locked target. */
+/* Something awaits an operator: a held snapshot, a locked target or a clock jump. */
 bool view_awaits_operator(const struct view *v);
 
 #endif

@@ -8,6 +8,8 @@ cd "$TEST_TMP" || exit 1
 mkdir -p conf
 {
 	conf_head
+	# runs days apart on purpose: no clock-jump hold (t6201 tests it)
+	echo 'max_clock_jump = never'
 	drop_feed t3 "track_stock_client = 3d"
 	drop_feed tnev
 	drop_feed ign "auto_close = immediately"

@@ -12,6 +12,8 @@ setup() {
 	mkdir -p "$1/conf"
 	{
 		conf_head
+		# runs days apart on purpose: no clock-jump hold (t6201 tests it)
+		echo 'max_clock_jump = never'
 		drop_feed f3 "auto_close = 3d"
 		drop_feed fimm "auto_close = immediately"
 		drop_feed fnev "auto_close = never"

@@ -79,8 +79,8 @@ START_TEST(creates_the_schema_and_reopens_it)
 	        db,
 	        "select group_concat(name) from (select name from sqlite_master where"
 	        " type = 'view' order by name)",
-	        "v_audit_chain,v_deliveries,v_fetched,v_notify_queue,v_snapshots,v_sr_events,"
-	        "v_srs,v_vehicle_history");
+	        "v_audit_chain,v_clock_jumps,v_deliveries,v_fetched,v_notify_queue,v_snapshots,"
+	        "v_sr_events,v_srs,v_vehicle_history");
 	/* read-only opens a migrated file */
 	ck_assert_int_eq(store_open(db, true, &st), 0);
 	store_close(st);
@@ -110,10 +110,17 @@ START_TEST(refuses_what_it_cannot_open)
 	ck_assert_msg(strstr(err, "schema version 999 is newer than this lotsync"), "%s", err);
 	free(err);
 	/* read-only never migrates: it names the command that does */
+	raw("pragma user_version = 3");
+	ck_assert_int_eq(open_capture(true, &st, &err), -1);
+	ck_assert_msg(strstr(err, "schema version 3, expected ") &&
+	                      strstr(err, "run 'lotsync run' once to migrate it"),
+	              "%s", err);
+	free(err);
+	/* no schema at all: empty, not "migrate" */
 	raw("pragma user_version = 0");
 	ck_assert_int_eq(open_capture(true, &st, &err), -1);
-	ck_assert_msg(strstr(err, "schema version 0, expected ") &&
-	                      strstr(err, "run 'lotsync run' once to migrate it"),
+	ck_assert_msg(strstr(err, "the database is empty (no lotsync schema)") &&
+	                      !strstr(err, "migrate"),
 	              "%s", err);
 	free(err);
 }
