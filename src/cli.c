@@ -273,6 +273,9 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 	}
 	if (cmd->needs & CMD_CONFIG)
 		spool_init(&app->spool, app->cfg.spool);
+	/* A run ends in bounded time: its transfers stop at run_timeout (clock.h). */
+	if ((cmd->needs & CMD_CONFIG) && (cmd->needs & CMD_LOCK))
+		clock_deadline_set((long)app->cfg.run_timeout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = open_store(app, cmd, cmd->name, &lock_fd)) == LS_EXIT_OK)
 		rc = cmd->fn(app, argc, argv);

@@ -124,3 +124,37 @@ clock_format(time_t t, char *buf)
 	strftime(buf, CLOCK_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
+
+/* The run's deadline on the monotonic clock (a stepped wall clock cannot move it). */
+static bool deadline_set;
+static struct timespec deadline_at;
+static long deadline_seconds;
+
+void
+clock_deadline_set(long seconds)
+{
+	clock_gettime(CLOCK_MONOTONIC, &deadline_at);
+	deadline_at.tv_sec += seconds;
+	deadline_seconds = seconds;
+	deadline_set = seconds > 0;
+}
+
+long
+clock_deadline_left_ms(void)
+{
+	struct timespec now;
+	long long ms;
+
+	if (!deadline_set)
+		return CLOCK_NO_DEADLINE;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline_at.tv_sec - now.tv_sec) * 1000 +
+	     (deadline_at.tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > CLOCK_NO_DEADLINE - 1 ? CLOCK_NO_DEADLINE - 1 : (long)ms;
+}
+
+long
+clock_deadline_seconds(void)
+{
+	return deadline_set ? deadline_seconds : 0;
+}

@@ -105,6 +105,7 @@ static const struct key_def lotsync_keys[] = {
 	KEY_STR(config, database, V_PATH, false),
 	KEY_UINT(config, settle_seconds, 0, MAX_SETTLE),
 	KEY_STR(config, metrics_file, V_PATH, false),
+	KEY_UINT(config, run_timeout, 1, 7 * 86400),
 	KEY_INT(config, max_clock_jump, V_DAYS),
 };
 
@@ -120,6 +121,7 @@ static const struct key_def feed_keys[] = {
 	KEY_ENUM(feed_conf, after_fetch, enum after_fetch, V_AFTER),
 	KEY_UINT(feed_conf, connect_timeout, 1, 600),
 	KEY_UINT(feed_conf, idle_timeout, 1, 3600),
+	KEY_UINT(feed_conf, min_speed, 0, UINT_MAX),
 	KEY_UINT(feed_conf, connections, 1, 16),
 	{"ftp_mode", V_FTP_MODE, FIELD(feed_conf, ftp_active, bool), false, 0, 0},
 	KEY_STR(feed_conf, charset, V_CHARSET, false),
@@ -164,6 +166,9 @@ static const struct key_def target_keys[] = {
 	KEY_BOOL(target_conf, rename),
 	{"ftp_mode", V_FTP_MODE, FIELD(target_conf, ftp_active, bool), false, 0, 0},
 	KEY_STR(target_conf, file_name, V_NAME_PAT, false),
+	KEY_UINT(target_conf, connect_timeout, 1, 600),
+	KEY_UINT(target_conf, idle_timeout, 1, 3600),
+	KEY_UINT(target_conf, min_speed, 0, UINT_MAX),
 };
 
 static const struct key_def notify_keys[] = {
@@ -1298,6 +1303,7 @@ config_load(const char *path, struct config *cfg)
 	if (set_paths(cfg, path) == -1)
 		goto fail;
 	cfg->settle_seconds = 120;
+	cfg->run_timeout = 3000;
 	cfg->max_clock_jump = 7;
 	check_config_file(&p);
 
@@ -1433,5 +1439,8 @@ config_target_endpoint(const struct target_conf *t)
 	                                  .identity = t->identity,
 	                                  .known_hosts = t->known_hosts,
 	                                  .ca_file = t->ca_file,
-	                                  .ftp_active = t->ftp_active};
+	                                  .ftp_active = t->ftp_active,
+	                                  .connect_timeout = (long)t->connect_timeout,
+	                                  .idle_timeout = (long)t->idle_timeout,
+	                                  .min_speed = (long)t->min_speed};
 }

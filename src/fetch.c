@@ -148,10 +148,11 @@ server_key(const struct feed_conf *feed)
 	const char *slash = p ? strchr(p + 3, '/') : NULL;
 	int n = slash ? (int)(slash - feed->source) : (int)strlen(feed->source);
 
-	return xasprintf("%.*s|%s|%s|%s|%s|%u|%u|%d", n, feed->source, str_or_empty(feed->identity),
-	                 str_or_empty(feed->password_file), str_or_empty(feed->known_hosts),
-	                 str_or_empty(feed->ca_file), feed->connect_timeout, feed->idle_timeout,
-	                 feed->ftp_active);
+	return xasprintf("%.*s|%s|%s|%s|%s|%u|%u|%d|%u", n, feed->source,
+	                 str_or_empty(feed->identity), str_or_empty(feed->password_file),
+	                 str_or_empty(feed->known_hosts), str_or_empty(feed->ca_file),
+	                 feed->connect_timeout, feed->idle_timeout, feed->ftp_active,
+	                 feed->min_speed);
 }
 
 static struct server *
@@ -198,6 +199,7 @@ endpoint_of(const struct feed_conf *feed, struct transfer_endpoint *ep)
 	*ep = config_feed_endpoint(feed);
 	ep->connect_timeout = (long)feed->connect_timeout;
 	ep->idle_timeout = (long)feed->idle_timeout;
+	ep->min_speed = (long)feed->min_speed;
 }
 
 /* The feed's first session: from the pool, else a new login (*rc and logged on failure). */

@@ -17,8 +17,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lotsync/clock.h"
 #include "lotsync/log.h"
 #include "lotsync/spool.h"
 #include "lotsync/util.h"
@@ -582,6 +584,57 @@ backend_for(const char *scheme)
 	return NULL;
 }
 
+void
+transfer_pace_start(struct transfer_pace *p, uint64_t bytes)
+{
+	clock_gettime(CLOCK_MONOTONIC, &p->window);
+	p->window_bytes = bytes;
+}
+
+bool
+transfer_deadline_passed(struct transfer_conn *c)
+{
+	if (clock_deadline_left_ms() > 0)
+		return false;
+	transfer_set_reply(c,
+	                   "run_timeout (%ld s) reached: stopped, the rest waits for the next run",
+	                   clock_deadline_seconds());
+	return true;
+}
+
+int
+transfer_pace_check(struct transfer_conn *c, struct transfer_pace *p, uint64_t bytes)
+{
+	struct timespec now;
+	double secs, rate;
+
+	if (transfer_deadline_passed(c))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - p->window.tv_sec) +
+	       (double)(now.tv_nsec - p->window.tv_nsec) / 1e9;
+	if (secs < (double)c->idle_timeout)
+		return 0;
+	rate = (double)(bytes - p->window_bytes) / secs;
+	if (c->min_speed > 0 && rate < (double)c->min_speed) {
+		transfer_set_reply(c,
+		                   "too slow: %.0f bytes/s over the last %.0f s, min_speed is %ld "
+		                   "bytes/s over idle_timeout (%ld s)",
+		                   rate, secs, c->min_speed, c->idle_timeout);
+		return -1;
+	}
+	transfer_pace_start(p, bytes);
+	return 0;
+}
+
+long
+transfer_wait_ms(const struct transfer_conn *c)
+{
+	long left = clock_deadline_left_ms(), idle = c->idle_timeout * 1000;
+
+	return left < idle ? (left > 0 ? left : 1) : idle;
+}
+
 enum ls_exit
 transfer_open(const struct transfer_endpoint *ep, struct transfer_conn **out)
 {
@@ -597,6 +650,15 @@ transfer_open(const struct transfer_endpoint *ep, struct transfer_conn **out)
 	c->connect_timeout =
 	        ep->connect_timeout > 0 ? ep->connect_timeout : DEFAULT_CONNECT_TIMEOUT;
 	c->idle_timeout = ep->idle_timeout > 0 ? ep->idle_timeout : DEFAULT_IDLE_TIMEOUT;
+	c->min_speed = ep->min_speed > 0 ? ep->min_speed : 0;
+	if (transfer_deadline_passed(c)) {
+		log_error("%s: not connecting: %s", c->url.display, c->reply);
+		rc = LS_EXIT_UNAVAILABLE;
+		goto fail;
+	}
+	/* A connection cannot take longer than what is left of the run */
+	if (clock_deadline_left_ms() / 1000 + 1 < c->connect_timeout)
+		c->connect_timeout = clock_deadline_left_ms() / 1000 + 1;
 	rc = c->ops->open(c, ep);
 	if (rc != LS_EXIT_OK)
 		goto fail;
@@ -679,6 +741,10 @@ transfer_get(struct transfer_conn *c, const char *name, int fd, uint64_t *bytes)
 	*bytes = 0;
 	if (rc != LS_EXIT_OK)
 		return rc;
+	if (transfer_deadline_passed(c)) {
+		log_error("%s%s: not downloaded: %s", c->url.display, name, c->reply);
+		return LS_EXIT_UNAVAILABLE;
+	}
 	return c->ops->get(c, name, fd, bytes);
 }
 
@@ -751,6 +817,10 @@ transfer_put(struct transfer_conn *c, const char *local_path, const char *name, 
 
 	if (rc != LS_EXIT_OK)
 		return rc;
+	if (transfer_deadline_passed(c)) {
+		log_error("%s%s: not uploaded: %s", c->url.display, name, c->reply);
+		return LS_EXIT_UNAVAILABLE;
+	}
 	fd = open(local_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		log_syserr("%s: cannot open for upload", local_path);

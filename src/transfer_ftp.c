@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lotsync/buf.h"
+#include "lotsync/clock.h"
 #include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
@@ -304,10 +305,17 @@ ftp_prepare(struct transfer_conn *c, const char *url)
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "ftp");
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
-	/* Idle timeout: under 1 byte/s for idle_timeout seconds, or a silent server */
-	SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/*
+	 * Idle timeout: under min_speed (at least 1 byte/s) for idle_timeout
+	 * seconds, or a silent server; and no request outlives the run's
+	 * deadline (run_timeout).
+	 */
+	SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, c->min_speed > 0 ? c->min_speed : 1L);
 	SETOPT(h, CURLOPT_LOW_SPEED_TIME, c->idle_timeout);
-	SETOPT(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, c->idle_timeout);
+	SETOPT(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (transfer_wait_ms(c) + 999) / 1000);
+	if (clock_deadline_left_ms() != CLOCK_NO_DEADLINE)
+		SETOPT(h, CURLOPT_TIMEOUT_MS,
+		       clock_deadline_left_ms() > 0 ? clock_deadline_left_ms() : 1L);
 	SETOPT(h, CURLOPT_FTP_FILEMETHOD, (long)CURLFTPMETHOD_SINGLECWD);
 	if (f->active)
 		/* PORT/EPRT on the address the control connection uses */
@@ -471,6 +479,10 @@ ftp_fail(struct transfer_conn *c, CURLcode rc, const char *what, const char *nam
 	}
 	if (ex == LS_EXIT_IOERR && rc != CURLE_WRITE_ERROR && rc != CURLE_READ_ERROR)
 		ex = LS_EXIT_UNAVAILABLE; /* aborted without a local error of ours */
+	if (rc == CURLE_OPERATION_TIMEDOUT && transfer_deadline_passed(c)) {
+		log_error("%s%s: %s cut: %s", c->url.display, name ? name : "", what, c->reply);
+		return LS_EXIT_UNAVAILABLE;
+	}
 	if (f->last[0])
 		transfer_set_reply(c, "%s (last reply: %s)", why, f->last);
 	else

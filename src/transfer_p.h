@@ -63,6 +63,7 @@ struct transfer_conn {
 	struct transfer_url url;
 	long connect_timeout; /* seconds, > 0 */
 	long idle_timeout;    /* seconds, > 0 */
+	long min_speed;       /* bytes/s averaged over idle_timeout; 0 = any progress */
 	char reply[512];      /* last server reply or error text */
 	bool refused;         /* the last failure was a definite refusal (transfer_refused()) */
 	void *digest;         /* EVP_MD_CTX of a transfer_get_sha256(), else NULL */
@@ -141,6 +142,24 @@ int transfer_compare_remote(struct transfer_conn *c, int local_fd, uint64_t size
 void transfer_note_delivered(struct transfer_conn *c, const char *name, const char *what);
 void transfer_note_resend(const struct transfer_conn *c, const char *name, uint64_t have,
                           uint64_t size);
+
+/*
+ * Bounded time (issue: a trickling or silent server must not hold a run):
+ * every wait is at most transfer_wait_ms() (idle_timeout, cut to the run's
+ * deadline, clock.h), and a data loop calls transfer_pace_check() after
+ * each chunk: -1 when fewer than min_speed bytes/s moved over the last
+ * idle_timeout seconds, or the run's deadline passed (c->reply says which;
+ * the caller logs and fails with LS_EXIT_UNAVAILABLE).
+ */
+struct transfer_pace {
+	struct timespec window; /* start of the current idle_timeout window */
+	uint64_t window_bytes;  /* bytes moved when it started */
+};
+void transfer_pace_start(struct transfer_pace *p, uint64_t bytes);
+int transfer_pace_check(struct transfer_conn *c, struct transfer_pace *p, uint64_t bytes);
+long transfer_wait_ms(const struct transfer_conn *c);
+/* True, with c->reply set, once the run's deadline (run_timeout) has passed. */
+bool transfer_deadline_passed(struct transfer_conn *c);
 
 /* One-time global init of libcurl and libssh2 (not thread-safe themselves). */
 void transfer_global_init(void);

@@ -207,6 +207,8 @@ sftp_fail(struct transfer_conn *c, const char *what, const char *name)
 		unsigned long code = libssh2_sftp_last_error(s->sftp);
 
 		transfer_set_reply(c, "SFTP status %lu: %s", code, fx_text(code));
+	} else if (err == LIBSSH2_ERROR_TIMEOUT && transfer_deadline_passed(c)) {
+		mark_broken(s); /* the reply says run_timeout */
 	} else {
 		transfer_set_reply(c, "%s (libssh2 error %d)", msg ? msg : "?", err);
 		if (err != LIBSSH2_ERROR_BUFFER_TOO_SMALL)
@@ -216,11 +218,21 @@ sftp_fail(struct transfer_conn *c, const char *what, const char *name)
 	return LS_EXIT_UNAVAILABLE;
 }
 
+/* Every blocking wait of the next request: idle_timeout, or what is left of the run. */
+static void
+arm_timeout(struct transfer_conn *c)
+{
+	struct sftp *s = c->impl;
+
+	libssh2_session_set_timeout(s->session, transfer_wait_ms(c));
+}
+
 static enum ls_exit
 check_usable(struct transfer_conn *c)
 {
 	struct sftp *s = c->impl;
 
+	arm_timeout(c);
 	if (!s->broken)
 		return LS_EXIT_OK;
 	log_error("%s: the SFTP session failed earlier; not retried on this connection",
@@ -593,7 +605,7 @@ sftp_open(struct transfer_conn *c, const struct transfer_endpoint *ep)
 		return LS_EXIT_UNAVAILABLE;
 	}
 	libssh2_session_set_blocking(s->session, 1);
-	libssh2_session_set_timeout(s->session, c->idle_timeout * 1000);
+	arm_timeout(c);
 	set_hostkey_prefs(c);
 	if (libssh2_session_handshake(s->session, s->sock) != 0)
 		return sftp_fail(c, "SSH handshake", NULL);
@@ -685,13 +697,29 @@ out:
 	return rc;
 }
 
+/*
+ * Too slow, or the run's time is up, in the middle of a file: the session
+ * is left mid-request, so it is not used again (the caller removes the
+ * local temporary file; a remote partial upload stays under its temporary
+ * name and is replaced by the next try).
+ */
+static enum ls_exit
+pace_fail(struct transfer_conn *c, const char *what, const char *name)
+{
+	mark_broken(c->impl);
+	log_error("%s%s: %s cut: %s", c->url.display, name, what, c->reply);
+	return LS_EXIT_UNAVAILABLE;
+}
+
 static enum ls_exit
 read_all(struct transfer_conn *c, LIBSSH2_SFTP_HANDLE *h, size_t ask, int fd, uint64_t *bytes,
          const char *name)
 {
 	struct sftp *s = c->impl;
+	struct transfer_pace pace;
 	ssize_t n;
 
+	transfer_pace_start(&pace, 0);
 	while ((n = libssh2_sftp_read(h, s->buf, ask)) > 0) {
 		if (transfer_sink(c, fd, s->buf, (size_t)n) == -1) {
 			transfer_set_reply(c, "local write failed: %s", strerror(errno));
@@ -699,6 +727,9 @@ read_all(struct transfer_conn *c, LIBSSH2_SFTP_HANDLE *h, size_t ask, int fd, ui
 			return LS_EXIT_IOERR;
 		}
 		*bytes += (uint64_t)n;
+		if (transfer_pace_check(c, &pace, *bytes) == -1)
+			return pace_fail(c, "download", name);
+		arm_timeout(c);
 	}
 	return n < 0 ? sftp_fail(c, "download", name) : LS_EXIT_OK;
 }
@@ -752,9 +783,11 @@ write_all_remote(struct transfer_conn *c, LIBSSH2_SFTP_HANDLE *h, int local_fd, 
                  const char *name)
 {
 	struct sftp *s = c->impl;
+	struct transfer_pace pace;
 	uint64_t sent = 0;
 	ssize_t r;
 
+	transfer_pace_start(&pace, 0);
 	while ((r = read(local_fd, s->buf, SFTP_BUF)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -770,6 +803,9 @@ write_all_remote(struct transfer_conn *c, LIBSSH2_SFTP_HANDLE *h, int local_fd, 
 			if (w < 0)
 				return sftp_fail(c, "upload", name);
 			off += w;
+			if (transfer_pace_check(c, &pace, sent + (uint64_t)off) == -1)
+				return pace_fail(c, "upload", name);
+			arm_timeout(c);
 		}
 		sent += (uint64_t)r;
 	}

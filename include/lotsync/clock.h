@@ -32,6 +32,19 @@ time_t clock_now(void);
  */
 time_t clock_real(void);
 
+/*
+ * The run's deadline (run_timeout): set once at the start of a run, on the
+ * monotonic clock. clock_deadline_left_ms() is the time left (0 once it has
+ * passed), or CLOCK_NO_DEADLINE when none is set; clock_deadline_seconds()
+ * the run_timeout it was set from (0 = none), for messages. Transfers
+ * shorten their waits to it, so a slow or silent server cannot hold a run
+ * past it.
+ */
+#define CLOCK_NO_DEADLINE 0x7fffffffL
+void clock_deadline_set(long seconds);
+long clock_deadline_left_ms(void);
+long clock_deadline_seconds(void);
+
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (CLOCK_ISO_LEN bytes). */
 char *clock_format(time_t t, char *buf);
 

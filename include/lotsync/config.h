@@ -68,6 +68,7 @@ struct feed_conf {
 	/* Remote feeds only; 0 = the default (fetch.h). */
 	unsigned connect_timeout; /* seconds */
 	unsigned idle_timeout;    /* seconds without progress */
+	unsigned min_speed;       /* bytes/s averaged over idle_timeout; 0 = any progress */
 	unsigned connections;     /* parallel sessions to the server */
 	bool ftp_active;          /* ftp_mode = active (FTP only; default passive) */
 };
@@ -112,6 +113,10 @@ struct target_conf {
 	bool rename;             /* default on */
 	char *file_name;         /* pattern, or NULL for "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}" */
 	bool ftp_active;         /* ftp_mode = active (FTP only; default passive) */
+	/* 0 = the default (transfer.h), as for feeds. */
+	unsigned connect_timeout; /* seconds */
+	unsigned idle_timeout;    /* seconds without progress */
+	unsigned min_speed;       /* bytes/s averaged over idle_timeout; 0 = any progress */
 };
 
 /* [notify:NAME]: where events go (notify.h). */
@@ -132,6 +137,7 @@ struct config {
 	char *database;          /* default <spool>/lotsync.db */
 	unsigned settle_seconds; /* default 120 */
 	char *metrics_file;      /* Prometheus text after every run, or NULL */
+	unsigned run_timeout;    /* seconds a run may take; default 3000 (50 min) */
 	int max_clock_jump;      /* days, or CONFIG_NEVER; default 7 */
 	char *lock_name;         /* run lock in the spool; NULL = ".lock" (config_shard) */
 	char *shard;             /* "I/N" under --shard, else NULL */

@@ -35,6 +35,7 @@ struct transfer_endpoint {
 	long connect_timeout;      /* seconds; 0 = default 30 */
 	long idle_timeout;         /* seconds without progress; 0 = default 60 */
 	bool ftp_active;           /* FTP: active mode (PORT/EPRT), else passive */
+	long min_speed;            /* bytes/s over idle_timeout; 0 = any progress (1 byte/s) */
 };
 
 struct remote_file {

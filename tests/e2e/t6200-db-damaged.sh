@@ -6,8 +6,8 @@
 #  - a database truncated to 0 bytes (or deleted) while archive/ holds
 #    files: refused, exit 74, and not recreated empty;
 #  - a damaged page: quick_check at run start refuses (74), verify runs
-#    integrity_check (65); status on a file that is not a database says so
-#    instead of advising a migration;
+#    integrity_check (65); status on a file that is not a database, or in
+#    a read-only spool, says so instead of advising a migration;
 #  - verify reports an archived file that no snapshot refers to.
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
@@ -63,6 +63,20 @@ expect_rc 74 "status on a damaged file" L status
 expect_grep "damaged or not a lotsync database" "$TEST_TMP/err" "the message says damaged"
 grep -q "migrate" "$TEST_TMP/err" && fail "migration advice for a damaged file" ||
 	pass "no migration advice"
+
+# A read-only spool (a read-only bind mount, root only): a WAL database cannot
+# be opened without its -shm; the message says so, not "migrate".
+rm -rf spool && cp -a spool.good spool
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	expect_rc 74 "status on a read-only spool" unshare -m sh -c \
+		'mount --bind -o ro "$1" "$1" && exec "$2" -c "$3" status' ro "$TEST_TMP/spool" "$LOTSYNC" "$C"
+	expect_grep "cannot read the database: .*needs its directory writable" "$TEST_TMP/err" \
+		"the message names the cause"
+	grep -q "migrate" "$TEST_TMP/err" && fail "migration advice for a read-only spool" ||
+		pass "no migration advice for a read-only spool"
+else
+	echo "not root: read-only spool case skipped"
+fi
 
 # An archived file no snapshot refers to.
 rm -rf spool && cp -a spool.good spool

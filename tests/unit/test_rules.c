@@ -231,6 +231,32 @@ START_TEST(autoclose_3d_created_2_days_ago_stays_open_until_exactly_3_days)
 }
 END_TEST
 
+/* A clock jump (guard.h): due 3d closes are counted, not taken; immediately still closes. */
+START_TEST(autoclose_held_by_a_clock_jump_counts_and_keeps_open)
+{
+	struct scen s;
+
+	scen_init(&s, 3, CONFIG_NEVER);
+	add_client(&s, "one", "D1", "One", "Recon", false, 0);
+	step(&s, 0, "VA/D1/S1/N VB/D1/S2/N VC/D1/S3/N");
+	step(&s, 1, "VC/D1/S3/N");
+	s.st.hold_timed_closes = true;
+	tick(&s, 365);
+	ck_assert_uint_eq(s.res.held_closes, 2);
+	ck_assert_uint_eq(s.res.n, 0);
+	ck_assert(sr_of(&s, "VA")->open);
+	ck_assert(sr_of(&s, "VB")->open);
+	step(&s, 366, ""); /* VC goes missing too: its close is due, and held */
+	ck_assert_uint_eq(s.res.held_closes, 3);
+	ck_assert(sr_of(&s, "VC")->open);
+	s.st.hold_timed_closes = false; /* accepted: the next run closes them */
+	tick(&s, 367);
+	ck_decided(&s, RULES_CLOSED, "VA", "auto_close = 3d");
+	ck_assert(!sr_of(&s, "VA")->open && !sr_of(&s, "VB")->open && !sr_of(&s, "VC")->open);
+	scen_release(&s);
+}
+END_TEST
+
 START_TEST(autoclose_3d_clock_restarts_on_reappearance)
 {
 	struct scen s;
@@ -728,6 +754,7 @@ make_suite(void)
 	tcase_add_test(tc, autoclose_3d_created_4_days_ago_and_absent_closes);
 	tcase_add_test(tc, autoclose_3d_created_2_days_ago_stays_open_until_exactly_3_days);
 	tcase_add_test(tc, autoclose_3d_clock_restarts_on_reappearance);
+	tcase_add_test(tc, autoclose_held_by_a_clock_jump_counts_and_keeps_open);
 	tcase_add_test(tc, autoclose_immediately_then_a_new_sr_on_return);
 	tcase_add_test(tc, autoclose_never_leaves_it_open);
 	tcase_add_test(tc, held_snapshot_closes_nothing_until_accepted);
