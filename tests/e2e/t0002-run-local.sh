@@ -2,8 +2,6 @@
 # e2e: the thin path on a local file:// target, the run lock, an idle rerun
 # that changes nothing but the run record, duplicates and quarantine.
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 local_env
 
 /usr/bin/python3 "$G" --vehicles 200 --seed 3 --out "$TEST_TMP/day1.csv"

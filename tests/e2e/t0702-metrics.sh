@@ -6,8 +6,6 @@
 # the file alone; the file is published by rename (no temporary left) and
 # readable by the collector (0644).
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 cd "$TEST_TMP" || exit 1
 
 /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null ||

@@ -5,8 +5,6 @@
 # printed by show (text and --json); check-config naming a broken profile's
 # file and line (exit 78).
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 cd "$TEST_TMP" || exit 1
 make_conf "$TEST_TMP"
 C="$TEST_TMP/conf/lotsync.conf"

@@ -4,8 +4,6 @@
 # snapshot row edited behind lotsync's back, append-only triggers, read-only
 # views while nothing else is possible.
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 local_env
 state() { sqlite3 "$DB" "select group_concat(id || ':' || state, ' ') from snapshots"; }
 

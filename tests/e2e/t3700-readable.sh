@@ -10,8 +10,6 @@
 # Input: the demo feeds (conf/demo/feeds/, generic-csv) with a local
 # profile override that names the currency (EUR).
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 cd "$TEST_TMP" || exit 1
 
 make_conf "$TEST_TMP"

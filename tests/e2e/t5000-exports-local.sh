@@ -5,8 +5,6 @@
 # 3, rendering goes on, unlock sends the newest full file and every delta
 # file in order), the empty-export lock, release, and retention pruning.
 . "$SRCDIR/tests/e2e/lib.sh"
-# Commands without --now (real time) mix with --now runs at earlier dates.
-export LOTSYNC_ALLOW_CLOCK_REWIND=1
 cd "$TEST_TMP" || exit 1
 mkdir -p conf spool/incoming/acme rfull rdelta
 {
