@@ -175,13 +175,19 @@ guard_before_open(struct app *app)
 		         what, r.chain_id, r.snapshot_id);
 		return refuse(app, why);
 	}
-	archived = spool_archive_count(&app->spool);
-	if (archived < 0)
-		return LS_EXIT_IOERR;
+	/* The feeds of this process: under --shard other shards' feeds share archive/ */
+	archived = 0;
+	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		long long n = spool_archive_count(&app->spool, app->cfg.feeds[i].name);
+
+		if (n < 0)
+			return LS_EXIT_IOERR;
+		archived += n;
+	}
 	if (archived > 0) {
 		snprintf(why, sizeof(why),
-		         "it is %s while archive/ holds %lld file(s): a new database would lose "
-		         "their history",
+		         "it is %s while archive/ holds %lld file(s) of its feeds: a new database "
+		         "would lose their history",
 		         what, archived);
 		return refuse(app, why);
 	}

@@ -977,23 +977,13 @@ count_name(const char *dir, const char *name, void *arg)
 }
 
 long long
-spool_archive_count(const struct spool *sp)
+spool_archive_count(const struct spool *sp, const char *feed)
 {
-	char **feeds;
-	size_t n;
+	char *d = spool_path(sp, SPOOL_ARCHIVE, feed);
 	long long count = 0;
 
-	if (spool_list(sp, SPOOL_ARCHIVE, NULL, &feeds, &n) == -1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char *d = spool_path(sp, SPOOL_ARCHIVE, feeds[i]);
-
-		if (each_entry(d, not_hidden, count_name, &count) == -1)
-			count = -1;
-		free(d);
-		if (count < 0)
-			break;
-	}
-	spool_names_free(feeds, n);
+	if (each_entry(d, not_hidden, count_name, &count) == -1)
+		count = -1;
+	free(d);
 	return count;
 }

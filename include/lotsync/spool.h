@@ -242,7 +242,7 @@ int spool_state_read(const struct spool *sp, const char *db, char **text);
 int spool_state_write(const struct spool *sp, const char *db, const char *text);
 char *spool_state_path(const struct spool *sp, const char *db);
 
-/* How many files archive/<feed>/ folders hold, all feeds together; -1 (logged). */
-long long spool_archive_count(const struct spool *sp);
+/* How many files archive/<feed>/ holds (0 when it is missing); -1 (logged). */
+long long spool_archive_count(const struct spool *sp, const char *feed);
 
 #endif

@@ -41,7 +41,7 @@ expect_grep "empty (0 bytes), but the state record says" "$TEST_TMP/err" "the me
 expect_eq "$(stat -c %s "$DB")" "0" "the database was not recreated"
 rm -f spool/lotsync.state "$DB"
 expect_rc 74 "missing database, no record, archive not empty: refused" L --now 2026-11-20T09:00:00Z run
-expect_grep "missing while archive/ holds 1 file(s)" "$TEST_TMP/err" "the archive is named"
+expect_grep "missing while archive/ holds 1 file(s) of its feeds" "$TEST_TMP/err" "the archive is named"
 [ -e "$DB" ] && fail "a database was created" || pass "no database was created"
 
 # A damaged page: quick_check refuses the run, integrity_check fails verify.
