@@ -314,7 +314,7 @@ cmd_history(struct app *app, int argc, char **argv)
 			print_json(&h);
 		else if (h.n == 0)
 			printf("no vehicle matches '%s' (a VIN, stock number or "
-			       "dealer/stock)%s%s\n",
+			       "dealer/stock; for work orders a WO number or registration)%s%s\n",
 			       match, h.feed ? " in feed " : "", h.feed ? h.feed : "");
 		else
 			print_text(&h);

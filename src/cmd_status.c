@@ -13,6 +13,7 @@
 #include "lotsync/transfer.h"
 #include "lotsync/util.h"
 #include "lotsync/view.h"
+#include "lotsync/wo_map.h"
 
 /* A feed: log in, list the source, say how many files match its glob. */
 static enum ls_exit
@@ -183,15 +184,32 @@ cmd_check_config(struct app *app, int argc, char **argv)
 	if (errors == 0 && app->shard_n)
 		errors += config_shard(&app->cfg, app->shard_i, app->shard_n);
 	for (size_t i = 0; i < app->cfg.nfeeds; i++) {
+		const struct feed_conf *fc = &app->cfg.feeds[i];
 		struct profile p;
+		struct wo_profile w;
+		int wo = wo_profile_is_workorder(app->cfg.dir, fc->profile), bad;
 
-		if (profile_load(app->cfg.dir, app->cfg.feeds[i].profile, &p) != 0) {
+		memset(&p, 0, sizeof(p));
+		memset(&w, 0, sizeof(w));
+		if (wo >= 0 && wo != (fc->kind == FEED_KIND_WORKORDER)) {
+			log_error("%s:%d: feed '%s': profile '%s' is %s profile; the feed says "
+			          "kind = %s",
+			          app->cfg.path, fc->line, fc->name, fc->profile,
+			          wo ? "a work-order" : "a vehicle",
+			          fc->kind == FEED_KIND_WORKORDER ? "workorder" : "vehicle");
+			errors++;
+			continue;
+		}
+		bad = fc->kind == FEED_KIND_WORKORDER
+		              ? wo_profile_load(app->cfg.dir, fc->profile, &w)
+		              : profile_load(app->cfg.dir, fc->profile, &p);
+		if (bad != 0) {
 			log_error("%s:%d: feed '%s': profile '%s' has errors (above)",
-			          app->cfg.path, app->cfg.feeds[i].line, app->cfg.feeds[i].name,
-			          app->cfg.feeds[i].profile);
+			          app->cfg.path, fc->line, fc->name, fc->profile);
 			errors++;
 		}
 		profile_release(&p);
+		wo_profile_release(&w);
 	}
 	report_other_fs(app);
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
@@ -221,10 +239,21 @@ cmd_check_config(struct app *app, int argc, char **argv)
 static void
 status_feed_text(const struct view_feed *f)
 {
-	printf("feed %-12s last snapshot %-5lld vehicles %-7lld incoming %-4lld failed "
+	bool wo = f->conf->kind == FEED_KIND_WORKORDER;
+
+	printf("feed %-12s last snapshot %-5lld %s %-7lld incoming %-4lld failed "
 	       "%lld%s\n",
-	       f->conf->name, f->last_snapshot, f->vehicles, f->incoming, f->failed,
-	       f->refused ? " REFUSED entries (see above)" : "");
+	       f->conf->name, f->last_snapshot, wo ? "work orders" : "vehicles", f->vehicles,
+	       f->incoming, f->failed, f->refused ? " REFUSED entries (see above)" : "");
+	if (wo)
+		printf("  %lld canceled, %lld persons, %lld probable date typo%s\n", f->wo.canceled,
+		       f->wo.persons, f->wo.typos_total, f->wo.typos_total == 1 ? "" : "s");
+	for (size_t i = 0; i < f->wo.ntypos; i++)
+		printf("  PROBABLE DATE TYPO work order %s: appointment %s as read, %s with day "
+		       "and month swapped; fix it in the DMS\n",
+		       f->wo.typos[i].wo_number ? f->wo.typos[i].wo_number : f->wo.typos[i].key,
+		       f->wo.typos[i].appointment_at ? f->wo.typos[i].appointment_at : "?",
+		       f->wo.typos[i].swapped_at ? f->wo.typos[i].swapped_at : "?");
 	if (f->work)
 		printf("  CLAIMED %lld file(s) in work/ that a stopped run left: the next run "
 		       "applies them first, in order\n",
@@ -268,8 +297,33 @@ status_feed_json(const struct view_feed *f, struct json *j)
 		json_int(j, f->last_snapshot);
 	else
 		json_null(j);
-	json_key(j, "vehicles");
+	json_key(j, f->conf->kind == FEED_KIND_WORKORDER ? "work_orders" : "vehicles");
 	json_int(j, f->vehicles);
+	json_key(j, "records");
+	json_int(j, f->vehicles);
+	json_key(j, "kind");
+	json_str(j, f->conf->kind == FEED_KIND_WORKORDER ? "workorder" : "vehicle");
+	if (f->conf->kind == FEED_KIND_WORKORDER) {
+		json_key(j, "canceled");
+		json_int(j, f->wo.canceled);
+		json_key(j, "persons");
+		json_int(j, f->wo.persons);
+		json_key(j, "date_typos");
+		json_arr(j);
+		for (size_t i = 0; i < f->wo.ntypos; i++) {
+			json_obj(j);
+			json_key(j, "wo_number");
+			json_str(j, f->wo.typos[i].wo_number);
+			json_key(j, "key");
+			json_str(j, f->wo.typos[i].key);
+			json_key(j, "appointment_at");
+			json_str(j, f->wo.typos[i].appointment_at);
+			json_key(j, "swapped_at");
+			json_str(j, f->wo.typos[i].swapped_at);
+			json_end(j);
+		}
+		json_end(j);
+	}
 	json_key(j, "held");
 	json_arr(j);
 	for (size_t i = 0; i < f->nheld; i++)

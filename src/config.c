@@ -68,6 +68,8 @@ enum vkind {
 	V_AFTER,     /* enum after_fetch */
 	V_MODE,      /* enum export_mode */
 	V_FTP_MODE,  /* bool ftp_active: passive | active */
+	V_FKIND,     /* enum feed_kind */
+	V_FMODE,     /* enum feed_mode */
 	V_PERCENT,   /* double: "N%" stored as a fraction */
 	V_UINT,      /* unsigned */
 	V_DAYS,      /* int: never | <N>d */
@@ -129,6 +131,10 @@ static const struct key_def feed_keys[] = {
 	KEY_UINT(feed_conf, vanish_guard_min, 0, UINT_MAX),
 	KEY_INT(feed_conf, track_stock_client, V_DAYS),
 	KEY_INT(feed_conf, auto_close, V_CLOSE),
+	KEY_ENUM(feed_conf, kind, enum feed_kind, V_FKIND),
+	KEY_ENUM(feed_conf, mode, enum feed_mode, V_FMODE),
+	KEY_INT(feed_conf, date_horizon, V_DAYS),
+	KEY_STR(feed_conf, timezone, V_STR, false),
 };
 
 static const struct key_def type_keys[] = {
@@ -642,6 +648,8 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 	static const char *const after_w[] = {"keep", "delete", NULL};
 	static const char *const mode_w[] = {"full", "delta", NULL};
 	static const char *const ftp_mode_w[] = {"passive", "active", NULL};
+	static const char *const fkind_w[] = {"vehicle", "workorder", NULL};
+	static const char *const fmode_w[] = {"full", "upsert", NULL};
 	int i;
 
 	switch (k->kind) {
@@ -674,6 +682,21 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 		else
 			conffile_error(&p->err, p->lineno,
 			               "bad value '%s' for 'mode': expected full or delta", v);
+		break;
+	case V_FKIND:
+		if ((i = conffile_word(v, fkind_w)) >= 0)
+			*(enum feed_kind *)field = i ? FEED_KIND_WORKORDER : FEED_KIND_VEHICLE;
+		else
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'kind': expected vehicle or workorder",
+			               v);
+		break;
+	case V_FMODE:
+		if ((i = conffile_word(v, fmode_w)) >= 0)
+			*(enum feed_mode *)field = i ? FEED_MODE_UPSERT : FEED_MODE_FULL;
+		else
+			conffile_error(&p->err, p->lineno,
+			               "bad value '%s' for 'mode': expected full or upsert", v);
 		break;
 	case V_CHARSET:
 		if ((i = conffile_word(v, charsets)) >= 0)
@@ -792,6 +815,8 @@ set_value(struct parser *p, const struct key_def *k, void *obj, const char *v)
 	case V_AFTER:
 	case V_MODE:
 	case V_FTP_MODE:
+	case V_FKIND:
+	case V_FMODE:
 	case V_CHARSET:
 	case V_BOOL: set_enum_value(p, k, field, v); break;
 	case V_UINT:
@@ -980,6 +1005,7 @@ new_section(struct parser *p, enum sect sect, const char *name)
 		        .vanish_guard_min = 10,
 		        .track_stock_client = CONFIG_NEVER,
 		        .auto_close = CONFIG_NEVER,
+		        .date_horizon = 180,
 		};
 		break;
 	case SECT_TYPE:
@@ -1349,6 +1375,7 @@ config_release(struct config *cfg)
 		free(f->ca_file);
 		free(f->dealer_id);
 		free(f->charset);
+		free(f->timezone);
 	}
 	for (size_t i = 0; i < cfg->ntypes; i++) {
 		struct type_map *t = &cfg->types[i];

@@ -20,6 +20,8 @@
 #include "lotsync/reader.h"
 #include "lotsync/srs.h"
 #include "lotsync/util.h"
+#include "lotsync/wo.h"
+#include "lotsync/wo_map.h"
 
 /* Row errors are kept in memory until the guard has decided: a hold rolls back the versions. */
 
@@ -35,9 +37,12 @@ struct ingest_file {
 	struct srs_run *srs; /* the batch's rules state (srs.h) */
 	const struct feed_conf *feed;
 	const struct profile *prof;
-	const char *name;  /* file name, for messages */
-	struct keymap map; /* key -> current version, and keys seen in this file */
-	long long before;  /* vehicles of the feed before this file */
+	const struct wo_profile *wop; /* kind = workorder: read by wo_map instead */
+	bool upsert;                  /* mode = upsert: absent is not vanished */
+	long long removed;            /* work orders ended by a delete entry */
+	const char *name;             /* file name, for messages */
+	struct keymap map;            /* key -> current version, and keys seen in this file */
+	long long before;             /* vehicles of the feed before this file */
 	struct snapshot_info info;
 	struct row_error *rejects;
 	size_t nrejects, arejects;
@@ -169,11 +174,15 @@ apply_record(void *ctx, const struct record *r)
 	struct keymap_entry *e = keymap_get(&f->map, r->key);
 	struct version_row v;
 	char *json;
+	/* A person is a record of its own, but not one of the feed's work orders. */
+	bool person = f->wop && wo_key_is_person(r->key);
 
 	if (e && e->seen_line) {
 		struct row_error err = {
 		        .line = r->line,
-		        .field = xstrdup(f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no"),
+		        .field = xstrdup(f->wop                         ? "wo_number"
+		                         : f->feed->key == FEED_KEY_VIN ? "vin"
+		                                                        : "stock_no"),
 		        .reason = xasprintf("duplicate key '%s' (first on line %lu)", r->key,
 		                            e->seen_line),
 		        .key = xstrdup(r->key)};
@@ -184,30 +193,57 @@ apply_record(void *ctx, const struct record *r)
 	if (!e)
 		e = keymap_put(&f->map, r->key);
 	e->seen_line = r->line;
-	f->info.vehicles++;
-	f->records++;
-	for (size_t i = 0; i < r->nfields; i++)
-		if (!str_startswith(r->fields[i].name, "extra."))
-			keymap_put(&f->fill, r->fields[i].name)->version++;
+	if (!person) {
+		f->info.vehicles++;
+		f->records++;
+		for (size_t i = 0; i < r->nfields; i++)
+			if (!str_startswith(r->fields[i].name, "extra."))
+				keymap_put(&f->fill, r->fields[i].name)->version++;
+	}
 	if (f->rules)
 		srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
 		return LS_OK;
-	preview(f, e->current ? "~" : "+", r->key, r);
+	preview(f, e->current ? "~" : "+", r->key, person ? NULL : r);
 	if (e->current) {
-		f->info.changed++;
+		f->info.changed += !person;
 		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
 			return LS_BAD_RUN;
 	} else {
-		f->info.new_++;
+		f->info.new_ += !person;
 	}
 	e->hash = r->hash;
 	json = record_to_json(r);
-	v = (struct version_row){
-	        .key = r->key, .vin = record_get(r, "vin"), .hash = r->hash, .json = json};
+	v = (struct version_row){.key = r->key,
+	                         .vin = record_get(r, "vin"),
+	                         .hash = r->hash,
+	                         .json = json,
+	                         .kind = !f->wop  ? NULL
+	                                 : person ? "person"
+	                                          : "workorder"};
 	e->version = store_version_add(f->app->store, f->feed->name, f->info.seq, f->info.id, &v);
 	free(json);
 	return e->version < 0 ? LS_BAD_RUN : LS_OK;
+}
+
+/* A work order's delete entry (upsert feeds): its version ends here; not an absence. */
+static enum ls_scope
+on_remove(void *ctx, const char *key, unsigned long line)
+{
+	struct ingest_file *f = ctx;
+	struct keymap_entry *e = keymap_get(&f->map, key);
+
+	if (!e || !e->current || e->seen_line) {
+		log_info("%s:%lu: delete entry for work order %s, which is not current", f->name,
+		         line, key);
+		return LS_OK;
+	}
+	e->seen_line = line;
+	e->current = false;
+	f->removed++;
+	f->info.vanished++;
+	preview(f, "-", key, NULL);
+	return store_version_end(f->app->store, e->version, f->info.seq) == -1 ? LS_BAD_RUN : LS_OK;
 }
 
 /* Warnings too wait for the guard: copied, written with the rejected rows. */
@@ -237,6 +273,13 @@ end_vanished(struct ingest_file *f)
 
 		if (!e->key || !e->current || e->seen_line)
 			continue;
+		if (f->upsert) /* a file of changes: the others are still there */
+			continue;
+		if (f->wop && wo_key_is_person(e->key)) {
+			if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
+				return -1;
+			continue;
+		}
 		if (!f->info.vanished++)
 			f->first_vanished = xstrdup(e->key);
 		preview(f, "-", e->key, NULL);
@@ -287,6 +330,7 @@ apply_file(struct ingest_file *f, const char *path)
 	                       .reject = on_reject,
 	                       .warn = on_warn,
 	                       .columns = on_columns,
+	                       .remove = on_remove,
 	                       .ctx = f};
 	enum ls_scope sc;
 	char sha[65];
@@ -298,12 +342,18 @@ apply_file(struct ingest_file *f, const char *path)
 	    (f->prev_id > 0 && store_drift_load(f->app->store, f->prev_id, &f->prev) == -1))
 		return LS_BAD_RUN;
 	f->before = (long long)f->map.n;
+	if (f->wop) {
+		f->upsert = wo_feed_mode(f->feed, f->wop) == FEED_MODE_UPSERT;
+		for (size_t i = 0; i < f->map.cap; i++)
+			f->before -= f->map.slots[i].key && wo_key_is_person(f->map.slots[i].key);
+	}
 	if (previewing(f))
 		printf("dry run: %s (feed %s): + new, ~ changed, ! refused, - vanished\n", f->name,
 		       f->feed->name);
 	snprintf(what, sizeof(what), "ingest %s/%s", f->feed->name, f->name);
 	log_progress_begin(what, "rows");
-	sc = reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
+	sc = f->wop ? wo_read(f->wop, f->feed, path, f->name, &cb, &f->why)
+	            : reader_read(f->prof, f->feed, path, f->name, &cb, &f->why);
 	log_progress_end();
 	if (sc >= LS_BAD_FILE)
 		return sc;
@@ -347,10 +397,13 @@ drift_reason(const struct ingest_file *f)
 	const struct store_drift *p = &f->prev;
 	long long prev_n;
 
-	if (!f->prev_id || !p->known)
+	/* An upsert file holds what changed: its fields say nothing about the others'. */
+	if (!f->prev_id || !p->known || f->upsert)
 		return NULL;
 	/* Every record has its key: the key's fill is the previous file's record count. */
-	prev_n = filled(p, f->feed->key == FEED_KEY_VIN ? "vin" : "stock_no");
+	prev_n = filled(p, f->wop                         ? "wo_number"
+	                   : f->feed->key == FEED_KEY_VIN ? "vin"
+	                                                  : "stock_no");
 	/* A previous file without vehicles (a header only, accepted) is no baseline. */
 	if (prev_n <= 0)
 		return NULL;
@@ -382,8 +435,9 @@ guard_reason(const struct ingest_file *f)
 	const struct snapshot_info *i = &f->info;
 	char *why;
 
-	if (i->vehicles == 0)
-		return xasprintf("the file has no vehicles (the feed had %lld)", f->before);
+	if (i->vehicles == 0 && !f->removed)
+		return xasprintf("the file has no %s (the feed had %lld)",
+		                 f->wop ? "work orders" : "vehicles", f->before);
 	if (f->unreadable && i->vanished)
 		return xasprintf(
 		        "unreadable keys: %lld refused row%s without a readable key, and "
@@ -393,7 +447,8 @@ guard_reason(const struct ingest_file *f)
 		        i->vanished > 1 ? "s" : "", f->first_vanished);
 	if ((why = drift_reason(f)) != NULL)
 		return why;
-	if (f->before > 0 && (double)i->vanished > f->feed->vanish_guard * (double)f->before &&
+	if (!f->upsert && f->before > 0 &&
+	    (double)i->vanished > f->feed->vanish_guard * (double)f->before &&
 	    i->vanished >= (long long)f->feed->vanish_guard_min)
 		return xasprintf("%lld of %lld vehicles (%.0f%%) would vanish; vanish_guard is "
 		                 "%.0f%% and at least %u",
@@ -471,6 +526,7 @@ struct feed_ingest {
 	struct srs_run *srs;
 	const struct feed_conf *feed;
 	const struct profile *prof;
+	const struct wo_profile *wop; /* kind = workorder */
 	struct ingest_summary *sum;
 	enum ls_exit status;
 };
@@ -730,6 +786,7 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	                        .srs = fi->srs,
 	                        .feed = feed,
 	                        .prof = fi->prof,
+	                        .wop = fi->wop,
 	                        .name = wf->name,
 	                        .keep_rejects = true};
 	char sha[FSIO_SHA256_HEX], now[CLOCK_ISO_LEN], *fetched_from = NULL, *parse = NULL;
@@ -760,7 +817,7 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	                                .size = (long long)size,
 	                                .file = wf->name,
 	                                .source = fetched_from ? fetched_from : "drop",
-	                                .profile = fi->prof->name,
+	                                .profile = fi->wop ? fi->wop->name : fi->prof->name,
 	                                .received_at = now_iso(now)};
 	if ((first = duplicate_of(app, feed, sha, leftover, wf->name, &f.same_as)) < 0)
 		goto db_fail;
@@ -914,16 +971,21 @@ ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
             struct ingest_summary *sum)
 {
 	struct profile prof;
+	struct wo_profile wop;
 	struct feed_ingest fi = {.app = app,
 	                         .srs = srs,
 	                         .feed = feed,
 	                         .prof = &prof,
+	                         .wop = feed->kind == FEED_KIND_WORKORDER ? &wop : NULL,
 	                         .sum = sum,
 	                         .status = LS_EXIT_OK};
 
 	memset(sum, 0, sizeof(*sum));
+	memset(&prof, 0, sizeof(prof));
+	memset(&wop, 0, sizeof(wop));
 	log_scope(feed->name);
-	if (profile_load(app->cfg.dir, feed->profile, &prof) != 0) {
+	if (fi.wop ? wo_profile_load(app->cfg.dir, feed->profile, &wop) != 0
+	           : profile_load(app->cfg.dir, feed->profile, &prof) != 0) {
 		note(&fi, LS_EXIT_CONFIG);
 		sum->scope = LS_BAD_FEED;
 		goto out;
@@ -938,6 +1000,7 @@ ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 		count_held(&fi);
 out:
 	profile_release(&prof);
+	wo_profile_release(&wop);
 	log_scope(NULL);
 	return fi.status;
 }
@@ -950,10 +1013,10 @@ out:
  */
 static int
 apply_held(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
-           const struct profile *prof, long long id, const char *by, const char *decided,
-           bool guard)
+           const struct profile *prof, const struct wo_profile *wop, long long id, const char *by,
+           const char *decided, bool guard)
 {
-	struct ingest_file f = {.app = app, .srs = srs, .feed = feed, .prof = prof};
+	struct ingest_file f = {.app = app, .srs = srs, .feed = feed, .prof = prof, .wop = wop};
 	char *path = NULL, now[CLOCK_ISO_LEN], *why = NULL;
 	int rc = -1, rules;
 
@@ -1027,7 +1090,8 @@ reject_held(struct app *app, long long id, const char *by, const char *decided)
 /* After a decision, newer held snapshots of the feed are judged again, in order. */
 static int
 rejudge_newer(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
-              const struct profile *prof, long long after, const char *by)
+              const struct profile *prof, const struct wo_profile *wop, long long after,
+              const char *by)
 {
 	long long *ids = NULL;
 	size_t n = 0;
@@ -1039,7 +1103,7 @@ rejudge_newer(struct app *app, struct srs_run *srs, const struct feed_conf *feed
 		char *decided = xasprintf("applied by the vanish guard after snapshot %lld was "
 		                          "decided by %s",
 		                          after, by);
-		int r = apply_held(app, srs, feed, prof, ids[i], by, decided, true);
+		int r = apply_held(app, srs, feed, prof, wop, ids[i], by, decided, true);
 
 		free(decided);
 		rc = r < 0 ? -1 : r == 0 ? 1 : 0;
@@ -1054,6 +1118,7 @@ ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 	struct snapshot_info s;
 	const struct feed_conf *feed;
 	struct profile prof;
+	struct wo_profile wop;
 	long long *held = NULL;
 	size_t nheld = 0;
 	char *by = util_operator_name(), *decided = NULL, now[CLOCK_ISO_LEN];
@@ -1061,6 +1126,7 @@ ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 	int r;
 
 	memset(&prof, 0, sizeof(prof));
+	memset(&wop, 0, sizeof(wop));
 	if (store_snapshot_get(app->store, id, &s) == -1)
 		goto out;
 	if (s.state != SNAP_HELD) {
@@ -1085,12 +1151,16 @@ ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 		goto out;
 	}
 	rc = LS_EXIT_CONFIG;
-	if (profile_load(app->cfg.dir, feed->profile, &prof) != 0)
+	if (feed->kind == FEED_KIND_WORKORDER
+	            ? wo_profile_load(app->cfg.dir, feed->profile, &wop) != 0
+	            : profile_load(app->cfg.dir, feed->profile, &prof) != 0)
 		goto out;
 	decided = xasprintf("%s by %s at %s", accept ? "accepted" : "rejected", by, now_iso(now));
-	r = accept ? apply_held(app, srs, feed, &prof, id, by, decided, false)
+	const struct wo_profile *w = feed->kind == FEED_KIND_WORKORDER ? &wop : NULL;
+
+	r = accept ? apply_held(app, srs, feed, &prof, w, id, by, decided, false)
 	           : reject_held(app, id, by, decided);
-	if (r < 0 || rejudge_newer(app, srs, feed, &prof, id, by) == -1) {
+	if (r < 0 || rejudge_newer(app, srs, feed, &prof, w, id, by) == -1) {
 		rc = store_failure(app->store);
 		goto out;
 	}
@@ -1098,6 +1168,7 @@ ingest_decide(struct app *app, struct srs_run *srs, long long id, bool accept)
 	rc = LS_EXIT_OK;
 out:
 	profile_release(&prof);
+	wo_profile_release(&wop);
 	snapshot_info_release(&s);
 	free(held);
 	free(decided);

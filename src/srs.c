@@ -59,6 +59,8 @@ srs_feed_wants_vehicles(struct app *app, const struct feed_conf *feed)
 {
 	long long open;
 
+	if (feed->kind == FEED_KIND_WORKORDER) /* dealer rules are about vehicles */
+		return 0;
 	if (rules_active(&app->cfg, feed))
 		return 1;
 	open = store_sr_count_open_feed(app->store, feed->name);

@@ -94,8 +94,10 @@ store_feed_figures(struct store *st, const char *feed, struct feed_figures *out)
 	            " FROM snapshots WHERE feed = ?1 AND state = 'applied'",
 	            feed, &out->last_applied, "read last applied snapshot") == -1)
 		return -1;
-	return one_int(st, "SELECT count(*) FROM versions WHERE feed = ?1 AND to_seq IS NULL", feed,
-	               &out->records, "count current records");
+	return one_int(st,
+	               "SELECT count(*) FROM versions WHERE feed = ?1 AND to_seq IS NULL"
+	               " AND kind <> 'person'",
+	               feed, &out->records, "count current records");
 }
 
 int
@@ -526,7 +528,10 @@ static const char versions_sql[] =
         "  WHERE m.feed = v.feed AND m.key = v.key AND (m.vin = upper(?1) OR m.key = ?1"
         "  OR json_extract(m.data, '$.stock_no') = ?1"
         "  OR json_extract(m.data, '$.dealer_id') || '/' || json_extract(m.data, '$.stock_no')"
-        "   = ?1))"
+        "   = ?1"
+        "  OR (m.kind = 'workorder' AND (json_extract(m.data, '$.wo_number') = ?1"
+        "   OR upper(replace(replace(json_extract(m.data, '$.registration_number'),"
+        "    '-', ''), ' ', '')) = upper(replace(replace(?1, '-', ''), ' ', ''))))))"
         " ORDER BY v.feed, v.key, v.from_seq, v.id, j.key";
 
 struct version_row_state {

@@ -355,7 +355,7 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 {
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO versions(feed, key, vin, hash, data, snapshot_id,"
-	                       " from_seq) VALUES(?,?,?,?,?,?,?)");
+	                       " from_seq, kind) VALUES(?,?,?,?,?,?,?,?)");
 	long long id;
 
 	if (!s)
@@ -367,6 +367,7 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_text(s, 5, r->json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, snapshot);
 	sqlite3_bind_int64(s, 7, seq);
+	store_bind_text(s, 8, r->kind ? r->kind : "vehicle");
 	id = store_insert(st, s, "store vehicle version");
 	return id;
 }

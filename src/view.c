@@ -106,6 +106,12 @@ feed_load(struct view *v, struct view_feed *f, const struct config *cfg, const s
 			v->errors++;
 		f->vehicles = s.vehicles;
 		snapshot_info_release(&s);
+		/* An upsert file holds only what changed: count the store's current work orders. */
+		if (f->conf->kind == FEED_KIND_WORKORDER) {
+			if (store_wo_counts(st, f->conf->name, &f->wo) != 0)
+				v->errors++;
+			f->vehicles = f->wo.current;
+		}
 		if (store_feed_held(st, f->conf->name, &f->held_ids, &f->nheld) != 0)
 			v->errors++;
 		if (store_feed_times(st, f->conf->name, &f->times) != 0)
@@ -204,6 +210,7 @@ view_release(struct view *v)
 			snapshot_info_release(&v->feeds[i].held[k]);
 		free(v->feeds[i].held);
 		free(v->feeds[i].held_ids);
+		store_wo_counts_release(&v->feeds[i].wo);
 		for (size_t k = 0; k < v->feeds[i].nfailed_files; k++) {
 			free(v->feeds[i].failed_files[k].file);
 			free(v->feeds[i].failed_files[k].reason);

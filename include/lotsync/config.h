@@ -46,6 +46,10 @@
 enum feed_key { FEED_KEY_VIN, FEED_KEY_STOCK };
 enum after_fetch { AFTER_FETCH_KEEP, AFTER_FETCH_DELETE };
 enum export_mode { EXPORT_FULL, EXPORT_DELTA };
+/* What a feed's records are: vehicles, or work orders (docs/workorders.md). */
+enum feed_kind { FEED_KIND_VEHICLE, FEED_KIND_WORKORDER };
+/* Work-order feeds: the file is the whole set, or adds/updates what it holds. */
+enum feed_mode { FEED_MODE_DEFAULT, FEED_MODE_FULL, FEED_MODE_UPSERT };
 
 struct feed_conf {
 	char *name;
@@ -64,6 +68,10 @@ struct feed_conf {
 	unsigned vanish_guard_min;
 	int track_stock_client; /* CONFIG_NEVER or days */
 	int auto_close;         /* CONFIG_NEVER, CONFIG_IMMEDIATELY or days */
+	enum feed_kind kind;    /* kind = vehicle (default) | workorder */
+	enum feed_mode mode;    /* workorder: full | upsert; DEFAULT = the profile's */
+	int date_horizon;       /* workorder: days (default 180) or CONFIG_NEVER */
+	char *timezone;         /* workorder: of the file's local times; NULL = Europe/Amsterdam */
 
 	/* Remote feeds only; 0 = the default (fetch.h). */
 	unsigned connect_timeout; /* seconds */

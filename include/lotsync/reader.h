@@ -47,6 +47,11 @@ struct reader_cb {
 	 */
 	enum ls_scope (*columns)(void *ctx, const char *const *names, const char *const *fields,
 	                         size_t n);
+	/*
+	 * May be NULL. Work-order files only (wo_map.h): the record with this
+	 * key ends here (an explicit delete entry), line = where it is named.
+	 */
+	enum ls_scope (*remove)(void *ctx, const char *key, unsigned long line);
 	void *ctx;
 };
 

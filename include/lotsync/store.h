@@ -191,6 +191,7 @@ struct version_row {
 	const char *vin;
 	uint64_t hash;
 	const char *json;
+	const char *kind; /* "workorder", "person"; NULL = "vehicle" */
 };
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
                             const struct version_row *r);

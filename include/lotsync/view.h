@@ -32,6 +32,7 @@
 #include "lotsync/spool.h"
 #include "lotsync/store.h"
 #include "lotsync/store_ops.h"
+#include "lotsync/store_wo.h"
 
 /* A file in failed/<feed>/ and the "reason:" line of its NAME.reason. */
 struct view_failed {
@@ -41,7 +42,8 @@ struct view_failed {
 struct view_feed {
 	const struct feed_conf *conf;
 	long long last_snapshot;    /* id of the newest applied snapshot; 0 = none */
-	long long vehicles;         /* its vehicles */
+	long long vehicles;         /* its vehicles (work orders: current ones) */
+	struct store_wo_counts wo;  /* kind = workorder: canceled, persons, date typos */
 	long long *held_ids;        /* held snapshots, oldest first */
 	struct snapshot_info *held; /* held[i] read back; id 0 when it could not be */
 	size_t nheld;
