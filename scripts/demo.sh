@@ -103,6 +103,43 @@ for line in open(sys.argv[1]):
 	"$demo/hook.log"
 lotsync --now 2026-11-22T12:00:00Z report --html "$demo/report.html" || true
 vin=$(sqlite3 -readonly "$demo/spool/lotsync.db" "select vin from srs where status = 'closed' order by id limit 1")
+
+# Work orders (conf/demo/workorders.conf, its own spool in demo/wo/): Carsys
+# pushes three files over a day into its drop folder, Autoflex's export is
+# polled from the FTP server each morning. One Carsys appointment was typed
+# 12-01 for 01-12: stored as read, flagged, named on stderr and in status.
+wo=$demo/wo
+mkdir -p "$wo/conf/secrets" "$wo/spool/incoming/carsys" "$FTP_ROOT/inbox/autoflex"
+chown "$FTP_USER" "$FTP_ROOT/inbox/autoflex" 2>/dev/null || true
+sed -e "s/@FTP_PORT@/$FTP_PORT/" "$top/conf/demo/workorders.conf" >"$wo/conf/lotsync.conf"
+cp "$FTP_PASSWORD_FILE" "$wo/conf/secrets/ftp.pw"
+chmod 600 "$wo/conf/lotsync.conf" "$wo/conf/secrets/ftp.pw"
+chmod 700 "$wo/conf/secrets"
+wol() { "$top/lotsync" -c "$wo/conf/lotsync.conf" "$@"; }
+W=$top/conf/demo/workorders
+# wo_batch LABEL NOW [CARSYS-FILE] [AUTOFLEX-FILE]
+wo_batch() {
+	label=$1 now=$2
+	[ -z "${3:-}" ] || cp "$W/$3" "$wo/spool/incoming/carsys/"
+	if [ -n "${4:-}" ]; then
+		cp "$W/$4" "$FTP_ROOT/inbox/autoflex/werkorders.csv"
+		touch -d "$now" "$FTP_ROOT/inbox/autoflex/werkorders.csv"
+	fi
+	echo "== work orders: $label at $now"
+	wol -v --now "$now" run >"$wo/$label.out" 2>"$wo/$label.log" || true
+	grep -v '^audit chain head' "$wo/$label.out" | sed 's/^/   /'
+	grep 'date typo' "$wo/$label.log" | sed -e 's/^[^ ]* warning /   stderr: /'
+}
+wo_batch day1-morning 2026-12-01T07:20:00Z carsys-1-morning.xml autoflex-day1.csv
+wo_batch day1-noon 2026-12-01T11:45:00Z carsys-2-noon.xml
+wo_batch day1-evening 2026-12-01T16:10:00Z carsys-3-evening.xml
+wo_batch day2 2026-12-02T06:30:00Z "" autoflex-day2.csv
+wo_batch day3 2026-12-03T06:30:00Z "" autoflex-day3.csv
+echo "== work orders: status"
+wol status | grep -v '^audit chain head' | sed 's/^/   /'
+echo "== work orders: what Carsys changed at noon (diff 1 3) and Autoflex on day 3 (diff 5 6)"
+wol diff 1 3 | sed 's/^/   /'
+wol diff 5 6 | sed 's/^/   /'
 cat <<EOF
 demo: done; state is in $demo. Explore:
   ./lotsync -c demo/conf/lotsync.conf diff 1 3            what changed between two files
@@ -114,4 +151,8 @@ demo: done; state is in $demo. Explore:
   cat demo/metrics/lotsync.prom                           metrics after the last run
   cat demo/hook.log                                       what the webhook received
   demo/report.html                                        the self-contained HTML report
+  ./lotsync -c demo/wo/conf/lotsync.conf status           work orders, canceled, the date typo
+  ./lotsync -c demo/wo/conf/lotsync.conf history WO-2026-0043
+                                                          a work order's versions (by WO number)
+  ./lotsync -c demo/wo/conf/lotsync.conf history LR-204-T the Autoflex work order by registration
 EOF

@@ -44,6 +44,15 @@ check_names(struct app *app, int argc, char **argv, bool feeds)
 	return bad ? -1 : 0;
 }
 
+/* What a feed's records are called in a summary. */
+static const char *
+kind_words(const struct app *app, const char *feed)
+{
+	const struct feed_conf *f = config_feed(&app->cfg, feed);
+
+	return f && f->kind == FEED_KIND_WORKORDER ? "work orders" : "vehicles";
+}
+
 static void
 print_ingest(const struct app *app, const char *feed, const struct ingest_summary *s)
 {
@@ -57,11 +66,11 @@ print_ingest(const struct app *app, const char *feed, const struct ingest_summar
 		printf("feed %s: no new file (%u waiting to settle, %u refused)\n", feed,
 		       s->waiting, s->refused);
 	else
-		printf("feed %s: %u file(s), %lld vehicles, %lld new, %lld changed, "
+		printf("feed %s: %u file(s), %lld %s, %lld new, %lld changed, "
 		       "%lld vanished, %lld rows rejected, %u duplicate(s), "
 		       "%u quarantined, %u waiting\n",
-		       feed, s->files, s->vehicles, s->new_, s->changed, s->vanished, s->rejected,
-		       s->duplicates, s->quarantined, s->waiting);
+		       feed, s->files, s->vehicles, kind_words(app, feed), s->new_, s->changed,
+		       s->vanished, s->rejected, s->duplicates, s->quarantined, s->waiting);
 }
 
 static void

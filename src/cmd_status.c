@@ -14,6 +14,7 @@
 #include "lotsync/util.h"
 #include "lotsync/view.h"
 #include "lotsync/wo_map.h"
+#include "lotsync/wo_render.h"
 
 /* A feed: log in, list the source, say how many files match its glob. */
 static enum ls_exit
@@ -214,8 +215,19 @@ cmd_check_config(struct app *app, int argc, char **argv)
 	report_other_fs(app);
 	for (size_t i = 0; i < app->cfg.ntargets; i++) {
 		struct format f;
+		enum wo_format wf;
 
-		if (format_load(app->cfg.dir, app->cfg.targets[i].format, &f) != 0) {
+		memset(&f, 0, sizeof(f));
+		if (app->cfg.targets[i].kind == FEED_KIND_WORKORDER) {
+			if (wo_format_from_name(app->cfg.targets[i].format, &wf) == -1) {
+				log_error("%s:%d: target '%s': format '%s' is not a work-order "
+				          "format "
+				          "(workorder-csv, workorder-xml, workorder-jsonl)",
+				          app->cfg.path, app->cfg.targets[i].line,
+				          app->cfg.targets[i].name, app->cfg.targets[i].format);
+				errors++;
+			}
+		} else if (format_load(app->cfg.dir, app->cfg.targets[i].format, &f) != 0) {
 			log_error("%s:%d: target '%s': format '%s' has errors (above)",
 			          app->cfg.path, app->cfg.targets[i].line, app->cfg.targets[i].name,
 			          app->cfg.targets[i].format);

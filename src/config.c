@@ -166,6 +166,7 @@ static const struct key_def target_keys[] = {
 	KEY_STR(target_conf, format, V_FORMAT, true),
 	{"feeds", V_FEED_LIST, FIELD(target_conf, feeds, char **), true, 0, 0},
 	KEY_ENUM(target_conf, mode, enum export_mode, V_MODE),
+	KEY_ENUM(target_conf, kind, enum feed_kind, V_FKIND),
 	KEY_PCT(target_conf, deviation_lock, 1000),
 	KEY_BOOL(target_conf, auto_release),
 	KEY_UINT(target_conf, retention_days, 0, MAX_DAYS),
@@ -1221,6 +1222,25 @@ check_refs(struct parser *p)
 			               p->refs[i].key, p->refs[i].name);
 }
 
+/* A target takes feeds of its own kind: a vehicle format cannot write work orders. */
+static void
+check_kinds(struct parser *p)
+{
+	const struct config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		for (size_t k = 0; k < cfg->targets[i].nfeeds; k++) {
+			const struct feed_conf *f = config_feed(cfg, cfg->targets[i].feeds[k]);
+
+			if (f && f->kind != cfg->targets[i].kind)
+				conffile_error(&p->err, cfg->targets[i].line,
+				               "target '%s' (kind = %s) takes feed '%s', a %s feed",
+				               cfg->targets[i].name,
+				               cfg->targets[i].kind ? "workorder" : "vehicle",
+				               f->name, f->kind ? "work-order" : "vehicle");
+		}
+}
+
 static bool
 same_opt(const char *a, const char *b)
 {
@@ -1344,6 +1364,7 @@ config_load(const char *path, struct config *cfg)
 	if (!cfg->database)
 		cfg->database = xasprintf("%s/lotsync.db", cfg->spool);
 	check_refs(&p);
+	check_kinds(&p);
 	check_ambiguous(&p);
 	conffile_errors_flush(&p.err);
 

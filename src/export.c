@@ -14,7 +14,10 @@
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/render.h"
+#include "lotsync/store_wo.h"
 #include "lotsync/util.h"
+#include "lotsync/wo.h"
+#include "lotsync/wo_render.h"
 
 #define DEFAULT_FILE_NAME "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}"
 
@@ -30,6 +33,9 @@ struct exp {
 	struct app *app;
 	const struct target_conf *t;
 	struct render *r;
+	struct wo_render *wr; /* kind = workorder targets render through wo_render */
+	bool wo;
+	enum wo_format wof;
 	bool delta, force;
 	size_t feed;             /* index of the feed being scanned */
 	struct keymap *released; /* per feed: released keys, or NULL (auto_release = yes) */
@@ -54,6 +60,8 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 	enum render_action a = RENDER_FULL;
 	int rc;
 
+	if (x->wo && wo_key_is_person(key))
+		return 0; /* written with the work orders that name them */
 	log_progress_step();
 	if (x->released && !keymap_get(&x->released[x->feed], key)) {
 		x->held_count++;
@@ -76,7 +84,8 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 			}
 		}
 	}
-	if ((rc = render_json(x->r, key, json, len, a)) != 0)
+	rc = x->wr ? wo_render_json(x->wr, key, json, len, a) : render_json(x->r, key, json, len, a);
+	if (rc != 0)
 		return rc == 1 ? 0 : rc; /* 1: left out (a required field is missing) */
 	x->vehicles++;
 	if (x->delta && a != RENDER_UNCHANGED)
@@ -91,7 +100,8 @@ on_deleted(void *ctx, long long version, const char *key, const char *json, size
 
 	(void)version;
 	add_change(x, key, 0);
-	return render_json(x->r, key, json, len, RENDER_DELETED);
+	return x->wr ? wo_render_json(x->wr, key, json, len, RENDER_DELETED)
+	             : render_json(x->r, key, json, len, RENDER_DELETED);
 }
 
 /* Delta: what the receiver holds and the feeds no longer have. */
@@ -151,6 +161,7 @@ exp_release(struct exp *x)
 		free(x->changes[i].key);
 	free(x->changes);
 	render_free(x->r);
+	wo_render_free(x->wr);
 	target_info_release(&x->ti);
 }
 
@@ -297,6 +308,15 @@ check_lock(struct exp *x, bool *locked)
 	return rc;
 }
 
+/* Work-order targets: the current version of a person of the feed being written. */
+static char *
+person_json(void *ctx, const char *key)
+{
+	struct exp *x = ctx;
+
+	return store_wo_person_json(x->app->store, x->t->feeds[x->feed], key);
+}
+
 /*
  * Render the file; 1 when it has nothing to send (removed), 0 written, -1 a
  * store error, -2 the outbox cannot be written (local I/O: disk full).
@@ -314,8 +334,13 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 
 	if ((fd = spool_create(&x->app->spool, SPOOL_OUTBOX, x->t->name, name, &tmp)) == -1)
 		return -2;
-	x->r = render_new(fmt, fd, name, x->delta);
-	render_begin(x->r);
+	if (x->wo) {
+		x->wr = wo_render_new(x->wof, fd, x->delta, person_json, x);
+		wo_render_begin(x->wr);
+	} else {
+		x->r = render_new(fmt, fd, name, x->delta);
+		render_begin(x->r);
+	}
 	snprintf(what, sizeof(what), "export %s/%s", x->t->name, name);
 	log_progress_begin(what, "vehicles");
 	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++)
@@ -326,11 +351,14 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	log_progress_end();
 	if (x->delta && write_deleted(x) == -1)
 		goto discard;
-	if (render_end(x->r) == -1) {
+	if ((x->wr ? wo_render_end(x->wr) : render_end(x->r)) == -1) {
 		rc = -2;
 		goto discard;
 	}
-	render_get_stats(x->r, &rs);
+	if (x->wr)
+		wo_render_get_stats(x->wr, &rs);
+	else
+		render_get_stats(x->r, &rs);
 	if (store_target_status(x->app->store, x->t->name, &ts) == -1)
 		goto discard;
 	pending = ts.pending;
@@ -353,7 +381,10 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 		return -2;
 	}
 	crash_point("export-written");
-	render_sha256(x->r, sha);
+	if (x->wr)
+		wo_render_sha256(x->wr, sha);
+	else
+		render_sha256(x->r, sha);
 	e->sha256 = xstrdup(sha);
 	e->rows = rs.rows;
 	e->bytes = rs.bytes;
@@ -376,7 +407,11 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 {
 	char now[CLOCK_ISO_LEN];
 	struct export_info e = {0};
-	struct exp x = {.app = app, .t = t, .delta = t->mode == EXPORT_DELTA, .force = force};
+	struct exp x = {.app = app,
+	                .t = t,
+	                .delta = t->mode == EXPORT_DELTA,
+	                .force = force,
+	                .wo = t->kind == FEED_KIND_WORKORDER};
 	enum ls_exit status = LS_EXIT_OK;
 	int rc;
 
@@ -385,6 +420,8 @@ export_one(struct app *app, const struct target_conf *t, const struct format *fm
 		status = store_failure(app->store);
 		goto out;
 	}
+	if (x.wo)
+		wo_format_from_name(fmt->name, &x.wof);
 	if ((e.id = store_export_add(app->store, app->run, t->name, basis, now)) < 0 ||
 	    store_target_get(app->store, t->name, &x.ti) == -1 || load_maps(&x) == -1)
 		goto rollback;
@@ -481,7 +518,21 @@ export_target(struct app *app, const struct target_conf *t, bool force, struct e
 	memset(sum, 0, sizeof(*sum));
 	memset(&last, 0, sizeof(last));
 	log_scope(t->name);
-	if (format_load(app->cfg.dir, t->format, &fmt) != 0) {
+	memset(&fmt, 0, sizeof(fmt));
+	if (t->kind == FEED_KIND_WORKORDER) {
+		enum wo_format wf;
+
+		/* Work-order formats are built in: their shape is the work order's. */
+		if (wo_format_from_name(t->format, &wf) == -1) {
+			log_error("target %s: format '%s' is not a work-order format "
+			          "(workorder-csv, workorder-xml, workorder-jsonl)",
+			          t->name, t->format);
+			status = LS_EXIT_CONFIG;
+			goto out;
+		}
+		fmt.name = xstrdup(t->format);
+		fmt.extension = xstrdup(wo_format_extension(wf));
+	} else if (format_load(app->cfg.dir, t->format, &fmt) != 0) {
 		status = LS_EXIT_CONFIG;
 		goto out;
 	}

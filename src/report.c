@@ -188,6 +188,32 @@ attention_held(struct report *r, const struct view_feed *f, int *items)
 	free(anchor);
 }
 
+/* Work orders flagged as a probable date typo (kind = workorder feeds). */
+static void
+attention_typos(struct report *r, const struct view_feed *f, int *items)
+{
+	char *anchor = xasprintf("feed-%s", f->conf->name);
+
+	for (size_t i = 0; i < f->wo.ntypos; i++) {
+		const struct store_wo_typo *t = &f->wo.typos[i];
+
+		attention_item(r, items, "Feed", f->conf->name, anchor);
+		put(r, "work order <strong>");
+		esc(r, t->wo_number ? t->wo_number : t->key);
+		put(r, "</strong>: <strong>probable date typo</strong>: appointment ");
+		esc(r, t->appointment_at ? t->appointment_at : "?");
+		put(r, " as read, ");
+		esc(r, t->swapped_at ? t->swapped_at : "?");
+		put(r, " with day and month swapped; fix it in the DMS</li>\n");
+	}
+	if (f->wo.typos_total > (long long)f->wo.ntypos)
+		fprintf(r->out,
+		        "<li>and %lld more probable date typos (<code>lotsync "
+		        "status</code>)</li>\n",
+		        f->wo.typos_total - (long long)f->wo.ntypos);
+	free(anchor);
+}
+
 static void
 attention_target(struct report *r, const struct view_target *v, int *items)
 {
@@ -233,8 +259,10 @@ attention(struct report *r)
 		attention_item(r, &items, "Audit", "chain", "audit");
 		put(r, "verification FAILED</li>\n");
 	}
-	for (size_t i = 0; i < r->view->nfeeds; i++)
+	for (size_t i = 0; i < r->view->nfeeds; i++) {
 		attention_held(r, &r->view->feeds[i], &items);
+		attention_typos(r, &r->view->feeds[i], &items);
+	}
 	for (size_t i = 0; i < r->view->ntargets; i++)
 		attention_target(r, &r->view->targets[i], &items);
 	put(r, items ? "</ul>\n" : "<div class=\"ok\"><p>Nothing awaits an operator.</p></div>\n");

@@ -339,7 +339,7 @@ store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ct
 	if (sqlite3_prepare_v2(
 	            st->db,
 	            "SELECT id, key, data FROM versions WHERE feed = ? AND to_seq IS NULL"
-	            " AND kind = 'vehicle' ORDER BY id",
+	            " AND kind IN ('vehicle', 'workorder') ORDER BY id",
 	            -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare current vehicles");
 	store_bind_text(s, 1, feed);

@@ -276,7 +276,7 @@ collect_seq(struct store *st, const char *feed, long long seq, struct events *ev
 		" FROM versions x JOIN snapshots s ON s.id = x.snapshot_id"
 		" LEFT JOIN versions p ON p.feed = x.feed AND p.key = x.key"
 		" AND p.to_seq = x.from_seq"
-		" WHERE x.feed = ?1 AND x.from_seq = ?2"
+		" WHERE x.feed = ?1 AND x.from_seq = ?2 AND x.kind = 'vehicle'"
 		" AND (p.id IS NULL OR " LISTING("p.data") " <> " LISTING("x.data") ")"
 		" ORDER BY x.key",
 		/* vanished: ended at seq with no successor */
@@ -284,7 +284,8 @@ collect_seq(struct store *st, const char *feed, long long seq, struct events *ev
 		VEHICLE_JSON("CASE WHEN json_extract(x.data, '$.availability') = 'sold'"
 		             " THEN 'Sold' ELSE 'Unpublished' END")
 		" FROM versions x JOIN snapshots s ON s.feed = x.feed AND s.seq = x.to_seq"
-		" WHERE x.feed = ?1 AND x.to_seq = ?2 AND NOT EXISTS (SELECT 1 FROM versions n"
+		" WHERE x.feed = ?1 AND x.to_seq = ?2 AND x.kind = 'vehicle'"
+		" AND NOT EXISTS (SELECT 1 FROM versions n"
 		" WHERE n.feed = x.feed AND n.key = x.key AND n.from_seq = ?2)"
 		" ORDER BY x.key",
 	};
@@ -369,6 +370,17 @@ store_notify_collect(struct store *st, bool want_vehicles, struct notify_event *
 		        " received_at, json_object('event', 'held', 'at', received_at,"
 		        " 'feed', feed, 'snapshot', id, 'reason', hold_reason, 'file', file)"
 		        " FROM snapshots WHERE id > ?1 ORDER BY id",
+		        &ev);
+	if (rc == 0) /* work-order feeds: each probable date typo in an applied snapshot */
+		rc = collect_table(
+		        st, "snapshot_warnings",
+		        "SELECT w.rowid, CASE WHEN w.code = 'date_typo' AND s.state = 'applied'"
+		        " THEN 'date_typo' END, s.received_at, json_object('event', 'date_typo',"
+		        " 'at', s.received_at, 'feed', s.feed, 'snapshot', s.id, 'reason', "
+		        "w.message,"
+		        " 'file', s.file, 'line', w.line) FROM snapshot_warnings w"
+		        " JOIN snapshots s ON s.id = w.snapshot_id WHERE w.rowid > ?1 ORDER BY "
+		        "w.rowid",
 		        &ev);
 	if (rc == 0)
 		rc = collect_vehicles(st, want_vehicles, &ev);

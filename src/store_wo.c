@@ -67,3 +67,23 @@ store_wo_counts_release(struct store_wo_counts *c)
 	free(c->typos);
 	memset(c, 0, sizeof(*c));
 }
+
+char *
+store_wo_person_json(struct store *st, const char *feed, const char *key)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT data FROM versions WHERE feed = ?1 AND key = ?2"
+	                                 " AND to_seq IS NULL ORDER BY id DESC LIMIT 1");
+	char *json = NULL;
+	int rc;
+
+	if (!s)
+		return NULL;
+	store_bind_text(s, 1, feed);
+	store_bind_text(s, 2, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json = store_col_text(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_db_error(st, "read a person");
+	return json;
+}

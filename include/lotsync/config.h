@@ -115,6 +115,7 @@ struct target_conf {
 	char **feeds; /* names of [feed:] sections */
 	size_t nfeeds;
 	enum export_mode mode;
+	enum feed_kind kind;     /* vehicle (default) | workorder: which feeds and formats */
 	double deviation_lock;   /* fraction, default 0.20 */
 	bool auto_release;       /* default yes */
 	unsigned retention_days; /* default 5 */

@@ -30,6 +30,10 @@ struct store_wo_counts {
 
 #define STORE_WO_MAX_TYPOS 50
 
+/* The current JSON of record key of feed (a person), or NULL when none or on error; caller frees.
+ */
+char *store_wo_person_json(struct store *st, const char *feed, const char *key);
+
 /* Fill out for feed; release with store_wo_counts_release() whatever the return. */
 int store_wo_counts(struct store *st, const char *feed, struct store_wo_counts *out);
 void store_wo_counts_release(struct store_wo_counts *c);

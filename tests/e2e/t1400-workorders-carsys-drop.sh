@@ -65,9 +65,16 @@ settle_seconds = 0
 kind = workorder
 source = drop
 profile = carsys-xml
+
+[notify:planner]
+command = { cat; echo; } >>$TEST_TMP/events.log
+events = date_typo, held, quarantined
 EOF
 chmod 600 lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/lotsync.conf" "$@"; }
+json_lines() { # EXPR FILE: EXPR over each JSON line (as e), space-joined
+	/usr/bin/python3 -I -S -c 'import json,sys; print(" ".join(str(eval(sys.argv[1], {"e": json.loads(l)})) for l in open(sys.argv[2]) if l.strip()))' "$1" "$2"
+}
 q() { sqlite3 "$B/spool/lotsync.db" "$1"; }
 expect_rc 0 "check-config takes a work-order feed" L check-config
 
@@ -116,6 +123,19 @@ expect_rc 0 "history by WO number" L history WO-2026-0043
 expect_grep "changed      canceled: (absent) -> true" "$TEST_TMP/out" "history shows the cancelation"
 expect_rc 0 "history by registration, spelled without dashes" L history ab123c
 expect_grep "key 12345/WO-2026-0042" "$TEST_TMP/out" "history finds the work order by registration"
+expect_eq "$(json_lines 'e["event"] + " " + e["feed"] + " " + str(e["snapshot"])' events.log)" \
+	"date_typo carsys 1 date_typo carsys 3" "a date_typo event per file that holds the flagged work order"
+expect_grep '"reason":"work order WO-2026-0043: probable date typo' events.log "the event names the WO number"
+expect_rc 0 "report --html" L --now 2026-12-01T16:30:00Z report --html report.html
+expect_grep "work order <strong>WO-2026-0043</strong>: <strong>probable date typo</strong>" report.html \
+	"the report names the typo with its WO number"
+L status >status.txt
+for v in jan@example.nl 0612345678 Dorpsstraat "1234 AB" info@jansen-transport.example 0301234567 \
+	sara.devries@example.nl 0307654321 Kerkstraat; do
+	grep -q -- "$v" report.html status.txt "$TEST_TMP/err" &&
+		fail "personal data '$v' in the report, status or the run's stderr"
+done
+pass "no e-mail, phone or address in the report, status or stderr"
 expect_rc 0 "the audit chain verifies" L verify
 expect_eq "$(q "select count(*) from snapshots where state = 'applied'")" 3 "three snapshots applied"
 finish

@@ -6,6 +6,7 @@
 
 #include "lotsync/wo.h"
 #include "lotsync/wo_map.h"
+#include "lotsync/wo_render.h"
 #include "unit.h"
 
 static struct wo_when
@@ -371,6 +372,64 @@ START_TEST(doctype_refused)
 }
 END_TEST
 
+static char *
+render_one(enum wo_format f, bool delta, const char *json)
+{
+	char dir[64], *path, *text;
+	struct wo_render *r;
+	size_t n;
+	int fd;
+
+	unit_tmpdir(dir, sizeof(dir));
+	path = xasprintf("%s/out", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	r = wo_render_new(f, fd, delta, NULL, NULL);
+	wo_render_begin(r);
+	ck_assert_int_eq(wo_render_json(r, "1/W<1>", json, strlen(json), RENDER_CHANGED), 0);
+	/* A person is never a row of its own. */
+	ck_assert_int_eq(wo_render_json(r, "person:P1", "{\"first_name\":\"Jan\"}", 20, RENDER_NEW),
+	                 0);
+	ck_assert_int_eq(wo_render_end(r), 0);
+	wo_render_free(r);
+	close(fd);
+	text = unit_slurp(path, &n);
+	free(path);
+	unit_rmtree(dir);
+	return text;
+}
+
+START_TEST(render_formats)
+{
+	static const char json[] =
+	        "{\"dms_number\":\"1\",\"intervention.001.price\":\"4550\","
+	        "\"intervention.001.title\":\"A&B <x>\",\"notes\":\"=HYPERLINK()\","
+	        "\"wo_number\":\"W<1>\"}";
+	char *t;
+
+	t = render_one(WO_FORMAT_CSV, true, json);
+	ck_assert_ptr_nonnull(strstr(t, "action,dms_number,wo_number,"));
+	/* The formula guard: a spreadsheet shows the text, never runs it. */
+	ck_assert_ptr_nonnull(strstr(t, ",\"'=HYPERLINK()\","));
+	ck_assert_ptr_nonnull(strstr(t, ",A&B <x> (45.50),45.50\r\n"));
+	ck_assert_ptr_null(strstr(t, "Jan"));
+	free(t);
+	t = render_one(WO_FORMAT_XML, false, json);
+	ck_assert_ptr_nonnull(strstr(t, "<wo_number>W&lt;1&gt;</wo_number>"));
+	ck_assert_ptr_nonnull(strstr(t, "<title>A&amp;B &lt;x&gt;</title>"));
+	ck_assert_ptr_nonnull(strstr(t, "<price>45.50</price>"));
+	ck_assert_ptr_null(strstr(t, "action="));
+	free(t);
+	t = render_one(WO_FORMAT_JSONL, true, json);
+	ck_assert_ptr_nonnull(strstr(t, "{\"action\":\"changed\",\"dms_number\":\"1\""));
+	ck_assert_ptr_nonnull(
+	        strstr(t, "\"interventions\":[{\"title\":\"A&B <x>\",\"price\":\"45.50\"}]"));
+	ck_assert_ptr_null(strstr(t, "Jan"));
+	ck_assert_int_eq(t[strlen(t) - 1], '\n');
+	free(t);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -385,6 +444,7 @@ make_suite(void)
 	tcase_add_test(tc, autoflex_grouped);
 	tcase_add_test(tc, profiles_refuse_mistakes);
 	tcase_add_test(tc, doctype_refused);
+	tcase_add_test(tc, render_formats);
 	suite_add_tcase(s, tc);
 	return s;
 }
