@@ -89,7 +89,7 @@ static const struct command commands[] = {
          "Lists every snapshot (or a feed's): id, feed, state, SHA-256, file,\n"
          "received time and counts.\n",
          CMD_CONFIG | CMD_READ, cmd_snapshots},
-        {"show", "SNAPSHOT [--rejected] [--jsonl]", "vehicles of a snapshot",
+        {"show", "SNAPSHOT [--rejected] [--jsonl] [--show-personal]", "vehicles of a snapshot",
          "Prints the vehicles of an applied snapshot in key order, one per line:\n"
          "the key, a tab, then field=\"value\" for every field (quotes, backslashes\n"
          "and line breaks escaped; amounts as 31,998.00 USD). On a terminal it\n"
@@ -98,17 +98,23 @@ static const struct command commands[] = {
          "refused with line, field and reason. Warnings about the file as a whole\n"
          "(ambiguous dates, VIN check digits) come first. --json and --jsonl keep\n"
          "the stored values (amounts in minor units); --jsonl prints one JSON\n"
-         "object per vehicle (or refused row) per line, and the warnings on stderr.\n",
+         "object per vehicle (or refused row) per line, and the warnings on stderr.\n"
+         "Work-order feeds: persons' addresses, e-mails and phones show as\n"
+         "(personal data) and names as initials unless --show-personal.\n",
          CMD_CONFIG | CMD_READ, cmd_show},
-        {"diff", "SNAPSHOT SNAPSHOT", "new / changed (field: old -> new) / vanished / refused",
+        {"diff", "SNAPSHOT SNAPSHOT [--show-personal]",
+         "new / changed (field: old -> new) / vanished / refused",
          "Compares any two applied snapshots of one feed, older or newer, in key\n"
          "order: '+ KEY (stock, year make model)' new, '~ KEY (...) FIELD: OLD ->\n"
          "NEW' per changed field (amounts as amounts), '- KEY (...)' vanished, then\n"
          "the counts. Reads only the versions that end or begin between the two,\n"
-         "so its time follows what changed.\n",
+         "so its time follows what changed. A person's personal data is masked\n"
+         "as in show unless --show-personal.\n",
          CMD_CONFIG | CMD_READ, cmd_diff},
-        {"history", "KEY [--feed F]", "every version of a vehicle and every decision about it",
-         "KEY is a VIN, a stock number, dealer/stock or the feed's key. Lists, in\n"
+        {"history", "KEY [--feed F] [--show-personal]",
+         "every version of a vehicle and every decision about it",
+         "KEY is a VIN, a stock number, dealer/stock or the feed's key; for\n"
+         "work-order feeds also a WO number or a registration. Lists, in\n"
          "order, when the vehicle appeared (stock number, year, make, model, price,\n"
          "file), what changed in each new version (field: old -> new, amounts as\n"
          "amounts), when it vanished, and every rule decision about it (created,\n"
@@ -116,7 +122,8 @@ static const struct command commands[] = {
          "open, closed) with its reason. --json: [{at, snapshot, event, detail,\n"
          "feed, key, file, changes: {field: [old, new]}}] (rule decisions carry at,\n"
          "snapshot, event, detail).\n"
-         "  --feed F   only the vehicles of feed F\n",
+         "  --feed F   only the vehicles of feed F\n"
+         "  --show-personal  persons' data as stored (else masked, as in show)\n",
          CMD_CONFIG | CMD_READ, cmd_history},
         {"srs", "[--feed F] [--open|--closed]", "service requests",
          "Lists service requests, oldest first: id, feed, VIN, dealer, client,\n"
@@ -193,6 +200,11 @@ static const struct command commands[] = {
          "NAME.reason, and records who did it in the audit chain; the next run\n"
          "reads the file again, e.g. after a profile fix.\n",
          CMD_CONFIG | CMD_LOCK, cmd_retry},
+        {"erase-person", "FEED PERSON_ID", "remove a person's data everywhere, chain intact",
+         "Work-order feeds: would remove a person's data from the database, the\n"
+         "archived files and queued exports, recording the erasure in the audit\n"
+         "chain. Until then show, diff and history mask it (--show-personal).\n",
+         0, NULL},
         {"profiles", "", "list feed profiles and where each comes from",
          "Lists every profile a feed's 'profile' key may name: the ones built into\n"
          "this binary (no install step needed) and the files profiles/NAME.ini in\n"

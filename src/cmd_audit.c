@@ -16,6 +16,7 @@
 #include "lotsync/store_diff.h"
 #include "lotsync/store_rules.h"
 #include "lotsync/util.h"
+#include "lotsync/wo.h"
 
 static int
 parse_id(const char *s, long long *id)
@@ -167,6 +168,7 @@ struct show_ctx {
 	struct json row; /* one escaped key at a time */
 	bool first;
 	struct show_table *table; /* text mode on a terminal, else NULL */
+	bool show_personal;       /* --show-personal: persons' data as stored */
 };
 
 static void
@@ -312,7 +314,35 @@ static int
 show_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
 {
 	struct show_ctx *c = ctx;
+	/* A person's address, e-mail and phones are personal data: masked unless asked. */
+	bool mask = !c->show_personal && wo_key_is_person(key);
+	char masked[WO_MASK_MAX];
 
+	if (c->mode != SHOW_TEXT && mask) {
+		if (recjson_parse(&c->dec, json, len) == -1)
+			return log_error("version %lld of '%s': stored JSON does not decode",
+			                 version, key);
+		json_reset(&c->row);
+		json_obj(&c->row);
+		json_key(&c->row, "key");
+		json_str(&c->row, key);
+		json_key(&c->row, "fields");
+		json_obj(&c->row);
+		for (size_t i = 0; i < c->dec.nfields; i++) {
+			json_key(&c->row, c->dec.fields[i].name);
+			json_str(&c->row,
+			         wo_mask(c->dec.fields[i].name, c->dec.fields[i].value, masked));
+		}
+		json_end(&c->row);
+		json_end(&c->row);
+		if (c->mode == SHOW_JSON && !c->first)
+			putc_unlocked(',', stdout);
+		c->first = false;
+		fwrite_unlocked(c->row.out.p, 1, c->row.out.len, stdout);
+		if (c->mode == SHOW_JSONL)
+			putc_unlocked('\n', stdout);
+		return 0;
+	}
 	if (c->mode != SHOW_TEXT) {
 		/* The stored JSON already is the fields object, in the canonical encoding. */
 		out_str(c->mode == SHOW_JSONL || c->first ? "{\"key\":" : ",{\"key\":");
@@ -338,7 +368,8 @@ show_vehicle(void *ctx, long long version, const char *key, const char *json, si
 		putc_unlocked(i ? ' ' : '\t', stdout);
 		fwrite_unlocked(name, 1, c->dec.lens[i].name, stdout);
 		putc_unlocked('=', stdout);
-		out_quoted(present_value(name, c->dec.fields[i].value, currency, amount));
+		out_quoted(mask ? wo_mask(name, c->dec.fields[i].value, masked)
+		                : present_value(name, c->dec.fields[i].value, currency, amount));
 	}
 	putc_unlocked('\n', stdout);
 	return 0;
@@ -468,6 +499,7 @@ cmd_show(struct app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"rejected", no_argument, NULL, 'r'},
 	                                         {"jsonl", no_argument, NULL, 'l'},
+	                                         {"show-personal", no_argument, NULL, 'p'},
 	                                         {NULL, 0, NULL, 0}};
 	static char buf[OUT_BUFFER];
 	struct snapshot_info s;
@@ -481,6 +513,8 @@ cmd_show(struct app *app, int argc, char **argv)
 			rejected = true;
 		else if (opt == 'l')
 			c.mode = SHOW_JSONL;
+		else if (opt == 'p')
+			c.show_personal = true;
 		else
 			return LS_EXIT_USAGE;
 	}
@@ -521,8 +555,16 @@ struct diff_out {
 	struct recjson da, db;
 	struct json row;
 	size_t nnew, nchanged, nvanished, nrefused;
-	bool bad; /* stored JSON that did not decode */
+	bool bad;           /* stored JSON that did not decode */
+	bool show_personal; /* --show-personal: persons' values as stored */
 };
+
+/* A changed value as diff shows it: a person's personal data masked unless asked. */
+static const char *
+diff_value(const struct diff_out *o, const char *key, const char *name, const char *v, char *masked)
+{
+	return v && !o->show_personal && wo_key_is_person(key) ? wo_mask(name, v, masked) : v;
+}
 
 /* One changed key as a JSON element into f (with its leading comma after the first). */
 static void
@@ -535,10 +577,14 @@ changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
 	json_key(&o->row, "fields");
 	json_obj(&o->row);
 	for (size_t k = 0; k < ch->nfields; k++) {
+		char m1[WO_MASK_MAX], m2[WO_MASK_MAX];
+
 		json_key(&o->row, ch->fields[k].name);
 		json_arr(&o->row);
-		json_str(&o->row, ch->fields[k].old);
-		json_str(&o->row, ch->fields[k].new_);
+		json_str(&o->row,
+		         diff_value(o, ch->key, ch->fields[k].name, ch->fields[k].old, m1));
+		json_str(&o->row,
+		         diff_value(o, ch->key, ch->fields[k].name, ch->fields[k].new_, m2));
 		json_end(&o->row);
 	}
 	json_end(&o->row);
@@ -595,13 +641,17 @@ diff_changed(struct diff_out *o, const struct store_diff_item *d)
 			changed_json(o, &ch, o->changed);
 		/* One line per field, the vehicle named, so grep finds a key's price changes. */
 		for (size_t k = 0; !o->json && k < ch.nfields; k++) {
-			char va[PRESENT_MAX], vb[PRESENT_MAX];
+			char va[PRESENT_MAX], vb[PRESENT_MAX], m1[WO_MASK_MAX], m2[WO_MASK_MAX];
 
 			print_named("~", ch.key, &rb);
 			printf(" %s: %s -> %s\n", ch.fields[k].name,
-			       present_value(ch.fields[k].name, ch.fields[k].old,
+			       present_value(ch.fields[k].name,
+			                     diff_value(o, ch.key, ch.fields[k].name,
+			                                ch.fields[k].old, m1),
 			                     record_get(&ra, "currency"), va),
-			       present_value(ch.fields[k].name, ch.fields[k].new_,
+			       present_value(ch.fields[k].name,
+			                     diff_value(o, ch.key, ch.fields[k].name,
+			                                ch.fields[k].new_, m2),
 			                     record_get(&rb, "currency"), vb));
 		}
 	}
@@ -729,6 +779,10 @@ cmd_diff(struct app *app, int argc, char **argv)
 	struct diff_out o = {.json = app->json};
 	int rc;
 
+	if (argc == 4 && !strcmp(argv[3], "--show-personal")) {
+		o.show_personal = true;
+		argc = 3;
+	}
 	if (argc != 3)
 		return LS_EXIT_USAGE;
 	if ((rc = load_snapshot(app, argv[1], &a, false)) != LS_EXIT_OK)

@@ -16,6 +16,7 @@
 #include "lotsync/present.h"
 #include "lotsync/store_ops.h"
 #include "lotsync/util.h"
+#include "lotsync/wo.h"
 
 /* One line of the history; version events carry their field changes. */
 struct entry {
@@ -37,7 +38,15 @@ struct history {
 	size_t nvins, vins_alloc;
 	const char *feed;   /* --feed, or NULL */
 	bool prev_vanished; /* the version before this one ended without a successor */
+	bool show_personal; /* --show-personal: persons' values as stored */
 };
+
+/* A person's personal data is masked unless --show-personal (wo.h). */
+static const char *
+shown(bool show_personal, const char *key, const char *name, const char *v, char *masked)
+{
+	return v && !show_personal && wo_key_is_person(key) ? wo_mask(name, v, masked) : v;
+}
 
 static struct entry *
 add(struct history *h, const char *at, long long snapshot, const char *event)
@@ -68,18 +77,23 @@ add_vin(struct history *h, const char *vin)
 
 /* "price: 31,998.00 -> 30,998.00, mileage: 100 -> 250" */
 static char *
-describe(const struct diff_change *c, const struct record *old, const struct record *cur)
+describe(const struct diff_change *c, const struct record *old, const struct record *cur,
+         bool show_personal)
 {
 	const char *ca = old ? record_get(old, "currency") : NULL;
 	const char *cb = record_get(cur, "currency");
 	char *out = xstrdup(""), *next;
 
 	for (size_t i = 0; i < c->nfields; i++) {
-		char va[PRESENT_MAX], vb[PRESENT_MAX];
+		char va[PRESENT_MAX], vb[PRESENT_MAX], m1[WO_MASK_MAX], m2[WO_MASK_MAX];
+		const char *n = c->fields[i].name;
 
-		next = xasprintf("%s%s%s: %s -> %s", out, i ? ", " : "", c->fields[i].name,
-		                 present_value(c->fields[i].name, c->fields[i].old, ca, va),
-		                 present_value(c->fields[i].name, c->fields[i].new_, cb, vb));
+		next = xasprintf(
+		        "%s%s%s: %s -> %s", out, i ? ", " : "", n,
+		        present_value(n, shown(show_personal, cur->key, n, c->fields[i].old, m1),
+		                      ca, va),
+		        present_value(n, shown(show_personal, cur->key, n, c->fields[i].new_, m2),
+		                      cb, vb));
 		free(out);
 		out = next;
 	}
@@ -116,7 +130,7 @@ on_version(void *ctx, const struct version_view *v)
 		diff_fields(v->prev, v->r, &e->changes);
 		e->cur_a = ca ? xstrdup(ca) : NULL;
 		e->cur_b = cb ? xstrdup(cb) : NULL;
-		e->detail = describe(&e->changes, v->prev, v->r);
+		e->detail = describe(&e->changes, v->prev, v->r, h->show_personal);
 	}
 	e->feed = xstrdup(v->feed);
 	e->key = xstrdup(v->key);
@@ -214,8 +228,11 @@ print_json(const struct history *h)
 			for (size_t k = 0; k < e->changes.nfields; k++) {
 				json_key(&j, e->changes.fields[k].name);
 				json_arr(&j);
-				json_str(&j, e->changes.fields[k].old);
-				json_str(&j, e->changes.fields[k].new_);
+				const struct field_change *f = &e->changes.fields[k];
+				char m1[WO_MASK_MAX], m2[WO_MASK_MAX];
+
+				json_str(&j, shown(h->show_personal, e->key, f->name, f->old, m1));
+				json_str(&j, shown(h->show_personal, e->key, f->name, f->new_, m2));
 				json_end(&j);
 			}
 			json_end(&j);
@@ -250,7 +267,7 @@ print_text(const struct history *h)
 		/* One changed field per line, amounts as amounts. */
 		for (size_t k = 0; k < e->changes.nfields; k++) {
 			const struct field_change *f = &e->changes.fields[k];
-			char va[PRESENT_MAX], vb[PRESENT_MAX];
+			char va[PRESENT_MAX], vb[PRESENT_MAX], m1[WO_MASK_MAX], m2[WO_MASK_MAX];
 
 			if (k == 0)
 				printf("  %s  snapshot %-5lld %-12s ", e->at, e->snapshot,
@@ -258,8 +275,12 @@ print_text(const struct history *h)
 			else
 				printf("  %*s", 20 + 2 + 9 + 5 + 1 + 12 + 1, "");
 			printf("%s: %s -> %s\n", f->name,
-			       present_value(f->name, f->old, e->cur_a, va),
-			       present_value(f->name, f->new_, e->cur_b, vb));
+			       present_value(f->name,
+			                     shown(h->show_personal, e->key, f->name, f->old, m1),
+			                     e->cur_a, va),
+			       present_value(f->name,
+			                     shown(h->show_personal, e->key, f->name, f->new_, m2),
+			                     e->cur_b, vb));
 		}
 	}
 }
@@ -288,12 +309,17 @@ int
 cmd_history(struct app *app, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"feed", required_argument, NULL, 'f'},
+	                                         {"show-personal", no_argument, NULL, 'p'},
 	                                         {NULL, 0, NULL, 0}};
 	struct history h = {0};
 	char *match;
 	int opt, rc = LS_EXIT_OK;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'p') {
+			h.show_personal = true;
+			continue;
+		}
 		if (opt != 'f')
 			return LS_EXIT_USAGE;
 		h.feed = optarg;

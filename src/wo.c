@@ -74,6 +74,35 @@ wo_field_personal(const char *name)
 	return false;
 }
 
+const char *
+wo_mask(const char *name, const char *value, char *out)
+{
+	size_t n = 0;
+	bool word = true;
+
+	if (wo_field_personal(name))
+		return "(personal data)";
+	if (strcmp(name, "first_name") && strcmp(name, "last_name"))
+		return value;
+	/* The first character (all its UTF-8 bytes) of each word, then a dot. */
+	for (const unsigned char *p = (const unsigned char *)value; *p && n + 6 < WO_MASK_MAX;
+	     p++) {
+		if (*p == ' ' || *p == '-') {
+			word = true;
+			continue;
+		}
+		if (!word)
+			continue;
+		out[n++] = (char)*p;
+		while ((p[1] & 0xC0) == 0x80 && n + 6 < WO_MASK_MAX)
+			out[n++] = (char)*++p;
+		out[n++] = '.';
+		word = false;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 bool
 wo_key_is_person(const char *key)
 {

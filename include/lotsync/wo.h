@@ -55,6 +55,15 @@ const struct wo_field *wo_field_find(enum wo_field_group g, const char *name);
 /* A person field's value is personal data (e-mail, phone, address): never logged. */
 bool wo_field_personal(const char *name);
 
+/*
+ * What a person's field shows without --show-personal: the initials of a
+ * name (first_name, last_name: "Jan" -> "J.", "de Vries" -> "d.V."), or
+ * "(personal data)" for an address, e-mail or phone field; value itself
+ * for anything else. out holds at least WO_MASK_MAX bytes.
+ */
+#define WO_MASK_MAX 40
+const char *wo_mask(const char *name, const char *value, char *out);
+
 /* True for a person record's key. */
 bool wo_key_is_person(const char *key);
 

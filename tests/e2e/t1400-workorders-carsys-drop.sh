@@ -136,6 +136,16 @@ for v in jan@example.nl 0612345678 Dorpsstraat "1234 AB" info@jansen-transport.e
 		fail "personal data '$v' in the report, status or the run's stderr"
 done
 pass "no e-mail, phone or address in the report, status or stderr"
+L show 1 >show.txt
+L --json show 1 >show.json
+L diff 1 3 >diff.txt
+grep -q 'jan@example.nl\|Dorpsstraat\|0612345678\|Jansen"' show.txt show.json diff.txt &&
+	fail "show or diff prints personal data without --show-personal" ||
+	pass "show and diff mask personal data"
+expect_grep 'person:P3	email_private="(personal data)" first_name="S." .*last_name="d.V."' show.txt \
+	"show: names as initials, contact and address masked"
+expect_rc 0 "show --show-personal" L show 1 --show-personal
+expect_grep 'person:P1	email_private="jan@example.nl"' "$TEST_TMP/out" "--show-personal shows the stored values"
 expect_rc 0 "the audit chain verifies" L verify
 expect_eq "$(q "select count(*) from snapshots where state = 'applied'")" 3 "three snapshots applied"
 finish

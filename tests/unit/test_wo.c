@@ -430,6 +430,46 @@ START_TEST(render_formats)
 }
 END_TEST
 
+START_TEST(mask_personal)
+{
+	char out[WO_MASK_MAX];
+
+	ck_assert_str_eq(wo_mask("first_name", "Jan", out), "J.");
+	ck_assert_str_eq(wo_mask("last_name", "de Vries", out), "d.V.");
+	ck_assert_str_eq(wo_mask("last_name", "Ölçer-Yılmaz", out), "Ö.Y.");
+	ck_assert_str_eq(wo_mask("email_private", "jan@example.nl", out), "(personal data)");
+	ck_assert_str_eq(wo_mask("mobile_business", "06", out), "(personal data)");
+	ck_assert_str_eq(wo_mask("postcode", "1234 AB", out), "(personal data)");
+	ck_assert_str_eq(wo_mask("company", "Jansen B.V.", out), "Jansen B.V.");
+}
+END_TEST
+
+/* Appointments that read both ways plausibly are counted once per file. */
+START_TEST(ambiguous_counted)
+{
+	static const char csv[] =
+	        "DmsNummer;WoNummer;Afspraakdatum;Aanmaakdatum;InterventieTitel\r\n"
+	        "1;W1;02-01-2027 08:00;30-12-2026 10:00;A\r\n"  /* 2 Jan or 1 Feb */
+	        "1;W2;01-02-2027 08:00;30-12-2026 10:00;B\r\n"  /* 1 Feb or 2 Jan */
+	        "1;W3;15-01-2027 08:00;30-12-2026 10:00;C\r\n"; /* only one reading */
+	struct seen s = {0};
+	struct reader_cb cb = {
+	        .record = on_record, .reject = on_reject, .warn = on_warn, .ctx = &s};
+	struct feed_conf feed = {.name = "t", .date_horizon = 180, .kind = FEED_KIND_WORKORDER};
+	struct wo_profile p;
+	char *why = NULL;
+
+	ck_assert_int_eq(wo_profile_load("/nonexistent", "autoflex-csv", &p), 0);
+	ck_assert_int_eq(wo_read_mem(&p, &feed, csv, sizeof(csv) - 1, "a.csv", &cb, &why), LS_OK);
+	ck_assert_uint_eq(s.nrecs, 3);
+	ck_assert_uint_eq(s.nwarns, 1);
+	ck_assert_str_eq(s.warn_codes[0], "ambiguous_dates");
+	ck_assert_ptr_null(record_get(&s.recs[0], "date_typo"));
+	wo_profile_release(&p);
+	seen_release(&s);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -445,6 +485,8 @@ make_suite(void)
 	tcase_add_test(tc, profiles_refuse_mistakes);
 	tcase_add_test(tc, doctype_refused);
 	tcase_add_test(tc, render_formats);
+	tcase_add_test(tc, mask_personal);
+	tcase_add_test(tc, ambiguous_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
