@@ -758,14 +758,14 @@ read_xml(struct wo_file *w, const char *data, size_t len, char **why)
 		*why = xstrdup("cannot start the XML reader");
 		return LS_BAD_FILE;
 	}
-	while ((rc = xmlTextReaderRead(r)) == 1 && w->stop <= LS_BAD_RECORD) {
+	rc = xmlTextReaderRead(r);
+	while (rc == 1 && w->stop <= LS_BAD_RECORD) {
 		const char *name = (const char *)xmlTextReaderConstLocalName(r);
 		int depth = xmlTextReaderDepth(r);
+		bool element = xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT;
 		xmlNodePtr node;
 
-		if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT)
-			continue;
-		if (depth == 0) {
+		if (element && depth == 0) {
 			if (w->p->record_root && strcmp(name, w->p->record_root)) {
 				*why = xasprintf("root element <%s>, expected <%s>", name,
 				                 w->p->record_root);
@@ -773,49 +773,39 @@ read_xml(struct wo_file *w, const char *data, size_t len, char **why)
 				return LS_BAD_FILE;
 			}
 			root_seen = true;
-			continue;
-		}
-		if (depth != 1)
-			continue;
-		if (strcmp(name, w->p->record_element) &&
-		    (!w->p->delete_element || strcmp(name, w->p->delete_element)))
-			continue;
-		if (!(node = xmlTextReaderExpand(r)))
-			break;
-		if (!strcmp(name, w->p->record_element))
-			xml_workorder(w, node);
-		else
-			xml_deleted(w, node);
-		if ((rc = xmlTextReaderNext(r)) != 1)
-			break;
-		/* Next() moved onto the following node: look at it without reading on. */
-		while (rc == 1 && xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT &&
-		       xmlTextReaderDepth(r) == 1 && w->stop <= LS_BAD_RECORD) {
-			name = (const char *)xmlTextReaderConstLocalName(r);
-			if (strcmp(name, w->p->record_element) &&
-			    (!w->p->delete_element || strcmp(name, w->p->delete_element)))
-				break;
+		} else if (element && depth == 1 &&
+		           (!strcmp(name, w->p->record_element) ||
+		            (w->p->delete_element && !strcmp(name, w->p->delete_element)))) {
+			/* One work order's subtree at a time: memory is one record. */
 			if (!(node = xmlTextReaderExpand(r))) {
-				rc = -1;
+				rc = -1; /* it does not end: truncated or broken */
 				break;
 			}
 			if (!strcmp(name, w->p->record_element))
 				xml_workorder(w, node);
 			else
 				xml_deleted(w, node);
-			rc = xmlTextReaderNext(r);
+			rc = xmlTextReaderNext(r); /* past the subtree, onto what follows */
+			continue;
 		}
-		if (rc != 1)
-			break;
+		rc = xmlTextReaderRead(r);
 	}
 	if (rc == -1 || !root_seen) {
 		const xmlError *e = xmlGetLastError();
+		char *close = root_seen && w->p->record_root ? xasprintf("</%s>", w->p->record_root)
+		                                             : NULL;
+		/* A document that stops before its root element closes was cut short. */
+		bool cut = root_seen && (!close || !memmem(data, len, close, strlen(close)));
 
-		*why = xasprintf("%s%s", root_seen ? "" : "no root element: ",
+		*why = xasprintf("%s%s",
+		                 cut         ? "truncated: "
+		                 : root_seen ? ""
+		                             : "no root element: ",
 		                 e && e->message ? e->message : "not well-formed XML");
 		str_trim(*why);
+		free(close);
 		xmlFreeTextReader(r);
-		return rc == -1 && strstr(*why, "end") ? LS_BAD_FILE : LS_BAD_FILE;
+		return LS_BAD_FILE;
 	}
 	xmlFreeTextReader(r);
 	return w->stop > LS_BAD_RECORD ? w->stop : LS_OK;

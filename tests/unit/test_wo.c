@@ -372,6 +372,33 @@ START_TEST(doctype_refused)
 }
 END_TEST
 
+/* A document cut short is quarantined as truncated, and none of its work orders is delivered. */
+START_TEST(truncated_refused)
+{
+	char *path = xasprintf("%s/tests/fixtures/workorders/carsys/1-morning.xml", unit_srcdir());
+	size_t n = 0;
+	char *data = unit_slurp(path, &n), *why = NULL;
+	struct seen s = {0};
+	struct reader_cb cb = {
+	        .record = on_record, .reject = on_reject, .warn = on_warn, .ctx = &s};
+	struct wo_profile p;
+	size_t cuts[] = {n / 2, n - 12, 2600};
+
+	ck_assert_int_eq(wo_profile_load("/nonexistent", "carsys-xml", &p), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cuts); i++) {
+		ck_assert_int_eq(wo_read_mem(&p, NULL, data, cuts[i], "cut.xml", &cb, &why),
+		                 LS_BAD_FILE);
+		ck_assert_msg(!strncmp(why, "truncated", 9), "cut at %zu: %s", cuts[i], why);
+		ck_assert_uint_eq(s.nrecs, 0);
+		free(why);
+		why = NULL;
+	}
+	wo_profile_release(&p);
+	free(data);
+	free(path);
+}
+END_TEST
+
 static char *
 render_one(enum wo_format f, bool delta, const char *json)
 {
@@ -487,6 +514,7 @@ make_suite(void)
 	tcase_add_test(tc, render_formats);
 	tcase_add_test(tc, mask_personal);
 	tcase_add_test(tc, ambiguous_counted);
+	tcase_add_test(tc, truncated_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
