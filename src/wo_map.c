@@ -817,6 +817,8 @@ struct csv_state {
 	struct wo_file *w;
 	long *col; /* per map: column index, -1 when the header lacks it */
 	bool header_done;
+	size_t ncols; /* of the header */
+	const struct pcsv_result *res;
 	char *error;
 };
 
@@ -851,6 +853,7 @@ csv_header(struct csv_state *cs, const struct span *f, size_t n)
 		}
 	}
 	cs->header_done = true;
+	cs->ncols = n;
 	return LS_OK;
 }
 
@@ -880,6 +883,14 @@ csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char
 		return csv_header(cs, f, n);
 	if (n == 1 && f[0].n == 0)
 		return LS_OK; /* an empty line */
+	/* A short last row without its line end: the transfer was cut. */
+	if (cs->res->unterminated && n < cs->ncols) {
+		cs->error =
+		        xasprintf("truncated: the last row (line %lu) has %zu of %zu fields and "
+		                  "no line end",
+		                  line, n, cs->ncols);
+		return LS_BAD_FILE;
+	}
 	for (size_t i = 0; i < p->nmaps; i++) {
 		if (!strcmp(p->maps[i].field->name, "dms_number") &&
 		    p->maps[i].field->group == WO_APPOINTMENT)
@@ -958,8 +969,8 @@ static enum ls_scope
 read_csv(struct wo_file *w, const char *data, size_t len, char **why)
 {
 	struct pcsv_opts o = {.delimiter = w->p->delimiter, .quote = w->p->quote};
-	struct csv_state cs = {.w = w};
 	struct pcsv_result res = {0};
+	struct csv_state cs = {.w = w, .res = &res};
 
 	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
 		data += 3, len -= 3;

@@ -396,6 +396,22 @@ START_TEST(truncated_refused)
 	wo_profile_release(&p);
 	free(data);
 	free(path);
+	/* Autoflex: a short last row without its line end. */
+	path = xasprintf("%s/tests/fixtures/workorders/autoflex/day1.csv", unit_srcdir());
+	data = unit_slurp(path, &n);
+	ck_assert_int_eq(wo_profile_load("/nonexistent", "autoflex-csv", &p), 0);
+	ck_assert_int_eq(wo_read_mem(&p, NULL, data, 700, "cut.csv", &cb, &why), LS_BAD_FILE);
+	ck_assert_msg(!strncmp(why, "truncated", 9), "%s", why);
+	ck_assert_uint_eq(s.nrecs, 0);
+	free(why);
+	/* The whole file but its last CRLF is complete: every field is there. */
+	why = NULL;
+	ck_assert_int_eq(wo_read_mem(&p, NULL, data, n - 2, "last.csv", &cb, &why), LS_OK);
+	ck_assert_uint_eq(s.nrecs, 6);
+	wo_profile_release(&p);
+	seen_release(&s);
+	free(data);
+	free(path);
 }
 END_TEST
 
