@@ -84,7 +84,8 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 			}
 		}
 	}
-	rc = x->wr ? wo_render_json(x->wr, key, json, len, a) : render_json(x->r, key, json, len, a);
+	rc = x->wr ? wo_render_json(x->wr, key, json, len, a)
+	           : render_json(x->r, key, json, len, a);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc; /* 1: left out (a required field is missing) */
 	x->vehicles++;
