@@ -7,6 +7,7 @@
 
 #include "lotsync/cmd.h"
 #include "lotsync/diff.h"
+#include "lotsync/fsio.h"
 #include "lotsync/guard.h"
 #include "lotsync/json.h"
 #include "lotsync/log.h"
@@ -818,6 +819,30 @@ out:
 	return rc;
 }
 
+/*
+ * Whether archived sha is the content of a file claimed into work/<feed>/:
+ * a run that failed before its commit (disk full, I/O error, kill) leaves
+ * it there, and the next run applies it; it is pending, not an orphan.
+ */
+static bool
+pending_in_work(struct app *app, const char *feed, const char *sha)
+{
+	char **names, hex[FSIO_SHA256_HEX];
+	size_t n;
+	bool found = false;
+
+	if (spool_list(&app->spool, SPOOL_WORK, feed, &names, &n) == -1)
+		return false;
+	for (size_t i = 0; i < n && !found; i++) {
+		char *path = spool_file_path(&app->spool, SPOOL_WORK, feed, names[i]);
+
+		found = fsio_sha256_file(path, hex, NULL) == 0 && strcmp(hex, sha) == 0;
+		free(path);
+	}
+	spool_names_free(names, n);
+	return found;
+}
+
 /* Archived files that no snapshot or quarantined file refers to: added behind lotsync's back. */
 static int
 verify_orphans(struct app *app, struct verify_report *r)
@@ -839,6 +864,10 @@ verify_orphans(struct app *app, struct verify_report *r)
 
 			if (known == -1) {
 				rc = -1;
+			} else if (known == 0 && pending_in_work(app, feeds[i], files[k])) {
+				log_info("archive/%s/%s: claimed in work/%s, not applied yet (the "
+				         "next run applies it)",
+				         feeds[i], files[k], feeds[i]);
 			} else if (known == 0) {
 				snprintf(msg, sizeof(msg),
 				         "archive/%s/%s: no snapshot or quarantined file refers to "
