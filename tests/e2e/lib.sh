@@ -225,3 +225,36 @@ drop3() {
 	touch -d '2026-11-19 08:01:00' "$1/b.csv"
 	touch -d '2026-11-19 08:02:00' "$1/c.csv"
 }
+
+# crash_converge N NOW PREP: kill `lotsync run` at NOW at each of its N crash
+# points (points.txt, from LOTSYNC_CRASH_LIST=1, names them): PREP DIR makes a
+# fresh copy of the scenario in DIR, the run is killed there (LOTSYNC_CRASH_AT),
+# then the test's own `L DIR NOW` reruns it; the state (the test's `fingerprint
+# DIR`) must equal ref.txt, integrity_check be ok, no temporary file be left
+# and verify pass.
+crash_converge() {
+	_n=$1 _now=$2 _prep=$3 _i=1
+	while [ "$_i" -le "$_n" ]; do
+		_name=$(sed -n "s/^crash point $_i: //p" points.txt)
+		_d=run$_i
+		"$_prep" "$_d"
+		LOTSYNC_CRASH_AT=$_i "$LOTSYNC" -c "$_d/conf/lotsync.conf" --now "$_now" run >/dev/null 2>&1
+		_rc=$?
+		[ "$_rc" -eq 137 ] || fail "crash point $_i ($_name): the run was not killed (exit $_rc)"
+		L "$_d" "$_now"
+		fingerprint "$_d" >"$_d.txt"
+		if cmp -s ref.txt "$_d.txt"; then
+			pass "killed at $_i ($_name): the rerun converged"
+		else
+			fail "killed at $_i ($_name): state differs from the uninterrupted run"
+			diff ref.txt "$_d.txt" | head -n 10 >&2
+		fi
+		[ "$(sqlite3 "$_d/spool/lotsync.db" 'pragma integrity_check')" = ok ] ||
+			fail "integrity_check after crash $_i"
+		_left=$(find "$_d" -name '.tmp-*' -o -name '*.part' | wc -l)
+		[ "$_left" -eq 0 ] || fail "crash $_i left $_left temporary file(s)"
+		"$LOTSYNC" -c "$_d/conf/lotsync.conf" verify >/dev/null 2>&1 || fail "verify after crash $_i"
+		rm -rf "$_d"
+		_i=$((_i + 1))
+	done
+}

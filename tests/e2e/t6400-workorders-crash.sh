@@ -65,26 +65,5 @@ LOTSYNC_CRASH_LIST=1 "$LOTSYNC" -c count/conf/lotsync.conf --now 2026-12-03T08:0
 n=$(grep -c '^crash point' points.txt)
 [ "$n" -ge 12 ] && pass "$n crash points reached in one run" || fail "only $n crash points: $(cat points.txt)"
 
-i=1
-while [ "$i" -le "$n" ]; do
-	name=$(sed -n "s/^crash point $i: //p" points.txt)
-	setup "run$i"
-	LOTSYNC_CRASH_AT=$i "$LOTSYNC" -c "run$i/conf/lotsync.conf" --now 2026-12-03T08:00:00Z run >/dev/null 2>&1
-	rc=$?
-	[ "$rc" -eq 137 ] || fail "crash point $i ($name): the run was not killed (exit $rc)"
-	L "run$i" 2026-12-03T08:00:00Z
-	fingerprint "run$i" >"run$i.txt"
-	if cmp -s ref.txt "run$i.txt"; then
-		pass "killed at $i ($name): the rerun converged"
-	else
-		fail "killed at $i ($name): state differs from the uninterrupted run"
-		diff ref.txt "run$i.txt" | head -n 10 >&2
-	fi
-	[ "$(sqlite3 "run$i/spool/lotsync.db" 'pragma integrity_check')" = ok ] || fail "integrity_check after crash $i"
-	leftovers=$(find "run$i" -name '.tmp-*' -o -name '*.part' | wc -l)
-	[ "$leftovers" -eq 0 ] || fail "crash $i left $leftovers temporary file(s)"
-	"$LOTSYNC" -c "run$i/conf/lotsync.conf" verify >/dev/null 2>&1 || fail "verify after crash $i"
-	rm -rf "run$i"
-	i=$((i + 1))
-done
+crash_converge "$n" 2026-12-03T08:00:00Z setup
 finish
