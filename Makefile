@@ -120,6 +120,10 @@ unit-san: $(SAN_TESTS)
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		CK_FORK=no LOTSYNC_SRCDIR=$(CURDIR) $$t; done
 
+# Defined before its first use: make expands a rule's prerequisites when it
+# reads the rule, so `make e2e` alone builds the shim the t61NN tests load.
+FAULTSHIM = build/faultshim.so
+
 e2e: lotsync $(FAULTSHIM)
 	@tests/run-e2e.sh
 
@@ -140,7 +144,6 @@ torture-interop: lotsync
 
 # The LD_PRELOAD library of the fault tests (tests/shim/faultshim.c): counts
 # the durable-write calls of a run and fails the Nth (t61NN tests, torture).
-FAULTSHIM = build/faultshim.so
 $(FAULTSHIM): tests/shim/faultshim.c
 	@mkdir -p $(@D)
 	$(if $(V),,@echo "  SHIM    $@")
