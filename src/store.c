@@ -459,6 +459,24 @@ store_one_int(struct store *st, sqlite3_stmt *s, long long *out, const char *wha
 	return 0;
 }
 
+int
+store_each_by_id(struct store *st, const char *sql, long long id, store_row_fn row, void *arg,
+                 const char *what)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, what);
+	sqlite3_bind_int64(s, 1, id);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = row(s, arg);
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_db_error(st, what);
+	sqlite3_finalize(s);
+	return ret;
+}
+
 void
 store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {

@@ -58,6 +58,14 @@ long long store_insert(struct store *st, sqlite3_stmt *s, const char *what);
  * without a row), then reset it. 0, or store_db_error(what).
  */
 int store_one_int(struct store *st, sqlite3_stmt *s, long long *out, const char *what);
+/*
+ * Prepare sql uncached (row may run other statements while it steps), bind
+ * id to ?1 and call row(s, arg) for each row until it returns non-zero,
+ * then finalize. row's non-zero return, or store_db_error(what).
+ */
+typedef int (*store_row_fn)(sqlite3_stmt *s, void *arg);
+int store_each_by_id(struct store *st, const char *sql, long long id, store_row_fn row, void *arg,
+                     const char *what);
 /* Bind text, or NULL when v is NULL. */
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Column as a new string (caller frees), or NULL. */

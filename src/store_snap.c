@@ -27,22 +27,6 @@ state_of(const char *name)
 }
 
 long long
-store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256)
-{
-	sqlite3_stmt *s = store_prep(st, "SELECT id FROM snapshots WHERE feed = ? AND sha256 = ?"
-	                                 " AND state <> 'duplicate' ORDER BY id LIMIT 1");
-	long long id;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, feed);
-	store_bind_text(s, 2, sha256);
-	if (store_one_int(st, s, &id, "look up snapshot by SHA-256") == -1)
-		return -1;
-	return id;
-}
-
-long long
 store_snapshot_add(struct store *st, long long run, const struct snapshot_info *i)
 {
 	sqlite3_stmt *s = store_prep(
@@ -433,30 +417,32 @@ store_each_record(struct store *st, const char *feed, long long seq, store_recor
 	return ret;
 }
 
+struct reject_walk {
+	store_reject_fn fn;
+	void *ctx;
+};
+
+static int
+reject_row(sqlite3_stmt *s, void *arg)
+{
+	struct reject_walk *w = arg;
+	struct row_error e = {.line = (unsigned long)sqlite3_column_int64(s, 0),
+	                      .field = (char *)sqlite3_column_text(s, 1),
+	                      .reason = (char *)sqlite3_column_text(s, 2),
+	                      .key = (char *)sqlite3_column_text(s, 3)};
+
+	return w->fn(w->ctx, &e);
+}
+
 int
 store_each_reject(struct store *st, long long snapshot, store_reject_fn fn, void *ctx)
 {
-	sqlite3_stmt *s;
-	int rc, ret = 0;
+	struct reject_walk w = {fn, ctx};
 
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT line, field, reason, key FROM rejected_rows"
-	                       " WHERE snapshot_id = ? ORDER BY line, rowid",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare rejected rows");
-	sqlite3_bind_int64(s, 1, snapshot);
-	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct row_error e = {.line = (unsigned long)sqlite3_column_int64(s, 0),
-		                      .field = (char *)sqlite3_column_text(s, 1),
-		                      .reason = (char *)sqlite3_column_text(s, 2),
-		                      .key = (char *)sqlite3_column_text(s, 3)};
-
-		ret = fn(ctx, &e);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_db_error(st, "read rejected rows");
-	sqlite3_finalize(s);
-	return ret;
+	return store_each_by_id(st,
+	                        "SELECT line, field, reason, key FROM rejected_rows"
+	                        " WHERE snapshot_id = ? ORDER BY line, rowid",
+	                        snapshot, reject_row, &w, "read rejected rows");
 }
 
 static void

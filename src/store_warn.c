@@ -32,28 +32,30 @@ store_warning_add(struct store *st, long long snapshot, const struct row_warning
 	return store_done(st, s, "record snapshot warning");
 }
 
+struct warning_walk {
+	store_warning_fn fn;
+	void *ctx;
+};
+
+static int
+warning_row(sqlite3_stmt *s, void *arg)
+{
+	struct warning_walk *w = arg;
+	struct row_warning r = {.code = (const char *)sqlite3_column_text(s, 0),
+	                        .line = (unsigned long)sqlite3_column_int64(s, 1),
+	                        .field = (const char *)sqlite3_column_text(s, 2),
+	                        .message = (const char *)sqlite3_column_text(s, 3)};
+
+	return w->fn(w->ctx, &r);
+}
+
 int
 store_each_warning(struct store *st, long long snapshot, store_warning_fn fn, void *ctx)
 {
-	sqlite3_stmt *s;
-	int rc, ret = 0;
+	struct warning_walk w = {fn, ctx};
 
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT code, line, field, message FROM snapshot_warnings"
-	                       " WHERE snapshot_id = ? ORDER BY rowid",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare snapshot warnings");
-	sqlite3_bind_int64(s, 1, snapshot);
-	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct row_warning w = {.code = (const char *)sqlite3_column_text(s, 0),
-		                        .line = (unsigned long)sqlite3_column_int64(s, 1),
-		                        .field = (const char *)sqlite3_column_text(s, 2),
-		                        .message = (const char *)sqlite3_column_text(s, 3)};
-
-		ret = fn(ctx, &w);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_db_error(st, "read snapshot warnings");
-	sqlite3_finalize(s);
-	return ret;
+	return store_each_by_id(st,
+	                        "SELECT code, line, field, message FROM snapshot_warnings"
+	                        " WHERE snapshot_id = ? ORDER BY rowid",
+	                        snapshot, warning_row, &w, "read snapshot warnings");
 }

@@ -140,8 +140,6 @@ long long store_run_begin(struct store *st, const char *command, const char *clo
 int store_run_end(struct store *st, long long run, int exit_code);
 
 /* Snapshots. */
-/* Id of an earlier snapshot of feed with this SHA-256 (not a duplicate), 0 if none. */
-long long store_snapshot_by_sha(struct store *st, const char *feed, const char *sha256);
 long long store_snapshot_add(struct store *st, long long run, const struct snapshot_info *s);
 /*
  * Write the final state, seq, counts and hold reason of a snapshot inserted

@@ -215,7 +215,8 @@ START_TEST(snapshot_lookups)
 	err = unit_capture_end(&cap);
 	ck_assert_msg(strstr(err, "no snapshot with id 42"), "%s", err);
 	free(err);
-	ck_assert_int_eq(store_snapshot_by_sha(st, "acme", "00"), 0);
+	ck_assert_int_eq(store_snapshot_held_sha(st, "acme", "00"), 0);
+	ck_assert_int_eq(store_snapshot_applied_sha(st, "acme", "00"), 0);
 	ck_assert_int_eq(store_feed_next_seq(st, "acme"), 1);
 	ck_assert_int_eq(store_feed_head(st, "acme", &seq, &id), 0);
 	ck_assert_int_eq(seq, 0);
