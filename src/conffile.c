@@ -227,3 +227,16 @@ conffile_load(const char *confdir, const char *kind, const char *what, const cha
 		conffile_error(e, rc, "syntax error (expected 'key = value' or '[section]')");
 	return 0;
 }
+
+int
+conffile_read(const char *confdir, const char *kind, const char *what, const char *name,
+              ini_handler handler, void (*complete)(void *user), void *user, int *line,
+              struct conffile_errors *e, char **path)
+{
+	if (conffile_load(confdir, kind, what, name, handler, user, line, e, path) == -1)
+		return -1;
+	*line = 0;
+	complete(user);
+	conffile_errors_flush(e);
+	return e->count;
+}

@@ -735,6 +735,21 @@ compile(struct floader *ld)
 	compile_action(ld);
 }
 
+/* The whole file read: compile it, then drop what only the loader needed. */
+static void
+finish(void *arg)
+{
+	struct floader *ld = arg;
+
+	compile(ld);
+	for (size_t i = 0; i < ld->nraw; i++) {
+		free(ld->raw[i].key);
+		free(ld->raw[i].spec);
+	}
+	free(ld->raw);
+	free(ld->action_key);
+}
+
 int
 format_load(const char *confdir, const char *name, struct format *f)
 {
@@ -752,18 +767,8 @@ format_load(const char *confdir, const char *name, struct format *f)
 	f->extension = xstrdup("csv");
 	f->currency_slot = (size_t)-1;
 	f->unit_slot = (size_t)-1;
-	if (conffile_load(confdir, "formats", "format", name, on_entry, &ld, &ld.line, &ld.err,
-	                  &f->path) == -1)
-		return -1;
-	compile(&ld);
-	for (size_t i = 0; i < ld.nraw; i++) {
-		free(ld.raw[i].key);
-		free(ld.raw[i].spec);
-	}
-	free(ld.raw);
-	free(ld.action_key);
-	conffile_errors_flush(&ld.err);
-	return ld.err.count;
+	return conffile_read(confdir, "formats", "format", name, on_entry, finish, &ld, &ld.line,
+	                     &ld.err, &f->path);
 }
 
 static void

@@ -428,8 +428,9 @@ attach_values(struct loader *ld)
 
 /* Checks that need the whole file: reported at line 0 (the file as a whole). */
 static void
-check_complete(struct loader *ld)
+check_complete(void *arg)
 {
+	struct loader *ld = arg;
 	struct profile *p = ld->p;
 
 	attach_values(ld);
@@ -466,13 +467,8 @@ profile_load(const char *confdir, const char *name, struct profile *p)
 	p->decimal = '.';
 	p->mileage_unit = MILEAGE_KM;
 	p->vin_check = VIN_CHECK_WARN;
-	if (conffile_load(confdir, "profiles", "profile", name, on_entry, &ld, &ld.line, &ld.err,
-	                  &p->path) == -1)
-		return -1;
-	ld.line = 0;
-	check_complete(&ld);
-	conffile_errors_flush(&ld.err);
-	return ld.err.count;
+	return conffile_read(confdir, "profiles", "profile", name, on_entry, check_complete, &ld,
+	                     &ld.line, &ld.err, &p->path);
 }
 
 void

@@ -145,8 +145,9 @@ find_map(const struct wo_profile *p, enum wo_field_group g, const char *name)
 }
 
 static void
-check_complete(struct loader *ld)
+check_complete(void *arg)
 {
+	struct loader *ld = arg;
 	struct wo_profile *p = ld->p;
 
 	if (!ld->kind_seen)
@@ -201,13 +202,8 @@ wo_profile_load(const char *confdir, const char *name, struct wo_profile *p)
 	p->decimal = ',';
 	p->charset = CHARSET_UTF8;
 	p->mode = FEED_MODE_FULL;
-	if (conffile_load(confdir, "profiles", "profile", name, on_entry, &ld, &ld.line, &ld.err,
-	                  &p->path) == -1)
-		return -1;
-	ld.line = 0;
-	check_complete(&ld);
-	conffile_errors_flush(&ld.err);
-	return ld.err.count;
+	return conffile_read(confdir, "profiles", "profile", name, on_entry, check_complete, &ld,
+	                     &ld.line, &ld.err, &p->path);
 }
 
 void
@@ -533,6 +529,27 @@ make_key(const char *dms, const char *wo)
 	return xasprintf("%s/%s", dms, wo);
 }
 
+/*
+ * The work order dms/wo of the row at line (*fresh: its first row), or NULL
+ * after refusing a row whose key field is empty.
+ */
+static struct item *
+workorder_item(struct wo_file *w, const char *dms, const char *wo, unsigned long line, bool *fresh)
+{
+	struct item *it;
+	char *key;
+
+	if (!dms || !*dms || !wo || !*wo) {
+		refuse(w, NULL, line, !dms || !*dms ? "dms_number" : "wo_number",
+		       xstrdup("the key field is empty"));
+		return NULL;
+	}
+	key = make_key(dms, wo);
+	it = item_get(w, false, key, line, fresh);
+	free(key);
+	return it;
+}
+
 /* ---- XML ---- */
 
 /* The first child element of node called name[0..n). */
@@ -668,7 +685,7 @@ xml_workorder(struct wo_file *w, xmlNodePtr node)
 	const struct wo_source *dm = find_map(w->p, WO_APPOINTMENT, "dms_number"),
 	                       *wm = find_map(w->p, WO_APPOINTMENT, "wo_number");
 	unsigned long line = (unsigned long)xmlGetLineNo(node);
-	char *dms = xml_value(node, dm->source), *wo = xml_value(node, wm->source), *key;
+	char *dms = xml_value(node, dm->source), *wo = xml_value(node, wm->source);
 	struct item *it;
 	bool fresh;
 
@@ -676,14 +693,8 @@ xml_workorder(struct wo_file *w, xmlNodePtr node)
 		str_trim(dms);
 	if (wo)
 		str_trim(wo);
-	if (!dms || !*dms || !wo || !*wo) {
-		refuse(w, NULL, line, !dms || !*dms ? "dms_number" : "wo_number",
-		       xstrdup("the key field is empty"));
+	if (!(it = workorder_item(w, dms, wo, line, &fresh)))
 		goto out;
-	}
-	key = make_key(dms, wo);
-	it = item_get(w, false, key, line, &fresh);
-	free(key);
 	if (!fresh) {
 		refuse(w, NULL, line, "wo_number",
 		       xasprintf("duplicate work order '%s/%s' (first on line %lu)", dms, wo,
@@ -873,7 +884,7 @@ csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char
 	struct csv_state *cs = ctx;
 	struct wo_file *w = cs->w;
 	const struct wo_profile *p = w->p;
-	char *dms = NULL, *wo = NULL, *key, *pid = NULL;
+	char *dms = NULL, *wo = NULL, *pid = NULL;
 	struct item *it;
 	bool fresh, any = false;
 	unsigned index;
@@ -898,14 +909,8 @@ csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char
 		else if (!strcmp(p->maps[i].field->name, "wo_number"))
 			wo = csv_cell(cs, i, f, n);
 	}
-	if (!dms || !*dms || !wo || !*wo) {
-		refuse(w, NULL, line, !dms || !*dms ? "dms_number" : "wo_number",
-		       xstrdup("the key field is empty"));
+	if (!(it = workorder_item(w, dms, wo, line, &fresh)))
 		goto out;
-	}
-	key = make_key(dms, wo);
-	it = item_get(w, false, key, line, &fresh);
-	free(key);
 	/* The work-order columns repeat on every row: the first row gives them. */
 	for (size_t i = 0; fresh && i < p->nmaps; i++) {
 		char *v;

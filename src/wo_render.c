@@ -173,6 +173,23 @@ csv_header(struct wo_render *r)
 	put(r, "\r\n");
 }
 
+/* An intervention's parts, in the order of the XML and JSON objects. */
+static const char *const parts[] = {"title", "description", "price"};
+enum { PART_TITLE, PART_DESCRIPTION, PART_PRICE, NPARTS };
+
+/* Intervention k (1-based) of w into v by part: false when it has none, the end of the list. */
+static bool
+intervention_get(const struct record *w, unsigned k, const char *v[NPARTS])
+{
+	char name[48];
+
+	for (size_t p = 0; p < NPARTS; p++) {
+		wo_intervention_field(name, sizeof(name), k, parts[p]);
+		v[p] = record_get(w, name);
+	}
+	return v[PART_TITLE] || v[PART_DESCRIPTION] || v[PART_PRICE];
+}
+
 static void
 csv_row(struct wo_render *r, const struct record *w, enum render_action a)
 {
@@ -190,17 +207,13 @@ csv_row(struct wo_render *r, const struct record *w, enum render_action a)
 		csv_cell(r, record_get(w, columns[i]), first);
 	buf_init(&iv, LS_MAX_WO_FILE);
 	for (unsigned k = 1; k <= WO_MAX_INTERVENTIONS; k++) {
-		char name[48];
-		const char *title, *desc, *price;
+		const char *v[NPARTS], *title, *desc, *price;
 
-		wo_intervention_field(name, sizeof(name), k, "title");
-		title = record_get(w, name);
-		wo_intervention_field(name, sizeof(name), k, "description");
-		desc = record_get(w, name);
-		wo_intervention_field(name, sizeof(name), k, "price");
-		price = record_get(w, name);
-		if (!title && !desc && !price)
+		if (!intervention_get(w, k, v))
 			break;
+		title = v[PART_TITLE];
+		desc = v[PART_DESCRIPTION];
+		price = v[PART_PRICE];
 		if (n++)
 			buf_append(&iv, " | ", 3);
 		if (title)
@@ -300,18 +313,12 @@ xml_workorder(struct wo_render *r, const struct record *w, enum render_action a)
 		xml_elem(r, "    ", columns[i], record_get(w, columns[i]));
 	put(r, "    <interventions>\n");
 	for (unsigned k = 1; k <= WO_MAX_INTERVENTIONS; k++) {
-		static const char *const parts[] = {"title", "description", "price"};
-		const char *v[3];
-		char name[48];
+		const char *v[NPARTS];
 
-		for (size_t p = 0; p < 3; p++) {
-			wo_intervention_field(name, sizeof(name), k, parts[p]);
-			v[p] = record_get(w, name);
-		}
-		if (!v[0] && !v[1] && !v[2])
+		if (!intervention_get(w, k, v))
 			break;
 		put(r, "      <intervention>\n");
-		for (size_t p = 0; p < 3; p++)
+		for (size_t p = 0; p < NPARTS; p++)
 			xml_elem(r, "        ", parts[p], v[p]);
 		put(r, "      </intervention>\n");
 	}
@@ -365,22 +372,16 @@ jsonl_workorder(struct wo_render *r, const struct record *w, enum render_action 
 	json_key(&j, "interventions");
 	json_arr(&j);
 	for (unsigned k = 1; k <= WO_MAX_INTERVENTIONS; k++) {
-		static const char *const parts[] = {"title", "description", "price"};
-		const char *v[3];
-		char name[48];
+		const char *v[NPARTS];
 
-		for (size_t p = 0; p < 3; p++) {
-			wo_intervention_field(name, sizeof(name), k, parts[p]);
-			v[p] = record_get(w, name);
-		}
-		if (!v[0] && !v[1] && !v[2])
+		if (!intervention_get(w, k, v))
 			break;
 		json_obj(&j);
-		for (size_t p = 0; p < 3; p++) {
+		for (size_t p = 0; p < NPARTS; p++) {
 			if (!v[p])
 				continue;
 			json_key(&j, parts[p]);
-			if (p == 2) {
+			if (p == PART_PRICE) {
 				amount(v[p], num);
 				json_str(&j, num);
 			} else {

@@ -67,6 +67,16 @@ int conffile_load(const char *confdir, const char *kind, const char *what, const
                   ini_handler handler, void *user, int *line, struct conffile_errors *e,
                   char **path);
 
+/*
+ * What loading a profile or format is: conffile_load(), then complete(user)
+ * with *line 0 for the checks that need the whole file, then the errors
+ * logged (conffile_errors_flush()). Returns how many errors there were, or
+ * -1 as conffile_load() does.
+ */
+int conffile_read(const char *confdir, const char *kind, const char *what, const char *name,
+                  ini_handler handler, void (*complete)(void *user), void *user, int *line,
+                  struct conffile_errors *e, char **path);
+
 /* yes/no, on/off, true/false, 1/0, any case: 0, or -1 for anything else. */
 int conffile_bool(const char *v, bool *out);
 /*
