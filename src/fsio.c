@@ -125,12 +125,19 @@ out:
 int
 fsio_write_file(const char *dir, const char *name, const void *buf, size_t len)
 {
+	return fsio_write_file_mode(dir, name, buf, len, 0600);
+}
+
+int
+fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
+{
 	char *tmp = NULL;
 	int rc, fd = fsio_mktemp(dir, name, &tmp);
 
 	if (fd == -1)
 		return -1;
-	if (fsio_write_all(fd, buf, len) == -1) {
+	/* mkostemp made it 0600: no fchmod for that (the fault tests count calls). */
+	if ((mode != 0600 && fchmod(fd, mode) == -1) || fsio_write_all(fd, buf, len) == -1) {
 		log_syserr("cannot write %s", tmp);
 		rc = fsio_discard(fd, tmp);
 	} else {

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lotsync/clock.h"
 #include "lotsync/fsio.h"
@@ -173,25 +172,6 @@ metrics_render(struct app *app, const struct metrics_run *r, FILE *fp)
 	return 0;
 }
 
-/* Temp name, fsync, rename; 0644 because the collector runs as another user. */
-static int
-publish(const char *dir, const char *name, const char *text, size_t len)
-{
-	char *tmp;
-	int fd = fsio_mktemp(dir, name, &tmp), rc;
-
-	if (fd == -1)
-		return -1;
-	if (fchmod(fd, 0644) == -1 || fsio_write_all(fd, text, len) == -1) {
-		log_syserr("metrics: cannot write %s", tmp);
-		rc = fsio_discard(fd, tmp);
-	} else {
-		rc = fsio_commit(fd, tmp, dir, name);
-	}
-	free(tmp);
-	return rc;
-}
-
 int
 metrics_write(struct app *app, const struct metrics_run *r)
 {
@@ -211,7 +191,8 @@ metrics_write(struct app *app, const struct metrics_run *r)
 	if (rc == 0) {
 		dir = fsio_dirname(path);
 		slash = strrchr(path, '/');
-		rc = publish(dir, slash ? slash + 1 : path, text, len);
+		/* 0644: the collector runs as another user. */
+		rc = fsio_write_file_mode(dir, slash ? slash + 1 : path, text, len, 0644);
 		free(dir);
 	}
 	free(text);

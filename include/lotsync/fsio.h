@@ -38,8 +38,11 @@ int fsio_commit(int fd, char *tmp, const char *dir, const char *name);
 /* Close fd if >= 0 and unlink tmp; always returns -1. */
 int fsio_discard(int fd, const char *tmp);
 
-/* Durably write len bytes as <dir>/<name>. */
+/* Durably write len bytes as <dir>/<name> (0600). */
 int fsio_write_file(const char *dir, const char *name, const void *buf, size_t len);
+/* The same with the file's mode (0644 for a file another user reads). */
+int fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t len,
+                         mode_t mode);
 
 /*
  * Durably place a byte copy of src as <dir>/<name> (never a link: the copy
