@@ -17,18 +17,16 @@
 import argparse
 import logging
 import os
+import sys
 
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.filesystems import AbstractedFS
-from pyftpdlib.handlers import FTPHandler, proto_cmds
-from pyftpdlib.servers import FTPServer
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # -I leaves the script's folder out
+from pyftpdlib.filesystems import AbstractedFS  # noqa: E402
+from pyftpdlib.handlers import FTPHandler, proto_cmds  # noqa: E402
+from pyftpdlib.servers import FTPServer  # noqa: E402
+from srvlib import ftp_account, ftp_options  # noqa: E402
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, required=True)
-ap.add_argument("--pasv", required=True, help="LO-HI")
-ap.add_argument("--user", required=True)
-ap.add_argument("--password-file", required=True)
-ap.add_argument("--root", required=True)
+ftp_options(ap, "LO-HI")
 ap.add_argument("--log", required=True)
 ap.add_argument("--no-mlst", action="store_true")
 ap.add_argument("--no-mdtm", action="store_true")
@@ -107,11 +105,7 @@ lo, hi = (int(x) for x in a.pasv.split("-"))
 Handler.passive_ports = range(lo, hi + 1)
 if a.no_mdtm:
     Handler.mlsx_facts = ["type", "size", "perm", "unique"]
-auth = DummyAuthorizer()
-with open(a.password_file) as f:
-    pw = f.readline().strip()
-auth.add_user(a.user, pw, a.root, perm="elrafmwMT" if a.no_dele else "elradfmwMT")
-Handler.authorizer = auth
+Handler.authorizer = ftp_account(a, "elrafmwMT" if a.no_dele else "elradfmwMT")
 srv = FTPServer(("127.0.0.1", a.port), Handler)
 if a.max_per_ip:
     srv.max_cons_per_ip = a.max_per_ip

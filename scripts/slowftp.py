@@ -6,33 +6,27 @@
 # --pidfile when ready.
 import argparse
 import os
+import sys
 
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
-from pyftpdlib.servers import FTPServer
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # -I leaves the script's folder out
+from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler  # noqa: E402
+from pyftpdlib.servers import FTPServer  # noqa: E402
+from srvlib import ftp_account, ftp_options, write_pidfile  # noqa: E402
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, required=True)
-ap.add_argument("--pasv", required=True, help="PORT,PORT,...")
-ap.add_argument("--user", required=True)
-ap.add_argument("--password-file", required=True)
-ap.add_argument("--root", required=True)
+ftp_options(ap, "PORT,PORT,...")
 ap.add_argument("--rate", type=int, required=True)
 ap.add_argument("--pidfile", required=True)
 a = ap.parse_args()
 
-auth = DummyAuthorizer()
-auth.add_user(a.user, open(a.password_file).read().strip(), a.root, perm="elradfmwMT")
 dtp = ThrottledDTPHandler
 dtp.read_limit = a.rate
 dtp.write_limit = a.rate
 handler = FTPHandler
-handler.authorizer = auth
+handler.authorizer = ftp_account(a, "elradfmwMT")
 handler.dtp_handler = dtp
 handler.passive_ports = [int(p) for p in a.pasv.split(",")]
 handler.masquerade_address = "127.0.0.1"
 server = FTPServer(("127.0.0.1", a.port), handler)
-with open(a.pidfile + ".tmp", "w") as f:
-    f.write("%d\n" % os.getpid())
-os.rename(a.pidfile + ".tmp", a.pidfile)
+write_pidfile(a.pidfile)
 server.serve_forever()

@@ -5,37 +5,17 @@
 # that an SFTP upload lasts long enough to be cut half-way; kill the proxy or
 # the server's session to cut it. One thread pair per connection; stops on
 # SIGTERM.
+import os
 import socket
 import sys
 import threading
-import time
 
-CHUNK = 4096
-
-
-def pump(src, dst, rate):
-    try:
-        while True:
-            data = src.recv(CHUNK)
-            if not data:
-                break
-            dst.sendall(data)
-            if rate:
-                time.sleep(len(data) / rate)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # -I leaves the script's folder out
+from srvlib import listen, pump  # noqa: E402
 
 
 def serve(listen_port, target_port, rate):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", listen_port))
-    ls.listen(8)
+    ls = listen(listen_port, 8)
     while True:
         c, _ = ls.accept()
         try:

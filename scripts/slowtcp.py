@@ -8,8 +8,11 @@
 import argparse
 import os
 import socket
+import sys
 import threading
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # -I leaves the script's folder out
+from srvlib import listen, pump, write_pidfile  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
@@ -20,40 +23,18 @@ ap.add_argument("--rate", type=int, default=0)
 a = ap.parse_args()
 
 held = []  # hung connections stay open until the process is killed
-
-
-def pump(src, dst, rate):
-    chunk = max(1, min(4096, rate // 10)) if rate else 65536
-    try:
-        while True:
-            data = src.recv(chunk)
-            if not data:
-                break
-            dst.sendall(data)
-            if rate:
-                time.sleep(len(data) / rate)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+# a capped link moves a tenth of a second's bytes at a time, so the rate holds within a second
+chunk = max(1, min(4096, a.rate // 10)) if a.rate else 65536
 
 
 def proxy(client):
     upstream = socket.create_connection(("127.0.0.1", a.to))
-    threading.Thread(target=pump, args=(client, upstream, a.rate), daemon=True).start()
-    threading.Thread(target=pump, args=(upstream, client, a.rate), daemon=True).start()
+    threading.Thread(target=pump, args=(client, upstream, a.rate, chunk), daemon=True).start()
+    threading.Thread(target=pump, args=(upstream, client, a.rate, chunk), daemon=True).start()
 
 
-ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", a.port))
-ls.listen(16)
-with open(a.pidfile + ".tmp", "w") as f:
-    f.write("%d\n" % os.getpid())
-os.rename(a.pidfile + ".tmp", a.pidfile)
+ls = listen(a.port, 16)
+write_pidfile(a.pidfile)
 while True:
     c, _ = ls.accept()
     if a.hang:
