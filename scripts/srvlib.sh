@@ -181,6 +181,23 @@ srv_log_tail() { # LOGFILE
 	fi
 }
 
+# srv_start_failed NAME PORT RC LOGFILE...: a daemon did not come up (RC as
+# srv_wait_listen returned it: 1 = not listening in time, 2 = exited): show
+# the logs' last lines and die.
+srv_start_failed() {
+	_sf_name=$1 _sf_port=$2 _sf_rc=$3
+	shift 3
+	for _sf_log in "$@"; do srv_log_tail "$_sf_log"; done
+	[ "$_sf_rc" -eq 2 ] && die "$_sf_name exited during startup (port $_sf_port)"
+	die "$_sf_name did not listen on $LOOPBACK:$_sf_port within 5 s"
+}
+
+# srv_write_env FILE: stdin (the `export` lines for tests) as FILE, by
+# rename, so that a test never sources half of it.
+srv_write_env() {
+	cat >"$1.tmp" && mv "$1.tmp" "$1"
+}
+
 # ---- shared test user --------------------------------------------------------
 
 _tu_lock() {

@@ -78,13 +78,6 @@ start_one() {
 	srv_wait_listen "$3" "$pid_started" 5 || rc_started=$?
 }
 
-fail_one() { # NAME PORT RC
-	srv_log_tail "$dir/$1.out"
-	srv_log_tail "$dir/$1.log"
-	if [ "$3" -eq 2 ]; then die "$1 exited during startup (port $2)"; fi
-	die "$1 did not listen on $LOOPBACK:$2 within 5 s"
-}
-
 attempt=0
 while :; do
 	attempt=$((attempt + 1))
@@ -127,11 +120,10 @@ while :; do
 		grep -q 'could not bind' "$dir/$failed.out"; then
 		continue
 	fi
-	fail_one "$failed" "$failed_port" "$rc"
+	srv_start_failed "$failed" "$failed_port" "$rc" "$dir/$failed.out" "$dir/$failed.log"
 done
 
-tmp=$dir/ftp.env.tmp
-cat >"$tmp" <<EOF
+srv_write_env "$dir/ftp.env" <<EOF
 # Written by scripts/start-ftp.sh. Source it: . $dir/ftp.env
 #
 # Paths: vsftpd chroots the user to FTP_ROOT, so FTP paths are relative to it:
@@ -158,5 +150,4 @@ export FTP_NOTLS_PID=$notls_pid
 export FTP_URL=ftp://$LOOPBACK:$port
 export FTP_LOG=$dir/vsftpd.log
 EOF
-mv "$tmp" "$dir/ftp.env"
 echo "ftp: vsftpd pid $pid on $LOOPBACK:$port (FTPS offered), pid $notls_pid on $LOOPBACK:$notls_port (no TLS), pasv $pasv_min-$pasv_max, root $data, env $dir/ftp.env"

@@ -123,11 +123,7 @@ while :; do
 	if [ -z "$want_port" ] && [ $attempt -lt 3 ] && grep -q 'Address already in use' "$log"; then
 		continue
 	fi
-	srv_log_tail "$log"
-	if [ $rc -eq 2 ]; then
-		die "sshd exited during startup (port $port)"
-	fi
-	die "sshd did not listen on $LOOPBACK:$port within 5 s"
+	srv_start_failed sshd "$port" "$rc" "$log"
 done
 
 # known_hosts from the live server, as a client would pin it; cross-check it
@@ -150,8 +146,7 @@ chmod 0600 "$curlhome/.ssh/known_hosts"
 
 fpr=$(ssh-keygen -lf "$hostkey.pub" | cut -d' ' -f2)
 
-tmp=$dir/sftp.env.tmp
-cat >"$tmp" <<EOF
+srv_write_env "$dir/sftp.env" <<EOF
 # Written by scripts/start-sftp.sh. Source it: . $dir/sftp.env
 #
 # Paths: sshd runs without chroot, so SFTP paths are real filesystem paths and
@@ -184,5 +179,4 @@ export SFTP_URL=sftp://$user@$LOOPBACK:$port$data
 export SFTP_CURL_HOME=$curlhome
 export SFTP_LOG=$log
 EOF
-mv "$tmp" "$dir/sftp.env"
 echo "sftp: sshd pid $pid on $LOOPBACK:$port, root $data, env $dir/sftp.env"
