@@ -192,6 +192,16 @@ srv_start_failed() {
 	die "$_sf_name did not listen on $LOOPBACK:$_sf_port within 5 s"
 }
 
+# srv_env_common PREFIX PORT PID USER DIR: the export lines every server's env
+# file starts with (PREFIX_HOST, _PORT, _PID, _USER, _PASSWORD_FILE).
+srv_env_common() {
+	printf 'export %s_HOST=%s\n' "$1" "$LOOPBACK"
+	printf 'export %s_PORT=%s\n' "$1" "$2"
+	printf 'export %s_PID=%s\n' "$1" "$3"
+	printf 'export %s_USER=%s\n' "$1" "$4"
+	printf 'export %s_PASSWORD_FILE=%s\n' "$1" "$5/testuser.password"
+}
+
 # srv_write_env FILE: stdin (the `export` lines for tests) as FILE, by
 # rename, so that a test never sources half of it.
 srv_write_env() {

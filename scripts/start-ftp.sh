@@ -136,11 +136,7 @@ srv_write_env "$dir/ftp.env" <<EOF
 # curl --ssl-reqd --cacert "\$FTP_CACERT" verifies it. FTP_NOTLS_PORT serves
 # the same data without any TLS. Passive data ports: FTP_PASV_MIN..FTP_PASV_MAX
 # (shared by both daemons).
-export FTP_HOST=$LOOPBACK
-export FTP_PORT=$port
-export FTP_PID=$pid
-export FTP_USER=$user
-export FTP_PASSWORD_FILE=$dir/testuser.password
+$(srv_env_common FTP "$port" "$pid" "$user" "$dir")
 export FTP_CACERT=$cert
 export FTP_ROOT=$data
 export FTP_PASV_MIN=$pasv_min

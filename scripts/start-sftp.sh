@@ -164,11 +164,7 @@ srv_write_env "$dir/sftp.env" <<EOF
 # (as ssh-keygen -lf prints it), SFTP_HOST_PUBSHA256 (the same without
 # "SHA256:", for curl --hostpubsha256). curl reads known_hosts only from
 # \$HOME/.ssh/known_hosts: run it with HOME=\$SFTP_CURL_HOME.
-export SFTP_HOST=$LOOPBACK
-export SFTP_PORT=$port
-export SFTP_PID=$pid
-export SFTP_USER=$user
-export SFTP_PASSWORD_FILE=$dir/testuser.password
+$(srv_env_common SFTP "$port" "$pid" "$user" "$dir")
 export SFTP_KEY=$clientkey
 export SFTP_PUBKEY=$clientkey.pub
 export SFTP_KNOWN_HOSTS=$known
