@@ -181,6 +181,29 @@ srv_log_tail() { # LOGFILE
 	fi
 }
 
+# srv_start_args DIR [PORT] (a start script's arguments): root, the server
+# dir made absolute and marked; sets dir and want_port (empty: any free port).
+srv_start_args() {
+	if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 DIR [PORT]"; fi
+	srv_require_root
+	dir=$(srv_absdir "$1")
+	srv_mark "$dir"
+	want_port=${2:-}
+}
+
+# srv_not_running WHAT DAEMON PIDNAME...: die unless DAEMON is executable and
+# none of DIR's pids/PIDNAME is still one of ours (WHAT: "an sshd" ...).
+srv_not_running() {
+	_nr_what=$1 _nr_daemon=$2
+	shift 2
+	[ -x "$_nr_daemon" ] || die "$_nr_daemon not found (run scripts/deps.sh)"
+	for _nr_n in "$@"; do
+		if [ -e "$dir/pids/$_nr_n" ] && srv_owns_pid "$dir" "$(cat "$dir/pids/$_nr_n")"; then
+			die "$_nr_what for $dir is already running (pid $(cat "$dir/pids/$_nr_n"))"
+		fi
+	done
+}
+
 # srv_start_failed NAME PORT RC LOGFILE...: a daemon did not come up (RC as
 # srv_wait_listen returned it: 1 = not listening in time, 2 = exited): show
 # the logs' last lines and die.

@@ -12,18 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=srvlib.sh source-path=SCRIPTDIR
 . "$here/srvlib.sh"
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 DIR [PORT]"; fi
-srv_require_root
-dir=$(srv_absdir "$1")
-srv_mark "$dir"
-want_port=${2:-}
+srv_start_args "$@"
 VSFTPD=/usr/sbin/vsftpd
-[ -x "$VSFTPD" ] || die "$VSFTPD not found (run scripts/deps.sh)"
-for n in vsftpd vsftpd-notls; do
-	if [ -e "$dir/pids/$n" ] && srv_owns_pid "$dir" "$(cat "$dir/pids/$n")"; then
-		die "a vsftpd for $dir is already running (pid $(cat "$dir/pids/$n"))"
-	fi
-done
+srv_not_running "a vsftpd" "$VSFTPD" vsftpd vsftpd-notls
 NPASV=10
 
 tu_acquire "$dir"

@@ -11,16 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=srvlib.sh source-path=SCRIPTDIR
 . "$here/srvlib.sh"
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 DIR [PORT]"; fi
-srv_require_root
-dir=$(srv_absdir "$1")
-srv_mark "$dir"
-want_port=${2:-}
+srv_start_args "$@"
 SSHD=/usr/sbin/sshd # absolute: sshd re-execs itself by its argv[0]
-[ -x "$SSHD" ] || die "$SSHD not found (run scripts/deps.sh)"
-if [ -e "$dir/pids/sshd" ] && srv_owns_pid "$dir" "$(cat "$dir/pids/sshd")"; then
-	die "an sshd for $dir is already running (pid $(cat "$dir/pids/sshd"))"
-fi
+srv_not_running "an sshd" "$SSHD" sshd
 
 tu_acquire "$dir"
 user=$TU_NAME
