@@ -258,3 +258,71 @@ crash_converge() {
 		_i=$((_i + 1))
 	done
 }
+
+# ---- a DMS vendor's chrooted SFTP drop account (scripts/add-vendor.sh) ----
+# vendor_begin TAG FEED: a vendor account to be made by add-vendor.sh under a
+# private root-owned base in /run (sshd refuses a chroot below /tmp; never
+# the system's sshd or /srv): sets user, group, B (base; spool in $B/spool,
+# FEED's drop folder made) and an EXIT trap that stops the private sshd and
+# removes the account, its group and $B; vendor_key(.pub) is the vendor's key.
+# Needs srvlib.sh sourced.
+vendor_begin() {
+	user=$1$$
+	group=$1g$$
+	B=/run/lotsync-$1-test.$$
+	sshd_pid=""
+	trap vendor_cleanup EXIT
+	ssh-keygen -q -t ed25519 -N '' -C "$1" -f vendor_key
+	mkdir -m 0755 "$B" "$B/spool" "$B/spool/incoming" "$B/spool/incoming/$2"
+}
+vendor_cleanup() {
+	[ -n "$sshd_pid" ] && srv_kill_tree "$sshd_pid"
+	userdel "$user" 2>/dev/null
+	groupdel "$group" 2>/dev/null
+	rm -rf "$B"
+}
+
+# vendor_match: the Match block add-vendor.sh printed (the lines from
+# "Match Group" on in $TEST_TMP/out) into match.conf.
+vendor_match() {
+	sed -n '/^Match Group/,$p' "$TEST_TMP/out" >match.conf
+}
+
+# vendor_sshd: a private sshd on a free port (sets port, sshd_pid) whose
+# config ends with match.conf (sshd -t checks it first); known_hosts pins
+# its host key.
+vendor_sshd() {
+	ssh-keygen -q -t ed25519 -N '' -f host_key
+	port=$(srv_free_ports 1)
+	cat >sshd_config <<EOF
+ListenAddress 127.0.0.1
+Port $port
+HostKey $TEST_TMP/host_key
+PidFile $TEST_TMP/sshd.pid
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowUsers $user
+LogLevel VERBOSE
+# as in Debian's default sshd_config: ForceCommand needs the subsystem defined
+Subsystem sftp /usr/lib/openssh/sftp-server
+$(cat match.conf)
+EOF
+	mkdir -p /run/sshd
+	/usr/sbin/sshd -t -f sshd_config 2>sshd_t.err && pass "sshd accepts the block" ||
+		{ fail "sshd -t"; cat sshd_t.err >&2; }
+	/usr/sbin/sshd -D -e -f "$TEST_TMP/sshd_config" >sshd.log 2>&1 &
+	sshd_pid=$!
+	srv_wait_listen "$port" "$sshd_pid" 5 || fail "private sshd did not listen"
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 host_key.pub)" >known_hosts
+}
+
+# vendor_sftp OUT BATCH-LINES...: the vendor's sftp session by key (host key
+# pinned), the batch lines run in order; its output in OUT.
+vendor_sftp() {
+	_vs_out=$1
+	shift
+	printf '%s\n' "$@" >batch
+	sftp -q -F /dev/null -b batch -P "$port" -i vendor_key -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=yes -o UserKnownHostsFile=known_hosts "$user@127.0.0.1" >"$_vs_out" 2>&1
+}

@@ -10,20 +10,7 @@ need_servers # root and sshd, as for the shared test servers
 . "$SRCDIR/scripts/srvlib.sh"
 cd "$TEST_TMP" || exit 1
 AV=$SRCDIR/scripts/add-vendor.sh
-user=lsv$$
-group=lsvg$$
-B=/run/lotsync-vendor-test.$$
-sshd_pid=""
-cleanup() {
-	[ -n "$sshd_pid" ] && srv_kill_tree "$sshd_pid"
-	userdel "$user" 2>/dev/null
-	groupdel "$group" 2>/dev/null
-	rm -rf "$B"
-}
-trap cleanup EXIT
-ssh-keygen -q -t ed25519 -N '' -C vendor -f vendor_key
-# /run is root-owned and not world-writable (sshd refuses a chroot below /tmp)
-mkdir -m 0755 "$B" "$B/spool" "$B/spool/incoming" "$B/spool/incoming/acme"
+vendor_begin lsv acme
 opts="--spool $B/spool --chroot-base $B/chroot --keys-dir $B/keys --vendors-group $group --lotsync-group root"
 
 # shellcheck disable=SC2086 # opts is a word list
@@ -39,41 +26,16 @@ expect_grep "writable by group or others" "$TEST_TMP/err" "and says why"
 
 # shellcheck disable=SC2086
 expect_rc 0 "add the vendor" "$AV" $opts acme "$user" vendor_key.pub
-sed -n '/^Match Group/,$p' "$TEST_TMP/out" >match.conf
+vendor_match
 expect_grep "ForceCommand internal-sftp -d /upload" match.conf "the Match block forces internal-sftp"
 expect_eq "$(readlink "$B/spool/incoming/acme")" "$B/chroot/$user/upload" "drop folder points at the upload dir"
 expect_eq "$(stat -c '%U:%G %a' "$B/chroot/$user")" "root:root 755" "chroot is root's"
 expect_eq "$(stat -c '%U:%G %a' "$B/chroot/$user/upload")" "$user:root 2770" "upload dir is the vendor's, lotsync's group"
 expect_rc 1 "the same user twice is refused" "$AV" --spool "$B/spool" acme "$user" vendor_key.pub
 
-# A private sshd with the printed block.
-ssh-keygen -q -t ed25519 -N '' -f host_key
-port=$(srv_free_ports 1)
-cat >sshd_config <<EOF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $TEST_TMP/host_key
-PidFile $TEST_TMP/sshd.pid
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AllowUsers $user
-LogLevel VERBOSE
-# as in Debian's default sshd_config: ForceCommand needs the subsystem defined
-Subsystem sftp /usr/lib/openssh/sftp-server
-$(cat match.conf)
-EOF
-mkdir -p /run/sshd
-/usr/sbin/sshd -t -f sshd_config 2>sshd_t.err && pass "sshd accepts the block" || { fail "sshd -t"; cat sshd_t.err >&2; }
-/usr/sbin/sshd -D -e -f "$TEST_TMP/sshd_config" >sshd.log 2>&1 &
-sshd_pid=$!
-srv_wait_listen "$port" "$sshd_pid" 5 || fail "private sshd did not listen"
-printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 host_key.pub)" >known_hosts
-vendor() { # BATCH-LINES...
-	printf '%s\n' "$@" >batch
-	sftp -q -F /dev/null -b batch -P "$port" -i vendor_key -o IdentitiesOnly=yes -o BatchMode=yes \
-		-o StrictHostKeyChecking=yes -o UserKnownHostsFile=known_hosts "$user@127.0.0.1" >vendor.out 2>&1
-}
+# A private sshd with the printed block (vendor_sshd runs sshd -t on it first).
+vendor_sshd
+vendor() { vendor_sftp vendor.out "$@"; }
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 25 --seed 41 --out inv.csv
 vendor "pwd" "put inv.csv inv.csv" "ls /" && pass "vendor logs in by key and uploads" ||
 	{ fail "vendor upload"; cat vendor.out sshd.log >&2; }

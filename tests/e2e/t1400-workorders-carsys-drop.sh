@@ -13,46 +13,14 @@ need_servers
 . "$SRCDIR/scripts/srvlib.sh"
 cd "$TEST_TMP" || exit 1
 FX=$SRCDIR/tests/fixtures/workorders/carsys
-user=lsc$$
-group=lscg$$
-B=/run/lotsync-carsys-test.$$
-sshd_pid=""
-cleanup() {
-	[ -n "$sshd_pid" ] && srv_kill_tree "$sshd_pid"
-	userdel "$user" 2>/dev/null
-	groupdel "$group" 2>/dev/null
-	rm -rf "$B"
-}
-trap cleanup EXIT
-ssh-keygen -q -t ed25519 -N '' -C carsys -f vendor_key
-mkdir -m 0755 "$B" "$B/spool" "$B/spool/incoming" "$B/spool/incoming/carsys"
+vendor_begin lsc carsys
 expect_rc 0 "add the Carsys vendor account" "$SRCDIR/scripts/add-vendor.sh" --spool "$B/spool" \
 	--chroot-base "$B/chroot" --keys-dir "$B/keys" --vendors-group "$group" --lotsync-group root \
 	carsys "$user" vendor_key.pub
-sed -n '/^Match Group/,$p' "$TEST_TMP/out" >match.conf
-ssh-keygen -q -t ed25519 -N '' -f host_key
-port=$(srv_free_ports 1)
-cat >sshd_config <<EOF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $TEST_TMP/host_key
-PidFile $TEST_TMP/sshd.pid
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AllowUsers $user
-Subsystem sftp /usr/lib/openssh/sftp-server
-$(cat match.conf)
-EOF
-mkdir -p /run/sshd
-/usr/sbin/sshd -D -e -f "$TEST_TMP/sshd_config" >sshd.log 2>&1 &
-sshd_pid=$!
-srv_wait_listen "$port" "$sshd_pid" 5 || fail "private sshd did not listen"
-printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 host_key.pub)" >known_hosts
+vendor_match
+vendor_sshd
 push() { # FILE: Carsys uploads one file into its drop folder
-	printf 'put %s %s\n' "$1" "$(basename "$1")" >batch
-	sftp -q -F /dev/null -b batch -P "$port" -i vendor_key -o IdentitiesOnly=yes -o BatchMode=yes \
-		-o StrictHostKeyChecking=yes -o UserKnownHostsFile=known_hosts "$user@127.0.0.1" >push.out 2>&1 ||
+	vendor_sftp push.out "put $1 $(basename "$1")" ||
 		{ fail "push $1"; cat push.out sshd.log >&2; }
 }
 
