@@ -102,11 +102,33 @@ drop_feed() {
 	conf_section "feed:$_n" "source = drop" "profile = generic-csv" "$@"
 }
 
+# wo_feed NAME PROFILE [LINE...]: a work-order drop feed (kind = workorder).
+wo_feed() {
+	_n=$1 _p=$2
+	shift 2
+	conf_section "feed:$_n" "kind = workorder" "source = drop" "profile = $_p" "$@"
+}
+
+# format_target NAME FORMAT DIR FEEDS [LINE...]: a target writing FORMAT to file://DIR/.
+format_target() {
+	_n=$1 _fmt=$2 _d=$3 _f=$4
+	shift 4
+	conf_section "target:$_n" "url = file://$_d/" "format = $_fmt" "feeds = $_f" "$@"
+}
+
 # file_target NAME DIR FEEDS [LINE...]: a generic-csv target writing to file://DIR/.
 file_target() {
-	_n=$1 _d=$2 _f=$3
-	shift 3
-	conf_section "target:$_n" "url = file://$_d/" "format = generic-csv" "feeds = $_f" "$@"
+	_n=$1
+	shift
+	format_target "$_n" generic-csv "$@"
+}
+
+# conf_write DIR: stdin as DIR/conf/lotsync.conf, mode 0600 (lotsync refuses
+# a config others can read when it names secrets).
+conf_write() {
+	mkdir -p "$1/conf"
+	cat >"$1/conf/lotsync.conf"
+	chmod 600 "$1/conf/lotsync.conf"
 }
 
 # make_conf DIR: a drop-feed config with one local file:// target, mode 0600.

@@ -9,37 +9,15 @@
 # formula guard prefixes a model starting with '='.
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
-mkdir -p conf spool/incoming/acme rgoogle rmeta radf rwayke
-cat >conf/lotsync.conf <<CONF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = google-vehicle-listings
-
-[target:google]
-url = file://$TEST_TMP/rgoogle/
-format = google-vehicle-listings
-feeds = acme
-
-[target:meta]
-url = file://$TEST_TMP/rmeta/
-format = meta-auto-csv
-feeds = acme
-
-[target:adf]
-url = file://$TEST_TMP/radf/
-format = adf-xml
-feeds = acme
-
-[target:wayke]
-url = file://$TEST_TMP/rwayke/
-format = wayke-csv
-feeds = acme
-CONF
-chmod 600 conf/lotsync.conf
+mkdir -p spool/incoming/acme rgoogle rmeta radf rwayke
+{
+	conf_head
+	conf_section feed:acme "source = drop" "profile = google-vehicle-listings"
+	format_target google google-vehicle-listings "$TEST_TMP/rgoogle" acme
+	format_target meta meta-auto-csv "$TEST_TMP/rmeta" acme
+	format_target adf adf-xml "$TEST_TMP/radf" acme
+	format_target wayke wayke-csv "$TEST_TMP/rwayke" acme
+} | conf_write "$TEST_TMP"
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 
 # Day 1 of the profile's fixture, with one price removed, a formula-like

@@ -11,42 +11,17 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 FX=$SRCDIR/tests/fixtures/workorders/carsys
-mkdir -p conf spool/incoming/carsys remote
-cat >conf/lotsync.conf <<EOF
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:carsys]
-kind = workorder
-source = drop
-profile = carsys-xml
-
-[target:planner]
-kind = workorder
-url = file://$TEST_TMP/remote/
-format = workorder-jsonl
-feeds = carsys
-mode = delta
-file_name = planner-{id}.{ext}
-
-[target:sheet]
-kind = workorder
-url = file://$TEST_TMP/remote/
-format = workorder-csv
-feeds = carsys
-file_name = sheet-{id}.{ext}
-deviation_lock = 100%
-
-[target:xml]
-kind = workorder
-url = file://$TEST_TMP/remote/
-format = workorder-xml
-feeds = carsys
-file_name = xml-{id}.{ext}
-deviation_lock = 100%
-EOF
-chmod 600 conf/lotsync.conf
+mkdir -p spool/incoming/carsys remote
+{
+	conf_head
+	wo_feed carsys carsys-xml
+	format_target planner workorder-jsonl "$TEST_TMP/remote" carsys "kind = workorder" "mode = delta" \
+		"file_name = planner-{id}.{ext}"
+	format_target sheet workorder-csv "$TEST_TMP/remote" carsys "kind = workorder" \
+		"file_name = sheet-{id}.{ext}" "deviation_lock = 100%"
+	format_target xml workorder-xml "$TEST_TMP/remote" carsys "kind = workorder" \
+		"file_name = xml-{id}.{ext}" "deviation_lock = 100%"
+} | conf_write "$TEST_TMP"
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 jl() { # EXPR FILE: EXPR over each JSON line (as e), space-joined
 	/usr/bin/python3 -I -S -c 'import json,sys; print(" ".join(str(eval(sys.argv[1], {"e": json.loads(l)})) for l in open(sys.argv[2]) if l.strip()))' "$1" "$2"
@@ -89,13 +64,7 @@ expect_eq "$(cat xml.txt)" "WO-2026-0042:driver=P1,owner=P2 WO-2026-0043:driver=
 expect_eq "$(sqlite3 spool/lotsync.db "select group_concat(vehicles, ' ') from (select vehicles from exports where target = 'sheet' order by id)")" \
 	"3 3 2" "export counts are work orders, not persons"
 
-cat >>conf/lotsync.conf <<EOF
-
-[target:cars]
-url = file://$TEST_TMP/remote/
-format = generic-csv
-feeds = carsys
-EOF
+file_target cars "$TEST_TMP/remote" carsys >>conf/lotsync.conf
 expect_rc 78 "a vehicle target cannot take a work-order feed" L check-config
 expect_grep "target 'cars' (kind = vehicle) takes feed 'carsys', a work-order feed" "$TEST_TMP/err" "and says why"
 finish

@@ -9,23 +9,12 @@
 cd "$TEST_TMP" || exit 1
 FX=$SRCDIR/tests/fixtures/workorders
 
-mkdir -p base/conf base/spool/incoming/carsys base/spool/incoming/autoflex
-cat >base/conf/lotsync.conf <<'EOF'
-[lotsync]
-spool = ../spool
-settle_seconds = 0
-
-[feed:carsys]
-kind = workorder
-source = drop
-profile = carsys-xml
-
-[feed:autoflex]
-kind = workorder
-source = drop
-profile = autoflex-csv
-EOF
-chmod 600 base/conf/lotsync.conf
+mkdir -p base/spool/incoming/carsys base/spool/incoming/autoflex
+{
+	conf_head
+	wo_feed carsys carsys-xml
+	wo_feed autoflex autoflex-csv
+} | conf_write base
 L() { "$LOTSYNC" -c "$1/conf/lotsync.conf" --now "$2" run >/dev/null 2>&1; }
 cp "$FX/carsys/1-morning.xml" base/spool/incoming/carsys/
 cp "$FX/autoflex/day1.csv" base/spool/incoming/autoflex/
