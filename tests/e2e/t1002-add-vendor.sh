@@ -48,15 +48,10 @@ expect_grep 'dest open "/x.csv": Permission denied' vendor.out "the chroot itsel
 vendor "cd /etc" && fail "left the chroot"
 expect_grep 'No such file' vendor.out "there is no /etc in the chroot"
 
-cat >lotsync.conf <<EOF
-[lotsync]
-spool = $B/spool
-settle_seconds = 0
-
-[feed:acme]
-source = drop
-profile = generic-csv
-EOF
+{
+	conf_section lotsync "spool = $B/spool" "settle_seconds = 0"
+	drop_feed acme
+} >lotsync.conf
 chmod 600 lotsync.conf
 expect_rc 0 "lotsync ingests the vendor's upload" "$LOTSYNC" -c "$TEST_TMP/lotsync.conf" run
 expect_eq "$(sqlite3 "$B/spool/lotsync.db" 'select vehicles || ":" || file from snapshots')" "25:inv.csv" \

@@ -24,20 +24,12 @@ push() { # FILE: Carsys uploads one file into its drop folder
 		{ fail "push $1"; cat push.out sshd.log >&2; }
 }
 
-cat >lotsync.conf <<EOF
-[lotsync]
-spool = $B/spool
-settle_seconds = 0
-
-[feed:carsys]
-kind = workorder
-source = drop
-profile = carsys-xml
-
-[notify:planner]
-command = { cat; echo; } >>$TEST_TMP/events.log
-events = date_typo, held, quarantined
-EOF
+{
+	conf_section lotsync "spool = $B/spool" "settle_seconds = 0"
+	wo_feed carsys carsys-xml
+	conf_section notify:planner "command = { cat; echo; } >>$TEST_TMP/events.log" \
+		"events = date_typo, held, quarantined"
+} >lotsync.conf
 chmod 600 lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/lotsync.conf" "$@"; }
 json_lines() { # EXPR FILE: EXPR over each JSON line (as e), space-joined
