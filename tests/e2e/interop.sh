@@ -59,18 +59,43 @@ known_hosts = known_hosts
 profile = generic-csv
 after_fetch = delete
 CONF
-	for _t in renamed direct; do
-		cat >>"$TEST_TMP/conf/lotsync.conf" <<CONF
+	iop_targets "$3" vendor "identity = secrets/id_ed25519" "known_hosts = known_hosts"
+}
 
-[target:$_t]
-url = $3/upload/
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-format = generic-csv
-feeds = vendor
-$([ "$_t" = direct ] && echo "rename = off")
-CONF
+# iop_targets URL FEED [LINE...]: append targets renamed and direct (rename =
+# off) of FEED, both URL/upload/, each with the (credential) LINEs.
+iop_targets() {
+	_u=$1 _f=$2
+	shift 2
+	for _t in renamed direct; do
+		{
+			printf '\n[target:%s]\nurl = %s/upload/\n' "$_t" "$_u"
+			for _l in "$@"; do printf '%s\n' "$_l"; done
+			printf 'format = generic-csv\nfeeds = %s\n' "$_f"
+			[ "$_t" = direct ] && echo "rename = off"
+		} >>"$TEST_TMP/conf/lotsync.conf"
 	done
+}
+
+# iop_leftovers ROOT PORT: with a new export waiting, leftovers of interrupted
+# uploads to ROOT/upload (targets renamed and direct on 127.0.0.1:PORT) do not
+# block the retry: the exports wait while the server is unreachable, then a
+# stale .NAME.part and (rename = off) a partial NAME are in the way; the next
+# deliver completes both files.
+iop_leftovers() {
+	_root=$1 _port=$2
+	_dead=$(/usr/bin/python3 -I -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	sed -i "s|127.0.0.1:$_port/upload|127.0.0.1:$_dead/upload|" "$TEST_TMP/conf/lotsync.conf"
+	expect_rc 69 "targets unreachable: the exports wait" L run
+	sed -i "s|127.0.0.1:$_dead/upload|127.0.0.1:$_port/upload|" "$TEST_TMP/conf/lotsync.conf"
+	P=$(ls spool/outbox/renamed) R=$(ls spool/outbox/direct)
+	printf 'junk\n' >"$_root/upload/.$P.part"
+	head -c 1500 "spool/outbox/direct/$R" >"$_root/upload/$R"
+	chown "$FTP_USER" "$_root/upload/.$P.part" "$_root/upload/$R"
+	expect_rc 0 "the retry goes through the leftovers" L deliver
+	cmp -s "spool/sent/renamed/$P" "$_root/upload/$P" && pass "renamed: complete" || fail "renamed: differs"
+	cmp -s "spool/sent/direct/$R" "$_root/upload/$R" && pass "direct: the partial copy replaced" ||
+		fail "direct: differs"
 }
 
 # iop_write_slowly FILE PIECES DEST...: the vendor's upload in the background

@@ -15,18 +15,7 @@ iop_start pd pureftpd tls=require maxperip=1 keep=on
 U="ftps://$FTP_USER@127.0.0.1:$PD_PORT"
 iop_conf 2
 iop_feed vendor "$U/inbox/*.csv" "ca_file = $PD_CACERT" "after_fetch = delete"
-for t in renamed direct; do
-	cat >>conf/lotsync.conf <<CONF
-
-[target:$t]
-url = $U/upload/
-password_file = secrets/ftp.pw
-ca_file = $PD_CACERT
-format = generic-csv
-feeds = vendor
-$([ $t = direct ] && echo "rename = off")
-CONF
-done
+iop_targets "$U" vendor "password_file = secrets/ftp.pw" "ca_file = $PD_CACERT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 G --vehicles 300 --seed 81 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
@@ -57,17 +46,7 @@ done
 expect_eq "$(ls -A "$PD_ROOT/upload" | grep -c '^\.')" 0 "no temporary file left"
 
 # Leftovers of interrupted uploads in the way of the next exports
-DEAD=$(/usr/bin/python3 -I -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 G --from full.csv --change-pct 20 --seed 83 --out "$PD_ROOT/inbox/stock3.csv"
 LOTSYNC_TEST_SETTLE_OFFSET=-60 L fetch >/dev/null 2>&1
-sed -i "s|127.0.0.1:$PD_PORT/upload|127.0.0.1:$DEAD/upload|" conf/lotsync.conf
-expect_rc 69 "targets unreachable: the exports wait" L run
-sed -i "s|127.0.0.1:$DEAD/upload|127.0.0.1:$PD_PORT/upload|" conf/lotsync.conf
-P=$(ls spool/outbox/renamed) R=$(ls spool/outbox/direct)
-printf 'junk\n' >"$PD_ROOT/upload/.$P.part"
-head -c 1500 "spool/outbox/direct/$R" >"$PD_ROOT/upload/$R"
-chown "$FTP_USER" "$PD_ROOT/upload/.$P.part" "$PD_ROOT/upload/$R"
-expect_rc 0 "the retry goes through the leftovers" L deliver
-cmp -s "spool/sent/renamed/$P" "$PD_ROOT/upload/$P" && pass "renamed: complete" || fail "renamed: differs"
-cmp -s "spool/sent/direct/$R" "$PD_ROOT/upload/$R" && pass "direct: the partial copy replaced" || fail "direct: differs"
+iop_leftovers "$PD_ROOT" "$PD_PORT"
 finish

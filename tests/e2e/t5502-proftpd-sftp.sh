@@ -31,17 +31,7 @@ expect_eq "$(ls spool/outbox/renamed spool/outbox/direct | grep -c csv)" 0 "noth
 expect_eq "$(ls -A "$PS_ROOT/upload" | grep -c '^\.')" 0 "no temporary file left"
 
 # Leftovers of interrupted uploads in the way of the next files
-DEAD=$(/usr/bin/python3 -I -S -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i "s|127.0.0.1:$PS_PORT/upload|127.0.0.1:$DEAD/upload|" conf/lotsync.conf
 G --from a.orig --change-pct 20 --seed 93 --out "$PS_ROOT/inbox/c.csv"
-expect_rc 69 "targets unreachable: the exports wait" L run
-sed -i "s|127.0.0.1:$DEAD/upload|127.0.0.1:$PS_PORT/upload|" conf/lotsync.conf
-P=$(ls spool/outbox/renamed) R=$(ls spool/outbox/direct)
-printf 'junk\n' >"$PS_ROOT/upload/.$P.part"
-head -c 1500 "spool/outbox/direct/$R" >"$PS_ROOT/upload/$R"
-chown "$FTP_USER" "$PS_ROOT/upload/.$P.part" "$PS_ROOT/upload/$R"
-expect_rc 0 "the retry goes through the leftovers" L deliver
-cmp -s "spool/sent/renamed/$P" "$PS_ROOT/upload/$P" && pass "renamed: complete" || fail "renamed: differs"
-cmp -s "spool/sent/direct/$R" "$PS_ROOT/upload/$R" && pass "direct: the partial copy replaced" || fail "direct: differs"
+iop_leftovers "$PS_ROOT" "$PS_PORT"
 expect_eq "$(ls -A "$PS_ROOT/upload" | grep -c '^\.')" 0 "the stale temporary file is gone"
 finish

@@ -23,18 +23,8 @@ cat >>conf/lotsync.conf <<CONF
 source = drop
 profile = generic-csv
 CONF
-for t in renamed direct; do
-	cat >>conf/lotsync.conf <<CONF
-
-[target:$t]
-url = ftps://$FTP_USER@127.0.0.1:$VS_PORT/upload/
-password_file = secrets/ftp.pw
-ca_file = $VS_CACERT
-format = generic-csv
-feeds = acme
-$([ $t = direct ] && echo "rename = off")
-CONF
-done
+iop_targets "ftps://$FTP_USER@127.0.0.1:$VS_PORT" acme "password_file = secrets/ftp.pw" \
+	"ca_file = $VS_CACERT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 results() { q "select group_concat(d.result) from deliveries d join exports e on e.id = d.export_id where e.target = '$1' and e.file = '$2' order by d.id"; }
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }
