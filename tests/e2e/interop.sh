@@ -47,18 +47,7 @@ iop_feed() {
 # feed vendor (URL/inbox/*.csv, after_fetch = delete), targets renamed and
 # direct (rename = off), both URL/upload/.
 iop_sftp_vendor() {
-	cp "$1" "$TEST_TMP/conf/secrets/id_ed25519"
-	cp "$2" "$TEST_TMP/conf/known_hosts"
-	chmod 600 "$TEST_TMP/conf/secrets/id_ed25519"
-	cat >>"$TEST_TMP/conf/lotsync.conf" <<CONF
-
-[feed:vendor]
-source = $3/inbox/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-after_fetch = delete
-CONF
+	iop_sftp_feed vendor "$1" "$2" "$3/inbox/*.csv" "after_fetch = delete"
 	iop_targets "$3" vendor "identity = secrets/id_ed25519" "known_hosts = known_hosts"
 }
 
@@ -136,6 +125,37 @@ iop_run_while_writing() {
 		sleep "$_pause"
 	done
 	wait "$writer"
+}
+
+# iop_run_until MAX DONE: `L run` every 0.5 s until DONE, a shell condition,
+# holds (checked before each run), MAX runs at most. Sets i (runs) and rc
+# (the last run's exit status, none without a run); the last run's output is
+# run.out and run.err.
+iop_run_until() {
+	_max=$1 _done=$2
+	i=0 rc=none
+	while ! eval "$_done" && [ $i -lt "$_max" ]; do
+		L run >run.out 2>run.err
+		rc=$?
+		i=$((i + 1))
+		sleep 0.5
+	done
+}
+
+# iop_sftp_feed NAME KEY KNOWN_HOSTS SOURCE [LINE...]: append a generic-csv
+# SFTP feed logging in with KEY, the server pinned by KNOWN_HOSTS (copied
+# into conf/).
+iop_sftp_feed() {
+	_n=$1 _src=$4
+	cp "$2" "$TEST_TMP/conf/secrets/id_ed25519"
+	cp "$3" "$TEST_TMP/conf/known_hosts"
+	chmod 600 "$TEST_TMP/conf/secrets/id_ed25519"
+	shift 4
+	{
+		printf '\n[feed:%s]\nsource = %s\n' "$_n" "$_src"
+		printf 'identity = secrets/id_ed25519\nknown_hosts = known_hosts\nprofile = generic-csv\n'
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >>"$TEST_TMP/conf/lotsync.conf"
 }
 
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }

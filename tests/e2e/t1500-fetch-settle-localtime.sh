@@ -19,18 +19,8 @@ iop_conf 2
 iop_feed nyc "ftp://$FTP_USER@127.0.0.1:$NYC_PORT/inbox/*.csv" "after_fetch = delete"
 iop_feed ber "ftp://$FTP_USER@127.0.0.1:$BER_PORT/inbox/*.csv" "after_fetch = delete"
 iop_feed pro "ftps://$FTP_USER@127.0.0.1:$PRO_PORT/inbox/*.csv" "after_fetch = delete" "ca_file = $PRO_CACERT"
-cp "$PS_KEY" conf/secrets/id_ed25519
-cp "$PS_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/id_ed25519
-cat >>conf/lotsync.conf <<CONF
-
-[feed:ps]
-source = sftp://$FTP_USER@127.0.0.1:$PS_PORT/inbox/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-after_fetch = delete
-CONF
+iop_sftp_feed ps "$PS_KEY" "$PS_KNOWN_HOSTS" "sftp://$FTP_USER@127.0.0.1:$PS_PORT/inbox/*.csv" \
+	"after_fetch = delete"
 
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 300 --seed 21 --out full.csv
 want=$(sha256sum full.csv | cut -c1-64)
@@ -51,12 +41,7 @@ expect_eq "$(grep -c "ftp://$FTP_USER@127.0.0.1:$NYC_PORT/inbox/: 1 file(s) chan
 	"New York server (MDTM 5 h behind) warned about once in a run"
 
 # The upload is complete: the next listings settle it, by lotsync's clock.
-i=0
-while [ "$(q "select count(*) from remote_seen")" != 0 ] && [ $i -lt 30 ]; do
-	L run >run.out 2>run.err
-	i=$((i + 1))
-	sleep 0.5
-done
+iop_run_until 30 '[ "$(q "select count(*) from remote_seen")" = 0 ]'
 expect_eq "$(q "select feed || ':' || sha256 from fetched order by feed")" "ber:$want
 nyc:$want
 pro:$want

@@ -50,12 +50,7 @@ iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ]'
 expect_eq "$early" 0 "nothing fetched in $n runs while the file grew (clocks 2 s and 1 h ahead)"
 expect_grep "ahead1h\|$AHEAD1H_PORT/inbox/: 1 listed file(s) have modification times in the future" run1.err \
 	"the server 1 h ahead is warned about"
-i=0
-while [ "$(q "select count(*) from fetched")" != 2 ] && [ $i -lt 20 ]; do
-	L run >run.out 2>run.err
-	i=$((i + 1))
-	sleep 0.5
-done
+iop_run_until 20 '[ "$(q "select count(*) from fetched")" = 2 ]'
 expect_eq "$(q "select feed || ':' || sha256 from fetched order by feed")" "ahead1h:$want
 ahead2:$want" "the complete file fetched from both"
 

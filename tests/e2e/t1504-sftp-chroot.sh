@@ -16,12 +16,7 @@ want=$(sha256sum full.csv | cut -c1-64)
 iop_write_slowly full.csv 10 "$CH_ROOT/inbox/stock.csv"
 iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ] && [ -e "$CH_ROOT/inbox/stock.csv" ]'
 expect_eq "$early" 0 "nothing fetched or deleted in $n runs while the vendor wrote"
-i=0
-while [ -e "$CH_ROOT/inbox/stock.csv" ] && [ $i -lt 20 ]; do
-	L run >run.out 2>run.err
-	i=$((i + 1))
-	sleep 0.5
-done
+iop_run_until 20 '[ ! -e "$CH_ROOT/inbox/stock.csv" ]'
 expect_eq "$(q "select sha256 from fetched")" "$want" "the complete file fetched once"
 test ! -e "$CH_ROOT/inbox/stock.csv" && pass "deleted once archived" || fail "still on the server"
 expect_eq "$(ls "$CH_ROOT/upload" | wc -l)" 2 "delivered to both targets (rename on and off)"

@@ -22,13 +22,7 @@ want=$(sha256sum full.csv | cut -c1-64)
 iop_write_slowly full.csv 10 "$PD_ROOT/inbox/stock.csv"
 iop_run_while_writing 2.1 '[ "$(q "select count(*) from fetched")" = 0 ]'
 expect_eq "$early" 0 "nothing fetched in $n runs while the vendor wrote"
-i=0
-while [ "$(q "select count(*) from fetched")" = 0 ] && [ $i -lt 20 ]; do
-	L run >run.out 2>run.err
-	rc=$?
-	i=$((i + 1))
-	sleep 0.5
-done
+iop_run_until 20 '[ "$(q "select count(*) from fetched")" != 0 ]'
 expect_eq "$rc" 0 "the run that fetched, applied and delivered exits 0 (one session at a time)"
 expect_eq "$(q "select sha256 from fetched")" "$want" "the complete file fetched once"
 expect_eq "$(grep -c "the server refuses to delete the file" run.err)" 1 "the refused delete is warned"

@@ -9,19 +9,9 @@ iop_start pro proftpd facts=off
 iop_start py pyftpd mlst=off
 iop_start ch sshchroot
 iop_conf 0
-cp "$CH_KEY" conf/secrets/id_ed25519
-cp "$CH_KNOWN_HOSTS" conf/known_hosts
-chmod 600 conf/secrets/id_ed25519
 iop_feed pro "ftp://$FTP_USER@127.0.0.1:$PRO_PORT/inbox/*.csv"
 iop_feed py "ftp://$FTP_USER@127.0.0.1:$PY_PORT/inbox/*.csv"
-cat >>conf/lotsync.conf <<CONF
-
-[feed:ch]
-source = sftp://$FTP_USER@127.0.0.1:$CH_PORT/inbox/*.csv
-identity = secrets/id_ed25519
-known_hosts = known_hosts
-profile = generic-csv
-CONF
+iop_sftp_feed ch "$CH_KEY" "$CH_KNOWN_HOSTS" "sftp://$FTP_USER@127.0.0.1:$CH_PORT/inbox/*.csv"
 /usr/bin/python3 -I -S - "$PRO_ROOT/inbox" "$PY_ROOT/inbox" "$CH_ROOT/inbox" <<'PY'
 import os, sys, time
 t = time.time() - 3600

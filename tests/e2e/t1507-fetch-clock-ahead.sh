@@ -40,12 +40,7 @@ print(round((t - off - time.time()) / 60))
 PY
 )
 expect_eq "$ahead" 60 "ProFTPD's own log runs 60 minutes ahead"
-i=0
-while [ "$(q "select count(*) from fetched where remote_deleted_at is not null")" != 2 ] && [ $i -lt 20 ]; do
-	L run >run.out 2>run.err
-	i=$((i + 1))
-	sleep 0.5
-done
+iop_run_until 20 '[ "$(q "select count(*) from fetched where remote_deleted_at is not null")" = 2 ]'
 expect_eq "$(q "select feed || ':' || sha256 from fetched order by feed")" "pro:$want
 vs:$want" "the complete file fetched once from each"
 test ! -e "$VS_ROOT/inbox/s.csv" && test ! -e "$PRO_ROOT/inbox/s.csv" && pass "deleted on both once archived" ||
