@@ -43,6 +43,17 @@ iop_feed() {
 	} >>"$TEST_TMP/conf/lotsync.conf"
 }
 
+# iop_target NAME URL FEED [LINE...]: append a generic-csv FTP target of FEED.
+iop_target() {
+	_n=$1 _u=$2 _f=$3
+	shift 3
+	{
+		printf '\n[target:%s]\nurl = %s\npassword_file = secrets/ftp.pw\nformat = generic-csv\n' "$_n" "$_u"
+		printf 'feeds = %s\n' "$_f"
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >>"$TEST_TMP/conf/lotsync.conf"
+}
+
 # iop_sftp_vendor KEY KNOWN_HOSTS URL: key login to URL (sftp://USER@HOST:PORT):
 # feed vendor (URL/inbox/*.csv, after_fetch = delete), targets renamed and
 # direct (rename = off), both URL/upload/.

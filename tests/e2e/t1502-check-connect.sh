@@ -15,14 +15,7 @@ U="ftp://$FTP_USER@127.0.0.1"
 iop_conf 0
 iop_feed globbed "$U:$PRO_PORT/inbox/*.csv"
 iop_feed nomdtm "$U:$NOMDTM_PORT/inbox/" "after_fetch = delete"
-cat >>conf/lotsync.conf <<CONF
-
-[target:up]
-url = $U:$PRO_PORT/upload/
-password_file = secrets/ftp.pw
-format = generic-csv
-feeds = globbed
-CONF
+iop_target up "$U:$PRO_PORT/upload/" globbed
 expect_rc 0 "check-config --connect" L check-config --connect
 expect_grep "feed globbed: connected and logged in; 2 file(s) in $U:$PRO_PORT/inbox/ match" "$TEST_TMP/out" \
 	"the feed's source is listed with its glob"

@@ -23,14 +23,7 @@ done
 touch -d "-60 min" "$LIM_ROOT/inbox/m00.csv"
 iop_conf 0
 iop_feed lim "ftp://$FTP_USER@127.0.0.1:$LIM_PORT/inbox/*.csv" "connections = 2"
-cat >>conf/lotsync.conf <<CONF
-
-[target:up]
-url = ftp://$FTP_USER@127.0.0.1:$UP_PORT/upload/
-password_file = secrets/ftp.pw
-format = generic-csv
-feeds = lim
-CONF
+iop_target up "ftp://$FTP_USER@127.0.0.1:$UP_PORT/upload/" lim
 expect_rc 0 "one session per client, a 425 on the first download and upload" L -v run
 expect_grep "feed lim: fetched 40 file(s)" "$TEST_TMP/out" "every file fetched"
 expect_grep "the server refused 1 session(s) of 2 (it may limit sessions per client)" "$TEST_TMP/err" \

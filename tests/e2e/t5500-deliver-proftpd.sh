@@ -15,27 +15,9 @@ mkdir -p "$PRO_ROOT/upload/raw" && chown "$FTP_USER" "$PRO_ROOT/upload/raw"
 mkconf() { # PORT
 	iop_conf 0
 	mkdir -p spool/incoming/acme
-	cat >>conf/lotsync.conf <<CONF
-
-[feed:acme]
-source = drop
-profile = generic-csv
-
-[target:pro]
-url = ftps://$FTP_USER@127.0.0.1:$1/upload/
-password_file = secrets/ftp.pw
-ca_file = $PRO_CACERT
-format = generic-csv
-feeds = acme
-
-[target:raw]
-url = ftps://$FTP_USER@127.0.0.1:$1/upload/raw/
-password_file = secrets/ftp.pw
-ca_file = $PRO_CACERT
-format = generic-csv
-feeds = acme
-rename = off
-CONF
+	drop_feed acme >>conf/lotsync.conf
+	iop_target pro "ftps://$FTP_USER@127.0.0.1:$1/upload/" acme "ca_file = $PRO_CACERT"
+	iop_target raw "ftps://$FTP_USER@127.0.0.1:$1/upload/raw/" acme "ca_file = $PRO_CACERT" "rename = off"
 }
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 pending() { ls "spool/outbox/$1"; }

@@ -20,32 +20,14 @@ iop_conf 0
 for n in pt vs; do
 	eval "port=\$$(echo "$n" | tr a-z A-Z)_PORT root=\$$(echo "$n" | tr a-z A-Z)_ROOT"
 	iop_feed "in$n" "ftps://$FTP_USER@127.0.0.1:$port/inbox/*.csv" "ca_file = $PT_CACERT"
-	cat >>conf/lotsync.conf <<CONF
-
-[target:out$n]
-url = ftps://$FTP_USER@127.0.0.1:$port/upload/
-password_file = secrets/ftp.pw
-ca_file = $PT_CACERT
-format = generic-csv
-mode = delta
-feeds = in$n
-CONF
+	iop_target "out$n" "ftps://$FTP_USER@127.0.0.1:$port/upload/" "in$n" "ca_file = $PT_CACERT" "mode = delta"
 	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 1500 --seed 51 --out "$root/inbox/a.csv"
 done
 expect_rc 0 "fetch from TLS 1.3-only ProFTPD and from vsftpd, deliver to both" L run
 expect_eq "$(q "select group_concat(feed || ':' || vehicles) from (select feed, vehicles from snapshots order by feed)")" \
 	"inpt:1500,invs:1500" "both feeds fetched and applied"
 cmp -s "$(ls spool/sent/outpt/*)" "$(ls "$PT_ROOT"/upload/*.csv)" && pass "delivered over TLS 1.3" || fail "TLS 1.3 delivery"
-cat >>conf/lotsync.conf <<CONF
-
-[target:outvsraw]
-url = ftps://$FTP_USER@127.0.0.1:$VS_PORT/upload/
-password_file = secrets/ftp.pw
-ca_file = $PT_CACERT
-format = generic-csv
-feeds = invs
-rename = off
-CONF
+iop_target outvsraw "ftps://$FTP_USER@127.0.0.1:$VS_PORT/upload/" invs "ca_file = $PT_CACERT" "rename = off"
 # Three more uploads to vsftpd per target (each run sends one) on fresh sessions
 for i in 2 3 4; do
 	/usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --from "$VS_ROOT/inbox/a.csv" --change-pct 20 --seed 5$i --out "$VS_ROOT/inbox/b$i.csv"
@@ -62,14 +44,7 @@ v13=$(grep -c "SSL version: TLSv1.3, .*, reused" "$VS_LOG")
 	fail "vsftpd: only $v13 TLS 1.3 data connections with session reuse"
 
 # A server that speaks only TLS 1.1
-cat >>conf/lotsync.conf <<CONF
-
-[feed:tooold]
-source = ftps://$FTP_USER@127.0.0.1:$OLD_PORT/inbox/
-password_file = secrets/ftp.pw
-ca_file = $PT_CACERT
-profile = generic-csv
-CONF
+iop_feed tooold "ftps://$FTP_USER@127.0.0.1:$OLD_PORT/inbox/" "ca_file = $PT_CACERT"
 expect_rc 69 "a TLS 1.1-only server" L fetch tooold
 expect_grep "alert protocol version" "$TEST_TMP/err" "OpenSSL's alert is quoted"
 expect_grep "share no TLS version: lotsync speaks TLS 1.2 and 1.3 only" "$TEST_TMP/err" "and explained"

@@ -17,12 +17,7 @@ iop_start vs vsftpd tls=require rate=120000
 iop_conf 0
 UP=$VS_ROOT/upload
 mkdir -p spool/incoming/acme
-cat >>conf/lotsync.conf <<CONF
-
-[feed:acme]
-source = drop
-profile = generic-csv
-CONF
+drop_feed acme >>conf/lotsync.conf
 iop_targets "ftps://$FTP_USER@127.0.0.1:$VS_PORT" acme "password_file = secrets/ftp.pw" \
 	"ca_file = $VS_CACERT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }

@@ -13,15 +13,7 @@ iop_start acts vsftpd active=only tls=require
 U="ftp://$FTP_USER@127.0.0.1:$ACT_PORT"
 iop_conf 0
 iop_feed vendor "$U/inbox/*.csv" "ca_file = $ACT_CACERT" "after_fetch = delete"
-cat >>conf/lotsync.conf <<CONF
-
-[target:up]
-url = $U/upload/
-password_file = secrets/ftp.pw
-ca_file = $ACT_CACERT
-format = generic-csv
-feeds = vendor
-CONF
+iop_target up "$U/upload/" vendor "ca_file = $ACT_CACERT"
 /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" --vehicles 40 --seed 95 --out "$ACT_ROOT/inbox/a.csv"
 chown "$FTP_USER" "$ACT_ROOT/inbox/a.csv"
 expect_rc 69 "passive mode against an active-only server" L fetch
@@ -41,15 +33,7 @@ expect_grep '"EPRT |1|127.0.0.1|' "$ACT_LOG" "the server was told to connect bac
 expect_eq "$(grep -c '"EPSV"\|"PASV"' "$ACT_LOG")" "$passive" "passive was asked only by the first, failing run"
 
 # Active-mode FTPS
-cat >>conf/lotsync.conf <<CONF
-
-[feed:secure]
-source = ftps://$FTP_USER@127.0.0.1:$ACTS_PORT/inbox/
-password_file = secrets/ftp.pw
-ca_file = $ACTS_CACERT
-profile = generic-csv
-ftp_mode = active
-CONF
+iop_feed secure "ftps://$FTP_USER@127.0.0.1:$ACTS_PORT/inbox/" "ca_file = $ACTS_CACERT" "ftp_mode = active"
 if [ $((0x$(curl-config --vernum 2>/dev/null || echo 075801))) -lt $((0x080000)) ]; then
 	expect_rc 78 "active-mode FTPS with libcurl $(curl-config --version)" L fetch secure
 	expect_grep "ftp_mode = active with ftps:// needs libcurl 8.0 or later" "$TEST_TMP/err" "refused with the reason"
