@@ -22,10 +22,17 @@ if [ $# -eq 0 ]; then
 	set -- "$SRCDIR"/tests/e2e/t[0-9]*.sh
 fi
 
+# One directory per suite run holds every test's directory and log, so
+# suites running side by side (several checkouts on one machine) never
+# share or clean each other's names. It stays under /tmp: t1002 relies on
+# an ancestor writable by others.
+SUITE_TMP=$(mktemp -d /tmp/lotsync-suite.XXXXXX) || exit 2
+chmod 755 "$SUITE_TMP"
+trap 'rm -rf "$SUITE_TMP"' EXIT
 passed=0 failed=0 skipped=0 failures=""
 for t in "$@"; do
 	name=$(basename "$t" .sh)
-	TEST_TMP=$(mktemp -d /tmp/lotsync-e2e.XXXXXX)
+	TEST_TMP=$(mktemp -d "$SUITE_TMP/$name.XXXXXX")
 	chmod 755 "$TEST_TMP"
 	export TEST_TMP
 	out=$TEST_TMP.log
