@@ -42,6 +42,48 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/* Write text as dir/name (0644). */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+
+	unit_write_str(p, text, 0644);
+	free(p);
+}
+
+/* c lists exactly one file, name. */
+static void
+assert_lists_one(struct transfer_conn *c, const char *name)
+{
+	struct remote_file *files;
+	size_t n;
+
+	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(files[0].name, name);
+	transfer_files_free(files, n);
+}
+
+/*
+ * root/inbox/many, fresh (a failed earlier run may have left it), with 450
+ * files f000.csv .. f449.csv of i % 7 bytes each: more than one SIZE/MDTM
+ * batch. Caller frees the path.
+ */
+static char *
+many_files(const char *root)
+{
+	char *dir = xasprintf("%s/inbox/many", root), name[16];
+
+	unit_rmtree(dir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (int i = 0; i < 450; i++) {
+		snprintf(name, sizeof(name), "f%03d.csv", i);
+		put(dir, name, &"xxxxxxx"[7 - i % 7]);
+	}
+	return dir;
+}
+
 /* Deterministic bytes, so a shifted or truncated copy cannot compare equal. */
 static char *
 pattern(size_t n, unsigned seed)
@@ -540,34 +582,20 @@ START_TEST(test_set_url)
 	char *p;
 	struct transfer_endpoint ep = {.url = url_a};
 	struct transfer_conn *c;
-	struct remote_file *files;
-	size_t n;
 
 	ck_assert_int_eq(mkdir(a, 0755), 0);
 	ck_assert_int_eq(mkdir(b, 0755), 0);
-	p = xasprintf("%s/in-a.txt", a);
-	unit_write(p, "a", 1, 0644);
-	free(p);
-	p = xasprintf("%s/in-b.csv", b);
-	unit_write(p, "bb", 2, 0644);
-	free(p);
-	p = xasprintf("%s/skip.txt", b);
-	unit_write(p, "b", 1, 0644);
-	free(p);
+	put(a, "in-a.txt", "a");
+	put(b, "in-b.csv", "bb");
+	put(b, "skip.txt", "b");
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
-	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(files[0].name, "in-a.txt");
-	transfer_files_free(files, n);
+	assert_lists_one(c, "in-a.txt");
 
 	ck_assert_int_eq(transfer_set_url(c, url_b), LS_EXIT_OK);
 	p = xasprintf("file://%s/", b);
 	ck_assert_str_eq(transfer_where(c), p);
 	free(p);
-	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(files[0].name, "in-b.csv");
-	transfer_files_free(files, n);
+	assert_lists_one(c, "in-b.csv");
 	assert_get_sha(c, "in-b.csv", "bb", 2);
 
 	ck_assert_int_eq(transfer_set_url(c, "ftp://u@127.0.0.1:21/x/"), LS_EXIT_CONFIG);
@@ -586,21 +614,15 @@ END_TEST
 START_TEST(test_local_glob_and_errors)
 {
 	char *dir = make_tmpdir();
-	char *url = xasprintf("file://%s/*.csv", dir), *p;
+	char *url = xasprintf("file://%s/*.csv", dir);
 	struct transfer_endpoint ep = {.url = url};
 	struct transfer_conn *c;
 	struct remote_file *files;
 	size_t n;
 
-	p = xasprintf("%s/b.csv", dir);
-	unit_write(p, "b", 1, 0644);
-	free(p);
-	p = xasprintf("%s/a.csv", dir);
-	unit_write(p, "aa", 2, 0644);
-	free(p);
-	p = xasprintf("%s/c.xml", dir);
-	unit_write(p, "c", 1, 0644);
-	free(p);
+	put(dir, "b.csv", "b");
+	put(dir, "a.csv", "aa");
+	put(dir, "c.xml", "c");
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
 	ck_assert_uint_eq(n, 2);
@@ -936,17 +958,8 @@ START_TEST(test_sftp_list_many_and_glob)
 
 	if (!have_servers())
 		return;
-	dir = xasprintf("%s/inbox/many", env("SFTP_ROOT"));
-	unit_rmtree(dir); /* left over by an earlier failed run */
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	for (int i = 0; i < 450; i++) {
-		p = xasprintf("%s/f%03d.csv", dir, i);
-		unit_write(p, "xxxxxxx", (size_t)(i % 7), 0644);
-		free(p);
-	}
-	p = xasprintf("%s/other.xml", dir);
-	unit_write(p, "x", 1, 0644);
-	free(p);
+	dir = many_files(env("SFTP_ROOT"));
+	put(dir, "other.xml", "x");
 	p = xasprintf("%s/sub.csv", dir);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	free(p);
@@ -976,8 +989,6 @@ switch_dir(struct transfer_endpoint *ep, const char *root, const char *other_url
 	char *sub = xasprintf("%s/inbox/sw%d", root, (int)getpid());
 	char *p = xasprintf("%s/feed.csv", sub);
 	struct transfer_conn *c;
-	struct remote_file *files;
-	size_t n;
 
 	unit_rmtree(sub);
 	ck_assert_int_eq(mkdir(sub, 0777), 0);
@@ -985,10 +996,7 @@ switch_dir(struct transfer_endpoint *ep, const char *root, const char *other_url
 	unit_write(p, "vin\nX1\n", 7, 0644);
 	ck_assert_int_eq(transfer_open(ep, &c), LS_EXIT_OK);
 	ck_assert_int_eq(transfer_set_url(c, other_url), LS_EXIT_OK);
-	ck_assert_int_eq(transfer_list(c, &files, &n), LS_EXIT_OK);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(files[0].name, "feed.csv");
-	transfer_files_free(files, n);
+	assert_lists_one(c, "feed.csv");
 	assert_get_sha(c, "feed.csv", "vin\nX1\n", 7);
 	ck_assert_int_eq(transfer_delete(c, "feed.csv"), LS_EXIT_OK);
 	ck_assert(!exists(p));
@@ -1108,14 +1116,7 @@ START_TEST(test_ftp_list_many_and_dirs)
 
 	if (!have_servers())
 		return;
-	dir = xasprintf("%s/inbox/many", env("FTP_ROOT"));
-	unit_rmtree(dir); /* left over by an earlier failed run */
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	for (int i = 0; i < 450; i++) { /* more than one SIZE/MDTM batch */
-		p = xasprintf("%s/f%03d.csv", dir, i);
-		unit_write(p, "xxxxxxx", (size_t)(i % 7), 0644);
-		free(p);
-	}
+	dir = many_files(env("FTP_ROOT"));
 	p = xasprintf("%s/adir.csv", dir);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	free(p);
