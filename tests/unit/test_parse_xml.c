@@ -37,17 +37,20 @@ cat(char *s, const char *add)
 	return t;
 }
 
-static enum ls_scope
-on_record(void *ctx, const struct xml_record *r)
+/*
+ * head, then " | " with each value present (" name=value", names[i], or its
+ * index when names is NULL), then " |" with each extra. Frees head.
+ */
+static char *
+record_line(char *head, const struct xml_record *r, const char *const *names, size_t n)
 {
-	static const char *const names[] = {"vin", "price", "img", "id", "dealer"};
-	struct sink *k = ctx;
-	char *line = xasprintf("%lu %lu %s |", r->index, r->line, r->where), *t;
+	char *line = head, *t;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!r->vals[i].n)
 			continue;
-		t = xasprintf(" %s=%.*s", names[i], (int)r->vals[i].n, r->vals[i].p);
+		t = names ? xasprintf(" %s=%.*s", names[i], (int)r->vals[i].n, r->vals[i].p)
+		          : xasprintf(" %zu=%.*s", i, (int)r->vals[i].n, r->vals[i].p);
 		line = cat(line, t);
 		free(t);
 	}
@@ -58,14 +61,33 @@ on_record(void *ctx, const struct xml_record *r)
 		line = cat(line, t);
 		free(t);
 	}
+	return line;
+}
+
+/* Append line (freed) and a newline to the sink's text. */
+static void
+sink_add(struct sink *k, char *line)
+{
+	k->text = cat(k->text, line);
+	k->text = cat(k->text, "\n");
+	free(line);
+}
+
+static enum ls_scope
+on_record(void *ctx, const struct xml_record *r)
+{
+	static const char *const names[] = {"vin", "price", "img", "id", "dealer"};
+	struct sink *k = ctx;
+	char *line = record_line(xasprintf("%lu %lu %s |", r->index, r->line, r->where), r, names,
+	                         ARRAY_SIZE(names)),
+	     *t;
+
 	if (r->repeated) {
 		t = xasprintf(" repeated=%s", r->repeated);
 		line = cat(line, t);
 		free(t);
 	}
-	k->text = cat(k->text, line);
-	k->text = cat(k->text, "\n");
-	free(line);
+	sink_add(k, line);
 	return k->stop_at && (int)r->index >= k->stop_at ? LS_BAD_FILE : LS_OK;
 }
 
@@ -333,29 +355,13 @@ static enum ls_scope
 on_record_n(void *ctx, const struct xml_record *r)
 {
 	struct sink *k = ctx;
-	char *line = xasprintf("%lu %s |", r->index, r->where), *t;
+	char *line = record_line(xasprintf("%lu %s |", r->index, r->where), r, NULL, sink_np);
 
-	for (size_t i = 0; i < sink_np; i++) {
-		if (!r->vals[i].n)
-			continue;
-		t = xasprintf(" %zu=%.*s", i, (int)r->vals[i].n, r->vals[i].p);
-		line = cat(line, t);
-		free(t);
-	}
-	line = cat(line, " |");
-	for (size_t i = 0; i < r->nextras; i++) {
-		t = xasprintf(" %.*s=%.*s", (int)r->extras[i].nlen, r->extras[i].name,
-		              (int)r->extras[i].n, r->extras[i].p);
-		line = cat(line, t);
-		free(t);
-	}
 	if (k->last_only) {
 		free(k->text);
 		k->text = NULL;
 	}
-	k->text = cat(k->text, line);
-	k->text = cat(k->text, "\n");
-	free(line);
+	sink_add(k, line);
 	return LS_OK;
 }
 
