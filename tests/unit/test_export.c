@@ -122,17 +122,47 @@ render_rec(struct render *r, const struct record *v, enum render_action a)
 	free(json);
 }
 
+/* A render into the file dir/name (out_open), read back by out_close. */
+struct out {
+	char *path;
+	int fd;
+	struct render *r;
+};
+
+static struct render *
+out_open(struct out *o, const struct format *f, const char *name, const char *label, bool delta)
+{
+	o->path = xasprintf("%s/%s", dir, name);
+	o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(o->fd, 0);
+	return o->r = render_new(f, o->fd, label, delta);
+}
+
+/* End the render (it must succeed), its stats into *st (may be NULL); the file's text. */
+static char *
+out_close(struct out *o, struct render_stats *st, size_t *len)
+{
+	char *text;
+
+	ck_assert_int_eq(render_end(o->r), 0);
+	if (st)
+		render_get_stats(o->r, st);
+	render_free(o->r);
+	close(o->fd);
+	text = unit_slurp(o->path, len);
+	ck_assert_ptr_nonnull(text);
+	free(o->path);
+	return text;
+}
+
 /* Render the fixture vehicles (delta: new, changed, deleted) into a file. */
 static char *
 render_fixture(const struct format *f, bool delta, struct render_stats *st, size_t *len)
 {
 	static const enum render_action actions[] = {RENDER_NEW, RENDER_CHANGED, RENDER_DELETED};
-	char *path = xasprintf("%s/out", dir), *out;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	struct render *r;
+	struct out o;
+	struct render *r = out_open(&o, f, "out", "test-file", delta);
 
-	ck_assert_int_ge(fd, 0);
-	r = render_new(f, fd, "test-file", delta);
 	render_begin(r);
 	for (int i = 0; i < 3; i++) {
 		struct record v;
@@ -141,14 +171,7 @@ render_fixture(const struct format *f, bool delta, struct render_stats *st, size
 		render_rec(r, &v, delta ? actions[i] : RENDER_FULL);
 		record_release(&v);
 	}
-	ck_assert_int_eq(render_end(r), 0);
-	render_get_stats(r, st);
-	render_free(r);
-	close(fd);
-	out = unit_slurp(path, len);
-	ck_assert_ptr_nonnull(out);
-	free(path);
-	return out;
+	return out_close(&o, st, len);
 }
 
 static void
@@ -250,24 +273,17 @@ render_one(const char *fmt_text, const struct record *v, long long *warnings)
 {
 	struct format f;
 	struct render_stats st;
-	char *path = xasprintf("%s/one", dir), *out;
-	size_t len;
-	int fd;
+	struct out o;
 	struct render *r;
+	char *out;
 
 	write_format("t", fmt_text);
 	ck_assert_int_eq(format_load(dir, "t", &f), 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = render_new(&f, fd, "one", false);
+	r = out_open(&o, &f, "one", "one", false);
 	render_begin(r);
 	render_rec(r, v, RENDER_FULL);
-	ck_assert_int_eq(render_end(r), 0);
-	render_get_stats(r, &st);
+	out = out_close(&o, &st, NULL);
 	*warnings = st.warnings;
-	render_free(r);
-	close(fd);
-	out = unit_slurp(path, &len);
-	free(path);
 	format_release(&f);
 	return out;
 }
@@ -385,25 +401,19 @@ START_TEST(stored_json_matches_record)
 	static const char json[] = "{\"description\":\"a \\\"q\\\"\\nb \\u00e9\\ud83d\\ude97\","
 	                           "\"extra.Farbe\":\"rot\",\"images\":\"x|y\",\"vin\":\"V1\"}";
 	struct format f;
-	char *path = xasprintf("%s/j", dir), *out;
-	size_t len;
-	int fd;
+	struct out o;
 	struct render *r;
+	char *out;
 
 	write_format("j", "[format]\nheader = no\n[columns]\n0 = vin\n1 = description\n"
 	                  "2 = images join=;\n3 = extra.Farbe\n4 = make default=n/a\n");
 	ck_assert_int_eq(format_load(dir, "j", &f), 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = render_new(&f, fd, "j", false);
+	r = out_open(&o, &f, "j", "j", false);
 	ck_assert_int_eq(render_json(r, "V1", json, strlen(json), RENDER_FULL), 0);
 	ck_assert_int_eq(render_json(r, "V2", "{\"vin\":\"V2\"", 11, RENDER_FULL), -1);
-	ck_assert_int_eq(render_end(r), 0);
-	render_free(r);
-	close(fd);
-	out = unit_slurp(path, &len);
+	out = out_close(&o, NULL, NULL);
 	ck_assert_str_eq(out, "V1,\"a \"\"q\"\"\nb é\xf0\x9f\x9a\x97\",x;y,rot,n/a\n");
 	free(out);
-	free(path);
 	format_release(&f);
 }
 END_TEST
@@ -482,26 +492,18 @@ START_TEST(positional_action_column)
 {
 	struct format f;
 	struct record v;
-	char *path = xasprintf("%s/p", dir), *out;
-	size_t len;
-	int fd;
-	struct render *r;
+	struct out o;
+	char *out;
 
 	write_format("p", "[format]\nheader = no\naction_column = 1\n[columns]\n0 = vin\n"
 	                  "2 = make\n");
 	ck_assert_int_eq(format_load(dir, "p", &f), 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = render_new(&f, fd, "p", true);
 	vehicle(&v, 2);
-	render_rec(r, &v, RENDER_DELETED);
-	ck_assert_int_eq(render_end(r), 0);
-	render_free(r);
-	close(fd);
-	out = unit_slurp(path, &len);
+	render_rec(out_open(&o, &f, "p", "p", true), &v, RENDER_DELETED);
+	out = out_close(&o, NULL, NULL);
 	/* the action takes the free position 1; the format's width stays 3 */
 	ck_assert_str_eq(out, "YV1ZW72V0L1000003,deleted,\n");
 	free(out);
-	free(path);
 	record_release(&v);
 	format_release(&f);
 }
