@@ -25,13 +25,19 @@
 
 /* ---- helpers ---- */
 
-static char *
-make_tmpdir(void)
-{
-	char d[64];
+/* Each test's private directory (Check forks per test; teardown removes it). */
+static char dir[64];
 
-	unit_tmpdir(d, sizeof(d));
-	return xstrdup(d);
+static void
+setup(void)
+{
+	unit_tmpdir(dir, sizeof(dir));
+}
+
+static void
+teardown(void)
+{
+	unit_rmtree(dir);
 }
 
 static bool
@@ -42,11 +48,11 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Write text as dir/name (0644). */
+/* Write text as in/name (0644). */
 static void
-put(const char *dir, const char *name, const char *text)
+put(const char *in, const char *name, const char *text)
 {
-	char *p = xasprintf("%s/%s", dir, name);
+	char *p = xasprintf("%s/%s", in, name);
 
 	unit_write_str(p, text, 0644);
 	free(p);
@@ -73,15 +79,15 @@ assert_lists_one(struct transfer_conn *c, const char *name)
 static char *
 many_files(const char *root)
 {
-	char *dir = xasprintf("%s/inbox/many", root), name[16];
+	char *path = xasprintf("%s/inbox/many", root), name[16];
 
-	unit_rmtree(dir);
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	unit_rmtree(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
 	for (int i = 0; i < 450; i++) {
 		snprintf(name, sizeof(name), "f%03d.csv", i);
-		put(dir, name, &"xxxxxxx"[7 - i % 7]);
+		put(path, name, &"xxxxxxx"[7 - i % 7]);
 	}
-	return dir;
+	return path;
 }
 
 /* Deterministic bytes, so a shifted or truncated copy cannot compare equal. */
@@ -456,7 +462,6 @@ END_TEST
 
 START_TEST(test_read_secret)
 {
-	char *dir = make_tmpdir();
 	char *p = xasprintf("%s/pw", dir);
 	char *secret;
 
@@ -496,8 +501,6 @@ START_TEST(test_read_secret)
 		ck_assert_int_eq(transfer_read_secret(p, &secret), LS_EXIT_CONFIG);
 	}
 	free(p);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
@@ -505,7 +508,6 @@ END_TEST
 
 START_TEST(test_local_roundtrip)
 {
-	char *dir = make_tmpdir();
 	char *remote = xasprintf("%s/remote", dir), *src = xasprintf("%s/src.csv", dir);
 	char *url = xasprintf("file://%s/", remote);
 	char *final = xasprintf("%s/feed.csv", remote),
@@ -568,15 +570,12 @@ START_TEST(test_local_roundtrip)
 	free(url);
 	free(src);
 	free(remote);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
 /* One connection serves two directories; another server is refused. */
 START_TEST(test_set_url)
 {
-	char *dir = make_tmpdir();
 	char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir);
 	char *url_a = xasprintf("file://%s/", a), *url_b = xasprintf("file://%s/*.csv", b);
 	char *p;
@@ -606,14 +605,11 @@ START_TEST(test_set_url)
 	free(url_b);
 	free(a);
 	free(b);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
 START_TEST(test_local_glob_and_errors)
 {
-	char *dir = make_tmpdir();
 	char *url = xasprintf("file://%s/*.csv", dir);
 	struct transfer_endpoint ep = {.url = url};
 	struct transfer_conn *c;
@@ -641,8 +637,6 @@ START_TEST(test_local_glob_and_errors)
 	ck_assert_ptr_null(c);
 	ck_assert_str_eq(transfer_last_reply(NULL), "");
 	free(url);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
@@ -666,7 +660,7 @@ silent_listener(long *port)
 START_TEST(test_silent_server_times_out)
 {
 	const char *schemes[] = {"sftp", "ftp", "ftps"};
-	char *dir = make_tmpdir(), *kh = xasprintf("%s/known_hosts", dir), *url;
+	char *kh = xasprintf("%s/known_hosts", dir), *url;
 	struct transfer_endpoint ep;
 	struct transfer_conn *c;
 	struct timespec t0, t1;
@@ -690,8 +684,6 @@ START_TEST(test_silent_server_times_out)
 	}
 	close(lfd);
 	free(kh);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
@@ -755,7 +747,6 @@ ftp_url(const char *scheme, const char *port_var, const char *sub)
 static void
 roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_warn)
 {
-	char *dir = make_tmpdir();
 	char *src = xasprintf("%s/src", dir), *final = xasprintf("%s/rt.csv", root);
 	char *part = xasprintf("%s/.rt.csv.part", root);
 	char *data = pattern(size, 7), *data2 = pattern(size / 2 + 1, 8);
@@ -803,8 +794,6 @@ roundtrip(struct transfer_conn *c, const char *root, size_t size, bool expect_wa
 	free(part);
 	free(final);
 	free(src);
-	unit_rmtree(dir);
-	free(dir);
 }
 
 START_TEST(test_sftp_key)
@@ -852,7 +841,7 @@ END_TEST
 
 START_TEST(test_sftp_login_refused)
 {
-	char *url, *dir = make_tmpdir(), *pw = xasprintf("%s/pw", dir);
+	char *url, *pw = xasprintf("%s/pw", dir);
 	struct transfer_endpoint ep;
 	struct transfer_conn *c;
 
@@ -870,8 +859,6 @@ START_TEST(test_sftp_login_refused)
 	free(url);
 out:
 	free(pw);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
@@ -899,12 +886,11 @@ open_with_known_hosts(const char *kh_path, char **log_text)
 
 START_TEST(test_sftp_host_key_refused)
 {
-	char *dir, *kh, *cmd, *text, *pub, *line;
+	char *kh, *cmd, *text, *pub, *line;
 	size_t n;
 
 	if (!have_servers())
 		return;
-	dir = make_tmpdir();
 	kh = xasprintf("%s/known_hosts", dir);
 	cmd = xasprintf("ssh-keygen -q -t ed25519 -N '' -f '%s/other' </dev/null", dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -943,14 +929,12 @@ START_TEST(test_sftp_host_key_refused)
 
 	free(pub);
 	free(kh);
-	unit_rmtree(dir);
-	free(dir);
 }
 END_TEST
 
 START_TEST(test_sftp_list_many_and_glob)
 {
-	char *url, *dir, *p;
+	char *url, *many, *p;
 	struct transfer_endpoint ep;
 	struct transfer_conn *c;
 	struct remote_file *files;
@@ -958,9 +942,9 @@ START_TEST(test_sftp_list_many_and_glob)
 
 	if (!have_servers())
 		return;
-	dir = many_files(env("SFTP_ROOT"));
-	put(dir, "other.xml", "x");
-	p = xasprintf("%s/sub.csv", dir);
+	many = many_files(env("SFTP_ROOT"));
+	put(many, "other.xml", "x");
+	p = xasprintf("%s/sub.csv", many);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	free(p);
 	url = sftp_url("inbox/many/*.csv");
@@ -974,8 +958,8 @@ START_TEST(test_sftp_list_many_and_glob)
 	transfer_files_free(files, n);
 	transfer_close(c);
 	free(url);
-	unit_rmtree(dir);
-	free(dir);
+	unit_rmtree(many);
+	free(many);
 }
 END_TEST
 
@@ -1107,7 +1091,7 @@ END_TEST
 
 START_TEST(test_ftp_list_many_and_dirs)
 {
-	char *url, *dir, *p;
+	char *url, *many, *p;
 	struct transfer_endpoint ep;
 	struct transfer_conn *c;
 	struct remote_file *files;
@@ -1116,8 +1100,8 @@ START_TEST(test_ftp_list_many_and_dirs)
 
 	if (!have_servers())
 		return;
-	dir = many_files(env("FTP_ROOT"));
-	p = xasprintf("%s/adir.csv", dir);
+	many = many_files(env("FTP_ROOT"));
+	p = xasprintf("%s/adir.csv", many);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	free(p);
 	url = ftp_url("ftp", "FTP_PORT", "inbox/many/*.csv");
@@ -1133,8 +1117,8 @@ START_TEST(test_ftp_list_many_and_dirs)
 	transfer_files_free(files, n);
 	transfer_close(c);
 	free(url);
-	unit_rmtree(dir);
-	free(dir);
+	unit_rmtree(many);
+	free(many);
 }
 END_TEST
 
@@ -1170,8 +1154,9 @@ static Suite *
 transfer_suite(void)
 {
 	Suite *s = suite_create("transfer");
-	TCase *pure = tcase_create("pure"), *local = tcase_create("local");
-	TCase *servers = tcase_create("servers");
+	TCase *pure = unit_tcase(s, "pure", setup, teardown);
+	TCase *local = unit_tcase(s, "local", setup, teardown);
+	TCase *servers = unit_tcase(s, "servers", setup, teardown);
 
 	tcase_add_test(pure, test_names_hostile);
 	tcase_add_test(pure, test_names_safe);
@@ -1183,13 +1168,11 @@ transfer_suite(void)
 	tcase_add_test(pure, test_list_cap);
 	tcase_add_test(pure, test_mlsd_parse);
 	tcase_add_test(pure, test_read_secret);
-	suite_add_tcase(s, pure);
 
 	tcase_add_test(local, test_local_roundtrip);
 	tcase_add_test(local, test_local_glob_and_errors);
 	tcase_add_test(local, test_set_url);
 	tcase_add_test(local, test_silent_server_times_out);
-	suite_add_tcase(s, local);
 
 	tcase_set_timeout(servers, 120);
 	tcase_add_test(servers, test_sftp_key);
@@ -1203,7 +1186,6 @@ transfer_suite(void)
 	tcase_add_test(servers, test_ftps_without_tls_refused);
 	tcase_add_test(servers, test_ftp_list_many_and_dirs);
 	tcase_add_test(servers, test_unreachable_fast);
-	suite_add_tcase(s, servers);
 	return s;
 }
 
