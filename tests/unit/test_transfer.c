@@ -1016,47 +1016,47 @@ START_TEST(test_set_url_servers)
 }
 END_TEST
 
-START_TEST(test_ftp_roundtrip)
+/* roundtrip() of size bytes in the FTP server's upload/ over scheme (ftps: with the test CA). */
+static void
+ftp_roundtrip(const char *scheme, size_t size)
 {
-	char *url, *root;
-	struct transfer_endpoint ep;
+	char *url = ftp_url(scheme, "FTP_PORT", "upload/");
+	char *root = xasprintf("%s/upload", env("FTP_ROOT"));
+	struct transfer_endpoint ep = {.url = url,
+	                               .password_file = env("FTP_PASSWORD_FILE"),
+	                               .ca_file =
+	                                       strcmp(scheme, "ftps") ? NULL : env("FTP_CACERT")};
 	struct transfer_conn *c;
 
-	if (!have_servers())
-		return;
-	url = ftp_url("ftp", "FTP_PORT", "upload/");
-	root = xasprintf("%s/upload", env("FTP_ROOT"));
-	ep = (struct transfer_endpoint){.url = url, .password_file = env("FTP_PASSWORD_FILE")};
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
-	roundtrip(c, root, 2 * 1024 * 1024 + 3, false); /* vsftpd renames over files */
+	roundtrip(c, root, size, false); /* vsftpd renames over files */
 	transfer_close(c);
 	free(root);
 	free(url);
+}
+
+START_TEST(test_ftp_roundtrip)
+{
+	if (have_servers())
+		ftp_roundtrip("ftp", 2 * 1024 * 1024 + 3);
 }
 END_TEST
 
 START_TEST(test_ftps_roundtrip)
 {
-	char *url, *root;
+	char *url;
 	struct transfer_endpoint ep;
 	struct transfer_conn *c;
 
 	if (!have_servers())
 		return;
-	url = ftp_url("ftps", "FTP_PORT", "upload/");
-	root = xasprintf("%s/upload", env("FTP_ROOT"));
-	ep = (struct transfer_endpoint){.url = url,
-	                                .password_file = env("FTP_PASSWORD_FILE"),
-	                                .ca_file = env("FTP_CACERT")};
-	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_OK);
-	roundtrip(c, root, 100000, false);
-	transfer_close(c);
+	ftp_roundtrip("ftps", 100000);
 
 	/* the self-signed certificate does not verify against the system CAs */
-	ep.ca_file = NULL;
+	url = ftp_url("ftps", "FTP_PORT", "upload/");
+	ep = (struct transfer_endpoint){.url = url, .password_file = env("FTP_PASSWORD_FILE")};
 	ck_assert_int_eq(transfer_open(&ep, &c), LS_EXIT_CONFIG);
 	ck_assert_ptr_null(c);
-	free(root);
 	free(url);
 }
 END_TEST
