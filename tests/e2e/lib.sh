@@ -50,6 +50,19 @@ expect_grep() {
 	fi
 }
 
+# expect_golden ACTUAL EXPECTED DESCRIPTION: ACTUAL's bytes are EXPECTED's
+# (the diff shown when not); UPDATE_EXPECTED=1 first copies ACTUAL over
+# EXPECTED (review the diff!).
+expect_golden() {
+	[ "${UPDATE_EXPECTED:-0}" = 1 ] && cp "$1" "$2"
+	if cmp -s "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3: $1 differs from $2"
+		diff -u "$2" "$1" | head -n 40 >&2
+	fi
+}
+
 # need_servers: skip (77) without the loopback servers unless they are required.
 need_servers() {
 	if [ -z "${LOTSYNC_SERVERS:-}" ]; then

@@ -24,15 +24,7 @@ for dir in "$SRCDIR"/tests/fixtures/profiles/*/; do
 		echo "-- rejected"
 		L show 1 --rejected | tail -n +2
 	} >"$t/actual.txt" 2>&1
-	if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
-		cp "$t/actual.txt" "$dir/expected.txt"
-	fi
-	if cmp -s "$t/actual.txt" "$dir/expected.txt"; then
-		pass "$profile: show output matches expected.txt"
-	else
-		fail "$profile: show output differs from expected.txt"
-		diff -u "$dir/expected.txt" "$t/actual.txt" | head -n 40 >&2
-	fi
+	expect_golden "$t/actual.txt" "$dir/expected.txt" "$profile: show output matches expected.txt"
 	# Every vehicle's JSON parses and no field is empty (empty means absent).
 	L --json show 1 >"$t/show.json"
 	expect_eq "$(json 'all(v for x in j["vehicles"] for v in x["fields"].values())' "$t/show.json")" \

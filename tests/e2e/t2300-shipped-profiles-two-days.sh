@@ -31,15 +31,7 @@ for day2 in "$SRCDIR"/tests/fixtures/profiles/*/day2.*; do
 		echo "-- diff 1 2"
 		L diff 1 2
 	} >"$t/actual.txt" 2>&1
-	if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
-		cp "$t/actual.txt" "$dir/expected-day2.txt"
-	fi
-	if cmp -s "$t/actual.txt" "$dir/expected-day2.txt"; then
-		pass "$profile: day 2 and the diff match expected-day2.txt"
-	else
-		fail "$profile: day 2 differs from expected-day2.txt"
-		diff -u "$dir/expected-day2.txt" "$t/actual.txt" | head -n 40 >&2
-	fi
+	expect_golden "$t/actual.txt" "$dir/expected-day2.txt" "$profile: day 2 and the diff match expected-day2.txt"
 	n=$((n + 1))
 done
 expect_eq "$([ "$n" -ge 7 ] && echo yes)" "yes" "at least seven shipped profiles have a second day ($n)"
