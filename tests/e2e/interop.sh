@@ -169,5 +169,33 @@ iop_sftp_feed() {
 	} >>"$TEST_TMP/conf/lotsync.conf"
 }
 
+# iop_size FILE: its size in bytes, 0 when it does not exist.
+iop_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# iop_growing FILE SECS: wait (SECS at most) until FILE on the server holds
+# 32 KiB: an upload is under way. True when it does.
+iop_growing() {
+	_i=0
+	while [ "$(iop_size "$1")" -lt 32768 ] && [ $_i -lt $(($2 * 20)) ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	[ "$(iop_size "$1")" -ge 32768 ]
+}
+
+# iop_kill_sessions PID: SIGKILL every descendant of the server's listener
+# PID (its sessions), not the listener.
+iop_kill_sessions() {
+	_todo=$(pgrep -P "$1" | tr '\n' ' ') _all=""
+	while [ -n "$_todo" ]; do
+		_all="$_all $_todo"
+		_next=""
+		for _k in $_todo; do _next="$_next $(pgrep -P "$_k" | tr '\n' ' ')"; done
+		_todo=$(echo $_next)
+	done
+	# shellcheck disable=SC2086
+	[ -n "$_all" ] && kill -KILL $_all 2>/dev/null
+}
+
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
 q() { sqlite3 "$TEST_TMP/spool/lotsync.db" "$1"; }

@@ -22,23 +22,9 @@ iop_targets "ftps://$FTP_USER@127.0.0.1:$VS_PORT" acme "password_file = secrets/
 	"ca_file = $VS_CACERT"
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
 results() { q "select group_concat(d.result) from deliveries d join exports e on e.id = d.export_id where e.target = '$1' and e.file = '$2' order by d.id"; }
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-
-# growing FILE: wait (10 s at most) until FILE on the server holds 32 KiB
-growing() {
-	_i=0
-	while [ "$(size "$1")" -lt 32768 ] && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ "$(size "$1")" -ge 32768 ]
-}
-# kill_sessions: SIGKILL vsftpd's per-session processes, not the listener
-kill_sessions() {
-	for _c in $(pgrep -P "$VS_PID"); do
-		kill -KILL $(pgrep -P "$_c") "$_c" 2>/dev/null
-	done
-}
+size() { iop_size "$1"; }
+growing() { iop_growing "$1" 10; }
+kill_sessions() { iop_kill_sessions "$VS_PID"; } # vsftpd's sessions, not the listener
 
 # Exports waiting in the outbox (nothing delivered yet: the targets are
 # asked one at a time below).

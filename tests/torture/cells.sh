@@ -16,7 +16,7 @@
 # retried), cell_many (2,000 files in one directory).
 
 G() { /usr/bin/python3 "$SRCDIR/scripts/mkfeed.py" "$@"; }
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+size() { iop_size "$1"; }
 results() { q "select group_concat(d.result) from deliveries d join exports e on e.id = d.export_id where e.target = '$1' and e.file = '$2' order by d.id"; }
 
 # cell_auth: the login lines of a section for this server
@@ -100,28 +100,8 @@ cell_writer() {
 	expect_eq "$(ls -A "$S_ROOT/upload" | grep -c '^\.')" 0 "$S deliver: no temporary file left"
 }
 
-# growing FILE: wait (15 s at most) until FILE on the server holds 32 KiB
-growing() {
-	_i=0
-	while [ "$(size "$1")" -lt 32768 ] && [ $_i -lt 300 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	[ "$(size "$1")" -ge 32768 ]
-}
-
-# kill_sessions: SIGKILL every descendant of the listener, not the listener
-kill_sessions() {
-	_todo=$(pgrep -P "$S_PID" | tr '\n' ' ') _all=""
-	while [ -n "$_todo" ]; do
-		_all="$_all $_todo"
-		_next=""
-		for _k in $_todo; do _next="$_next $(pgrep -P "$_k" | tr '\n' ' ')"; done
-		_todo=$(echo $_next)
-	done
-	# shellcheck disable=SC2086
-	[ -n "$_all" ] && kill -KILL $_all 2>/dev/null
-}
+growing() { iop_growing "$1" 15; }
+kill_sessions() { iop_kill_sessions "$S_PID"; }
 
 # ---- uploads cut half-way, then retried ----
 cell_cut() {
