@@ -58,6 +58,10 @@ contains() {
 		fail "$1 (no \"$3\")"
 	fi
 }
+# renamed NAME OLD NEW: NEW exists on disk and OLD is gone.
+renamed() {
+	if [ -e "$3" ] && [ ! -e "$2" ]; then ok "$1"; else fail "$1" nolog; fi
+}
 
 pass=$(cat "$SFTP_PASSWORD_FILE")
 ftppass=$(cat "$FTP_PASSWORD_FILE")
@@ -93,11 +97,7 @@ same "sftp key: upload landed in SFTP_ROOT/upload" "$payload" "$SFTP_ROOT/upload
 check "sftp key: rename" \
 	sftp_key -Q "rename $SFTP_ROOT/upload/a.csv.tmp $SFTP_ROOT/upload/a.csv" -l "$sftp_base$SFTP_ROOT/upload/"
 contains "sftp key: listing after rename shows a.csv" "$log" "a.csv"
-if [ -e "$SFTP_ROOT/upload/a.csv" ] && [ ! -e "$SFTP_ROOT/upload/a.csv.tmp" ]; then
-	ok "sftp key: rename visible on disk"
-else
-	fail "sftp key: rename visible on disk" nolog
-fi
+renamed "sftp key: rename visible on disk" "$SFTP_ROOT/upload/a.csv.tmp" "$SFTP_ROOT/upload/a.csv"
 check "sftp key: download" sftp_key -o "$T/sftp-dl.csv" "$sftp_base$SFTP_ROOT/upload/a.csv"
 same "sftp key: download matches" "$payload" "$T/sftp-dl.csv"
 # /~/ resolves to the session's start dir, which is SFTP_ROOT.
@@ -162,11 +162,7 @@ same "ftp: upload landed in FTP_ROOT/upload" "$payload" "$FTP_ROOT/upload/b.csv.
 check "ftp: RNFR/RNTO rename" \
 	ftp_curl -Q "RNFR upload/b.csv.tmp" -Q "RNTO upload/b.csv" -l "$ftp_base/upload/"
 contains "ftp: listing after rename shows b.csv" "$log" "b.csv"
-if [ -e "$FTP_ROOT/upload/b.csv" ] && [ ! -e "$FTP_ROOT/upload/b.csv.tmp" ]; then
-	ok "ftp: rename visible on disk"
-else
-	fail "ftp: rename visible on disk" nolog
-fi
+renamed "ftp: rename visible on disk" "$FTP_ROOT/upload/b.csv.tmp" "$FTP_ROOT/upload/b.csv"
 check "ftp: download" ftp_curl -o "$T/ftp-dl.csv" "$ftp_base/upload/b.csv"
 same "ftp: download matches" "$payload" "$T/ftp-dl.csv"
 cp "$payload" "$FTP_ROOT/inbox/feed.csv"
