@@ -315,20 +315,15 @@ int
 main(void)
 {
 	Suite *s = suite_create("dirty");
-	TCase *tc = tcase_create("dirty corpus");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_tcase(s, "dirty corpus", NULL, NULL);
+	int rc;
 
 	unit_each_line("tests/fixtures/dirty/CASES", add_case, NULL);
 	setenv("LOTSYNC_PARSE_CHUNK", "4096", 1);
 	setenv("LOTSYNC_PARSE_THREADS", "2", 1);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, dirty_case, 0, ncases);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(s);
 	for (int i = 0; i < ncases; i++) {
 		free(cases[i].name);
 		free(cases[i].profile);
@@ -338,5 +333,5 @@ main(void)
 		free(cases[i].contains);
 	}
 	printf("%d dirty cases\n", ncases);
-	return failed ? 1 : 0;
+	return rc;
 }

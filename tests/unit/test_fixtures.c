@@ -304,7 +304,7 @@ int
 main(void)
 {
 	Suite *s = suite_create("fixtures");
-	TCase *tc = tcase_create("bad input");
+	TCase *tc = unit_tcase(s, "bad input", setup, teardown);
 	int rc;
 
 	unit_each_line("tests/fixtures/bad/CASES", add_case, NULL);
@@ -312,10 +312,8 @@ main(void)
 	/* Small chunks and two threads: every case also crosses chunk boundaries in parallel. */
 	setenv("LOTSYNC_PARSE_CHUNK", "4096", 1);
 	setenv("LOTSYNC_PARSE_THREADS", "2", 1);
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, fixture, 0, ncases);
-	suite_add_tcase(s, tc);
 	rc = unit_run(s);
 	for (int i = 0; i < ncases; i++) {
 		free(cases[i].file);

@@ -330,20 +330,13 @@ int
 main(void)
 {
 	Suite *s = suite_create("property");
-	TCase *tc = tcase_create("ingest properties");
+	TCase *tc = unit_tcase(s, "ingest properties", NULL, NULL);
 	const char *rounds = getenv("PROPERTY_ROUNDS");
 	int n = rounds ? atoi(rounds) : 8;
-	SRunner *sr;
-	int failed;
 
 	setenv("LOTSYNC_PARSE_THREADS", "1", 1);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, replay_and_duplicates, 0, n);
 	tcase_add_loop_test(tc, resend_restores, 0, n);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
