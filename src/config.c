@@ -642,6 +642,18 @@ set_str(void *field, char *v)
 	conffile_set_str(field, v);
 }
 
+/* v as one of the two words of w (any case): its index, or -1 (reported with both words). */
+static int
+word_of_two(struct parser *p, const struct key_def *k, const char *v, const char *const *w)
+{
+	int i = conffile_word(v, w);
+
+	if (i < 0)
+		conffile_error(&p->err, p->lineno, "bad value '%s' for '%s': expected %s or %s", v,
+		               k->name, w[0], w[1]);
+	return i;
+}
+
 static void
 set_enum_value(struct parser *p, const struct key_def *k, void *field, const char *v)
 {
@@ -655,49 +667,28 @@ set_enum_value(struct parser *p, const struct key_def *k, void *field, const cha
 
 	switch (k->kind) {
 	case V_FEED_KEY:
-		if ((i = conffile_word(v, feed_keys_w)) >= 0)
+		if ((i = word_of_two(p, k, v, feed_keys_w)) >= 0)
 			*(enum feed_key *)field = i ? FEED_KEY_STOCK : FEED_KEY_VIN;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'key': expected vin or stock", v);
 		break;
 	case V_AFTER:
-		if ((i = conffile_word(v, after_w)) >= 0)
+		if ((i = word_of_two(p, k, v, after_w)) >= 0)
 			*(enum after_fetch *)field = i ? AFTER_FETCH_DELETE : AFTER_FETCH_KEEP;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'after_fetch': expected keep or delete",
-			               v);
 		break;
 	case V_FTP_MODE:
-		if ((i = conffile_word(v, ftp_mode_w)) >= 0)
+		if ((i = word_of_two(p, k, v, ftp_mode_w)) >= 0)
 			*(bool *)field = i == 1;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'ftp_mode': expected passive or active",
-			               v);
 		break;
 	case V_MODE:
-		if ((i = conffile_word(v, mode_w)) >= 0)
+		if ((i = word_of_two(p, k, v, mode_w)) >= 0)
 			*(enum export_mode *)field = i ? EXPORT_DELTA : EXPORT_FULL;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'mode': expected full or delta", v);
 		break;
 	case V_FKIND:
-		if ((i = conffile_word(v, fkind_w)) >= 0)
+		if ((i = word_of_two(p, k, v, fkind_w)) >= 0)
 			*(enum feed_kind *)field = i ? FEED_KIND_WORKORDER : FEED_KIND_VEHICLE;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'kind': expected vehicle or workorder",
-			               v);
 		break;
 	case V_FMODE:
-		if ((i = conffile_word(v, fmode_w)) >= 0)
+		if ((i = word_of_two(p, k, v, fmode_w)) >= 0)
 			*(enum feed_mode *)field = i ? FEED_MODE_UPSERT : FEED_MODE_FULL;
-		else
-			conffile_error(&p->err, p->lineno,
-			               "bad value '%s' for 'mode': expected full or upsert", v);
 		break;
 	case V_CHARSET:
 		if ((i = conffile_word(v, charsets)) >= 0)
