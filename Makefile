@@ -12,7 +12,7 @@ MAN_SRCS  = man/lotsync.1 man/lotsync.conf.5 man/lotsync-profile.5
 MAN_PAGES = $(MAN_SRCS:man/%=build/man/%)
 
 CC      ?= cc
-PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive
+PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive zlib
 # pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
@@ -111,6 +111,13 @@ build/san-tests/%: tests/unit/%.c $(SAN_OBJS)
 	$(if $(V),,@echo "  TEST-SAN $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SAN_OBJS) $(PKG_LIBS) $(CHECK_LIBS)
 
+# lotsync itself under ASan+UBSan, for the e2e tests that run many hostile
+# inputs through the real binary (t6816: the malformed corpus).
+SAN_LOTSYNC = build/lotsync-san
+$(SAN_LOTSYNC): build/san/main.o $(SAN_OBJS)
+	$(if $(V),,@echo "  LINK-SAN $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
 # Unit tests, plain and under ASan+UBSan (LeakSanitizer included).
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; LOTSYNC_SRCDIR=$(CURDIR) $$t; done
@@ -124,7 +131,7 @@ unit-san: $(SAN_TESTS)
 # reads the rule, so `make e2e` alone builds the shim the t61NN tests load.
 FAULTSHIM = build/faultshim.so
 
-e2e: lotsync $(FAULTSHIM)
+e2e: lotsync $(FAULTSHIM) $(SAN_LOTSYNC)
 	@tests/run-e2e.sh
 
 # `make torture`: the long runs outside `make check`, both of them.
@@ -158,7 +165,8 @@ torture-faults: lotsync $(FAULTSHIM)
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
 check: no-golden-update deps
-	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz $(FAULTSHIM)
+	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz \
+		$(FAULTSHIM) $(SAN_LOTSYNC)
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
 	@$(MAKE) --no-print-directory fuzz-run
 

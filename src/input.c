@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "lotsync/log.h"
 #include "lotsync/util.h"
@@ -29,6 +30,7 @@ struct input {
 	             */
 	size_t rlen, rpos;
 	uint64_t out, max;
+	uLong crc; /* gzip: CRC-32 of the bytes out, checked against the trailer at the end */
 	char *why;
 	enum ls_scope scope;
 };
@@ -170,6 +172,7 @@ archive_start(struct input *in)
 			            xasprintf("corrupt zip: %s", archive_error_string(in->a)));
 	}
 	in->out = 0;
+	in->crc = crc32(0L, Z_NULL, 0);
 	return 0;
 }
 
@@ -232,6 +235,75 @@ input_open_mem(const void *data, size_t n)
 	return in;
 }
 
+#define READ_AHEAD ((size_t)256 * 1024)
+
+static ssize_t
+read_fd(int fd, void *buf, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = read(fd, buf, n);
+	while (k == -1 && errno == EINTR);
+	return k;
+}
+
+/*
+ * Every member of the gzip file inflates with a good CRC-32 and length
+ * (zlib checks each trailer); libarchive's gzip filter does not check them.
+ */
+static bool
+gzip_members_ok(int fd)
+{
+	unsigned char inb[64 * 1024], outb[64 * 1024];
+	z_stream z = {0};
+	bool ok = false;
+	int rc = Z_OK;
+	ssize_t k;
+
+	if (lseek(fd, 0, SEEK_SET) == -1 || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return false;
+	while ((k = read_fd(fd, inb, sizeof(inb))) > 0) {
+		z.next_in = inb;
+		z.avail_in = (uInt)k;
+		while (z.avail_in > 0) {
+			z.next_out = outb;
+			z.avail_out = sizeof(outb);
+			rc = inflate(&z, Z_NO_FLUSH);
+			if (rc == Z_STREAM_END) {
+				/* The next member, if any, starts after this one's trailer. */
+				if (z.avail_in > 0 && inflateReset(&z) != Z_OK)
+					goto out;
+			} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+				goto out;
+			}
+		}
+	}
+	ok = k == 0 && rc == Z_STREAM_END;
+out:
+	inflateEnd(&z);
+	return ok;
+}
+
+/* At the end of a gzip stream: the trailer's CRC-32 and length match what came out. */
+static int
+gzip_check_end(struct input *in)
+{
+	unsigned char t[8];
+	off_t size = lseek(in->fd, 0, SEEK_END);
+
+	if (size >= 18 && pread(in->fd, t, sizeof(t), size - 8) == 8 &&
+	    (t[0] | t[1] << 8 | t[2] << 16 | (uLong)t[3] << 24) == in->crc &&
+	    (t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24) == (uint32_t)in->out)
+		return 0;
+	/* Several members end in the last one's trailer: check each one. */
+	if (gzip_members_ok(in->fd))
+		return 0;
+	return fail(in, LS_BAD_FILE,
+	            xstrdup("corrupt gzip data: the CRC-32 or length in the trailer does "
+	                    "not match the data (damaged in transfer?)"));
+}
+
 static ssize_t
 read_archive(struct input *in, void *buf, size_t n)
 {
@@ -250,19 +322,11 @@ read_archive(struct input *in, void *buf, size_t n)
 		            xasprintf("decompresses to more than %d times its size (a compression "
 		                      "bomb?)",
 		                      LS_MAX_INPUT_RATIO));
-	return k;
-}
-
-#define READ_AHEAD ((size_t)256 * 1024)
-
-static ssize_t
-read_fd(int fd, void *buf, size_t n)
-{
-	ssize_t k;
-
-	do
-		k = read(fd, buf, n);
-	while (k == -1 && errno == EINTR);
+	if (in->kind == INPUT_GZIP) {
+		if (k == 0 && gzip_check_end(in) == -1)
+			return -1;
+		in->crc = crc32(in->crc, buf, (uInt)k);
+	}
 	return k;
 }
 

@@ -354,6 +354,13 @@ fill(struct pipe *pp, struct chunk *c)
 			pp->eof = k == 0;
 			c->len += (size_t)k;
 		}
+		/* UTF-32LE's mark starts like UTF-16LE's: tell them apart first. */
+		if (pp->first && c->len >= 4 &&
+		    (memcmp(c->buf, "\xFF\xFE\0\0", 4) == 0 ||
+		     memcmp(c->buf, "\0\0\xFE\xFF", 4) == 0))
+			return file_error(r, 1,
+			                  "file is UTF-32 (byte order mark): feeds must be "
+			                  "UTF-8 or an 8-bit charset");
 		if (pp->first && c->len >= 2 &&
 		    (((unsigned char)c->buf[0] == 0xFF && (unsigned char)c->buf[1] == 0xFE) ||
 		     ((unsigned char)c->buf[0] == 0xFE && (unsigned char)c->buf[1] == 0xFF)))

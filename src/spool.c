@@ -215,6 +215,18 @@ refusal(const struct stat *st, bool ours)
 	return NULL;
 }
 
+/*
+ * Whose files a drop folder gives: its owner's (the vendor account it was
+ * made for, scripts/add-vendor.sh), lotsync's own (fetch, retry) and
+ * root's. Anyone else could only write there through a shared group: not
+ * the vendor's upload, so not claimed.
+ */
+static bool
+foreign_owner(const struct stat *st, uid_t folder_owner)
+{
+	return st->st_uid != folder_owner && st->st_uid != geteuid() && st->st_uid != 0;
+}
+
 static bool
 has_marker(int dfd, const char *name)
 {
@@ -231,6 +243,7 @@ scan_dir(const char *dir, bool incoming, unsigned settle, struct spool_scan *sca
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	struct stat ds;
 	size_t alloc = 0;
 	time_t now = time(NULL); /* settling is about the file system: real time */
 
@@ -239,6 +252,12 @@ scan_dir(const char *dir, bool incoming, unsigned settle, struct spool_scan *sca
 		if (errno == ENOENT)
 			return 0;
 		return log_syserr("cannot read directory %s", dir);
+	}
+	if (fstat(dirfd(d), &ds) == -1) {
+		int rc = log_syserr("cannot stat directory %s", dir);
+
+		closedir(d);
+		return rc;
 	}
 	while ((de = readdir(d)) != NULL) {
 		const char *why, *name = de->d_name;
@@ -258,6 +277,14 @@ scan_dir(const char *dir, bool incoming, unsigned settle, struct spool_scan *sca
 			continue; /* vanished between readdir and stat */
 		if ((why = refusal(&st, !incoming)) != NULL) {
 			log_warn("%s/%s: not claimed: %s", dir, name, why);
+			scan->refused++;
+			continue;
+		}
+		if (incoming && foreign_owner(&st, ds.st_uid)) {
+			log_warn("%s/%s: not claimed: it belongs to uid %u, neither the drop "
+			         "folder's owner (uid %u) nor lotsync's user (uid %u) nor root",
+			         dir, name, (unsigned)st.st_uid, (unsigned)ds.st_uid,
+			         (unsigned)geteuid());
 			scan->refused++;
 			continue;
 		}

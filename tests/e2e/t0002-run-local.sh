@@ -1,6 +1,7 @@
 #!/bin/sh
 # e2e: the thin path on a local file:// target, the run lock, an idle rerun
 # that changes nothing but the run record, duplicates and quarantine.
+# Fault matrix: matrix row 13 (two concurrent runs; with t6813).
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 

@@ -5,6 +5,8 @@
 # symlink, a hard link (both made over SFTP) and a FIFO are refused, left
 # in place, reported on stderr and in status, and make the run exit 65; the
 # same file delivered twice is applied once.
+# Fault matrix: matrix row 12 (duplicate delivery), matrix row 19 (symlink,
+# hard link, FIFO), matrix row 20 (half-written file).
 . "$SRCDIR/tests/e2e/lib.sh"
 need_servers
 cd "$TEST_TMP" || exit 1

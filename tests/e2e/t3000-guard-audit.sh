@@ -3,6 +3,7 @@
 # empty files held, audit chain verify catching a changed archive byte and a
 # snapshot row edited behind lotsync's back, append-only triggers, read-only
 # views while nothing else is possible.
+# Fault matrix: matrix row 10 (a 70%-shrunk feed held; with t6810).
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 state() { sqlite3 "$DB" "select group_concat(id || ':' || state, ' ') from snapshots"; }

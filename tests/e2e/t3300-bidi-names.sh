@@ -3,6 +3,7 @@
 # in a dropped file's name and in a vehicle's values never reach the
 # operator raw: log lines show them as <U+202E>, the HTML report replaces
 # them (U+FFFD), and an export file_name pattern holding one is refused.
+# Fault matrix: matrix row 18 (hostile names: bidi controls in a drop name).
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 RLO=$(printf '\342\200\256')

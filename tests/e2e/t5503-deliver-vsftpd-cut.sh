@@ -10,6 +10,8 @@
 #    temporary file is removed by the next run;
 #  - rename = off, the server killed mid-upload: the partial copy under the
 #    final name is replaced by the whole file on the next run.
+# Fault matrix: matrix row 4 (kill -9 during upload),
+# matrix row 6 (server drops mid-upload).
 . "$SRCDIR/tests/e2e/lib.sh"
 . "$SRCDIR/tests/e2e/interop.sh"
 cd "$TEST_TMP" || exit 1
@@ -64,7 +66,9 @@ lp=$!
 growing "$UP/.$P2.part" && pass "the second upload is under way" || fail "the second upload never grew"
 kill -KILL $lp
 wait $lp 2>/dev/null
+expect_eq "$?" 137 "lotsync killed by SIGKILL mid-upload"
 test ! -e "$UP/$P2" && pass "lotsync killed: no final name" || fail "lotsync killed: the final name exists"
+expect_eq "$(ls spool/outbox/renamed)" "$P2" "the export is still pending in the outbox"
 expect_rc 0 "the run after the kill" L deliver renamed
 cmp -s "spool/sent/renamed/$P2" "$UP/$P2" && pass "delivered whole after the kill" || fail "differs after the kill"
 test ! -e "$UP/.$P2.part" && pass "the stale temporary file was removed" || fail ".$P2.part left behind"

@@ -4,6 +4,7 @@
 # must converge to exactly the state of an uninterrupted run: same
 # snapshots, versions, quarantine, exports and delivered files, nothing
 # applied twice, PRAGMA integrity_check ok, verify ok, no temporary files.
+# Fault matrix: matrix row 3 (kill -9 during the commit; with t6803).
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 G=$SRCDIR/scripts/mkfeed.py

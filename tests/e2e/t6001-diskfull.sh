@@ -2,6 +2,7 @@
 # e2e (issue 5): the database's disk fills up mid-ingest (a 1.2 MiB tmpfs):
 # the run exits 74, the database is unchanged and intact, the claimed file
 # waits in work/; with room again the next run applies it.
+# Fault matrix: matrix row 7 (disk full).
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 mkdir -p small

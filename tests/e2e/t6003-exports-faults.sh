@@ -14,6 +14,8 @@
 #    sent; unlock delivers;
 #  - formula cells guarded in text columns, prices untouched; a character
 #    outside ISO-8859-15 reported for a mobilede-csv target.
+# Fault matrix: matrix row 4 (kill -9 between upload and rename),
+# matrix row 6 (connection cut mid-upload).
 . "$SRCDIR/tests/e2e/lib.sh"
 need_servers
 . "$SRCDIR/scripts/srvlib.sh"

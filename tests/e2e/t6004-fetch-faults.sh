@@ -7,6 +7,9 @@
 #    nothing parsed, the partial discarded, fetched by the next run;
 #  - kill -9 mid-download, and at every fetch crash point: the next run
 #    completes; every remote file applied exactly once.
+# Fault matrix (tests/fault/MATRIX): matrix row 1 (kill -9 during fetch),
+# matrix row 5 (server drops mid-download), matrix row 21 (wrong or unknown
+# host key), matrix row 22 (FTPS downgrade).
 . "$SRCDIR/tests/e2e/lib.sh"
 need_servers
 . "$SRCDIR/scripts/srvlib.sh"
@@ -148,6 +151,7 @@ wait "$proxy" 2>/dev/null
 fresh
 
 # ---- kill -9 mid-download -------------------------------------------------------
+bigsha=$(sha256sum "$SD/big.csv" | cut -c1-64)
 conf "$SURL"
 mkdir -p spool/incoming/f
 "$LOTSYNC" -c "$C" run >/dev/null 2>&1 &
@@ -156,6 +160,9 @@ kill_when_partial spool/incoming/f "$lot" && pass "lotsync killed mid-download" 
 wait "$lot"
 expect_eq "$?" "137" "killed by SIGKILL"
 expect_eq "$(find spool/incoming/f -name '.tmp-*' | wc -l)" "1" "a partial temporary file is left"
+expect_eq "$(ls "$SD")" "big.csv" "the remote is untouched: no file added or removed"
+expect_eq "$(sha256sum "$SD/big.csv" | cut -c1-64)" "$bigsha" \
+	"the remote file is unchanged"
 expect_rc 0 "the next run completes" L run
 expect_eq "$(find spool/incoming spool/work -type f | wc -l)" "0" "the partial was removed"
 expect_eq "$(q "select count(*) || ':' || group_concat(sha256) from snapshots")" \

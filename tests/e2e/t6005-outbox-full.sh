@@ -7,6 +7,7 @@
 #    namespace): the file reaches the receiver under its final name, the
 #    delivery is recorded once, the run exits 74 and the file waits in the
 #    outbox; the next run moves it to sent/ without delivering it again.
+# Fault matrix: matrix row 7 (disk full, the outbox).
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 if [ "$(id -u)" -ne 0 ]; then

@@ -9,6 +9,7 @@
 # directory), integrity_check ok, verify 0, and after clean reruns the
 # state of the uninterrupted run, the order of the applied files included,
 # with no temporary file left. `make torture` tries every call.
+# Fault matrix: matrix row 8 (every counted call failed; disk full too).
 . "$SRCDIR/tests/e2e/lib.sh"
 SHIM=$SRCDIR/build/faultshim.so
 [ -f "$SHIM" ] || { echo "FAIL: $SHIM missing (make build/faultshim.so)" >&2; exit 1; }

@@ -7,6 +7,7 @@
 # A small LD_PRELOAD shim (built here) fails fsync/fdatasync on the files
 # whose path contains $SHIM_EIO, after the first $SHIM_EIO_SKIP such calls
 # ($SHIM_EIO_TIMES of them, else all).
+# Fault matrix: matrix row 8 (EIO on fsync, SQLite and the outbox).
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 q() { sqlite3 "$DB" "$1"; }

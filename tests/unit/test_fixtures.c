@@ -14,6 +14,9 @@
  *   KEY<TAB>field=value ...           (stored vehicles, as `lotsync show`)
  * FILE "gen:NAME" is generated here (too big to commit). FIXTURES_PRINT=1
  * prints every outcome. Run under ASan+UBSan too: no crash, no leak.
+ * Fault matrix: matrix row 11 (corrupt files: NUL, invalid UTF-8, UTF-16,
+ * corrupt archives), matrix row 16 (the hand-written malformed inputs) and
+ * matrix row 17 (DOCTYPE, XXE, billion laughs).
  */
 #include <check.h>
 #include <regex.h>

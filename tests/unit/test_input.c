@@ -146,6 +146,56 @@ START_TEST(gzip_by_content_not_by_name)
 }
 END_TEST
 
+/* Read to the end: the count when it ends well, -1 when it fails. */
+static ssize_t
+read_all(struct input *in, size_t *total)
+{
+	char buf[4096];
+	ssize_t k;
+
+	*total = 0;
+	while ((k = input_read(in, buf, sizeof(buf))) > 0)
+		*total += (size_t)k;
+	return k;
+}
+
+START_TEST(gzip_trailer_crc_and_length_are_checked)
+{
+	struct input *in;
+	size_t total;
+
+	/*
+	 * A stored (level 0) gzip with one data byte changed inflates without
+	 * error; only the trailer's CRC-32 tells (libarchive does not check it).
+	 */
+	python("import gzip, sys; d = b\"DealerID,VIN\\nD1,V1\\n\" * 100; "
+	       "g = bytearray(gzip.compress(d, 0)); g[g.index(b\"V1\")] ^= 0x20; "
+	       "open(sys.argv[1] + \"/flip.gz\", \"wb\").write(g); "
+	       "g = bytearray(gzip.compress(d, 9)); g[-1] ^= 1; "
+	       "open(sys.argv[1] + \"/isize.gz\", \"wb\").write(g); "
+	       "open(sys.argv[1] + \"/two.gz\", \"wb\").write(gzip.compress(d[:50]) + "
+	       "gzip.compress(d[50:]))");
+	for (int i = 0; i < 2; i++) {
+		in = open_ok(i ? "isize.gz" : "flip.gz", "csv");
+		ck_assert_int_eq(read_all(in, &total), -1);
+		ck_assert_uint_eq(total, 1900);
+		ck_assert_int_eq(input_scope(in), LS_BAD_FILE);
+		ck_assert_str_eq(input_why(in),
+		                 "corrupt gzip data: the CRC-32 or length in the trailer "
+		                 "does not match the data (damaged in transfer?)");
+		input_close(in);
+	}
+	/* Two members: the last trailer covers only the last one, zlib checks both. */
+	in = open_ok("two.gz", "csv");
+	ck_assert_int_eq(read_all(in, &total), 0);
+	ck_assert_uint_eq(total, 1900);
+	ck_assert_int_eq(input_rewind(in), 0);
+	ck_assert_int_eq(read_all(in, &total), 0);
+	ck_assert_uint_eq(total, 1900);
+	input_close(in);
+}
+END_TEST
+
 START_TEST(gzip_bomb_is_refused_while_reading)
 {
 	struct input *in;
@@ -291,6 +341,7 @@ make_suite(void)
 	tcase_add_test(tc, plain_file_through_the_read_ahead);
 	tcase_add_test(tc, a_missing_file_is_a_feed_error);
 	tcase_add_test(tc, gzip_by_content_not_by_name);
+	tcase_add_test(tc, gzip_trailer_crc_and_length_are_checked);
 	tcase_add_test(tc, gzip_bomb_is_refused_while_reading);
 	tcase_add_test(tc, zip_picks_the_one_feed_member);
 	tcase_add_test(tc, zip_with_one_file_of_any_name_and_hostile_names);
