@@ -644,6 +644,15 @@ plan_file(struct feed_run *fr, struct transfer_conn *c, size_t i, const struct r
 	int found;
 	struct job *j;
 
+	if (strlen(rf->name) > SPOOL_LOCAL_NAME_MAX && rf->name[0] != '.') {
+		/* As in the drop folder: refused, not skipped silently for ever */
+		if (fetch) {
+			log_warn("%s%s: not fetched: its name is longer than %d bytes (rename it)",
+			         fr->where, rf->name, SPOOL_LOCAL_NAME_MAX);
+			note(fr, LS_EXIT_DATAERR);
+		}
+		return 0;
+	}
 	if (!spool_name_is_claimable(rf->name)) {
 		log_debug("%s%s: not a feed file name (in progress or a marker); skipped",
 		          fr->where, rf->name);
@@ -856,6 +865,9 @@ visit_feed(struct fetcher *fx, const struct feed_conf *feed, struct fetch_summar
 		transfer_close(c);
 		goto out;
 	}
+	/* Refused like a drop folder's entry: warned about, the run exits 65 */
+	if (fetch && transfer_unsafe_names(c) > 0)
+		note(&fr, LS_EXIT_DATAERR);
 	fr.where = xstrdup(transfer_where(c));
 	if (observe_listing(&fr, files, n) == -1) {
 		note(&fr, store_failure(fr.fx->app->store));

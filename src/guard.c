@@ -295,8 +295,10 @@ guard_after_open(struct app *app)
 	if ((rc = check_integrity(app)) != LS_EXIT_OK || (rc = check_record(app)) != LS_EXIT_OK ||
 	    (rc = check_clock(app)) != LS_EXIT_OK)
 		return rc;
-	if (!app->dry_run)
+	if (!app->dry_run) {
+		spool_state_purge_tmp(&app->spool, app->cfg.database);
 		store_on_commit(app->store, guard_record, app);
+	}
 	return LS_EXIT_OK;
 }
 

@@ -943,6 +943,8 @@ ingest_spool(struct feed_ingest *fi)
 	struct spool_scan scan;
 	enum ls_scope sc = LS_OK;
 
+	if (!app->dry_run)
+		spool_purge_feed_tmp(&app->spool, fi->feed->name);
 	/* An unreadable work/ must not let newer files of incoming/ overtake its leftovers */
 	if (spool_scan_work(&app->spool, fi->feed->name, &scan) == -1) {
 		note(fi, LS_EXIT_IOERR);

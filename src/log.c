@@ -75,10 +75,12 @@ log_scope(const char *scope)
 	cur_scope = scope;
 }
 
-/* The UTF-8 bidi override or isolate at p (U+202A-U+202E, U+2066-U+2069), or 0. */
+/* The UTF-8 bidi override or isolate at p (U+202A-U+202E, U+2066-U+2069) or C1 control, or 0. */
 static unsigned
 bidi_at(const unsigned char *p)
 {
+	if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+		return p[1]; /* a C1 control: NEL (U+0085) ends a line for some readers */
 	if (p[0] != 0xE2)
 		return 0;
 	if (p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
@@ -91,7 +93,7 @@ bidi_at(const unsigned char *p)
 /*
  * Write s with bidi controls shown as "<U+202E>": a file or vehicle name
  * holding one must not reorder the rest of an operator's terminal line
- * (CVE-2021-42574, "Trojan Source").
+ * (CVE-2021-42574, "Trojan Source"); C1 controls alike ("<U+0085>").
  */
 static void
 put_neutral(const char *s, FILE *f)
@@ -100,11 +102,11 @@ put_neutral(const char *s, FILE *f)
 	unsigned cp;
 
 	for (; *p; p++) {
-		if (*p != 0xE2 || !(cp = bidi_at(p)))
+		if ((*p != 0xE2 && *p != 0xC2) || !(cp = bidi_at(p)))
 			continue;
 		fwrite(start, 1, (size_t)(p - start), f);
 		fprintf(f, "<U+%04X>", cp);
-		p += 2;
+		p += *p == 0xC2 ? 1 : 2;
 		start = p + 1;
 	}
 	fwrite(start, 1, (size_t)(p - start), f);

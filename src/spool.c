@@ -652,6 +652,15 @@ spool_purge_tmp(const struct spool *sp, enum spool_dir dir, const char *sub)
 	free(d);
 }
 
+void
+spool_purge_feed_tmp(const struct spool *sp, const char *feed)
+{
+	/* A copy into work/ (another file system), archive/ or failed/ killed midway */
+	spool_purge_tmp(sp, SPOOL_WORK, feed);
+	spool_purge_tmp(sp, SPOOL_ARCHIVE, feed);
+	spool_purge_tmp(sp, SPOOL_FAILED, feed);
+}
+
 struct names {
 	char **v;
 	size_t n, alloc;
@@ -984,6 +993,30 @@ spool_state_write(const struct spool *sp, const char *db, const char *text)
 
 	free(name);
 	return rc;
+}
+
+struct prefix {
+	const char *p;
+};
+
+static void
+purge_prefixed(const char *dir, const char *name, void *arg)
+{
+	const struct prefix *pre = arg;
+
+	if (str_startswith(name, pre->p))
+		purge_one(dir, name, NULL);
+}
+
+void
+spool_state_purge_tmp(const struct spool *sp, const char *db)
+{
+	char *name = state_name(db), *pre = xasprintf(".tmp-%s-", name);
+	struct prefix p = {pre};
+
+	each_entry(sp->root, is_tmp, purge_prefixed, &p);
+	free(pre);
+	free(name);
 }
 
 char *

@@ -413,6 +413,7 @@ transfer_list_add(struct transfer_listing *l, const char *name, uint64_t size, t
 
 		log_warn("%s: skipping remote file with an unsafe name \"%s\"", l->where, p);
 		free(p);
+		l->unsafe++;
 		return 0;
 	}
 	if (l->n >= LS_MAX_LIST_ENTRIES)
@@ -688,6 +689,12 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+size_t
+transfer_unsafe_names(const struct transfer_conn *c)
+{
+	return c->unsafe_names;
+}
+
 enum ls_exit
 transfer_list(struct transfer_conn *c, struct remote_file **files, size_t *n)
 {
@@ -697,6 +704,7 @@ transfer_list(struct transfer_conn *c, struct remote_file **files, size_t *n)
 	*files = NULL;
 	*n = 0;
 	rc = c->ops->list(c, &l);
+	c->unsafe_names = l.unsafe;
 	if (rc != LS_EXIT_OK) {
 		transfer_files_free(l.files, l.n);
 		return rc;

@@ -40,6 +40,7 @@ struct transfer_listing {
 	const char *where; /* for messages */
 	struct remote_file *files;
 	size_t n, alloc;
+	size_t unsafe; /* names skipped as unsafe */
 };
 
 struct transfer_ops {
@@ -66,6 +67,7 @@ struct transfer_conn {
 	long min_speed;       /* bytes/s averaged over idle_timeout; 0 = any progress */
 	char reply[512];      /* last server reply or error text */
 	bool refused;         /* the last failure was a definite refusal (transfer_refused()) */
+	size_t unsafe_names;  /* names the last listing skipped as unsafe */
 	void *digest;         /* EVP_MD_CTX of a transfer_get_sha256(), else NULL */
 	void *impl;           /* backend state, owned by the backend */
 };

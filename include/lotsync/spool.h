@@ -159,6 +159,8 @@ int spool_discard(int fd, const char *tmp);
  * ours: the run lock is held). Each removal is logged.
  */
 void spool_purge_tmp(const struct spool *sp, enum spool_dir dir, const char *sub);
+/* The same for a feed's work/, archive/ and failed/ folders (before its ingest). */
+void spool_purge_feed_tmp(const struct spool *sp, const char *feed);
 
 /* Non-hidden names in <dir>/<sub>/ (none when it is missing); free with spool_names_free(). */
 int spool_list(const struct spool *sp, enum spool_dir dir, const char *sub, char ***names,
@@ -236,11 +238,13 @@ void spool_prune_sent(const struct spool *sp, const char *target, const char *na
  * spool_state_read() gives its text (caller frees): 0, 1 when there is
  * none, -1 (logged); spool_state_write() replaces it durably (temporary
  * name, fsync, rename, directory fsync). spool_state_path() names it for
- * messages (caller frees).
+ * messages (caller frees). spool_state_purge_tmp() removes the temporary
+ * files a killed run left (under the lock).
  */
 int spool_state_read(const struct spool *sp, const char *db, char **text);
 int spool_state_write(const struct spool *sp, const char *db, const char *text);
 char *spool_state_path(const struct spool *sp, const char *db);
+void spool_state_purge_tmp(const struct spool *sp, const char *db);
 
 /* How many files archive/<feed>/ holds (0 when it is missing); -1 (logged). */
 long long spool_archive_count(const struct spool *sp, const char *feed);

@@ -53,9 +53,11 @@ void transfer_close(struct transfer_conn *c);
 /*
  * List regular files in the URL's directory whose names match the URL's
  * glob (all files when the URL ends in '/'). Unsafe names are skipped with
- * a warning. Caller frees with transfer_files_free().
+ * a warning, and counted: transfer_unsafe_names() says how many the last
+ * listing skipped. Caller frees with transfer_files_free().
  */
 enum ls_exit transfer_list(struct transfer_conn *c, struct remote_file **files, size_t *n);
+size_t transfer_unsafe_names(const struct transfer_conn *c);
 void transfer_files_free(struct remote_file *files, size_t n);
 
 /* Download remote name (in the URL's directory) into the open file fd. */
