@@ -11,6 +11,9 @@ static const char *const money_fields[] = {"price", "campaign_price", "old_price
 bool
 present_is_money(const char *field)
 {
+	/* Asked for every field shown: most names are ruled out by their first letter. */
+	if (!strchr("pcolm", field[0]))
+		return false;
 	for (size_t i = 0; i < sizeof(money_fields) / sizeof(money_fields[0]); i++)
 		if (strcmp(field, money_fields[i]) == 0)
 			return true;
