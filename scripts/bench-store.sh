@@ -165,13 +165,15 @@ for g in ${BENCH_GEN:-genfeed mkfeed}; do
 	csv_a=$BW
 	best "$R" "$T" "$out/csvcount" "$b"
 	csv_b=$BW
-	peer=$($PY "$peers/py_diff.py" "$a" "$b")
-	note "counts [$g $label]: lotsync $CNT; Python peer (py_diff.py) $peer"
+	BENCH_STDOUT=$out/peer.out best 1 "$T" $PY "$peers/py_diff.py" "$a" "$b"
+	pyd=$BW
+	if [ "${CNT% refused=*}" = "$(cat "$out/peer.out")" ]; then eq="equal"; else eq="differ"; fi
+	note "counts [$g $label]: lotsync $CNT; Python peer (py_diff.py) $(cat "$out/peer.out"): $eq"
 	dk=""
 	if [ -n "$have_duck" ]; then
-		best "$R" "$T" $duckdb_diff "$a" "$b"
+		BENCH_STDOUT=$out/peer.out best "$R" "$T" $duckdb_diff "$a" "$b"
 		dk=$BW
-		note "  DuckDB (2 threads): $($duckdb_diff "$a" "$b"), peak RSS $BM MB"
+		note "  DuckDB (2 threads): $(cat "$out/peer.out"), peak RSS $BM MB"
 	fi
 	aim "[$g $label] steady-state ingest vs DuckDB's bare diff (2 threads)" "$ING" s "$dk" "<=" 0.5 DuckDB
 	aim "[$g $label] steady-state ingest vs the bare libcsv count" "$ING" s "$csv_b" "<=" 1.0 "libcsv"
@@ -182,8 +184,7 @@ for g in ${BENCH_GEN:-genfeed mkfeed}; do
 		pd=$BW
 	fi
 	aim "[$g $label] pandas' diff vs the steady-state ingest (lotsync faster)" "$pd" s "$ING" ">=" 20 "lotsync"
-	best 1 "$T" $PY "$peers/py_diff.py" "$a" "$b"
-	note "  Python dict diff (py_diff.py): ${BW} s = $(ratio "$BW" "$ING") x the steady-state ingest; lotsync CPU ${ING_C} s"
+	note "  Python dict diff (py_diff.py): ${pyd} s = $(ratio "$pyd" "$ING") x the steady-state ingest; lotsync CPU ${ING_C} s"
 	aim "[$g $label] steady-state ingest peak RSS" "$RSS" MB 250 "<=" 1.0 budget
 	aim "[$g $label] first load vs the bare libcsv count" "$FIRST" s "$csv_a" "<=" 3.0 libcsv
 	aim "[$g $label] database after the first load vs the CSV" "$(mb "$DB0")" MB "$csvmb" "<=" 1.0 CSV
@@ -270,5 +271,5 @@ echo "-- $FEEDS feeds x 150 vehicles: ${many} s (CPU ${many_c} s); one feed of $
 aim "$FEEDS feeds x 150 vehicles, overhead per feed over one feed of $rows" \
 	"$(awk -v m="$many" -v o="$one" -v n="$FEEDS" 'BEGIN { printf "%.2f", (m - o) * 1000 / n }')" ms 2 "<=" 1.0 budget
 aim "$FEEDS feeds x 150 vehicles, both cores used (CPU seconds per wall second)" "$many_c" s "$many" ">=" 1.5 wall
-rm -rf "$w" "$T"
+rm -rf "$w" "$T" "$out/peer.out"
 echo "bench-store: done, $(load_now)"

@@ -4,16 +4,18 @@
 # and appended to $BENCH_AIMS when it is set, so scripts/bench.sh can repeat
 # all of them at the end of `make bench`.
 
-# tm OUT CMD...: run CMD once (stdout and stderr to /dev/null unless
-# BENCH_VERBOSE), leaving wall seconds in TW, CPU seconds (user + system) in
-# TC and peak RSS in MB in TM. A failing CMD stops the benchmark.
+# tm OUT CMD...: run CMD once (stdout to $BENCH_STDOUT, default /dev/null;
+# stderr to /dev/null unless BENCH_VERBOSE), leaving wall seconds in TW, CPU
+# seconds (user + system) in TC and peak RSS in MB in TM. A failing CMD
+# stops the benchmark.
 tm() {
 	_o=$1
 	shift
 	if [ -n "${BENCH_VERBOSE:-}" ]; then
-		/usr/bin/time -f '%e %U %S %M' -o "$_o" "$@" || { echo "bench: failed: $*" >&2; exit 1; }
+		/usr/bin/time -f '%e %U %S %M' -o "$_o" "$@" >"${BENCH_STDOUT:-/dev/null}" ||
+			{ echo "bench: failed: $*" >&2; exit 1; }
 	else
-		/usr/bin/time -f '%e %U %S %M' -o "$_o" "$@" >/dev/null 2>&1 ||
+		/usr/bin/time -f '%e %U %S %M' -o "$_o" "$@" >"${BENCH_STDOUT:-/dev/null}" 2>/dev/null ||
 			{ echo "bench: failed: $*" >&2; exit 1; }
 	fi
 	read -r TW _u _s _k <"$_o"
