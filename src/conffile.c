@@ -211,6 +211,12 @@ conffile_set_str(char **dst, char *v)
 	*dst = v;
 }
 
+void
+conffile_set_copy(char **dst, const char *v)
+{
+	conffile_set_str(dst, xstrdup(v));
+}
+
 int
 conffile_load(const char *confdir, const char *kind, const char *what, const char *name,
               ini_handler handler, void *user, int *line, struct conffile_errors *e, char **path)

@@ -76,12 +76,6 @@ xml_name_ok(const char *s)
 }
 
 static void
-set_str(char **dst, const char *v)
-{
-	conffile_set_str(dst, xstrdup(v));
-}
-
-static void
 format_type_key(struct floader *ld, const char *v)
 {
 	static const char *const types[] = {"csv", "xml", NULL};
@@ -128,7 +122,7 @@ format_charset_key(struct floader *ld, const char *v)
 	iconv_t cd;
 
 	if (!strcasecmp(v, "utf-8") || !strcasecmp(v, "utf8")) {
-		set_str(&ld->f->charset, "UTF-8");
+		conffile_set_copy(&ld->f->charset, "UTF-8");
 		ld->f->utf8 = true;
 		return;
 	}
@@ -138,7 +132,7 @@ format_charset_key(struct floader *ld, const char *v)
 		return;
 	}
 	iconv_close(cd);
-	set_str(&ld->f->charset, v);
+	conffile_set_copy(&ld->f->charset, v);
 	ld->f->utf8 = false;
 }
 
@@ -205,25 +199,25 @@ format_key(struct floader *ld, const char *key, const char *v)
 		if (!*v || strpbrk(v, "\r\n"))
 			ferr(ld, ld->line, "list_separator must be one or more characters");
 		else
-			set_str(&f->list_sep, v);
+			conffile_set_copy(&f->list_sep, v);
 	} else if (!strcmp(key, "decimal_separator")) {
 		if (strcmp(v, ".") != 0 && strcmp(v, ",") != 0 && strcmp(v, "comma") != 0)
 			ferr(ld, ld->line, "decimal_separator must be . or , not '%s'", v);
 		else
 			f->decimal_sep = v[0] == '.' ? '.' : ',';
 	} else if (!strcmp(key, "currency")) {
-		set_str(&f->currency, v);
+		conffile_set_copy(&f->currency, v);
 	} else if (!strcmp(key, "formula_guard")) {
 		free(f->guard);
 		f->guard = strcmp(v, "none") == 0 ? NULL : xstrdup(v);
 	} else if (!strcmp(key, "action_column")) {
-		set_str(&ld->action_key, v);
+		conffile_set_copy(&ld->action_key, v);
 		ld->action_line = ld->line;
 	} else if (!strcmp(key, "extension")) {
 		if (!*v || strpbrk(v, "/.") || strlen(v) > 16)
 			ferr(ld, ld->line, "extension '%s': up to 16 characters, no '.' or '/'", v);
 		else
-			set_str(&f->extension, v);
+			conffile_set_copy(&f->extension, v);
 		ld->ext_set = true;
 	} else if (!strcmp(key, "required")) {
 		format_required_key(ld, v);
@@ -231,7 +225,7 @@ format_key(struct floader *ld, const char *key, const char *v)
 		if (!xml_name_ok(v))
 			ferr(ld, ld->line, "%s '%s' is not an XML element name", key, v);
 		else
-			set_str(!strcmp(key, "root") ? &f->root : &f->record, v);
+			conffile_set_copy(!strcmp(key, "root") ? &f->root : &f->record, v);
 	} else {
 		ferr(ld, ld->line, "unknown key '%s' in [format]", key);
 	}
@@ -425,13 +419,13 @@ column_option(struct floader *ld, struct format_column *c, const char *opt)
 		ferr(ld, c->line, "column '%s': unknown option '%s'", c->name, opt);
 	} else if (!strcmp(name, "join")) {
 		if (kind_is(ld, c, COL_LIST, name))
-			set_str(&c->join, v);
+			conffile_set_copy(&c->join, v);
 	} else if (!strcmp(name, "items")) {
 		if (kind_is(ld, c, COL_LIST, name))
 			column_items(ld, c, v);
 	} else if (!strcmp(name, "date")) {
 		if (kind_is(ld, c, COL_DATE, name))
-			set_str(&c->date, v);
+			conffile_set_copy(&c->date, v);
 	} else if (!strcmp(name, "decimals")) {
 		if (kind_is(ld, c, COL_MONEY, name))
 			column_decimals(ld, c, v);
@@ -451,11 +445,11 @@ column_option(struct floader *ld, struct format_column *c, const char *opt)
 	} else if (str_startswith(name, "attr.")) {
 		column_attr(ld, c, name + 5, v);
 	} else if (!strcmp(name, "default")) {
-		set_str(&c->dflt, v);
+		conffile_set_copy(&c->dflt, v);
 	} else if (!strcmp(name, "prefix")) {
-		set_str(&c->prefix, v);
+		conffile_set_copy(&c->prefix, v);
 	} else if (!strcmp(name, "suffix")) {
-		set_str(&c->suffix, v);
+		conffile_set_copy(&c->suffix, v);
 	} else {
 		ferr(ld, c->line, "column '%s': unknown option '%s'", c->name, name);
 	}
@@ -682,7 +676,7 @@ compile_action(struct floader *ld)
 	const char *v = ld->action_key ? ld->action_key : "action";
 	long pos;
 
-	set_str(&f->action, v);
+	conffile_set_copy(&f->action, v);
 	if (f->type == FORMAT_XML) {
 		if (!xml_name_ok(v))
 			ferr(ld, ld->action_line, "action_column '%s' is not an XML attribute name",
@@ -718,7 +712,7 @@ compile(struct floader *ld)
 		if (!f->root || !f->record)
 			ferr(ld, 1, "an xml format needs root and record in [format]");
 		if (!ld->ext_set)
-			set_str(&f->extension, "xml");
+			conffile_set_copy(&f->extension, "xml");
 	}
 	f->positional = f->type == FORMAT_CSV && !f->header;
 	if (f->positional)

@@ -28,12 +28,6 @@ struct loader {
 };
 
 static void
-set_text(char **dst, const char *v)
-{
-	conffile_set_str(dst, xstrdup(v));
-}
-
-static void
 profile_key(struct loader *ld, const char *key, const char *v)
 {
 	static const char *const formats[] = {"csv", "xml", NULL};
@@ -54,14 +48,14 @@ profile_key(struct loader *ld, const char *key, const char *v)
 	} else if (!strcmp(key, "record_element")) {
 		const char *slash = strchr(v, '/');
 
-		set_text(&p->record_element, slash ? slash + 1 : v);
+		conffile_set_copy(&p->record_element, slash ? slash + 1 : v);
 		conffile_set_str(&p->record_root, slash ? xstrndup(v, (size_t)(slash - v)) : NULL);
 	} else if (!strcmp(key, "delete_element")) {
-		set_text(&p->delete_element, v);
+		conffile_set_copy(&p->delete_element, v);
 	} else if (!strcmp(key, "interventions")) {
-		set_text(&p->interventions, v);
+		conffile_set_copy(&p->interventions, v);
 	} else if (!strcmp(key, "persons")) {
-		set_text(&p->persons, v);
+		conffile_set_copy(&p->persons, v);
 	} else if (!strcmp(key, "delimiter") || !strcmp(key, "quote") || !strcmp(key, "decimal")) {
 		char c;
 

@@ -90,5 +90,7 @@ int conffile_char(const char *v, char *out);
 #define CONFFILE_CHAR_NAMES "tab, comma, semicolon, pipe, space"
 /* Free *dst and take v (owned, may be NULL): a default set before the key was read. */
 void conffile_set_str(char **dst, char *v);
+/* conffile_set_str() with a copy of v. */
+void conffile_set_copy(char **dst, const char *v);
 
 #endif
