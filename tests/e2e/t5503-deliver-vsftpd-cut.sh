@@ -27,6 +27,16 @@ results() { q "select group_concat(d.result) from deliveries d join exports e on
 size() { iop_size "$1"; }
 growing() { iop_growing "$1" 10; }
 kill_sessions() { iop_kill_sessions "$VS_PID"; } # vsftpd's sessions, not the listener
+# cut_upload TARGET FILE WHAT: deliver TARGET; once FILE on the server grows, kill
+# the server's sessions: the run exits 69.
+cut_upload() {
+	L deliver "$1" >"cut-$1.out" 2>"cut-$1.err" &
+	_lp=$!
+	growing "$2" && pass "$3 is under way" || fail "$3 never grew"
+	kill_sessions
+	wait $_lp
+	expect_eq "$?" 69 "$3, cut: exit 69"
+}
 
 # Exports waiting in the outbox (nothing delivered yet: the targets are
 # asked one at a time below).
@@ -39,12 +49,7 @@ P=$(ls spool/outbox/renamed) R=$(ls spool/outbox/direct)
 	fail "nothing exported"
 
 # ---- the server killed mid-upload, rename on ----
-L deliver renamed >cut1.out 2>cut1.err &
-lp=$!
-growing "$UP/.$P.part" && pass "the upload is under way in .$P.part" || fail "the upload never grew"
-kill_sessions
-wait $lp
-expect_eq "$?" 69 "the cut upload exits 69"
+cut_upload renamed "$UP/.$P.part" "the upload in .$P.part"
 test ! -e "$UP/$P" && pass "the final name was never created" || fail "the final name exists after the cut"
 [ "$(size "$UP/.$P.part")" -lt "$(size "spool/outbox/renamed/$P")" ] &&
 	pass "only the temporary name holds the partial copy" || fail "the temporary file is not partial"
@@ -76,12 +81,7 @@ expect_eq "$(grep -c "\"RNTO $P2\"" "$VS_LOG")" 1 "renamed into place exactly on
 
 # ---- the server killed mid-upload, rename = off ----
 R=$(ls spool/outbox/direct | tail -n 1) # the newest export supersedes the first
-L deliver direct >cut3.out 2>cut3.err &
-lp=$!
-growing "$UP/$R" && pass "the direct upload is under way" || fail "the direct upload never grew"
-kill_sessions
-wait $lp
-expect_eq "$?" 69 "the cut direct upload exits 69"
+cut_upload direct "$UP/$R" "the direct upload"
 expect_rc 0 "the next run" L deliver direct
 cmp -s "spool/sent/direct/$R" "$UP/$R" && pass "the partial copy was replaced by the whole file" ||
 	fail "the direct file differs"
