@@ -201,10 +201,30 @@ static const struct command commands[] = {
          "reads the file again, e.g. after a profile fix.\n",
          CMD_CONFIG | CMD_LOCK, cmd_retry},
         {"erase-person", "FEED PERSON_ID", "remove a person's data everywhere, chain intact",
-         "Work-order feeds: would remove a person's data from the database, the\n"
-         "archived files and queued exports, recording the erasure in the audit\n"
-         "chain. Until then show, diff and history mask it (--show-personal).\n",
-         0, NULL},
+         "Work-order feeds. Removes the data of person PERSON_ID (the id its work\n"
+         "orders give as driver_id, owner_id or contractor_id) from everything\n"
+         "lotsync keeps: company, title, names, address, e-mails and phones become\n"
+         "\"(erased)\" in every stored version of the person, and their copies in\n"
+         "the notes and intervention texts of the work orders naming the person\n"
+         "go too; each archived file of the feed that holds the person (and its\n"
+         "quarantined copy) is rewritten in place, still readable by its profile;\n"
+         "so are the queued (outbox/) and delivered (sent/) export files of the\n"
+         "feed's work-order targets. The erasure is an audit chain entry (who,\n"
+         "when, feed, person id, each rewritten file with its old and new\n"
+         "SHA-256); the snapshots whose content changed are sealed again, and\n"
+         "verify checks the rewritten files against their new SHA-256. The\n"
+         "database's freed pages are zeroed and its write-ahead log emptied.\n"
+         "Killed half way, it leaves a pending erasure (verify names it): run it\n"
+         "again to finish. Erasing a person again is harmless (\"nothing left to\n"
+         "erase\"). The DMS must erase the person too, or its next file brings\n"
+         "the data back. -v lists the files, --json prints {feed, person,\n"
+         "erasure, chain_entry, versions, files: [{place, owner, name,\n"
+         "old_sha256, new_sha256}]}. Exits 64 for an unknown feed or person or a\n"
+         "vehicle feed, 78 when the feed's profile cannot be loaded, 75 while a\n"
+         "run holds the lock, 65 when an archived file is damaged (not\n"
+         "rewritten), 3 when files of the feed still wait in incoming/ or\n"
+         "work/, or another person's erasure is unfinished.\n",
+         CMD_CONFIG | CMD_LOCK, cmd_erase_person},
         {"profiles", "", "list feed profiles and where each comes from",
          "Lists every profile a feed's 'profile' key may name: the ones built into\n"
          "this binary (no install step needed) and the files profiles/NAME.ini in\n"

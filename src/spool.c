@@ -922,6 +922,36 @@ spool_remove(const struct spool *sp, enum spool_dir dir, const char *sub, const 
 }
 
 int
+spool_rewrite(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name,
+              const void *buf, size_t len)
+{
+	char *path = spool_file_path(sp, dir, sub, name), *tmp = NULL;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	if (lstat(path, &st) == -1) {
+		log_syserr("%s: cannot rewrite it", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file: not rewritten", path);
+		goto out;
+	}
+	if ((fd = spool_create(sp, dir, sub, name, &tmp)) == -1)
+		goto out;
+	if (fsio_write_all(fd, buf, len) == -1 || fchmod(fd, st.st_mode & 07777) == -1) {
+		log_syserr("%s: cannot write its new content", tmp);
+		spool_discard(fd, tmp);
+		goto out;
+	}
+	rc = spool_commit(sp, fd, tmp, dir, sub, name);
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int
 spool_to_sent(const struct spool *sp, const char *target, const char *name)
 {
 	char *src = spool_file_path(sp, SPOOL_OUTBOX, target, name);

@@ -153,6 +153,7 @@ static const struct migration {
         {8, store_schema_notify},
         {9, store_schema_drift},
         {10, store_schema_guard},
+        {11, store_schema_erase},
 };
 
 /*

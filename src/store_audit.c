@@ -412,10 +412,16 @@ verify_archive(struct store *st, const char *root, struct verify_report *r)
 		char *path = xasprintf("%s/%s/%s", root, feed, sha);
 		char got[FSIO_SHA256_HEX];
 
+		bool ok = false;
+
 		r->files++;
 		if (fsio_sha256_file(path, got, NULL) == -1)
 			problem(r, "%s: archived file missing or unreadable", path);
-		else if (strcmp(got, sha) != 0)
+		else if (store_archive_expect(st, feed, sha, got, &ok) == -1) {
+			free(path);
+			sqlite3_reset(s);
+			return -1;
+		} else if (!ok)
 			problem(r, "%s: archived file damaged: its SHA-256 is now %s", path, got);
 		free(path);
 	}
@@ -423,12 +429,19 @@ verify_archive(struct store *st, const char *root, struct verify_report *r)
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "list archived files");
 }
 
+static void
+erasure_problem(void *ctx, const char *msg)
+{
+	problem(ctx, "%s", msg);
+}
+
 int
 store_verify(struct store *st, const char *archive_root, struct verify_report *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (verify_links(st, r) == -1 || verify_snapshots(st, r) == -1 ||
-	    verify_archive(st, archive_root, r) == -1)
+	    verify_archive(st, archive_root, r) == -1 ||
+	    store_verify_erasures(st, erasure_problem, r) == -1)
 		return -1;
 	return 0;
 }

@@ -44,6 +44,14 @@ extern const char store_schema_notify[];
 extern const char store_schema_drift[];
 /* Clock jumps held for an operator (store_guard.c). */
 extern const char store_schema_guard[];
+/* The erasure journal and the one versions rewrite it allows (store_erase.c). */
+extern const char store_schema_erase[];
+/*
+ * verify (store_erase.c): each erasure done and equal to its chain entry,
+ * each "erase" entry with its erasure; problem() gets each finding.
+ */
+int store_verify_erasures(struct store *st, void (*problem)(void *, const char *), void *ctx);
+
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

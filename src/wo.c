@@ -80,6 +80,8 @@ wo_mask(const char *name, const char *value, char *out)
 	size_t n = 0;
 	bool word = true;
 
+	if (!strcmp(value, WO_ERASED))
+		return value; /* nothing left to hide */
 	if (wo_field_personal(name))
 		return "(personal data)";
 	if (strcmp(name, "first_name") && strcmp(name, "last_name"))

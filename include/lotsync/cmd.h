@@ -48,6 +48,8 @@ int cmd_report(struct app *app, int argc, char **argv);
 int cmd_profiles(struct app *app, int argc, char **argv);
 int cmd_formats(struct app *app, int argc, char **argv);
 int cmd_retry(struct app *app, int argc, char **argv); /* cmd_retry.c */
+/* cmd_erase.c: a person's data out of the database, the archive and the exports. */
+int cmd_erase_person(struct app *app, int argc, char **argv);
 /* cmd_clock.c: accept a clock jump, so held auto-closes apply (guard.h). */
 int cmd_accept_clock_jump(struct app *app, int argc, char **argv);
 

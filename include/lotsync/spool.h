@@ -216,6 +216,18 @@ int spool_quarantine(const struct spool *sp, const char *feed, const char *work_
 char *spool_requeue(const struct spool *sp, const char *feed, const char *qname, const char *name,
                     const char *sha);
 
+/*
+ * Replace the file <dir>/<sub>/<name> with len bytes of buf, durably and
+ * atomically (a temporary name in the same folder, fsync, rename, folder
+ * fsync), keeping the old file's permission bits (0444 in archive/):
+ * a reader sees the old bytes or the new ones, never a mix. For
+ * `lotsync erase-person`, which rewrites archived, quarantined and export
+ * files under the names the database knows them by. The file must exist
+ * and be a regular file. 0, or -1 (logged; the old file is left as it was).
+ */
+int spool_rewrite(const struct spool *sp, enum spool_dir dir, const char *sub, const char *name,
+                  const void *buf, size_t len);
+
 /* Remove a committed work file and its .done marker (a missing one is no error). */
 int spool_remove_work(const char *work_path);
 

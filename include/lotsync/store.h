@@ -337,6 +337,55 @@ int store_version_raw(struct store *st, long long version, store_raw_fn fn, void
 int store_current_keys_by_vin(struct store *st, const char *feed, const char *vin, char ***keys,
                               size_t *n);
 
+/*
+ * Erasures of a person (store_erase.c; cmd_erase.c runs them): a journal
+ * planned (pending: the files to rewrite, old and new SHA-256), then one
+ * transaction rewrites the person's versions, re-seals their snapshots in
+ * the audit chain (kind "erased"), appends the "erase" entry and marks
+ * the erasure done. verify checks rewritten archive files against their
+ * new SHA-256 and each erasure against its entry.
+ */
+struct erasure_file {
+	char *place;   /* archive | failed | outbox | sent */
+	char *owner;   /* the feed or target folder */
+	char *name;    /* the file's name there (archive: the snapshot's SHA-256) */
+	char *old_sha; /* what it hashed to before */
+	char *new_sha; /* and after the rewrite */
+};
+void erasure_files_release(struct erasure_file *f, size_t n);
+/* The oldest unfinished erasure: *id 0 when none; feed and person for the caller to free. */
+int store_erasure_pending(struct store *st, long long *id, char **feed, char **person);
+/* Start one (pending), in the caller's transaction; its id or -1. */
+long long store_erasure_begin(struct store *st, const char *feed, const char *person,
+                              const char *at, const char *by);
+int store_erasure_add_file(struct store *st, long long id, const struct erasure_file *f);
+/* The files of an erasure in plan order; release with erasure_files_release(). */
+int store_erasure_files(struct store *st, long long id, struct erasure_file **out, size_t *n);
+/* The newest finished erasure's new SHA-256 of place/owner/name (*sha NULL: none). */
+int store_erased_sha(struct store *st, const char *place, const char *owner, const char *name,
+                     char **sha);
+/* Whether the feed has ever stored person:<person>. */
+int store_person_known(struct store *st, const char *feed, const char *person, bool *known);
+/* Every version of person:<person> and of the work orders naming it, in id order. */
+int store_each_person_version(struct store *st, const char *feed, const char *person,
+                              store_raw_fn fn, void *ctx);
+/* Rewrite one version's data and hash as part of pending erasure erasure. */
+int store_erase_version(struct store *st, long long erasure, long long version, const char *data,
+                        uint64_t hash);
+/* Re-seal, chain entry, done; returns the chain entry's id or -1. */
+long long store_erasure_finish(struct store *st, long long id);
+/*
+ * verify: may archive/<feed>/<sha> hash to got? Yes when got is sha and no
+ * erasure rewrote it (or the content arrived again after it), or got is
+ * the newest erasure's new SHA-256, or either side of a pending one.
+ */
+int store_archive_expect(struct store *st, const char *feed, const char *sha, const char *got,
+                         bool *ok);
+/* Overwrite deleted content with zeros from now on (this connection). */
+int store_secure_delete(struct store *st);
+/* Copy the write-ahead log into the database and empty it (TRUNCATE). */
+int store_checkpoint(struct store *st);
+
 /* A target's standing; out->baseline = -1 and unlocked when never recorded. */
 int store_target_get(struct store *st, const char *target, struct target_info *out);
 void target_info_release(struct target_info *t);

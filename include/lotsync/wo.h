@@ -23,6 +23,8 @@
 #include <stddef.h>
 
 #define WO_PERSON_PREFIX "person:"
+/* What an erased person's value reads as (lotsync erase-person, wo_erase.h). */
+#define WO_ERASED "(erased)"
 /* "intervention.NNN." */
 #define WO_INTERVENTION_PREFIX "intervention."
 #define WO_MAX_INTERVENTIONS   999
@@ -59,7 +61,7 @@ bool wo_field_personal(const char *name);
  * What a person's field shows without --show-personal: the initials of a
  * name (first_name, last_name: "Jan" -> "J.", "de Vries" -> "d.V."), or
  * "(personal data)" for an address, e-mail or phone field; value itself
- * for anything else. out holds at least WO_MASK_MAX bytes.
+ * for anything else, and for an erased value (WO_ERASED). out holds at least WO_MASK_MAX bytes.
  */
 #define WO_MASK_MAX 40
 const char *wo_mask(const char *name, const char *value, char *out);
