@@ -107,7 +107,7 @@ read_decoded(struct erase *e, const char *path, const char *ext, struct buf *b)
  */
 static int
 rewrite_of(struct erase *e, const char *place, const char *owner, const char *path, struct buf *out,
-           unsigned *hits)
+           unsigned *hits, bool quiet)
 {
 	bool feedfile = !strcmp(place, "archive") || !strcmp(place, "failed");
 	struct buf in;
@@ -127,9 +127,18 @@ rewrite_of(struct erase *e, const char *place, const char *owner, const char *pa
 		goto out;
 	rc = feedfile ? wo_erase_file(&e->prof, e->person, &e->vals, in.p, in.len, out, hits, &why)
 	              : wo_erase_export(f, e->person, &e->vals, in.p, in.len, out, hits, &why);
-	if (rc == -1)
+	if (rc == -1 && feedfile) {
+		/* Unreadable (it was quarantined, say): the known values go wherever they are. */
+		buf_reset(out);
+		rc = wo_erase_raw(&e->vals, in.p, in.len, out, hits);
+		if (*hits && !quiet)
+			log_warn("%s: %s; the person's known values were replaced wherever they "
+			         "occur",
+			         path, why ? why : "unreadable by its profile");
+	} else if (rc == -1) {
 		log_error("%s: cannot be read to erase person %s: %s", path, e->person,
 		          why ? why : "unreadable");
+	}
 out:
 	free(why);
 	buf_release(&in);
@@ -184,7 +193,7 @@ plan_file(struct erase *e, const char *place, const char *owner, const char *nam
 			goto out;
 		}
 	}
-	if (rewrite_of(e, place, owner, path, &out, &hits) == -1) {
+	if (rewrite_of(e, place, owner, path, &out, &hits, false) == -1) {
 		e->damaged++;
 		rc = 0;
 		goto out;
@@ -319,7 +328,7 @@ rewrite_file(struct erase *e, const struct erasure_file *f)
 		          path, got, f->old_sha);
 		goto out;
 	}
-	if (rewrite_of(e, f->place, owner, path, &out, &hits) == -1)
+	if (rewrite_of(e, f->place, owner, path, &out, &hits, true) == -1)
 		goto out;
 	fsio_sha256_buf(out.p, out.len, nw);
 	if (!hits || strcmp(nw, f->new_sha)) {

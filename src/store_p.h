@@ -52,7 +52,6 @@ extern const char store_schema_erase[];
  */
 int store_verify_erasures(struct store *st, void (*problem)(void *, const char *), void *ctx);
 
-
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */

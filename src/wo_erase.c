@@ -723,6 +723,21 @@ wo_erase_file(const struct wo_profile *p, const char *person_id, const struct wo
 	return erase_csv(&s, person_id, vals, data, len, out, hits, why);
 }
 
+int
+wo_erase_raw(const struct wo_erase_values *vals, const char *data, size_t len, struct buf *out,
+             unsigned *hits)
+{
+	char *s;
+
+	*hits = 0;
+	if (!vals || !(s = scrub(data, len, vals, hits)))
+		return 0;
+	if (buf_puts(out, s) == -1)
+		*hits = 0;
+	free(s);
+	return 0;
+}
+
 /* ---- export files ---- */
 
 /* The end of the flat JSON object starting at s[0] == '{', or NULL. */

@@ -71,6 +71,15 @@ int wo_erase_file(const struct wo_profile *p, const char *person_id,
                   const struct wo_erase_values *vals, const char *data, size_t len, struct buf *out,
                   unsigned *hits, char **why);
 
+/*
+ * The last resort for a file its profile cannot read (a quarantined,
+ * truncated file): every occurrence of a known value, wherever it is,
+ * becomes WO_ERASED (another person sharing a value loses it there too).
+ * *hits as above; 0 always.
+ */
+int wo_erase_raw(const struct wo_erase_values *vals, const char *data, size_t len, struct buf *out,
+                 unsigned *hits);
+
 /* The same for an export file of format f (persons nested in their work orders). */
 int wo_erase_export(enum wo_format f, const char *person_id, const struct wo_erase_values *vals,
                     const char *data, size_t len, struct buf *out, unsigned *hits, char **why);

@@ -261,7 +261,8 @@ drop3() {
 	touch -d '2026-11-19 08:02:00' "$1/c.csv"
 }
 
-# crash_converge N NOW PREP: kill `lotsync run` at NOW at each of its N crash
+# crash_converge N NOW PREP [COMMAND...]: kill `lotsync COMMAND` (default
+# `run`) at NOW at each of its N crash
 # points (points.txt, from LOTSYNC_CRASH_LIST=1, names them): PREP DIR makes a
 # fresh copy of the scenario in DIR, the run is killed there (LOTSYNC_CRASH_AT),
 # then the test's own `L DIR NOW` reruns it; the state (the test's `fingerprint
@@ -269,11 +270,13 @@ drop3() {
 # and verify pass.
 crash_converge() {
 	_n=$1 _now=$2 _prep=$3 _i=1
+	shift 3
+	[ $# -gt 0 ] || set -- run
 	while [ "$_i" -le "$_n" ]; do
 		_name=$(sed -n "s/^crash point $_i: //p" points.txt)
 		_d=run$_i
 		"$_prep" "$_d"
-		LOTSYNC_CRASH_AT=$_i "$LOTSYNC" -c "$_d/conf/lotsync.conf" --now "$_now" run >/dev/null 2>&1
+		LOTSYNC_CRASH_AT=$_i "$LOTSYNC" -c "$_d/conf/lotsync.conf" --now "$_now" "$@" >/dev/null 2>&1
 		_rc=$?
 		[ "$_rc" -eq 137 ] || fail "crash point $_i ($_name): the run was not killed (exit $_rc)"
 		L "$_d" "$_now"

@@ -1,0 +1,73 @@
+#!/bin/sh
+# e2e: crash convergence of lotsync erase-person. kill -9 at each durable
+# step (the plan committed, each file rewritten, the erasure committed) of
+# erasing Carsys driver P1, whose data is in three archived files, a
+# quarantined copy and queued and delivered exports; after each crash,
+# erase-person again must finish the job: the same versions, audit chain,
+# erasure journal and spool files as an uninterrupted erasure, none of
+# P1's values left, integrity_check and verify ok.
+. "$SRCDIR/tests/e2e/lib.sh"
+cd "$TEST_TMP" || exit 1
+FX=$SRCDIR/tests/fixtures/workorders
+
+mkdir -p base/conf base/spool/incoming/carsys remote
+cat >base/conf/lotsync.conf <<CONF
+[lotsync]
+spool = ../spool
+settle_seconds = 0
+
+[feed:carsys]
+kind = workorder
+source = drop
+profile = carsys-xml
+
+[target:planner]
+kind = workorder
+url = file://$TEST_TMP/remote/
+format = workorder-jsonl
+feeds = carsys
+mode = delta
+CONF
+chmod 600 base/conf/lotsync.conf
+LB() { "$LOTSYNC" -c base/conf/lotsync.conf "$@" >/dev/null 2>&1; }
+cp "$FX/carsys/1-morning.xml" base/spool/incoming/carsys/
+LB --now 2026-12-01T08:20:00Z run || fail "day 1 run"
+cp "$FX/erase/carsys-callback.xml" base/spool/incoming/carsys/2-callback.xml
+head -c 2400 "$FX/carsys/1-morning.xml" >base/spool/incoming/carsys/3-cut.xml
+touch -d '2026-01-01 00:00:00' base/spool/incoming/carsys/2-callback.xml
+touch -d '2026-01-01 00:00:01' base/spool/incoming/carsys/3-cut.xml
+LB --now 2026-12-02T09:00:00Z ingest
+LB --now 2026-12-02T09:00:00Z export
+
+NOW=2026-12-03T08:00:00Z
+L() { "$LOTSYNC" -c "$1/conf/lotsync.conf" --now "$2" erase-person carsys P1 >/dev/null 2>&1; }
+setup() { rm -rf "$1" && cp -a base "$1"; }
+fingerprint() {
+	db=$1/spool/lotsync.db
+	{
+		sqlite3 "$db" "select id, kind, key, hash, data from versions order by id"
+		sqlite3 "$db" "select kind, snapshot_id, at, manifest from audit_chain order by id"
+		sqlite3 "$db" "select id, feed, person, state, at, chain_id from erasures order by id"
+		sqlite3 "$db" "select * from erasure_files order by rowid"
+		(cd "$1/spool" && find archive failed outbox sent -type f -exec sha256sum {} + | sort -k2)
+		grep -r -a -c -F -e Dorpsstraat -e 0612345678 -e jan@example.nl -e j.jansen@mail.example "$1/spool" |
+			grep -v ':0$' | sed "s|^$1/||"
+	} 2>&1
+}
+
+setup ref
+expect_rc 0 "reference erasure" "$LOTSYNC" -c ref/conf/lotsync.conf --now "$NOW" erase-person carsys P1
+sqlite3 ref/spool/lotsync.db "pragma wal_checkpoint(truncate)" >/dev/null
+fingerprint ref >ref.txt
+expect_eq "$(grep -c -e Dorpsstraat -e 0612345678 ref.txt)" 0 "reference: none of P1's values left"
+expect_eq "$(sqlite3 ref/spool/lotsync.db "select count(*) from erasure_files")" 6 \
+	"reference: 3 archived files, 1 quarantined copy, a queued and a sent export rewritten"
+
+setup count
+LOTSYNC_CRASH_LIST=1 "$LOTSYNC" -c count/conf/lotsync.conf --now "$NOW" erase-person carsys P1 >/dev/null 2>points.txt
+n=$(grep -c '^crash point' points.txt)
+expect_eq "$(sed -n 's/^crash point [0-9]*: //p' points.txt | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')" \
+	"erase:committedx1 erase:plannedx1 erase:rewrittenx6 " "the durable steps: plan, 6 rewrites, commit"
+
+crash_converge "$n" "$NOW" setup erase-person carsys P1
+finish
