@@ -75,12 +75,12 @@ START_TEST(creates_the_schema_and_reopens_it)
 	store_close(st);
 	unit_assert_sql(db, "pragma user_version", v);
 	unit_assert_sql(db, "pragma journal_mode", "wal");
-	unit_assert_sql(
-	        db,
-	        "select group_concat(name) from (select name from sqlite_master where"
-	        " type = 'view' order by name)",
-	        "v_audit_chain,v_clock_jumps,v_deliveries,v_fetched,v_notify_queue,v_snapshots,"
-	        "v_sr_events,v_srs,v_vehicle_history");
+	unit_assert_sql(db,
+	                "select group_concat(name) from (select name from sqlite_master where"
+	                " type = 'view' order by name)",
+	                "v_audit_chain,v_clock_jumps,v_deliveries,v_erasures,v_fetched,v_notify_"
+	                "queue,v_snapshots,"
+	                "v_sr_events,v_srs,v_vehicle_history");
 	/* read-only opens a migrated file */
 	ck_assert_int_eq(store_open(db, true, &st), 0);
 	store_close(st);
