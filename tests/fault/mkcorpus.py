@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """mkcorpus.py - the malformed-input corpus of fault matrix row 16.
 
-    mkcorpus.py FIXTURES OUT
+    mkcorpus.py [--full] FIXTURES OUT
 
 Writes OUT/MANIFEST and the files it names: damaged copies of the real
 fixtures in FIXTURES (tests/fixtures: profiles/*/input.* follow the public
@@ -20,8 +20,14 @@ MANIFEST lines: NAME|FEED-OPTIONS|BASE|CLASS|FAMILY
            r  refuse the damaged rows, each with its line and reason, and
               apply the rest (exit 0); or, when a refused row was the only
               one filling a field, hold the file by the drift guard (exit 3)
+           *  anything but a crash (--full only): a cut or a flipped bit at
+              an arbitrary byte may still be a valid file
   FAMILY   the kind of damage (trunc, nul, flip, encoding, ragged, header,
-           quoting, gzip, xml, xxe, nesting, handwritten)
+           quoting, gzip, xml, xxe, nesting, handwritten; any-cut, any-flip)
+
+--full (make torture-corpus) adds, for every base, a cut after every 4th
+byte and a flipped bit (bit k % 8 of byte k, k in steps of 3): thousands of
+files, run for no crash and no sanitizer report only.
 """
 import gzip
 import io
@@ -64,7 +70,7 @@ class Corpus:
         os.makedirs(os.path.join(out, "files"), exist_ok=True)
 
     def put(self, name, data, options, base, cls, family):
-        assert "|" not in name and cls in "qhr"
+        assert "|" not in name and cls in "qhr*"
         with open(os.path.join(self.out, "files", name), "wb") as f:
             f.write(data)
         self.lines.append("|".join((name, options, base, cls, family)))
@@ -289,14 +295,30 @@ def handwritten(c, fixtures):
         c.put(name, data, ";".join(opts), "-", cls, "handwritten")
 
 
+def every_byte(c, fixtures, base, profile, extra):
+    data = open(os.path.join(fixtures, base), "rb").read()
+    opts = ";".join(x for x in ("profile = " + profile, extra, GUARD) if x)
+    stem = profile + "-" + base.split("/")[0]
+    ext = os.path.splitext(base)[1]
+    for k in range(1, len(data), 4):
+        c.put(f"{stem}-any-cut-{k}{ext}", data[:k], opts, base, "*", "any-cut")
+    for k in range(0, len(data), 3):
+        c.put(f"{stem}-any-flip-{k}{ext}", data[:k] + bytes([data[k] ^ (1 << (k % 8))]) + data[k + 1:],
+              opts, base, "*", "any-flip")
+
+
 def main():
-    fixtures, out = sys.argv[1], sys.argv[2]
+    full = sys.argv[1] == "--full"
+    fixtures, out = sys.argv[1 + full], sys.argv[2 + full]
     c = Corpus(out)
     for b in CSV_BASES:
         csv_cases(c, fixtures, *b)
     for b in XML_BASES:
         xml_cases(c, fixtures, *b)
     handwritten(c, fixtures)
+    if full:
+        for b in CSV_BASES + XML_BASES:
+            every_byte(c, fixtures, *b[:3])
     c.write_manifest()
     print(len(c.lines))
 

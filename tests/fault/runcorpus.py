@@ -16,7 +16,8 @@ was held by the drift guard). Then, per file:
   r  its snapshot has at least one refused row, each with its line and
      reason, and is applied, or held by the drift guard ("drift: ...");
 and the feed's current versions equal those after the first run (the
-earlier data intact). No run may print a sanitizer report (AddressSanitizer,
+earlier data intact). Class * (mkcorpus.py --full): the run exits 0, 3 or 65
+and each file was applied, held or quarantined; nothing more is asked. No run may print a sanitizer report (AddressSanitizer,
 LeakSanitizer, UBSan "runtime error"), and `verify` must pass in each spool.
 Prints the counts; exits 1 on any failure or when fewer than --min files ran.
 """
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 
-EXIT = {"q": 65, "h": 3, "r": 0}
+EXIT = {"q": 65, "h": 3, "r": 0, "*": None}
 SANITIZER = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: UndefinedBehavior")
 ARCHIVES = (".gz", ".zip")
 
@@ -62,13 +63,17 @@ def main():
                 bad.append(f"{what}: sanitizer report:\n" + err[err.index(s) - 200 if err.index(s) > 200 else 0:][:3000])
                 return
 
-    for cls in "qhr":
-        batch = [c for c in cases if c[3] == cls]
-        if not batch:
-            continue
-        root = os.path.join(a.work, cls)
+    batches = []
+    for cls in "qhr*":
+        of = [c for c in cases if c[3] == cls]
+        step = 1000 if cls == "*" else len(of) or 1  # at most 1,000 feeds a spool
+        batches += [(cls, f"{cls}{k // step}" if cls == "*" else cls, of[k:k + step]) for k in range(0, len(of), step)]
+    for cls, label, batch in batches:
+        root = os.path.join(a.work, label.replace("*", "any"))
         shutil.rmtree(root, ignore_errors=True)
         os.makedirs(os.path.join(root, "conf"))
+        if cls == "*" and label != "*0":
+            shutil.rmtree(os.path.join(a.work, "any" + str(int(label[1:]) - 1)), ignore_errors=True)
         conf = os.path.join(root, "conf", "lotsync.conf")
         feeds = {}
         with open(conf, "w") as f:
@@ -108,12 +113,23 @@ def main():
         want = EXIT[cls]
         if cls == "r" and con.execute("select count(*) from snapshots where state = 'held'").fetchone()[0]:
             want = 3
-        if rc != want:
+        if cls == "*" and rc not in (0, 3, 65):
+            bad.append(f"batch *: exit {rc}, wanted 0, 3 or 65")
+        elif cls != "*" and rc != want:
             bad.append(f"batch {cls}: exit {rc}, wanted {want}")
         for feed, (name, base, fam) in feeds.items():
             snap = con.execute("select id, state, coalesce(hold_reason, ''), rejected_rows from snapshots "
                                "where feed = ? and file = ?", (feed, name)).fetchall()
             why = None
+            if cls == "*":
+                quarantined = os.path.exists(os.path.join(root, "spool", "failed", feed, name + ".reason"))
+                if not quarantined and not any(x[1] in ("applied", "held", "duplicate") for x in snap):
+                    why = f"neither applied, held nor quarantined: {snap}"
+                counts[cls] += 1
+                families[fam] += 1
+                if why:
+                    bad.append(f"{name} ({fam}): {why}")
+                continue
             if cls == "q":
                 rpath = os.path.join(root, "spool", "failed", feed, name + ".reason")
                 reason = ""
@@ -147,13 +163,14 @@ def main():
             families[fam] += 1
         con.close()
         rc, err = run(a, a.lotsync, conf, "verify")
-        sanitizer(f"batch {cls}: verify", err)
+        sanitizer(f"batch {label}: verify", err)
         if rc != 0:
             bad.append(f"batch {cls}: verify exited {rc}: " + err[-1000:])
 
-    total = counts['q'] + counts['h'] + counts['r']
+    total = counts['q'] + counts['h'] + counts['r'] + counts['*']
     print(f"{total} malformed files run: {counts['q']} quarantined, {counts['h']} held, "
-          f"{counts['r']} with refused rows ({counts['drift']} of them held for drift)")
+          f"{counts['r']} with refused rows ({counts['drift']} of them held for drift)"
+          + (f", {counts['*']} cut or flipped anywhere (no crash asked)" if counts['*'] else ""))
     print("by family: " + ", ".join(f"{k} {v}" for k, v in sorted(families.items())))
     for b in bad:
         print("BAD:", b)
