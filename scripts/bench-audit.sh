@@ -87,7 +87,10 @@ auditor() {
 		size=$(stat -c %s "$out/show.out")
 		best "$R" "$T" "$L" -c "$C" "$@"
 		shw=$BW shwm=$BM
-		best "$R" "$T" cat "$out/show.out"
+		# cat takes hundredths of a second: time ten copies and take a tenth
+		f=$out/show.out
+		best "$R" "$T" cat "$f" "$f" "$f" "$f" "$f" "$f" "$f" "$f" "$f" "$f"
+		BW=$(awk -v s="$BW" 'BEGIN { printf "%.3f", s / 10 }')
 		aim "[$lb] show ($mode, $(mb "$size") MB) throughput vs cat of the same bytes from a file" \
 			"$(awk -v n="$size" -v s="$shw" 'BEGIN { printf "%.0f", n / 1048576 / (s > 0 ? s : 0.01) }')" MB/s \
 			"$(awk -v n="$size" -v s="$BW" 'BEGIN { printf "%.0f", n / 1048576 / (s > 0 ? s : 0.01) }')" ">=" 0.5 cat
@@ -131,6 +134,9 @@ C=$w/conf/lotsync.conf
 best "$R" "$T" "$L" -c "$C" diff 1 31
 note "[$gen $(k "$m") month] diff 1 31 (30 files apart): $("$L" -c "$C" diff 1 31 | tail -n 1); CPU ${BC} s against the ingest's ${ingc} s; peak RSS $BM MB"
 aim "[$gen $(k "$m") month] diff of snapshots 30 files apart vs the steady-state ingest of the last file" \
+	"$BW" s "$ing" "<=" 1.0 ingest
+best "$R" "$T" "$L" -c "$C" --json diff 1 31
+aim "[$gen $(k "$m") month] diff --json of snapshots 30 files apart vs the steady-state ingest" \
 	"$BW" s "$ing" "<=" 1.0 ingest
 rm -rf "$w"
 
