@@ -24,7 +24,7 @@
 # Env: BENCH_ROWS (default 1000000; 100000 is the quick mode),
 # BENCH_RUNS (default 3: the best run counts; lotsync's ingests run once at
 # 1M and twice below, the pandas and Python peers once), BENCH_GEN (default
-# "genfeed mkfeed"), BENCH_XML_ROWS (default 100000), BENCH_FEEDS (default
+# "genfeed mkfeed" at 1M, "genfeed" in the quick mode), BENCH_XML_ROWS (default 100000), BENCH_FEEDS (default
 # 2000 at 1M, 500 in the quick mode).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -150,7 +150,9 @@ pair() {
 note "bench-store: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(load_now); references best of $R, lotsync ingests best of $RI"
 
 # --- the N-vehicle CSV pair, per generator ------------------------------------
-for g in ${BENCH_GEN:-genfeed mkfeed}; do
+# Both generators at 1M; the quick mode takes the neutral one (mkfeed without it).
+if [ "$N" -ge 500000 ] || [ ! -f "$genfeed" ]; then gens=${BENCH_GEN:-genfeed mkfeed}; else gens=${BENCH_GEN:-genfeed}; fi
+for g in $gens; do
 	if [ "$g" = genfeed ] && [ ! -f "$genfeed" ]; then
 		echo "bench-store: no genfeed.py at $genfeed (LOTSYNC_GENFEED): genfeed inputs skipped"
 		continue
