@@ -214,16 +214,18 @@ static const struct command commands[] = {
          "SHA-256); the snapshots whose content changed are sealed again, and\n"
          "verify checks the rewritten files against their new SHA-256. The\n"
          "database's freed pages are zeroed and its write-ahead log emptied.\n"
-         "Killed half way, it leaves a pending erasure (verify names it): run it\n"
-         "again to finish. Erasing a person again is harmless (\"nothing left to\n"
-         "erase\"). The DMS must erase the person too, or its next file brings\n"
-         "the data back. -v lists the files, --json prints {feed, person,\n"
+         "Killed half way, it leaves a pending erasure (status and verify name\n"
+         "it): run it again to finish. Erasing a person again is harmless\n"
+         "(\"nothing left to erase\"). The DMS must erase the person too, or its\n"
+         "next file brings the data back. -v lists the files, --json prints\n"
+         "{feed, person,\n"
          "erasure, chain_entry, versions, files: [{place, owner, name,\n"
          "old_sha256, new_sha256}]}. Exits 64 for an unknown feed or person or a\n"
          "vehicle feed, 78 when the feed's profile cannot be loaded, 75 while a\n"
          "run holds the lock, 65 when an archived file is damaged (not\n"
-         "rewritten), 3 when files of the feed still wait in incoming/ or\n"
-         "work/, or another person's erasure is unfinished.\n",
+         "rewritten), 74 when a file cannot be rewritten (the erasure stays\n"
+         "pending), 3 when files of the feed still wait in incoming/ or work/,\n"
+         "or another person's erasure is unfinished.\n",
          CMD_CONFIG | CMD_LOCK, cmd_erase_person},
         {"profiles", "", "list feed profiles and where each comes from",
          "Lists every profile a feed's 'profile' key may name: the ones built into\n"

@@ -473,6 +473,12 @@ status_text(const struct view *v)
 		       "days are held; check the clock, then 'lotsync accept-clock-jump' lets the "
 		       "next run apply them\n",
 		       v->jump.from, v->jump.to);
+	if (v->erasure)
+		printf("ERASURE %lld of person %s in feed %s not finished: run 'lotsync "
+		       "erase-person "
+		       "%s %s' again\n",
+		       v->erasure, v->erasure_person, v->erasure_feed, v->erasure_feed,
+		       v->erasure_person);
 	printf("open service requests %lld\n", v->open_srs);
 	printf("audit chain head %s\n", v->chain_head);
 }
@@ -507,6 +513,17 @@ status_json(const struct view *v)
 	for (size_t i = 0; i < v->ntargets; i++)
 		status_target_json(&v->targets[i], &j);
 	json_end(&j);
+	if (v->erasure) { /* only then, as clock_jump */
+		json_key(&j, "erasure_pending");
+		json_obj(&j);
+		json_key(&j, "id");
+		json_int(&j, v->erasure);
+		json_key(&j, "feed");
+		json_str(&j, v->erasure_feed);
+		json_key(&j, "person");
+		json_str(&j, v->erasure_person);
+		json_end(&j);
+	}
 	if (v->jump_pending) { /* only then: tooling that knows every key keeps working */
 		json_key(&j, "clock_jump");
 		json_obj(&j);

@@ -185,6 +185,9 @@ view_load(struct view *v, const struct config *cfg, const struct spool *sp, stru
 		if (rc == -1)
 			v->errors++;
 	}
+	if (st &&
+	    store_erasure_pending(st, &v->erasure, &v->erasure_feed, &v->erasure_person) == -1)
+		v->errors++;
 	v->feeds = xcalloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*v->feeds));
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		if (only_feed && strcmp(only_feed, cfg->feeds[i].name) != 0)
@@ -228,6 +231,8 @@ view_release(struct view *v)
 	free(v->feeds);
 	free(v->targets);
 	ops_times_release(&v->last_run);
+	free(v->erasure_feed);
+	free(v->erasure_person);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -240,5 +245,5 @@ view_awaits_operator(const struct view *v)
 	for (size_t i = 0; i < v->ntargets; i++)
 		if (v->targets[i].ti.locked)
 			return true;
-	return v->jump_pending;
+	return v->jump_pending || v->erasure;
 }

@@ -74,8 +74,10 @@ struct view {
 	struct view_target *targets; /* in configuration order */
 	size_t ntargets;
 	long long open_srs;
-	bool jump_pending;                /* a clock jump awaits 'lotsync accept-clock-jump' */
-	struct clock_jump jump;           /* the oldest such jump */
+	bool jump_pending;      /* a clock jump awaits 'lotsync accept-clock-jump' */
+	struct clock_jump jump; /* the oldest such jump */
+	long long erasure;      /* an unfinished erase-person (its id), or 0 */
+	char *erasure_feed, *erasure_person;
 	struct ops_times last_run;        /* the newest finished run, if any */
 	char chain_head[FSIO_SHA256_HEX]; /* 64 zeros while the chain is empty */
 	int errors;                       /* failed queries (logged) */
@@ -95,7 +97,10 @@ int view_load(struct view *v, const struct config *cfg, const struct spool *sp, 
               int flags, const char *only_feed);
 void view_release(struct view *v);
 
-/* Something awaits an operator: a held snapshot, a locked target or a clock jump. */
+/*
+ * Something awaits an operator: a held snapshot, a locked target, a clock
+ * jump or an unfinished erasure.
+ */
 bool view_awaits_operator(const struct view *v);
 
 #endif

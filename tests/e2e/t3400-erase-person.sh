@@ -135,10 +135,33 @@ expect_grep "nothing left to erase" out "it has nothing left to do"
 expect_eq "$(sqlite3 "$DB" "select count(*) from audit_chain")" "$chain_after" "and records nothing"
 expect_rc 0 "verify still passes" L verify
 
-# A run after the erasure: the next push of P1 is new data from the DMS.
+# The append-only triggers still refuse a rewrite outside an erasure.
+sqlite3 "$DB" "update versions set data = '{}' where key = 'person:P2'" 2>sql.err &&
+	fail "a person version was rewritten without an erasure"
+grep -q "versions can only be ended" sql.err && pass "versions stay append-only outside an erasure" ||
+	fail "no trigger error: $(cat sql.err)"
+sqlite3 "$DB" "update erasures set person = 'P2'" 2>sql.err && fail "an erasure was edited"
+grep -q "erasures are append-only" sql.err && pass "erasures are append-only" || fail "$(cat sql.err)"
+
+# The DMS sends the morning file again (same bytes, the person in it): it is
+# archived again under its name and applied as the inventory of now; verify
+# accepts the original bytes again, and a new erasure erases them again.
+cp "$FX/carsys/1-morning.xml" spool/incoming/carsys/4-again.xml
 cp "$FX/carsys/3-evening.xml" spool/incoming/carsys/
+touch -d '2026-01-01 00:00:00' spool/incoming/carsys/4-again.xml
+touch -d '2026-01-01 00:00:01' spool/incoming/carsys/3-evening.xml
 L --now 2026-12-03T10:00:00Z run 2>/dev/null
-expect_rc 0 "verify after a later run" L verify
+morning=$(sha256sum "$FX/carsys/1-morning.xml" | cut -d' ' -f1)
+first=$(sqlite3 "$DB" "select new_sha256 from erasure_files where owner = 'carsys' and name = '$morning'")
+grep -q -F jan@example.nl "spool/archive/carsys/$morning" && pass "the same file again: P1 is back in the archive" ||
+	fail "the same file again: the archive should hold it as received"
+expect_rc 0 "verify after the file came again" L verify
+expect_rc 0 "erase P1 again" L --now 2026-12-03T11:00:00Z erase-person carsys P1
+expect_grep "person P1 of feed carsys erased: 1 version(s), 1 archived file(s)" out "only the file that came again"
+sqlite3 "$DB" "pragma wal_checkpoint(truncate)" >/dev/null
+expect_eq "$(grep -r -a -l -F -f erased.txt spool | wc -l)" 0 "the spool is clean again"
+expect_eq "$(sha256sum "spool/archive/carsys/$morning" | cut -d' ' -f1)" "$first" "the same rewrite as the first time"
+expect_rc 0 "verify after the second erasure" L verify
 
 # Tampering with a rewritten archived file is still caught.
 chmod u+w "spool/archive/carsys/$name"

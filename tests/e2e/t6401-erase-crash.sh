@@ -70,4 +70,19 @@ expect_eq "$(sed -n 's/^crash point [0-9]*: //p' points.txt | sort | uniq -c | a
 	"erase:committedx1 erase:plannedx1 erase:rewrittenx6 " "the durable steps: plan, 6 rewrites, commit"
 
 crash_converge "$n" "$NOW" setup erase-person carsys P1
+
+# Between a crash and the rerun, status and verify say what is unfinished.
+setup half
+LOTSYNC_CRASH_AT=erase:rewritten "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" erase-person carsys P1 >/dev/null 2>&1
+expect_rc 3 "status: an unfinished erasure awaits an operator" "$LOTSYNC" -c half/conf/lotsync.conf status
+expect_grep "ERASURE 1 of person P1 in feed carsys not finished: run 'lotsync erase-person carsys P1' again" \
+	out "status names it and the command that finishes it"
+expect_rc 3 "status --json too" "$LOTSYNC" -c half/conf/lotsync.conf --json status
+expect_grep '"erasure_pending":{"id":1,"feed":"carsys","person":"P1"}' out "status --json: erasure_pending"
+expect_rc 65 "verify fails while it is unfinished" "$LOTSYNC" -c half/conf/lotsync.conf verify
+expect_grep "erasure 1 (person P1 of feed carsys) is not finished" err "verify names it"
+expect_rc 3 "another person's erasure waits for it" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" erase-person carsys P2
+expect_rc 0 "the rerun finishes it" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" erase-person carsys P1
+expect_rc 0 "status is clear again" "$LOTSYNC" -c half/conf/lotsync.conf status
+expect_rc 0 "verify passes" "$LOTSYNC" -c half/conf/lotsync.conf verify
 finish

@@ -401,6 +401,22 @@ START_TEST(stored_records)
 	ck_assert_int_eq(wo_erase_record("1/W2", "{\"driver_id\":\"P2\",\"notes\":\"Jansen\"}",
 	                                 "P1", &vals, &out, &hash),
 	                 0);
+	/* An unreadable file: the known values go wherever they are. */
+	{
+		struct buf b;
+		unsigned hits = 0;
+		static const char cut[] = "<person id=\"P1\"><first_name>Jan</first_name><last_na";
+
+		buf_init(&b, 1024);
+		ck_assert_int_eq(wo_erase_raw(&vals, cut, strlen(cut), &b, &hits), 0);
+		ck_assert_uint_eq(hits, 1);
+		ck_assert_str_eq(b.p,
+		                 "<person id=\"P1\"><first_name>(erased)</first_name><last_na");
+		buf_reset(&b);
+		ck_assert_int_eq(wo_erase_raw(&vals, b.p, 0, &b, &hits), 0);
+		ck_assert_uint_eq(hits, 0);
+		buf_release(&b);
+	}
 	wo_erase_values_release(&vals);
 }
 END_TEST
