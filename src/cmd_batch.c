@@ -299,7 +299,7 @@ cmd_export(struct app *app, int argc, char **argv)
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct export_summary es;
 
-		if (!batchrun_selected(&b, t->name))
+		if (!batchrun_selected(&b, t->name) || batchrun_target_held(&b, t))
 			continue;
 		batchrun_note(&b, export_reconcile(app, t));
 		batchrun_note(&b, export_target(app, t, full, &es));
@@ -322,7 +322,7 @@ cmd_deliver(struct app *app, int argc, char **argv)
 		const struct target_conf *t = &app->cfg.targets[i];
 		struct deliver_summary ds;
 
-		if (!batchrun_selected(&b, t->name))
+		if (!batchrun_selected(&b, t->name) || batchrun_target_held(&b, t))
 			continue;
 		batchrun_note(&b, export_reconcile(app, t));
 		batchrun_note(&b, deliver_target(app, t, &ds));

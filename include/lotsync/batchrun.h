@@ -40,6 +40,13 @@ void batchrun_note(struct batchrun *b, enum ls_exit e);
 bool batchrun_selected(const struct batchrun *b, const char *name);
 
 /*
+ * True when t must not export or deliver now: an unfinished erasure of one
+ * of its feeds (logged, the batch's condition 3), or the store failed
+ * (noted). Every command that exports or delivers asks it first.
+ */
+bool batchrun_target_held(struct batchrun *b, const struct target_conf *t);
+
+/*
  * For each target the batch selects (by_feed: each target with one of the
  * batch's feeds; else by the target's own name): reconcile its outbox,
  * export, deliver, and print a line at -v. Each stage's condition is noted.

@@ -82,7 +82,25 @@ expect_grep '"erasure_pending":{"id":1,"feed":"carsys","person":"P1"}' out "stat
 expect_rc 65 "verify fails while it is unfinished" "$LOTSYNC" -c half/conf/lotsync.conf verify
 expect_grep "erasure 1 (person P1 of feed carsys) is not finished" err "verify names it"
 expect_rc 3 "another person's erasure waits for it" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" erase-person carsys P2
+# Some files are rewritten, not all: the queued export may still hold P1's
+# data, so a cron run in between delivers nothing of the feed's targets.
+(cd half/spool && find outbox sent -type f | sort) >queued.before
+ls -l remote >remote.before
+expect_rc 3 "a run in between holds the feed's targets" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" run
+expect_grep "target planner: not exported or delivered: erasure 1 of person P1 in feed carsys is not finished" \
+	err "the run names the target and the erasure"
+ls -l remote >remote.after
+expect_eq "$(cmp -s remote.before remote.after && echo same)" same "nothing reached the receiver"
+expect_eq "$( (cd half/spool && find outbox sent -type f | sort) | cmp -s - queued.before && echo same)" same \
+	"the queued export waits in the outbox"
+expect_rc 3 "so does deliver" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" deliver
+expect_rc 3 "and export" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" export --full
+ls -l remote >remote.after
+expect_eq "$(cmp -s remote.before remote.after && echo same)" same "still nothing reached the receiver"
 expect_rc 0 "the rerun finishes it" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" erase-person carsys P1
+expect_rc 0 "and the next run delivers" "$LOTSYNC" -c half/conf/lotsync.conf --now "$NOW" run
+expect_eq "$(ls remote | grep -c 'T090000Z-2')" 1 "the erased queued export reached the receiver"
+expect_eq "$(cat remote/*T090000Z-2* | grep -c -e Dorpsstraat -e 0612345678)" 0 "without P1's values (the earlier delivery is the receiver's own)"
 expect_rc 0 "status is clear again" "$LOTSYNC" -c half/conf/lotsync.conf status
 expect_rc 0 "verify passes" "$LOTSYNC" -c half/conf/lotsync.conf verify
 finish
