@@ -12,6 +12,7 @@
 #include "lotsync/record.h"
 #include "lotsync/util.h"
 #include "lotsync/wo.h"
+#include "lotsync/xmlpath.h"
 
 /* ---- the person's values ---- */
 
@@ -203,50 +204,6 @@ struct xml_spec {
 	const char *interventions, *itext[2];
 };
 
-static xmlNodePtr
-child(xmlNodePtr node, const char *name, size_t n)
-{
-	for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strlen((const char *)c->name) == n &&
-		    !strncmp((const char *)c->name, name, n))
-			return c;
-	return NULL;
-}
-
-/* The element at path below node, or NULL; *attr gets a final "@name" step (else NULL). */
-static xmlNodePtr
-at_path(xmlNodePtr node, const char *path, const char **attr)
-{
-	const char *p = path;
-
-	*attr = NULL;
-	while (node && *p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if (*p == '@') {
-			*attr = p + 1;
-			return node;
-		}
-		node = child(node, p, n);
-		p = slash ? slash + 1 : p + n;
-	}
-	return node;
-}
-
-/* The text at path (caller frees), or NULL. */
-static char *
-text_at(xmlNodePtr node, const char *path)
-{
-	const char *attr;
-	xmlNodePtr n = at_path(node, path, &attr);
-	xmlChar *t = !n ? NULL : attr ? xmlGetProp(n, BAD_CAST attr) : xmlNodeGetContent(n);
-	char *s = t ? xstrdup((const char *)t) : NULL;
-
-	xmlFree(t);
-	return s;
-}
-
 static void
 set_text(xmlNodePtr n, const char *attr, const char *v)
 {
@@ -258,32 +215,10 @@ set_text(xmlNodePtr n, const char *attr, const char *v)
 	xmlNodeAddContent(n, BAD_CAST v);
 }
 
-/* Every element at path below node (its last step repeated), up to max. */
-static size_t
-each_at(xmlNodePtr node, const char *path, xmlNodePtr *out, size_t max)
-{
-	const char *last = strrchr(path, '/'), *attr;
-	size_t n = 0;
-
-	if (last) {
-		char *parent = xstrndup(path, (size_t)(last - path));
-
-		node = at_path(node, parent, &attr);
-		free(parent);
-		last++;
-	} else {
-		last = path;
-	}
-	for (xmlNodePtr c = node ? node->children : NULL; c && n < max; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, last))
-			out[n++] = c;
-	return n;
-}
-
 static bool
 is_person(const struct xml_spec *s, xmlNodePtr person, const char *id)
 {
-	char *v = text_at(person, s->id);
+	char *v = xmlpath_text(person, s->id);
 	bool yes = v && !strcmp(str_trim(v), id);
 
 	free(v);
@@ -296,7 +231,7 @@ each_person_field(const struct xml_spec *s, xmlNodePtr person,
                   void (*fn)(xmlNodePtr, const char *, void *), void *ctx)
 {
 	const char *attr;
-	xmlNodePtr idn = at_path(person, s->id, &attr);
+	xmlNodePtr idn = xmlpath_at(person, s->id, &attr);
 
 	if (!s->person[0]) {
 		for (xmlNodePtr c = person->children; c; c = c->next)
@@ -305,7 +240,7 @@ each_person_field(const struct xml_spec *s, xmlNodePtr person,
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(s->person) && s->person[i]; i++) {
-		xmlNodePtr n = at_path(person, s->person[i], &attr);
+		xmlNodePtr n = xmlpath_at(person, s->person[i], &attr);
 
 		if (n)
 			fn(n, attr, ctx);
@@ -338,7 +273,7 @@ static void
 scrub_at(xmlNodePtr node, const char *path, const struct wo_erase_values *vals, unsigned *hits)
 {
 	const char *attr;
-	xmlNodePtr n = path ? at_path(node, path, &attr) : NULL;
+	xmlNodePtr n = path ? xmlpath_at(node, path, &attr) : NULL;
 	xmlChar *t;
 	char *s;
 
@@ -359,7 +294,7 @@ static bool
 record_persons(const struct xml_spec *s, xmlNodePtr rec, const char *id, xmlNodePtr *out, size_t *n)
 {
 	xmlNodePtr all[XML_MAX_PERSONS];
-	size_t k = s->persons ? each_at(rec, s->persons, all, ARRAY_SIZE(all)) : 0;
+	size_t k = s->persons ? xmlpath_each(rec, s->persons, all, ARRAY_SIZE(all)) : 0;
 
 	*n = 0;
 	for (size_t i = 0; i < k; i++)
@@ -372,7 +307,7 @@ static bool
 record_names(const struct xml_spec *s, xmlNodePtr rec, const char *id)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(s->refs) && s->refs[i]; i++) {
-		char *v = text_at(rec, s->refs[i]);
+		char *v = xmlpath_text(rec, s->refs[i]);
 		bool yes = v && !strcmp(str_trim(v), id);
 
 		free(v);
@@ -395,7 +330,7 @@ erase_record(const struct xml_spec *s, xmlNodePtr rec, const char *id,
 		each_person_field(s, persons[i], erase_field, hits);
 	for (size_t i = 0; i < ARRAY_SIZE(s->text) && s->text[i]; i++)
 		scrub_at(rec, s->text[i], vals, hits);
-	niv = s->interventions ? each_at(rec, s->interventions, iv, ARRAY_SIZE(iv)) : 0;
+	niv = s->interventions ? xmlpath_each(rec, s->interventions, iv, ARRAY_SIZE(iv)) : 0;
 	for (size_t i = 0; i < niv; i++)
 		for (size_t k = 0; k < ARRAY_SIZE(s->itext) && s->itext[k]; k++)
 			scrub_at(iv[i], s->itext[k], vals, hits);

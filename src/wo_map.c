@@ -17,6 +17,7 @@
 #include "lotsync/normalize.h"
 #include "lotsync/parse_csv.h"
 #include "lotsync/util.h"
+#include "lotsync/xmlpath.h"
 
 /* ---- profiles ---- */
 
@@ -546,80 +547,6 @@ workorder_item(struct wo_file *w, const char *dms, const char *wo, unsigned long
 
 /* ---- XML ---- */
 
-/* The first child element of node called name[0..n). */
-static xmlNodePtr
-child(xmlNodePtr node, const char *name, size_t n)
-{
-	for (xmlNodePtr c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strlen((const char *)c->name) == n &&
-		    !strncmp((const char *)c->name, name, n))
-			return c;
-	return NULL;
-}
-
-/* The text at path below node ("car/make", "@id", "seller/@key"), or NULL; caller frees. */
-static char *
-xml_value(xmlNodePtr node, const char *path)
-{
-	const char *p = path;
-	xmlChar *t;
-	char *s;
-
-	while (node && *p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if (*p == '@') {
-			char *attr = xstrndup(p + 1, n - 1);
-
-			t = xmlGetProp(node, BAD_CAST attr);
-			free(attr);
-			if (!t)
-				return NULL;
-			s = xstrdup((const char *)t);
-			xmlFree(t);
-			return s;
-		}
-		node = child(node, p, n);
-		p = slash ? slash + 1 : p + n;
-	}
-	if (!node)
-		return NULL;
-	t = xmlNodeGetContent(node);
-	s = xstrdup(t ? (const char *)t : "");
-	xmlFree(t);
-	return s;
-}
-
-/* Every element at path below node (the last step repeated), in document order. */
-static size_t
-xml_each(xmlNodePtr node, const char *path, xmlNodePtr *out, size_t max)
-{
-	const char *last = strrchr(path, '/');
-	size_t n = 0;
-
-	if (last) {
-		char *parent = xstrndup(path, (size_t)(last - path));
-		const char *p = parent;
-
-		while (node && *p) {
-			const char *slash = strchr(p, '/');
-			size_t k = slash ? (size_t)(slash - p) : strlen(p);
-
-			node = child(node, p, k);
-			p = slash ? slash + 1 : p + k;
-		}
-		free(parent);
-		last++;
-	} else {
-		last = path;
-	}
-	for (xmlNodePtr c = node ? node->children : NULL; c && n < max; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, last))
-			out[n++] = c;
-	return n;
-}
-
 static void
 map_group(struct wo_file *w, struct item *it, xmlNodePtr node, enum wo_field_group g,
           unsigned long line, unsigned intervention)
@@ -634,7 +561,7 @@ map_group(struct wo_file *w, struct item *it, xmlNodePtr node, enum wo_field_gro
 			continue;
 		if (g == WO_PERSON && !strcmp(m->field->name, "id"))
 			continue;
-		if ((v = xml_value(node, m->source)) != NULL)
+		if ((v = xmlpath_text(node, m->source)) != NULL)
 			put(w, it, m, v, line, intervention);
 		free(v);
 	}
@@ -649,9 +576,9 @@ xml_persons(struct wo_file *w, xmlNodePtr wo)
 
 	if (!w->p->persons || !idm)
 		return;
-	n = xml_each(wo, w->p->persons, nodes, ARRAY_SIZE(nodes));
+	n = xmlpath_each(wo, w->p->persons, nodes, ARRAY_SIZE(nodes));
 	for (size_t i = 0; i < n; i++) {
-		char *id = xml_value(nodes[i], idm->source), *key;
+		char *id = xmlpath_text(nodes[i], idm->source), *key;
 		unsigned long line = (unsigned long)xmlGetLineNo(nodes[i]);
 		struct item *it;
 		bool fresh;
@@ -679,7 +606,7 @@ xml_workorder(struct wo_file *w, xmlNodePtr node)
 	const struct wo_source *dm = find_map(w->p, WO_APPOINTMENT, "dms_number"),
 	                       *wm = find_map(w->p, WO_APPOINTMENT, "wo_number");
 	unsigned long line = (unsigned long)xmlGetLineNo(node);
-	char *dms = xml_value(node, dm->source), *wo = xml_value(node, wm->source);
+	char *dms = xmlpath_text(node, dm->source), *wo = xmlpath_text(node, wm->source);
 	struct item *it;
 	bool fresh;
 
@@ -698,7 +625,7 @@ xml_workorder(struct wo_file *w, xmlNodePtr node)
 	map_group(w, it, node, WO_APPOINTMENT, line, 0);
 	if (w->p->interventions) {
 		xmlNodePtr nodes[WO_MAX_INTERVENTIONS];
-		size_t n = xml_each(node, w->p->interventions, nodes, ARRAY_SIZE(nodes));
+		size_t n = xmlpath_each(node, w->p->interventions, nodes, ARRAY_SIZE(nodes));
 
 		for (size_t i = 0; i < n; i++)
 			map_group(w, it, nodes[i], WO_INTERVENTION,
@@ -715,7 +642,7 @@ xml_deleted(struct wo_file *w, xmlNodePtr node)
 {
 	const struct wo_source *dm = find_map(w->p, WO_APPOINTMENT, "dms_number"),
 	                       *wm = find_map(w->p, WO_APPOINTMENT, "wo_number");
-	char *dms = xml_value(node, dm->source), *wo = xml_value(node, wm->source);
+	char *dms = xmlpath_text(node, dm->source), *wo = xmlpath_text(node, wm->source);
 	unsigned long line = (unsigned long)xmlGetLineNo(node);
 
 	if (dms)
