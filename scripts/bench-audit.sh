@@ -19,12 +19,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/benchlib.sh"
-base=${1:-$top/bench/out}
-mkdir -p "$base"
-base=$(cd "$base" && pwd)
-out=$base/audit
-in=$base/inputs
-mkdir -p "$out" "$in"
+bench_dirs "$top" "${1:-}" audit
 genfeed=${LOTSYNC_GENFEED:-$(bench_shared "$top")/genfeed.py}
 PY=/usr/bin/python3
 L=$top/lotsync

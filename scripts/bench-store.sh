@@ -29,12 +29,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/benchlib.sh"
-base=${1:-$top/bench/out}
-mkdir -p "$base"
-base=$(cd "$base" && pwd)
-out=$base/store
-in=$base/inputs
-mkdir -p "$out" "$in"
+bench_dirs "$top" "${1:-}" store
 shared=$(bench_shared "$top")
 peers=${LOTSYNC_PEERS:-$shared/peers}
 genfeed=${LOTSYNC_GENFEED:-$shared/genfeed.py}

@@ -4,6 +4,18 @@
 # and appended to $BENCH_AIMS when it is set, so scripts/bench.sh can repeat
 # all of them at the end of `make bench`.
 
+# bench_dirs TOP OUTDIR NAME: the benchmark's directories, absolute: base
+# (OUTDIR, default TOP/bench/out), out (base/NAME, its scratch) and in
+# (base/inputs, the generated inputs kept for reruns), all made.
+bench_dirs() {
+	base=${2:-$1/bench/out}
+	mkdir -p "$base"
+	base=$(cd "$base" && pwd)
+	out=$base/$3
+	in=$base/inputs
+	mkdir -p "$out" "$in"
+}
+
 # tm OUT CMD...: run CMD once (stdout to $BENCH_STDOUT, default /dev/null;
 # stderr to /dev/null unless BENCH_VERBOSE), leaving wall seconds in TW, CPU
 # seconds (user + system) in TC and peak RSS in MB in TM. A failing CMD
