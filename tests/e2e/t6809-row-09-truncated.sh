@@ -35,30 +35,15 @@ current() { sqlite3 "$DB" "select feed, key, hash from versions where to_seq is 
 current >base.txt
 
 # The cut points: NAME OFFSET CLASS (q65-quote, q65-row, held, xml).
-/usr/bin/python3 -I -S - day2.csv day2.xml >cuts.txt <<'PY'
-import csv, io, sys
-data = open(sys.argv[1], "rb").read()
-# Record boundaries and quoted-field spans from a byte-level RFC 4180 scan.
-bounds, quoted, fields_at = [], [], []
-inq, i, field_start, nfield = False, 0, 0, 0
-while i < len(data):
-    c = data[i:i + 1]
-    if inq:
-        if c == b'"':
-            if data[i + 1:i + 2] == b'"':
-                i += 1
-            else:
-                inq = False
-    elif c == b'"':
-        inq = True
-        quoted.append(i)
-    elif c == b",":
-        nfield += 1
-        fields_at.append((i, nfield))
-    elif c == b"\n":
-        bounds.append(i + 1)
-        nfield = 0
-    i += 1
+/usr/bin/python3 -I -S - "$SRCDIR/tests/fault" day2.csv day2.xml >cuts.txt <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from mkcorpus import scan_csv  # the corpus generator's RFC 4180 record scan
+recs = scan_csv(open(sys.argv[2], "rb").read(), b",", True)
+bounds = [end for _, end, _ in recs]
+quoted = [fs for _, _, fields in recs for fs, _, q in fields if q]
+# (the comma after field n of a record, n): the places to cut mid-record
+fields_at = [(fields[j][1], j + 1) for _, _, fields in recs for j in range(len(fields) - 1)]
 pick = lambda xs, n: [xs[len(xs) * (k + 1) // (n + 1)] for k in range(n)]
 for k, q in enumerate(pick(quoted[2:], 3)):
     print(f"cut-quote-{k}.csv {q + 4} quote")
@@ -69,7 +54,7 @@ print(f"cut-rows-5.csv {bounds[5]} held")
 print(f"cut-rows-30.csv {bounds[30]} held")
 print(f"cut-header.csv {bounds[0]} held")
 print("cut-zero.csv 0 held")
-x = open(sys.argv[2], "rb").read()
+x = open(sys.argv[3], "rb").read()
 start, end = x.index(b"<inventory>") + 11, x.rindex(b"</inventory>") + 5
 for k in range(10):
     print(f"cut-{k}.xml {start + (end - start) * k // 9} xml")

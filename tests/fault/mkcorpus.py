@@ -323,4 +323,5 @@ def main():
     print(len(c.lines))
 
 
-main()
+if __name__ == "__main__":
+    main()
