@@ -6,14 +6,9 @@
 # empty against it; and failures: a full disk on stdout, two feeds, a held
 # snapshot.
 . "$SRCDIR/tests/e2e/lib.sh"
-cd "$TEST_TMP" || exit 1
-make_conf "$TEST_TMP"
-C="$TEST_TMP/conf/lotsync.conf"
-IN="$TEST_TMP/spool/incoming/acme"
-G=$SRCDIR/scripts/mkfeed.py
-L() { "$LOTSYNC" -c "$C" "$@"; }
+local_env
 printf '\n[feed:other]\nsource = drop\nprofile = generic-csv\n' >>"$C"
-mkdir -p "$IN" "$TEST_TMP/spool/incoming/other"
+mkdir -p "$TEST_TMP/spool/incoming/other"
 
 # Days 1-4 each derived from the day before; day 5 holds day 3's rows in
 # reverse order (new bytes, day 3's content): what vanished or changed on

@@ -8,14 +8,8 @@
 # (the whole-snapshot diff it replaces needed about 500 MB here). Timings
 # are `make bench`'s business, not this test's.
 . "$SRCDIR/tests/e2e/lib.sh"
-cd "$TEST_TMP" || exit 1
-make_conf "$TEST_TMP"
-C="$TEST_TMP/conf/lotsync.conf"
-IN="$TEST_TMP/spool/incoming/acme"
-G=$SRCDIR/scripts/mkfeed.py
+local_env
 N=${LOTSYNC_DIFF_ROWS:-100000}
-L() { "$LOTSYNC" -c "$C" "$@"; }
-mkdir -p "$IN"
 
 /usr/bin/python3 "$G" --vehicles "$N" --seed 11 --out a.csv
 /usr/bin/python3 "$G" --from a.csv --change-pct 5 --new-pct 2 --vanish-pct 2 --seed 12 --out b.csv
