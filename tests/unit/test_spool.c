@@ -218,6 +218,58 @@ START_TEST(publish_incoming_never_replaces)
 }
 END_TEST
 
+/*
+ * A name without an extension numbers as "name~N"; when all 1000 tries are
+ * taken by other content the download is refused (NULL) and left where it
+ * is, nothing replaced.
+ */
+START_TEST(publish_incoming_gives_up_after_its_tries)
+{
+	char sha[FSIO_SHA256_HEX], *tmp, *local, *p;
+
+	tmp = download("inv", "new\n", sha);
+	free(put(SPOOL_INCOMING, "acme", "inv", "other\n"));
+	local = spool_publish_incoming(&sp, "acme", tmp, "inv", sha);
+	ck_assert_str_eq(local, "inv~2");
+	free(local);
+	free(tmp);
+	for (int i = 3; i <= 1000; i++) {
+		char *name = xasprintf("inv~%d", i);
+
+		free(put(SPOOL_INCOMING, "acme", name, "other\n"));
+		free(name);
+	}
+	tmp = download("inv", "newest\n", sha);
+	ck_assert_ptr_null(spool_publish_incoming(&sp, "acme", tmp, "inv", sha));
+	ck_assert_int_eq(access(tmp, F_OK), 0);
+	ck_assert(!spool_has(&sp, SPOOL_INCOMING, "acme", "inv~1001"));
+	p = spool_file_path(&sp, SPOOL_INCOMING, "acme", "inv~1000");
+	ck_assert_str_eq(slurp(p), "other\n");
+	free(p);
+	p = spool_file_path(&sp, SPOOL_INCOMING, "acme", "inv~2");
+	ck_assert_str_eq(slurp(p), "new\n");
+	free(p);
+	unlink(tmp);
+	free(tmp);
+}
+END_TEST
+
+/* Only a regular file is rewritten: a symbolic link in its place is refused, its target kept. */
+START_TEST(rewrite_refuses_what_is_not_a_regular_file)
+{
+	char *target = put(SPOOL_INCOMING, "acme", "real.csv", "secret\n");
+	char *link = spool_file_path(&sp, SPOOL_INCOMING, "acme", "link.csv");
+
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(spool_rewrite(&sp, SPOOL_INCOMING, "acme", "link.csv", "x\n", 2), -1);
+	ck_assert_str_eq(slurp(target), "secret\n");
+	ck_assert_int_eq(spool_rewrite(&sp, SPOOL_INCOMING, "acme", "real.csv", "new\n", 4), 0);
+	ck_assert_str_eq(slurp(target), "new\n");
+	free(link);
+	free(target);
+}
+END_TEST
+
 START_TEST(outbox_to_sent_prune_and_purge)
 {
 	char **names = NULL, *tmp = NULL;
@@ -647,6 +699,8 @@ make_suite(void)
 	tcase_add_test(tc, quarantine_is_a_copy_with_its_reason);
 	tcase_add_test(tc, quarantine_keeps_an_earlier_file_of_the_same_name);
 	tcase_add_test(tc, publish_incoming_never_replaces);
+	tcase_add_test(tc, publish_incoming_gives_up_after_its_tries);
+	tcase_add_test(tc, rewrite_refuses_what_is_not_a_regular_file);
 	tcase_add_test(tc, outbox_to_sent_prune_and_purge);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(scan, scan_setup, scan_teardown);
