@@ -207,7 +207,7 @@ apply_record(void *ctx, const struct record *r)
 	preview(f, e->current ? "~" : "+", r->key, person ? NULL : r);
 	if (e->current) {
 		f->info.changed += !person;
-		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
+		if (store_version_end(f->app->store, f->feed->name, e->version, f->info.seq) == -1)
 			return LS_BAD_RUN;
 	} else {
 		f->info.new_ += !person;
@@ -243,7 +243,9 @@ on_remove(void *ctx, const char *key, unsigned long line)
 	f->removed++;
 	f->info.vanished++;
 	preview(f, "-", key, NULL);
-	return store_version_end(f->app->store, e->version, f->info.seq) == -1 ? LS_BAD_RUN : LS_OK;
+	return store_version_end(f->app->store, f->feed->name, e->version, f->info.seq) == -1
+	               ? LS_BAD_RUN
+	               : LS_OK;
 }
 
 /* Warnings too wait for the guard: copied, written with the rejected rows. */
@@ -276,14 +278,15 @@ end_vanished(struct ingest_file *f)
 		if (f->upsert) /* a file of changes: the others are still there */
 			continue;
 		if (f->wop && wo_key_is_person(e->key)) {
-			if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
+			if (store_version_end(f->app->store, f->feed->name, e->version,
+			                      f->info.seq) == -1)
 				return -1;
 			continue;
 		}
 		if (!f->info.vanished++)
 			f->first_vanished = xstrdup(e->key);
 		preview(f, "-", e->key, NULL);
-		if (store_version_end(f->app->store, e->version, f->info.seq) == -1)
+		if (store_version_end(f->app->store, f->feed->name, e->version, f->info.seq) == -1)
 			return -1;
 	}
 	return 0;

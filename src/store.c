@@ -154,6 +154,7 @@ static const struct migration {
         {9, store_schema_drift},
         {10, store_schema_guard},
         {11, store_schema_erase},
+        {12, store_schema_version_ends},
 };
 
 /*
@@ -191,7 +192,7 @@ check_readable(struct store *st)
 }
 
 static int
-migrate(struct store *st)
+migrate(struct store *st, int upto)
 {
 	int v = user_version(st);
 	int latest = migrations[ARRAY_SIZE(migrations) - 1].version;
@@ -206,7 +207,7 @@ migrate(struct store *st)
 		char *bump;
 		int rc;
 
-		if (migrations[i].version <= v)
+		if (migrations[i].version <= v || migrations[i].version > upto)
 			continue;
 		if (exec(st, "BEGIN IMMEDIATE") == -1)
 			return -1;
@@ -222,8 +223,8 @@ migrate(struct store *st)
 	return 0;
 }
 
-int
-store_open(const char *path, bool readonly, struct store **out)
+static int
+open_upto(const char *path, bool readonly, int upto, struct store **out)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -248,13 +249,25 @@ store_open(const char *path, bool readonly, struct store **out)
 		goto fail;
 	if (!readonly && (exec(st, "PRAGMA journal_mode=WAL") == -1 ||
 	                  exec(st, "PRAGMA synchronous=FULL") == -1 ||
-	                  exec(st, "PRAGMA foreign_keys=ON") == -1 || migrate(st) == -1))
+	                  exec(st, "PRAGMA foreign_keys=ON") == -1 || migrate(st, upto) == -1))
 		goto fail;
 	*out = st;
 	return 0;
 fail:
 	store_close(st);
 	return -1;
+}
+
+int
+store_open(const char *path, bool readonly, struct store **out)
+{
+	return open_upto(path, readonly, migrations[ARRAY_SIZE(migrations) - 1].version, out);
+}
+
+int
+store_open_upto(const char *path, int version, struct store **out)
+{
+	return open_upto(path, false, version, out);
 }
 
 void

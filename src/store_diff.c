@@ -20,8 +20,9 @@
  * first.
  */
 static const char diff_sql[] =
-        "SELECT key, 0 AS side, id, hash, NULL, NULL FROM versions"
-        " WHERE feed = ?1 AND to_seq > ?2 AND to_seq <= ?3 AND from_seq <= ?2"
+        "SELECT v.key, 0 AS side, v.id, v.hash, NULL, NULL FROM version_ends e"
+        " CROSS JOIN version_rows v ON v.id = e.version_id"
+        " WHERE e.feed = ?1 AND e.to_seq > ?2 AND e.to_seq <= ?3 AND v.from_seq <= ?2"
         " UNION ALL"
         " SELECT v.key, 1, v.id, v.hash, NULL, NULL FROM snapshots s CROSS JOIN versions v"
         " ON v.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
@@ -51,7 +52,7 @@ struct diff_walk {
 	bool singles; /* also read the one version of a new or vanished key */
 };
 
-static const char version_sql[] = "SELECT data FROM versions WHERE id = ?";
+static const char version_sql[] = "SELECT data FROM version_rows WHERE id = ?";
 
 /* Step the version read for id: its row stays current until the statement is reset. */
 static sqlite3_stmt *

@@ -252,12 +252,20 @@ store_erase_version(struct store *st, long long erasure, long long version, cons
 	sqlite3_bind_int64(j, 1, erasure);
 	sqlite3_bind_int64(j, 2, version);
 	if (store_done(st, j, "record an erased version") == -1 ||
-	    !(u = store_prep(st, "UPDATE versions SET data = ?, hash = ? WHERE id = ?")))
+	    !(u = store_prep(st, "UPDATE version_rows SET data = ?, hash = ? WHERE id = ?")))
 		return -1;
 	store_bind_text(u, 1, data);
 	sqlite3_bind_int64(u, 2, (long long)hash);
 	sqlite3_bind_int64(u, 3, version);
-	return store_done(st, u, "erase a version");
+	if (store_done(st, u, "erase a version") == -1)
+		return -1;
+	/* A current version's hash is in cur too: the next file compares against it */
+	if (!(u = store_prep(st, "UPDATE cur SET hash = ?2 WHERE version_id = ?1 AND"
+	                         " feed = (SELECT feed FROM version_rows WHERE id = ?1)")))
+		return -1;
+	sqlite3_bind_int64(u, 1, version);
+	sqlite3_bind_int64(u, 2, (long long)hash);
+	return store_done(st, u, "erase a current version");
 }
 
 /* The manifest of an erasure as the journal holds it. Caller frees. */

@@ -335,12 +335,12 @@ store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ct
 {
 	sqlite3_stmt *s;
 
-	/* versions_open gives the rows in id order, with no sort of a million rows */
-	if (sqlite3_prepare_v2(
-	            st->db,
-	            "SELECT id, key, data FROM versions WHERE feed = ? AND to_seq IS NULL"
-	            " AND kind IN ('vehicle', 'workorder') ORDER BY id",
-	            -1, &s, NULL) != SQLITE_OK)
+	/* cur is in id order per feed: no sort of a million rows */
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT v.id, v.key, v.data FROM cur c"
+	                       " JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?"
+	                       " AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id",
+	                       -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare current vehicles");
 	store_bind_text(s, 1, feed);
 	return store_each_raw(st, s, fn, ctx, "read current vehicles");
@@ -351,8 +351,8 @@ store_version_raw(struct store *st, long long version, store_raw_fn fn, void *ct
 {
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, key, data FROM versions WHERE id = ?", -1, &s,
-	                       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "SELECT id, key, data FROM version_rows WHERE id = ?", -1,
+	                       &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare version");
 	sqlite3_bind_int64(s, 1, version);
 	return store_each_raw(st, s, fn, ctx, "read version");

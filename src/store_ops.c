@@ -95,8 +95,8 @@ store_feed_figures(struct store *st, const char *feed, struct feed_figures *out)
 	            feed, &out->last_applied, "read last applied snapshot") == -1)
 		return -1;
 	return one_int(st,
-	               "SELECT count(*) FROM versions WHERE feed = ?1 AND to_seq IS NULL"
-	               " AND kind <> 'person'",
+	               "SELECT count(*) FROM cur c JOIN version_rows v ON v.id = c.version_id"
+	               " WHERE c.feed = ?1 AND v.kind <> 'person'",
 	               feed, &out->records, "count current records");
 }
 

@@ -120,8 +120,8 @@ store_sr_load(struct store *st, const char *feed, unsigned what, struct rules_st
 	static const char sql[] =
 	        "SELECT " SR_COLS
 	        " FROM srs WHERE (feed = ?1 AND status = 'open') OR (?2 AND vin IN"
-	        " (SELECT vin FROM versions WHERE feed = ?1 AND to_seq IS NULL AND vin IS NOT "
-	        "NULL))"
+	        " (SELECT v.vin FROM cur c JOIN version_rows v ON v.id = c.version_id"
+	        " WHERE c.feed = ?1 AND v.vin IS NOT NULL))"
 	        " ORDER BY id";
 	sqlite3_stmt *s = store_prep(st, sql);
 	int rc, ret = 0;

@@ -310,65 +310,6 @@ store_reject_add(struct store *st, long long snapshot, const struct row_error *e
 	return store_done(st, s, "record rejected row");
 }
 
-int
-store_load_current(struct store *st, const char *feed, struct keymap *map)
-{
-	sqlite3_stmt *s = store_prep(st, "SELECT key, hash, id FROM versions"
-	                                 " WHERE feed = ? AND to_seq IS NULL");
-	int rc;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, feed);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct keymap_entry *e = keymap_put(map, (const char *)sqlite3_column_text(s, 0));
-
-		e->hash = (uint64_t)sqlite3_column_int64(s, 1);
-		e->version = sqlite3_column_int64(s, 2);
-		e->current = true;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, "load current versions");
-	return 0;
-}
-
-long long
-store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                  const struct version_row *r)
-{
-	sqlite3_stmt *s =
-	        store_prep(st, "INSERT INTO versions(feed, key, vin, hash, data, snapshot_id,"
-	                       " from_seq, kind) VALUES(?,?,?,?,?,?,?,?)");
-	long long id;
-
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, feed);
-	store_bind_text(s, 2, r->key);
-	store_bind_text(s, 3, r->vin);
-	sqlite3_bind_int64(s, 4, (long long)r->hash);
-	sqlite3_bind_text(s, 5, r->json, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, snapshot);
-	sqlite3_bind_int64(s, 7, seq);
-	store_bind_text(s, 8, r->kind ? r->kind : "vehicle");
-	id = store_insert(st, s, "store vehicle version");
-	return id;
-}
-
-int
-store_version_end(struct store *st, long long version, long long seq)
-{
-	sqlite3_stmt *s =
-	        store_prep(st, "UPDATE versions SET to_seq = ? WHERE id = ? AND to_seq IS NULL");
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, version);
-	return store_done(st, s, "end vehicle version");
-}
-
 /*
  * One row per (record, field), grouped by record: json_each() unpacks the
  * stored canonical JSON, so no JSON parser is needed on this side.

@@ -20,7 +20,8 @@ store_wo_counts(struct store *st, const char *feed, struct store_wo_counts *out)
 	                   " count(*) FILTER (WHERE kind = 'person'),"
 	                   " count(*) FILTER (WHERE kind = 'workorder'"
 	                   "  AND json_extract(data, '$.date_typo') IS NOT NULL)"
-	                   " FROM versions WHERE feed = ?1 AND to_seq IS NULL");
+	                   " FROM cur c JOIN version_rows v ON v.id = c.version_id"
+	                   " WHERE c.feed = ?1");
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);
@@ -35,13 +36,13 @@ store_wo_counts(struct store *st, const char *feed, struct store_wo_counts *out)
 	sqlite3_reset(s);
 	if (!out->typos_total)
 		return 0;
-	s = store_prep(st,
-	               "SELECT key, json_extract(data, '$.wo_number'),"
-	               " json_extract(data, '$.appointment_at'),"
-	               " json_extract(data, '$.appointment_swapped_at')"
-	               " FROM versions WHERE feed = ?1 AND to_seq IS NULL"
-	               " AND kind = 'workorder' AND json_extract(data, '$.date_typo') IS NOT NULL"
-	               " ORDER BY key LIMIT ?2");
+	s = store_prep(
+	        st, "SELECT v.key, json_extract(v.data, '$.wo_number'),"
+	            " json_extract(v.data, '$.appointment_at'),"
+	            " json_extract(v.data, '$.appointment_swapped_at')"
+	            " FROM cur c JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?1"
+	            " AND v.kind = 'workorder' AND json_extract(v.data, '$.date_typo') IS NOT NULL"
+	            " ORDER BY v.key LIMIT ?2");
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);

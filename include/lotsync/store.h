@@ -83,6 +83,8 @@ struct target_status {
 };
 
 int store_open(const char *path, bool readonly, struct store **out);
+/* For tests of a migration: open read-write, migrating only up to schema version. */
+int store_open_upto(const char *path, int version, struct store **out);
 void store_close(struct store *st);
 /*
  * The exit condition of a failed store call: 74 for local I/O (disk full,
@@ -193,7 +195,8 @@ struct version_row {
 };
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
                             const struct version_row *r);
-int store_version_end(struct store *st, long long version, long long seq);
+/* End a current version of feed at seq (appended: versions are never updated). */
+int store_version_end(struct store *st, const char *feed, long long version, long long seq);
 
 /*
  * Call fn for every record of the feed valid at seq (0 = current), ordered

@@ -6,8 +6,8 @@
  *
  * A version is valid at seq when from_seq <= seq < to_seq (to_seq NULL =
  * still open). Between seq lo < hi, only versions that end or begin in
- * (lo, hi] can differ: those are found by range scans of the versions_open
- * index (feed, to_seq) and of the versions created by the snapshots with a
+ * (lo, hi] can differ: those are found by range scans of version_ends
+ * (index feed, to_seq) and of the versions created by the snapshots with a
  * seq in (lo, hi] (versions_snapshot), sorted by key in SQLite (which
  * spills to a temporary file past its cache), and merged here key by key.
  * So the cost follows the versions that changed between the two, not the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e (issue 5): the database's disk fills up mid-ingest (a 1.4 MiB tmpfs: the first
+# e2e (issue 5): the database's disk fills up mid-ingest (a 1.5 MiB tmpfs: the first
 # snapshot, its write-ahead log and the next run record fit, the second snapshot not):
 # the run exits 74, the database is unchanged and intact, the claimed file
 # waits in work/; with room again the next run applies it.
@@ -7,7 +7,7 @@
 . "$SRCDIR/tests/e2e/lib.sh"
 cd "$TEST_TMP" || exit 1
 mkdir -p small
-if ! mount -t tmpfs -o size=1400k tmpfs small 2>/dev/null; then
+if ! mount -t tmpfs -o size=1500k tmpfs small 2>/dev/null; then
 	[ "${LOTSYNC_REQUIRE_SERVERS:-0}" = 1 ] && { echo "FAIL: cannot mount a tmpfs (needs root)" >&2; exit 1; }
 	echo "cannot mount a tmpfs (needs root)"
 	exit 77

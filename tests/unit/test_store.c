@@ -47,6 +47,19 @@ raw(const char *sql)
 	sqlite3_close(h);
 }
 
+/* Run sql on the database file directly: SQLite's result code (triggers may refuse it). */
+static int
+sqlite3_exec_raw(const char *sql)
+{
+	sqlite3 *h;
+	int rc;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	sqlite3_close(h);
+	return rc;
+}
+
 /* store_open with stderr captured; returns its result, *err what it logged. */
 static int
 open_capture(bool readonly, struct store **st, char **err)
@@ -80,12 +93,73 @@ START_TEST(creates_the_schema_and_reopens_it)
 	                " type = 'view' order by name)",
 	                "v_audit_chain,v_clock_jumps,v_deliveries,v_erasures,v_fetched,v_notify_"
 	                "queue,v_snapshots,"
-	                "v_sr_events,v_srs,v_vehicle_history");
+	                "v_sr_events,v_srs,v_vehicle_history,versions");
 	/* read-only opens a migrated file */
 	ck_assert_int_eq(store_open(db, true, &st), 0);
 	store_close(st);
 	free(v);
 	store_close(NULL);
+}
+END_TEST
+
+/*
+ * Schema 12 moves to_seq out of the version rows (version_ends, and the
+ * current set in cur): a database of schema 11 upgrades, and the view
+ * `versions` and v_vehicle_history read exactly what the tables held.
+ */
+START_TEST(version_ends_migration_keeps_what_readers_see)
+{
+	static const char rows[] = "select * from versions order by id";
+	static const char hist[] = "select * from v_vehicle_history order by vin, from_seq, feed";
+	struct store *st;
+	struct unit_capture cap;
+	char *before, *hbefore, *err;
+
+	ck_assert_int_eq(store_open_upto(db, 11, &st), 0);
+	store_close(st);
+	unit_assert_sql(db, "pragma user_version", "11");
+	raw("insert into snapshots(id, feed, state, seq, sha256, size, file, source, profile,"
+	    " received_at) values(1, 'f', 'applied', 1, 'a', 1, 'a.csv', 'drop', 'p', 't1'),"
+	    " (2, 'f', 'applied', 2, 'b', 1, 'b.csv', 'drop', 'p', 't2'),"
+	    " (3, 'g', 'applied', 1, 'c', 1, 'c.csv', 'drop', 'p', 't3');"
+	    "insert into versions(id, feed, key, vin, hash, data, snapshot_id, from_seq, to_seq)"
+	    " values(1, 'f', 'A', 'A', 11, '{\"p\":\"1\"}', 1, 1, 2),"
+	    " (2, 'f', 'B', 'B', 12, '{}', 1, 1, 2), (3, 'f', 'C', NULL, 13, '{}', 1, 1, NULL),"
+	    " (4, 'f', 'A', 'A', 14, '{\"p\":\"2\"}', 2, 2, NULL),"
+	    " (5, 'g', 'A', 'A', 15, '{}', 3, 1, NULL);");
+	before = unit_sql(db, rows);
+	hbefore = unit_sql(db, hist);
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	store_close(st);
+	unit_assert_sql(db, "pragma user_version", "12");
+	unit_assert_sql(db, rows, before);
+	unit_assert_sql(db, hist, hbefore);
+	unit_assert_sql(db, "select feed, version_id, key, hash from cur order by feed, version_id",
+	                "f|3|C|13\nf|4|A|14\ng|5|A|15");
+	unit_assert_sql(db, "select * from version_ends order by version_id", "1|f|2\n2|f|2");
+	/* versions are never updated; ends are never changed; only a current version ends */
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_version_end(st, "f", 4, 3), 0);
+	unit_assert_sql(db, "select group_concat(version_id) from cur where feed = 'f'", "3");
+	unit_assert_sql(db, "select to_seq from versions where id = 4", "3");
+	unit_capture_begin(&cap);
+	ck_assert_int_eq(store_version_end(st, "f", 4, 4), -1);
+	ck_assert_int_eq(store_version_end(st, "g", 3, 4), -1);
+	err = unit_capture_end(&cap);
+	ck_assert_msg(strstr(err, "only a current version of the feed can end"), "%s", err);
+	free(err);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from version_ends", "3");
+	ck_assert_int_ne(sqlite3_exec_raw("update version_rows set hash = 0 where id = 3"), 0);
+	ck_assert_int_ne(sqlite3_exec_raw("delete from version_ends where version_id = 1"), 0);
+	ck_assert_int_ne(sqlite3_exec_raw("update version_ends set to_seq = 9"), 0);
+	unit_assert_sql(db, rows,
+	                "1|vehicle|f|A|A|11|{\"p\":\"1\"}|1|1|2\n"
+	                "2|vehicle|f|B|B|12|{}|1|1|2\n3|vehicle|f|C||13|{}|1|1|\n"
+	                "4|vehicle|f|A|A|14|{\"p\":\"2\"}|2|2|3\n"
+	                "5|vehicle|g|A|A|15|{}|3|1|");
+	free(before);
+	free(hbefore);
 }
 END_TEST
 
@@ -234,6 +308,7 @@ make_suite(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, creates_the_schema_and_reopens_it);
+	tcase_add_test(tc, version_ends_migration_keeps_what_readers_see);
 	tcase_add_test(tc, refuses_what_it_cannot_open);
 	tcase_add_test(tc, a_read_only_handle_cannot_write);
 	tcase_add_test(tc, run_records);
