@@ -141,3 +141,32 @@ store_version_end(struct store *st, const char *feed, long long version, long lo
 	sqlite3_bind_int64(s, 3, seq);
 	return store_done(st, s, "end vehicle version");
 }
+
+int
+store_data_version(struct store *st, long long *v)
+{
+	sqlite3_stmt *s = store_prep(st, "PRAGMA data_version");
+
+	return s ? store_one_int(st, s, v, "read the data version") : -1;
+}
+
+int
+store_preload_current(struct store *st, const char *feed, struct keymap *map, long long *version)
+{
+	/* One read transaction: the rows and the data version are of one state */
+	if (st->depth > 0) /* its rows would not be a state of their own: the caller loads */
+		return 1;
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_db_error(st, "begin the current-set load");
+	if (store_data_version(st, version) == -1 || store_load_current(st, feed, map) == -1) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_db_error(st, "end the current-set load");
+		/* a read transaction left open would refuse the file's BEGIN IMMEDIATE */
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}

@@ -83,6 +83,16 @@ struct target_status {
 };
 
 int store_open(const char *path, bool readonly, struct store **out);
+/*
+ * The connection's page cache in MiB (it fills only as pages are used):
+ * STORE_CACHE_MIB for reading, STORE_CACHE_WRITE_MIB while an ingest writes
+ * (the pages one steady-state file of a million vehicles dirties: new rows,
+ * their index entries, cur, version_ends; with less SQLite spills them to
+ * the WAL mid-transaction and reads them back). 0 or -1 (logged).
+ */
+#define STORE_CACHE_MIB       64
+#define STORE_CACHE_WRITE_MIB 256
+int store_cache_mib(struct store *st, int mib);
 /* For tests of a migration: open read-write, migrating only up to schema version. */
 int store_open_upto(const char *path, int version, struct store **out);
 void store_close(struct store *st);
@@ -185,6 +195,18 @@ int store_quarantine_add(struct store *st, long long run, const char *feed, cons
 /* Versions. */
 /* Fill map with the feed's current versions (key, hash, version id; current = true). */
 int store_load_current(struct store *st, const char *feed, struct keymap *map);
+/*
+ * The same before the file's transaction begins (so it can overlap work that
+ * does not use the store: no other call on st until it returns), in a read
+ * transaction of its own: *version is the data version it read. Valid inside
+ * the later write transaction while store_data_version() still says *version
+ * (no other connection committed in between). 0, -1 (logged), or 1 when st
+ * is inside a transaction (nothing loaded: load in it with store_load_current).
+ */
+int store_preload_current(struct store *st, const char *feed, struct keymap *map,
+                          long long *version);
+/* PRAGMA data_version: changes when another connection commits to the database. */
+int store_data_version(struct store *st, long long *v);
 /* One vehicle version to store: its key, VIN (or NULL), content hash and canonical JSON. */
 struct version_row {
 	const char *key;

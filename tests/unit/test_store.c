@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/store.h"
 #include "lotsync/util.h"
@@ -300,6 +301,76 @@ START_TEST(snapshot_lookups)
 }
 END_TEST
 
+/*
+ * The current set read before the file's transaction (while the archive
+ * copy runs) says which data version it read: a commit by another
+ * connection changes it, so ingest knows to read the set again.
+ */
+START_TEST(preloaded_current_set_knows_its_data_version)
+{
+	struct snapshot_info i = {.feed = "f",
+	                          .state = SNAP_APPLIED,
+	                          .seq = 1,
+	                          .sha256 = "a",
+	                          .file = "a.csv",
+	                          .source = "drop",
+	                          .profile = "p",
+	                          .received_at = "t"};
+	struct version_row a = {.key = "A", .vin = "A", .hash = 1, .json = "{}"};
+	struct version_row b = {.key = "B", .hash = 2, .json = "{}"};
+	struct store *st;
+	struct keymap map;
+	long long snap, v = 0, now = 0;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_gt(snap = store_snapshot_add(st, 0, &i), 0);
+	ck_assert_int_gt(store_version_add(st, "f", 1, snap, &a), 0);
+	ck_assert_int_gt(store_version_add(st, "f", 1, snap, &b), 0);
+	ck_assert_int_gt(store_version_add(st, "g", 1, snap, &a), 0);
+	keymap_init(&map);
+	ck_assert_int_eq(store_preload_current(st, "f", &map, &v), 0);
+	ck_assert_uint_eq(map.n, 2);
+	ck_assert(keymap_get(&map, "A")->current && keymap_get(&map, "B")->hash == 2);
+	ck_assert_int_eq(store_data_version(st, &now), 0);
+	ck_assert_int_eq(now, v); /* its own writes do not count, and there were none */
+	raw("insert into runs(command, started_at, clock) values('other', 't', 't')");
+	ck_assert_int_eq(store_data_version(st, &now), 0);
+	ck_assert_int_ne(now, v);
+	/* inside a transaction it would not be a state of its own: nothing loaded */
+	keymap_release(&map);
+	keymap_init(&map);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_preload_current(st, "f", &map, &v), 1);
+	ck_assert_uint_eq(map.n, 0);
+	store_rollback(st);
+	keymap_release(&map);
+	store_close(st);
+}
+END_TEST
+
+/* Foreign keys are checked at COMMIT (no statement journal per INSERT), and still hold. */
+START_TEST(foreign_keys_hold_at_commit)
+{
+	struct version_row a = {.key = "A", .hash = 1, .json = "{}"};
+	struct store *st;
+	struct unit_capture cap;
+	char *err;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(store_version_add(st, "f", 1, 999, &a), 0); /* no snapshot 999 */
+	unit_capture_begin(&cap);
+	ck_assert_int_eq(store_commit(st), -1);
+	err = unit_capture_end(&cap);
+	ck_assert_msg(strstr(err, "FOREIGN KEY constraint failed"), "%s", err);
+	free(err);
+	store_rollback(st);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from version_rows", "0");
+	unit_assert_sql(db, "select count(*) from cur", "0");
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -314,6 +385,8 @@ make_suite(void)
 	tcase_add_test(tc, run_records);
 	tcase_add_test(tc, nested_transactions_are_savepoints);
 	tcase_add_test(tc, snapshot_lookups);
+	tcase_add_test(tc, preloaded_current_set_knows_its_data_version);
+	tcase_add_test(tc, foreign_keys_hold_at_commit);
 	return s;
 }
 
