@@ -166,7 +166,8 @@ static const struct command commands[] = {
          "Recomputes every link of the audit chain, rebuilds each snapshot's\n"
          "manifest (file SHA-256, size, source, time, profile, state, counts and a\n"
          "digest of the vehicle versions it wrote) from the database and compares,\n"
-         "and re-hashes every archived file. Names the first problem; exits 65 if\n"
+         "and re-hashes every archived file; checks that each feed's current set\n"
+         "(cur) is exactly its open versions. Names the first problem; exits 65 if\n"
          "anything does not match. Then, if a [notify:] hook wants verify_failed,\n"
          "queues one such event (opening the database for writing only then) and\n"
          "sends it.\n",

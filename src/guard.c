@@ -326,6 +326,13 @@ guard_verify(struct app *app, long long *problems, char *first, size_t cap)
 		count(problems, first, cap, msg);
 		return 0; /* the rest reads a damaged file */
 	}
+	/* cur is derived from the versions: ingest trusts it as the feed's current set */
+	if ((rc = store_cur_check(app->store, why, sizeof(why))) == -1)
+		return -1;
+	if (rc == 1) {
+		snprintf(msg, sizeof(msg), "%s: %s", app->cfg.database, why);
+		count(problems, first, cap, msg);
+	}
 	rc = read_record(app, &r);
 	if (rc == -1) {
 		count(problems, first, cap, "the state record is unreadable");

@@ -21,6 +21,7 @@
 #include "lotsync/store.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
@@ -169,4 +170,42 @@ store_preload_current(struct store *st, const char *feed, struct keymap *map, lo
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_cur_check(struct store *st, char *why, size_t cap)
+{
+	static const char sql[] =
+	        "SELECT feed, version_id, 'open but not in cur' FROM"
+	        " (SELECT feed, id AS version_id, key, hash FROM versions WHERE to_seq IS NULL"
+	        "  EXCEPT SELECT feed, version_id, key, hash FROM cur)"
+	        " UNION ALL SELECT feed, version_id, 'in cur but not open' FROM"
+	        " (SELECT feed, version_id, key, hash FROM cur"
+	        "  EXCEPT SELECT feed, id, key, hash FROM versions WHERE to_seq IS NULL)";
+	sqlite3_stmt *s;
+	long long n = 0;
+	int rc;
+
+	why[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare the current-set check");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (n++ == 0)
+			snprintf(why, cap, "feed %s, version %lld: %s",
+			         (const char *)sqlite3_column_text(s, 0),
+			         (long long)sqlite3_column_int64(s, 1),
+			         (const char *)sqlite3_column_text(s, 2));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, "check the current set");
+	if (n > 0) {
+		char first[256];
+
+		snprintf(first, sizeof(first), "%s", why);
+		snprintf(why, cap,
+		         "cur (the current set) disagrees with the versions in %lld place%s "
+		         "(first: %s)",
+		         n, n > 1 ? "s" : "", first);
+	}
+	return n > 0;
 }

@@ -207,6 +207,11 @@ int store_preload_current(struct store *st, const char *feed, struct keymap *map
                           long long *version);
 /* PRAGMA data_version: changes when another connection commits to the database. */
 int store_data_version(struct store *st, long long *v);
+/*
+ * verify: does cur hold exactly the open versions (feed, id, key, hash)?
+ * 0 yes, 1 no (why says where first), -1 error (logged).
+ */
+int store_cur_check(struct store *st, char *why, size_t cap);
 /* One vehicle version to store: its key, VIN (or NULL), content hash and canonical JSON. */
 struct version_row {
 	const char *key;

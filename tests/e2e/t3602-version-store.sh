@@ -70,4 +70,9 @@ expect_eq "$(sqlite3 "$DB" "delete from version_ends" 2>&1)" \
 expect_eq "$(sqlite3 "$DB" "insert into version_ends values(1, 'acme', 9)" 2>&1)" \
 	"Error: stepping, UNIQUE constraint failed: version_ends.version_id (19)" \
 	"an ended version cannot end again"
+# cur is derived: verify names a current set that disagrees with the versions.
+sqlite3 "$DB" "delete from cur where key = '$VA'"
+expect_rc 65 "verify: a vehicle missing from cur" L verify
+expect_grep "cur (the current set) disagrees with the versions in 1 place (first: feed acme, version [0-9]*: open but not in cur)" \
+	"$TEST_TMP/err" "verify names the version cur lacks"
 finish
