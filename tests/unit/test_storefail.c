@@ -90,10 +90,13 @@ seed(void)
 	exec_ok(st, "INSERT INTO snapshots(id, feed, state, seq, sha256, size, file, source,"
 	            " profile, received_at) VALUES(1, 'acme', 'applied', 1, 'aa11', 3, 'f.csv',"
 	            " 'drop', 'generic-csv', '2026-05-01T00:00:00Z')");
-	exec_ok(st, "INSERT INTO versions(kind, feed, key, hash, data, snapshot_id, from_seq)"
+	exec_ok(st, "INSERT INTO version_rows(kind, feed, key, hash, data, snapshot_id, from_seq)"
 	            " VALUES('person', 'acme', 'person:P1', 1, '{\"name\":\"Ann\"}', 1, 1),"
 	            " ('workorder', 'acme', 'W1', 2, '{\"canceled\":\"true\"}', 1, 1),"
 	            " ('workorder', 'acme', 'W2', 3, '{\"wo_number\":\"2\"}', 1, 1)");
+	/* the current set the store keeps with them (schema 12) */
+	exec_ok(st, "INSERT INTO cur(feed, version_id, key, hash)"
+	            " SELECT feed, id, key, hash FROM version_rows");
 	store_close(st);
 }
 
