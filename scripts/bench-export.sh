@@ -74,8 +74,9 @@ int main(int argc, char **argv) {
 	(void)argc;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) ||
-	    sqlite3_prepare_v2(db, "SELECT id, key, data FROM versions WHERE feed = ? AND"
-	                           " to_seq IS NULL AND kind = 'vehicle' ORDER BY id", -1, &s, NULL))
+	    sqlite3_prepare_v2(db, "SELECT v.id, v.key, v.data FROM cur c JOIN version_rows v"
+	                           " ON v.id = c.version_id WHERE c.feed = ? AND v.kind = 'vehicle'"
+	                           " ORDER BY c.version_id", -1, &s, NULL))
 		return 1;
 	sqlite3_bind_text(s, 1, argv[2], -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
