@@ -39,7 +39,7 @@
 #include "lotsync/util.h"
 
 #include "../../src/store_p.h"
-#include "unit.h"
+#include "unit_db.h"
 
 static char dir[64];
 static int saved_stderr = -1;
@@ -512,20 +512,6 @@ quarantine_row(void *ctx, const struct quarantine_info *q)
 	return no_rows(ctx);
 }
 
-static int
-deny(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
-{
-	(void)ctx, (void)action, (void)a, (void)b, (void)c, (void)d;
-	return SQLITE_DENY;
-}
-
-static int
-always(void *ctx)
-{
-	(void)ctx;
-	return 1;
-}
-
 /*
  * The auditor's and the report's reads: each must say -1 when the database
  * fails (fail), and must not on a healthy one (so -1 means the failure).
@@ -593,13 +579,13 @@ START_TEST(every_read_of_a_failing_database_is_an_error)
 	store_close(st);
 
 	ck_assert_int_eq(store_open(db, true, &st), 0); /* a fresh connection: nothing prepared */
-	sqlite3_set_authorizer(st->db, deny, NULL);
+	sqlite3_set_authorizer(st->db, unit_sqlite_deny, NULL);
 	every_read(st, "prepare refused", true);
 	sqlite3_set_authorizer(st->db, NULL, NULL);
 	store_close(st);
 
 	ck_assert_int_eq(store_open(db, true, &st), 0);
-	sqlite3_progress_handler(st->db, 1, always, NULL);
+	sqlite3_progress_handler(st->db, 1, unit_sqlite_interrupt, NULL);
 	every_read(st, "every step interrupted", true);
 	sqlite3_progress_handler(st->db, 0, NULL, NULL);
 	store_close(st);

@@ -16,25 +16,9 @@
 #include "lotsync/store.h"
 #include "lotsync/util.h"
 
-#include "unit.h"
+#include "unit_db.h"
 
-static char dir[64];
-static char *db;
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-	db = xasprintf("%s/lotsync.db", dir);
-	log_set_level(LOG_ERROR);
-}
-
-static void
-teardown(void)
-{
-	free(db);
-	unit_rmtree(dir);
-}
+UNIT_DB_FIXTURE(dir, db, log_set_level(LOG_ERROR))
 
 /* Run sql on the database file with the sqlite3 library directly. */
 static void

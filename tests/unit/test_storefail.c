@@ -22,39 +22,9 @@
 #include "lotsync/util.h"
 
 #include "../../src/store_p.h"
-#include "unit.h"
+#include "unit_db.h"
 
-static char dir[64];
-static char *db;
-
-static void
-setup(void)
-{
-	unit_tmpdir(dir, sizeof(dir));
-	db = xasprintf("%s/lotsync.db", dir);
-	log_set_level(LOG_WARN);
-}
-
-static void
-teardown(void)
-{
-	free(db);
-	unit_rmtree(dir);
-}
-
-static int
-deny(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
-{
-	(void)ctx, (void)action, (void)a, (void)b, (void)c, (void)d;
-	return SQLITE_DENY;
-}
-
-static int
-always(void *ctx)
-{
-	(void)ctx;
-	return 1;
-}
+UNIT_DB_FIXTURE(dir, db, log_set_level(LOG_WARN))
 
 enum fault { HEALTHY, PREPARE_DENIED, STEP_INTERRUPTED };
 
@@ -66,9 +36,9 @@ open_with(enum fault f)
 
 	ck_assert_int_eq(store_open(db, false, &st), 0);
 	if (f == PREPARE_DENIED)
-		sqlite3_set_authorizer(st->db, deny, NULL);
+		sqlite3_set_authorizer(st->db, unit_sqlite_deny, NULL);
 	else if (f == STEP_INTERRUPTED)
-		sqlite3_progress_handler(st->db, 1, always, NULL);
+		sqlite3_progress_handler(st->db, 1, unit_sqlite_interrupt, NULL);
 	return st;
 }
 
