@@ -129,7 +129,7 @@ has_partial_suffix(const char *name)
 /*
  * Why a drop name is refused, or NULL. Control bytes would reach logs,
  * the report and the database; a name longer than SPOOL_LOCAL_NAME_MAX
- * leaves no room for the spool's own derived names (".tmp-NAME-XXXXXX",
+ * leaves no room for the spool's own derived names (".tmp-NAME-" and six random characters,
  * NAME.reason) within the 255 bytes a file name may have.
  */
 static const char *

@@ -10,7 +10,7 @@
  * like the drop folder) or in the future (clock skew: not judged).
  *
  * How: every download goes to a hidden temporary name in incoming/<feed>/
- * (".tmp-NAME-XXXXXX", which the claim step never takes), is hashed while
+ * (".tmp-NAME-" and six random characters, which the claim step never takes), is hashed while
  * it arrives and fsynced, and is kept only when its length equals the
  * listed size. Content the feed already fetched or ingested is recorded as
  * identical and not passed on again. Otherwise the file is renamed, never
