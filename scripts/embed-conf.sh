@@ -1,11 +1,14 @@
 #!/bin/sh
 # embed-conf.sh OUT FILE...: write a C file that holds each conf/<kind>/<name>.ini
 # (kind = profiles or formats) as a byte array, so the shipped profiles and
-# formats are compiled into lotsync (see include/lotsync/builtin.h). OUT is
+# formats are compiled into lotsync (see include/lotsync/builtin.h), and the
+# code's identity (builtin_code_id: SHA-256 of src/ and include/). OUT is
 # only replaced when its content changes, so make does not rebuild for nothing.
 set -eu
 out=$1
 shift
+top=$(dirname "$0")/..
+code_id=$(cat "$top"/src/*.c "$top"/src/*.h "$top"/include/lotsync/*.h | sha256sum | cut -c1-32)
 tmp=$out.tmp.$$
 trap 'rm -f "$tmp"' EXIT
 {
@@ -31,6 +34,7 @@ trap 'rm -f "$tmp"' EXIT
 	done
 	echo "};"
 	echo "const size_t builtin_nfiles = sizeof(builtin_files) / sizeof(builtin_files[0]);"
+	echo "const char builtin_code_id[] = \"$code_id\";"
 } >"$tmp"
 if [ -f "$out" ] && cmp -s "$tmp" "$out"; then
 	exit 0

@@ -49,6 +49,12 @@ struct ingest_file {
 	long long removed;            /* work orders ended by a delete entry */
 	const char *name;             /* file name, for messages */
 	struct keymap map;            /* key -> current version, and keys seen in this file */
+	struct rawset raw;            /* current records by raw hash (the fast path, reader.h) */
+	bool want_raw;                /* the file may take it: load raw hashes with the set */
+	bool fast;                    /* it does: pass them to the reader */
+	uint64_t same_fill[64];       /* per raw.fill bit: records matched by raw hash */
+	char **same_names;            /* what each bit stands for (reader_cb.same_fields) */
+	size_t nsame_names;
 	bool preloaded;               /* map was loaded before the transaction, at... */
 	long long preload_version;    /* ...this data version (store_preload_current) */
 	long long before;             /* vehicles of the feed before this file */
@@ -103,6 +109,10 @@ file_release(struct ingest_file *f)
 	}
 	free(f->warns);
 	keymap_release(&f->map);
+	rawset_release(&f->raw);
+	for (size_t i = 0; i < f->nsame_names; i++)
+		free(f->same_names[i]);
+	free(f->same_names);
 	free(f->why);
 }
 
@@ -219,6 +229,32 @@ count_fill(struct ingest_file *f, size_t nth, const char *name)
 	}
 }
 
+/* A second record of a key already seen in the file: refused. */
+static enum ls_scope
+duplicate(struct ingest_file *f, const char *key, unsigned long line, unsigned long first)
+{
+	struct row_error err = {
+	        .line = line,
+	        .field = xstrdup(f->wop                         ? "wo_number"
+	                         : f->feed->key == FEED_KEY_VIN ? "vin"
+	                                                        : "stock_no"),
+	        .reason = xasprintf("duplicate key '%s' (first on line %lu)", key, first),
+	        .key = xstrdup(key)};
+
+	return on_reject(f, &err);
+}
+
+/* The raw record a parsed one came from is what cur keeps, for the next file (fast path). */
+static int
+keep_raw(struct ingest_file *f, const struct keymap_entry *e, const struct record *r)
+{
+	const struct rawrec *was = e->raw ? &f->raw.rows[e->raw - 1].r : NULL;
+
+	if (!r->has_raw || (was && !memcmp(was, &r->raw, sizeof(*was))))
+		return 0;
+	return store_cur_set_raw(f->app->store, f->feed->name, e->version, &r->raw);
+}
+
 /* Compare one parsed record with the feed's current version of its key. */
 static enum ls_scope
 apply_record(void *ctx, const struct record *r)
@@ -230,18 +266,8 @@ apply_record(void *ctx, const struct record *r)
 	/* A person is a record of its own, but not one of the feed's work orders. */
 	bool person = f->wop && wo_key_is_person(r->key);
 
-	if (e && e->seen_line) {
-		struct row_error err = {
-		        .line = r->line,
-		        .field = xstrdup(f->wop                         ? "wo_number"
-		                         : f->feed->key == FEED_KEY_VIN ? "vin"
-		                                                        : "stock_no"),
-		        .reason = xasprintf("duplicate key '%s' (first on line %lu)", r->key,
-		                            e->seen_line),
-		        .key = xstrdup(r->key)};
-
-		return on_reject(f, &err);
-	}
+	if (e && e->seen_line)
+		return duplicate(f, r->key, r->line, e->seen_line);
 	log_progress_step(); /* a duplicate stepped in on_reject */
 	if (!e)
 		e = keymap_put(&f->map, r->key);
@@ -255,7 +281,7 @@ apply_record(void *ctx, const struct record *r)
 	if (f->rules)
 		srs_batch_add(&f->present, r, !e->current); /* rules hook */
 	if (e->current && e->hash == r->hash)
-		return LS_OK;
+		return keep_raw(f, e, r) == -1 ? LS_BAD_RUN : LS_OK;
 	preview(f, e->current ? "~" : "+", r->key, person ? NULL : r);
 	if (e->current) {
 		f->info.changed += !person;
@@ -272,10 +298,52 @@ apply_record(void *ctx, const struct record *r)
 	                         .json = json,
 	                         .kind = !f->wop  ? NULL
 	                                 : person ? "person"
-	                                          : "workorder"};
+	                                          : "workorder",
+	                         .raw = r->has_raw ? &r->raw : NULL};
 	e->version = store_version_add(f->app->store, f->feed->name, f->info.seq, f->info.id, &v);
 	free(json);
 	return e->version < 0 ? LS_BAD_RUN : LS_OK;
+}
+
+/*
+ * A record whose raw bytes are those of a current version (the fast path):
+ * what apply_record() does with an unchanged record, without the record.
+ * Its entry is untouched unless the key was seen, then it is a duplicate.
+ */
+static enum ls_scope
+on_same(void *ctx, size_t row, unsigned long line)
+{
+	struct ingest_file *f = ctx;
+	const struct rawset_row *rr = &f->raw.rows[row];
+	struct keymap_entry *e = keymap_get_hashed(&f->map, rr->key, rr->khash);
+
+	if (e && e->seen_line)
+		return duplicate(f, e->key, line, e->seen_line);
+	/* The reader matched a row of this set: its entry is the current version it names */
+	if (!e || !e->current || e->version != rr->version) {
+		log_error("%s:%lu: the raw record of %s names version %lld, which is not current",
+		          f->name, line, rr->key, rr->version);
+		return LS_BAD_RUN;
+	}
+	log_progress_step();
+	e->seen_line = line;
+	f->info.vehicles++;
+	f->records++;
+	for (uint64_t fill = rr->r.fill; fill; fill &= fill - 1)
+		f->same_fill[__builtin_ctzll(fill)]++;
+	return LS_OK;
+}
+
+/* The fields the fill bits of on_same() stand for: kept until the fill is collected. */
+static enum ls_scope
+on_same_fields(void *ctx, const char *const *names, size_t n)
+{
+	struct ingest_file *f = ctx;
+
+	f->same_names = xcalloc(n + 1, sizeof(*f->same_names));
+	for (size_t i = 0; i < n && i < 64; i++)
+		f->same_names[f->nsame_names++] = xstrdup(names[i]);
+	return LS_OK;
 }
 
 /* A work order's delete entry (upsert feeds): its version ends here; not an absence. */
@@ -366,6 +434,9 @@ on_columns(void *ctx, const char *const *names, const char *const *fields, size_
 static void
 collect_fill(struct ingest_file *f)
 {
+	for (size_t i = 0; i < 64; i++)
+		if (f->same_fill[i] && i < f->nsame_names)
+			keymap_put(&f->fill, f->same_names[i])->version += (long long)f->same_fill[i];
 	f->now.fill = xcalloc(f->fill.n + 1, sizeof(*f->now.fill));
 	for (size_t i = 0; i < f->fill.cap; i++)
 		if (f->fill.slots[i].key)
@@ -392,6 +463,7 @@ preload_valid(struct ingest_file *f)
 		        f->name);
 		keymap_release(&f->map);
 		keymap_init(&f->map);
+		rawset_release(&f->raw);
 		f->preloaded = false;
 	}
 	return 0;
@@ -410,17 +482,31 @@ apply_file(struct ingest_file *f, const char *path)
 	                       .warn = on_warn,
 	                       .columns = on_columns,
 	                       .remove = on_remove,
+	                       .same_fields = on_same_fields,
+	                       .same = on_same,
 	                       .ctx = f};
 	enum ls_scope sc;
 	char sha[65];
 	char what[128];
 
 	if (preload_valid(f) == -1 ||
-	    (!f->preloaded && store_load_current(f->app->store, f->feed->name, &f->map) == -1) ||
+	    (!f->preloaded && store_load_current(f->app->store, f->feed->name, &f->map,
+	                                         f->want_raw ? &f->raw : NULL) == -1) ||
 	    store_feed_last_applied(f->app->store, f->feed->name, f->info.seq, &f->prev_id, sha) ==
 	            -1 ||
 	    (f->prev_id > 0 && store_drift_load(f->app->store, f->prev_id, &f->prev) == -1))
 		return LS_BAD_RUN;
+	if (!f->preloaded && f->want_raw)
+		rawset_build(&f->raw);
+	/*
+	 * The fast path stands for a parse only where a skipped record needs
+	 * nothing but its key, fill and findings. Not with rules: they take
+	 * every vehicle's fields (srs_batch_add). Not for work orders (wo_read
+	 * groups rows into records) or XML (reader_raw_fastpath()).
+	 */
+	f->fast = f->want_raw && !f->rules;
+	if (f->fast)
+		cb.raw = &f->raw;
 	f->before = (long long)f->map.n;
 	if (f->wop) {
 		f->upsert = wo_feed_mode(f->feed, f->wop) == FEED_MODE_UPSERT;
@@ -671,6 +757,7 @@ struct preload {
 	struct store *st;
 	const char *feed;
 	struct keymap *map;
+	struct rawset *raw; /* or NULL */
 	long long version;
 	int rc;
 };
@@ -680,7 +767,9 @@ preload_main(void *arg)
 {
 	struct preload *p = arg;
 
-	p->rc = store_preload_current(p->st, p->feed, p->map, &p->version);
+	p->rc = store_preload_current(p->st, p->feed, p->map, p->raw, &p->version);
+	if (p->rc == 0 && p->raw)
+		rawset_build(p->raw);
 	return NULL;
 }
 
@@ -688,7 +777,10 @@ preload_main(void *arg)
 static void
 preload_start(struct preload *p, struct ingest_file *f)
 {
-	*p = (struct preload){.st = f->app->store, .feed = f->feed->name, .map = &f->map};
+	*p = (struct preload){.st = f->app->store,
+	                      .feed = f->feed->name,
+	                      .map = &f->map,
+	                      .raw = f->want_raw ? &f->raw : NULL};
 	if (!f->app->dry_run)
 		p->running = pthread_create(&p->tid, NULL, preload_main, p) == 0;
 }
@@ -924,6 +1016,8 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 
 	keymap_init(&f.map);
 	keymap_init(&f.fill);
+	rawset_init(&f.raw);
+	f.want_raw = !f.wop && reader_raw_fastpath(f.prof);
 	srs_batch_init(&f.present);
 	preload_start(&pl, &f);
 	arc = archive(app, feed, wf->path, sha, &size, &parse);
@@ -1164,6 +1258,8 @@ apply_held(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 
 	keymap_init(&f.map);
 	keymap_init(&f.fill);
+	rawset_init(&f.raw);
+	f.want_raw = !wop && reader_raw_fastpath(prof);
 	srs_batch_init(&f.present);
 	if (store_snapshot_get(app->store, id, &f.info) == -1)
 		goto out;

@@ -98,6 +98,17 @@ keymap_get(const struct keymap *m, const char *key)
 }
 
 struct keymap_entry *
+keymap_get_hashed(const struct keymap *m, const char *key, uint64_t khash)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return NULL;
+	i = slot_of(m, key, khash);
+	return m->slots[i].key ? &m->slots[i] : NULL;
+}
+
+struct keymap_entry *
 keymap_put(struct keymap *m, const char *key)
 {
 	uint64_t kh = key_hash(key);
@@ -113,4 +124,82 @@ keymap_put(struct keymap *m, const char *key)
 		m->n++;
 	}
 	return &m->slots[i];
+}
+
+/* ---- raw hashes of the current records ---- */
+
+/* An index entry: row + 1, with this bit when two rows share the hash (then neither counts). */
+#define RAW_LEFT_OUT 0x80000000u
+
+void
+rawset_init(struct rawset *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+rawset_release(struct rawset *s)
+{
+	free(s->rows);
+	free(s->index);
+	rawset_init(s);
+}
+
+void
+rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r)
+{
+	if (s->n >= RAW_LEFT_OUT - 1)
+		return; /* beyond any feed: such a record is simply parsed */
+	s->rows = xgrow(s->rows, &s->alloc, s->n + 1, sizeof(*s->rows));
+	s->rows[s->n] = (struct rawset_row){*r, e->key, e->khash, e->version};
+	e->raw = (uint32_t)++s->n;
+}
+
+static bool
+same_raw(const struct rawrec *x, uint64_t lo, uint64_t hi)
+{
+	return x->lo == lo && x->hi == hi;
+}
+
+void
+rawset_build(struct rawset *s)
+{
+	size_t cap = 1024;
+
+	while (cap < 2 * s->n)
+		cap *= 2;
+	free(s->index);
+	s->cap = cap;
+	s->index = xcalloc(cap, sizeof(*s->index));
+	for (size_t r = 0; r < s->n; r++) {
+		const struct rawrec *x = &s->rows[r].r;
+
+		for (size_t i = (size_t)x->lo & (cap - 1);; i = (i + 1) & (cap - 1)) {
+			uint32_t v = s->index[i];
+
+			if (v == 0) {
+				s->index[i] = (uint32_t)r + 1;
+				break;
+			}
+			if (same_raw(&s->rows[(v & ~RAW_LEFT_OUT) - 1].r, x->lo, x->hi)) {
+				s->index[i] |= RAW_LEFT_OUT;
+				break;
+			}
+		}
+	}
+}
+
+long
+rawset_find(const struct rawset *s, uint64_t lo, uint64_t hi)
+{
+	if (s->cap == 0)
+		return -1;
+	for (size_t i = (size_t)lo & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		uint32_t v = s->index[i];
+
+		if (v == 0)
+			return -1;
+		if (same_raw(&s->rows[(v & ~RAW_LEFT_OUT) - 1].r, lo, hi))
+			return v & RAW_LEFT_OUT ? -1 : (long)(v & ~RAW_LEFT_OUT) - 1;
+	}
 }

@@ -294,3 +294,40 @@ pcsv_cut(const char *buf, size_t n, char quote)
 	}
 	return pos + 1;
 }
+
+void
+pcsv_record(const char *buf, size_t n, char quote, struct pcsv_rec *out)
+{
+	size_t i = 0;
+
+	*out = (struct pcsv_rec){.clean = true};
+	for (;;) {
+		/* Outside quotes: the next LF, and whether a quote or a CR comes first. */
+		const char *lf = memchr(buf + i, '\n', n - i);
+		size_t end = lf ? (size_t)(lf - buf) : n;
+		const char *q = memchr(buf + i, quote, end - i);
+		size_t upto = q ? (size_t)(q - buf) : end;
+		const char *cr = memchr(buf + i, '\r', upto - i);
+
+		if (cr && !(!q && lf && cr == lf - 1))
+			out->clean = false;
+		if (!q) {
+			out->terminated = lf != NULL;
+			out->len = lf ? end + 1 : n;
+			out->nlines += lf != NULL;
+			break;
+		}
+		/* Inside quotes to the closing one (a doubled quote closes and opens again). */
+		i = upto + 1;
+		q = memchr(buf + i, quote, n - i);
+		end = q ? (size_t)(q - buf) : n;
+		out->nlines += (unsigned long)count_byte(buf + i, end - i, '\n');
+		if (!q) {
+			out->len = n; /* an open quote at the end: libcsv says what it is */
+			break;
+		}
+		i = end + 1;
+	}
+	out->blank = out->terminated &&
+	             (out->len == 1 || (out->len == 2 && buf[0] == '\r'));
+}

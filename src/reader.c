@@ -2,10 +2,13 @@
 #include "lotsync/reader.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include "lotsync/builtin.h"
 #include "lotsync/input.h"
 #include "lotsync/log.h"
 #include "lotsync/parse_csv.h"
@@ -33,6 +36,11 @@ struct reader {
 	unsigned long records, rejects;
 	enum charset bom_over; /* the 8-bit charset a UTF-8 BOM overrode, or CHARSET_UTF8 */
 	char *why;
+	/* The raw-record fast path (reader.h): set on the calling thread before workers start. */
+	const struct rawset *raw; /* cb->raw when the file may take it, else NULL */
+	bool fast;                /* the binding is fingerprinted: records are hashed */
+	bool fields_sent;         /* cb->same_fields was called */
+	uint64_t fp;              /* the fingerprint: every raw hash's seed */
 };
 
 /* The reason a file cannot be read: one line (it goes into .reason files and logs). */
@@ -55,6 +63,10 @@ consume(struct reader *r, struct batch *b, unsigned long base)
 {
 	enum ls_scope sc = LS_OK;
 
+	if (r->fast && !r->fields_sent) {
+		r->fields_sent = true;
+		sc = r->cb->same_fields(r->cb->ctx, r->map.fill_name, r->map.nfill);
+	}
 	for (size_t i = 0; i < b->n && sc <= LS_BAD_RECORD; i++) {
 		struct batch_item *it = &b->items[i];
 
@@ -62,6 +74,9 @@ consume(struct reader *r, struct batch *b, unsigned long base)
 			it->rec.line += base;
 			r->records++;
 			sc = r->cb->record(r->cb->ctx, &it->rec);
+		} else if (it->kind == BATCH_SAME) {
+			r->records++;
+			sc = r->cb->same(r->cb->ctx, it->row, it->rec.line + base);
 		} else {
 			struct row_error e = {
 			        .line = it->rec.line + base,
@@ -217,11 +232,31 @@ struct chunk {
 	unsigned long nlines;
 };
 
+/* A record of the piece libcsv parses, with its raw hash (the fast path). */
+struct pend {
+	unsigned long line; /* where it begins, within the chunk */
+	uint64_t lo, hi;
+};
+
+/* A parser thread's scratch. */
+struct parse_work {
+	struct rowmap_work map;
+	struct pend *pend;
+	size_t apend;
+};
+
 struct job {
 	struct reader *r;
 	struct rowmap_work *work;
 	struct batch *out;
 	const struct pcsv_result *res; /* of the chunk being parsed */
+	/* The fast path parses a chunk in pieces: */
+	unsigned long line0;     /* lines of the chunk before the piece */
+	const struct pend *pend; /* the piece's hashed records, in order */
+	size_t npend, at;
+	unsigned long last_line; /* of the previous row, and its item when it got a raw hash */
+	size_t last_item;
+	bool last_raw;
 };
 
 /*
@@ -239,14 +274,109 @@ cut_short(const struct job *j, size_t n)
 	return m->positional ? n < (m->min_columns ? m->min_columns : m->ncols) : n < m->ncols;
 }
 
+/*
+ * A record's findings packed into 64 bits (struct rawrec.flags): counts of
+ * ambiguous dates (8 bits), of days over 12 (8), the first ambiguous date's
+ * format + 1 (8), then one bit each: VIN check digit, short VIN, extra
+ * trailing fields, padded; C1 bytes in the high 32. false when they do not
+ * fit, or name what only a parse can tell (a failing VIN that is not the
+ * key): such a record keeps no raw hash and is always parsed.
+ */
+static bool
+stats_pack(const struct rowmap_stats *s, const char *key, bool key_is_vin, uint64_t *out)
+{
+	if (s->dates_ambiguous > 255 || s->dates_day_over_12 > 255 || s->date_format > 254 ||
+	    (s->dates_ambiguous && s->date_format < 0) || s->vin_bad_check > 1 ||
+	    s->vin_short > 1 || s->ragged_extra > 1 || s->ragged_padded > 1 ||
+	    s->c1_bytes > UINT32_MAX)
+		return false;
+	if (s->vin_bad_check && (!key_is_vin || strncmp(key, s->vin_first, 18) != 0))
+		return false;
+	*out = (uint64_t)s->dates_ambiguous | (uint64_t)s->dates_day_over_12 << 8 |
+	       (uint64_t)(s->dates_ambiguous ? s->date_format + 1 : 0) << 16 |
+	       (uint64_t)s->vin_bad_check << 24 | (uint64_t)s->vin_short << 25 |
+	       (uint64_t)s->ragged_extra << 26 | (uint64_t)s->ragged_padded << 27 |
+	       (uint64_t)s->c1_bytes << 32;
+	return true;
+}
+
+/* What stats_pack() packed, as the parse of that record at line would have counted it. */
+static void
+stats_unpack(uint64_t f, const char *key, unsigned long line, struct rowmap_stats *s)
+{
+	rowmap_stats_init(s);
+	s->dates_ambiguous = f & 0xff;
+	s->dates_day_over_12 = (f >> 8) & 0xff;
+	if (s->dates_ambiguous) {
+		s->date_format = (int)((f >> 16) & 0xff) - 1;
+		s->date_first_line = line;
+	}
+	if ((s->vin_bad_check = (f >> 24) & 1) != 0) {
+		s->vin_first_line = line;
+		snprintf(s->vin_first, sizeof(s->vin_first), "%s", key);
+	}
+	s->vin_short = (f >> 25) & 1;
+	if ((s->ragged_extra = (f >> 26) & 1) != 0)
+		s->ragged_extra_line = line;
+	if ((s->ragged_padded = (f >> 27) & 1) != 0)
+		s->ragged_padded_line = line;
+	if ((s->c1_bytes = f >> 32) != 0)
+		s->c1_first_line = line;
+}
+
+/*
+ * Map a row of the fast path: its findings counted apart so they can be
+ * kept with it, and the raw hash of the record it came from attached. A
+ * record libcsv read as two rows (never with a clean cut: belt and braces)
+ * keeps none.
+ */
+static enum ls_scope
+map_hashed(struct job *j, const struct rowmap_row *row)
+{
+	struct batch *out = j->out;
+	struct rowmap_stats keep = out->st, mine;
+	const struct pend *p = NULL;
+	size_t first = out->n;
+	enum ls_scope sc;
+
+	rowmap_stats_init(&out->st);
+	sc = rowmap_map(&j->r->map, j->work, row, out);
+	mine = out->st;
+	out->st = keep;
+	rowmap_stats_add(&out->st, &mine);
+	while (j->at < j->npend && j->pend[j->at].line < row->line)
+		j->at++;
+	if (j->at < j->npend && j->pend[j->at].line == row->line)
+		p = &j->pend[j->at++];
+	if (j->last_raw && j->last_line == row->line) {
+		out->items[j->last_item].rec.has_raw = false;
+		p = NULL;
+	}
+	j->last_line = row->line;
+	j->last_raw = false;
+	if (p && out->n == first + 1 && out->items[first].kind == BATCH_RECORD) {
+		struct record *rec = &out->items[first].rec;
+
+		if (stats_pack(&mine, rec->key, j->r->feed->key == FEED_KEY_VIN, &rec->raw.flags)) {
+			rec->raw.lo = p->lo;
+			rec->raw.hi = p->hi;
+			rec->has_raw = true;
+			j->last_item = first;
+			j->last_raw = true;
+		}
+	}
+	return sc;
+}
+
 static enum ls_scope
 on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned char *plain,
            size_t n)
 {
 	struct job *j = ctx;
-	struct rowmap_row row = {.line = line, .vals = f, .plain = plain, .nvals = n};
+	struct rowmap_row row = {.line = line + j->line0, .vals = f, .plain = plain, .nvals = n};
 	char *why = NULL;
 
+	line = row.line;
 	if (!j->r->bound) {
 		/* The header row: only ever met in the first chunk, by the calling thread. */
 		if (rowmap_bind_header(&j->r->map, j->r->p, j->r->feed, j->r->cs, f, n, &why) ==
@@ -267,20 +397,272 @@ on_csv_row(void *ctx, unsigned long line, const struct span *f, const unsigned c
 		                             : j->r->map.ncols));
 		return LS_BAD_FILE;
 	}
+	if (j->r->fast)
+		return map_hashed(j, &row);
 	return rowmap_map(&j->r->map, j->work, &row, j->out);
 }
 
+/* ---- the fingerprint: what gives a file's raw records their meaning ---- */
+
 static void
-parse_chunk(struct reader *r, struct chunk *c, struct rowmap_work *work)
+fp_bytes(XXH3_state_t *st, const void *p, size_t n)
+{
+	uint64_t len = n;
+
+	XXH3_64bits_update(st, &len, sizeof(len)); /* lengths first: no two lists hash alike */
+	XXH3_64bits_update(st, p, n);
+}
+
+static void
+fp_str(XXH3_state_t *st, const char *s)
+{
+	if (!s)
+		fp_bytes(st, "\xff", 1); /* NULL differs from "" */
+	else
+		fp_bytes(st, s, strlen(s) + 1);
+}
+
+static void
+fp_int(XXH3_state_t *st, long long v)
+{
+	XXH3_64bits_update(st, &v, sizeof(v));
+}
+
+/*
+ * Everything of the compiled profile that reading a record uses, and what
+ * only the XML reader does (cheap to include). A new member of these
+ * structs must be added here: the size checks below make the build say so.
+ */
+#if defined(__x86_64__) && defined(__LP64__)
+_Static_assert(sizeof(struct profile) == 176, "struct profile changed: add it to fp_profile()");
+_Static_assert(sizeof(struct profile_map) == 64,
+               "struct profile_map changed: add it to fp_profile()");
+_Static_assert(sizeof(struct profile_value) == 24,
+               "struct profile_value changed: add it to fp_profile()");
+#endif
+
+static void
+fp_profile(XXH3_state_t *st, const struct profile *p)
+{
+	fp_str(st, p->name);
+	fp_int(st, p->format);
+	fp_int(st, p->delimiter);
+	fp_int(st, p->quote);
+	fp_int(st, p->header);
+	fp_int(st, (long long)p->min_columns);
+	fp_str(st, p->record_root);
+	fp_int(st, (long long)p->nmid);
+	for (size_t i = 0; i < p->nmid; i++)
+		fp_str(st, p->record_mid[i]);
+	fp_str(st, p->record_element);
+	fp_int(st, p->record_anywhere);
+	fp_int(st, p->charset);
+	fp_int(st, p->decimal);
+	fp_bytes(st, p->currency, sizeof(p->currency));
+	fp_int(st, p->mileage_unit);
+	fp_int(st, p->thousands);
+	fp_int(st, p->ragged_pad);
+	fp_int(st, (long long)p->ndates);
+	for (size_t i = 0; i < p->ndates; i++)
+		fp_str(st, p->dates[i].text); /* compiled from it by this build's code */
+	fp_int(st, p->vin_check);
+	fp_int(st, p->short_vin);
+	fp_int(st, (long long)p->nmaps);
+	for (size_t i = 0; i < p->nmaps; i++) {
+		const struct profile_map *m = &p->maps[i];
+
+		fp_str(st, m->field);
+		fp_int(st, (long long)m->nsources);
+		for (size_t k = 0; k < m->nsources; k++) {
+			fp_str(st, m->sources[k]);
+			fp_int(st, m->position ? m->position[k] : -2);
+		}
+		fp_int(st, m->list_sep);
+		fp_int(st, m->kind);
+		fp_int(st, (long long)m->nvalues);
+		for (size_t k = 0; k < m->nvalues; k++) {
+			fp_str(st, m->values[k].from);
+			fp_str(st, m->values[k].to);
+		}
+	}
+	fp_int(st, (long long)p->nmandatory);
+	for (size_t i = 0; i < p->nmandatory; i++)
+		fp_str(st, p->mandatory[i]);
+	fp_int(st, (long long)p->npending);
+}
+
+/*
+ * The binding is fixed (hdr: the header record's raw bytes, NULL without a
+ * header): its fingerprint seeds every raw hash of the file, so a record
+ * matches a stored one only when the same bytes were read the same way.
+ */
+static void
+fingerprint(struct reader *r, const char *hdr, size_t n)
+{
+	XXH3_state_t *st;
+
+	if (!r->raw || r->map.nfill > 64) /* the fill of more fields does not fit in raw.fill */
+		return;
+	st = XXH3_createState();
+	if (!st)
+		return;
+	XXH3_64bits_reset(st);
+	fp_str(st, "lotsync raw records 1");
+	fp_str(st, builtin_code_id);
+	fp_int(st, r->cs);
+	fp_int(st, r->bom_over);
+	fp_int(st, r->feed->key);
+	fp_str(st, r->feed->dealer_id);
+	fp_int(st, (long long)r->csv.max_field);
+	fp_int(st, (long long)r->csv.max_fields);
+	fp_int(st, (long long)r->csv.max_row);
+	fp_int(st, hdr != NULL);
+	if (hdr)
+		fp_bytes(st, hdr, n);
+	fp_profile(st, r->p);
+	r->fp = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	r->fast = true;
+}
+
+bool
+reader_raw_fastpath(const struct profile *p)
+{
+	const char *v = getenv("LOTSYNC_RAW_FASTPATH");
+
+	return p->format == PROFILE_CSV && !(v && strcmp(v, "0") == 0);
+}
+
+static void
+parse_chunk_whole(struct reader *r, struct chunk *c, struct rowmap_work *work)
 {
 	struct pcsv_result res;
 	struct job j = {.r = r, .work = work, .out = &c->out, .res = &res};
 
-	batch_reset(&c->out);
 	pcsv_parse_chunk(&r->csv, c->buf, c->len, c->final, on_csv_row, &j, &res);
 	c->nlines = res.nlines;
 	if (res.error)
 		batch_fail(&c->out, res.error_line, res.error);
+}
+
+/* libcsv over c->buf[start..end), lines from line0 + 1 on: false when the chunk stops here. */
+static bool
+parse_piece(struct job *j, struct chunk *c, size_t start, size_t end, unsigned long line0,
+            size_t npend)
+{
+	struct pcsv_result res;
+
+	if (start == end)
+		return true;
+	j->res = &res;
+	j->line0 = line0;
+	j->npend = npend;
+	j->at = 0;
+	j->last_raw = false;
+	j->last_line = 0;
+	pcsv_parse_chunk(&j->r->csv, c->buf + start, end - start, c->final && end == c->len,
+	                 on_csv_row, j, &res);
+	if (res.error) {
+		batch_fail(&c->out, res.error_line + line0, res.error);
+		return false;
+	}
+	return res.scope <= LS_BAD_RECORD;
+}
+
+/*
+ * The fast path: records cut by quote parity and hashed; one whose hash is
+ * a current record's becomes a BATCH_SAME item (its findings counted at its
+ * line), the runs between go through libcsv and the mapper as pieces. Only
+ * a record with its line end and no bare CR is hashed (a last record without
+ * one may be a cut transfer: libcsv judges it). Line numbers are counted
+ * here, LF by LF, exactly as libcsv counts them.
+ */
+static void
+parse_chunk_fast(struct reader *r, struct chunk *c, struct parse_work *w)
+{
+	struct job j = {.r = r, .work = &w->map, .out = &c->out};
+	size_t pos = 0, start = 0, npend = 0;
+	unsigned long line = 1, start_line = 1;
+
+	while (pos < c->len) {
+		struct pcsv_rec rec;
+		long row = -1;
+		bool hashed;
+		XXH128_hash_t h = {0, 0};
+
+		pcsv_record(c->buf + pos, c->len - pos, r->p->quote, &rec);
+		if (!r->bound) {
+			/* The header (or a blank line before it): bound by libcsv, then fingerprinted */
+			if (!parse_piece(&j, c, start, pos + rec.len, start_line - 1, 0))
+				return;
+			if (r->bound)
+				fingerprint(r, c->buf + pos, rec.len);
+			pos += rec.len;
+			line += rec.nlines;
+			start = pos;
+			start_line = line;
+			continue;
+		}
+		hashed = r->fast && rec.terminated && rec.clean && !rec.blank;
+		if (hashed) {
+			h = XXH3_128bits_withSeed(c->buf + pos, rec.len, r->fp);
+			row = rawset_find(r->raw, h.low64, h.high64);
+		}
+		if (row >= 0) {
+			const struct rawset_row *rr = &r->raw->rows[row];
+
+			j.pend = w->pend;
+			if (!parse_piece(&j, c, start, pos, start_line - 1, npend))
+				return;
+			npend = 0;
+			batch_same(&c->out, line, (size_t)row);
+			if (rr->r.flags) {
+				struct rowmap_stats st;
+
+				stats_unpack(rr->r.flags, rr->key, line, &st);
+				rowmap_stats_add(&c->out.st, &st);
+			}
+			pos += rec.len;
+			line += rec.nlines;
+			start = pos;
+			start_line = line;
+			continue;
+		}
+		if (hashed) {
+			w->pend = xgrow(w->pend, &w->apend, npend + 1, sizeof(*w->pend));
+			w->pend[npend++] = (struct pend){line, h.low64, h.high64};
+		}
+		pos += rec.len;
+		line += rec.nlines;
+	}
+	j.pend = w->pend;
+	if (parse_piece(&j, c, start, c->len, start_line - 1, npend))
+		c->nlines = line - 1;
+}
+
+static void
+parse_chunk(struct reader *r, struct chunk *c, struct parse_work *w)
+{
+	batch_reset(&c->out);
+	c->nlines = 0;
+	if (r->raw)
+		parse_chunk_fast(r, c, w);
+	else
+		parse_chunk_whole(r, c, &w->map);
+}
+
+static void
+parse_work_init(struct parse_work *w)
+{
+	memset(w, 0, sizeof(*w));
+	rowmap_work_init(&w->map);
+}
+
+static void
+parse_work_release(struct parse_work *w)
+{
+	rowmap_work_release(&w->map);
+	free(w->pend);
 }
 
 struct pipe {
@@ -302,9 +684,9 @@ static void *
 worker(void *arg)
 {
 	struct pipe *pp = arg;
-	struct rowmap_work work;
+	struct parse_work work;
 
-	rowmap_work_init(&work);
+	parse_work_init(&work);
 	pthread_mutex_lock(&pp->mu);
 	for (;;) {
 		struct chunk *c;
@@ -323,7 +705,7 @@ worker(void *arg)
 		pthread_cond_broadcast(&pp->done_cv);
 	}
 	pthread_mutex_unlock(&pp->mu);
-	rowmap_work_release(&work);
+	parse_work_release(&work);
 	return NULL;
 }
 
@@ -454,7 +836,7 @@ csv_pipeline(struct reader *r)
 	struct pipe pp = {.r = r, .first = true};
 	size_t threads = thread_count();
 	unsigned long consumed = 0, base = 0;
-	struct rowmap_work work;
+	struct parse_work work;
 	enum ls_scope sc = LS_OK;
 
 	pp.chunk = env_size("LOTSYNC_PARSE_CHUNK", CHUNK_DEFAULT, (size_t)1 << 30);
@@ -465,7 +847,7 @@ csv_pipeline(struct reader *r)
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.work_cv, NULL);
 	pthread_cond_init(&pp.done_cv, NULL);
-	rowmap_work_init(&work);
+	parse_work_init(&work);
 	while (sc <= LS_BAD_RECORD) {
 		struct chunk *c;
 
@@ -505,7 +887,7 @@ csv_pipeline(struct reader *r)
 			start_workers(&pp, threads);
 	}
 	stop_workers(&pp);
-	rowmap_work_release(&work);
+	parse_work_release(&work);
 	for (size_t i = 0; i < pp.nslots; i++) {
 		batch_release(&pp.slot[i].out);
 		free(pp.slot[i].buf);
@@ -556,6 +938,7 @@ read_csv(struct reader *r)
 			return LS_BAD_FILE;
 		}
 		r->bound = true;
+		fingerprint(r, NULL, 0);
 	}
 	/* No header at all (blank lines only) is an empty file: held by the vanish guard (SPEC §6).
 	 */
@@ -894,6 +1277,8 @@ reader_init(struct reader *r, const struct profile *p, const struct feed_conf *f
 	r->cb = cb;
 	r->cs = p->charset;
 	r->bom_over = CHARSET_UTF8;
+	/* Work orders have their own reader (wo_map.h); XML records are not cut here. */
+	r->raw = cb->raw && cb->same && cb->same_fields && reader_raw_fastpath(p) ? cb->raw : NULL;
 	if (feed->charset && charset_from_name(feed->charset, &r->cs) == -1)
 		r->cs = p->charset; /* config.c checked the name already */
 	rowmap_stats_init(&r->st);

@@ -109,6 +109,12 @@ batch_item(struct batch *b, enum batch_kind kind, unsigned long line)
 	return it;
 }
 
+void
+batch_same(struct batch *b, unsigned long line, size_t row)
+{
+	batch_item(b, BATCH_SAME, line)->row = row;
+}
+
 static char *
 batch_strdup(struct batch *b, const char *s)
 {
@@ -283,6 +289,17 @@ bind_finish(struct rowmap *m, struct slotset *s, char **why)
 			m->col_stock = (int)c;
 		else if (!strcmp(f, "dealer_id") && m->col_dealer < 0)
 			m->col_dealer = (int)c;
+	}
+	m->fill_bit = xcalloc(m->nslots + 1, sizeof(*m->fill_bit));
+	m->fill_name = xcalloc(m->nslots + 1, sizeof(*m->fill_name));
+	for (size_t i = 0; i < m->nslots; i++) {
+		m->fill_bit[i] = -1;
+		if (str_startswith(m->slot_name[i], "extra."))
+			continue;
+		if (m->nfill < 64)
+			m->fill_bit[i] = (int)m->nfill;
+		m->fill_name[m->nfill < 64 ? m->nfill : 64] = m->slot_name[i];
+		m->nfill++;
 	}
 	m->mandatory = xcalloc(p->nmandatory + 1, sizeof(*m->mandatory));
 	for (size_t i = 0; i < p->nmandatory; i++)
@@ -519,6 +536,8 @@ rowmap_release(struct rowmap *m)
 	free(m->slot_name);
 	free(m->slot_len);
 	free(m->mandatory);
+	free(m->fill_bit);
+	free(m->fill_name);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1100,6 +1119,8 @@ emit(struct rowctx *x)
 		if (i == m->nslots)
 			break;
 		if (w->slot[i].n) {
+			if (m->fill_bit[i] >= 0)
+				it->rec.raw.fill |= (uint64_t)1 << m->fill_bit[i];
 			if ((int)i == m->slot_vin && m->feed->key == FEED_KEY_VIN)
 				it->rec.key = p + m->slot_len[i] + 1;
 			put_field(&p, f++, m->slot_name[i], m->slot_len[i], w->slot[i]);

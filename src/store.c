@@ -155,6 +155,7 @@ static const struct migration {
         {10, store_schema_guard},
         {11, store_schema_erase},
         {12, store_schema_version_ends},
+        {13, store_schema_cur_raw},
 };
 
 /*

@@ -17,6 +17,10 @@
  * - the view `versions` joins them back to the columns it always had, so
  *   every reader of to_seq (diff, show, history, tests, auditors' sqlite3)
  *   sees the same rows.
+ * Schema 13 adds cur.raw: what the current version's raw record stands for
+ * (struct rawrec, 32 bytes little-endian: raw hash low, high, fill, flags),
+ * or NULL when unknown (rows older than the migration, work orders, XML,
+ * rules feeds); the next file's identical bytes then need no parse.
  */
 #include "lotsync/store.h"
 
@@ -66,10 +70,54 @@ const char store_schema_version_ends[] =
         " s.file, s.received_at, v.from_seq, v.to_seq, v.data FROM versions v"
         " JOIN snapshots s ON s.id = v.snapshot_id;";
 
-int
-store_load_current(struct store *st, const char *feed, struct keymap *map)
+/* An ALTER TABLE of the narrow table: existing rows read NULL (unknown: parsed once). */
+const char store_schema_cur_raw[] = "ALTER TABLE cur ADD COLUMN raw BLOB;";
+
+#define RAW_BYTES 32
+
+static void
+put64(unsigned char *p, uint64_t v)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT key, hash, version_id FROM cur WHERE feed = ?");
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void
+raw_encode(const struct rawrec *r, unsigned char out[RAW_BYTES])
+{
+	put64(out, r->lo);
+	put64(out + 8, r->hi);
+	put64(out + 16, r->fill);
+	put64(out + 24, r->flags);
+}
+
+/* Bind raw (NULL: unknown) to parameter i; out must live until the statement ran. */
+static void
+bind_raw(sqlite3_stmt *s, int i, const struct rawrec *r, unsigned char out[RAW_BYTES])
+{
+	if (!r) {
+		sqlite3_bind_null(s, i);
+		return;
+	}
+	raw_encode(r, out);
+	sqlite3_bind_blob(s, i, out, RAW_BYTES, SQLITE_STATIC);
+}
+
+int
+store_load_current(struct store *st, const char *feed, struct keymap *map, struct rawset *raw)
+{
+	sqlite3_stmt *s =
+	        store_prep(st, "SELECT key, hash, version_id, raw FROM cur WHERE feed = ?");
 	int rc;
 
 	if (!s)
@@ -77,10 +125,18 @@ store_load_current(struct store *st, const char *feed, struct keymap *map)
 	store_bind_text(s, 1, feed);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct keymap_entry *e = keymap_put(map, (const char *)sqlite3_column_text(s, 0));
+		const unsigned char *b;
 
 		e->hash = (uint64_t)sqlite3_column_int64(s, 1);
 		e->version = sqlite3_column_int64(s, 2);
 		e->current = true;
+		/* Another size is not ours (verify says so): such a record is parsed. */
+		if (raw && sqlite3_column_bytes(s, 3) == RAW_BYTES &&
+		    (b = sqlite3_column_blob(s, 3)) != NULL) {
+			struct rawrec r = {get64(b), get64(b + 8), get64(b + 16), get64(b + 24)};
+
+			rawset_add(raw, e, &r);
+		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -95,6 +151,7 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO version_rows(feed, key, vin, hash, data, snapshot_id,"
 	                       " from_seq, kind) VALUES(?,?,?,?,?,?,?,?)");
+	unsigned char raw[RAW_BYTES];
 	long long id;
 
 	if (!s)
@@ -109,13 +166,29 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_text(s, 8, r->kind ? r->kind : "vehicle", -1, SQLITE_STATIC);
 	if ((id = store_insert(st, s, "store vehicle version")) < 0)
 		return -1;
-	if (!(s = store_prep(st, "INSERT INTO cur(feed, version_id, key, hash) VALUES(?,?,?,?)")))
+	if (!(s = store_prep(st, "INSERT INTO cur(feed, version_id, key, hash, raw)"
+	                         " VALUES(?,?,?,?,?)")))
 		return -1;
 	sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_text(s, 3, r->key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
+	bind_raw(s, 5, r->raw, raw);
 	return store_done(st, s, "add a current version") == -1 ? -1 : id;
+}
+
+int
+store_cur_set_raw(struct store *st, const char *feed, long long version, const struct rawrec *raw)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE cur SET raw = ? WHERE feed = ? AND version_id = ?");
+	unsigned char b[RAW_BYTES];
+
+	if (!s)
+		return -1;
+	bind_raw(s, 1, raw, b);
+	sqlite3_bind_text(s, 2, feed, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, version);
+	return store_done(st, s, "record a current version's raw record");
 }
 
 int
@@ -152,14 +225,15 @@ store_data_version(struct store *st, long long *v)
 }
 
 int
-store_preload_current(struct store *st, const char *feed, struct keymap *map, long long *version)
+store_preload_current(struct store *st, const char *feed, struct keymap *map, struct rawset *raw,
+                      long long *version)
 {
 	/* One read transaction: the rows and the data version are of one state */
 	if (st->depth > 0) /* its rows would not be a state of their own: the caller loads */
 		return 1;
 	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_db_error(st, "begin the current-set load");
-	if (store_data_version(st, version) == -1 || store_load_current(st, feed, map) == -1) {
+	if (store_data_version(st, version) == -1 || store_load_current(st, feed, map, raw) == -1) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
@@ -181,7 +255,10 @@ store_cur_check(struct store *st, char *why, size_t cap)
 	        "  EXCEPT SELECT feed, version_id, key, hash FROM cur)"
 	        " UNION ALL SELECT feed, version_id, 'in cur but not open' FROM"
 	        " (SELECT feed, version_id, key, hash FROM cur"
-	        "  EXCEPT SELECT feed, id, key, hash FROM versions WHERE to_seq IS NULL)";
+	        "  EXCEPT SELECT feed, id, key, hash FROM versions WHERE to_seq IS NULL)"
+	        " UNION ALL SELECT feed, version_id, 'raw record of ' || length(raw) ||"
+	        " ' bytes, not 32' FROM cur WHERE raw IS NOT NULL AND (typeof(raw) != 'blob'"
+	        "  OR length(raw) != 32)";
 	sqlite3_stmt *s;
 	long long n = 0;
 	int rc;

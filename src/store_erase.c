@@ -259,8 +259,9 @@ store_erase_version(struct store *st, long long erasure, long long version, cons
 	sqlite3_bind_int64(u, 3, version);
 	if (store_done(st, u, "erase a version") == -1)
 		return -1;
-	/* A current version's hash is in cur too: the next file compares against it */
-	if (!(u = store_prep(st, "UPDATE cur SET hash = ?2 WHERE version_id = ?1 AND"
+	/* A current version's hash is in cur too: the next file compares against it; its
+	 * raw record no longer stands for the rewritten data (the next file is parsed) */
+	if (!(u = store_prep(st, "UPDATE cur SET hash = ?2, raw = NULL WHERE version_id = ?1 AND"
 	                         " feed = (SELECT feed FROM version_rows WHERE id = ?1)")))
 		return -1;
 	sqlite3_bind_int64(u, 1, version);

@@ -53,6 +53,7 @@ extern const char store_schema_erase[];
 int store_verify_erasures(struct store *st, void (*problem)(void *, const char *), void *ctx);
 /* Append-only version rows, appended ends and the current set (store_cur.c). */
 extern const char store_schema_version_ends[];
+extern const char store_schema_cur_raw[];
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

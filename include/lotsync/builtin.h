@@ -25,6 +25,13 @@ struct builtin_file {
 extern const struct builtin_file builtin_files[];
 extern const size_t builtin_nfiles;
 
+/*
+ * The identity of the code that was built (a hash of its sources): what
+ * reads a file's bytes into records may differ between two builds, so the
+ * raw-record fast path (reader.h) trusts only raw hashes this build made.
+ */
+extern const char builtin_code_id[];
+
 /* The built-in file of that kind and name, or NULL. */
 const struct builtin_file *builtin_find(const char *kind, const char *name);
 

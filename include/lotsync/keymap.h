@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lotsync/record.h"
+
 struct keymap_entry {
 	char *key;
 	uint64_t khash;          /* XXH3 of the key: probes compare it before the key */
@@ -21,6 +23,7 @@ struct keymap_entry {
 	long long version;       /* versions.id, 0 when none is stored */
 	unsigned long seen_line; /* line in the current file, 0 = not seen */
 	bool current;            /* present in the previous snapshot */
+	uint32_t raw;            /* its row in the feed's rawset + 1; 0 = none */
 };
 
 struct keymap_block;
@@ -37,5 +40,39 @@ void keymap_release(struct keymap *m);
 struct keymap_entry *keymap_get(const struct keymap *m, const char *key);
 /* The entry for key, created zeroed (with its key copied) when absent. */
 struct keymap_entry *keymap_put(struct keymap *m, const char *key);
+/* keymap_get() for a key whose XXH3 (keymap_entry.khash) is known. */
+struct keymap_entry *keymap_get_hashed(const struct keymap *m, const char *key, uint64_t khash);
+
+/*
+ * The feed's current records by raw hash (the raw-record fast path,
+ * reader.h): rows added while the current set loads, then an index built
+ * once; after rawset_build() it is read-only and may be shared by threads.
+ * A row names its keymap entry by key (the key's bytes live in the keymap's
+ * blocks, which never move) and khash: entries move when the keymap grows.
+ * Two rows with the same raw hash (a collision, or bytes stored twice) are
+ * both left out of the index: a record is matched only when it is certain.
+ */
+struct rawset_row {
+	struct rawrec r;
+	const char *key; /* the keymap's copy */
+	uint64_t khash;
+	long long version;
+};
+
+struct rawset {
+	struct rawset_row *rows;
+	size_t n, alloc;
+	uint32_t *index; /* row + 1, 0 = empty, UINT32_MAX = left out */
+	size_t cap;
+};
+
+void rawset_init(struct rawset *s);
+void rawset_release(struct rawset *s);
+/* Add a row for entry e (loaded current, e->version set); sets e->raw. */
+void rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r);
+/* Index the rows (again: rows added since are included). */
+void rawset_build(struct rawset *s);
+/* The row whose raw hash is (lo, hi), or -1. */
+long rawset_find(const struct rawset *s, uint64_t lo, uint64_t hi);
 
 #endif

@@ -71,4 +71,25 @@ void pcsv_parse_chunk(const struct pcsv_opts *o, const char *buf, size_t n, bool
  */
 size_t pcsv_cut(const char *buf, size_t n, char quote);
 
+/* One record as pcsv_record() found it. */
+struct pcsv_rec {
+	size_t len;           /* its bytes, with its line end when it has one */
+	unsigned long nlines; /* LF bytes in it (its own and those inside quotes) */
+	bool terminated;      /* it ends with a LF outside quotes */
+	bool blank;           /* nothing before the line end (LF or CRLF): no record */
+	/*
+	 * No CR outside quotes but the one of a CRLF line end: libcsv reads it
+	 * as exactly one record (a bare CR ends a record there too).
+	 */
+	bool clean;
+};
+
+/*
+ * The record at the start of buf[0..n) (n > 0), which starts at a record
+ * boundary: up to and including the next LF outside quotes (quote parity,
+ * as pcsv_cut()), else to n. The raw-record fast path hashes records cut
+ * this way without parsing them (reader.c).
+ */
+void pcsv_record(const char *buf, size_t n, char quote, struct pcsv_rec *out);
+
 #endif

@@ -20,6 +20,22 @@
  * Every callback returns LS_OK / LS_BAD_RECORD to go on, worse to stop;
  * callbacks always run on the thread that called reader_read().
  *
+ * The raw-record fast path (CSV): with cb->raw, the feed's current records
+ * by raw hash, each record's raw bytes (cut by quote parity, with their line
+ * end) are hashed (XXH3-128) with a seed that fingerprints everything that
+ * gives them their meaning: this build's code, the profile as compiled, the
+ * effective charset, the header line's bytes, the feed's key and dealer_id.
+ * A record whose hash is a current record's is not parsed or mapped:
+ * cb->same receives that row and the record's line instead of a record (its
+ * findings, ambiguous dates, VIN check digit, ragged, C1 bytes, still count
+ * in the file's warnings, at its line). Before the first, cb->same_fields
+ * names the fields a raw.fill bit stands for (valid during that call).
+ * Every other record is parsed as without it and carries its raw hash, fill
+ * and findings in record.raw (has_raw), for ingest to keep. A profile or
+ * charset change, another header, another build: no hash matches, and every
+ * record is parsed. LOTSYNC_RAW_FASTPATH=0 turns it off (benchmarks, tests:
+ * the same results, without the shortcut).
+ *
  * reader_read() returns LS_OK, LS_BAD_FILE (the file cannot be read as its
  * profile says: logged, and *why set to the one-line reason, caller
  * frees), LS_BAD_FEED (the file cannot be opened or read: logged), or what
@@ -31,6 +47,7 @@
 #include <stddef.h>
 
 #include "lotsync/config.h"
+#include "lotsync/keymap.h"
 #include "lotsync/profile.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
@@ -52,8 +69,15 @@ struct reader_cb {
 	 * key ends here (an explicit delete entry), line = where it is named.
 	 */
 	enum ls_scope (*remove)(void *ctx, const char *key, unsigned long line);
+	/* May be NULL (all three): the raw-record fast path, above. */
+	const struct rawset *raw;
+	enum ls_scope (*same_fields)(void *ctx, const char *const *names, size_t n);
+	enum ls_scope (*same)(void *ctx, size_t row, unsigned long line);
 	void *ctx;
 };
+
+/* Whether files of profile p can take the raw-record fast path (CSV, not switched off). */
+bool reader_raw_fastpath(const struct profile *p);
 
 enum ls_scope reader_read(const struct profile *p, const struct feed_conf *feed, const char *path,
                           const char *name, const struct reader_cb *cb, char **why);

@@ -14,6 +14,7 @@
 #ifndef LOTSYNC_RECORD_H
 #define LOTSYNC_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,27 @@ struct field {
 	char *value;
 };
 
+/*
+ * What a current record's raw bytes stand for, so that the same bytes in the
+ * next file need not be parsed (the raw-record fast path, reader.h): the
+ * XXH3-128 of the record's bytes seeded with the file's fingerprint, which
+ * fields it fills, and its per-record findings (packed by the reader).
+ */
+struct rawrec {
+	uint64_t lo, hi; /* XXH3-128 of the raw record, seeded with the fingerprint */
+	uint64_t fill;   /* bit i: the binding's i-th counted field has a value */
+	uint64_t flags;  /* the record's rowmap_stats, packed (reader.c) */
+};
+
 struct record {
 	char *key;
 	unsigned long line; /* line (or element number) where it began */
 	struct field *fields;
 	size_t nfields, alloc;
 	uint64_t hash;
+	/* Set by the CSV reader's fast path only (reader.h); has_raw false elsewhere. */
+	struct rawrec raw;
+	bool has_raw;
 };
 
 /* A refused row: where and why. */

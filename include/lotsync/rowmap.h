@@ -54,6 +54,14 @@ struct rowmap {
 	size_t nmandatory;
 	bool positional;    /* CSV without header */
 	size_t min_columns; /* positional: fewer is a row error */
+	/*
+	 * The fields ingest counts for the drift guard (every slot but
+	 * extra.*), in slot order: slot i is bit fill_bit[i] of a record's
+	 * raw.fill (-1: not counted, or past 64), fill_name[bit] its name.
+	 */
+	int *fill_bit;
+	const char **fill_name;
+	size_t nfill;
 };
 
 /* Bind by header row (CSV header = yes). hdr values are raw bytes in cs. */
@@ -97,7 +105,7 @@ struct rowmap_stats {
 	unsigned long c1_first_line;
 };
 
-enum batch_kind { BATCH_RECORD, BATCH_REJECT };
+enum batch_kind { BATCH_RECORD, BATCH_REJECT, BATCH_SAME };
 
 struct batch_item {
 	enum batch_kind kind;
@@ -105,6 +113,7 @@ struct batch_item {
 	const char *field; /* BATCH_REJECT */
 	const char *reason;
 	const char *key; /* BATCH_REJECT: the row's key when readable, else NULL */
+	size_t row;      /* BATCH_SAME: the rawset row the raw record matched (reader.c) */
 };
 
 struct batch_block;
@@ -124,6 +133,8 @@ void batch_reset(struct batch *b);
 void batch_release(struct batch *b);
 /* Memory valid until the batch is reset. */
 void *batch_alloc(struct batch *b, size_t n);
+/* A record not mapped: the same raw bytes as the current version in rawset row `row`. */
+void batch_same(struct batch *b, unsigned long line, size_t row);
 /* Record a file error at line (the first one wins). */
 void batch_fail(struct batch *b, unsigned long line, char *msg_take);
 /* Add the counts of one batch's stats into another's. Lines must already be absolute. */

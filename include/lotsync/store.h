@@ -193,8 +193,12 @@ int store_quarantine_add(struct store *st, long long run, const char *feed, cons
                          const char *sha256, const char *reason, const char *at);
 
 /* Versions. */
-/* Fill map with the feed's current versions (key, hash, version id; current = true). */
-int store_load_current(struct store *st, const char *feed, struct keymap *map);
+/*
+ * Fill map with the feed's current versions (key, hash, version id; current
+ * = true). raw (may be NULL) receives a row for each version whose raw
+ * record is known (cur.raw; rawset_build() is the caller's).
+ */
+int store_load_current(struct store *st, const char *feed, struct keymap *map, struct rawset *raw);
 /*
  * The same before the file's transaction begins (so it can overlap work that
  * does not use the store: no other call on st until it returns), in a read
@@ -204,11 +208,15 @@ int store_load_current(struct store *st, const char *feed, struct keymap *map);
  * is inside a transaction (nothing loaded: load in it with store_load_current).
  */
 int store_preload_current(struct store *st, const char *feed, struct keymap *map,
-                          long long *version);
+                          struct rawset *raw, long long *version);
+/* A current version's raw record (the fast path): what cur.raw says of it from now on. */
+int store_cur_set_raw(struct store *st, const char *feed, long long version,
+                      const struct rawrec *raw);
 /* PRAGMA data_version: changes when another connection commits to the database. */
 int store_data_version(struct store *st, long long *v);
 /*
- * verify: does cur hold exactly the open versions (feed, id, key, hash)?
+ * verify: does cur hold exactly the open versions (feed, id, key, hash), and
+ * is each raw record NULL or of its one size?
  * 0 yes, 1 no (why says where first), -1 error (logged).
  */
 int store_cur_check(struct store *st, char *why, size_t cap);
@@ -219,6 +227,7 @@ struct version_row {
 	uint64_t hash;
 	const char *json;
 	const char *kind; /* "workorder", "person"; NULL = "vehicle" */
+	const struct rawrec *raw; /* its raw record (the fast path), or NULL */
 };
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
                             const struct version_row *r);

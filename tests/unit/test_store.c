@@ -312,7 +312,7 @@ START_TEST(preloaded_current_set_knows_its_data_version)
 	ck_assert_int_gt(store_version_add(st, "f", 1, snap, &b), 0);
 	ck_assert_int_gt(store_version_add(st, "g", 1, snap, &a), 0);
 	keymap_init(&map);
-	ck_assert_int_eq(store_preload_current(st, "f", &map, &v), 0);
+	ck_assert_int_eq(store_preload_current(st, "f", &map, NULL, &v), 0);
 	ck_assert_uint_eq(map.n, 2);
 	ck_assert(keymap_get(&map, "A")->current && keymap_get(&map, "B")->hash == 2);
 	ck_assert_int_eq(store_data_version(st, &now), 0);
@@ -324,7 +324,7 @@ START_TEST(preloaded_current_set_knows_its_data_version)
 	keymap_release(&map);
 	keymap_init(&map);
 	ck_assert_int_eq(store_begin(st), 0);
-	ck_assert_int_eq(store_preload_current(st, "f", &map, &v), 1);
+	ck_assert_int_eq(store_preload_current(st, "f", &map, NULL, &v), 1);
 	ck_assert_uint_eq(map.n, 0);
 	store_rollback(st);
 	keymap_release(&map);
