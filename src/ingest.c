@@ -55,9 +55,9 @@ struct ingest_file {
 	uint64_t same_fill[64];       /* per raw.fill bit: records matched by raw hash */
 	char **same_names;            /* what each bit stands for (reader_cb.same_fields) */
 	size_t nsame_names;
-	bool preloaded;               /* map was loaded before the transaction, at... */
-	long long preload_version;    /* ...this data version (store_preload_current) */
-	long long before;             /* vehicles of the feed before this file */
+	bool preloaded;            /* map was loaded before the transaction, at... */
+	long long preload_version; /* ...this data version (store_preload_current) */
+	long long before;          /* vehicles of the feed before this file */
 	struct snapshot_info info;
 	struct row_error *rejects;
 	size_t nrejects, arejects;
@@ -436,7 +436,8 @@ collect_fill(struct ingest_file *f)
 {
 	for (size_t i = 0; i < 64; i++)
 		if (f->same_fill[i] && i < f->nsame_names)
-			keymap_put(&f->fill, f->same_names[i])->version += (long long)f->same_fill[i];
+			keymap_put(&f->fill, f->same_names[i])->version +=
+			        (long long)f->same_fill[i];
 	f->now.fill = xcalloc(f->fill.n + 1, sizeof(*f->now.fill));
 	for (size_t i = 0; i < f->fill.cap; i++)
 		if (f->fill.slots[i].key)

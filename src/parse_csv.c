@@ -328,6 +328,5 @@ pcsv_record(const char *buf, size_t n, char quote, struct pcsv_rec *out)
 		}
 		i = end + 1;
 	}
-	out->blank = out->terminated &&
-	             (out->len == 1 || (out->len == 2 && buf[0] == '\r'));
+	out->blank = out->terminated && (out->len == 1 || (out->len == 2 && buf[0] == '\r'));
 }

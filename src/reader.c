@@ -33,7 +33,7 @@ struct reader {
 	struct rowmap map;
 	bool bound;
 	struct rowmap_stats st;
-	unsigned long records, rejects;
+	unsigned long records, rejects, same; /* same: records the fast path did not parse */
 	enum charset bom_over; /* the 8-bit charset a UTF-8 BOM overrode, or CHARSET_UTF8 */
 	char *why;
 	/* The raw-record fast path (reader.h): set on the calling thread before workers start. */
@@ -76,6 +76,7 @@ consume(struct reader *r, struct batch *b, unsigned long base)
 			sc = r->cb->record(r->cb->ctx, &it->rec);
 		} else if (it->kind == BATCH_SAME) {
 			r->records++;
+			r->same++;
 			sc = r->cb->same(r->cb->ctx, it->row, it->rec.line + base);
 		} else {
 			struct row_error e = {
@@ -592,7 +593,8 @@ parse_chunk_fast(struct reader *r, struct chunk *c, struct parse_work *w)
 
 		pcsv_record(c->buf + pos, c->len - pos, r->p->quote, &rec);
 		if (!r->bound) {
-			/* The header (or a blank line before it): bound by libcsv, then fingerprinted */
+			/* The header (or a blank line before it): bound by libcsv, then
+			 * fingerprinted */
 			if (!parse_piece(&j, c, start, pos + rec.len, start_line - 1, 0))
 				return;
 			if (r->bound)
@@ -1246,8 +1248,8 @@ read_input(struct reader *r)
 	sc = r->p->format == PROFILE_XML ? read_xml(r) : read_csv(r);
 	if (sc <= LS_BAD_RECORD)
 		sc = file_warnings(r);
-	log_debug("%s: %lu records, %lu rejected (%s)", r->name, r->records, r->rejects,
-	          charset_name(r->cs));
+	log_debug("%s: %lu records (%lu with the raw bytes of a current one), %lu rejected (%s)",
+	          r->name, r->records, r->same, r->rejects, charset_name(r->cs));
 	return sc;
 }
 

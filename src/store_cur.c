@@ -180,7 +180,8 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 int
 store_cur_set_raw(struct store *st, const char *feed, long long version, const struct rawrec *raw)
 {
-	sqlite3_stmt *s = store_prep(st, "UPDATE cur SET raw = ? WHERE feed = ? AND version_id = ?");
+	sqlite3_stmt *s =
+	        store_prep(st, "UPDATE cur SET raw = ? WHERE feed = ? AND version_id = ?");
 	unsigned char b[RAW_BYTES];
 
 	if (!s)

@@ -226,7 +226,7 @@ struct version_row {
 	const char *vin;
 	uint64_t hash;
 	const char *json;
-	const char *kind; /* "workorder", "person"; NULL = "vehicle" */
+	const char *kind;         /* "workorder", "person"; NULL = "vehicle" */
 	const struct rawrec *raw; /* its raw record (the fast path), or NULL */
 };
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,

@@ -222,6 +222,36 @@ START_TEST(csv_cuts_respect_quotes)
 }
 END_TEST
 
+/* One record as pcsv_record() cuts it: length, lines, and the three flags. */
+static void
+cut_is(const char *s, size_t len, unsigned long nlines, bool terminated, bool blank, bool clean)
+{
+	struct pcsv_rec r;
+
+	pcsv_record(s, strlen(s), '"', &r);
+	ck_assert_msg(r.len == len && r.nlines == nlines && r.terminated == terminated &&
+	                      r.blank == blank && r.clean == clean,
+	              "'%s': len %zu lines %lu terminated %d blank %d clean %d", s, r.len, r.nlines,
+	              r.terminated, r.blank, r.clean);
+}
+
+START_TEST(csv_records_cut_one_by_one)
+{
+	cut_is("a,b\nc,d\n", 4, 1, true, false, true);
+	cut_is("a,b\r\nc,d\r\n", 5, 1, true, false, true);     /* CRLF: one record */
+	cut_is("\"x\ny\",2\nnext\n", 8, 2, true, false, true); /* a newline inside quotes */
+	cut_is("\"q\"\"\n\",3\nz\n", 9, 2, true, false, true); /* a doubled quote, then a newline */
+	cut_is("\"a\r\nb\",1\r\n", 10, 2, true, false, true);  /* CRLF inside quotes is data */
+	cut_is("last,row", 8, 0, false, false, true); /* the file ends without a line end */
+	cut_is("last,\"open\nquote", 16, 1, false, false, true); /* an open quote runs to the end */
+	cut_is("\n", 1, 1, true, true, true);
+	cut_is("\r\nx\n", 2, 1, true, true, true);
+	cut_is("a\rb,c\n", 6, 1, true, false, false); /* a bare CR ends a record for libcsv */
+	cut_is("a\r", 2, 0, false, false, false);
+	cut_is("\"x\"\r,y\n", 7, 1, true, false, false); /* a bare CR after a quoted field */
+}
+END_TEST
+
 /* ---- the reader over memory: records out, compared across chunkings ---- */
 
 struct sink {
@@ -366,6 +396,135 @@ START_TEST(same_records_whatever_the_chunks_and_threads)
 			free(k.text);
 		}
 	free(ref.text);
+	free(csv);
+}
+END_TEST
+
+/* The raw-record fast path: a first read keeps each record's raw hash, a second skips them. */
+struct fastsink {
+	struct sink out;
+	struct keymap keys;
+	struct rawset raw;        /* what the records read keep */
+	const struct rawset *set; /* what the read matches against */
+	unsigned long same, hashed;
+	size_t nfields;
+};
+
+static enum ls_scope
+fast_record(void *ctx, const struct record *r)
+{
+	struct fastsink *k = ctx;
+	char *line = xasprintf("%lu %s", r->line, r->key);
+
+	sink_add(&k->out, line);
+	free(line);
+	if (r->has_raw) {
+		struct keymap_entry *e = keymap_put(&k->keys, r->key);
+
+		e->version = (long long)++k->hashed;
+		e->current = true;
+		rawset_add(&k->raw, e, &r->raw);
+	}
+	return LS_OK;
+}
+
+static enum ls_scope
+fast_same(void *ctx, size_t row, unsigned long line)
+{
+	struct fastsink *k = ctx;
+	char *text = xasprintf("%lu %s", line, k->set->rows[row].key);
+
+	sink_add(&k->out, text);
+	free(text);
+	k->same++;
+	return LS_OK;
+}
+
+static enum ls_scope
+fast_fields(void *ctx, const char *const *names, size_t n)
+{
+	struct fastsink *k = ctx;
+
+	(void)names;
+	k->nfields = n;
+	return LS_OK;
+}
+
+static void
+read_fast(const char *data, const char *chunk, const char *threads, struct fastsink *k,
+          const struct rawset *raw)
+{
+	const char *src = getenv("LOTSYNC_SRCDIR");
+	char *conf = xasprintf("%s/conf", src ? src : "."), *why = NULL;
+	struct feed_conf feed = {.name = "t", .key = FEED_KEY_VIN};
+	struct reader_cb cb = {.record = fast_record,
+	                       .reject = sink_reject,
+	                       .warn = sink_warn,
+	                       .raw = raw,
+	                       .same_fields = fast_fields,
+	                       .same = fast_same,
+	                       .ctx = k};
+	struct profile p;
+
+	memset(&k->out, 0, sizeof(k->out));
+	k->same = 0;
+	k->set = raw;
+	setenv("LOTSYNC_PARSE_CHUNK", chunk, 1);
+	setenv("LOTSYNC_PARSE_THREADS", threads, 1);
+	ck_assert_int_eq(profile_load(conf, "generic-csv", &p), 0);
+	ck_assert_int_eq(reader_read_mem(&p, &feed, data, strlen(data), "mem", &cb, &why), LS_OK);
+	profile_release(&p);
+	free(conf);
+	unsetenv("LOTSYNC_PARSE_CHUNK");
+	unsetenv("LOTSYNC_PARSE_THREADS");
+}
+
+START_TEST(raw_fast_path_skips_what_it_matched)
+{
+	static const char *const chunks[] = {"61", "4096", "1048576"};
+	static const char *const threads[] = {"1", "2"};
+	char *csv = awkward_csv(1500), *other;
+	struct fastsink first = {0}, k = {0};
+	struct rawset none;
+
+	keymap_init(&first.keys);
+	rawset_init(&first.raw);
+	rawset_init(&none);
+	/* An empty set: every record parsed, and hashed for next time. */
+	read_fast(csv, "1048576", "1", &first, &none);
+	ck_assert_uint_eq(first.same, 0);
+	ck_assert_uint_gt(first.hashed, 1000);
+	rawset_build(&first.raw);
+	for (size_t c = 0; c < ARRAY_SIZE(chunks); c++)
+		for (size_t t = 0; t < ARRAY_SIZE(threads); t++) {
+			read_fast(csv, chunks[c], threads[t], &k, &first.raw);
+			ck_assert_msg(k.out.len == first.out.len &&
+			                      memcmp(k.out.text, first.out.text, k.out.len) == 0,
+			              "chunk %s, %s threads: output differs", chunks[c],
+			              threads[t]);
+			ck_assert_uint_eq(k.same, first.hashed);
+			ck_assert_uint_gt(k.nfields, 3);
+			free(k.out.text);
+		}
+	/* Another header line (the same columns, another case): nothing matches. */
+	other = xstrdup(csv);
+	memcpy(other, "dealerid", 8);
+	read_fast(other, "4096", "2", &k, &first.raw);
+	ck_assert_uint_eq(k.same, 0);
+	free(k.out.text);
+	/* Switched off: parsed, the same records. */
+	setenv("LOTSYNC_RAW_FASTPATH", "0", 1);
+	read_fast(csv, "4096", "2", &k, &first.raw);
+	unsetenv("LOTSYNC_RAW_FASTPATH");
+	ck_assert_uint_eq(k.same, 0);
+	ck_assert_msg(k.out.len == first.out.len &&
+	                      memcmp(k.out.text, first.out.text, k.out.len) == 0,
+	              "switched off: output differs");
+	free(k.out.text);
+	free(other);
+	free(first.out.text);
+	rawset_release(&first.raw);
+	keymap_release(&first.keys);
 	free(csv);
 }
 END_TEST
@@ -625,6 +784,8 @@ make_suite(void)
 	tcase_add_test(tc, vins);
 	tcase_add_test(tc, charsets);
 	tcase_add_test(tc, csv_cuts_respect_quotes);
+	tcase_add_test(tc, csv_records_cut_one_by_one);
+	tcase_add_test(tc, raw_fast_path_skips_what_it_matched);
 	tcase_add_test(tc, same_records_whatever_the_chunks_and_threads);
 	tcase_add_test(tc, csv_and_xml_of_the_same_vehicles_agree);
 	tcase_add_test(tc, xml_attributes_paths_and_extras);
