@@ -98,17 +98,6 @@ keymap_get(const struct keymap *m, const char *key)
 }
 
 struct keymap_entry *
-keymap_get_hashed(const struct keymap *m, const char *key, uint64_t khash)
-{
-	size_t i;
-
-	if (m->cap == 0)
-		return NULL;
-	i = slot_of(m, key, khash);
-	return m->slots[i].key ? &m->slots[i] : NULL;
-}
-
-struct keymap_entry *
 keymap_put(struct keymap *m, const char *key)
 {
 	uint64_t kh = key_hash(key);
@@ -151,7 +140,7 @@ rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r)
 	if (s->n >= RAW_LEFT_OUT - 1)
 		return; /* beyond any feed: such a record is simply parsed */
 	s->rows = xgrow(s->rows, &s->alloc, s->n + 1, sizeof(*s->rows));
-	s->rows[s->n] = (struct rawset_row){*r, e->key, e->khash, e->version};
+	s->rows[s->n] = (struct rawset_row){*r, e->key, e->version};
 	e->raw = (uint32_t)++s->n;
 }
 

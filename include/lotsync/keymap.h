@@ -40,22 +40,19 @@ void keymap_release(struct keymap *m);
 struct keymap_entry *keymap_get(const struct keymap *m, const char *key);
 /* The entry for key, created zeroed (with its key copied) when absent. */
 struct keymap_entry *keymap_put(struct keymap *m, const char *key);
-/* keymap_get() for a key whose XXH3 (keymap_entry.khash) is known. */
-struct keymap_entry *keymap_get_hashed(const struct keymap *m, const char *key, uint64_t khash);
 
 /*
  * The feed's current records by raw hash (the raw-record fast path,
  * reader.h): rows added while the current set loads, then an index built
  * once; after rawset_build() it is read-only and may be shared by threads.
- * A row names its keymap entry by key (the key's bytes live in the keymap's
- * blocks, which never move) and khash: entries move when the keymap grows.
+ * A row names its key (the keymap's copy: its blocks never move, while
+ * entries move when the keymap grows); the entry names its row (raw).
  * Two rows with the same raw hash (a collision, or bytes stored twice) are
  * both left out of the index: a record is matched only when it is certain.
  */
 struct rawset_row {
 	struct rawrec r;
 	const char *key; /* the keymap's copy */
-	uint64_t khash;
 	long long version;
 };
 
