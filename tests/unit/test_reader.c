@@ -525,6 +525,8 @@ START_TEST(raw_fast_path_skips_what_it_matched)
 	free(first.out.text);
 	rawset_release(&first.raw);
 	keymap_release(&first.keys);
+	rawset_release(&k.raw);
+	keymap_release(&k.keys);
 	free(csv);
 }
 END_TEST
