@@ -2,6 +2,7 @@
 #include "lotsync/export.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,46 @@
 #include "lotsync/wo_render.h"
 
 #define DEFAULT_FILE_NAME "{target}-%Y%m%dT%H%M%SZ-{id}.{ext}"
+
+/*
+ * A full export of a million vehicles is two kinds of work of about the
+ * same size: stepping SQLite through the current versions, and turning
+ * their JSON into the format's bytes (parse, format, iconv, write,
+ * SHA-256). They overlap on two threads: the calling thread keeps the
+ * store (the only one that speaks to its connection) and copies the rows
+ * it reads into batches; a render thread owns the renderer and renders the
+ * batches in order. So the file's bytes, its warnings and their order are
+ * those of one thread. Work-order targets render on the calling thread:
+ * their renderer reads persons from the store.
+ */
+#define BATCH_BYTES (1u << 20) /* JSON a batch holds before it is handed over */
+#define BATCH_SLOTS 4          /* batches in flight: memory is bounded by these */
+
+struct batch_row {
+	long long version;
+	size_t feed, key, json, len; /* key and json: offsets into the batch's bytes */
+	enum render_action a;
+};
+
+struct batch {
+	struct batch_row *rows;
+	size_t nrows, rows_alloc;
+	char *bytes;
+	size_t len, alloc;
+};
+
+/* The batches between the two threads: a ring, [head, head + count) queued. */
+struct pipeline {
+	pthread_t tid;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch slots[BATCH_SLOTS];
+	size_t head, count;
+	struct batch *fill; /* the batch the store thread fills, not queued yet */
+	bool done;          /* the store thread queues nothing more */
+	bool failed;        /* a vehicle could not be rendered: stop the scan */
+};
 
 /* A change to what a delta target's receiver holds, applied after the scan. */
 struct state_change {
@@ -41,16 +82,175 @@ struct exp {
 	struct keymap *released; /* per feed: released keys, or NULL (auto_release = yes) */
 	struct keymap *state;    /* per feed: the receiver's key -> version (delta) */
 	struct target_info ti;   /* baseline and lock before this export */
+	struct pipeline *pipe;   /* the render thread, or NULL: render on this one */
+	/* Written by whichever thread renders (the render thread while it runs): */
 	struct state_change *changes;
 	size_t nchanges, changes_alloc;
-	long long vehicles, held_count;
+	long long vehicles;
+	/* Written by the thread that reads the store: */
+	long long unchanged, held_count;
 };
 
 static void
-add_change(struct exp *x, const char *key, long long version)
+add_change(struct exp *x, size_t feed, const char *key, long long version)
 {
 	x->changes = xgrow(x->changes, &x->changes_alloc, x->nchanges + 1, sizeof(*x->changes));
-	x->changes[x->nchanges++] = (struct state_change){x->feed, xstrdup(key), version};
+	x->changes[x->nchanges++] = (struct state_change){feed, xstrdup(key), version};
+}
+
+/* Render one vehicle (either thread, never both); 0 also when it is left out. */
+static int
+render_one(struct exp *x, size_t feed, long long version, const char *key, const char *json,
+           size_t len, enum render_action a)
+{
+	int rc = x->wr ? wo_render_json(x->wr, key, json, len, a)
+	               : render_json(x->r, key, json, len, a);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : rc; /* 1: left out (a required field is missing) */
+	x->vehicles++;
+	if (x->delta && a != RENDER_UNCHANGED)
+		add_change(x, feed, key, version);
+	return 0;
+}
+
+static void *
+render_main(void *arg)
+{
+	struct exp *x = arg;
+	struct pipeline *p = x->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct batch *b;
+		bool skip;
+
+		while (p->count == 0 && !p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->count == 0)
+			break;
+		b = &p->slots[p->head];
+		skip = p->failed; /* after a failure: only give the slots back */
+		pthread_mutex_unlock(&p->mu);
+		for (size_t i = 0; i < b->nrows && !skip; i++) {
+			const struct batch_row *w = &b->rows[i];
+
+			skip = render_one(x, w->feed, w->version, b->bytes + w->key,
+			                  b->bytes + w->json, w->len, w->a) != 0;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->failed |= skip;
+		p->head = (p->head + 1) % BATCH_SLOTS;
+		p->count--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The next free slot for the store thread to fill (waits for one); NULL after a failure. */
+static struct batch *
+pipe_acquire(struct pipeline *p)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == BATCH_SLOTS && !p->failed)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->failed) {
+		b = &p->slots[(p->head + p->count) % BATCH_SLOTS];
+		b->nrows = b->len = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return b;
+}
+
+/* Hand the filled batch to the render thread. */
+static void
+pipe_submit(struct pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->fill && p->fill->nrows)
+		p->count++;
+	p->fill = NULL;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int
+pipe_start(struct exp *x)
+{
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	x->pipe = p;
+	if (pthread_create(&p->tid, NULL, render_main, x) != 0) {
+		/* no thread: render on this one, as work-order targets do */
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		x->pipe = NULL;
+		return 0;
+	}
+	p->running = true;
+	return 0;
+}
+
+/* Queue what is left, let the render thread finish; -1 when a vehicle failed to render. */
+static int
+pipe_finish(struct exp *x)
+{
+	struct pipeline *p = x->pipe;
+	bool failed;
+
+	if (!p)
+		return 0;
+	pipe_submit(p);
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->tid, NULL);
+	failed = p->failed;
+	for (size_t i = 0; i < BATCH_SLOTS; i++) {
+		free(p->slots[i].rows);
+		free(p->slots[i].bytes);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	x->pipe = NULL;
+	return failed ? -1 : 0;
+}
+
+/* Copy one vehicle into the batch being filled; -1 once the render thread failed. */
+static int
+pipe_put(struct exp *x, long long version, const char *key, const char *json, size_t len,
+         enum render_action a)
+{
+	struct pipeline *p = x->pipe;
+	size_t klen = strlen(key) + 1;
+	struct batch *b;
+
+	if (!p->fill && !(p->fill = pipe_acquire(p)))
+		return -1;
+	b = p->fill;
+	b->rows = xgrow(b->rows, &b->rows_alloc, b->nrows + 1, sizeof(*b->rows));
+	b->bytes = xgrow(b->bytes, &b->alloc, b->len + klen + len + 1, 1);
+	b->rows[b->nrows++] = (struct batch_row){.version = version,
+	                                         .feed = x->feed,
+	                                         .key = b->len,
+	                                         .json = b->len + klen,
+	                                         .len = len,
+	                                         .a = a};
+	memcpy(b->bytes + b->len, key, klen);
+	memcpy(b->bytes + b->len + klen, json, len);
+	b->bytes[b->len + klen + len] = '\0';
+	b->len += klen + len + 1;
+	if (b->len >= BATCH_BYTES)
+		pipe_submit(p);
+	return 0;
 }
 
 static int
@@ -58,7 +258,6 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 {
 	struct exp *x = ctx;
 	enum render_action a = RENDER_FULL;
-	int rc;
 
 	if (x->wo && wo_key_is_person(key))
 		return 0; /* written with the work orders that name them */
@@ -79,19 +278,14 @@ on_vehicle(void *ctx, long long version, const char *key, const char *json, size
 			else if (x->force)
 				a = RENDER_UNCHANGED;
 			else {
-				x->vehicles++;
+				x->unchanged++;
 				return 0;
 			}
 		}
 	}
-	rc = x->wr ? wo_render_json(x->wr, key, json, len, a)
-	           : render_json(x->r, key, json, len, a);
-	if (rc != 0)
-		return rc == 1 ? 0 : rc; /* 1: left out (a required field is missing) */
-	x->vehicles++;
-	if (x->delta && a != RENDER_UNCHANGED)
-		add_change(x, key, version);
-	return 0;
+	if (x->pipe)
+		return pipe_put(x, version, key, json, len, a);
+	return render_one(x, x->feed, version, key, json, len, a);
 }
 
 static int
@@ -100,7 +294,7 @@ on_deleted(void *ctx, long long version, const char *key, const char *json, size
 	struct exp *x = ctx;
 
 	(void)version;
-	add_change(x, key, 0);
+	add_change(x, x->feed, key, 0);
 	return x->wr ? wo_render_json(x->wr, key, json, len, RENDER_DELETED)
 	             : render_json(x->r, key, json, len, RENDER_DELETED);
 }
@@ -343,13 +537,18 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 		render_begin(x->r);
 	}
 	snprintf(what, sizeof(what), "export %s/%s", x->t->name, name);
+	if (!x->wo)
+		pipe_start(x);
 	log_progress_begin(what, "vehicles");
 	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++)
-		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0) {
-			log_progress_end();
-			goto discard;
-		}
+		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0)
+			break;
 	log_progress_end();
+	/* the render thread is done with the renderer before anything below uses it */
+	if (pipe_finish(x) == -1 || x->feed < x->t->nfeeds)
+		goto discard;
+	x->vehicles += x->unchanged;
+	x->unchanged = 0;
 	if (x->delta && write_deleted(x) == -1)
 		goto discard;
 	if ((x->wr ? wo_render_end(x->wr) : render_end(x->r)) == -1) {

@@ -430,38 +430,60 @@ fmt_list(struct render *r, const struct format_column *c, const char *v, size_t 
 	}
 }
 
+/* The decimal digits of v, backwards from the end of buf; returns where they start. */
+static char *
+put_ull(char *end, unsigned long long v)
+{
+	char *p = end;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
+
 /*
  * A mileage in the unit the column asks for, with that unit's word when
  * with_unit: converted from the vehicle's own unit, never labelled with one
- * it does not have. -1 when the value or its unit cannot be read.
+ * it does not have. -1 when the value or its unit cannot be read. Digits
+ * are read and written in place (no copy, no printf): this runs for every
+ * vehicle of a full export.
  */
 static int
 fmt_mileage(struct render *r, const struct format_column *c, const char *v, size_t n)
 {
 	static const char *const words[] = {"km", "miles", "mil"};
-	size_t s = r->f->unit_slot;
+	size_t s = r->f->unit_slot, i = 0;
 	enum mileage_unit from;
-	unsigned long long raw;
+	unsigned long long raw = 0;
 	long long val;
-	char num[NORM_NUM_MAX];
-	char *text;
+	char num[NORM_NUM_MAX], *p;
 
 	if (s == (size_t)-1 || !r->val[s] ||
 	    norm_mileage_unit(r->val[s], r->vlen[s], &from) != NULL)
 		return -1;
-	text = xstrndup(v, n);
-	if (parse_uint(text, (unsigned long long)1 << 50, &raw) == -1) {
-		free(text);
+	/* as parse_uint() read the C string: digits up to a NUL, at most 2^50 */
+	if (n == 0 || v[0] < '0' || v[0] > '9')
 		return -1;
+	for (; i < n && v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9' || raw > ((unsigned long long)1 << 50))
+			return -1;
+		raw = raw * 10 + (unsigned)(v[i] - '0');
 	}
-	free(text);
+	if (raw > (unsigned long long)1 << 50)
+		return -1;
 	val = (long long)raw;
 	if (c->unit >= 0) {
 		val = mileage_convert(val, from, (enum mileage_unit)c->unit);
 		from = (enum mileage_unit)c->unit;
 	}
-	snprintf(num, sizeof(num), "%lld", val);
-	sb_puts(r, &r->tmp, num);
+	if (val < 0) {
+		p = put_ull(num + sizeof(num), 0ull - (unsigned long long)val);
+		*--p = '-';
+	} else {
+		p = put_ull(num + sizeof(num), (unsigned long long)val);
+	}
+	sb_put(r, &r->tmp, p, (size_t)(num + sizeof(num) - p));
 	if (c->with_unit) {
 		sb_put(r, &r->tmp, " ", 1);
 		sb_puts(r, &r->tmp, words[from]);

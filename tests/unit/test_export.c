@@ -365,6 +365,46 @@ START_TEST(money_and_dates)
 }
 END_TEST
 
+/* Mileage digits are read in place: what parse_uint() took, converted, else reported. */
+START_TEST(mileage_read_in_place)
+{
+	static const struct {
+		const char *mileage, *unit, *want;
+		long long warnings;
+	} cases[] = {
+	        {"41200", "km", "41200 km", 0},
+	        {"0", "km", "0 km", 0},
+	        {"15", "mi", "24 km", 0},
+	        {"007", "mil", "70 km", 0},
+	        {"1125899906842624", "km", "1125899906842624 km", 0}, /* 2^50, the cap */
+	        {"1125899906842625", "km", "", 1},
+	        {"99999999999999999999999", "km", "", 1},
+	        {"12x", "km", "", 1},
+	        {"-3", "km", "", 1},
+	        {"12", "furlongs", "", 1},
+	};
+	struct record v;
+	long long w;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *want = xasprintf("M\n%s\n", cases[i].want);
+		char *out;
+
+		record_init(&v);
+		v.key = xstrdup("K");
+		set(&v, "mileage", cases[i].mileage);
+		set(&v, "mileage_unit", cases[i].unit);
+		out = render_one("[format]\n[columns]\nM = mileage unit=km with_unit\n", &v, &w);
+		ck_assert_msg(strcmp(out, want) == 0, "%s %s: got %s", cases[i].mileage,
+		              cases[i].unit, out);
+		ck_assert_int_eq(w, cases[i].warnings);
+		free(out);
+		free(want);
+		record_release(&v);
+	}
+}
+END_TEST
+
 START_TEST(charset_reports_not_drops)
 {
 	struct record v;
@@ -522,6 +562,7 @@ suite(void)
 	tcase_add_test(tc, golden_generic);
 	tcase_add_test(tc, formula_guard_text_only);
 	tcase_add_test(tc, money_and_dates);
+	tcase_add_test(tc, mileage_read_in_place);
 	tcase_add_test(tc, charset_reports_not_drops);
 	tcase_add_test(tc, stored_json_matches_record);
 	tcase_add_test(tc, format_errors);
