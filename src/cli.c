@@ -321,6 +321,8 @@ cli_dispatch(struct app *app, const struct command *cmd, int argc, char **argv)
 		rc = status_worse(rc, LS_EXIT_IOERR);
 	if (app->state_failed)
 		rc = status_worse(rc, LS_EXIT_IOERR);
+	if (cmd->needs & CMD_LOCK)
+		rc = status_worse(rc, guard_finish(app));
 	write_metrics(app, cmd, rc, &t0);
 	store_close(app->store);
 	runlock_release(lock_fd);

@@ -17,8 +17,14 @@
 int
 fsio_mkdirs(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path);
+	char *p;
 	int rc = 0;
+
+	/* Most calls find it made (every feed's folders, every run): one call, not one per parent.
+	 */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	p = xstrdup(path);
 
 	for (char *s = p + 1;; s++) {
 		char c = *s;
@@ -95,8 +101,8 @@ fsio_discard(int fd, const char *tmp)
 	return -1;
 }
 
-int
-fsio_commit(int fd, char *tmp, const char *dir, const char *name)
+static int
+commit(int fd, char *tmp, const char *dir, const char *name, bool sync_dir)
 {
 	char *dst = xasprintf("%s/%s", dir, name);
 	int rc = -1;
@@ -116,10 +122,16 @@ fsio_commit(int fd, char *tmp, const char *dir, const char *name)
 		fsio_discard(-1, tmp);
 		goto out;
 	}
-	rc = fsio_fsync_dir(dir);
+	rc = sync_dir ? fsio_fsync_dir(dir) : 0;
 out:
 	free(dst);
 	return rc;
+}
+
+int
+fsio_commit(int fd, char *tmp, const char *dir, const char *name)
+{
+	return commit(fd, tmp, dir, name, true);
 }
 
 int
@@ -128,8 +140,9 @@ fsio_write_file(const char *dir, const char *name, const void *buf, size_t len)
 	return fsio_write_file_mode(dir, name, buf, len, 0600);
 }
 
-int
-fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
+static int
+write_file(const char *dir, const char *name, const void *buf, size_t len, mode_t mode,
+           bool sync_dir)
 {
 	char *tmp = NULL;
 	int rc, fd = fsio_mktemp(dir, name, &tmp);
@@ -141,10 +154,22 @@ fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t 
 		log_syserr("cannot write %s", tmp);
 		rc = fsio_discard(fd, tmp);
 	} else {
-		rc = fsio_commit(fd, tmp, dir, name);
+		rc = commit(fd, tmp, dir, name, sync_dir);
 	}
 	free(tmp);
 	return rc;
+}
+
+int
+fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	return write_file(dir, name, buf, len, mode, true);
+}
+
+int
+fsio_write_file_unsynced_dir(const char *dir, const char *name, const void *buf, size_t len)
+{
+	return write_file(dir, name, buf, len, 0600, false);
 }
 
 static int

@@ -1019,10 +1019,16 @@ int
 spool_state_write(const struct spool *sp, const char *db, const char *text)
 {
 	char *name = state_name(db);
-	int rc = fsio_write_file(sp->root, name, text, strlen(text));
+	int rc = fsio_write_file_unsynced_dir(sp->root, name, text, strlen(text));
 
 	free(name);
 	return rc;
+}
+
+int
+spool_state_sync(const struct spool *sp)
+{
+	return fsio_fsync_dir(sp->root);
 }
 
 struct prefix {

@@ -26,6 +26,7 @@ struct app {
 	bool allow_clock_rewind;   /* --allow-clock-rewind: a deliberate replay */
 	bool hold_timed_closes;    /* a clock jump awaits an operator (guard.h) */
 	bool state_failed;         /* the state record could not be written: exit 74 */
+	bool state_unsynced;       /* rewritten since the spool directory's last fsync */
 	struct store_mark mark;    /* what the state record holds now */
 };
 

@@ -43,6 +43,14 @@ int fsio_write_file(const char *dir, const char *name, const void *buf, size_t l
 /* The same with the file's mode (0644 for a file another user reads). */
 int fsio_write_file_mode(const char *dir, const char *name, const void *buf, size_t len,
                          mode_t mode);
+/*
+ * fsio_write_file() without the directory's fsync: the file's bytes are
+ * durable before its name changes, so after a power loss the name holds
+ * the new bytes or the previous file; the new name is durable once the
+ * caller fsyncs dir (fsio_fsync_dir), which it does before it reports
+ * success. For a file rewritten after every commit of a run.
+ */
+int fsio_write_file_unsynced_dir(const char *dir, const char *name, const void *buf, size_t len);
 
 /*
  * Durably place a byte copy of src as <dir>/<name> (never a link: the copy

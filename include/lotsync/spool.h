@@ -248,13 +248,17 @@ void spool_prune_sent(const struct spool *sp, const char *target, const char *na
  * .db>.state (lotsync.state; lotsync-I-of-N.state per shard), the chain
  * head and the newest snapshot kept outside the database.
  * spool_state_read() gives its text (caller frees): 0, 1 when there is
- * none, -1 (logged); spool_state_write() replaces it durably (temporary
- * name, fsync, rename, directory fsync). spool_state_path() names it for
- * messages (caller frees). spool_state_purge_tmp() removes the temporary
- * files a killed run left (under the lock).
+ * none, -1 (logged); spool_state_write() replaces it (temporary name,
+ * fsync, rename: after a power loss the record is the new one or the one
+ * before, never a torn one) and spool_state_sync() makes the newest name
+ * durable (the spool directory's fsync), once for all the rewrites of a
+ * command. spool_state_path() names it for messages (caller frees).
+ * spool_state_purge_tmp() removes the temporary files a killed run left
+ * (under the lock).
  */
 int spool_state_read(const struct spool *sp, const char *db, char **text);
 int spool_state_write(const struct spool *sp, const char *db, const char *text);
+int spool_state_sync(const struct spool *sp);
 char *spool_state_path(const struct spool *sp, const char *db);
 void spool_state_purge_tmp(const struct spool *sp, const char *db);
 
