@@ -7,10 +7,12 @@
  *    (id and link) and the newest snapshot id are also written to a small
  *    file in the spool (lotsync.state, lotsync-I-of-N.state per shard, by
  *    spool_state_write(): temporary name, fsync, rename; the spool
- *    directory is fsynced once, at the end of the command). A database that is missing, empty or
- * behind that record (a truncated file, a deleted -wal that took committed snapshots with it, an
- * old backup put back), or whose chain link at the recorded entry differs (another database), is
- * refused (exit 74); so is a missing or empty database while archive/ holds files.
+ *    directory is fsynced once, at the end of the command). A database
+ *    that is missing, empty or behind that record (a truncated file, a
+ *    deleted -wal that took committed snapshots with it, an old backup
+ *    put back), or whose chain link at the recorded entry differs
+ *    (another database), is refused (exit 74); so is a missing or empty
+ *    database while archive/ holds files.
  *  - PRAGMA quick_check on every start (integrity_check in verify).
  *  - The clock: a run earlier than the newest recorded run is refused
  *    (exit 78) unless --allow-clock-rewind; a run more than max_clock_jump
