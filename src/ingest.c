@@ -272,9 +272,12 @@ duplicate(struct ingest_file *f, const char *key, unsigned long line, unsigned l
 static int
 keep_raw(struct ingest_file *f, const struct keymap_entry *e, const struct record *r)
 {
-	const struct rawrec *was = e->raw ? &f->raw.rows[e->raw - 1].r : NULL;
+	const struct rawrec *was;
 
-	if (!r->has_raw || (was && !memcmp(was, &r->raw, sizeof(*was))))
+	if (!r->has_raw) /* the reader hashes only when it was given the set */
+		return 0;
+	was = e->raw ? &f->raw.rows[e->raw - 1].r : NULL;
+	if (was && !memcmp(was, &r->raw, sizeof(*was)))
 		return 0;
 	return store_cur_set_raw(f->app->store, f->feed->name, e->version, &r->raw);
 }
@@ -527,6 +530,8 @@ apply_file(struct ingest_file *f, const char *path)
 	if (f->fast) {
 		cb.raw = &f->raw;
 		f->same_seen = xcalloc(f->raw.n + 1, sizeof(*f->same_seen));
+	} else {
+		rawset_release(&f->raw); /* loaded before the rules were known: not needed */
 	}
 	f->before = (long long)f->map.n;
 	if (f->wop) {

@@ -222,6 +222,26 @@ for pair in "1 2" "4 5" "7 8"; do
 		diff on.diff off.diff | head >&2
 	fi
 done
+# A feed with dealer rules: they take every vehicle's fields, so every record is parsed.
+profile rules DD.MM.YYYY
+{
+	conf_head
+	conf_section feed:acme "source = drop" "profile = p1" "vanish_guard = 60%"
+	conf_section client:one "dealer_id = D1" "name = One" "sr_type = Recon"
+} | conf_write rules
+mkdir -p rules/spool/incoming/acme
+for d in 1 2; do
+	cp "day$d.csv" rules/spool/incoming/acme/
+	expect_rc 0 "rules feed, day $d" env LOTSYNC_RAW_FASTPATH=1 "$LOTSYNC" -vv \
+		-c rules/conf/lotsync.conf --now "2026-11-0${d}T08:00:00Z" ingest
+done
+expect_eq "$(same_raw "$TEST_TMP/err")" "0" "a rules feed takes no record by its raw bytes"
+counts() { sqlite3 "$1/spool/lotsync.db" "select vehicles, new, changed, vanished, rejected_rows
+	from snapshots where id <= 2 order by id"; }
+expect_eq "$(counts rules)" "$(counts off)" "and counts what the full parse counted"
+expect_eq "$(sqlite3 rules/spool/lotsync.db "select count(raw) from cur")" "0" \
+	"nor keeps raw records it will not use"
+
 # A raw record of another size is not lotsync's: verify says so.
 sqlite3 on/spool/lotsync.db "update cur set raw = x'00' where version_id = (select min(version_id) from cur)"
 expect_rc 65 "verify: a malformed raw record" "$LOTSYNC" -c on/conf/lotsync.conf verify
