@@ -592,6 +592,8 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 	free(tmp);
 	return 0;
 discard:
+	if (x->r)
+		render_stop(x->r); /* its writer is done with fd */
 	spool_discard(fd, tmp);
 	free(tmp);
 	return rc;

@@ -1,7 +1,9 @@
 /*
  * render.h - write vehicles through an export format into an open file.
  *
- * A renderer owns an output buffer over a file descriptor it does not own.
+ * A renderer owns an output buffer over a file descriptor it does not own,
+ * and a thread that writes and hashes the filled buffers in order (the
+ * descriptor is written by that thread until render_end() or render_stop()).
  * render_begin() writes the header row or XML prologue, render_json() one
  * vehicle (with its delta action), render_end() the XML epilogue and the
  * last bytes. Rows are written in the order given.
@@ -63,6 +65,12 @@ int render_json(struct render *r, const char *key, const char *json, size_t len,
                 enum render_action a);
 /* Epilogue and flush; -1 after any write error (logged once, errno kept). */
 int render_end(struct render *r);
+/*
+ * Without render_end(): stop writing (what was handed to the file's
+ * writer thread is written first). Before the caller closes the fd of a
+ * file it discards; render_free() does it too.
+ */
+void render_stop(struct render *r);
 void render_get_stats(const struct render *r, struct render_stats *out);
 /* SHA-256 of every byte written, as lower-case hex; once, after render_end(). */
 void render_sha256(struct render *r, char hex[FSIO_SHA256_HEX]);
