@@ -170,6 +170,8 @@ struct show_ctx {
 	bool first;
 	struct show_table *table; /* text mode on a terminal, else NULL */
 	bool show_personal;       /* --show-personal: persons' data as stored */
+	char *tmp[3];             /* show_text_row's decoded currency, name, value */
+	size_t tmpalloc[3];
 };
 
 static void
@@ -185,29 +187,6 @@ out_json_str(struct json *row, const char *s)
 	json_reset(row);
 	json_str(row, s);
 	fwrite_unlocked(row->out.p, 1, row->out.len, stdout);
-}
-
-/*
- * s in double quotes, with the quote, the backslash and line breaks escaped:
- * one line per vehicle. The runs between escapes go out in one write each
- * (show prints the whole store; a putc per byte was most of its time).
- */
-static void
-out_quoted(const char *s)
-{
-	putc_unlocked('"', stdout);
-	for (;;) {
-		size_t n = strcspn(s, "\"\\\n\r\t");
-
-		fwrite_unlocked(s, 1, n, stdout);
-		s += n;
-		if (!*s)
-			break;
-		putc_unlocked('\\', stdout);
-		putc_unlocked(*s == '\n' ? 'n' : *s == '\r' ? 'r' : *s == '\t' ? 't' : *s, stdout);
-		s++;
-	}
-	putc_unlocked('"', stdout);
 }
 
 /* Terminal columns of UTF-8 text, counting one per character (no wide glyphs in feeds we know). */
@@ -311,6 +290,163 @@ table_row(struct show_table *t, const char *key, const struct record *r, const c
 	return 0;
 }
 
+/*
+ * show's rows go into this buffer by memcpy and out in large blocks: a
+ * million vehicles are ~25 million fields, and a stdio call per piece was
+ * most of show's own time. Flushed (ob_flush) before anything else is
+ * printed after the rows.
+ */
+#define OB_SIZE (1 << 20)
+static struct {
+	char b[OB_SIZE];
+	size_t n;
+} ob;
+
+static void
+ob_flush(void)
+{
+	if (ob.n)
+		fwrite_unlocked(ob.b, 1, ob.n, stdout);
+	ob.n = 0;
+}
+
+static inline void
+ob_mem(const char *s, size_t n)
+{
+	if (n > OB_SIZE - ob.n) {
+		ob_flush();
+		if (n > OB_SIZE) {
+			fwrite_unlocked(s, 1, n, stdout);
+			return;
+		}
+	}
+	memcpy(ob.b + ob.n, s, n);
+	ob.n += n;
+}
+
+static inline void
+ob_c(char c)
+{
+	if (ob.n == OB_SIZE)
+		ob_flush();
+	ob.b[ob.n++] = c;
+}
+
+static void
+ob_str(const char *s)
+{
+	ob_mem(s, strlen(s));
+}
+
+/*
+ * s in double quotes, with the quote, the backslash and line breaks escaped:
+ * one line per vehicle. The runs between escapes go out in one copy each.
+ */
+static void
+ob_quoted(const char *s)
+{
+	ob_c('"');
+	for (;;) {
+		size_t n = strcspn(s, "\"\\\n\r\t");
+
+		ob_mem(s, n);
+		s += n;
+		if (!*s)
+			break;
+		ob_c('\\');
+		ob_c(*s == '\n' ? 'n' : *s == '\r' ? 'r' : *s == '\t' ? 't' : *s);
+		s++;
+	}
+	ob_c('"');
+}
+
+/* A key as a JSON string: as it is when nothing in it needs an escape (the usual case). */
+static void
+ob_json_key(struct json *row, const char *key)
+{
+	const unsigned char *p = (const unsigned char *)key;
+
+	while (*p && *p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f)
+		p++;
+	if (!*p) {
+		ob_c('"');
+		ob_mem(key, (size_t)(p - (const unsigned char *)key));
+		ob_c('"');
+		return;
+	}
+	json_reset(row);
+	json_str(row, key);
+	ob_mem(row->out.p, row->out.len);
+}
+
+/* A raw span unescaped into c's scratch (valid until the next call with the same slot). */
+static const char *
+span_text(struct show_ctx *c, const struct recjson_raw *r, int slot)
+{
+	c->tmp[slot] = xgrow(c->tmp[slot], &c->tmpalloc[slot], r->len + 1, 1);
+	if (!r->esc) {
+		memcpy(c->tmp[slot], r->p, r->len);
+		c->tmp[slot][r->len] = '\0';
+	} else if (recjson_unescape(r, c->tmp[slot]) == -1) {
+		return NULL;
+	}
+	return c->tmp[slot];
+}
+
+/*
+ * One vehicle as text, from the stored JSON's raw spans: a name and a value
+ * whose escapes are all \" \\ \n \r \t are copied as they stand (they read
+ * the same in show's quoting); amounts, and the rare other escapes, are
+ * decoded first.
+ */
+static int
+show_text_row(struct show_ctx *c, long long version, const char *key, const char *json, size_t len)
+{
+	struct recjson *d = &c->dec;
+	const char *currency = NULL;
+	char amount[PRESENT_MAX];
+
+	if (recjson_scan(d, json, len) == -1)
+		goto bad;
+	/* the amounts' currency: fields are in name order, and campaign_price comes first */
+	for (size_t i = 0; i < d->nspans; i++)
+		if (d->spans[i].name.len == 8 && memcmp(d->spans[i].name.p, "currency", 8) == 0 &&
+		    !(currency = span_text(c, &d->spans[i].value, 0)))
+			goto bad;
+	ob_str(key);
+	for (size_t i = 0; i < d->nspans; i++) {
+		const struct recjson_span *sp = &d->spans[i];
+		const char *name = sp->name.p, *v;
+		size_t nlen = sp->name.len;
+
+		if (sp->name.esc) {
+			if (!(name = span_text(c, &sp->name, 1)))
+				goto bad;
+			nlen = strlen(name);
+		}
+		ob_c(i ? ' ' : '\t');
+		ob_mem(name, nlen);
+		ob_c('=');
+		if (!present_is_money_n(name, nlen) && sp->value.plain) {
+			ob_c('"');
+			ob_mem(sp->value.p, sp->value.len);
+			ob_c('"');
+			continue;
+		}
+		if (!(v = span_text(c, &sp->value, 2)))
+			goto bad;
+		if (present_is_money_n(name, nlen)) {
+			present_money(v, currency, amount);
+			v = amount;
+		}
+		ob_quoted(v);
+	}
+	ob_c('\n');
+	return 0;
+bad:
+	return log_error("version %lld of '%s': stored JSON does not decode", version, key);
+}
+
 static int
 show_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
 {
@@ -337,23 +473,28 @@ show_vehicle(void *ctx, long long version, const char *key, const char *json, si
 		json_end(&c->row);
 		json_end(&c->row);
 		if (c->mode == SHOW_JSON && !c->first)
-			putc_unlocked(',', stdout);
+			ob_c(',');
 		c->first = false;
-		fwrite_unlocked(c->row.out.p, 1, c->row.out.len, stdout);
+		ob_mem(c->row.out.p, c->row.out.len);
 		if (c->mode == SHOW_JSONL)
-			putc_unlocked('\n', stdout);
+			ob_c('\n');
 		return 0;
 	}
 	if (c->mode != SHOW_TEXT) {
 		/* The stored JSON already is the fields object, in the canonical encoding. */
-		out_str(c->mode == SHOW_JSONL || c->first ? "{\"key\":" : ",{\"key\":");
+		ob_str(c->mode == SHOW_JSONL || c->first ? "{\"key\":" : ",{\"key\":");
 		c->first = false;
-		out_json_str(&c->row, key);
-		out_str(",\"fields\":");
-		fwrite_unlocked(json, 1, len, stdout);
-		out_str(c->mode == SHOW_JSONL ? "}\n" : "}");
+		ob_json_key(&c->row, key);
+		ob_mem(",\"fields\":", 10);
+		ob_mem(json, len);
+		if (c->mode == SHOW_JSONL)
+			ob_mem("}\n", 2);
+		else
+			ob_c('}');
 		return 0;
 	}
+	if (!c->table && !mask)
+		return show_text_row(c, version, key, json, len);
 	if (recjson_parse(&c->dec, json, len) == -1)
 		return log_error("version %lld of '%s': stored JSON does not decode", version, key);
 	struct record r = recjson_record(&c->dec, key);
@@ -362,17 +503,17 @@ show_vehicle(void *ctx, long long version, const char *key, const char *json, si
 
 	if (c->table)
 		return table_row(c->table, key, &r, currency);
-	out_str(key);
+	ob_str(key);
 	for (size_t i = 0; i < c->dec.nfields; i++) {
 		const char *name = c->dec.fields[i].name;
 
-		putc_unlocked(i ? ' ' : '\t', stdout);
-		fwrite_unlocked(name, 1, c->dec.lens[i].name, stdout);
-		putc_unlocked('=', stdout);
-		out_quoted(mask ? wo_mask(name, c->dec.fields[i].value, masked)
-		                : present_value(name, c->dec.fields[i].value, currency, amount));
+		ob_c(i ? ' ' : '\t');
+		ob_mem(name, c->dec.lens[i].name);
+		ob_c('=');
+		ob_quoted(mask ? wo_mask(name, c->dec.fields[i].value, masked)
+		               : present_value(name, c->dec.fields[i].value, currency, amount));
 	}
-	putc_unlocked('\n', stdout);
+	ob_c('\n');
 	return 0;
 }
 
@@ -465,6 +606,8 @@ show_json_head(struct app *app, const struct snapshot_info *s, struct show_ctx *
 static int
 show_body(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bool rejected)
 {
+	int rc;
+
 	if (c->mode == SHOW_JSON && show_json_head(app, s, c, rejected) != 0)
 		return -1;
 	if (c->mode == SHOW_TEXT) {
@@ -486,7 +629,9 @@ show_body(struct app *app, const struct snapshot_info *s, struct show_ctx *c, bo
 		}
 		return 0;
 	}
-	if (store_each_at(app->store, s->feed, s->seq, show_vehicle, c) != 0)
+	rc = store_each_at(app->store, s->feed, s->seq, show_vehicle, c);
+	ob_flush();
+	if (rc != 0)
 		return -1;
 	if (c->table && !c->table->printed)
 		table_flush(c->table);
@@ -538,6 +683,8 @@ cmd_show(struct app *app, int argc, char **argv)
 		free(c.table);
 	}
 	recjson_release(&c.dec);
+	for (size_t i = 0; i < ARRAY_SIZE(c.tmp); i++)
+		free(c.tmp[i]);
 	json_release(&c.row);
 	json_release(&j);
 	snapshot_info_release(&s);

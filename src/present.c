@@ -9,15 +9,21 @@ static const char *const money_fields[] = {"price", "campaign_price", "old_price
                                            "msrp"};
 
 bool
-present_is_money(const char *field)
+present_is_money_n(const char *field, size_t n)
 {
 	/* Asked for every field shown: most names are ruled out by their first letter. */
-	if (!strchr("pcolm", field[0]))
+	if (n == 0 || !strchr("pcolm", field[0]))
 		return false;
 	for (size_t i = 0; i < sizeof(money_fields) / sizeof(money_fields[0]); i++)
-		if (strcmp(field, money_fields[i]) == 0)
+		if (strlen(money_fields[i]) == n && memcmp(field, money_fields[i], n) == 0)
 			return true;
 	return false;
+}
+
+bool
+present_is_money(const char *field)
+{
+	return present_is_money_n(field, strlen(field));
 }
 
 void

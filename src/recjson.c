@@ -19,6 +19,7 @@ recjson_release(struct recjson *d)
 	free(d->fields);
 	free(d->lens);
 	free(d->scratch);
+	free(d->spans);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -164,6 +165,67 @@ recjson_parse(struct recjson *d, const char *json, size_t len)
 		if (*p++ != ',')
 			return -1;
 	}
+}
+
+/* The raw string at *p (its opening quote): its span, *p past the closing quote; -1 if unclosed. */
+static int
+raw_at(const char **p, const char *end, struct recjson_raw *r)
+{
+	const char *s = *p, *q;
+
+	if (s >= end || *s++ != '"')
+		return -1;
+	*r = (struct recjson_raw){.p = s, .plain = true};
+	for (;;) {
+		q = plain_run(s, end);
+		if (q >= end)
+			return -1;
+		if (*q == '"')
+			break;
+		/* an escape: \" \\ \n \r \t read the same in show's quoting, the rest do not */
+		if (++q >= end)
+			return -1;
+		r->esc = true;
+		if (!strchr("\"\\nrt", *q) || !*q)
+			r->plain = false;
+		s = q + 1;
+	}
+	r->len = (size_t)(q - r->p);
+	*p = q + 1;
+	return 0;
+}
+
+int
+recjson_scan(struct recjson *d, const char *json, size_t len)
+{
+	const char *p = json, *end = json + len;
+
+	d->nspans = 0;
+	if (p >= end || *p++ != '{')
+		return -1;
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		struct recjson_span sp;
+
+		if (raw_at(&p, end, &sp.name) == -1 || p >= end || *p++ != ':' ||
+		    raw_at(&p, end, &sp.value) == -1 || p >= end)
+			return -1;
+		d->spans = xgrow(d->spans, &d->spalloc, d->nspans + 1, sizeof(*d->spans));
+		d->spans[d->nspans++] = sp;
+		if (*p == '}')
+			return 0;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+int
+recjson_unescape(const struct recjson_raw *r, char *out)
+{
+	const char *p = r->p - 1; /* its opening quote */
+
+	return string_at(&p, r->p + r->len + 1, &out);
 }
 
 struct record

@@ -5,37 +5,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/extsort.h"
+#include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "store_p.h"
 
 /*
- * Side 0: versions valid at lo and not at hi (they end in (lo, hi]).
- * Side 1: versions valid at hi and not at lo (they begin in (lo, hi]; a
+ * The diff's rows, unsorted (the sorter orders them by key):
+ * Side 0: versions valid at lo and not at hi: they end in (lo, hi] and did
+ * not begin there. The ends come from version_ends_seq; those of versions
+ * that also began in (lo, hi] are dropped by their id before the wide row
+ * is read (NOT IN over versions_snapshot, an index-only list): a month
+ * apart, most ends are of versions the month itself created.
+ * Side 1: versions valid at hi and not at lo: they begin in (lo, hi] (a
  * version begins at the seq of the snapshot that created it, so the
- * snapshots in range lead, CROSS JOIN keeping that order: with no index
- * statistics SQLite would otherwise walk versions_key over the whole feed).
+ * snapshots in range lead, CROSS JOIN keeping that order) and are open or
+ * end after hi.
  * At most one row per key and side: a key has one version valid at a seq.
- * Side 2: the rows snapshot B (seq ?4) refused, with their line, field and
- * reason; after a key's versions, and those without a readable key (NULL)
- * first.
+ * Side 2: the rows snapshot B (seq ?4) refused, with line, field and reason.
+ * Each version row carries its JSON, read with the row the scan visits
+ * anyway: no second read at random per changed key.
  */
 static const char diff_sql[] =
-        "SELECT v.key, 0 AS side, v.id, v.hash, NULL, NULL FROM version_ends e"
+        "SELECT v.key, 0, v.id, v.hash, v.data FROM version_ends e"
         " CROSS JOIN version_rows v ON v.id = e.version_id"
-        " WHERE e.feed = ?1 AND e.to_seq > ?2 AND e.to_seq <= ?3 AND v.from_seq <= ?2"
+        " WHERE e.feed = ?1 AND e.to_seq > ?2 AND e.to_seq <= ?3"
+        " AND e.version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
+        " ON b.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3)"
+        " AND v.from_seq <= ?2"
         " UNION ALL"
-        " SELECT v.key, 1, v.id, v.hash, NULL, NULL FROM snapshots s CROSS JOIN versions v"
+        " SELECT v.key, 1, v.id, v.hash, v.data FROM snapshots s CROSS JOIN versions v"
         " ON v.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
         " AND (v.to_seq IS NULL OR v.to_seq > ?3)"
         " UNION ALL"
-        " SELECT r.key, 2, r.line, 0, r.field, r.reason FROM snapshots s"
-        " CROSS JOIN rejected_rows r ON r.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq = ?4"
-        " ORDER BY 1, 2, 3";
+        " SELECT r.key, 2, r.line, r.field, r.reason FROM snapshots s"
+        " CROSS JOIN rejected_rows r ON r.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq = ?4";
 
-struct side {
-	long long id;
-	int64_t hash;
-	int which; /* 0 = valid at lo, 1 = at hi */
+/*
+ * Sorted by key, then side, then id (line for side 2): the tie is the side
+ * (plus one) in its top byte and the id below. A refused row without a key
+ * sorts as the empty key with side byte 0, so it comes first.
+ */
+#define TIE(side, id) ((uint64_t)(side) << 56 | ((uint64_t)(id) & (((uint64_t)1 << 56) - 1)))
+
+/*
+ * Memory the diff and show keep for sorting before they spill to a
+ * temporary file (extsort.h); with the page cache below, a diff or show
+ * of a million vehicles stays under ~60 MB resident.
+ */
+#define SORT_BUDGET ((size_t)32 << 20)
+
+/* What a sorted row carries before its body (the JSON, or field NUL reason). */
+struct diff_head {
+	long long id; /* the version; the line for a refused row */
+	long long hash;
+	int side;      /* 0 = valid at lo, 1 = at hi, 2 = refused by B */
+	int field_len; /* side 2: bytes of the field, -1 for none */
 };
 
 struct diff_walk {
@@ -43,164 +68,151 @@ struct diff_walk {
 	store_diff_fn fn;
 	void *ctx;
 	bool a_is_lo; /* snapshot A is the older of the two */
-	char *key;    /* the pending row's key (copied: the statement moves on) */
+	char *key;    /* the pending row's key (copied: the sorter moves on) */
 	size_t klen, kalloc;
-	char *old; /* old version's JSON while the new one is read */
-	size_t oalloc;
-	struct side pending;
+	char *old; /* the pending row's JSON */
+	size_t olen, oalloc;
+	struct diff_head pending;
 	bool have;
-	bool singles; /* also read the one version of a new or vanished key */
+	bool singles;  /* also pass the one version of a new or vanished key */
+	char *scratch; /* a refused row's body while it is added */
+	size_t salloc;
 };
-
-static const char version_sql[] = "SELECT data FROM version_rows WHERE id = ?";
-
-/* Step the version read for id: its row stays current until the statement is reset. */
-static sqlite3_stmt *
-version_row(struct diff_walk *w, long long id)
-{
-	sqlite3_stmt *s = store_prep(w->st, version_sql);
-
-	if (!s)
-		return NULL;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		store_db_error(w->st, "read a version for diff");
-		return NULL;
-	}
-	return s;
-}
 
 /* A key on one side only: new when that side is B, vanished when it is A. */
 static int
-emit_single(struct diff_walk *w, const struct side *x)
+emit_single(struct diff_walk *w)
 {
-	bool at_a = (x->which == 0) == w->a_is_lo;
-	struct store_diff_item d = {
-	        .key = w->key, .old_json = at_a ? "" : NULL, .new_json = at_a ? NULL : ""};
-	sqlite3_stmt *s;
-	int rc;
+	bool at_a = (w->pending.side == 0) == w->a_is_lo;
+	const char *json = w->singles ? w->old : "";
+	size_t len = w->singles ? w->olen : 0;
+	struct store_diff_item d = {.key = w->key,
+	                            .old_json = at_a ? json : NULL,
+	                            .old_len = at_a ? len : 0,
+	                            .new_json = at_a ? NULL : json,
+	                            .new_len = at_a ? 0 : len};
 
-	if (!w->singles)
-		return w->fn(w->ctx, &d);
-	if (!(s = version_row(w, x->id)))
-		return -1;
-	if (at_a) {
-		d.old_json = (const char *)sqlite3_column_text(s, 0);
-		d.old_len = (size_t)sqlite3_column_bytes(s, 0);
-	} else {
-		d.new_json = (const char *)sqlite3_column_text(s, 0);
-		d.new_len = (size_t)sqlite3_column_bytes(s, 0);
-	}
-	rc = w->fn(w->ctx, &d);
-	sqlite3_reset(s);
-	return rc;
+	w->have = false;
+	return w->fn(w->ctx, &d);
 }
 
 /* A key on both sides: changed unless the content hashes agree. */
 static int
-emit_pair(struct diff_walk *w, const struct side *lo, const struct side *hi)
+emit_pair(struct diff_walk *w, const struct diff_head *hi, const char *json, size_t len)
 {
-	const struct side *a = w->a_is_lo ? lo : hi, *b = w->a_is_lo ? hi : lo;
 	struct store_diff_item d = {.key = w->key};
-	sqlite3_stmt *s;
-	int rc;
 
-	if (lo->hash == hi->hash)
+	w->have = false;
+	if (w->pending.hash == hi->hash)
 		return 0;
-	/* A's JSON is copied out; B's is read in place while fn runs. */
-	if (!(s = version_row(w, a->id)))
-		return -1;
-	d.old_len = (size_t)sqlite3_column_bytes(s, 0);
-	w->old = xgrow(w->old, &w->oalloc, d.old_len + 1, 1);
-	memcpy(w->old, sqlite3_column_blob(s, 0), d.old_len);
-	w->old[d.old_len] = '\0';
-	sqlite3_reset(s);
-	if (!(s = version_row(w, b->id)))
-		return -1;
-	d.old_json = w->old;
-	d.new_json = (const char *)sqlite3_column_text(s, 0);
-	d.new_len = (size_t)sqlite3_column_bytes(s, 0);
-	rc = w->fn(w->ctx, &d);
-	sqlite3_reset(s);
-	return rc;
+	/* the pending row is the lower side (sorted by side within a key) */
+	d.old_json = w->a_is_lo ? w->old : json;
+	d.old_len = w->a_is_lo ? w->olen : len;
+	d.new_json = w->a_is_lo ? json : w->old;
+	d.new_len = w->a_is_lo ? len : w->olen;
+	return w->fn(w->ctx, &d);
 }
 
 static void
-set_pending(struct diff_walk *w, sqlite3_stmt *s)
+set_pending(struct diff_walk *w, const char *key, size_t klen, const struct diff_head *h,
+            const char *json, size_t len)
 {
-	size_t n = (size_t)sqlite3_column_bytes(s, 0);
-
-	w->key = xgrow(w->key, &w->kalloc, n + 1, 1);
-	memcpy(w->key, sqlite3_column_blob(s, 0), n);
-	w->key[n] = '\0';
-	w->klen = n;
-	w->pending = (struct side){.which = sqlite3_column_int(s, 1),
-	                           .id = sqlite3_column_int64(s, 2),
-	                           .hash = sqlite3_column_int64(s, 3)};
+	w->key = xgrow(w->key, &w->kalloc, klen + 1, 1);
+	memcpy(w->key, key, klen + 1);
+	w->klen = klen;
+	w->pending = *h;
+	w->old = xgrow(w->old, &w->oalloc, len + 1, 1);
+	memcpy(w->old, json, len + 1);
+	w->olen = len;
 	w->have = true;
 }
 
-/* A row B refused: read in place, after the key's pending version is out. */
+/* A row B refused, after the key's pending version is out. */
 static int
-emit_refused(struct diff_walk *w, sqlite3_stmt *s)
+emit_refused(struct diff_walk *w, const char *key, uint64_t tie, const struct diff_head *h,
+             const char *body)
 {
-	struct store_diff_item d = {.key = (const char *)sqlite3_column_text(s, 0),
-	                            .refused = (const char *)sqlite3_column_text(s, 5),
-	                            .field = (const char *)sqlite3_column_text(s, 4),
-	                            .line = sqlite3_column_int64(s, 2)};
+	struct store_diff_item d = {.key = tie >> 56 ? key : NULL, .line = h->id};
 	int rc;
 
-	if (w->have) {
-		w->have = false;
-		if ((rc = emit_single(w, &w->pending)) != 0)
-			return rc;
-	}
-	if (!d.refused)
-		d.refused = "";
+	if (w->have && (rc = emit_single(w)) != 0)
+		return rc;
+	d.field = h->field_len >= 0 ? body : NULL;
+	d.refused = body + (h->field_len >= 0 ? h->field_len + 1 : 0);
 	return w->fn(w->ctx, &d);
 }
 
 /* One sorted row: pairs with the pending row of the same key, else flushes it. */
 static int
-diff_row(struct diff_walk *w, sqlite3_stmt *s)
+diff_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay, size_t plen)
 {
-	const char *key = (const char *)sqlite3_column_blob(s, 0);
-	size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	struct diff_walk *w = ctx;
+	struct diff_head h;
+	const char *body = pay + sizeof(h);
+	size_t blen = plen - sizeof(h);
 	int rc;
 
-	if (sqlite3_column_int(s, 1) == 2)
-		return emit_refused(w, s);
-	if (w->have && w->klen == n && memcmp(w->key, key, n) == 0) {
-		struct side hi = {.which = sqlite3_column_int(s, 1),
-		                  .id = sqlite3_column_int64(s, 2),
-		                  .hash = sqlite3_column_int64(s, 3)};
-
-		w->have = false;
-		return emit_pair(w, &w->pending, &hi);
-	}
-	if (w->have && (rc = emit_single(w, &w->pending)) != 0)
+	memcpy(&h, pay, sizeof(h));
+	if (h.side == 2)
+		return emit_refused(w, key, tie, &h, body);
+	if (w->have && w->klen == klen && memcmp(w->key, key, klen) == 0)
+		return emit_pair(w, &h, body, blen);
+	if (w->have && (rc = emit_single(w)) != 0)
 		return rc;
-	set_pending(w, s);
+	set_pending(w, key, klen, &h, body, blen);
 	return 0;
 }
 
+/* One row of diff_sql into the sorter. */
+static int
+diff_add(struct diff_walk *w, struct extsort *x, sqlite3_stmt *s)
+{
+	struct diff_head h = {.side = sqlite3_column_int(s, 1), .id = sqlite3_column_int64(s, 2)};
+	const char *key = (const char *)sqlite3_column_text(s, 0);
+	size_t klen = (size_t)sqlite3_column_bytes(s, 0);
+	uint64_t tie = TIE(key ? h.side + 1 : 0, h.id);
+
+	if (!key)
+		key = "";
+	if (h.side != 2) {
+		h.hash = sqlite3_column_int64(s, 3);
+		h.field_len = -1;
+		return extsort_add(x, key, klen, tie, &h, sizeof(h), sqlite3_column_blob(s, 4),
+		                   (size_t)sqlite3_column_bytes(s, 4));
+	}
+	/* field NUL reason (a NULL field: the reason alone) */
+	const char *field = (const char *)sqlite3_column_text(s, 3);
+	size_t flen = field ? (size_t)sqlite3_column_bytes(s, 3) : 0;
+	const char *reason = (const char *)sqlite3_column_text(s, 4);
+	size_t rlen = reason ? (size_t)sqlite3_column_bytes(s, 4) : 0, n = 0;
+
+	w->scratch = xgrow(w->scratch, &w->salloc, flen + rlen + 2, 1);
+	h.field_len = field ? (int)flen : -1;
+	if (field) {
+		memcpy(w->scratch, field, flen);
+		w->scratch[flen] = '\0';
+		n = flen + 1;
+	}
+	memcpy(w->scratch + n, reason ? reason : "", rlen);
+	return extsort_add(x, key, klen, tie, &h, sizeof(h), w->scratch, n + rlen);
+}
+
 /*
- * The diff visits each page about once (a range of an index, then rows at
- * random), so a page cache beyond the b-tree's interior pages buys
- * nothing but resident memory: run it with DIFF_CACHE, then put back the
+ * The diff and show visit each page about once (ranges of indexes, then
+ * rows), so a page cache beyond the b-tree's interior pages buys nothing
+ * but resident memory: run them with SCAN_CACHE, then put back the
  * connection's own size.
  */
-#define DIFF_CACHE "-16384" /* KiB */
+#define SCAN_CACHE "-16384" /* KiB */
 
-static int diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b,
-                     bool singles, store_diff_fn fn, void *ctx);
+typedef int (*scan_fn)(struct store *st, void *arg);
 
+/* fn(st, arg) with SCAN_CACHE, in one read transaction unless one is open. */
 static int
-diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b, bool singles,
-          store_diff_fn fn, void *ctx)
+with_scan_cache(struct store *st, scan_fn fn, void *arg)
 {
 	sqlite3_stmt *s = store_prep(st, "PRAGMA cache_size");
+	bool txn = st->depth == 0 && sqlite3_get_autocommit(st->db);
 	char *restore;
 	int ret;
 
@@ -212,15 +224,82 @@ diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b, 
 	}
 	restore = xasprintf("PRAGMA cache_size=%lld", sqlite3_column_int64(s, 0));
 	sqlite3_reset(s);
-	if (sqlite3_exec(st->db, "PRAGMA cache_size=" DIFF_CACHE, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(st->db, "PRAGMA cache_size=" SCAN_CACHE, NULL, NULL, NULL) != SQLITE_OK) {
 		free(restore);
 		return store_db_error(st, "set the cache size");
 	}
-	ret = diff_walk(st, feed, seq_a, seq_b, singles, fn, ctx);
+	/* one state of the database for every statement of the read */
+	if (txn && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		ret = store_db_error(st, "begin a read");
+	else
+		ret = fn(st, arg);
+	if (txn && !sqlite3_get_autocommit(st->db) &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (ret == 0)
+			ret = store_db_error(st, "end a read");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (sqlite3_exec(st->db, restore, NULL, NULL, NULL) != SQLITE_OK && ret == 0)
 		ret = store_db_error(st, "restore the cache size");
 	free(restore);
 	return ret;
+}
+
+struct diff_args {
+	const char *feed;
+	long long seq_a, seq_b;
+	bool singles;
+	store_diff_fn fn;
+	void *ctx;
+};
+
+static int
+diff_walk(struct store *st, void *arg)
+{
+	struct diff_args *a = arg;
+	struct diff_walk w = {.st = st,
+	                      .fn = a->fn,
+	                      .ctx = a->ctx,
+	                      .a_is_lo = a->seq_a <= a->seq_b,
+	                      .singles = a->singles};
+	struct extsort *x;
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	/* Not cached: the sorter holds what it needs, the statement goes. */
+	if (sqlite3_prepare_v2(st->db, diff_sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare diff");
+	store_bind_text(s, 1, a->feed);
+	sqlite3_bind_int64(s, 2, w.a_is_lo ? a->seq_a : a->seq_b);
+	sqlite3_bind_int64(s, 3, w.a_is_lo ? a->seq_b : a->seq_a);
+	sqlite3_bind_int64(s, 4, a->seq_b);
+	x = extsort_new(SORT_BUDGET);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((ret = diff_add(&w, x, s)) != 0)
+			break;
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_db_error(st, "diff snapshots");
+	sqlite3_finalize(s);
+	if (ret == 0)
+		ret = extsort_each(x, diff_row, &w);
+	if (ret == 0 && w.have)
+		ret = emit_single(&w);
+	extsort_free(x);
+	free(w.key);
+	free(w.old);
+	free(w.scratch);
+	return ret;
+}
+
+static int
+diff_each(struct store *st, const char *feed, long long seq_a, long long seq_b, bool singles,
+          store_diff_fn fn, void *ctx)
+{
+	struct diff_args a = {feed, seq_a, seq_b, singles, fn, ctx};
+
+	if (seq_a == seq_b)
+		return 0;
+	return with_scan_cache(st, diff_walk, &a);
 }
 
 int
@@ -237,74 +316,143 @@ store_diff_each_full(struct store *st, const char *feed, long long seq_a, long l
 	return diff_each(st, feed, seq_a, seq_b, true, fn, ctx);
 }
 
-static int
-diff_walk(struct store *st, const char *feed, long long seq_a, long long seq_b, bool singles,
-          store_diff_fn fn, void *ctx)
-{
-	struct diff_walk w = {
-	        .st = st, .fn = fn, .ctx = ctx, .a_is_lo = seq_a <= seq_b, .singles = singles};
-	sqlite3_stmt *s;
-	int rc, ret = 0;
+/*
+ * show: the ids of the versions valid at seq, from narrow tables and
+ * indexes only: the feed's current set (cur) less the versions begun after
+ * seq, plus the versions that end after seq and began at or before it.
+ * At the feed's newest seq, the current set alone.
+ */
+static const char at_cur_sql[] =
+        "SELECT version_id FROM cur WHERE feed = ?1 AND version_id NOT IN"
+        " (SELECT b.id FROM snapshots s CROSS JOIN version_rows b ON b.snapshot_id = s.id"
+        "  WHERE s.feed = ?1 AND s.seq > ?2)";
+static const char at_ended_sql[] =
+        "SELECT e.version_id FROM version_ends e WHERE e.feed = ?1 AND e.to_seq > ?2"
+        " AND e.version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
+        "  ON b.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2)";
 
-	if (seq_a == seq_b)
-		return 0;
-	/* Not cached: the callback and the version reads use the connection meanwhile. */
-	if (sqlite3_prepare_v2(st->db, diff_sql, -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare diff");
-	store_bind_text(s, 1, feed);
-	sqlite3_bind_int64(s, 2, w.a_is_lo ? seq_a : seq_b);
-	sqlite3_bind_int64(s, 3, w.a_is_lo ? seq_b : seq_a);
-	sqlite3_bind_int64(s, 4, seq_b);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if ((ret = diff_row(&w, s)) != 0)
-			break;
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_db_error(st, "diff snapshots");
-	if (ret == 0 && w.have)
-		ret = emit_single(&w, &w.pending);
+/* Rows the cursor steps over rather than seek past (a seek is a descent from the root). */
+#define SCAN_GAP 64
+
+struct at_args {
+	const char *feed;
+	long long seq;
+	store_raw_fn fn;
+	void *ctx;
+	long long *ids;
+	size_t nids, alloc;
+};
+
+static int
+ids_add(struct store *st, struct at_args *a, const char *sql, const char *what)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, what);
+	store_bind_text(s, 1, a->feed);
+	sqlite3_bind_int64(s, 2, a->seq);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a->ids = xgrow(a->ids, &a->alloc, a->nids + 1, sizeof(*a->ids));
+		a->ids[a->nids++] = sqlite3_column_int64(s, 0);
+	}
 	sqlite3_finalize(s);
-	free(w.key);
-	free(w.old);
-	return ret;
+	return rc == SQLITE_DONE ? 0 : store_db_error(st, what);
 }
 
-/* 1 TiB: the whole file, whatever it grows to (SQLite caps it at SQLITE_MAX_MMAP_SIZE). */
-#define SHOW_MMAP "1099511627776"
+static int
+id_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
 
-static int scan_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx);
+	return x < y ? -1 : x > y;
+}
+
+struct at_emit {
+	store_raw_fn fn;
+	void *ctx;
+};
+
+static int
+at_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay, size_t plen)
+{
+	struct at_emit *e = ctx;
+
+	(void)klen;
+	return e->fn(e->ctx, (long long)tie, key, pay, plen);
+}
+
+static int
+scan_at(struct store *st, void *arg)
+{
+	struct at_args *a = arg;
+	struct at_emit e = {a->fn, a->ctx};
+	struct extsort *x = NULL;
+	sqlite3_stmt *s = NULL;
+	long long at = 0; /* the id the cursor is on */
+	bool on = false;  /* the cursor is positioned */
+	int ret;
+
+	if ((ret = ids_add(st, a, at_cur_sql, "read a snapshot's current versions")) != 0 ||
+	    (ret = ids_add(st, a, at_ended_sql, "read a snapshot's ended versions")) != 0)
+		goto out;
+	/* cur comes in id order; the ended ones by end, then id */
+	qsort(a->ids, a->nids, sizeof(*a->ids), id_cmp);
+	/*
+	 * In id order the rows are read about as they lie in the file (the
+	 * sorter puts them in key order). One cursor walks forward over short
+	 * gaps (stepping past a row is cheaper than a new descent of the
+	 * b-tree) and seeks again over long ones.
+	 */
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT id, key, data FROM version_rows WHERE id >= ?"
+	                       " ORDER BY id",
+	                       -1, &s, NULL) != SQLITE_OK) {
+		ret = store_db_error(st, "prepare snapshot scan");
+		goto out;
+	}
+	x = extsort_new(SORT_BUDGET);
+	for (size_t i = 0; i < a->nids && ret == 0; i++) {
+		long long want = a->ids[i];
+
+		if (!on || want - at > SCAN_GAP) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, want);
+			on = true;
+			at = want - 1;
+		}
+		while (at < want) {
+			if (sqlite3_step(s) != SQLITE_ROW) {
+				ret = store_db_error(st, "scan a snapshot");
+				break;
+			}
+			at = sqlite3_column_int64(s, 0);
+		}
+		if (ret == 0 && at != want)
+			ret = log_error("%s: version %lld of feed %s is missing", st->path, want,
+			                a->feed);
+		if (ret == 0)
+			ret = extsort_add(x, (const char *)sqlite3_column_text(s, 1),
+			                  (size_t)sqlite3_column_bytes(s, 1), (uint64_t)want, NULL,
+			                  0, sqlite3_column_blob(s, 2),
+			                  (size_t)sqlite3_column_bytes(s, 2));
+	}
+	sqlite3_finalize(s);
+	free(a->ids);
+	a->ids = NULL;
+	if (ret == 0)
+		ret = extsort_each(x, at_row, &e);
+out:
+	extsort_free(x);
+	free(a->ids);
+	return ret;
+}
 
 int
 store_each_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx)
 {
-	int ret;
+	struct at_args a = {.feed = feed, .seq = seq, .fn = fn, .ctx = ctx};
 
-	/*
-	 * Key order walks the table at random: map the file for the scan so
-	 * each row is read in place, not copied out of the page cache by a
-	 * pread (a quarter of show's CPU). Mapped pages are the kernel's page
-	 * cache, shared and reclaimable; the map ends with the scan.
-	 */
-	if (sqlite3_exec(st->db, "PRAGMA mmap_size=" SHOW_MMAP, NULL, NULL, NULL) != SQLITE_OK)
-		return store_db_error(st, "map the database");
-	ret = scan_at(st, feed, seq, fn, ctx);
-	if (sqlite3_exec(st->db, "PRAGMA mmap_size=0", NULL, NULL, NULL) != SQLITE_OK && ret == 0)
-		ret = store_db_error(st, "unmap the database");
-	return ret;
-}
-
-static int
-scan_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx)
-{
-	sqlite3_stmt *s;
-
-	/* versions_key (feed, key) gives key order: no sort of the snapshot. */
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT id, key, data FROM versions WHERE feed = ?1"
-	                       " AND from_seq <= ?2 AND (to_seq IS NULL OR to_seq > ?2)"
-	                       " ORDER BY key",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare snapshot scan");
-	store_bind_text(s, 1, feed);
-	sqlite3_bind_int64(s, 2, seq);
-	return store_each_raw(st, s, fn, ctx, "scan a snapshot");
+	return with_scan_cache(st, scan_at, &a);
 }

@@ -16,6 +16,8 @@
 
 /* True for the canonical fields that hold amounts in minor units. */
 bool present_is_money(const char *field);
+/* The same for the n bytes at field (not NUL-terminated). */
+bool present_is_money_n(const char *field, size_t n);
 
 /*
  * An amount in minor units ("3199800", "-150") as "31,998.00" plus " " and

@@ -13,6 +13,7 @@
 #ifndef LOTSYNC_RECJSON_H
 #define LOTSYNC_RECJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lotsync/record.h"
@@ -21,18 +22,44 @@ struct recjson_len {
 	size_t name, value; /* strlen() of fields[i].name and .value, known for free */
 };
 
+/*
+ * A string of the JSON as it stands between its quotes (not unescaped):
+ * show copies most values straight from the stored text. esc says whether
+ * it holds a backslash; plain, whether every escape in it is one of \" \\
+ * \n \r \t (so the raw bytes already read as show's quoting of the value).
+ */
+struct recjson_raw {
+	const char *p;
+	size_t len;
+	bool esc, plain;
+};
+
+struct recjson_span {
+	struct recjson_raw name, value;
+};
+
 struct recjson {
 	struct field *fields; /* name/value views into scratch, in stored (name) order */
 	struct recjson_len *lens;
 	size_t nfields, falloc, lalloc;
 	char *scratch;
 	size_t salloc;
+	struct recjson_span *spans; /* recjson_scan(): views into the caller's JSON */
+	size_t nspans, spalloc;
 };
 
 void recjson_init(struct recjson *d);
 void recjson_release(struct recjson *d);
 /* Decode len bytes of JSON; -1 when it is not a flat object of strings. */
 int recjson_parse(struct recjson *d, const char *json, size_t len);
+/*
+ * The fields of len bytes of JSON as raw spans (spans[], nspans), nothing
+ * unescaped or copied; the spans point into json, valid while it is. -1
+ * when it is not a flat object of strings.
+ */
+int recjson_scan(struct recjson *d, const char *json, size_t len);
+/* A raw span unescaped into out (at least r->len + 1 bytes), NUL-terminated; -1 when malformed. */
+int recjson_unescape(const struct recjson_raw *r, char *out);
 /*
  * A read-only record over the decoded fields (key as given, hash 0), for
  * the pure functions that take a record (diff_fields). Never release it.

@@ -8,10 +8,10 @@
  * still open). Between seq lo < hi, only versions that end or begin in
  * (lo, hi] can differ: those are found by range scans of version_ends
  * (index feed, to_seq) and of the versions created by the snapshots with a
- * seq in (lo, hi] (versions_snapshot), sorted by key in SQLite (which
- * spills to a temporary file past its cache), and merged here key by key.
- * So the cost follows the versions that changed between the two, not the
- * size of either snapshot.
+ * seq in (lo, hi] (versions_snapshot), each read once with its JSON, put in
+ * key order by an extsort (memory-bounded, a temporary file past it) and
+ * merged here key by key. So the cost follows the versions that changed
+ * between the two, not the size of either snapshot.
  *
  * Strings a callback sees are valid only during the call. Each function
  * returns 0, fn's non-zero value when it stopped early, or -1 on a database
@@ -28,10 +28,9 @@
 /*
  * One key that differs from snapshot A to snapshot B. old_json is the
  * canonical JSON of its version valid at A, new_json at B; NULL when the key
- * had no version there (new: old_json NULL; vanished: new_json NULL). The
- * JSON is only read for changed keys: for a new or vanished key the other
- * side is NULL and the present side is "" (length 0), so nothing is fetched
- * for keys whose fields are not printed.
+ * had no version there (new: old_json NULL; vanished: new_json NULL). For a
+ * new or vanished key the present side is "" (length 0) unless
+ * store_diff_each_full() was asked for it.
  */
 struct store_diff_item {
 	const char *key; /* NULL only for a refused row without a readable key */
@@ -60,16 +59,18 @@ int store_diff_each(struct store *st, const char *feed, long long seq_a, long lo
                     store_diff_fn fn, void *ctx);
 /*
  * The same, but a new key also carries its version's JSON (new_json) and a
- * vanished key its last one (old_json), for output that names the vehicle;
- * one more read per such key.
+ * vanished key its last one (old_json), for output that names the vehicle.
  */
 int store_diff_each_full(struct store *st, const char *feed, long long seq_a, long long seq_b,
                          store_diff_fn fn, void *ctx);
 
 /*
  * Every version of the feed valid at seq (> 0), in key order, as stored:
- * version id, key and canonical JSON. A walk of the versions_key index: no
- * sort, nothing held between rows.
+ * version id, key and canonical JSON. The ids come from narrow tables (the
+ * current set, less what began after seq, plus what ended after it), the
+ * rows are read in id order (about file order) and sorted by an extsort:
+ * memory stays bounded (~60 MB at a million vehicles), a large snapshot
+ * passes once through a temporary file of about its size.
  */
 int store_each_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx);
 

@@ -122,6 +122,45 @@ START_TEST(recjson_record_diffs_like_a_record)
 }
 END_TEST
 
+/*
+ * recjson_scan() gives the raw spans between the quotes: escapes that read
+ * the same in show's quoting (\" \\ \n \r \t) keep the span plain, any other
+ * makes it not plain, and recjson_unescape() gives what recjson_parse() does.
+ */
+START_TEST(recjson_scan_gives_raw_spans)
+{
+	const char *j =
+	        "{\"a\":\"x\\\"y\\\\z\\n\\t\\r\",\"b\\/\":\"\\u00e9\",\"c\":\"plain\",\"d\":\"\"}";
+	struct recjson d;
+	char out[64];
+
+	recjson_init(&d);
+	ck_assert_int_eq(recjson_scan(&d, j, strlen(j)), 0);
+	ck_assert_uint_eq(d.nspans, 4);
+	ck_assert_uint_eq(d.spans[0].value.len, strlen("x\\\"y\\\\z\\n\\t\\r"));
+	ck_assert(d.spans[0].value.esc && d.spans[0].value.plain);
+	ck_assert(d.spans[1].name.esc && !d.spans[1].name.plain);
+	ck_assert(d.spans[1].value.esc && !d.spans[1].value.plain);
+	ck_assert(!d.spans[2].value.esc && d.spans[2].value.plain);
+	ck_assert_int_eq(memcmp(d.spans[2].value.p, "plain", 5), 0);
+	ck_assert_uint_eq(d.spans[3].value.len, 0);
+	ck_assert_int_eq(recjson_unescape(&d.spans[0].value, out), 0);
+	ck_assert_str_eq(out, "x\"y\\z\n\t\r");
+	ck_assert_int_eq(recjson_unescape(&d.spans[1].name, out), 0);
+	ck_assert_str_eq(out, "b/");
+	ck_assert_int_eq(recjson_unescape(&d.spans[1].value, out), 0);
+	ck_assert_str_eq(out, "\xc3\xa9");
+	ck_assert_int_eq(recjson_scan(&d, "{}", 2), 0);
+	ck_assert_uint_eq(d.nspans, 0);
+	/* what recjson_parse() refuses, recjson_scan() refuses */
+	ck_assert_int_eq(recjson_scan(&d, "{\"a\":\"x}", 8), -1);
+	ck_assert_int_eq(recjson_scan(&d, "{\"a\":1}", 7), -1);
+	ck_assert_int_eq(recjson_scan(&d, "{\"a\":\"1\"", 8), -1);
+	ck_assert_int_eq(recjson_scan(&d, "{\"a\":\"1\\", 8), -1);
+	recjson_release(&d);
+}
+END_TEST
+
 /* json_reset() empties the document and keeps the writer usable. */
 START_TEST(json_reset_reuses_the_buffer)
 {
@@ -154,6 +193,7 @@ make_suite(void)
 	tcase_add_test(tc, recjson_decodes_every_escape);
 	tcase_add_test(tc, recjson_refuses_what_it_cannot_read);
 	tcase_add_test(tc, recjson_record_diffs_like_a_record);
+	tcase_add_test(tc, recjson_scan_gives_raw_spans);
 	tcase_add_test(tc, json_reset_reuses_the_buffer);
 	suite_add_tcase(s, tc);
 	return s;
