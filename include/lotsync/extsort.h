@@ -9,7 +9,10 @@
  * page read per row). An extsort holds up to `budget` bytes of records; a
  * full arena is sorted and written out as a run, and extsort_each() merges
  * the runs (one read buffer each) with what is still in memory. Nothing
- * touches a file while everything fits.
+ * touches a file while everything fits. Half the budget takes new records
+ * while a thread sorts and writes the other half, so the caller's reads
+ * and the run writes overlap on two cores; the half being filled when
+ * extsort_each() is called is merged from memory.
  *
  * Order: by key as bytes (memcmp, a shorter key first on a common prefix:
  * SQLite's BINARY collation), then by the caller's 64-bit tie.
@@ -50,7 +53,7 @@ int extsort_add(struct extsort *x, const char *key, size_t klen, uint64_t tie, c
  */
 int extsort_each(struct extsort *x, extsort_fn fn, void *ctx);
 
-/* Runs written to the temporary file so far (0: all in memory). */
-size_t extsort_runs(const struct extsort *x);
+/* Runs written to the temporary file so far (0: all in memory); waits for a run being written. */
+size_t extsort_runs(struct extsort *x);
 
 #endif
