@@ -424,10 +424,12 @@ show_text_row(struct show_ctx *c, long long version, const char *key, const char
 				goto bad;
 			nlen = strlen(name);
 		}
+		bool money = present_is_money_n(name, nlen);
+
 		ob_c(i ? ' ' : '\t');
 		ob_mem(name, nlen);
 		ob_c('=');
-		if (!present_is_money_n(name, nlen) && sp->value.plain) {
+		if (!money && sp->value.plain) {
 			ob_c('"');
 			ob_mem(sp->value.p, sp->value.len);
 			ob_c('"');
@@ -435,7 +437,7 @@ show_text_row(struct show_ctx *c, long long version, const char *key, const char
 		}
 		if (!(v = span_text(c, &sp->value, 2)))
 			goto bad;
-		if (present_is_money_n(name, nlen)) {
+		if (money) {
 			present_money(v, currency, amount);
 			v = amount;
 		}

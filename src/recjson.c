@@ -93,17 +93,33 @@ unescape_one(const char *p, const char *end, char **o)
 	return p;
 }
 
-/* The first '"' or '\\' in [s, end), or end: memchr finds the quote, escapes are rare. */
+/*
+ * The first '"' or '\\' in [s, end), or end, eight bytes at a time: show
+ * and diff scan ~50 short strings per vehicle, where two memchr calls per string
+ * cost more than the bytes. (A byte equal to c makes the lane of v ^ c
+ * zero; the lowest flagged lane of the zero-byte test is exact.)
+ */
 static const char *
-plain_run(const char *s, const char *end)
+quote_or_backslash(const char *s, const char *end)
 {
-	const char *q = memchr(s, '"', (size_t)(end - s));
-	const char *b;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 
-	if (!q)
-		q = end;
-	b = memchr(s, '\\', (size_t)(q - s));
-	return b ? b : q;
+	while (end - s >= 8) {
+		uint64_t v, q, b, t;
+
+		memcpy(&v, s, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		t = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+		if (t)
+			return s + (__builtin_ctzll(t) >> 3);
+		s += 8;
+	}
+#endif
+	while (s < end && *s != '"' && *s != '\\')
+		s++;
+	return s;
 }
 
 /* The string at *p (its opening quote) unescaped to *o with a NUL; -1 when malformed. */
@@ -115,7 +131,7 @@ string_at(const char **p, const char *end, char **o)
 	if (s >= end || *s++ != '"')
 		return -1;
 	for (;;) {
-		q = plain_run(s, end);
+		q = quote_or_backslash(s, end);
 		memcpy(*o, s, (size_t)(q - s));
 		*o += q - s;
 		if (q >= end)
@@ -177,17 +193,23 @@ raw_at(const char **p, const char *end, struct recjson_raw *r)
 		return -1;
 	*r = (struct recjson_raw){.p = s, .plain = true};
 	for (;;) {
-		q = plain_run(s, end);
+		q = quote_or_backslash(s, end);
 		if (q >= end)
 			return -1;
 		if (*q == '"')
 			break;
-		/* an escape: \" \\ \n \r \t read the same in show's quoting, the rest do not */
 		if (++q >= end)
 			return -1;
 		r->esc = true;
-		if (!strchr("\"\\nrt", *q) || !*q)
-			r->plain = false;
+		/* \" \\ \n \r \t read the same in show's quoting; the others do not */
+		switch (*q) {
+		case '"':
+		case '\\':
+		case 'n':
+		case 'r':
+		case 't': break;
+		default: r->plain = false;
+		}
 		s = q + 1;
 	}
 	r->len = (size_t)(q - r->p);
