@@ -8,7 +8,9 @@
 #     last file (aim <= 1.0x);
 #   - show (text and --jsonl) of the N-vehicle snapshot against `cat` of the
 #     same output bytes from a file, both to /dev/null, as throughput (aim
-#     >= 0.5x);
+#     >= 0.5x), with a note of the floor under it: a bare sqlite3_step loop
+#     over the same rows in file order (tests/bench/show_floor.c), which
+#     alone is several times cat's time, and show's time against it;
 #   - the same diff and show aims for a work-order feed (kind = workorder,
 #     autoflex-csv, N/10 work orders from tests/bench/mkwo.py).
 # Inputs come from the neutral generator (LOTSYNC_GENFEED, default
@@ -67,9 +69,9 @@ lastingest() {
 	tm "$T" "$L" -c "$1/conf/lotsync.conf" --now "$(day "$4")" ingest
 }
 
-# auditor LABEL DIR ING ING_CPU: diff 1 2 and show 2 of DIR's store, as aims
+# auditor LABEL DIR ING ING_CPU FEED: diff 1 2 and show 2 of DIR's store, as aims
 auditor() {
-	lb=$1 C=$2/conf/lotsync.conf ing=$3 ingc=$4
+	lb=$1 dir=$2 C=$2/conf/lotsync.conf ing=$3 ingc=$4 feed=$5
 	best "$R" "$T" "$L" -c "$C" diff 1 2
 	note "[$lb] diff 1 2: $("$L" -c "$C" diff 1 2 | tail -n 1); CPU ${BC} s against the ingest's ${ingc} s"
 	aim "[$lb] diff of the pair vs the steady-state ingest of the second file" "$BW" s "$ing" "<=" 0.3 ingest
@@ -90,10 +92,17 @@ auditor() {
 			"$(awk -v n="$size" -v s="$shw" 'BEGIN { printf "%.0f", n / 1048576 / (s > 0 ? s : 0.01) }')" MB/s \
 			"$(awk -v n="$size" -v s="$BW" 'BEGIN { printf "%.0f", n / 1048576 / (s > 0 ? s : 0.01) }')" ">=" 0.5 cat
 		note "  show $mode: ${shw} s, peak RSS $shwm MB; cat ${BW} s"
+		if [ $mode = text ]; then shwt=$shw catt=$BW sizet=$size; fi
 	done
+	# the floor: SQLite's own cost of handing out the same rows, nothing else
+	best "$R" "$T" "$out/show_floor" "$dir/spool/lotsync.db" "$feed"
+	note "  floor under show: a bare sqlite3_step loop over the same rows in file order takes ${BW} s" \
+		"($(awk -v n="$sizet" -v s="$BW" 'BEGIN { printf "%.0f", n / 1048576 / (s > 0 ? s : 0.01) }') MB/s of show's text," \
+		"$(ratio "$catt" "$BW")x cat's throughput); show text takes $(ratio "$shwt" "$BW")x it"
 	rm -f "$out/show.out"
 }
 
+cc -O2 -o "$out/show_floor" "$top/tests/bench/show_floor.c" -lsqlite3
 note "bench-audit: $(date -u +%Y-%m-%dT%H:%M:%SZ), inputs $gen, $(load_now); best of $R"
 
 # --- the N-vehicle pair -----------------------------------------------------
@@ -104,7 +113,7 @@ w=$out/run-pair
 bench_conf "$w" generic-csv
 ingest "$w" acme "$a" 0
 lastingest "$w" acme "$b" 1
-auditor "$gen $(k "$n") pair" "$w" "$TW" "$TC"
+auditor "$gen $(k "$n") pair" "$w" "$TW" "$TC" acme
 rm -rf "$w"
 
 # --- a month of daily files ---------------------------------------------------
@@ -147,6 +156,6 @@ printf '[lotsync]\nspool = ../spool\nsettle_seconds = 0\n[feed:af]\nsource = dro
 chmod 600 "$w/conf/lotsync.conf"
 ingest "$w" af "$a" 0
 lastingest "$w" af "$b" 1
-auditor "work orders $(k "$wn") pair" "$w" "$TW" "$TC"
+auditor "work orders $(k "$wn") pair" "$w" "$TW" "$TC" af
 rm -rf "$w" "$T"
 note "bench-audit: done, $(load_now)"
