@@ -752,7 +752,14 @@ print_named(const char *mark, const char *key, const struct record *r)
 
 	if (r)
 		present_vehicle(r, name);
-	printf("%s %s%s%s%s", mark, key, name[0] ? " (" : "", name, name[0] ? ")" : "");
+	fputs_unlocked(mark, stdout);
+	putc_unlocked(' ', stdout);
+	fputs_unlocked(key, stdout);
+	if (name[0]) {
+		fputs_unlocked(" (", stdout);
+		fputs_unlocked(name, stdout);
+		putc_unlocked(')', stdout);
+	}
 }
 
 /* A new or vanished key's line, named from its stored version. */
@@ -790,19 +797,28 @@ diff_changed(struct diff_out *o, const struct store_diff_item *d)
 		if (o->json)
 			changed_json(o, &ch, o->changed);
 		/* One line per field, the vehicle named, so grep finds a key's price changes. */
+		const char *cur_a = o->json ? NULL : record_get(&ra, "currency");
+		const char *cur_b = o->json ? NULL : record_get(&rb, "currency");
+
 		for (size_t k = 0; !o->json && k < ch.nfields; k++) {
 			char va[PRESENT_MAX], vb[PRESENT_MAX], m1[WO_MASK_MAX], m2[WO_MASK_MAX];
 
 			print_named("~", ch.key, &rb);
-			printf(" %s: %s -> %s\n", ch.fields[k].name,
-			       present_value(ch.fields[k].name,
-			                     diff_value(o, ch.key, ch.fields[k].name,
-			                                ch.fields[k].old, m1),
-			                     record_get(&ra, "currency"), va),
-			       present_value(ch.fields[k].name,
-			                     diff_value(o, ch.key, ch.fields[k].name,
-			                                ch.fields[k].new_, m2),
-			                     record_get(&rb, "currency"), vb));
+			putc_unlocked(' ', stdout);
+			fputs_unlocked(ch.fields[k].name, stdout);
+			fputs_unlocked(": ", stdout);
+			fputs_unlocked(present_value(ch.fields[k].name,
+			                             diff_value(o, ch.key, ch.fields[k].name,
+			                                        ch.fields[k].old, m1),
+			                             cur_a, va),
+			               stdout);
+			fputs_unlocked(" -> ", stdout);
+			fputs_unlocked(present_value(ch.fields[k].name,
+			                             diff_value(o, ch.key, ch.fields[k].name,
+			                                        ch.fields[k].new_, m2),
+			                             cur_b, vb),
+			               stdout);
+			putc_unlocked('\n', stdout);
 		}
 	}
 	diff_change_release(&ch);

@@ -70,16 +70,26 @@ present_value(const char *field, const char *value, const char *currency, char *
 void
 present_vehicle(const struct record *r, char *out)
 {
-	const char *stock = record_get(r, "stock_no"), *parts[3];
+	/* One pass over the fields (diff names every vehicle it prints a line of) */
+	const char *stock = NULL, *parts[3] = {NULL, NULL, NULL};
 	size_t w = 0;
 	bool any = false;
 
+	for (size_t i = 0; i < r->nfields; i++) {
+		const char *n = r->fields[i].name;
+
+		if (n[0] == 's' && !stock && strcmp(n, "stock_no") == 0)
+			stock = r->fields[i].value;
+		else if (n[0] == 'y' && !parts[0] && strcmp(n, "year") == 0)
+			parts[0] = r->fields[i].value;
+		else if (n[0] == 'm' && !parts[1] && strcmp(n, "make") == 0)
+			parts[1] = r->fields[i].value;
+		else if (n[0] == 'm' && !parts[2] && strcmp(n, "model") == 0)
+			parts[2] = r->fields[i].value;
+	}
 	out[0] = '\0';
 	if (stock)
 		w += (size_t)snprintf(out, PRESENT_MAX, "stock %s", stock);
-	parts[0] = record_get(r, "year");
-	parts[1] = record_get(r, "make");
-	parts[2] = record_get(r, "model");
 	for (size_t i = 0; i < 3 && w < PRESENT_MAX; i++) {
 		if (!parts[i])
 			continue;

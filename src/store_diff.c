@@ -16,7 +16,9 @@
  * not begin there. The ends come from version_ends_seq; those of versions
  * that also began in (lo, hi] are dropped by their id before the wide row
  * is read (NOT IN over versions_snapshot, an index-only list): a month
- * apart, most ends are of versions the month itself created.
+ * apart, most ends are of versions the month itself created. The rest are
+ * read in id order (a page read once, not once per row that lies on it;
+ * LIMIT -1 keeps SQLite from dropping the subquery's ORDER BY).
  * Side 1: versions valid at hi and not at lo: they begin in (lo, hi] (a
  * version begins at the seq of the snapshot that created it, so the
  * snapshots in range lead, CROSS JOIN keeping that order) and are open or
@@ -27,12 +29,12 @@
  * anyway: no second read at random per changed key.
  */
 static const char diff_sql[] =
-        "SELECT v.key, 0, v.id, v.hash, v.data FROM version_ends e"
-        " CROSS JOIN version_rows v ON v.id = e.version_id"
-        " WHERE e.feed = ?1 AND e.to_seq > ?2 AND e.to_seq <= ?3"
-        " AND e.version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
+        "SELECT v.key, 0, v.id, v.hash, v.data FROM (SELECT version_id FROM version_ends"
+        " WHERE feed = ?1 AND to_seq > ?2 AND to_seq <= ?3"
+        " AND version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
         " ON b.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3)"
-        " AND v.from_seq <= ?2"
+        " ORDER BY version_id LIMIT -1) e"
+        " CROSS JOIN version_rows v ON v.id = e.version_id WHERE v.from_seq <= ?2"
         " UNION ALL"
         " SELECT v.key, 1, v.id, v.hash, v.data FROM snapshots s CROSS JOIN versions v"
         " ON v.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
