@@ -53,7 +53,7 @@ static const char diff_sql[] =
 /*
  * Memory the diff and show keep for sorting before they spill to a
  * temporary file (extsort.h); with the page cache below, a diff or show
- * of a million vehicles stays under ~60 MB resident.
+ * of a million vehicles stays at ~70 MB resident.
  */
 #define SORT_BUDGET ((size_t)32 << 20)
 

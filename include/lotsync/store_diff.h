@@ -69,7 +69,7 @@ int store_diff_each_full(struct store *st, const char *feed, long long seq_a, lo
  * version id, key and canonical JSON. The ids come from narrow tables (the
  * current set, less what began after seq, plus what ended after it), the
  * rows are read in id order (about file order) and sorted by an extsort:
- * memory stays bounded (~60 MB at a million vehicles), a large snapshot
+ * memory stays bounded (~70 MB resident at a million vehicles), a large snapshot
  * passes once through a temporary file of about its size.
  */
 int store_each_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx);

@@ -1,0 +1,74 @@
+#!/bin/sh
+# e2e: show of a 100k-vehicle snapshot, sorted in bounded memory. Its
+# versions (~90 MB of JSON) pass through the sort's temporary file (32 MiB
+# of records are kept in memory), so the run merge decides the order: the
+# keys `show --jsonl` prints, at the newest seq (the current set) and at an
+# older one (the current set less what began after it, plus what ended
+# after it), must be exactly SQLite's ORDER BY key over the versions valid
+# at that seq, each with its stored JSON; text mode prints the same keys in
+# the same order; peak RSS stays bounded; and with no usable TMPDIR show
+# fails and says so instead of printing a partial snapshot as complete.
+. "$SRCDIR/tests/e2e/lib.sh"
+local_env
+N=${LOTSYNC_SHOW_ROWS:-100000}
+
+/usr/bin/python3 "$G" --vehicles "$N" --seed 21 --out a.csv
+/usr/bin/python3 "$G" --from a.csv --change-pct 5 --new-pct 2 --vanish-pct 2 --seed 22 --out b.csv
+cp a.csv "$IN/a.csv"
+expect_rc 0 "first snapshot" L --now 2026-03-01T08:00:00Z ingest
+cp b.csv "$IN/b.csv"
+expect_rc 0 "second snapshot" L --now 2026-03-02T08:00:00Z ingest
+
+# Peak RSS of the child, from the kernel's rusage (no /usr/bin/time needed).
+/usr/bin/python3 - "$LOTSYNC" "$C" >show2.jsonl 2>rss.txt <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call([sys.argv[1], "-c", sys.argv[2], "show", "--jsonl", "2"])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=sys.stderr)
+sys.exit(rc)
+PY
+expect_eq "$?" "0" "show --jsonl 2 exits 0"
+rss=$(tail -n 1 rss.txt)
+[ "$rss" -lt 100 ] && pass "show of a $N-vehicle snapshot peaked at $rss MB" ||
+	fail "show peaked at $rss MB (bounded memory expected, < 100 MB)"
+expect_rc 0 "show --jsonl 1 (an older seq)" sh -c "'$LOTSYNC' -c '$C' show --jsonl 1 >show1.jsonl 2>/dev/null"
+
+for seq in 1 2; do
+	/usr/bin/python3 - "$DB" "$seq" "show$seq.jsonl" <<'PY' && pass "show --jsonl $seq: every version valid at seq $seq, in SQLite's key order, as stored" || fail "show --jsonl $seq differs from SQLite's ORDER BY key"
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+seq = int(sys.argv[2])
+want = ['{"key":"%s","fields":%s}' % (k, d) for k, d in db.execute(
+    "SELECT key, data FROM versions WHERE feed = 'acme' AND from_seq <= ?1"
+    " AND (to_seq IS NULL OR to_seq > ?1) ORDER BY key", (seq,))]
+got = open(sys.argv[3], encoding="utf-8").read().splitlines()
+if got != want:
+    print("lotsync %d lines, SQLite %d; first difference at line %d" % (len(got), len(want),
+          next(i for i, (a, b) in enumerate(zip(got + [None], want + [None])) if a != b)),
+          file=sys.stderr)
+    sys.exit(1)
+PY
+done
+[ "$(wc -l <show2.jsonl)" -gt "$((N * 9 / 10))" ] && pass "snapshot 2 holds the generator's vehicles" ||
+	fail "snapshot 2 printed $(wc -l <show2.jsonl) vehicles"
+
+L show 2 >show2.txt 2>/dev/null
+# past the snapshot's line and its warnings
+awk 'NR > 1 && !/^warning: /' show2.txt | cut -f1 >text.keys
+json_keys() { /usr/bin/python3 -c 'import json, sys; [print(json.loads(l)["key"]) for l in open(sys.argv[1])]' "$1"; }
+json_keys show2.jsonl >jsonl.keys
+cmp -s text.keys jsonl.keys && pass "text mode prints the same keys in the same order" ||
+	fail "text and --jsonl keys differ"
+
+mkdir -p no-tmp && chmod 500 no-tmp
+if [ "$(id -u)" != 0 ]; then
+	TMPDIR=$PWD/no-tmp "$LOTSYNC" -c "$C" show --jsonl 2 >partial.jsonl 2>err.txt
+	rc=$?
+	[ "$rc" -ne 0 ] && pass "show with an unwritable TMPDIR fails ($rc)" || fail "show exited 0 without a temporary file"
+fi
+TMPDIR=$PWD/missing "$LOTSYNC" -c "$C" show --jsonl 2 >partial.jsonl 2>err.txt
+rc=$?
+[ "$rc" -ne 0 ] && pass "show with a missing TMPDIR fails ($rc)" || fail "show exited 0 without a temporary file"
+grep -q "temporary file for sorting in $PWD/missing" err.txt && pass "and names the temporary directory" ||
+	fail "no word of the temporary file: $(cat err.txt)"
+[ ! -s partial.jsonl ] && pass "and prints no vehicle" || fail "printed $(wc -l <partial.jsonl) vehicles before failing"
+finish
