@@ -716,6 +716,17 @@ diff_value(const struct diff_out *o, const char *key, const char *name, const ch
 	return v && !o->show_personal && wo_key_is_person(key) ? wo_mask(name, v, masked) : v;
 }
 
+/* One side of a changed field on a text line: masked as diff_value() says, shown for people. */
+static void
+put_changed_value(const struct diff_out *o, const char *key, const char *name, const char *v,
+                  const char *currency)
+{
+	char shown[PRESENT_MAX], masked[WO_MASK_MAX];
+
+	fputs_unlocked(present_value(name, diff_value(o, key, name, v, masked), currency, shown),
+	               stdout);
+}
+
 /* One changed key as a JSON element into f (with its leading comma after the first). */
 static void
 changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
@@ -801,23 +812,13 @@ diff_changed(struct diff_out *o, const struct store_diff_item *d)
 		const char *cur_b = o->json ? NULL : record_get(&rb, "currency");
 
 		for (size_t k = 0; !o->json && k < ch.nfields; k++) {
-			char va[PRESENT_MAX], vb[PRESENT_MAX], m1[WO_MASK_MAX], m2[WO_MASK_MAX];
-
 			print_named("~", ch.key, &rb);
 			putc_unlocked(' ', stdout);
 			fputs_unlocked(ch.fields[k].name, stdout);
 			fputs_unlocked(": ", stdout);
-			fputs_unlocked(present_value(ch.fields[k].name,
-			                             diff_value(o, ch.key, ch.fields[k].name,
-			                                        ch.fields[k].old, m1),
-			                             cur_a, va),
-			               stdout);
+			put_changed_value(o, ch.key, ch.fields[k].name, ch.fields[k].old, cur_a);
 			fputs_unlocked(" -> ", stdout);
-			fputs_unlocked(present_value(ch.fields[k].name,
-			                             diff_value(o, ch.key, ch.fields[k].name,
-			                                        ch.fields[k].new_, m2),
-			                             cur_b, vb),
-			               stdout);
+			put_changed_value(o, ch.key, ch.fields[k].name, ch.fields[k].new_, cur_b);
 			putc_unlocked('\n', stdout);
 		}
 	}
