@@ -168,6 +168,36 @@ local_env() {
 	mkdir -p "$IN"
 }
 
+# ingest_pair N SEED_A SEED_B: a.csv (N vehicles from $G) and b.csv, the
+# next day's file (5% changed, 2% new, 2% vanished), ingested as snapshots 1
+# and 2 (local_env first).
+ingest_pair() {
+	/usr/bin/python3 "$G" --vehicles "$1" --seed "$2" --out a.csv
+	/usr/bin/python3 "$G" --from a.csv --change-pct 5 --new-pct 2 --vanish-pct 2 --seed "$3" \
+		--out b.csv
+	cp a.csv "$IN/a.csv"
+	expect_rc 0 "first snapshot" L --now 2026-03-01T08:00:00Z ingest
+	cp b.csv "$IN/b.csv"
+	expect_rc 0 "second snapshot" L --now 2026-03-02T08:00:00Z ingest
+}
+
+# peak_rss OUT ARG...: lotsync -c $C ARG..., its stdout into OUT, its stderr
+# into rss.txt; its exit status, and its peak RSS in MB in RSS (from the
+# kernel's rusage of the child: no /usr/bin/time needed).
+peak_rss() {
+	_out=$1
+	shift
+	/usr/bin/python3 - "$LOTSYNC" "$C" "$@" >"$_out" 2>rss.txt <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call([sys.argv[1], "-c", sys.argv[2]] + sys.argv[3:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=sys.stderr)
+sys.exit(rc)
+PY
+	_rc=$?
+	RSS=$(tail -n 1 rss.txt)
+	return $_rc
+}
+
 # on_pty OUT CMD...: run CMD (looked up in PATH) on a pseudo-terminal, its
 # output as the terminal got it (CR LF line ends) into OUT; CMD's exit status.
 on_pty() {

@@ -11,24 +11,12 @@
 local_env
 N=${LOTSYNC_DIFF_ROWS:-100000}
 
-/usr/bin/python3 "$G" --vehicles "$N" --seed 11 --out a.csv
-/usr/bin/python3 "$G" --from a.csv --change-pct 5 --new-pct 2 --vanish-pct 2 --seed 12 --out b.csv
-cp a.csv "$IN/a.csv"
-expect_rc 0 "first snapshot" L --now 2026-03-01T08:00:00Z ingest
-cp b.csv "$IN/b.csv"
-expect_rc 0 "second snapshot" L --now 2026-03-02T08:00:00Z ingest
+ingest_pair "$N" 11 12
 
-# Peak RSS of the child, from the kernel's rusage (no /usr/bin/time needed).
-/usr/bin/python3 - "$LOTSYNC" "$C" >diff.json 2>rss.txt <<'PY'
-import resource, subprocess, sys
-rc = subprocess.call([sys.argv[1], "-c", sys.argv[2], "--json", "diff", "1", "2"])
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=sys.stderr)
-sys.exit(rc)
-PY
+peak_rss diff.json --json diff 1 2
 expect_eq "$?" "0" "diff --json exits 0"
-rss=$(tail -n 1 rss.txt)
-[ "$rss" -lt 100 ] && pass "diff of two $N-vehicle snapshots peaked at $rss MB" ||
-	fail "diff peaked at $rss MB (bounded memory expected, < 100 MB)"
+[ "$RSS" -lt 100 ] && pass "diff of two $N-vehicle snapshots peaked at $RSS MB" ||
+	fail "diff peaked at $RSS MB (bounded memory expected, < 100 MB)"
 
 /usr/bin/python3 "$SRCDIR/tests/peer_diff.py" a.csv b.csv >peer.json || fail "peer diff failed"
 L --json snapshots >snaps.json

@@ -12,24 +12,12 @@
 local_env
 N=${LOTSYNC_SHOW_ROWS:-100000}
 
-/usr/bin/python3 "$G" --vehicles "$N" --seed 21 --out a.csv
-/usr/bin/python3 "$G" --from a.csv --change-pct 5 --new-pct 2 --vanish-pct 2 --seed 22 --out b.csv
-cp a.csv "$IN/a.csv"
-expect_rc 0 "first snapshot" L --now 2026-03-01T08:00:00Z ingest
-cp b.csv "$IN/b.csv"
-expect_rc 0 "second snapshot" L --now 2026-03-02T08:00:00Z ingest
+ingest_pair "$N" 21 22
 
-# Peak RSS of the child, from the kernel's rusage (no /usr/bin/time needed).
-/usr/bin/python3 - "$LOTSYNC" "$C" >show2.jsonl 2>rss.txt <<'PY'
-import resource, subprocess, sys
-rc = subprocess.call([sys.argv[1], "-c", sys.argv[2], "show", "--jsonl", "2"])
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=sys.stderr)
-sys.exit(rc)
-PY
+peak_rss show2.jsonl show --jsonl 2
 expect_eq "$?" "0" "show --jsonl 2 exits 0"
-rss=$(tail -n 1 rss.txt)
-[ "$rss" -lt 100 ] && pass "show of a $N-vehicle snapshot peaked at $rss MB" ||
-	fail "show peaked at $rss MB (bounded memory expected, < 100 MB)"
+[ "$RSS" -lt 100 ] && pass "show of a $N-vehicle snapshot peaked at $RSS MB" ||
+	fail "show peaked at $RSS MB (bounded memory expected, < 100 MB)"
 expect_rc 0 "show --jsonl 1 (an older seq)" sh -c "'$LOTSYNC' -c '$C' show --jsonl 1 >show1.jsonl 2>/dev/null"
 
 for seq in 1 2; do
