@@ -3,6 +3,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 SHAREDIR = $(PREFIX)/share/lotsync
+LIBDIR   = $(PREFIX)/lib/lotsync
 MANDIR   = $(PREFIX)/share/man
 UNITDIR  = $(PREFIX)/lib/systemd/system
 UNITS    = contrib/systemd/lotsync.service contrib/systemd/lotsync.timer \
@@ -12,7 +13,7 @@ MAN_SRCS  = man/lotsync.1 man/lotsync.conf.5 man/lotsync-profile.5
 MAN_PAGES = $(MAN_SRCS:man/%=build/man/%)
 
 CC      ?= cc
-PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive zlib
+PKGS     = libcurl libssh2 libxml-2.0 sqlite3 inih libcrypto libxxhash libarchive zlib libzstd
 # pkg-config is only asked when a target compiles, so `make deps` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
@@ -37,7 +38,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 	torture-interop torture-faults demo bench bench-quick install \
 	clean check-headers check-layers checkstyle format man check-man
 
-all: lotsync man
+all: lotsync man build/lotsync_json.so
 
 # Man pages (mdoc): the version filled in; `make check` lints them with mandoc.
 man: $(MAN_PAGES)
@@ -56,6 +57,15 @@ deps:
 lotsync: build/obj/main.o build/liblotsync.a
 	$(if $(V),,@echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# lotsync_json() for the plain sqlite3 shell (`.load`): auditors read stored
+# versions with it (contrib/sqlite/lotsync_json.c); so do the e2e tests.
+build/lotsync_json.so: contrib/sqlite/lotsync_json.c src/store_zdata.c src/store_zdata.h \
+		src/store_zdata_sql.h include/lotsync/limits.h
+	@mkdir -p $(@D)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(CSTD) $(WARN) $(CFLAGS) -fPIC -shared -Iinclude -Isrc -o $@ \
+		contrib/sqlite/lotsync_json.c src/store_zdata.c $(shell pkg-config --libs libzstd 2>/dev/null)
 
 build/liblotsync.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -131,7 +141,7 @@ unit-san: $(SAN_TESTS)
 # reads the rule, so `make e2e` alone builds the shim the t61NN tests load.
 FAULTSHIM = build/faultshim.so
 
-e2e: lotsync $(FAULTSHIM) $(SAN_LOTSYNC)
+e2e: lotsync build/lotsync_json.so $(FAULTSHIM) $(SAN_LOTSYNC)
 	@tests/run-e2e.sh
 
 # `make torture`: the long runs outside `make check`.
@@ -235,7 +245,7 @@ checkstyle:
 	@scripts/checkstyle.sh
 
 format:
-	clang-format -i src/*.c include/lotsync/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c tests/shim/*.c
+	clang-format -i src/*.c src/*.h include/lotsync/*.h contrib/sqlite/*.c tests/unit/*.c tests/fuzz/*.c tests/bench/*.c tests/shim/*.c
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -254,10 +264,11 @@ bench-quick: deps
 
 # Profiles and formats are compiled in; the copies under $(SHAREDIR) are
 # starting points for local ones (cp to conf/profiles/ and edit).
-install: lotsync man
+install: lotsync man build/lotsync_json.so
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/profiles $(DESTDIR)$(SHAREDIR)/formats \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(LIBDIR)
 	install -m 0755 lotsync $(DESTDIR)$(BINDIR)/lotsync
+	install -m 0644 build/lotsync_json.so $(DESTDIR)$(LIBDIR)/lotsync_json.so
 	install -m 0644 build/man/lotsync.1 $(DESTDIR)$(MANDIR)/man1/lotsync.1
 	install -m 0644 build/man/lotsync.conf.5 build/man/lotsync-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)/examples

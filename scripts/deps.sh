@@ -9,7 +9,7 @@ set -eu
 PACKAGES="
 gcc make pkg-config
 libcurl4-openssl-dev libssh2-1-dev libxml2-dev libsqlite3-dev sqlite3
-libinih-dev libssl-dev libcsv-dev libxxhash-dev libarchive-dev zlib1g-dev check
+libinih-dev libssl-dev libcsv-dev libxxhash-dev libarchive-dev zlib1g-dev libzstd-dev check
 openssh-server openssh-sftp-server openssh-client vsftpd socat curl openssl python3
 clang libclang-rt-14-dev mandoc python3-prometheus-client systemd faketime
 python3-pyftpdlib libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23

@@ -94,8 +94,9 @@ static int
 snapshot_digest(struct store *st, long long id, const char *feed, long long seq,
                 char hex[FSIO_SHA256_HEX])
 {
-	sqlite3_stmt *created = store_prep(st, "SELECT '+', key, hash, data FROM version_rows"
-	                                       " WHERE snapshot_id = ? ORDER BY id");
+	sqlite3_stmt *created =
+	        store_prep(st, "SELECT '+', key, hash, lotsync_json(data) FROM version_rows"
+	                       " WHERE snapshot_id = ? ORDER BY id");
 	sqlite3_stmt *ended =
 	        store_prep(st, "SELECT '-', v.key, v.id FROM version_ends e"
 	                       " JOIN version_rows v ON v.id = e.version_id"

@@ -160,7 +160,8 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_text(s, 2, r->key, -1, SQLITE_STATIC);
 	store_bind_text(s, 3, r->vin);
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
-	sqlite3_bind_text(s, 5, r->json, -1, SQLITE_STATIC);
+	if (store_bind_data(st, s, 5, r->json) == -1)
+		return -1;
 	sqlite3_bind_int64(s, 6, snapshot);
 	sqlite3_bind_int64(s, 7, seq);
 	sqlite3_bind_text(s, 8, r->kind ? r->kind : "vehicle", -1, SQLITE_STATIC);

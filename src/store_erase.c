@@ -226,11 +226,11 @@ store_each_person_version(struct store *st, const char *feed, const char *person
 
 	/* The person's own versions and those of the work orders that name the person. */
 	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT id, key, data FROM versions WHERE feed = ?1 AND"
-	                       " (key = 'person:' || ?2 OR (kind = 'workorder' AND"
-	                       " (json_extract(data, '$.driver_id') = ?2 OR"
-	                       "  json_extract(data, '$.owner_id') = ?2 OR"
-	                       "  json_extract(data, '$.contractor_id') = ?2))) ORDER BY id",
+	                       "SELECT id, key, lotsync_json(data) FROM versions WHERE feed = ?1"
+	                       " AND (key = 'person:' || ?2 OR (kind = 'workorder' AND"
+	                       " (SELECT ?2 IN (j ->> '$.driver_id', j ->> '$.owner_id',"
+	                       "  j ->> '$.contractor_id') FROM (SELECT lotsync_json(data) AS j))))"
+	                       " ORDER BY id",
 	                       -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare the person's versions");
 	store_bind_text(s, 1, feed);
@@ -254,7 +254,9 @@ store_erase_version(struct store *st, long long erasure, long long version, cons
 	if (store_done(st, j, "record an erased version") == -1 ||
 	    !(u = store_prep(st, "UPDATE version_rows SET data = ?, hash = ? WHERE id = ?")))
 		return -1;
-	store_bind_text(u, 1, data);
+	/* stored compressed, like any version written since schema 14 */
+	if (store_bind_data(st, u, 1, data) == -1)
+		return -1;
 	sqlite3_bind_int64(u, 2, (long long)hash);
 	sqlite3_bind_int64(u, 3, version);
 	if (store_done(st, u, "erase a version") == -1)

@@ -337,7 +337,7 @@ store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ct
 
 	/* cur is in id order per feed: no sort of a million rows */
 	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT v.id, v.key, v.data FROM cur c"
+	                       "SELECT v.id, v.key, lotsync_json(v.data) FROM cur c"
 	                       " JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?"
 	                       " AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id",
 	                       -1, &s, NULL) != SQLITE_OK)
@@ -351,8 +351,9 @@ store_version_raw(struct store *st, long long version, store_raw_fn fn, void *ct
 {
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id, key, data FROM version_rows WHERE id = ?", -1,
-	                       &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT id, key, lotsync_json(data) FROM version_rows WHERE id = ?",
+	                       -1, &s, NULL) != SQLITE_OK)
 		return store_db_error(st, "prepare version");
 	sqlite3_bind_int64(s, 1, version);
 	return store_each_raw(st, s, fn, ctx, "read version");
@@ -362,8 +363,9 @@ int
 store_current_keys_by_vin(struct store *st, const char *feed, const char *vin, char ***keys,
                           size_t *n)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT key FROM versions WHERE vin = ? AND feed = ?"
-	                                 " AND to_seq IS NULL ORDER BY key");
+	sqlite3_stmt *s = store_prep(st, "SELECT key FROM versions v WHERE v.feed = ?2"
+	                                 " AND " STORE_VIN_MATCH("v", "?1") " AND to_seq IS NULL"
+	                                                                    " ORDER BY key");
 	size_t alloc = 0;
 	int rc;
 

@@ -257,12 +257,13 @@ collect_table(struct store *st, const char *source, const char *sql, struct even
 
 /* Listing state of a stored version, as Wayke names it. */
 #define LISTING(d)                                                                                 \
-	"CASE json_extract(" d ", '$.availability') WHEN 'sold' THEN 'Sold'"                       \
+	"CASE json_extract(lotsync_json(" d "), '$.availability') WHEN 'sold' THEN 'Sold'"         \
 	" WHEN 'pending' THEN 'Unpublished' WHEN 'unavailable' THEN 'Unpublished'"                 \
 	" ELSE 'Published' END"
 #define VEHICLE_JSON(status)                                                                       \
 	"json_object('event', 'vehicle', 'at', s.received_at, 'feed', s.feed, 'snapshot', s.id,"   \
-	" 'id', x.key, 'registrationNumber', json_extract(x.data, '$.registration_number'),"       \
+	" 'id', x.key, 'registrationNumber',"                                                      \
+	" json_extract(lotsync_json(x.data), '$.registration_number'),"                            \
 	" 'vehicleIdentificationNumber', x.vin, 'status', " status ")"
 
 /* Vehicles that appeared, changed listing state or vanished in one applied seq. */
@@ -281,7 +282,7 @@ collect_seq(struct store *st, const char *feed, long long seq, struct events *ev
 		" ORDER BY x.key",
 		/* vanished: ended at seq with no successor */
 		"SELECT x.id, 'vehicle', s.received_at, "
-		VEHICLE_JSON("CASE WHEN json_extract(x.data, '$.availability') = 'sold'"
+		VEHICLE_JSON("CASE WHEN json_extract(lotsync_json(x.data), '$.availability') = 'sold'"
 		             " THEN 'Sold' ELSE 'Unpublished' END")
 		" FROM versions x JOIN snapshots s ON s.feed = x.feed AND s.seq = x.to_seq"
 		" WHERE x.feed = ?1 AND x.to_seq = ?2 AND x.kind = 'vehicle'"
@@ -535,15 +536,16 @@ static const char versions_sql[] =
         " EXISTS(SELECT 1 FROM versions q WHERE q.feed = v.feed AND q.key = v.key"
         "  AND q.from_seq = v.to_seq), j.key, j.value"
         " FROM versions v JOIN snapshots s ON s.id = v.snapshot_id"
-        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq, json_each(v.data) j"
+        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq,"
+        " json_each(lotsync_json(v.data)) j"
         " WHERE (?2 IS NULL OR v.feed = ?2) AND EXISTS(SELECT 1 FROM versions m"
         "  WHERE m.feed = v.feed AND m.key = v.key AND (m.vin = upper(?1) OR m.key = ?1"
-        "  OR json_extract(m.data, '$.stock_no') = ?1"
-        "  OR json_extract(m.data, '$.dealer_id') || '/' || json_extract(m.data, '$.stock_no')"
-        "   = ?1"
-        "  OR (m.kind = 'workorder' AND (json_extract(m.data, '$.wo_number') = ?1"
-        "   OR upper(replace(replace(json_extract(m.data, '$.registration_number'),"
-        "    '-', ''), ' ', '')) = upper(replace(replace(?1, '-', ''), ' ', ''))))))"
+        "  OR (SELECT j ->> '$.stock_no' = ?1"
+        "   OR (j ->> '$.dealer_id') || '/' || (j ->> '$.stock_no') = ?1"
+        "   OR (m.kind = 'workorder' AND (j ->> '$.wo_number' = ?1"
+        "    OR upper(replace(replace(j ->> '$.registration_number', '-', ''), ' ', ''))"
+        "     = upper(replace(replace(?1, '-', ''), ' ', ''))))"
+        "   FROM (SELECT lotsync_json(m.data) AS j))))"
         " ORDER BY v.feed, v.key, v.from_seq, v.id, j.key";
 
 struct version_row_state {

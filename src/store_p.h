@@ -21,6 +21,7 @@ struct store {
 	bool created;  /* the file had no schema when it was opened */
 	bool readonly; /* opened read-only: a write through it is a bug, not I/O */
 	int depth;     /* open store_begin()s: beyond the first they are savepoints */
+	struct store_zdata *zdata; /* compresses the versions written (store_pack.c) */
 	store_commit_fn on_commit; /* after each outermost COMMIT, or NULL */
 	void *on_commit_ctx;
 	struct {
@@ -54,6 +55,36 @@ int store_verify_erasures(struct store *st, void (*problem)(void *, const char *
 /* Append-only version rows, appended ends and the current set (store_cur.c). */
 extern const char store_schema_version_ends[];
 extern const char store_schema_cur_raw[];
+
+/*
+ * Schema 13 (store_pack.c): version data as zstd frames (read back through
+ * the SQL function lotsync_json(data), registered on every connection by
+ * store_pack_register), and versions_vin only where vin <> key.
+ */
+extern const char store_schema_pack[];
+int store_pack_register(struct store *st);
+/*
+ * Bind a version's JSON to parameter i of s in its stored form (a frame
+ * in st's buffer: step s before the next bind). 0, or -1 (logged).
+ */
+int store_bind_data(struct store *st, sqlite3_stmt *s, int i, const char *json);
+/*
+ * The rows of alias a (version_rows or the view versions) whose vin is the
+ * parameter p: those with their own VIN through the partial versions_vin,
+ * those keyed by it through versions_key (feed, key). With the feed known,
+ * ANDed with a.feed = ..., both halves are index lookups.
+ */
+#define STORE_VIN_MATCH(a, p)                                                                      \
+	"((" a ".vin = " p " AND " a ".vin <> " a ".key) OR (" a ".key = " p " AND " a ".vin = " p \
+	"))"
+/*
+ * The ids of the version rows whose vin is p, any feed: the partial index
+ * for the first half, versions_key once per feed for the second.
+ */
+#define STORE_VIN_IDS(p)                                                                           \
+	"SELECT id FROM version_rows WHERE vin = " p " AND vin <> key UNION ALL"                   \
+	" SELECT id FROM version_rows WHERE feed IN (SELECT DISTINCT feed FROM snapshots)"         \
+	" AND key = " p " AND vin = " p
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);

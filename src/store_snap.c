@@ -315,7 +315,7 @@ store_reject_add(struct store *st, long long snapshot, const struct row_error *e
  * stored canonical JSON, so no JSON parser is needed on this side.
  */
 static const char each_sql[] =
-        "SELECT v.key, j.key, j.value FROM versions v, json_each(v.data) j"
+        "SELECT v.key, j.key, j.value FROM versions v, json_each(lotsync_json(v.data)) j"
         " WHERE v.feed = ?1 AND ((?2 = 0 AND v.to_seq IS NULL) OR (?2 > 0 AND v.from_seq <= ?2"
         " AND (v.to_seq IS NULL OR v.to_seq > ?2))) ORDER BY v.key, j.key";
 
@@ -455,8 +455,9 @@ refused_history(struct store *st, const char *vin, struct history_event **out, s
 	        "SELECT s.received_at, s.id, s.feed, r.key, s.file, r.line, r.reason"
 	        " FROM rejected_rows r JOIN snapshots s ON s.id = r.snapshot_id"
 	        " WHERE s.state = 'applied' AND r.key IS NOT NULL AND (r.key = ?1 OR r.key IN"
-	        "  (SELECT key FROM versions WHERE vin = ?1 AND feed = s.feed))"
-	        " ORDER BY s.id, r.line";
+	        "  (SELECT key FROM version_rows v WHERE v.feed = s.feed AND " STORE_VIN_MATCH(
+	                "v", "?1") "))"
+	                           " ORDER BY s.id, r.line";
 	sqlite3_stmt *s;
 	int rc;
 
@@ -481,7 +482,7 @@ int
 store_history(struct store *st, const char *vin, struct history_event **out, size_t *n)
 {
 	static const char sql[] =
-	        "SELECT s.received_at, s.id, v.feed, v.key, s.file, v.data,"
+	        "SELECT s.received_at, s.id, v.feed, v.key, s.file, lotsync_json(v.data),"
 	        " EXISTS(SELECT 1 FROM versions p WHERE p.feed = v.feed AND p.key = v.key"
 	        "  AND p.to_seq = v.from_seq),"
 	        " e.received_at, e.id, e.file,"
@@ -489,7 +490,7 @@ store_history(struct store *st, const char *vin, struct history_event **out, siz
 	        "  AND q.from_seq = v.to_seq)"
 	        " FROM versions v JOIN snapshots s ON s.id = v.snapshot_id"
 	        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq"
-	        " WHERE v.vin = ? ORDER BY s.received_at, v.from_seq, v.id";
+	        " WHERE v.id IN (" STORE_VIN_IDS("?1") ") ORDER BY s.received_at, v.from_seq, v.id";
 	sqlite3_stmt *s;
 	size_t alloc = 0, nversions;
 	int rc;

@@ -16,10 +16,10 @@ store_wo_counts(struct store *st, const char *feed, struct store_wo_counts *out)
 	memset(out, 0, sizeof(*out));
 	s = store_prep(st, "SELECT count(*) FILTER (WHERE kind = 'workorder'),"
 	                   " count(*) FILTER (WHERE kind = 'workorder'"
-	                   "  AND json_extract(data, '$.canceled') = 'true'),"
+	                   "  AND json_extract(lotsync_json(data), '$.canceled') = 'true'),"
 	                   " count(*) FILTER (WHERE kind = 'person'),"
 	                   " count(*) FILTER (WHERE kind = 'workorder'"
-	                   "  AND json_extract(data, '$.date_typo') IS NOT NULL)"
+	                   "  AND json_extract(lotsync_json(data), '$.date_typo') IS NOT NULL)"
 	                   " FROM cur c JOIN version_rows v ON v.id = c.version_id"
 	                   " WHERE c.feed = ?1");
 	if (!s)
@@ -37,12 +37,12 @@ store_wo_counts(struct store *st, const char *feed, struct store_wo_counts *out)
 	if (!out->typos_total)
 		return 0;
 	s = store_prep(
-	        st, "SELECT v.key, json_extract(v.data, '$.wo_number'),"
-	            " json_extract(v.data, '$.appointment_at'),"
-	            " json_extract(v.data, '$.appointment_swapped_at')"
-	            " FROM cur c JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?1"
-	            " AND v.kind = 'workorder' AND json_extract(v.data, '$.date_typo') IS NOT NULL"
-	            " ORDER BY v.key LIMIT ?2");
+	        st,
+	        "SELECT key, j ->> '$.wo_number', j ->> '$.appointment_at',"
+	        " j ->> '$.appointment_swapped_at' FROM (SELECT v.key, lotsync_json(v.data) AS j"
+	        " FROM cur c JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?1"
+	        " AND v.kind = 'workorder') WHERE j ->> '$.date_typo' IS NOT NULL"
+	        " ORDER BY key LIMIT ?2");
 	if (!s)
 		return -1;
 	store_bind_text(s, 1, feed);
@@ -72,8 +72,9 @@ store_wo_counts_release(struct store_wo_counts *c)
 char *
 store_wo_person_json(struct store *st, const char *feed, const char *key)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT data FROM versions WHERE feed = ?1 AND key = ?2"
-	                                 " AND to_seq IS NULL ORDER BY id DESC LIMIT 1");
+	sqlite3_stmt *s = store_prep(
+	        st, "SELECT lotsync_json(data) FROM versions WHERE feed = ?1 AND key = ?2"
+	            " AND to_seq IS NULL ORDER BY id DESC LIMIT 1");
 	char *json = NULL;
 	int rc;
 

@@ -47,6 +47,13 @@
  * byte to at most 10 ("&#x10FFFF;" for 4 bytes, "&amp;" for 1).
  */
 #define LS_MAX_RENDER_CELL ((size_t)64 << 20)
+/*
+ * One stored version's JSON, decompressed (store_zdata.c): what a stored
+ * frame may claim, so a damaged database cannot ask for any size. Its
+ * record was capped when read (an XML record's 4 MiB of text, each byte
+ * escaped to at most 6).
+ */
+#define LS_MAX_STORED_JSON ((size_t)64 << 20)
 /* One JSON document lotsync builds in memory (--json output, manifests). */
 #define LS_MAX_JSON ((size_t)1 << 30)
 

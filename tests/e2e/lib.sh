@@ -7,6 +7,11 @@ fails=0
 # are replays. t6201-clock unsets this to test the guard itself.
 export LOTSYNC_ALLOW_CLOCK_REWIND=1
 
+# A stored version's data is a zstd frame since schema 14: the plain sqlite3
+# shell reads it as JSON with lotsync_json(data) from this extension,
+#   sqlite3 -cmd "$SQL_JSON" DB "select json_extract(lotsync_json(data), ...)".
+SQL_JSON=".load ${LOTSYNC_JSON_EXT:-$SRCDIR/build/lotsync_json.so}"
+
 fail() {
 	echo "FAIL: $*" >&2
 	fails=$((fails + 1))

@@ -35,7 +35,7 @@ L() { "$LOTSYNC" -c "$TEST_TMP/lotsync.conf" "$@"; }
 json_lines() { # EXPR FILE: EXPR over each JSON line (as e), space-joined
 	/usr/bin/python3 -I -S -c 'import json,sys; print(" ".join(str(eval(sys.argv[1], {"e": json.loads(l)})) for l in open(sys.argv[2]) if l.strip()))' "$1" "$2"
 }
-q() { sqlite3 "$B/spool/lotsync.db" "$1"; }
+q() { sqlite3 -cmd "$SQL_JSON" "$B/spool/lotsync.db" "$1"; }
 expect_rc 0 "check-config takes a work-order feed" L check-config
 
 # 09:15 the morning push.
@@ -48,9 +48,9 @@ expect_eq "$(q "select key from versions where kind = 'workorder' and to_seq is 
 	"12345/WO-2026-0042 12345/WO-2026-0043 12345/WO-2026-0044 " "three work orders are current"
 expect_eq "$(q "select key from versions where kind = 'person' order by key" | tr '\n' ' ')" \
 	"person:P1 person:P2 person:P3 " "persons stored once each (P1 is named by two work orders)"
-expect_eq "$(q "select json_extract(data, '$.\"intervention.002.title\"') || '|' || json_extract(data, '$.appointment_at') from versions where key = '12345/WO-2026-0042'")" \
+expect_eq "$(q "select json_extract(lotsync_json(data), '$.\"intervention.002.title\"') || '|' || json_extract(lotsync_json(data), '$.appointment_at') from versions where key = '12345/WO-2026-0042'")" \
 	"Olie verversen|2026-12-01T07:30:00Z" "interventions in order; local 08:30 is 07:30 UTC"
-expect_eq "$(q "select json_extract(data, '$.appointment_at') || '|' || json_extract(data, '$.appointment_swapped_at') from versions where key = '12345/WO-2026-0043'")" \
+expect_eq "$(q "select json_extract(lotsync_json(data), '$.appointment_at') || '|' || json_extract(lotsync_json(data), '$.appointment_swapped_at') from versions where key = '12345/WO-2026-0043'")" \
 	"2026-01-12T09:00:00Z|2026-12-01T09:00:00Z" "the typo is stored as read, with the swapped reading"
 expect_rc 0 "status" L status
 expect_grep "PROBABLE DATE TYPO work order WO-2026-0043: appointment 2026-01-12T09:00:00Z as read, 2026-12-01T09:00:00Z" \
@@ -71,7 +71,7 @@ expect_grep "0 new, 1 changed, 0 vanished" "$TEST_TMP/out" "nothing vanished"
 # 17:05 the evening push: WO-2026-0043 canceled, WO-2026-0044 deleted.
 push "$FX/3-evening.xml"
 expect_rc 0 "the evening file is ingested" L --now 2026-12-01T16:10:00Z run
-expect_eq "$(q "select key || '=' || coalesce(json_extract(data, '$.canceled'), '') from versions where kind = 'workorder' and to_seq is null order by key" | tr '\n' ' ')" \
+expect_eq "$(q "select key || '=' || coalesce(json_extract(lotsync_json(data), '$.canceled'), '') from versions where kind = 'workorder' and to_seq is null order by key" | tr '\n' ' ')" \
 	"12345/WO-2026-0042= 12345/WO-2026-0043=true " "canceled is a state of its own; the deleted one ended"
 expect_rc 0 "diff noon evening" L diff 2 3
 expect_grep "^- 12345/WO-2026-0044" "$TEST_TMP/out" "the delete entry ends WO-2026-0044"

@@ -23,7 +23,7 @@ trap 'rm -rf "$FD"' EXIT
 } >conf/lotsync.conf
 chmod 600 conf/lotsync.conf
 L() { "$LOTSYNC" -c "$TEST_TMP/conf/lotsync.conf" "$@"; }
-q() { sqlite3 spool/lotsync.db "$1"; }
+q() { sqlite3 -cmd "$SQL_JSON" spool/lotsync.db "$1"; }
 current() { q "select key from versions where kind = 'workorder' and to_seq is null order by key" | tr '\n' ' '; }
 day() { # N DATE: the day's export replaces yesterday's on the server
 	cp "$FX/day$1.csv" "$FD/werkorders.csv"
@@ -35,7 +35,7 @@ expect_rc 0 "day 1: fetched over FTP and ingested" L --now 2026-12-01T06:30:00Z 
 expect_grep "werkorders.csv:5: work order A-1003: probable date typo: appointment read as 2026-06-12T14:00" \
 	"$TEST_TMP/err" "stderr names the probable date typo with its WO number"
 expect_eq "$(current)" "700/A-1001 700/A-1002 700/A-1003 " "three work orders from four rows"
-expect_eq "$(q "select json_extract(data, '$.\"intervention.001.title\"') || '|' || json_extract(data, '$.\"intervention.002.title\"') || '|' || json_extract(data, '$.\"intervention.002.price\"') from versions where key = '700/A-1001'")" \
+expect_eq "$(q "select json_extract(lotsync_json(data), '$.\"intervention.001.title\"') || '|' || json_extract(lotsync_json(data), '$.\"intervention.002.title\"') || '|' || json_extract(lotsync_json(data), '$.\"intervention.002.price\"') from versions where key = '700/A-1001'")" \
 	"Grote beurt|Distributieriem|61250" "a work order's rows are its interventions, in file order"
 expect_eq "$(q "select source from snapshots where id = 1")" \
 	"ftp://$FTP_USER@127.0.0.1:$FTP_PORT/inbox/$sub/werkorders.csv" "the snapshot names the FTP source"

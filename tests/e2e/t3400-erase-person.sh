@@ -49,9 +49,11 @@ expect_eq "$(ls spool/outbox/planner spool/outbox/board spool/sent/planner spool
 # other person of the feed holds in some field (P2 is 'Jansen Transport B.V.'
 # in Utrecht), of at least 5 bytes (shorter ones occur in SHA-256 names).
 values() { # FEED PERSON
-	sqlite3 "$DB" "select distinct j.value from versions v, json_each(v.data) j
+	sqlite3 -cmd "$SQL_JSON" "$DB" "select distinct j.value from versions v,
+		json_each(lotsync_json(v.data)) j
 		where v.feed = '$1' and v.key = 'person:$2' and j.key <> 'person_id'
-		and length(j.value) >= 5 and not exists (select 1 from versions o, json_each(o.data) k
+		and length(j.value) >= 5 and not exists (select 1 from versions o,
+		json_each(lotsync_json(o.data)) k
 		where o.feed = v.feed and o.key like 'person:%' and o.key <> v.key
 		and instr(k.value, j.value) > 0)"
 }
@@ -99,11 +101,16 @@ expect_eq "$leaked" 0 "no erased value in the command's output or log lines"
 sqlite3 "$DB" "pragma wal_checkpoint(truncate)" >/dev/null
 found=$(grep -r -a -l -F -f erased.txt spool | sort | tr '\n' ' ')
 expect_eq "$found" "" "grep -r over the whole spool finds no erased value"
+# The database stores versions compressed: the grep above cannot see into them.
+sqlite3 -cmd "$SQL_JSON" "$DB" "select lotsync_json(data) from version_rows" >stored.json
+expect_eq "$(wc -l <stored.json)" "$(sqlite3 "$DB" "select count(*) from version_rows")" \
+	"every stored version reads back as JSON"
+expect_eq "$(grep -c -F -f erased.txt stored.json)" 0 "no stored version holds an erased value"
 expect_eq "$(grep -l -F 'Terugbellen: (erased) (erased), (erased) (na 16:00)' spool/archive/carsys/* | wc -l)" 1 \
 	"the notes keep their text, the person's name and number erased"
 grep -q -F 'Jansen Transport B.V.' spool/archive/carsys/* || fail "P2 (same surname) must keep its company"
 grep -q -F 'Utrecht' spool/sent/planner/* || fail "other persons keep their place in sent exports"
-expect_eq "$(sqlite3 "$DB" "select json_extract(data, '\$.email_private') || ' ' || json_extract(data, '\$.person_id') from versions where key = 'person:P1' order by id" | tr '\n' '|')" \
+expect_eq "$(sqlite3 -cmd "$SQL_JSON" "$DB" "select json_extract(lotsync_json(data), '\$.email_private') || ' ' || json_extract(lotsync_json(data), '\$.person_id') from versions where key = 'person:P1' order by id" | tr '\n' '|')" \
 	"(erased) P1|(erased) P1|" "both versions of P1 erased, the id kept"
 expect_eq "$(sqlite3 "$DB" "select kind, by, at from audit_chain where kind = 'erase' order by id" | tr '\n' ' ')" \
 	"erase|$(id -un)|2026-12-03T08:00:00Z erase|$(id -un)|2026-12-03T08:05:00Z " "two erase events: who and when (--now)"
@@ -136,10 +143,10 @@ expect_eq "$(sqlite3 "$DB" "select count(*) from audit_chain")" "$chain_after" "
 expect_rc 0 "verify still passes" L verify
 
 # The append-only triggers still refuse a rewrite outside an erasure.
-p2=$(sqlite3 "$DB" "select group_concat(data) from versions where key = 'person:P2'")
+p2=$(sqlite3 -cmd "$SQL_JSON" "$DB" "select group_concat(lotsync_json(data)) from versions where key = 'person:P2'")
 sqlite3 "$DB" "update versions set data = '{}' where key = 'person:P2'" 2>sql.err &&
 	fail "a person version was rewritten without an erasure"
-expect_eq "$(sqlite3 "$DB" "select group_concat(data) from versions where key = 'person:P2'")" "$p2" \
+expect_eq "$(sqlite3 -cmd "$SQL_JSON" "$DB" "select group_concat(lotsync_json(data)) from versions where key = 'person:P2'")" "$p2" \
 	"versions stay append-only outside an erasure ($(cat sql.err))"
 sqlite3 "$DB" "update erasures set person = 'P2'" 2>sql.err && fail "an erasure was edited"
 grep -q "erasures are append-only" sql.err && pass "erasures are append-only" || fail "$(cat sql.err)"

@@ -45,7 +45,7 @@ setup() { rm -rf "$1" && cp -a base "$1"; }
 fingerprint() {
 	db=$1/spool/lotsync.db
 	{
-		sqlite3 "$db" "select id, kind, key, hash, data from versions order by id"
+		sqlite3 -cmd "$SQL_JSON" "$db" "select id, kind, key, hash, lotsync_json(data) from versions order by id"
 		sqlite3 "$db" "select kind, snapshot_id, at, manifest from audit_chain order by id"
 		sqlite3 "$db" "select id, feed, person, state, at, chain_id from erasures order by id"
 		sqlite3 "$db" "select * from erasure_files order by rowid"

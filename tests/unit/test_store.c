@@ -16,6 +16,7 @@
 #include "lotsync/store.h"
 #include "lotsync/util.h"
 
+#include "../../src/store_zdata.h"
 #include "unit_db.h"
 
 UNIT_DB_FIXTURE(dir, db, log_set_level(LOG_ERROR))
@@ -116,7 +117,8 @@ START_TEST(version_ends_migration_keeps_what_readers_see)
 	hbefore = unit_sql(db, hist);
 	ck_assert_int_eq(store_open(db, false, &st), 0);
 	store_close(st);
-	unit_assert_sql(db, "pragma user_version", "13"); /* and on to 13: cur.raw */
+	/* and on: cur.raw (13), packed data (14) */
+	unit_assert_sql(db, "pragma user_version", "14");
 	unit_assert_sql(db, rows, before);
 	unit_assert_sql(db, hist, hbefore);
 	unit_assert_sql(db, "select feed, version_id, key, hash from cur order by feed, version_id",
@@ -174,6 +176,182 @@ START_TEST(version_ends_migration_keeps_what_readers_see)
 	                "5|vehicle|g|A|A|15|{}|3|1|");
 	free(before);
 	free(hbefore);
+}
+END_TEST
+
+/* store_each_record's records as "key:name=value,...;" */
+static int
+collect_record(void *ctx, const struct record *r)
+{
+	char **out = ctx;
+	char *n = xasprintf("%s%s:", *out, r->key);
+
+	for (size_t i = 0; i < r->nfields; i++) {
+		char *m = xasprintf("%s%s=%s,", n, r->fields[i].name, r->fields[i].value);
+
+		free(n);
+		n = m;
+	}
+	free(*out);
+	*out = xasprintf("%s;", n);
+	free(n);
+	return 0;
+}
+
+static char *
+records_at(struct store *st, long long seq)
+{
+	char *out = xstrdup("");
+
+	ck_assert_int_eq(store_each_record(st, "f", seq, collect_record, &out), 0);
+	return out;
+}
+
+static int
+collect_raw(void *ctx, long long version, const char *key, const char *json, size_t len)
+{
+	char **out = ctx;
+	char *n = xasprintf("%s%lld %s %s %zu\n", *out, version, key, json, len);
+
+	free(*out);
+	*out = n;
+	return 0;
+}
+
+/* history details of vin, one a line */
+static char *
+history_of(struct store *st, const char *vin)
+{
+	struct history_event *h;
+	size_t n;
+	char *out = xstrdup("");
+
+	ck_assert_int_eq(store_history(st, vin, &h, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		char *m = xasprintf("%s%s %s\n", out, h[i].event, h[i].detail);
+
+		free(out);
+		out = m;
+	}
+	history_free(h, n);
+	return out;
+}
+
+/*
+ * Schema 14 stores a version's data as a zstd frame, and rows written
+ * before keep their TEXT: a store holding both reads each as the JSON it
+ * was given (records at a seq, one version, history by VIN, keys by VIN
+ * through the partial versions_vin), and nothing is rewritten.
+ */
+START_TEST(packed_and_text_versions_read_alike)
+{
+	struct store *st;
+	struct version_row v = {.key = "A", .vin = "VA", .hash = 21, .json = "{\"price\":\"2\"}"};
+	struct version_row w = {.key = "VC", .vin = "VC", .hash = 23, .json = "{\"vin\":\"VC\"}"};
+	char *got, **keys;
+	size_t n;
+
+	ck_assert_int_eq(store_open_upto(db, 12, &st), 0);
+	store_close(st);
+	raw("insert into snapshots(id, feed, state, seq, sha256, size, file, source, profile,"
+	    " received_at) values(1, 'f', 'applied', 1, 'a', 1, 'a.csv', 'drop', 'p', 't1'),"
+	    " (2, 'f', 'applied', 2, 'b', 1, 'b.csv', 'drop', 'p', 't2');"
+	    "insert into version_rows(id, feed, key, vin, hash, data, snapshot_id, from_seq)"
+	    " values(1, 'f', 'A', 'VA', 11, '{\"price\":\"1\"}', 1, 1),"
+	    " (2, 'f', 'VB', 'VB', 12, '{\"vin\":\"VB\"}', 1, 1);"
+	    "insert into cur(feed, version_id, key, hash) values('f', 1, 'A', 11), ('f', 2, 'VB', "
+	    "12);");
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	unit_assert_sql(db, "pragma user_version", "14");
+	unit_assert_sql(db,
+	                "select sql like '%WHERE vin <> key' from sqlite_master"
+	                " where name = 'versions_vin'",
+	                "1");
+	ck_assert_int_eq(store_version_end(st, "f", 1, 2), 0);
+	ck_assert_int_eq(store_version_add(st, "f", 2, 2, &v), 3);
+	ck_assert_int_eq(store_version_add(st, "f", 2, 2, &w), 4);
+	/* old rows stay TEXT; new ones are frames, smaller than the JSON only when it is long */
+	unit_assert_sql(
+	        db,
+	        "select group_concat(t) from (select typeof(data) t from version_rows order by id)",
+	        "text,text,blob,blob");
+	unit_assert_sql(db, "select hex(substr(data, 1, 4)) from version_rows where id = 3",
+	                "28B52FFD");
+	got = records_at(st, 1);
+	ck_assert_str_eq(got, "A:price=1,;VB:vin=VB,;");
+	free(got);
+	got = records_at(st, 2);
+	ck_assert_str_eq(got, "A:price=2,;VB:vin=VB,;VC:vin=VC,;");
+	free(got);
+	got = xstrdup("");
+	ck_assert_int_eq(store_version_raw(st, 3, collect_raw, &got), 0);
+	ck_assert_int_eq(store_version_raw(st, 2, collect_raw, &got), 0);
+	ck_assert_str_eq(got, "3 A {\"price\":\"2\"} 13\n2 VB {\"vin\":\"VB\"} 12\n");
+	free(got);
+	/* a VIN that is not the key (partial index) and VINs that are (versions_key) */
+	got = history_of(st, "VA");
+	ck_assert_msg(strstr(got, "appeared feed f, key A, file a.csv: {\"price\":\"1\"}") &&
+	                      strstr(got, "changed feed f, key A, file b.csv: {\"price\":\"2\"}"),
+	              "%s", got);
+	free(got);
+	got = history_of(st, "VB");
+	ck_assert_msg(strstr(got, "appeared feed f, key VB, file a.csv: {\"vin\":\"VB\"}"), "%s",
+	              got);
+	free(got);
+	got = history_of(st, "VC");
+	ck_assert_msg(strstr(got, "appeared feed f, key VC, file b.csv: {\"vin\":\"VC\"}"), "%s",
+	              got);
+	free(got);
+	ck_assert_int_eq(store_current_keys_by_vin(st, "f", "VA", &keys, &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(keys[0], "A");
+	free(keys[0]);
+	free(keys);
+	ck_assert_int_eq(store_current_keys_by_vin(st, "f", "VC", &keys, &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(keys[0], "VC");
+	free(keys[0]);
+	free(keys);
+	store_close(st);
+	unit_assert_sql(
+	        db,
+	        "select group_concat(t) from (select typeof(data) t from version_rows order by id)",
+	        "text,text,blob,blob");
+}
+END_TEST
+
+/* The frame format itself: round trip, and a damaged or foreign blob refused with a reason. */
+START_TEST(zdata_frames_round_trip_and_refuse_damage)
+{
+	static const char rec[] = "{\"make\":\"Volvo\",\"model\":\"V60\"}";
+	struct store_zdata *z = store_zdata_new();
+	char big[4096], why[160], *back, *bad;
+	const void *f;
+	size_t len, n;
+
+	ck_assert_ptr_nonnull(z);
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = rec[i % (sizeof(rec) - 1)];
+	big[sizeof(big) - 1] = '\0';
+	f = store_zdata_pack(z, big, strlen(big), &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_lt(len, 200);
+	bad = xmalloc(len);
+	memcpy(bad, f, len);
+	back = store_zdata_unpack(z, bad, len, &n, why, sizeof(why));
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(n, strlen(big));
+	ck_assert_str_eq(back, big);
+	free(back);
+	/* cut short */
+	ck_assert_ptr_null(store_zdata_unpack(z, bad, len - 3, &n, why, sizeof(why)));
+	ck_assert_msg(strstr(why, "stored-JSON frame"), "%s", why);
+	/* not a frame at all */
+	ck_assert_ptr_null(store_zdata_unpack(z, "{}", 2, &n, why, sizeof(why)));
+	ck_assert_msg(strstr(why, "not a stored-JSON frame (2 bytes)"), "%s", why);
+	free(bad);
+	store_zdata_free(z);
+	store_zdata_free(NULL);
 }
 END_TEST
 
@@ -393,6 +571,8 @@ make_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, creates_the_schema_and_reopens_it);
 	tcase_add_test(tc, version_ends_migration_keeps_what_readers_see);
+	tcase_add_test(tc, packed_and_text_versions_read_alike);
+	tcase_add_test(tc, zdata_frames_round_trip_and_refuse_damage);
 	tcase_add_test(tc, refuses_what_it_cannot_open);
 	tcase_add_test(tc, a_read_only_handle_cannot_write);
 	tcase_add_test(tc, run_records);
