@@ -65,7 +65,11 @@ int main(int argc, char **argv) {
 }
 EOF
 cat >"$out/peer_scan.c" <<'EOF'
-/* Step through the rows a full export of feed FEED reads; print seconds. */
+/*
+ * Step through the rows a full export of feed FEED reads, their data as
+ * JSON through lotsync_json() (the extension EXT: schema 13 stores it
+ * compressed), as export reads them; print seconds.
+ */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <time.h>
@@ -74,7 +78,8 @@ int main(int argc, char **argv) {
 	(void)argc;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) ||
-	    sqlite3_prepare_v2(db, "SELECT v.id, v.key, v.data FROM cur c JOIN version_rows v"
+	    sqlite3_enable_load_extension(db, 1) || sqlite3_load_extension(db, argv[3], NULL, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT v.id, v.key, lotsync_json(v.data) FROM cur c JOIN version_rows v"
 	                           " ON v.id = c.version_id WHERE c.feed = ? AND v.kind = 'vehicle'"
 	                           " ORDER BY c.version_id", -1, &s, NULL))
 		return 1;
@@ -144,7 +149,7 @@ for i in $(seq "$R"); do
 	f=$(ls "$out/spool/outbox/mobile/"*)
 	size=$(stat -c %s "$f")
 	fw="$fw $("$out/peer_fwrite" "$f" "$out/peer.out")"
-	sc="$sc $("$out/peer_scan" "$out/spool/lotsync.db" acme | cut -d' ' -f1)"
+	sc="$sc $("$out/peer_scan" "$out/spool/lotsync.db" acme "$top/build/lotsync_json.so" | cut -d' ' -f1)"
 	rm -f "$out/peer.out"
 done
 clear_outbox mobile

@@ -301,6 +301,7 @@ store_close(struct store *st)
 	if (st->db)
 		sqlite3_close(st->db);
 	store_zdata_free(st->zdata);
+	store_digest_drop(st);
 	free(st->path);
 	free(st);
 }
@@ -348,6 +349,8 @@ store_commit(struct store *st)
 		return -1;
 	if (st->depth > 0)
 		st->depth--;
+	if (outer)
+		store_digest_drop(st); /* sealed or not, the snapshot is written */
 	if (outer && st->on_commit)
 		st->on_commit(st->on_commit_ctx);
 	return 0;
@@ -467,6 +470,7 @@ store_newest_run_clock(struct store *st, long long except, char out[32])
 void
 store_rollback(struct store *st)
 {
+	store_digest_drop(st); /* what it fed may be gone */
 	/* After some errors SQLite has already rolled the whole transaction back. */
 	if (!sqlite3_get_autocommit(st->db))
 		exec(st, st->depth > 1 ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");

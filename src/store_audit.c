@@ -86,6 +86,72 @@ digest_rows(struct store *st, sqlite3_stmt *s, EVP_MD_CTX *ctx)
 	return rc == SQLITE_DONE ? 0 : store_db_error(st, "digest rows");
 }
 
+/* A row of digest_rows() from its columns' text. */
+static void
+digest_cols(EVP_MD_CTX *ctx, const char *const *col, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_DigestUpdate(ctx, col[i], strlen(col[i]) + 1); /* its NUL too */
+	EVP_DigestUpdate(ctx, "\n", 1);
+}
+
+void
+store_digest_drop(struct store *st)
+{
+	EVP_MD_CTX_free(st->dig.md);
+	st->dig.md = NULL;
+	st->dig.snapshot = st->dig.rows = st->dig.last_id = 0;
+}
+
+/*
+ * The bytes digest_rows() reads for a "+" row, in the order the seal's
+ * query returns them (id order: each insert takes the next id). Whether
+ * the stream covers exactly the snapshot's rows is checked when it is
+ * used (fed_rows_match), so a row written another way only costs the
+ * read-back.
+ */
+void
+store_digest_add(struct store *st, long long snapshot, long long id, const char *key, uint64_t hash,
+                 const char *json)
+{
+	char h[24];
+	const char *col[] = {"+", key, h, json};
+
+	if (!st->dig.md || st->dig.snapshot != snapshot || id <= st->dig.last_id) {
+		store_digest_drop(st);
+		if (!(st->dig.md = EVP_MD_CTX_new()))
+			log_fatal("out of memory (EVP_MD_CTX_new)");
+		if (EVP_DigestInit_ex(st->dig.md, EVP_sha256(), NULL) != 1)
+			log_fatal("SHA-256 unavailable");
+		st->dig.snapshot = snapshot;
+	}
+	snprintf(h, sizeof(h), "%lld", (long long)hash); /* as SQLite prints an integer */
+	digest_cols(st->dig.md, col, ARRAY_SIZE(col));
+	st->dig.rows++;
+	st->dig.last_id = id;
+}
+
+/* The stream of store_digest_add holds exactly snapshot id's version rows. */
+static int
+fed_rows_match(struct store *st, long long id, bool *match)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT count(*), coalesce(max(id), 0) FROM version_rows"
+	                                 " WHERE snapshot_id = ?");
+	int rc;
+
+	*match = false;
+	if (!st->dig.md || st->dig.snapshot != id)
+		return 0;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*match = sqlite3_column_int64(s, 0) == st->dig.rows &&
+		         sqlite3_column_int64(s, 1) == st->dig.last_id;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_db_error(st, "count a snapshot's versions");
+}
+
 /*
  * Digest of what a snapshot wrote: versions it created ("+" rows), versions
  * it ended, its rejected rows and its warnings, each in id order.
@@ -110,17 +176,22 @@ snapshot_digest(struct store *st, long long id, const char *feed, long long seq,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	int rc = -1;
+	bool fed;
 
 	if (!ctx)
 		log_fatal("out of memory (EVP_MD_CTX_new)");
-	if (!created || !ended || !rej || !warn || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (!created || !ended || !rej || !warn || fed_rows_match(st, id, &fed) == -1)
+		goto out;
+	/* the rows ingest just wrote were digested as they were bound */
+	if (fed ? EVP_MD_CTX_copy_ex(ctx, st->dig.md) != 1
+	        : EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
 	sqlite3_bind_int64(created, 1, id);
 	store_bind_text(ended, 1, feed);
 	sqlite3_bind_int64(ended, 2, seq > 0 ? seq : -1);
 	sqlite3_bind_int64(rej, 1, id);
 	sqlite3_bind_int64(warn, 1, id);
-	if (digest_rows(st, created, ctx) || digest_rows(st, ended, ctx) ||
+	if ((!fed && digest_rows(st, created, ctx)) || digest_rows(st, ended, ctx) ||
 	    digest_rows(st, rej, ctx) || digest_rows(st, warn, ctx))
 		goto out;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);

@@ -167,6 +167,7 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_text(s, 8, r->kind ? r->kind : "vehicle", -1, SQLITE_STATIC);
 	if ((id = store_insert(st, s, "store vehicle version")) < 0)
 		return -1;
+	store_digest_add(st, snapshot, id, r->key, r->hash, r->json);
 	if (!(s = store_prep(st, "INSERT INTO cur(feed, version_id, key, hash, raw)"
 	                         " VALUES(?,?,?,?,?)")))
 		return -1;

@@ -22,6 +22,16 @@ struct store {
 	bool readonly; /* opened read-only: a write through it is a bug, not I/O */
 	int depth;     /* open store_begin()s: beyond the first they are savepoints */
 	struct store_zdata *zdata; /* compresses the versions written (store_pack.c) */
+	/*
+	 * The "+" rows of the digest of the snapshot being written, fed by
+	 * store_version_add (store_audit.c): the seal need not read back and
+	 * decompress every version it wrote. Dropped at the outermost commit
+	 * and at any rollback.
+	 */
+	struct {
+		void *md; /* EVP_MD_CTX, or NULL */
+		long long snapshot, rows, last_id;
+	} dig;
 	store_commit_fn on_commit; /* after each outermost COMMIT, or NULL */
 	void *on_commit_ctx;
 	struct {
@@ -85,6 +95,14 @@ int store_bind_data(struct store *st, sqlite3_stmt *s, int i, const char *json);
 	"SELECT id FROM version_rows WHERE vin = " p " AND vin <> key UNION ALL"                   \
 	" SELECT id FROM version_rows WHERE feed IN (SELECT DISTINCT feed FROM snapshots)"         \
 	" AND key = " p " AND vin = " p
+
+/*
+ * store_audit.c: feed the version just written (id, in id order) to the
+ * digest of its snapshot; forget what was fed (rollback, commit, close).
+ */
+void store_digest_add(struct store *st, long long snapshot, long long id, const char *key,
+                      uint64_t hash, const char *json);
+void store_digest_drop(struct store *st);
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
