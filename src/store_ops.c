@@ -529,24 +529,41 @@ store_notify_prune(struct store *st, const char *notify, const char *before, lon
 	return store_done(st, s, "prune notifications");
 }
 
-/* Versions of every vehicle that ever matched, one row per field (json_each). */
+/*
+ * Versions of every vehicle that ever matched, one row per field
+ * (json_each). The matching keys are found once, not per version: by VIN
+ * and key through the indexes, by stock number (alone or dealer/stock),
+ * work-order number or registration in one pass over the versions
+ * (lotsync_json() decompresses each version once for its four reads).
+ */
 static const char versions_sql[] =
         "SELECT v.id, v.feed, v.key, v.vin, s.id, s.received_at, s.file,"
         " coalesce(e.id, 0), e.received_at, e.file,"
         " EXISTS(SELECT 1 FROM versions q WHERE q.feed = v.feed AND q.key = v.key"
         "  AND q.from_seq = v.to_seq), j.key, j.value"
-        " FROM versions v JOIN snapshots s ON s.id = v.snapshot_id"
-        " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq,"
-        " json_each(lotsync_json(v.data)) j"
-        " WHERE (?2 IS NULL OR v.feed = ?2) AND EXISTS(SELECT 1 FROM versions m"
-        "  WHERE m.feed = v.feed AND m.key = v.key AND (m.vin = upper(?1) OR m.key = ?1"
-        "  OR (SELECT j ->> '$.stock_no' = ?1"
-        "   OR (j ->> '$.dealer_id') || '/' || (j ->> '$.stock_no') = ?1"
-        "   OR (m.kind = 'workorder' AND (j ->> '$.wo_number' = ?1"
-        "    OR upper(replace(replace(j ->> '$.registration_number', '-', ''), ' ', ''))"
-        "     = upper(replace(replace(?1, '-', ''), ' ', ''))))"
-        "   FROM (SELECT lotsync_json(m.data) AS j))))"
-        " ORDER BY v.feed, v.key, v.from_seq, v.id, j.key";
+        " FROM ("
+        "  SELECT feed, key FROM version_rows WHERE id IN (" STORE_VIN_IDS(
+                "upper(?1)") ")"
+                             "  UNION SELECT feed, key FROM version_rows"
+                             "   WHERE feed IN (SELECT DISTINCT feed FROM snapshots) AND key = ?1"
+                             "  UNION SELECT m.feed, m.key FROM version_rows m"
+                             "   WHERE json_extract(lotsync_json(m.data), '$.stock_no') = ?1"
+                             "   OR json_extract(lotsync_json(m.data), '$.dealer_id') || '/'"
+                             "    || json_extract(lotsync_json(m.data), '$.stock_no') = ?1"
+                             "   OR (m.kind = 'workorder' AND (json_extract(lotsync_json(m.data), "
+                             "'$.wo_number') = ?1"
+                             "    OR upper(replace(replace(json_extract(lotsync_json(m.data), "
+                             "'$.registration_number'),"
+                             "     '-', ''), ' ', '')) = upper(replace(replace(?1, '-', ''), ' ', "
+                             "''))))) mk"
+                             /* the few matched keys drive: versions_key for their versions, no scan
+                              */
+                             " CROSS JOIN versions v ON v.feed = mk.feed AND v.key = mk.key"
+                             " JOIN snapshots s ON s.id = v.snapshot_id"
+                             " LEFT JOIN snapshots e ON e.feed = v.feed AND e.seq = v.to_seq,"
+                             " json_each(lotsync_json(v.data)) j"
+                             " WHERE (?2 IS NULL OR v.feed = ?2)"
+                             " ORDER BY v.feed, v.key, v.from_seq, v.id, j.key";
 
 struct version_row_state {
 	struct record cur, prev;

@@ -30,10 +30,10 @@ const char store_schema_pack[] = "DROP INDEX versions_vin;"
 int
 store_pack_register(struct store *st)
 {
-	struct store_zdata *fn = store_zdata_new();
+	struct store_zdata_fn *fn = store_zdata_sqlnew();
 
 	if (!fn || !(st->zdata = store_zdata_new())) {
-		store_zdata_free(fn);
+		store_zdata_sqlfree(fn);
 		log_fatal("out of memory (zstd contexts)");
 	}
 	/* SQLite frees fn with the connection, or now when the call fails */

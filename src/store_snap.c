@@ -455,9 +455,9 @@ refused_history(struct store *st, const char *vin, struct history_event **out, s
 	        "SELECT s.received_at, s.id, s.feed, r.key, s.file, r.line, r.reason"
 	        " FROM rejected_rows r JOIN snapshots s ON s.id = r.snapshot_id"
 	        " WHERE s.state = 'applied' AND r.key IS NOT NULL AND (r.key = ?1 OR r.key IN"
-	        "  (SELECT key FROM version_rows v WHERE v.feed = s.feed AND " STORE_VIN_MATCH(
-	                "v", "?1") "))"
-	                           " ORDER BY s.id, r.line";
+	        "  (SELECT key FROM version_rows WHERE +feed = s.feed" /* by id, not by feed */
+	        "   AND id IN (" STORE_VIN_IDS("?1") ")))"
+	                                             " ORDER BY s.id, r.line";
 	sqlite3_stmt *s;
 	int rc;
 

@@ -25,10 +25,10 @@ int sqlite3_lotsyncjson_init(sqlite3 *db, char **err, const sqlite3_api_routines
 int
 sqlite3_lotsyncjson_init(sqlite3 *db, char **err, const sqlite3_api_routines *api)
 {
-	struct store_zdata *z;
+	struct store_zdata_fn *z;
 
 	SQLITE_EXTENSION_INIT2(api);
-	if (!(z = store_zdata_new())) {
+	if (!(z = store_zdata_sqlnew())) {
 		*err = sqlite3_mprintf("lotsync_json: out of memory");
 		return SQLITE_NOMEM;
 	}
