@@ -121,10 +121,10 @@ expect_grep "audit chain broken at entry 3 (snapshot $snap3): its link does not 
 sqlite3 "$DB" "update audit_chain set manifest = replace(manifest, '\"feed\": ', '\"feed\":') where id = 3"
 expect_rc 0 "verify after restoring the manifest" L verify
 # Version rows are never updated (an end is a version_ends row): the trigger refuses it...
-sqlite3 "$DB" "update version_rows set data = replace(data, '\"price\"', '\"price_\"') where id = 7" 2>"$TEST_TMP/sqlerr"
+sqlite3 -cmd "$SQL_JSON" "$DB" "update version_rows set data = replace(lotsync_json(data), '\"price\"', '\"price_\"') where id = 7" 2>"$TEST_TMP/sqlerr"
 expect_grep "versions are append-only" "$TEST_TMP/sqlerr" "a version row edit is refused by its trigger"
 # ...and verify catches one that drops the trigger first.
-sqlite3 "$DB" "drop trigger version_rows_append_only_u; update version_rows set data = replace(data, '\"price\"', '\"price_\"') where id = 7"
+sqlite3 -cmd "$SQL_JSON" "$DB" "drop trigger version_rows_append_only_u; update version_rows set data = replace(lotsync_json(data), '\"price\"', '\"price_\"') where id = 7"
 expect_rc 65 "verify: a stored vehicle version edited" L verify
 expect_grep "\"content\" changed" "$TEST_TMP/err" "version edits change the snapshot's content digest"
 
