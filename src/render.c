@@ -564,24 +564,17 @@ static int
 fmt_mileage(struct render *r, const struct format_column *c, const char *v, size_t n)
 {
 	static const char *const words[] = {"km", "miles", "mil"};
-	size_t s = r->f->unit_slot, i = 0;
+	size_t s = r->f->unit_slot;
 	enum mileage_unit from;
-	unsigned long long raw = 0;
+	unsigned long long raw;
 	long long val;
 	char num[NORM_NUM_MAX], *p;
 
 	if (s == (size_t)-1 || !r->val[s] ||
 	    norm_mileage_unit(r->val[s], r->vlen[s], &from) != NULL)
 		return -1;
-	/* as parse_uint() read the C string: digits up to a NUL, at most 2^50 */
-	if (n == 0 || v[0] < '0' || v[0] > '9')
-		return -1;
-	for (; i < n && v[i] != '\0'; i++) {
-		if (v[i] < '0' || v[i] > '9' || raw > ((unsigned long long)1 << 50))
-			return -1;
-		raw = raw * 10 + (unsigned)(v[i] - '0');
-	}
-	if (raw > (unsigned long long)1 << 50)
+	/* what parse_uint() took from the C string, read in place */
+	if (parse_uint_n(v, n, (unsigned long long)1 << 50, &raw) == -1)
 		return -1;
 	val = (long long)raw;
 	if (c->unit >= 0) {

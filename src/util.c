@@ -147,6 +147,25 @@ parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 	return 0;
 }
 
+int
+parse_uint_n(const char *s, size_t n, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i = 0;
+
+	if (n == 0 || !isdigit((unsigned char)s[0]))
+		return -1;
+	for (; i < n && s[i] != '\0'; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (!isdigit((unsigned char)s[i]) || d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
 void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {

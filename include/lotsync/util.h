@@ -31,6 +31,8 @@ bool str_startswith(const char *s, const char *prefix);
 
 /* Parse a non-negative decimal integer that fills the whole string. */
 int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/* The same over the n bytes at s, which end early at a NUL (a view, not a C string). */
+int parse_uint_n(const char *s, size_t n, unsigned long long max, unsigned long long *out);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 /* Who runs this decision (recorded in the chain): $SUDO_USER, else the

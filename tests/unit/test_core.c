@@ -8,6 +8,7 @@
 #include "lotsync/json.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
+#include "lotsync/util.h"
 
 #include "unit.h"
 
@@ -185,6 +186,44 @@ START_TEST(diff_of_equal_sets_is_empty)
 }
 END_TEST
 
+/* A view of n bytes reads as parse_uint() reads the same digits as a C string. */
+START_TEST(parse_uint_n_matches_parse_uint)
+{
+	static const char *const cases[] = {"0",
+	                                    "42",
+	                                    "1125899906842624",
+	                                    "1125899906842625",
+	                                    "18446744073709551615",
+	                                    "18446744073709551616",
+	                                    "",
+	                                    "-1",
+	                                    "4a",
+	                                    " 4",
+	                                    "99999999999999999999"};
+	unsigned long long a, b;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int m = 0; m < 3; m++) {
+			unsigned long long max = m == 0 ? 9 : m == 1 ? (1ull << 50) : ~0ull;
+			int ra = parse_uint(cases[i], max, &a);
+			int rb = parse_uint_n(cases[i], strlen(cases[i]), max, &b);
+
+			ck_assert_msg(ra == rb, "'%s' max %llu: %d vs %d", cases[i], max, ra, rb);
+			if (ra == 0)
+				ck_assert_uint_eq(a, b);
+		}
+	/* the view ends at n, or earlier at a NUL */
+	ck_assert_int_eq(parse_uint_n("12345", 2, 100, &b), 0);
+	ck_assert_uint_eq(b, 12);
+	ck_assert_int_eq(parse_uint_n("7\0"
+	                              "9",
+	                              3, 100, &b),
+	                 0);
+	ck_assert_uint_eq(b, 7);
+	ck_assert_int_eq(parse_uint_n("12x", 3, 100, &b), -1);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -196,6 +235,7 @@ make_suite(void)
 	tcase_add_test(tc, clock_is_injectable);
 	tcase_add_test(tc, status_most_severe_wins);
 	tcase_add_test(tc, json_escapes_and_commas);
+	tcase_add_test(tc, parse_uint_n_matches_parse_uint);
 	tcase_add_test(tc, record_hash_ignores_field_order_and_empties);
 	tcase_add_test(tc, record_json_is_canonical);
 	tcase_add_test(tc, diff_new_changed_vanished);
