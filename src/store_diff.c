@@ -29,17 +29,17 @@
  * anyway: no second read at random per changed key.
  */
 static const char diff_sql[] =
-        "SELECT v.key, 0, v.id, v.hash, lotsync_json(v.data) FROM (SELECT version_id FROM "
-        "version_ends"
+        "SELECT v.key, 0, v.id, v.hash, lotsync_json(v.data)"
+        " FROM (SELECT version_id FROM version_ends"
         " WHERE feed = ?1 AND to_seq > ?2 AND to_seq <= ?3"
         " AND version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
         " ON b.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3)"
         " ORDER BY version_id LIMIT -1) e"
         " CROSS JOIN version_rows v ON v.id = e.version_id WHERE v.from_seq <= ?2"
         " UNION ALL"
-        " SELECT v.key, 1, v.id, v.hash, lotsync_json(v.data) FROM snapshots s CROSS JOIN versions "
-        "v"
-        " ON v.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
+        " SELECT v.key, 1, v.id, v.hash, lotsync_json(v.data)"
+        " FROM snapshots s CROSS JOIN versions v ON v.snapshot_id = s.id"
+        " WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3"
         " AND (v.to_seq IS NULL OR v.to_seq > ?3)"
         " UNION ALL"
         " SELECT r.key, 2, r.line, r.field, r.reason FROM snapshots s"
