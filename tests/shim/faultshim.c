@@ -3,7 +3,7 @@
  * (tests/fault/enumerate.py, in the spirit of SQLite's I/O-error tests and
  * curl's torture mode): it counts the calls through which a run makes its
  * files durable (fsync, fdatasync, rename, renameat, renameat2, link,
- * linkat, close, write, pwrite) and makes the Nth of them fail, once or,
+ * linkat, close, write, pwrite, copy_file_range) and makes the Nth of them fail, once or,
  * persistently, that one and every later one.
  *
  * Only calls on files under LOTSYNC_FAULT_PREFIX count (the scenario's own
@@ -23,7 +23,9 @@
  *                         "fail N CALL PATH" per failed call
  *   LOTSYNC_FAULT_TRACE   set: also a line "call N CALL PATH" per counted call
  *
- * A failed write or pwrite writes nothing and sets ENOSPC; a failed fsync,
+ * copy_file_range counts as a "write" of its output file (the archive's
+ * copy is made with it). A failed write, pwrite or copy_file_range writes
+ * nothing and sets ENOSPC; a failed fsync,
  * fdatasync or close sets EIO (close does close the descriptor, as Linux
  * does on EIO); a failed rename or link changes nothing and sets EIO.
  */
@@ -50,6 +52,7 @@ static const char *report;
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
+static ssize_t (*real_copy_file_range)(int, loff_t *, int, loff_t *, size_t, unsigned);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 static int (*real_close)(int);
@@ -81,6 +84,7 @@ shim_init(void)
 	real_write = dlsym(RTLD_NEXT, "write");
 	real_pwrite = dlsym(RTLD_NEXT, "pwrite");
 	real_pwrite64 = dlsym(RTLD_NEXT, "pwrite64");
+	real_copy_file_range = dlsym(RTLD_NEXT, "copy_file_range");
 	real_fsync = dlsym(RTLD_NEXT, "fsync");
 	real_fdatasync = dlsym(RTLD_NEXT, "fdatasync");
 	real_close = dlsym(RTLD_NEXT, "close");
@@ -239,6 +243,16 @@ pwrite64(int fd, const void *buf, size_t len, off_t off)
 		return -1;
 	}
 	return real_pwrite64(fd, buf, len, off);
+}
+
+ssize_t
+copy_file_range(int in, loff_t *in_off, int out, loff_t *out_off, size_t len, unsigned flags)
+{
+	if (fd_fault("write", out)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return real_copy_file_range(in, in_off, out, out_off, len, flags);
 }
 
 int
