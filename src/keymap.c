@@ -79,7 +79,7 @@ grow(struct keymap *m)
 	struct keymap old = *m;
 
 	m->cap = old.cap ? old.cap * 2 : 1024;
-	m->slots = xcalloc(m->cap, sizeof(*m->slots));
+	m->slots = xcalloc_written(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
 			m->slots[slot_of(m, old.slots[i].key, old.slots[i].khash)] = old.slots[i];
@@ -159,7 +159,7 @@ rawset_build(struct rawset *s)
 		cap *= 2;
 	free(s->index);
 	s->cap = cap;
-	s->index = xcalloc(cap, sizeof(*s->index));
+	s->index = xcalloc_written(cap, sizeof(*s->index));
 	for (size_t r = 0; r < s->n; r++) {
 		const struct rawrec *x = &s->rows[r].r;
 

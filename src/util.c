@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,18 @@ xcalloc(size_t nmemb, size_t size)
 
 	if (!p)
 		log_fatal("out of memory allocating %zu x %zu bytes", nmemb, size);
+	return p;
+}
+
+void *
+xcalloc_written(size_t nmemb, size_t size)
+{
+	void *p;
+
+	if (size && nmemb > SIZE_MAX / size)
+		log_fatal("out of memory allocating %zu x %zu bytes", nmemb, size);
+	p = xmalloc(nmemb * size);
+	memset(p, 0, nmemb * size);
 	return p;
 }
 
