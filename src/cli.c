@@ -27,7 +27,7 @@ static const struct command commands[] = {
          "add (+), change (~), refuse (!) and vanish (-), whether it would be held,\n"
          "and every rule decision it would take, and changes nothing (nothing\n"
          "fetched, no file claimed, archived or moved, no export, no upload).\n",
-         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_run},
+         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN | CMD_LATE_CHECK, cmd_run},
         {"fetch", "[FEED...]", "pull remote feeds into incoming/",
          "Lists each remote feed's source (sftp://, ftp://, ftps://) with one login\n"
          "per server and downloads files that are new or changed since they were\n"
@@ -45,7 +45,7 @@ static const struct command commands[] = {
          "With --dry-run: prints the keys each file would add, change, refuse and\n"
          "vanish and every rule decision it would take, and changes nothing (no\n"
          "file claimed, archived or moved).\n",
-         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN, cmd_ingest},
+         CMD_CONFIG | CMD_LOCK | CMD_DRY_RUN | CMD_LATE_CHECK, cmd_ingest},
         {"export", "[--full] [TARGET...]", "render export files into outbox/",
          "Renders a target's vehicles through its format into outbox/<target>/\n"
          "when its feeds changed (or vehicles were released) since its last export:\n"
@@ -259,11 +259,11 @@ open_store(struct app *app, const struct command *cmd, const char *cmdline, int 
 			return rc;
 		if (store_open(app->cfg.database, false, &app->store) == -1)
 			return LS_EXIT_IOERR;
-		if ((rc = guard_after_open(app)) != LS_EXIT_OK)
+		if ((rc = guard_after_open(app, cmd->needs & CMD_LATE_CHECK)) != LS_EXIT_OK)
 			return rc;
 		if (app->dry_run) /* changes nothing: not even a run record */
 			return LS_EXIT_OK;
-		app->run = store_run_begin(app->store, cmdline, clock_format(clock_now(), now));
+		app->run = store_run_reserve(app->store, cmdline, clock_format(clock_now(), now));
 		return app->run < 0 ? LS_EXIT_IOERR : LS_EXIT_OK;
 	}
 	/* Auditors read while a run may be writing: WAL readers never block. */

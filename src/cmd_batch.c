@@ -14,6 +14,7 @@
 #include "lotsync/deliver.h"
 #include "lotsync/export.h"
 #include "lotsync/fetch.h"
+#include "lotsync/guard.h"
 #include "lotsync/ingest.h"
 #include "lotsync/log.h"
 #include "lotsync/srs.h"
@@ -243,6 +244,13 @@ cmd_run(struct app *app, int argc, char **argv)
 	if (!app->dry_run)
 		fetch_feeds(&b, fetched, failed);
 	ingest_feeds(&b, failed);
+	/* Remote deletes and export files are not undone by a rollback: the verdict first */
+	if (!app->dry_run && !b.stopped) {
+		enum ls_exit v = guard_wait(app);
+
+		batchrun_note(&b, v);
+		b.stopped = v != LS_EXIT_OK;
+	}
 	if (!app->dry_run && !b.stopped) {
 		cleanup_feeds(&b, fetched);
 		batchrun_export_deliver(&b, true);

@@ -217,18 +217,39 @@ check_record(struct app *app)
 	return LS_EXIT_OK;
 }
 
+static void
+say_damaged(const struct app *app, const char *first)
+{
+	log_error("%s: the database is damaged (quick_check: %s); refusing to write into "
+	          "it. Restore it from a backup; 'lotsync verify' runs the full check",
+	          app->cfg.database, first);
+}
+
+/* The verdict of the check beside the command, said once (store_check_start). */
+static void
+on_verdict(void *ctx, int verdict, const char *first)
+{
+	const struct app *app = ctx;
+
+	if (verdict == 1)
+		say_damaged(app, first);
+	else
+		log_error("%s: quick_check could not run: %s", app->cfg.database, first);
+}
+
 static enum ls_exit
-check_integrity(struct app *app)
+check_integrity(struct app *app, bool late)
 {
 	char first[256];
-	int rc = store_check(app->store, false, first, sizeof(first));
+	int rc;
 
+	if (late && store_check_start(app->store, on_verdict, app) == 0)
+		return LS_EXIT_OK;
+	rc = store_check(app->store, false, first, sizeof(first));
 	if (rc == -1)
 		return store_failure(app->store);
 	if (rc == 1) {
-		log_error("%s: the database is damaged (quick_check: %s); refusing to write into "
-		          "it. Restore it from a backup; 'lotsync verify' runs the full check",
-		          app->cfg.database, first);
+		say_damaged(app, first);
 		return LS_EXIT_IOERR;
 	}
 	return LS_EXIT_OK;
@@ -290,12 +311,13 @@ check_clock(struct app *app)
 }
 
 enum ls_exit
-guard_after_open(struct app *app)
+guard_after_open(struct app *app, bool late)
 {
 	enum ls_exit rc;
 
-	if ((rc = check_integrity(app)) != LS_EXIT_OK || (rc = check_record(app)) != LS_EXIT_OK ||
-	    (rc = check_clock(app)) != LS_EXIT_OK)
+	/* A dry run never commits, so no commit would wait for a late verdict */
+	if ((rc = check_integrity(app, late && !app->dry_run)) != LS_EXIT_OK ||
+	    (rc = check_record(app)) != LS_EXIT_OK || (rc = check_clock(app)) != LS_EXIT_OK)
 		return rc;
 	if (!app->dry_run) {
 		spool_state_purge_tmp(&app->spool, app->cfg.database);
@@ -312,8 +334,17 @@ guard_after_open(struct app *app)
  * what a crash between a commit and its record leaves too (accepted).
  */
 enum ls_exit
+guard_wait(struct app *app)
+{
+	return store_check_wait(app->store) == 0 ? LS_EXIT_OK : store_failure(app->store);
+}
+
+enum ls_exit
 guard_finish(struct app *app)
 {
+	/* A command that wrote nothing still learns that its database is damaged */
+	if (guard_wait(app) != LS_EXIT_OK)
+		return store_failure(app->store);
 	if (!app->state_unsynced)
 		return LS_EXIT_OK;
 	app->state_unsynced = false;

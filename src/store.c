@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lotsync/log.h"
@@ -298,8 +299,10 @@ store_close(struct store *st)
 		return;
 	for (size_t i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].st);
+	store_check_drop(st);
 	if (st->db)
 		sqlite3_close(st->db);
+	free(st->run.command);
 	store_zdata_free(st->zdata);
 	store_digest_drop(st);
 	free(st->path);
@@ -317,6 +320,8 @@ store_failure(const struct store *st)
  * run in one transaction that it rolls back, while the per-file
  * transactions inside it still commit or roll back on their own.
  */
+static int run_flush(struct store *st);
+
 int
 store_begin(struct store *st)
 {
@@ -325,6 +330,10 @@ store_begin(struct store *st)
 		return log_error("%s: the enclosing transaction was rolled back", st->path);
 	if (exec(st, st->depth ? "SAVEPOINT nested" : "BEGIN IMMEDIATE") == -1)
 		return -1;
+	if (st->depth == 0 && run_flush(st) == -1) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
 	/*
 	 * Foreign keys are checked at COMMIT, not after each statement: an
 	 * immediate check can abort a statement after it wrote, so SQLite
@@ -345,12 +354,19 @@ store_commit(struct store *st)
 {
 	bool outer = st->depth <= 1;
 
+	/* The commit hook would refuse it too, with SQLite's "constraint failed" */
+	if (outer && store_check_wait(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
 	if (exec(st, st->depth > 1 ? "RELEASE nested" : "COMMIT") == -1)
 		return -1;
 	if (st->depth > 0)
 		st->depth--;
-	if (outer)
+	if (outer) {
 		store_digest_drop(st); /* sealed or not, the snapshot is written */
+		st->run.tx_id = 0;
+	}
 	if (outer && st->on_commit)
 		st->on_commit(st->on_commit_ctx);
 	return 0;
@@ -367,35 +383,6 @@ bool
 store_created(const struct store *st)
 {
 	return st->created;
-}
-
-int
-store_check(struct store *st, bool full, char *first, size_t cap)
-{
-	sqlite3_stmt *s;
-	int rc, bad = 0;
-
-	first[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", -1,
-	                       &s, NULL) != SQLITE_OK)
-		return store_db_error(st, full ? "integrity_check" : "quick_check");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
-
-		if (t && strcmp(t, "ok") != 0 && bad++ == 0)
-			snprintf(first, cap, "%s", t);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		/* SQLite stops at some damage with an error instead of a row */
-		if (!bad)
-			snprintf(first, cap, "%s", sqlite3_errmsg(st->db));
-		note_io(st);
-		return 1;
-	}
-	if (bad)
-		st->full = true;
-	return bad ? 1 : 0;
 }
 
 int
@@ -470,7 +457,11 @@ store_newest_run_clock(struct store *st, long long except, char out[32])
 void
 store_rollback(struct store *st)
 {
-	store_digest_drop(st); /* what it fed may be gone */
+	store_digest_drop(st);                 /* what it fed may be gone */
+	if (st->depth <= 1 && st->run.tx_id) { /* the run row goes with it: pending again */
+		st->run.id = st->run.tx_id;
+		st->run.tx_id = 0;
+	}
 	/* After some errors SQLite has already rolled the whole transaction back. */
 	if (!sqlite3_get_autocommit(st->db))
 		exec(st, st->depth > 1 ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
@@ -482,7 +473,14 @@ store_rollback(struct store *st)
 int
 store_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc;
+
+	/* A write outside store_begin() commits at once: the run row goes first */
+	if (st->run.id && !sqlite3_stmt_readonly(s) && run_flush(st) == -1) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -548,26 +546,73 @@ store_col_text(sqlite3_stmt *s, int i)
 long long
 store_run_begin(struct store *st, const char *command, const char *clock_iso)
 {
-	sqlite3_stmt *s =
-	        store_prep(st, "INSERT INTO runs(command, started_at, clock, pid, lib_versions)"
-	                       " VALUES(?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, ?, ?)");
+	long long id = store_run_reserve(st, command, clock_iso);
 
-	if (!s)
+	return id < 0 || run_flush(st) == -1 ? -1 : id;
+}
+
+/*
+ * The id is the one SQLite would give the row (max + 1): the run lock
+ * keeps every other writer out until it is inserted.
+ */
+long long
+store_run_reserve(struct store *st, const char *command, const char *clock_iso)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT coalesce(max(id), 0) + 1 FROM runs");
+	time_t now = time(NULL);
+	struct tm tm;
+	long long id;
+
+	if (!s || store_one_int(st, s, &id, "reserve the run record") == -1)
 		return -1;
-	store_bind_text(s, 1, command);
-	store_bind_text(s, 2, clock_iso);
-	sqlite3_bind_int64(s, 3, (long long)getpid());
-	sqlite3_bind_text(s, 4, "sqlite " SQLITE_VERSION, -1, SQLITE_STATIC);
-	return store_insert(st, s, "record run");
+	free(st->run.command);
+	st->run.command = xstrdup(command);
+	snprintf(st->run.clock, sizeof(st->run.clock), "%s", clock_iso);
+	gmtime_r(&now, &tm);
+	strftime(st->run.started, sizeof(st->run.started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	st->run.id = id;
+	return id;
+}
+
+/* The reserved run row, before the command's first write. */
+static int
+run_flush(struct store *st)
+{
+	sqlite3_stmt *s;
+	long long id = st->run.id;
+
+	if (id == 0)
+		return 0;
+	st->run.id = 0; /* first: the insert below goes through store_done */
+	s = store_prep(st, "INSERT INTO runs(id, command, started_at, clock, pid, lib_versions)"
+	                   " VALUES(?, ?, ?, ?, ?, ?)");
+	if (!s)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, st->run.command);
+	store_bind_text(s, 3, st->run.started);
+	store_bind_text(s, 4, st->run.clock);
+	sqlite3_bind_int64(s, 5, (long long)getpid());
+	sqlite3_bind_text(s, 6, "sqlite " SQLITE_VERSION, -1, SQLITE_STATIC);
+	if (store_done(st, s, "record run") == -1)
+		goto fail;
+	st->run.tx_id = sqlite3_get_autocommit(st->db) ? 0 : id;
+	return 0;
+fail:
+	st->run.id = id;
+	return -1;
 }
 
 int
 store_run_end(struct store *st, long long run, int exit_code)
 {
-	sqlite3_stmt *s =
-	        store_prep(st, "UPDATE runs SET finished_at ="
-	                       " strftime('%Y-%m-%dT%H:%M:%SZ','now'), exit_code = ? WHERE id = ?");
+	sqlite3_stmt *s;
 
+	/* Nothing into a damaged database, not even the run's end */
+	if (store_check_wait(st) == -1 || run_flush(st) == -1)
+		return -1;
+	s = store_prep(st, "UPDATE runs SET finished_at ="
+	                   " strftime('%Y-%m-%dT%H:%M:%SZ','now'), exit_code = ? WHERE id = ?");
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, exit_code);

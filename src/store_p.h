@@ -32,6 +32,17 @@ struct store {
 		void *md; /* EVP_MD_CTX, or NULL */
 		long long snapshot, rows, last_id;
 	} dig;
+	struct store_bgcheck *check; /* the quick_check beside the command, or NULL */
+	/*
+	 * The run row, written with the command's first write (store_run_begin):
+	 * its insert would be a commit, and a commit waits for the check.
+	 */
+	struct {
+		long long id;    /* reserved, not yet inserted; 0 = none pending */
+		long long tx_id; /* inserted by the open transaction: a rollback undoes it */
+		char *command;
+		char clock[32], started[24];
+	} run;
 	store_commit_fn on_commit; /* after each outermost COMMIT, or NULL */
 	void *on_commit_ctx;
 	struct {
@@ -106,6 +117,8 @@ void store_digest_drop(struct store *st);
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
+/* Joins or interrupts the check's thread and frees it (store_close). */
+void store_check_drop(struct store *st);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */
 sqlite3_stmt *store_prep(struct store *st, const char *sql);
 /* Step a statement that returns no rows, then reset it. */

@@ -12,10 +12,11 @@
 #include "lotsync/app.h"
 
 enum cmd_needs {
-	CMD_CONFIG = 1,  /* a loaded, valid configuration */
-	CMD_LOCK = 2,    /* the run lock and a writable store */
-	CMD_READ = 4,    /* a read-only store (absent database = empty) */
-	CMD_DRY_RUN = 8, /* understands --dry-run (others that lock refuse it) */
+	CMD_CONFIG = 1,      /* a loaded, valid configuration */
+	CMD_LOCK = 2,        /* the run lock and a writable store */
+	CMD_READ = 4,        /* a read-only store (absent database = empty) */
+	CMD_DRY_RUN = 8,     /* understands --dry-run (others that lock refuse it) */
+	CMD_LATE_CHECK = 16, /* quick_check beside the command, its verdict at the first commit */
 };
 
 struct command {

@@ -13,7 +13,9 @@
  *    put back), or whose chain link at the recorded entry differs
  *    (another database), is refused (exit 74); so is a missing or empty
  *    database while archive/ holds files.
- *  - PRAGMA quick_check on every start (integrity_check in verify).
+ *  - PRAGMA quick_check on every start (integrity_check in verify); for
+ *    ingest and run it runs beside the command's start, and the first
+ *    commit waits for its verdict (store_check_start).
  *  - The clock: a run earlier than the newest recorded run is refused
  *    (exit 78) unless --allow-clock-rewind; a run more than max_clock_jump
  *    after it is a clock jump: recorded, warned about, and the auto-close
@@ -34,11 +36,19 @@ enum ls_exit guard_before_open(struct app *app);
 /*
  * After store_open() for writing, before the run record: quick_check, the
  * database against the state record (written now when there is none), the
- * clock against the newest run. Registers guard_record() as the store's
- * commit hook. Sets app->hold_timed_closes while a clock jump awaits an
- * operator.
+ * clock against the newest run. late: the quick_check runs on a thread
+ * beside the command (not in a dry run); every commit, guard_wait() and
+ * guard_finish() wait for its verdict, and a damaged database refuses them
+ * all (exit 74). Registers guard_record() as the store's commit hook. Sets
+ * app->hold_timed_closes while a clock jump awaits an operator.
  */
-enum ls_exit guard_after_open(struct app *app);
+enum ls_exit guard_after_open(struct app *app, bool late);
+
+/*
+ * Before what a rollback cannot undo (remote deletes, export files,
+ * uploads): the late quick_check's verdict. LS_EXIT_OK when intact.
+ */
+enum ls_exit guard_wait(struct app *app);
 
 /* The commit hook: rewrite the state record when the chain or snapshots moved. */
 void guard_record(void *app);

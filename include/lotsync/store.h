@@ -118,6 +118,19 @@ bool store_created(const struct store *st);
  * damaged (the first message into first), -1 when it could not run (logged).
  */
 int store_check(struct store *st, bool full, char *first, size_t cap);
+/*
+ * The quick_check on a thread and a read-only connection of its own while
+ * the command goes on (store_check.c): every commit of st waits for its
+ * verdict, and a verdict other than intact turns that commit and every
+ * later one into a rollback. fn (may be NULL) is called once, on the
+ * thread that waited, with the verdict (1 damaged, -1 could not run) and
+ * the first message, to say so. Returns 1 when no thread could be started
+ * (the caller checks at once instead).
+ */
+typedef void (*store_verdict_fn)(void *ctx, int verdict, const char *first);
+int store_check_start(struct store *st, store_verdict_fn fn, void *ctx);
+/* Waits for that verdict: 0 intact (or no check was started, or st NULL), -1 otherwise. */
+int store_check_wait(struct store *st);
 /* How far the database's history reaches: the newest chain entry and snapshot. */
 struct store_mark {
 	long long chain_id;    /* newest audit_chain id, 0 = none */
@@ -151,6 +164,14 @@ void store_rollback(struct store *st);
 
 /* Runs: one row per invocation that changes state. */
 long long store_run_begin(struct store *st, const char *command, const char *clock_iso);
+/*
+ * The same row, inserted by the first write through st instead (the first
+ * store_begin(), a write outside one, or store_run_end()), and again by
+ * the next one when a rollback took it: an insert now would be a commit,
+ * and commits wait for the quick_check beside the start of the command
+ * (store_check_start). A run that crashes before it writes leaves no row.
+ */
+long long store_run_reserve(struct store *st, const char *command, const char *clock_iso);
 int store_run_end(struct store *st, long long run, int exit_code);
 
 /* Snapshots. */

@@ -63,8 +63,10 @@ cp a.csv "$IN/a.csv"
 expect_rc 0 "first run" L --now 2026-11-20T07:00:00Z run
 
 cp b.csv "$IN/b.csv"
-expect_rc 74 "EIO on the fsync of the snapshot commit (the run record before it passes): exit 74" \
-	env LD_PRELOAD="$TEST_TMP/shim.so" SHIM_EIO=lotsync.db SHIM_EIO_SKIP=2 SHIM_EIO_TIMES=1 "$LOTSYNC" -c "$C" --now 2026-11-20T08:00:00Z ingest
+# The run record is written by the command's first transaction (the snapshot's),
+# whose commit syncs the new -wal's header (passes) and then its frames (fails).
+expect_rc 74 "EIO on the fsync of the snapshot commit (the -wal header's before it passes): exit 74" \
+	env LD_PRELOAD="$TEST_TMP/shim.so" SHIM_EIO=lotsync.db SHIM_EIO_SKIP=1 SHIM_EIO_TIMES=1 "$LOTSYNC" -c "$C" --now 2026-11-20T08:00:00Z ingest
 expect_grep "disk I/O error" "$TEST_TMP/err" "SQLite's error is shown"
 grep -q "finish run" "$TEST_TMP/err" && fail "the run record failed too (the exit code would not tell)" ||
 	pass "only the commit failed"

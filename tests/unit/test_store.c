@@ -467,6 +467,143 @@ START_TEST(nested_transactions_are_savepoints)
 }
 END_TEST
 
+START_TEST(reserved_run_row_waits_for_the_first_write)
+{
+	struct store *st;
+	long long a, b;
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	a = store_run_reserve(st, "ingest", "2026-11-20T08:00:00Z");
+	ck_assert_int_gt(a, 0);
+	unit_assert_sql(db, "select count(*) from runs", "0");
+	/* a rolled-back transaction takes the row with it; the next write inserts it again */
+	ck_assert_int_eq(store_begin(st), 0);
+	store_rollback(st);
+	unit_assert_sql(db, "select count(*) from runs", "0");
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	unit_assert_sql(db, "select group_concat(id || ':' || command) from runs", "1:ingest");
+	ck_assert_int_eq(store_run_end(st, a, 0), 0);
+	/* a run that writes nothing: its end inserts the row */
+	b = store_run_reserve(st, "export", "2026-11-20T09:00:00Z");
+	ck_assert_int_eq(b, a + 1);
+	ck_assert_int_eq(store_run_end(st, b, 3), 0);
+	store_close(st);
+	unit_assert_sql(
+	        db,
+	        "select group_concat(command || ':' || exit_code || ':' ||"
+	        " (finished_at is not null) || ':' || (started_at <= finished_at)) from runs",
+	        "ingest:0:1:1,export:3:1:1");
+}
+END_TEST
+
+struct verdicts {
+	int calls, last;
+	char first[256];
+};
+
+static void
+note_verdict(void *ctx, int verdict, const char *first)
+{
+	struct verdicts *v = ctx;
+
+	v->calls++;
+	v->last = verdict;
+	snprintf(v->first, sizeof(v->first), "%s", first);
+}
+
+/* A database with a damaged index page: quick_check's "wrong # of entries". */
+static void
+damage_an_index(void)
+{
+	char *sql;
+	FILE *f;
+	long long page = 0, size = 0;
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	char junk[4096];
+
+	raw("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); CREATE INDEX t_b ON t(b);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)"
+	    " INSERT INTO t SELECT i, printf('%08d-%s', i, hex(randomblob(20))) FROM n;"
+	    "PRAGMA wal_checkpoint(TRUNCATE)");
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	sql = "SELECT (SELECT rootpage FROM sqlite_schema WHERE name = 't_b'),"
+	      " (SELECT page_size FROM pragma_page_size)";
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	page = sqlite3_column_int64(s, 0);
+	size = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	ck_assert_int_gt(page, 1);
+	memset(junk, 0x5a, sizeof(junk));
+	ck_assert_ptr_nonnull(f = fopen(db, "r+b"));
+	ck_assert_int_eq(fseek(f, (page - 1) * size, SEEK_SET), 0);
+	ck_assert_int_eq(
+	        fwrite(junk, 1, (size_t)size < sizeof(junk) ? (size_t)size : sizeof(junk), f) > 0,
+	        1);
+	fclose(f);
+}
+
+START_TEST(late_quick_check_gates_every_commit)
+{
+	struct store *st;
+	struct verdicts v = {0};
+	struct unit_capture cap;
+	char *err;
+
+	/* intact: the commit goes through once the verdict is in */
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_check_start(st, note_verdict, &v), 0);
+	ck_assert_int_gt(store_run_reserve(st, "ingest", "2026-11-20T08:00:00Z"), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_check_wait(st), 0);
+	ck_assert_int_eq(v.calls, 0);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from runs", "1");
+
+	damage_an_index();
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_check_start(st, note_verdict, &v), 0);
+	ck_assert_int_gt(store_run_reserve(st, "ingest", "2026-11-20T09:00:00Z"), 0);
+	unit_capture_begin(&cap);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_commit(st), -1); /* refused: rolled back */
+	ck_assert_int_eq(store_run_end(st, 2, 0), -1);
+	ck_assert_int_eq(store_check_wait(st), -1);
+	err = unit_capture_end(&cap);
+	ck_assert_int_eq(v.calls, 1); /* said once */
+	ck_assert_int_eq(v.last, 1);
+	ck_assert_msg(v.first[0] != '\0', "no first message");
+	ck_assert_int_eq(store_failure(st), LS_EXIT_IOERR);
+	free(err);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from runs", "1"); /* nothing written into it */
+	/* the check at once says the same */
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	{
+		char first[256];
+
+		ck_assert_int_eq(store_check(st, false, first, sizeof(first)), 1);
+	}
+	store_close(st);
+}
+END_TEST
+
+START_TEST(late_quick_check_left_running_is_stopped_at_close)
+{
+	struct store *st;
+	struct verdicts v = {0};
+
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_check_start(st, note_verdict, &v), 0);
+	store_close(st); /* interrupted or finished, never reported */
+	ck_assert_int_eq(v.calls, 0);
+}
+END_TEST
+
 START_TEST(snapshot_lookups)
 {
 	struct store *st;
@@ -577,6 +714,9 @@ make_suite(void)
 	tcase_add_test(tc, a_read_only_handle_cannot_write);
 	tcase_add_test(tc, run_records);
 	tcase_add_test(tc, nested_transactions_are_savepoints);
+	tcase_add_test(tc, reserved_run_row_waits_for_the_first_write);
+	tcase_add_test(tc, late_quick_check_gates_every_commit);
+	tcase_add_test(tc, late_quick_check_left_running_is_stopped_at_close);
 	tcase_add_test(tc, snapshot_lookups);
 	tcase_add_test(tc, preloaded_current_set_knows_its_data_version);
 	tcase_add_test(tc, foreign_keys_hold_at_commit);
