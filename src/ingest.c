@@ -85,11 +85,110 @@ struct ingest_file {
 	long long same_as; /* an older applied snapshot with the same content, or 0 */
 	char **header;     /* every column of this file's header (CSV) */
 	size_t nheader;
+	/*
+	 * New versions are written PENDING_MAX at a time: one batch is
+	 * compressed on the store's thread (store_vbatch) while apply_record
+	 * fills the other. Their keymap entries get their ids when written.
+	 */
+	struct pending *pend[2];
+	int filling; /* pend[filling] takes new rows; the other may be submitted */
 };
+
+#define PENDING_MAX 256
+
+struct pending {
+	struct version_row rows[PENDING_MAX]; /* key, vin and json owned */
+	struct rawrec raw[PENDING_MAX];       /* rows[i].raw points here when it has one */
+	long long ids[PENDING_MAX];
+	size_t n;
+	struct store_vbatch b; /* submitted when b.pack is set */
+};
+
+static void
+pending_clear(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free((char *)p->rows[i].key);
+		free((char *)p->rows[i].vin);
+		free((char *)p->rows[i].json);
+	}
+	p->n = 0;
+}
+
+/* The submitted batch, if any, into the store; its ids into the keymap. */
+static int
+write_pending(struct ingest_file *f, struct pending *p)
+{
+	int rc = 0;
+
+	if (!p || !p->b.pack)
+		return 0;
+	if (store_vbatch_write(f->app->store, &p->b) == -1)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < p->n; i++)
+		keymap_get(&f->map, p->rows[i].key)->version = p->ids[i];
+	pending_clear(p);
+	return rc;
+}
+
+static void
+submit_pending(struct ingest_file *f, struct pending *p)
+{
+	p->b = (struct store_vbatch){.feed = f->feed->name,
+	                             .seq = f->info.seq,
+	                             .snapshot = f->info.id,
+	                             .rows = p->rows,
+	                             .n = p->n,
+	                             .ids = p->ids};
+	store_vbatch_submit(f->app->store, &p->b);
+}
+
+/* The filling batch is full: the one before is written, this one submitted. */
+static int
+rotate_pending(struct ingest_file *f)
+{
+	struct pending *p = f->pend[f->filling];
+
+	if (write_pending(f, f->pend[!f->filling]) == -1)
+		return -1;
+	submit_pending(f, p);
+	f->filling = !f->filling;
+	if (!f->pend[f->filling])
+		f->pend[f->filling] = xcalloc(1, sizeof(struct pending));
+	return 0;
+}
+
+/* Every waiting version into the store (before the file's end is judged). */
+static int
+flush_versions(struct ingest_file *f)
+{
+	struct pending *p = f->pend[f->filling];
+
+	if (write_pending(f, f->pend[!f->filling]) == -1)
+		return -1;
+	if (!p || p->n == 0)
+		return 0;
+	submit_pending(f, p);
+	return write_pending(f, p);
+}
+
+static void
+pending_release(struct ingest_file *f)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!f->pend[i])
+			continue;
+		store_vbatch_drop(f->app->store, &f->pend[i]->b);
+		pending_clear(f->pend[i]);
+		free(f->pend[i]);
+		f->pend[i] = NULL;
+	}
+}
 
 static void
 file_release(struct ingest_file *f)
 {
+	pending_release(f);
 	srs_batch_release(&f->present);
 	store_drift_release(&f->now);
 	store_drift_release(&f->prev);
@@ -288,8 +387,8 @@ apply_record(void *ctx, const struct record *r)
 {
 	struct ingest_file *f = ctx;
 	struct keymap_entry *e = keymap_get(&f->map, r->key);
-	struct version_row v;
-	char *json;
+	struct pending *p;
+	const char *vin;
 	/* A person is a record of its own, but not one of the feed's work orders. */
 	bool person = f->wop && wo_key_is_person(r->key);
 
@@ -318,18 +417,23 @@ apply_record(void *ctx, const struct record *r)
 		f->info.new_ += !person;
 	}
 	e->hash = r->hash;
-	json = record_to_json(r);
-	v = (struct version_row){.key = r->key,
-	                         .vin = record_get(r, "vin"),
-	                         .hash = r->hash,
-	                         .json = json,
-	                         .kind = !f->wop  ? NULL
-	                                 : person ? "person"
-	                                          : "workorder",
-	                         .raw = r->has_raw ? &r->raw : NULL};
-	e->version = store_version_add(f->app->store, f->feed->name, f->info.seq, f->info.id, &v);
-	free(json);
-	return e->version < 0 ? LS_BAD_RUN : LS_OK;
+	e->version = 0; /* until write_pending() writes it */
+	vin = record_get(r, "vin");
+	if (!f->pend[f->filling])
+		f->pend[f->filling] = xcalloc(1, sizeof(struct pending));
+	p = f->pend[f->filling];
+	p->raw[p->n] = r->raw;
+	p->rows[p->n] = (struct version_row){.key = xstrdup(r->key),
+	                                     .vin = vin ? xstrdup(vin) : NULL,
+	                                     .hash = r->hash,
+	                                     .json = record_to_json(r),
+	                                     .kind = !f->wop  ? NULL
+	                                             : person ? "person"
+	                                                      : "workorder",
+	                                     .raw = r->has_raw ? &p->raw[p->n] : NULL};
+	if (++p->n == PENDING_MAX && rotate_pending(f) == -1)
+		return LS_BAD_RUN;
+	return LS_OK;
 }
 
 /*
@@ -571,6 +675,8 @@ apply_file(struct ingest_file *f, const char *path)
 	log_progress_end();
 	if (sc >= LS_BAD_FILE)
 		return sc;
+	if (flush_versions(f) == -1)
+		return LS_BAD_RUN;
 	collect_fill(f);
 	return end_vanished(f) == -1 ? LS_BAD_RUN : LS_OK;
 }

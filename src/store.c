@@ -300,6 +300,7 @@ store_close(struct store *st)
 	for (size_t i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].st);
 	store_check_drop(st);
+	store_packer_stop(st);
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st->run.command);

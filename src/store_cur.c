@@ -145,8 +145,8 @@ store_load_current(struct store *st, const char *feed, struct keymap *map, struc
 }
 
 long long
-store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
-                  const struct version_row *r)
+store_version_insert(struct store *st, const char *feed, long long seq, long long snapshot,
+                     const struct version_row *r, const void *blob, size_t len)
 {
 	sqlite3_stmt *s =
 	        store_prep(st, "INSERT INTO version_rows(feed, key, vin, hash, data, snapshot_id,"
@@ -160,8 +160,10 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_text(s, 2, r->key, -1, SQLITE_STATIC);
 	store_bind_text(s, 3, r->vin);
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
-	if (store_bind_data(st, s, 5, r->json) == -1)
+	if (!blob && store_bind_data(st, s, 5, r->json) == -1)
 		return -1;
+	if (blob && sqlite3_bind_blob64(s, 5, blob, len, SQLITE_STATIC) != SQLITE_OK)
+		return store_db_error(st, "bind a version's data");
 	sqlite3_bind_int64(s, 6, snapshot);
 	sqlite3_bind_int64(s, 7, seq);
 	sqlite3_bind_text(s, 8, r->kind ? r->kind : "vehicle", -1, SQLITE_STATIC);
@@ -177,6 +179,13 @@ store_version_add(struct store *st, const char *feed, long long seq, long long s
 	sqlite3_bind_int64(s, 4, (long long)r->hash);
 	bind_raw(s, 5, r->raw, raw);
 	return store_done(st, s, "add a current version") == -1 ? -1 : id;
+}
+
+long long
+store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
+                  const struct version_row *r)
+{
+	return store_version_insert(st, feed, seq, snapshot, r, NULL, 0);
 }
 
 int

@@ -21,7 +21,8 @@ struct store {
 	bool created;  /* the file had no schema when it was opened */
 	bool readonly; /* opened read-only: a write through it is a bug, not I/O */
 	int depth;     /* open store_begin()s: beyond the first they are savepoints */
-	struct store_zdata *zdata; /* compresses the versions written (store_pack.c) */
+	struct store_zdata *zdata;   /* compresses the versions written (store_pack.c) */
+	struct store_packer *packer; /* store_vbatch's thread, or NULL (store_pack.c) */
 	/*
 	 * The "+" rows of the digest of the snapshot being written, fed by
 	 * store_version_add (store_audit.c): the seal need not read back and
@@ -117,6 +118,12 @@ void store_digest_drop(struct store *st);
 
 /* Log SQLite's error for what was being done; note a full disk. Returns -1. */
 int store_db_error(struct store *st, const char *what);
+/* Stops and frees store_vbatch's thread (store_close). */
+void store_packer_stop(struct store *st);
+/* A version row and its cur row; blob: its data already compressed, else NULL (store_cur.c). */
+long long store_version_insert(struct store *st, const char *feed, long long seq,
+                               long long snapshot, const struct version_row *r, const void *blob,
+                               size_t len);
 /* Joins or interrupts the check's thread and frees it (store_close). */
 void store_check_drop(struct store *st);
 /* A cached prepared statement for sql (reset, bindings cleared), or NULL (logged). */

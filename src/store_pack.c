@@ -15,11 +15,15 @@
  * (STORE_VIN_MATCH in store_p.h), and a first load of 1M vehicles no
  * longer inserts 1M random entries into a second index.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lotsync/limits.h"
 #include "lotsync/log.h"
+#include "lotsync/util.h"
 #include "store_p.h"
 #include "store_zdata.h"
 #include "store_zdata_sql.h"
@@ -60,4 +64,196 @@ store_bind_data(struct store *st, sqlite3_stmt *s, int i, const char *json)
 	return sqlite3_bind_blob64(s, i, z, len, SQLITE_STATIC) == SQLITE_OK
 	               ? 0
 	               : store_db_error(st, "bind a version's data");
+}
+
+/* ---- store_vbatch: versions compressed on a thread of their own ---- */
+
+/* A batch's frames, one after another in arena. */
+struct store_vpack {
+	const struct version_row *rows;
+	size_t n;
+	char *arena;
+	size_t used, cap;
+	size_t *off, *len;
+	size_t too_large; /* rows[too_large - 1] is more than a version holds; 0 = none */
+	bool done;        /* set by the packer, under its mutex */
+};
+
+struct store_packer {
+	pthread_t thread;
+	bool running; /* the thread started (else batches are packed by the caller) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct store_zdata *z;
+	struct store_vpack *job; /* submitted, not yet packed */
+	bool quit;
+};
+
+static void
+pack(struct store_zdata *z, struct store_vpack *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		size_t n = strlen(v->rows[i].json), len;
+		const void *f;
+
+		if (n > LS_MAX_STORED_JSON) {
+			v->too_large = i + 1;
+			return;
+		}
+		if (!(f = store_zdata_pack(z, v->rows[i].json, n, &len)))
+			log_fatal("out of memory (zstd)");
+		if (v->used + len > v->cap) {
+			v->cap = (v->used + len) * 2;
+			v->arena = xrealloc(v->arena, v->cap);
+		}
+		memcpy(v->arena + v->used, f, len);
+		v->off[i] = v->used;
+		v->len[i] = len;
+		v->used += len;
+	}
+}
+
+static void *
+packer_main(void *arg)
+{
+	struct store_packer *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct store_vpack *v;
+
+		while (!p->job && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->job)
+			break;
+		v = p->job;
+		pthread_mutex_unlock(&p->mu);
+		pack(p->z, v);
+		pthread_mutex_lock(&p->mu);
+		v->done = true;
+		p->job = NULL;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static struct store_packer *
+packer_get(struct store *st)
+{
+	struct store_packer *p = st->packer;
+
+	if (p)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (!(p->z = store_zdata_new()))
+		log_fatal("out of memory (zstd contexts)");
+	p->running = pthread_create(&p->thread, NULL, packer_main, p) == 0;
+	st->packer = p;
+	return p;
+}
+
+void
+store_packer_stop(struct store *st)
+{
+	struct store_packer *p = st->packer;
+
+	if (!p)
+		return;
+	if (p->running) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = true; /* after the job it has, if any */
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->thread, NULL);
+	}
+	store_zdata_free(p->z);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	st->packer = NULL;
+}
+
+void
+store_vbatch_submit(struct store *st, struct store_vbatch *b)
+{
+	struct store_packer *p = packer_get(st);
+	struct store_vpack *v = xcalloc(1, sizeof(*v));
+
+	v->rows = b->rows;
+	v->n = b->n;
+	v->off = xcalloc(b->n + 1, sizeof(*v->off));
+	v->len = xcalloc(b->n + 1, sizeof(*v->len));
+	b->pack = v;
+	if (!p->running) { /* no thread: packed here, still correct */
+		pack(p->z, v);
+		v->done = true;
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->job)
+		pthread_cond_wait(&p->cv, &p->mu);
+	p->job = v;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait until b's batch is packed; then it is the caller's alone. */
+static struct store_vpack *
+vbatch_wait(struct store *st, struct store_vbatch *b)
+{
+	struct store_packer *p = st->packer;
+	struct store_vpack *v = b->pack;
+
+	pthread_mutex_lock(&p->mu);
+	while (!v->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	return v;
+}
+
+static void
+vpack_free(struct store_vbatch *b)
+{
+	struct store_vpack *v = b->pack;
+
+	if (!v)
+		return;
+	free(v->arena);
+	free(v->off);
+	free(v->len);
+	free(v);
+	b->pack = NULL;
+}
+
+int
+store_vbatch_write(struct store *st, struct store_vbatch *b)
+{
+	struct store_vpack *v = vbatch_wait(st, b);
+	int rc = -1;
+
+	if (v->too_large) {
+		log_error("%s: a record of %zu bytes of JSON is more than a version holds (%zu)",
+		          st->path, strlen(b->rows[v->too_large - 1].json), LS_MAX_STORED_JSON);
+		goto out;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if ((b->ids[i] = store_version_insert(st, b->feed, b->seq, b->snapshot, &b->rows[i],
+		                                      v->arena + v->off[i], v->len[i])) < 0)
+			goto out;
+	rc = 0;
+out:
+	vpack_free(b);
+	return rc;
+}
+
+void
+store_vbatch_drop(struct store *st, struct store_vbatch *b)
+{
+	if (!b->pack)
+		return;
+	vbatch_wait(st, b);
+	vpack_free(b);
 }

@@ -254,6 +254,29 @@ struct version_row {
 };
 long long store_version_add(struct store *st, const char *feed, long long seq, long long snapshot,
                             const struct version_row *r);
+/*
+ * New versions written in batches (ingest): store_vbatch_submit() starts
+ * compressing their data on a thread of the store's own while the caller
+ * builds the next batch, store_vbatch_write() waits for it and inserts
+ * them in order. Compressing is most of what writing a version costs
+ * (~8 us for a vehicle's 900 bytes of JSON), and a steady-state ingest
+ * waits for the thread that writes. One batch is compressed at a time
+ * (submit waits for the one before); rows stay the caller's, untouched,
+ * until written or dropped.
+ */
+struct store_vbatch {
+	const char *feed;
+	long long seq, snapshot;
+	const struct version_row *rows;
+	size_t n;
+	long long *ids;           /* the caller's n: ids[i] is rows[i]'s once written */
+	struct store_vpack *pack; /* private */
+};
+void store_vbatch_submit(struct store *st, struct store_vbatch *b);
+/* 0, or -1 (logged; the caller rolls back). Either way b is done with. */
+int store_vbatch_write(struct store *st, struct store_vbatch *b);
+/* A submitted batch not to be written (an error path): waited for and released. */
+void store_vbatch_drop(struct store *st, struct store_vbatch *b);
 /* End a current version of feed at seq (appended: versions are never updated). */
 int store_version_end(struct store *st, const char *feed, long long version, long long seq);
 

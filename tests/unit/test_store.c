@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lotsync/keymap.h"
+#include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/store.h"
 #include "lotsync/util.h"
@@ -604,6 +605,104 @@ START_TEST(late_quick_check_left_running_is_stopped_at_close)
 }
 END_TEST
 
+/* Versions written in batches: compressed beside the caller, inserted in order. */
+START_TEST(version_batches_land_in_order)
+{
+	struct snapshot_info i = {.feed = "f",
+	                          .state = SNAP_APPLIED,
+	                          .seq = 1,
+	                          .sha256 = "a",
+	                          .file = "a.csv",
+	                          .source = "drop",
+	                          .profile = "p",
+	                          .received_at = "t"};
+	enum { N = 300 };
+	struct version_row rows[2][N], big = {.key = "BIG", .hash = 9};
+	long long ids[2][N], big_id = 0, snap;
+	char *text[2][N], *got, why[128];
+	struct store_vbatch b[2], drop, toolarge;
+	struct unit_capture cap;
+	struct store_zdata *z = store_zdata_new();
+	struct store *st;
+	sqlite3 *h;
+	sqlite3_stmt *q;
+	size_t n;
+
+	for (int k = 0; k < 2; k++)
+		for (int r = 0; r < N; r++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "K%04d", k * N + r);
+			text[k][r] = xasprintf("{\"n\":\"%d\",\"s\":\"%s\"}", k * N + r, key);
+			rows[k][r] = (struct version_row){.key = xstrdup(key),
+			                                  .hash = (uint64_t)(k * N + r),
+			                                  .json = text[k][r]};
+		}
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_gt(snap = store_snapshot_add(st, 0, &i), 0);
+	for (int k = 0; k < 2; k++)
+		b[k] = (struct store_vbatch){.feed = "f",
+		                             .seq = 1,
+		                             .snapshot = snap,
+		                             .rows = rows[k],
+		                             .n = N,
+		                             .ids = ids[k]};
+	/* the caller's pattern: the next batch is submitted once the one before is written */
+	store_vbatch_submit(st, &b[0]);
+	ck_assert_int_eq(store_vbatch_write(st, &b[0]), 0);
+	store_vbatch_submit(st, &b[1]);
+	ck_assert_int_eq(store_vbatch_write(st, &b[1]), 0);
+	for (int r = 1; r < 2 * N; r++) /* ids in row order */
+		ck_assert_int_eq(ids[r / N][r % N], ids[(r - 1) / N][(r - 1) % N] + 1);
+	/* a dropped batch writes nothing; a too large row fails its batch */
+	drop = b[0];
+	drop.pack = NULL;
+	store_vbatch_submit(st, &drop);
+	store_vbatch_drop(st, &drop);
+	ck_assert_ptr_null(drop.pack);
+	big.json = got = xmalloc(LS_MAX_STORED_JSON + 2);
+	memset(got, 'x', LS_MAX_STORED_JSON + 1);
+	got[LS_MAX_STORED_JSON + 1] = '\0';
+	toolarge = (struct store_vbatch){
+	        .feed = "f", .seq = 1, .snapshot = snap, .rows = &big, .n = 1, .ids = &big_id};
+	unit_capture_begin(&cap);
+	store_vbatch_submit(st, &toolarge);
+	ck_assert_int_eq(store_vbatch_write(st, &toolarge), -1);
+	free(got);
+	got = unit_capture_end(&cap);
+	ck_assert_msg(strstr(got, "more than a version holds"), "%s", got);
+	free(got);
+	ck_assert_int_eq(store_commit(st), 0);
+	store_close(st);
+	unit_assert_sql(db, "select count(*), min(key), max(key) from version_rows",
+	                "600|K0000|K0599");
+	unit_assert_sql(db, "select count(*) from cur where feed = 'f'", "600");
+	/* each row's frame is its own JSON */
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(
+	        sqlite3_prepare_v2(h, "SELECT data FROM version_rows WHERE id = ?", -1, &q, NULL),
+	        SQLITE_OK);
+	for (int r = 0; r < 2 * N; r += 37) {
+		sqlite3_bind_int64(q, 1, ids[r / N][r % N]);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		got = store_zdata_unpack(z, sqlite3_column_blob(q, 0),
+		                         (size_t)sqlite3_column_bytes(q, 0), &n, why, sizeof(why));
+		ck_assert_str_eq(got, text[r / N][r % N]);
+		free(got);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	store_zdata_free(z);
+	for (int k = 0; k < 2; k++)
+		for (int r = 0; r < N; r++) {
+			free((char *)rows[k][r].key);
+			free(text[k][r]);
+		}
+}
+END_TEST
+
 START_TEST(snapshot_lookups)
 {
 	struct store *st;
@@ -717,6 +816,7 @@ make_suite(void)
 	tcase_add_test(tc, reserved_run_row_waits_for_the_first_write);
 	tcase_add_test(tc, late_quick_check_gates_every_commit);
 	tcase_add_test(tc, late_quick_check_left_running_is_stopped_at_close);
+	tcase_add_test(tc, version_batches_land_in_order);
 	tcase_add_test(tc, snapshot_lookups);
 	tcase_add_test(tc, preloaded_current_set_knows_its_data_version);
 	tcase_add_test(tc, foreign_keys_hold_at_commit);
