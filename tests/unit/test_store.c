@@ -22,6 +22,16 @@
 
 UNIT_DB_FIXTURE(dir, db, log_set_level(LOG_ERROR))
 
+/* The snapshot row the tests that write versions hang them on. */
+static const struct snapshot_info applied_snapshot = {.feed = "f",
+                                                      .state = SNAP_APPLIED,
+                                                      .seq = 1,
+                                                      .sha256 = "a",
+                                                      .file = "a.csv",
+                                                      .source = "drop",
+                                                      .profile = "p",
+                                                      .received_at = "t"};
+
 /* Run sql on the database file with the sqlite3 library directly. */
 static void
 raw(const char *sql)
@@ -608,14 +618,7 @@ END_TEST
 /* Versions written in batches: compressed beside the caller, inserted in order. */
 START_TEST(version_batches_land_in_order)
 {
-	struct snapshot_info i = {.feed = "f",
-	                          .state = SNAP_APPLIED,
-	                          .seq = 1,
-	                          .sha256 = "a",
-	                          .file = "a.csv",
-	                          .source = "drop",
-	                          .profile = "p",
-	                          .received_at = "t"};
+	struct snapshot_info i = applied_snapshot;
 	enum { N = 300 };
 	struct version_row rows[2][N], big = {.key = "BIG", .hash = 9};
 	long long ids[2][N], big_id = 0, snap;
@@ -735,14 +738,7 @@ END_TEST
  */
 START_TEST(preloaded_current_set_knows_its_data_version)
 {
-	struct snapshot_info i = {.feed = "f",
-	                          .state = SNAP_APPLIED,
-	                          .seq = 1,
-	                          .sha256 = "a",
-	                          .file = "a.csv",
-	                          .source = "drop",
-	                          .profile = "p",
-	                          .received_at = "t"};
+	struct snapshot_info i = applied_snapshot;
 	struct version_row a = {.key = "A", .vin = "A", .hash = 1, .json = "{}"};
 	struct version_row b = {.key = "B", .hash = 2, .json = "{}"};
 	struct store *st;
