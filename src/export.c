@@ -40,6 +40,7 @@ struct batch_row {
 	long long version;
 	size_t feed, key, json, len; /* key and json: offsets into the batch's bytes */
 	enum render_action a;
+	bool packed; /* json is the stored frame: the render thread decompresses it */
 };
 
 struct batch {
@@ -60,6 +61,12 @@ struct pipeline {
 	struct batch *fill; /* the batch the store thread fills, not queued yet */
 	bool done;          /* the store thread queues nothing more */
 	bool failed;        /* a vehicle could not be rendered: stop the scan */
+	/*
+	 * Each thread decompresses every other stored row (2.2 us of the scan's
+	 * ~3.5 us a row): the store thread with here, the render thread with there.
+	 */
+	struct store_unpacker *here, *there;
+	unsigned long nth;
 };
 
 /* A change to what a delta target's receiver holds, applied after the scan. */
@@ -134,9 +141,19 @@ render_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		for (size_t i = 0; i < b->nrows && !skip; i++) {
 			const struct batch_row *w = &b->rows[i];
+			const char *json = b->bytes + w->json;
+			size_t len = w->len;
+			char why[160];
 
-			skip = render_one(x, w->feed, w->version, b->bytes + w->key,
-			                  b->bytes + w->json, w->len, w->a) != 0;
+			if (w->packed && !(json = store_unpack(p->there, json, len, true, &len, why,
+			                                       sizeof(why)))) {
+				log_error("version %lld (%s): %s", w->version, b->bytes + w->key,
+				          why);
+				skip = true;
+				break;
+			}
+			skip = render_one(x, w->feed, w->version, b->bytes + w->key, json, len,
+			                  w->a) != 0;
 		}
 		pthread_mutex_lock(&p->mu);
 		p->failed |= skip;
@@ -185,8 +202,12 @@ pipe_start(struct exp *x)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	x->pipe = p;
-	if (pthread_create(&p->tid, NULL, render_main, x) != 0) {
+	p->here = store_unpacker_new();
+	p->there = store_unpacker_new();
+	if (!p->here || !p->there || pthread_create(&p->tid, NULL, render_main, x) != 0) {
 		/* no thread: render on this one, as work-order targets do */
+		store_unpacker_free(p->here);
+		store_unpacker_free(p->there);
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
 		free(p);
@@ -213,6 +234,8 @@ pipe_finish(struct exp *x)
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->tid, NULL);
 	failed = p->failed;
+	store_unpacker_free(p->here);
+	store_unpacker_free(p->there);
 	for (size_t i = 0; i < BATCH_SLOTS; i++) {
 		free(p->slots[i].rows);
 		free(p->slots[i].bytes);
@@ -227,7 +250,7 @@ pipe_finish(struct exp *x)
 /* Copy one vehicle into the batch being filled; -1 once the render thread failed. */
 static int
 pipe_put(struct exp *x, long long version, const char *key, const char *json, size_t len,
-         enum render_action a)
+         enum render_action a, bool packed)
 {
 	struct pipeline *p = x->pipe;
 	size_t klen = strlen(key) + 1;
@@ -243,7 +266,8 @@ pipe_put(struct exp *x, long long version, const char *key, const char *json, si
 	                                         .key = b->len,
 	                                         .json = b->len + klen,
 	                                         .len = len,
-	                                         .a = a};
+	                                         .a = a,
+	                                         .packed = packed};
 	memcpy(b->bytes + b->len, key, klen);
 	memcpy(b->bytes + b->len + klen, json, len);
 	b->bytes[b->len + klen + len] = '\0';
@@ -253,39 +277,67 @@ pipe_put(struct exp *x, long long version, const char *key, const char *json, si
 	return 0;
 }
 
-static int
-on_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
+/* What a current vehicle becomes in this export (*a), or true when it is left out. */
+static bool
+left_out(struct exp *x, long long version, const char *key, enum render_action *a)
 {
-	struct exp *x = ctx;
-	enum render_action a = RENDER_FULL;
-
+	*a = RENDER_FULL;
 	if (x->wo && wo_key_is_person(key))
-		return 0; /* written with the work orders that name them */
+		return true; /* written with the work orders that name them */
 	log_progress_step();
 	if (x->released && !keymap_get(&x->released[x->feed], key)) {
 		x->held_count++;
-		return 0;
+		return true;
 	}
 	if (x->delta) {
 		struct keymap_entry *e = keymap_get(&x->state[x->feed], key);
 
 		if (!e) {
-			a = RENDER_NEW;
+			*a = RENDER_NEW;
 		} else {
 			e->seen_line = 1;
 			if (e->version != version)
-				a = RENDER_CHANGED;
+				*a = RENDER_CHANGED;
 			else if (x->force)
-				a = RENDER_UNCHANGED;
+				*a = RENDER_UNCHANGED;
 			else {
 				x->unchanged++;
-				return 0;
+				return true;
 			}
 		}
 	}
-	if (x->pipe)
-		return pipe_put(x, version, key, json, len, a);
+	return false;
+}
+
+/* Rendered here (no render thread: work-order targets, or none could start). */
+static int
+on_vehicle(void *ctx, long long version, const char *key, const char *json, size_t len)
+{
+	struct exp *x = ctx;
+	enum render_action a;
+
+	if (left_out(x, version, key, &a))
+		return 0;
 	return render_one(x, x->feed, version, key, json, len, a);
+}
+
+/* For the render thread: every other stored frame is decompressed there. */
+static int
+on_stored(void *ctx, long long version, const char *key, const void *data, size_t len, bool packed)
+{
+	struct exp *x = ctx;
+	struct pipeline *p = x->pipe;
+	enum render_action a;
+	const char *json;
+	char why[160];
+
+	if (left_out(x, version, key, &a))
+		return 0;
+	if (packed && p->nth++ % 2)
+		return pipe_put(x, version, key, data, len, a, true);
+	if (!(json = store_unpack(p->here, data, len, packed, &len, why, sizeof(why))))
+		return log_error("version %lld (%s): %s", version, key, why);
+	return pipe_put(x, version, key, json, len, a, false);
 }
 
 static int
@@ -541,7 +593,10 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 		pipe_start(x);
 	log_progress_begin(what, "vehicles");
 	for (x->feed = 0; x->feed < x->t->nfeeds; x->feed++)
-		if (store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle, x) != 0)
+		if ((x->pipe ? store_each_current_stored(x->app->store, x->t->feeds[x->feed],
+		                                         on_stored, x)
+		             : store_each_current(x->app->store, x->t->feeds[x->feed], on_vehicle,
+		                                  x)) != 0)
 			break;
 	log_progress_end();
 	/* the render thread is done with the renderer before anything below uses it */

@@ -8,6 +8,7 @@
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "store_p.h"
+#include "store_zdata.h"
 
 /*
  * Schema 4 (exports issue). exports gains what a file holds (kind, rows,
@@ -344,6 +345,75 @@ store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ct
 		return store_db_error(st, "prepare current vehicles");
 	store_bind_text(s, 1, feed);
 	return store_each_raw(st, s, fn, ctx, "read current vehicles");
+}
+
+int
+store_each_current_stored(struct store *st, const char *feed, store_stored_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT v.id, v.key, v.data FROM cur c"
+	                       " JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?"
+	                       " AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "prepare current vehicles");
+	store_bind_text(s, 1, feed);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(s, 1);
+		bool packed = sqlite3_column_type(s, 2) == SQLITE_BLOB;
+		/* text before its length: the pointer of the right type, then the bytes */
+		const void *data = packed ? sqlite3_column_blob(s, 2) : sqlite3_column_text(s, 2);
+
+		if ((ret = fn(ctx, sqlite3_column_int64(s, 0), key ? key : "", data ? data : "",
+		              (size_t)sqlite3_column_bytes(s, 2), packed)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store_db_error(st, "read current vehicles");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+struct store_unpacker {
+	struct store_zdata *z;
+	char *json; /* the last one unpacked */
+};
+
+struct store_unpacker *
+store_unpacker_new(void)
+{
+	struct store_unpacker *u = calloc(1, sizeof(*u));
+
+	if (u && !(u->z = store_zdata_new())) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void
+store_unpacker_free(struct store_unpacker *u)
+{
+	if (!u)
+		return;
+	store_zdata_free(u->z);
+	free(u->json);
+	free(u);
+}
+
+const char *
+store_unpack(struct store_unpacker *u, const void *data, size_t n, bool packed, size_t *len,
+             char *why, size_t cap)
+{
+	if (!packed) {
+		*len = n;
+		return data;
+	}
+	free(u->json);
+	u->json = store_zdata_unpack(u->z, data, n, len, why, cap);
+	return u->json;
 }
 
 int

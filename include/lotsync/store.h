@@ -416,6 +416,24 @@ void export_list_free(struct export_info *e, size_t n);
 typedef int (*store_raw_fn)(void *ctx, long long version, const char *key, const char *json,
                             size_t len);
 int store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ctx);
+/*
+ * The same rows with their data as stored: packed (a compressed frame,
+ * for store_unpack) or not (the JSON itself). Decompressing is most of a
+ * full export's scan (2.2 us a row): this lets another thread do it.
+ */
+typedef int (*store_stored_fn)(void *ctx, long long version, const char *key, const void *data,
+                               size_t len, bool packed);
+int store_each_current_stored(struct store *st, const char *feed, store_stored_fn fn, void *ctx);
+/* A decompression context of a thread's own (store_unpack); NULL: out of memory. */
+struct store_unpacker *store_unpacker_new(void);
+void store_unpacker_free(struct store_unpacker *u);
+/*
+ * The JSON of data as store_each_current_stored gave it: data itself when
+ * not packed, else u's buffer (valid until the next call on u), *len its
+ * length. NULL when the frame is damaged (a reason in why[cap]).
+ */
+const char *store_unpack(struct store_unpacker *u, const void *data, size_t n, bool packed,
+                         size_t *len, char *why, size_t cap);
 /* One stored version by id (a deleted vehicle's last data). */
 int store_version_raw(struct store *st, long long version, store_raw_fn fn, void *ctx);
 /* Keys of a feed's current vehicles with this VIN; caller frees each and the array. */

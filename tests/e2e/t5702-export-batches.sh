@@ -4,7 +4,9 @@
 # BATCH_BYTES): every current vehicle once, in the store's order; a vehicle
 # whose stored JSON cannot be rendered, first or last in the scan, fails the
 # export (exit 70, the vehicle named) with nothing recorded or left in the
-# outbox, and the next export after the repair is whole again.
+# outbox, and the next export after the repair is whole again. So does a
+# damaged compressed frame, whichever thread decompresses it (the store's
+# thread and the render thread take every other row).
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
 q() { sqlite3 "$DB" "$1"; }
@@ -48,4 +50,26 @@ for which in min max; do
 done
 expect_rc 0 "export after the repair" L --now 2026-11-20T10:00:00Z export --full local
 expect_eq "$(in_order "spool/outbox/local/$(outbox)")" "$want" "whole again"
+rm -f spool/outbox/local/*
+exports=$(q "SELECT count(*) FROM exports")
+
+# A frame cut short (its content size says more than it holds), in the
+# first and in the second stored row: one per thread.
+for nth in 0 1; do
+	id=$(q "SELECT version_id FROM cur WHERE feed = 'acme' ORDER BY version_id LIMIT 1 OFFSET $nth")
+	key=$(q "SELECT key FROM version_rows WHERE id = $id")
+	expect_eq "$(q "SELECT typeof(data) FROM version_rows WHERE id = $id")" "blob" \
+		"row $nth is stored compressed"
+	q "CREATE TABLE keep AS SELECT data FROM version_rows WHERE id = $id"
+	q "UPDATE version_rows SET data = substr(data, 1, length(data) / 2) WHERE id = $id"
+	expect_rc 70 "export with stored row $nth's frame cut short" \
+		L --now 2026-11-20T11:00:00Z export --full local
+	expect_grep "version $id ($key): a damaged stored-JSON frame" "$TEST_TMP/err" \
+		"the damaged version is named (row $nth)"
+	expect_eq "$(outbox)" "" "no file left in the outbox (row $nth)"
+	expect_eq "$(q "SELECT count(*) FROM exports")" "$exports" "no export recorded (row $nth)"
+	q "UPDATE version_rows SET data = (SELECT data FROM keep) WHERE id = $id; DROP TABLE keep"
+done
+expect_rc 0 "export after the second repair" L --now 2026-11-20T12:00:00Z export --full local
+expect_eq "$(in_order "spool/outbox/local/$(outbox)")" "$want" "whole again, both threads"
 finish
