@@ -331,35 +331,41 @@ store_each_raw(struct store *st, sqlite3_stmt *s, store_raw_fn fn, void *ctx, co
 	return ret;
 }
 
-int
-store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ctx)
+/* A feed's current vehicles with data as DATA reads it; cur is in id order: no sort of 1M rows */
+#define CURRENT_SQL(DATA)                                                                          \
+	"SELECT v.id, v.key, " DATA " FROM cur c JOIN version_rows v ON v.id = c.version_id"       \
+	" WHERE c.feed = ? AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id"
+
+/* The statement over the feed's current vehicles, its feed bound; NULL (logged). */
+static sqlite3_stmt *
+current_stmt(struct store *st, const char *sql, const char *feed)
 {
 	sqlite3_stmt *s;
 
-	/* cur is in id order per feed: no sort of a million rows */
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT v.id, v.key, lotsync_json(v.data) FROM cur c"
-	                       " JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?"
-	                       " AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare current vehicles");
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_db_error(st, "prepare current vehicles");
+		return NULL;
+	}
 	store_bind_text(s, 1, feed);
-	return store_each_raw(st, s, fn, ctx, "read current vehicles");
+	return s;
+}
+
+int
+store_each_current(struct store *st, const char *feed, store_raw_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = current_stmt(st, CURRENT_SQL("lotsync_json(v.data)"), feed);
+
+	return s ? store_each_raw(st, s, fn, ctx, "read current vehicles") : -1;
 }
 
 int
 store_each_current_stored(struct store *st, const char *feed, store_stored_fn fn, void *ctx)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = current_stmt(st, CURRENT_SQL("v.data"), feed);
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT v.id, v.key, v.data FROM cur c"
-	                       " JOIN version_rows v ON v.id = c.version_id WHERE c.feed = ?"
-	                       " AND v.kind IN ('vehicle', 'workorder') ORDER BY c.version_id",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return store_db_error(st, "prepare current vehicles");
-	store_bind_text(s, 1, feed);
+	if (!s)
+		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(s, 1);
 		bool packed = sqlite3_column_type(s, 2) == SQLITE_BLOB;

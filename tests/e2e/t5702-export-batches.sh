@@ -32,27 +32,26 @@ expect_eq "$(q "SELECT rows FROM exports ORDER BY id DESC LIMIT 1")" \
 rm -f spool/outbox/local/*
 exports=$(q "SELECT count(*) FROM exports")
 
-# Damage one stored version, past the append-only trigger (as only a hand
-# with sqlite3 could): the export fails, records nothing, leaves no file.
+# damaged ID DATA LABEL MESSAGE: with version ID's data set to the SQL
+# expression DATA (past the append-only trigger, as only a hand with sqlite3
+# could), the export fails (exit 70) naming MESSAGE, records nothing and
+# leaves no file; then the data is put back.
+damaged() {
+	q "CREATE TABLE keep AS SELECT data FROM version_rows WHERE id = $1"
+	q "UPDATE version_rows SET data = $2 WHERE id = $1"
+	expect_rc 70 "export with $3" L --now 2026-11-20T09:00:00Z export --full local
+	expect_grep "$4" "$TEST_TMP/err" "the damaged version is named ($3)"
+	expect_eq "$(outbox)" "" "no file left in the outbox ($3)"
+	expect_eq "$(q "SELECT count(*) FROM exports")" "$exports" "no export recorded ($3)"
+	q "UPDATE version_rows SET data = (SELECT data FROM keep) WHERE id = $1; DROP TABLE keep"
+}
 q "DROP TRIGGER version_rows_append_only_u"
 for which in min max; do
 	id=$(q "SELECT $which(version_id) FROM cur WHERE feed = 'acme'")
 	key=$(q "SELECT key FROM version_rows WHERE id = $id")
-	q "CREATE TABLE keep AS SELECT data FROM version_rows WHERE id = $id"
-	q "UPDATE version_rows SET data = '{\"vin\":' WHERE id = $id"
-	expect_rc 70 "export with the $which version damaged" \
-		L --now 2026-11-20T09:00:00Z export --full local
-	expect_grep "vehicle $key: stored data is not the JSON lotsync writes" "$TEST_TMP/err" \
-		"the damaged vehicle ($which) is named"
-	expect_eq "$(outbox)" "" "no file left in the outbox ($which)"
-	expect_eq "$(q "SELECT count(*) FROM exports")" "$exports" "no export recorded ($which)"
-	q "UPDATE version_rows SET data = (SELECT data FROM keep) WHERE id = $id; DROP TABLE keep"
+	damaged "$id" "'{\"vin\":'" "the $which version's JSON cut" \
+		"vehicle $key: stored data is not the JSON lotsync writes"
 done
-expect_rc 0 "export after the repair" L --now 2026-11-20T10:00:00Z export --full local
-expect_eq "$(in_order "spool/outbox/local/$(outbox)")" "$want" "whole again"
-rm -f spool/outbox/local/*
-exports=$(q "SELECT count(*) FROM exports")
-
 # A frame cut short (its content size says more than it holds), in the
 # first and in the second stored row: one per thread.
 for nth in 0 1; do
@@ -60,16 +59,9 @@ for nth in 0 1; do
 	key=$(q "SELECT key FROM version_rows WHERE id = $id")
 	expect_eq "$(q "SELECT typeof(data) FROM version_rows WHERE id = $id")" "blob" \
 		"row $nth is stored compressed"
-	q "CREATE TABLE keep AS SELECT data FROM version_rows WHERE id = $id"
-	q "UPDATE version_rows SET data = substr(data, 1, length(data) / 2) WHERE id = $id"
-	expect_rc 70 "export with stored row $nth's frame cut short" \
-		L --now 2026-11-20T11:00:00Z export --full local
-	expect_grep "version $id ($key): a damaged stored-JSON frame" "$TEST_TMP/err" \
-		"the damaged version is named (row $nth)"
-	expect_eq "$(outbox)" "" "no file left in the outbox (row $nth)"
-	expect_eq "$(q "SELECT count(*) FROM exports")" "$exports" "no export recorded (row $nth)"
-	q "UPDATE version_rows SET data = (SELECT data FROM keep) WHERE id = $id; DROP TABLE keep"
+	damaged "$id" "substr(data, 1, length(data) / 2)" "stored row $nth's frame cut short" \
+		"version $id ($key): a damaged stored-JSON frame"
 done
-expect_rc 0 "export after the second repair" L --now 2026-11-20T12:00:00Z export --full local
-expect_eq "$(in_order "spool/outbox/local/$(outbox)")" "$want" "whole again, both threads"
+expect_rc 0 "export after the repairs" L --now 2026-11-20T10:00:00Z export --full local
+expect_eq "$(in_order "spool/outbox/local/$(outbox)")" "$want" "whole again"
 finish
