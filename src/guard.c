@@ -326,6 +326,12 @@ guard_after_open(struct app *app, bool late)
 	return LS_EXIT_OK;
 }
 
+enum ls_exit
+guard_wait(struct app *app)
+{
+	return store_check_wait(app->store) == 0 ? LS_EXIT_OK : store_failure(app->store);
+}
+
 /*
  * The spool directory's fsync for every record rewrite of the command: a
  * run of 2,000 small feeds commits 2,000 times, and the name of the newest
@@ -334,17 +340,13 @@ guard_after_open(struct app *app, bool late)
  * what a crash between a commit and its record leaves too (accepted).
  */
 enum ls_exit
-guard_wait(struct app *app)
-{
-	return store_check_wait(app->store) == 0 ? LS_EXIT_OK : store_failure(app->store);
-}
-
-enum ls_exit
 guard_finish(struct app *app)
 {
 	/* A command that wrote nothing still learns that its database is damaged */
-	if (guard_wait(app) != LS_EXIT_OK)
-		return store_failure(app->store);
+	enum ls_exit rc = guard_wait(app);
+
+	if (rc != LS_EXIT_OK)
+		return rc;
 	if (!app->state_unsynced)
 		return LS_EXIT_OK;
 	app->state_unsynced = false;

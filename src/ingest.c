@@ -152,9 +152,7 @@ rotate_pending(struct ingest_file *f)
 	if (write_pending(f, f->pend[!f->filling]) == -1)
 		return -1;
 	submit_pending(f, p);
-	f->filling = !f->filling;
-	if (!f->pend[f->filling])
-		f->pend[f->filling] = xcalloc(1, sizeof(struct pending));
+	f->filling = !f->filling; /* apply_record allocates it on first use */
 	return 0;
 }
 
