@@ -477,7 +477,8 @@ extsort_each(struct extsort *x, extsort_fn fn, void *ctx)
 	if (writer_join(x) == -1 || x->failed)
 		return -1;
 	/* the arena being added to stays in memory: sorted, it is one more run */
-	qsort(a->refs, a->nrefs, sizeof(*a->refs), qcmp);
+	if (a->nrefs > 0) /* qsort's base may not be NULL, even for no rows */
+		qsort(a->refs, a->nrefs, sizeof(*a->refs), qcmp);
 	if (x->nruns == 0) { /* everything in memory: no file */
 		for (size_t i = 0; i < a->nrefs; i++)
 			if ((ret = emit(a->refs[i].r, fn, ctx)) != 0)
