@@ -1,6 +1,7 @@
 /* store_diff.c - streamed diff of two snapshots and streamed show, from the temporal store. */
 #include "lotsync/store_diff.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,51 @@ struct diff_head {
 	bool packed;   /* sides 0 and 1: the body is a frame (store_unpack), else the JSON */
 };
 
+/*
+ * The merge settles a key (a pair whose hashes differ, a single side, a
+ * refused row) into a job of a batch; a whole batch goes to the unpacking
+ * thread, which decompresses the frames its jobs need while the merge
+ * fills the next batch, and the batch's items are then passed to the
+ * callback in order on the caller's thread. Decompressing (~4.5 us a
+ * frame, per-frame setup that no level avoids) was a third of a month's
+ * diff on one core.
+ */
+enum { JOB_SINGLE, JOB_PAIR, JOB_REFUSED };
+
+struct diff_job {
+	int kind;
+	bool has_key;            /* JOB_REFUSED: the row's key could be read */
+	struct diff_head h[2];   /* [0] the single, refused or lower side; [1] the upper */
+	size_t key;              /* offset of the NUL-terminated key in raw */
+	size_t data[2], len[2];  /* the frames (the body of a refused row) in raw */
+	bool need[2];            /* the side's JSON is needed: unpacked into out */
+	size_t json[2], jlen[2]; /* offsets in out, set by the unpacking thread */
+};
+
+/* Jobs a batch holds, and the bytes of their frames, before it is handed on. */
+#define BATCH_JOBS 512
+#define BATCH_RAW  ((size_t)1 << 20)
+
+struct diff_batch {
+	struct diff_job *jobs;
+	size_t n, alloc;
+	char *raw, *out;
+	size_t rlen, ralloc, olen, oalloc;
+	size_t failed; /* the job with a damaged frame (its side in fail_side); n: none */
+	int fail_side;
+	char why[160];
+};
+
+/* The unpacking thread: one batch in flight at a time (todo), under mu. */
+struct diff_pipe {
+	pthread_t tid;
+	bool started, quit;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct diff_batch *todo;
+	struct store_unpacker *u;
+};
+
 struct diff_walk {
 	struct store *st;
 	store_diff_fn fn;
@@ -81,69 +127,258 @@ struct diff_walk {
 	size_t klen, kalloc;
 	char *old; /* the pending row's data, as stored */
 	size_t olen, oalloc;
-	struct store_unpacker *lo, *hi; /* one per side: a pair's two JSONs live at once */
 	struct diff_head pending;
 	bool have;
 	bool singles;  /* also pass the one version of a new or vanished key */
 	char *scratch; /* a refused row's body while it is added */
 	size_t salloc;
+	struct diff_batch b[2];
+	struct diff_batch *cur, *inflight; /* being filled; with the unpacking thread */
+	struct diff_pipe pipe;
 };
 
-/* The JSON of a sorted version's data; NULL when its frame is damaged (logged). */
-static const char *
-unpack(struct store_unpacker *u, const char *key, const struct diff_head *h, const char *data,
-       size_t *len)
+static size_t
+raw_add(struct diff_batch *b, const char *p, size_t n)
 {
-	const char *json;
-	char why[160];
+	size_t at = b->rlen;
 
-	if (!(json = store_unpack(u, data, *len, h->packed, len, why, sizeof(why))))
-		log_error("version %lld (%s): %s", h->id, key, why);
-	return json;
+	b->raw = xgrow(b->raw, &b->ralloc, b->rlen + n + 1, 1);
+	memcpy(b->raw + at, p, n);
+	b->raw[at + n] = '\0';
+	b->rlen += n + 1;
+	return at;
+}
+
+static struct diff_job *
+job_new(struct diff_batch *b, int kind, const char *key, size_t klen)
+{
+	struct diff_job *j;
+
+	b->jobs = xgrow(b->jobs, &b->alloc, b->n + 1, sizeof(*b->jobs));
+	j = &b->jobs[b->n++];
+	memset(j, 0, sizeof(*j));
+	j->kind = kind;
+	j->key = raw_add(b, key, klen);
+	return j;
+}
+
+static void
+job_side(struct diff_batch *b, struct diff_job *j, int side, const struct diff_head *h,
+         const char *data, size_t len, bool need)
+{
+	j->h[side] = *h;
+	j->need[side] = need;
+	j->len[side] = need || j->kind == JOB_REFUSED ? len : 0;
+	j->data[side] = raw_add(b, data, j->len[side]);
+}
+
+/* On the unpacking thread: the JSON of every side a job needs, into out. */
+static void
+batch_unpack(struct diff_batch *b, struct store_unpacker *u)
+{
+	b->failed = b->n;
+	b->olen = 0;
+	for (size_t i = 0; i < b->n; i++)
+		for (int s = 0; s < 2; s++) {
+			struct diff_job *j = &b->jobs[i];
+			size_t len = j->len[s];
+			const char *json;
+
+			if (!j->need[s])
+				continue;
+			json = store_unpack(u, b->raw + j->data[s], len, j->h[s].packed, &len,
+			                    b->why, sizeof(b->why));
+			if (!json) {
+				b->failed = i;
+				b->fail_side = s;
+				return;
+			}
+			b->out = xgrow(b->out, &b->oalloc, b->olen + len + 1, 1);
+			memcpy(b->out + b->olen, json, len);
+			b->out[b->olen + len] = '\0';
+			j->json[s] = b->olen;
+			j->jlen[s] = len;
+			b->olen += len + 1;
+		}
+}
+
+static void *
+pipe_main(void *arg)
+{
+	struct diff_pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->todo && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->todo)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		batch_unpack(p->todo, p->u);
+		pthread_mutex_lock(&p->mu);
+		p->todo = NULL;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Wait until the unpacking thread has no batch. */
+static void
+pipe_wait(struct diff_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->todo)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+pipe_submit(struct diff_pipe *p, struct diff_batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	p->todo = b;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int
+pipe_start(struct diff_pipe *p)
+{
+	if (!(p->u = store_unpacker_new()))
+		return log_error("diff: out of memory");
+	if (pthread_create(&p->tid, NULL, pipe_main, p) != 0)
+		return log_error("diff: cannot start a thread");
+	p->started = true;
+	return 0;
+}
+
+static void
+pipe_stop(struct diff_pipe *p)
+{
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->tid, NULL);
+	}
+	store_unpacker_free(p->u);
+}
+
+static const char *
+job_json(const struct diff_batch *b, const struct diff_job *j, int s, size_t *len)
+{
+	*len = j->need[s] ? j->jlen[s] : 0;
+	return j->need[s] ? b->out + j->json[s] : "";
+}
+
+/* One unpacked job to the callback, as the store_diff_item the header describes. */
+static int
+job_emit(struct diff_walk *w, const struct diff_batch *b, const struct diff_job *j)
+{
+	const char *key = b->raw + j->key;
+	struct store_diff_item d = {.key = key};
+	size_t l0, l1;
+	const char *j0 = job_json(b, j, 0, &l0), *j1;
+
+	if (j->kind == JOB_REFUSED) {
+		const char *body = b->raw + j->data[0];
+
+		d.key = j->has_key ? key : NULL;
+		d.line = j->h[0].id;
+		d.field = j->h[0].field_len >= 0 ? body : NULL;
+		d.refused = body + (j->h[0].field_len >= 0 ? j->h[0].field_len + 1 : 0);
+	} else if (j->kind == JOB_SINGLE) {
+		/* new when the one side is B, vanished when it is A */
+		bool at_a = (j->h[0].side == 0) == w->a_is_lo;
+
+		d.old_json = at_a ? j0 : NULL;
+		d.old_len = at_a ? l0 : 0;
+		d.new_json = at_a ? NULL : j0;
+		d.new_len = at_a ? 0 : l0;
+	} else {
+		j1 = job_json(b, j, 1, &l1);
+		d.old_json = w->a_is_lo ? j0 : j1;
+		d.old_len = w->a_is_lo ? l0 : l1;
+		d.new_json = w->a_is_lo ? j1 : j0;
+		d.new_len = w->a_is_lo ? l1 : l0;
+	}
+	return w->fn(w->ctx, &d);
+}
+
+/* Batch b, unpacked, to the callback in order; then empty. */
+static int
+emit_batch(struct diff_walk *w, struct diff_batch *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n && rc == 0; i++) {
+		const struct diff_job *j = &b->jobs[i];
+
+		if (i == b->failed)
+			rc = log_error("version %lld (%s): %s", j->h[b->fail_side].id,
+			               b->raw + j->key, b->why);
+		else
+			rc = job_emit(w, b, j);
+	}
+	b->n = b->rlen = 0;
+	return rc;
+}
+
+/*
+ * The current batch to the unpacking thread once the one before it is
+ * unpacked, and that one to the callback while the thread works on this
+ * one; the emptied batch is filled next.
+ */
+static int
+hand_on(struct diff_walk *w)
+{
+	struct diff_batch *done = w->inflight;
+
+	pipe_wait(&w->pipe);
+	w->inflight = NULL;
+	if (w->cur->n > 0) {
+		w->inflight = w->cur;
+		pipe_submit(&w->pipe, w->cur);
+	}
+	w->cur = w->cur == &w->b[0] ? &w->b[1] : &w->b[0];
+	return done ? emit_batch(w, done) : 0;
+}
+
+static int
+job_done(struct diff_walk *w)
+{
+	if (w->cur->n < BATCH_JOBS && w->cur->rlen < BATCH_RAW)
+		return 0;
+	return hand_on(w);
 }
 
 /* A key on one side only: new when that side is B, vanished when it is A. */
 static int
 emit_single(struct diff_walk *w)
 {
-	bool at_a = (w->pending.side == 0) == w->a_is_lo;
-	const char *json = "";
-	size_t len = w->olen;
+	struct diff_job *j = job_new(w->cur, JOB_SINGLE, w->key, w->klen);
 
-	if (w->singles && !(json = unpack(w->lo, w->key, &w->pending, w->old, &len)))
-		return -1;
-	if (!w->singles)
-		len = 0;
-	struct store_diff_item d = {.key = w->key,
-	                            .old_json = at_a ? json : NULL,
-	                            .old_len = at_a ? len : 0,
-	                            .new_json = at_a ? NULL : json,
-	                            .new_len = at_a ? 0 : len};
-
+	job_side(w->cur, j, 0, &w->pending, w->old, w->olen, w->singles);
 	w->have = false;
-	return w->fn(w->ctx, &d);
+	return job_done(w);
 }
 
 /* A key on both sides: changed unless the content hashes agree. */
 static int
 emit_pair(struct diff_walk *w, const struct diff_head *hi, const char *data, size_t len)
 {
-	struct store_diff_item d = {.key = w->key};
-	const char *lo_json, *hi_json;
-	size_t lo_len = w->olen;
+	struct diff_job *j;
 
 	w->have = false;
 	if (w->pending.hash == hi->hash)
 		return 0;
-	if (!(lo_json = unpack(w->lo, w->key, &w->pending, w->old, &lo_len)) ||
-	    !(hi_json = unpack(w->hi, w->key, hi, data, &len)))
-		return -1;
 	/* the pending row is the lower side (sorted by side within a key) */
-	d.old_json = w->a_is_lo ? lo_json : hi_json;
-	d.old_len = w->a_is_lo ? lo_len : len;
-	d.new_json = w->a_is_lo ? hi_json : lo_json;
-	d.new_len = w->a_is_lo ? len : lo_len;
-	return w->fn(w->ctx, &d);
+	j = job_new(w->cur, JOB_PAIR, w->key, w->klen);
+	job_side(w->cur, j, 0, &w->pending, w->old, w->olen, true);
+	job_side(w->cur, j, 1, hi, data, len, true);
+	return job_done(w);
 }
 
 static void
@@ -162,17 +397,18 @@ set_pending(struct diff_walk *w, const char *key, size_t klen, const struct diff
 
 /* A row B refused, after the key's pending version is out. */
 static int
-emit_refused(struct diff_walk *w, const char *key, uint64_t tie, const struct diff_head *h,
-             const char *body)
+emit_refused(struct diff_walk *w, const char *key, size_t klen, uint64_t tie,
+             const struct diff_head *h, const char *body, size_t blen)
 {
-	struct store_diff_item d = {.key = tie >> 56 ? key : NULL, .line = h->id};
+	struct diff_job *j;
 	int rc;
 
 	if (w->have && (rc = emit_single(w)) != 0)
 		return rc;
-	d.field = h->field_len >= 0 ? body : NULL;
-	d.refused = body + (h->field_len >= 0 ? h->field_len + 1 : 0);
-	return w->fn(w->ctx, &d);
+	j = job_new(w->cur, JOB_REFUSED, key, klen);
+	j->has_key = tie >> 56 != 0;
+	job_side(w->cur, j, 0, h, body, blen, false);
+	return job_done(w);
 }
 
 /* One sorted row: pairs with the pending row of the same key, else flushes it. */
@@ -187,7 +423,7 @@ diff_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay,
 
 	memcpy(&h, pay, sizeof(h));
 	if (h.side == 2)
-		return emit_refused(w, key, tie, &h, body);
+		return emit_refused(w, key, klen, tie, &h, body, blen);
 	if (w->have && w->klen == klen && memcmp(w->key, key, klen) == 0)
 		return emit_pair(w, &h, body, blen);
 	if (w->have && (rc = emit_single(w)) != 0)
@@ -287,15 +523,25 @@ struct diff_args {
 	void *ctx;
 };
 
+static void
+batch_free(struct diff_batch *b)
+{
+	free(b->jobs);
+	free(b->raw);
+	free(b->out);
+}
+
 static int
 diff_walk(struct store *st, void *arg)
 {
 	struct diff_args *a = arg;
-	struct diff_walk w = {.st = st,
-	                      .fn = a->fn,
-	                      .ctx = a->ctx,
-	                      .a_is_lo = a->seq_a <= a->seq_b,
-	                      .singles = a->singles};
+	struct diff_walk w = {
+	        .st = st,
+	        .fn = a->fn,
+	        .ctx = a->ctx,
+	        .a_is_lo = a->seq_a <= a->seq_b,
+	        .singles = a->singles,
+	        .pipe = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
 	struct extsort *x;
 	sqlite3_stmt *s;
 	int rc = SQLITE_DONE, ret = 0;
@@ -308,23 +554,28 @@ diff_walk(struct store *st, void *arg)
 	sqlite3_bind_int64(s, 3, w.a_is_lo ? a->seq_b : a->seq_a);
 	sqlite3_bind_int64(s, 4, a->seq_b);
 	x = extsort_new(SORT_BUDGET);
-	w.lo = store_unpacker_new();
-	w.hi = store_unpacker_new();
-	if (!w.lo || !w.hi)
-		ret = log_error("diff: out of memory");
-	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+	w.cur = &w.b[0];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if ((ret = diff_add(&w, x, s)) != 0)
 			break;
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_db_error(st, "diff snapshots");
 	sqlite3_finalize(s);
 	if (ret == 0)
+		ret = pipe_start(&w.pipe);
+	if (ret == 0)
 		ret = extsort_each(x, diff_row, &w);
 	if (ret == 0 && w.have)
 		ret = emit_single(&w);
+	/* the last batch in, then out: the one before it first */
+	if (ret == 0)
+		ret = hand_on(&w);
+	if (ret == 0)
+		ret = hand_on(&w);
+	pipe_stop(&w.pipe); /* waits for a batch still in flight */
 	extsort_free(x);
-	store_unpacker_free(w.lo);
-	store_unpacker_free(w.hi);
+	batch_free(&w.b[0]);
+	batch_free(&w.b[1]);
 	free(w.key);
 	free(w.old);
 	free(w.scratch);

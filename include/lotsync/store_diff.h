@@ -11,7 +11,9 @@
  * seq in (lo, hi] (versions_snapshot), each read once with its JSON, put in
  * key order by an extsort (memory-bounded, a temporary file past it) and
  * merged here key by key. So the cost follows the versions that changed
- * between the two, not the size of either snapshot.
+ * between the two, not the size of either snapshot. The frames a key needs
+ * are decompressed on a thread of the diff's own, a batch of keys at a
+ * time; the callback is always called on the caller's thread, in order.
  *
  * Strings a callback sees are valid only during the call. Each function
  * returns 0, fn's non-zero value when it stopped early, or -1 on a database
