@@ -123,11 +123,12 @@ struct diff_walk {
 	store_diff_fn fn;
 	void *ctx;
 	bool a_is_lo; /* snapshot A is the older of the two */
-	char *key;    /* the pending row's key (copied: the sorter moves on) */
-	size_t klen, kalloc;
-	char *old; /* the pending row's data, as stored */
-	size_t olen, oalloc;
-	struct diff_head pending;
+	/*
+	 * The pending row (have): a job of cur begun as a single, its key and
+	 * data copied in (the sorter moves on); the key's next row makes it a
+	 * pair or drops it, else it stays a single.
+	 */
+	size_t pend, pklen;
 	bool have;
 	bool singles;  /* also pass the one version of a new or vanished key */
 	char *scratch; /* a refused row's body while it is added */
@@ -354,13 +355,17 @@ job_done(struct diff_walk *w)
 	return hand_on(w);
 }
 
+static struct diff_job *
+pending(struct diff_walk *w)
+{
+	return &w->cur->jobs[w->pend];
+}
+
 /* A key on one side only: new when that side is B, vanished when it is A. */
 static int
 emit_single(struct diff_walk *w)
 {
-	struct diff_job *j = job_new(w->cur, JOB_SINGLE, w->key, w->klen);
-
-	job_side(w->cur, j, 0, &w->pending, w->old, w->olen, w->singles);
+	pending(w)->need[0] = w->singles;
 	w->have = false;
 	return job_done(w);
 }
@@ -369,29 +374,29 @@ emit_single(struct diff_walk *w)
 static int
 emit_pair(struct diff_walk *w, const struct diff_head *hi, const char *data, size_t len)
 {
-	struct diff_job *j;
+	struct diff_job *j = pending(w);
 
 	w->have = false;
-	if (w->pending.hash == hi->hash)
+	if (j->h[0].hash == hi->hash) { /* no difference: the pending job and its bytes go */
+		w->cur->n--;
+		w->cur->rlen = j->key;
 		return 0;
+	}
 	/* the pending row is the lower side (sorted by side within a key) */
-	j = job_new(w->cur, JOB_PAIR, w->key, w->klen);
-	job_side(w->cur, j, 0, &w->pending, w->old, w->olen, true);
+	j->kind = JOB_PAIR;
 	job_side(w->cur, j, 1, hi, data, len, true);
 	return job_done(w);
 }
 
 static void
 set_pending(struct diff_walk *w, const char *key, size_t klen, const struct diff_head *h,
-            const char *json, size_t len)
+            const char *data, size_t len)
 {
-	w->key = xgrow(w->key, &w->kalloc, klen + 1, 1);
-	memcpy(w->key, key, klen + 1);
-	w->klen = klen;
-	w->pending = *h;
-	w->old = xgrow(w->old, &w->oalloc, len + 1, 1);
-	memcpy(w->old, json, len + 1);
-	w->olen = len;
+	struct diff_job *j = job_new(w->cur, JOB_SINGLE, key, klen);
+
+	job_side(w->cur, j, 0, h, data, len, true);
+	w->pend = w->cur->n - 1;
+	w->pklen = klen;
 	w->have = true;
 }
 
@@ -424,7 +429,7 @@ diff_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay,
 	memcpy(&h, pay, sizeof(h));
 	if (h.side == 2)
 		return emit_refused(w, key, klen, tie, &h, body, blen);
-	if (w->have && w->klen == klen && memcmp(w->key, key, klen) == 0)
+	if (w->have && w->pklen == klen && memcmp(w->cur->raw + pending(w)->key, key, klen) == 0)
 		return emit_pair(w, &h, body, blen);
 	if (w->have && (rc = emit_single(w)) != 0)
 		return rc;
@@ -576,8 +581,6 @@ diff_walk(struct store *st, void *arg)
 	extsort_free(x);
 	batch_free(&w.b[0]);
 	batch_free(&w.b[1]);
-	free(w.key);
-	free(w.old);
 	free(w.scratch);
 	return ret;
 }
