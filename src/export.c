@@ -2,7 +2,7 @@
 #include "lotsync/export.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "lotsync/crash.h"
 #include "lotsync/format.h"
 #include "lotsync/fsio.h"
+#include "lotsync/handoff.h"
 #include "lotsync/keymap.h"
 #include "lotsync/log.h"
 #include "lotsync/render.h"
@@ -50,17 +51,12 @@ struct batch {
 	size_t len, alloc;
 };
 
-/* The batches between the two threads: a ring, [head, head + count) queued. */
+/* The batches between the two threads: BATCH_SLOTS of them, handed over in turn. */
 struct pipeline {
-	pthread_t tid;
-	bool running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct handoff *h; /* the render thread (render_batch); its result: a vehicle failed */
 	struct batch slots[BATCH_SLOTS];
-	size_t head, count;
-	struct batch *fill; /* the batch the store thread fills, not queued yet */
-	bool done;          /* the store thread queues nothing more */
-	bool failed;        /* a vehicle could not be rendered: stop the scan */
+	uint64_t nput;      /* batches handed over: the next to fill is slots[nput % BATCH_SLOTS] */
+	struct batch *fill; /* the batch the store thread fills, not handed over yet */
 	/*
 	 * Each thread decompresses every other stored row (2.2 us of the scan's
 	 * ~3.5 us a row): the store thread with here, the render thread with there.
@@ -121,64 +117,40 @@ render_one(struct exp *x, size_t feed, long long version, const char *key, const
 	return 0;
 }
 
-static void *
-render_main(void *arg)
+/* On the render thread: one batch's vehicles in order; -1 stops the scan. */
+static int
+render_batch(void *item, void *arg)
 {
+	const struct batch *b = item;
 	struct exp *x = arg;
-	struct pipeline *p = x->pipe;
 
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct batch *b;
-		bool skip;
+	for (size_t i = 0; i < b->nrows; i++) {
+		const struct batch_row *w = &b->rows[i];
+		const char *json = b->bytes + w->json;
+		size_t len = w->len;
+		char why[160];
 
-		while (p->count == 0 && !p->done)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->count == 0)
-			break;
-		b = &p->slots[p->head];
-		skip = p->failed; /* after a failure: only give the slots back */
-		pthread_mutex_unlock(&p->mu);
-		for (size_t i = 0; i < b->nrows && !skip; i++) {
-			const struct batch_row *w = &b->rows[i];
-			const char *json = b->bytes + w->json;
-			size_t len = w->len;
-			char why[160];
-
-			if (w->packed && !(json = store_unpack(p->there, json, len, true, &len, why,
-			                                       sizeof(why)))) {
-				log_error("version %lld (%s): %s", w->version, b->bytes + w->key,
-				          why);
-				skip = true;
-				break;
-			}
-			skip = render_one(x, w->feed, w->version, b->bytes + w->key, json, len,
-			                  w->a) != 0;
-		}
-		pthread_mutex_lock(&p->mu);
-		p->failed |= skip;
-		p->head = (p->head + 1) % BATCH_SLOTS;
-		p->count--;
-		pthread_cond_broadcast(&p->cv);
+		if (w->packed &&
+		    !(json = store_unpack(x->pipe->there, json, len, true, &len, why, sizeof(why))))
+			return log_error("version %lld (%s): %s", w->version, b->bytes + w->key,
+			                 why);
+		if (render_one(x, w->feed, w->version, b->bytes + w->key, json, len, w->a) != 0)
+			return -1;
 	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	return 0;
 }
 
-/* The next free slot for the store thread to fill (waits for one); NULL after a failure. */
+/* The next free batch for the store thread to fill (waits for one); NULL after a failure. */
 static struct batch *
 pipe_acquire(struct pipeline *p)
 {
-	struct batch *b = NULL;
+	struct batch *b;
 
-	pthread_mutex_lock(&p->mu);
-	while (p->count == BATCH_SLOTS && !p->failed)
-		pthread_cond_wait(&p->cv, &p->mu);
-	if (!p->failed) {
-		b = &p->slots[(p->head + p->count) % BATCH_SLOTS];
-		b->nrows = b->len = 0;
-	}
-	pthread_mutex_unlock(&p->mu);
+	/* handed over in order, done in order: with room, the oldest slot is free */
+	if (handoff_room(p->h) != 0)
+		return NULL;
+	b = &p->slots[p->nput % BATCH_SLOTS];
+	b->nrows = b->len = 0;
 	return b;
 }
 
@@ -186,65 +158,51 @@ pipe_acquire(struct pipeline *p)
 static void
 pipe_submit(struct pipeline *p)
 {
-	pthread_mutex_lock(&p->mu);
-	if (p->fill && p->fill->nrows)
-		p->count++;
+	if (p->fill && p->fill->nrows) {
+		handoff_put(p->h, p->fill);
+		p->nput++;
+	}
 	p->fill = NULL;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 }
 
-static int
+static void
 pipe_start(struct exp *x)
 {
 	struct pipeline *p = xcalloc(1, sizeof(*p));
 
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	x->pipe = p;
 	p->here = store_unpacker_new();
 	p->there = store_unpacker_new();
-	if (!p->here || !p->there || pthread_create(&p->tid, NULL, render_main, x) != 0) {
-		/* no thread: render on this one, as work-order targets do */
+	if (!p->here || !p->there) { /* render on this thread, as work-order targets do */
 		store_unpacker_free(p->here);
 		store_unpacker_free(p->there);
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
 		free(p);
-		x->pipe = NULL;
-		return 0;
+		return;
 	}
-	p->running = true;
-	return 0;
+	x->pipe = p;
+	p->h = handoff_new(render_batch, x, BATCH_SLOTS);
 }
 
-/* Queue what is left, let the render thread finish; -1 when a vehicle failed to render. */
+/* Hand over what is left, let the render thread finish; -1 when a vehicle failed to render. */
 static int
 pipe_finish(struct exp *x)
 {
 	struct pipeline *p = x->pipe;
-	bool failed;
+	int rc;
 
 	if (!p)
 		return 0;
 	pipe_submit(p);
-	pthread_mutex_lock(&p->mu);
-	p->done = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->tid, NULL);
-	failed = p->failed;
+	rc = handoff_drain(p->h);
+	handoff_free(p->h);
 	store_unpacker_free(p->here);
 	store_unpacker_free(p->there);
 	for (size_t i = 0; i < BATCH_SLOTS; i++) {
 		free(p->slots[i].rows);
 		free(p->slots[i].bytes);
 	}
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
 	free(p);
 	x->pipe = NULL;
-	return failed ? -1 : 0;
+	return rc != 0 ? -1 : 0;
 }
 
 /* Copy one vehicle into the batch being filled; -1 once the render thread failed. */

@@ -16,7 +16,6 @@
 #include <emmintrin.h>
 #endif
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include "lotsync/buf.h"
 #include "lotsync/fsio.h"
+#include "lotsync/handoff.h"
 #include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/normalize.h"
@@ -61,19 +61,14 @@ load64(const char *p)
 }
 
 /*
- * The file's bytes are written and hashed on a thread of their own while
- * the next buffer fills: a full export spends a fifth of its rendering in
- * write(2) and SHA-256. One buffer is handed over at a time, so the bytes
- * reach the file and the digest in order.
+ * The file's bytes are written and hashed on a thread of their own (a
+ * handoff of depth 1) while the next buffer fills: a full export spends a
+ * fifth of its rendering in write(2) and SHA-256. One buffer is handed over
+ * at a time, so the bytes reach the file and the digest in order.
  */
-struct writer {
-	pthread_t tid;
-	bool running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	const char *buf; /* handed over and not written yet, or NULL */
-	size_t len;
-	bool stop;
+struct chunk {
+	const char *p;
+	size_t n;
 };
 
 struct render {
@@ -83,8 +78,9 @@ struct render {
 	bool delta;
 	char *out, *spare; /* the buffer being filled; the one the writer may hold */
 	size_t olen, ocap, spare_cap;
-	struct writer w;
-	int err; /* errno of the first failed write (under w.mu while the writer runs) */
+	struct handoff *w;  /* the writer thread; NULL once stopped */
+	struct chunk chunk; /* what it holds */
+	int err;            /* errno of the first failed write, once the writer stopped */
 	const char **val;
 	size_t *vlen;
 	struct buf scratch; /* unescaped JSON strings of the current row */
@@ -127,105 +123,46 @@ sb_puts(struct render *r, struct buf *b, const char *s)
 
 /* --- output ------------------------------------------------------------- */
 
-/* Write and hash n bytes of buf (the writer thread, or the caller's when there is none). */
-static void
-out_write(struct render *r, const char *buf, size_t n)
-{
-	int err = 0;
-
-	if (fsio_write_all(r->fd, buf, n) == -1)
-		err = errno ? errno : EIO;
-	else
-		EVP_DigestUpdate(r->sha, buf, n);
-	if (r->w.running)
-		pthread_mutex_lock(&r->w.mu);
-	if (err && !r->err)
-		r->err = err;
-	else if (!err)
-		r->bytes += (long long)n;
-	if (r->w.running)
-		pthread_mutex_unlock(&r->w.mu);
-}
-
-static void *
-writer_main(void *arg)
-{
-	struct render *r = arg;
-	struct writer *w = &r->w;
-
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		const char *buf;
-		size_t len;
-
-		while (!w->buf && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->buf)
-			break;
-		buf = w->buf;
-		len = w->len;
-		pthread_mutex_unlock(&w->mu);
-		out_write(r, buf, len);
-		pthread_mutex_lock(&w->mu);
-		w->buf = NULL;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-/* Wait until the writer holds nothing; the first write error so far. */
+/* Write and hash a chunk (on the writer thread); errno when the write failed, else 0. */
 static int
-writer_idle(struct render *r)
+out_write(void *item, void *arg)
 {
-	int err;
+	const struct chunk *c = item;
+	struct render *r = arg;
 
-	pthread_mutex_lock(&r->w.mu);
-	while (r->w.buf)
-		pthread_cond_wait(&r->w.cv, &r->w.mu);
-	err = r->err;
-	pthread_mutex_unlock(&r->w.mu);
-	return err;
+	if (fsio_write_all(r->fd, c->p, c->n) == -1)
+		return errno ? errno : EIO;
+	EVP_DigestUpdate(r->sha, c->p, c->n);
+	r->bytes += (long long)c->n;
+	return 0;
 }
 
-/* The writer's last buffer written, the thread ended (idempotent). */
+/* The writer's last buffer written, the thread ended, its error kept (idempotent). */
 static void
 writer_stop(struct render *r)
 {
-	if (!r->w.running)
+	int err;
+
+	if (!r->w)
 		return;
-	writer_idle(r);
-	pthread_mutex_lock(&r->w.mu);
-	r->w.stop = true;
-	pthread_cond_broadcast(&r->w.cv);
-	pthread_mutex_unlock(&r->w.mu);
-	pthread_join(r->w.tid, NULL);
-	r->w.running = false;
-	pthread_cond_destroy(&r->w.cv);
-	pthread_mutex_destroy(&r->w.mu);
+	if ((err = handoff_drain(r->w)) != 0 && !r->err)
+		r->err = err;
+	handoff_free(r->w);
+	r->w = NULL;
 }
 
 static void
 out_flush(struct render *r)
 {
+	char *p = r->out;
+	size_t cap = r->ocap;
+
 	if (!r->olen)
 		return;
-	if (!r->w.running) {
-		if (!r->err)
-			out_write(r, r->out, r->olen);
-		r->olen = 0;
-		return;
-	}
-	/* hand the filled buffer over, fill the other one meanwhile */
-	if (writer_idle(r) == 0) {
-		char *p = r->out;
-		size_t cap = r->ocap;
-
-		pthread_mutex_lock(&r->w.mu);
-		r->w.buf = p;
-		r->w.len = r->olen;
-		pthread_cond_broadcast(&r->w.cv);
-		pthread_mutex_unlock(&r->w.mu);
+	/* hand the filled buffer over once the writer is done with the other; fill that one */
+	if (handoff_drain(r->w) == 0) {
+		r->chunk = (struct chunk){p, r->olen};
+		handoff_put(r->w, &r->chunk);
 		r->out = r->spare;
 		r->ocap = r->spare_cap;
 		r->spare = p;
@@ -1262,14 +1199,7 @@ render_new(const struct format *f, int fd, const char *label, bool delta)
 	r->key = "";
 	if (!(r->sha = EVP_MD_CTX_new()) || EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
 		log_fatal("SHA-256 unavailable in libcrypto");
-	pthread_mutex_init(&r->w.mu, NULL);
-	pthread_cond_init(&r->w.cv, NULL);
-	/* no thread: the caller's writes itself (out_flush) */
-	r->w.running = pthread_create(&r->w.tid, NULL, writer_main, r) == 0;
-	if (!r->w.running) {
-		pthread_cond_destroy(&r->w.cv);
-		pthread_mutex_destroy(&r->w.mu);
-	}
+	r->w = handoff_new(out_write, r, 1);
 	return r;
 }
 

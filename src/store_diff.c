@@ -1,12 +1,12 @@
 /* store_diff.c - streamed diff of two snapshots and streamed show, from the temporal store. */
 #include "lotsync/store_diff.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lotsync/extsort.h"
+#include "lotsync/handoff.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 #include "store_p.h"
@@ -108,16 +108,6 @@ struct diff_batch {
 	char why[160];
 };
 
-/* The unpacking thread: one batch in flight at a time (todo), under mu. */
-struct diff_pipe {
-	pthread_t tid;
-	bool started, quit;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct diff_batch *todo;
-	struct store_unpacker *u;
-};
-
 struct diff_walk {
 	struct store *st;
 	store_diff_fn fn;
@@ -135,7 +125,8 @@ struct diff_walk {
 	size_t salloc;
 	struct diff_batch b[2];
 	struct diff_batch *cur, *inflight; /* being filled; with the unpacking thread */
-	struct diff_pipe pipe;
+	struct handoff *pipe;              /* the unpacking thread: one batch at a time */
+	struct store_unpacker *u;          /* its decompressor */
 };
 
 static size_t
@@ -203,68 +194,11 @@ batch_unpack(struct diff_batch *b, struct store_unpacker *u)
 		}
 }
 
-static void *
-pipe_main(void *arg)
-{
-	struct diff_pipe *p = arg;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->todo && !p->quit)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (!p->todo)
-			break;
-		pthread_mutex_unlock(&p->mu);
-		batch_unpack(p->todo, p->u);
-		pthread_mutex_lock(&p->mu);
-		p->todo = NULL;
-		pthread_cond_broadcast(&p->cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
-}
-
-/* Wait until the unpacking thread has no batch. */
-static void
-pipe_wait(struct diff_pipe *p)
-{
-	pthread_mutex_lock(&p->mu);
-	while (p->todo)
-		pthread_cond_wait(&p->cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-}
-
-static void
-pipe_submit(struct diff_pipe *p, struct diff_batch *b)
-{
-	pthread_mutex_lock(&p->mu);
-	p->todo = b;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
-
 static int
-pipe_start(struct diff_pipe *p)
+unpack_item(void *item, void *arg)
 {
-	if (!(p->u = store_unpacker_new()))
-		return log_error("diff: out of memory");
-	if (pthread_create(&p->tid, NULL, pipe_main, p) != 0)
-		return log_error("diff: cannot start a thread");
-	p->started = true;
-	return 0;
-}
-
-static void
-pipe_stop(struct diff_pipe *p)
-{
-	if (p->started) {
-		pthread_mutex_lock(&p->mu);
-		p->quit = true;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->tid, NULL);
-	}
-	store_unpacker_free(p->u);
+	batch_unpack(item, arg);
+	return 0; /* a damaged frame is the batch's to report, in its turn */
 }
 
 static const char *
@@ -337,11 +271,11 @@ hand_on(struct diff_walk *w)
 {
 	struct diff_batch *done = w->inflight;
 
-	pipe_wait(&w->pipe);
+	handoff_drain(w->pipe);
 	w->inflight = NULL;
 	if (w->cur->n > 0) {
 		w->inflight = w->cur;
-		pipe_submit(&w->pipe, w->cur);
+		handoff_put(w->pipe, w->cur);
 	}
 	w->cur = w->cur == &w->b[0] ? &w->b[1] : &w->b[0];
 	return done ? emit_batch(w, done) : 0;
@@ -540,13 +474,11 @@ static int
 diff_walk(struct store *st, void *arg)
 {
 	struct diff_args *a = arg;
-	struct diff_walk w = {
-	        .st = st,
-	        .fn = a->fn,
-	        .ctx = a->ctx,
-	        .a_is_lo = a->seq_a <= a->seq_b,
-	        .singles = a->singles,
-	        .pipe = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
+	struct diff_walk w = {.st = st,
+	                      .fn = a->fn,
+	                      .ctx = a->ctx,
+	                      .a_is_lo = a->seq_a <= a->seq_b,
+	                      .singles = a->singles};
 	struct extsort *x;
 	sqlite3_stmt *s;
 	int rc = SQLITE_DONE, ret = 0;
@@ -566,8 +498,10 @@ diff_walk(struct store *st, void *arg)
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_db_error(st, "diff snapshots");
 	sqlite3_finalize(s);
+	if (ret == 0 && !(w.u = store_unpacker_new()))
+		ret = log_error("diff: out of memory");
 	if (ret == 0)
-		ret = pipe_start(&w.pipe);
+		w.pipe = handoff_new(unpack_item, w.u, 1);
 	if (ret == 0)
 		ret = extsort_each(x, diff_row, &w);
 	if (ret == 0 && w.have)
@@ -577,7 +511,8 @@ diff_walk(struct store *st, void *arg)
 		ret = hand_on(&w);
 	if (ret == 0)
 		ret = hand_on(&w);
-	pipe_stop(&w.pipe); /* waits for a batch still in flight */
+	handoff_free(w.pipe); /* waits for a batch still in flight */
+	store_unpacker_free(w.u);
 	extsort_free(x);
 	batch_free(&w.b[0]);
 	batch_free(&w.b[1]);

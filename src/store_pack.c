@@ -15,12 +15,13 @@
  * (STORE_VIN_MATCH in store_p.h), and a first load of 1M vehicles no
  * longer inserts 1M random entries into a second index.
  */
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lotsync/handoff.h"
 #include "lotsync/limits.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
@@ -76,29 +77,29 @@ struct store_vpack {
 	size_t used, cap;
 	size_t *off, *len;
 	size_t too_large; /* rows[too_large - 1] is more than a version holds; 0 = none */
-	bool done;        /* set by the packer, under its mutex */
+	uint64_t ticket;  /* its turn with the packer */
 };
 
+/* The packer thread: one batch in its hands at a time. */
 struct store_packer {
-	pthread_t thread;
-	bool running; /* the thread started (else batches are packed by the caller) */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct handoff *h;
 	struct store_zdata *z;
-	struct store_vpack *job; /* submitted, not yet packed */
-	bool quit;
 };
 
-static void
-pack(struct store_zdata *z, struct store_vpack *v)
+/* On the packer thread: the batch's frames, or too_large set. */
+static int
+pack(void *item, void *arg)
 {
+	struct store_zdata *z = arg;
+	struct store_vpack *v = item;
+
 	for (size_t i = 0; i < v->n; i++) {
 		size_t n = strlen(v->rows[i].json), len;
 		const void *f;
 
 		if (n > LS_MAX_STORED_JSON) {
 			v->too_large = i + 1;
-			return;
+			return 0; /* the caller's to report, when it writes the batch */
 		}
 		if (!(f = store_zdata_pack(z, v->rows[i].json, n, &len)))
 			log_fatal("out of memory (zstd)");
@@ -111,31 +112,7 @@ pack(struct store_zdata *z, struct store_vpack *v)
 		v->len[i] = len;
 		v->used += len;
 	}
-}
-
-static void *
-packer_main(void *arg)
-{
-	struct store_packer *p = arg;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct store_vpack *v;
-
-		while (!p->job && !p->quit)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (!p->job)
-			break;
-		v = p->job;
-		pthread_mutex_unlock(&p->mu);
-		pack(p->z, v);
-		pthread_mutex_lock(&p->mu);
-		v->done = true;
-		p->job = NULL;
-		pthread_cond_broadcast(&p->cv);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	return 0;
 }
 
 static struct store_packer *
@@ -146,11 +123,9 @@ packer_get(struct store *st)
 	if (p)
 		return p;
 	p = xcalloc(1, sizeof(*p));
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	if (!(p->z = store_zdata_new()))
 		log_fatal("out of memory (zstd contexts)");
-	p->running = pthread_create(&p->thread, NULL, packer_main, p) == 0;
+	p->h = handoff_new(pack, p->z, 1);
 	st->packer = p;
 	return p;
 }
@@ -162,16 +137,8 @@ store_packer_stop(struct store *st)
 
 	if (!p)
 		return;
-	if (p->running) {
-		pthread_mutex_lock(&p->mu);
-		p->quit = true; /* after the job it has, if any */
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->thread, NULL);
-	}
+	handoff_free(p->h); /* after the batch it has, if any */
 	store_zdata_free(p->z);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
 	free(p);
 	st->packer = NULL;
 }
@@ -187,30 +154,16 @@ store_vbatch_submit(struct store *st, struct store_vbatch *b)
 	v->off = xcalloc(b->n + 1, sizeof(*v->off));
 	v->len = xcalloc(b->n + 1, sizeof(*v->len));
 	b->pack = v;
-	if (!p->running) { /* no thread: packed here, still correct */
-		pack(p->z, v);
-		v->done = true;
-		return;
-	}
-	pthread_mutex_lock(&p->mu);
-	while (p->job)
-		pthread_cond_wait(&p->cv, &p->mu);
-	p->job = v;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	v->ticket = handoff_put(p->h, v);
 }
 
 /* Wait until b's batch is packed; then it is the caller's alone. */
 static struct store_vpack *
 vbatch_wait(struct store *st, struct store_vbatch *b)
 {
-	struct store_packer *p = st->packer;
 	struct store_vpack *v = b->pack;
 
-	pthread_mutex_lock(&p->mu);
-	while (!v->done)
-		pthread_cond_wait(&p->cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
+	handoff_wait(st->packer->h, v->ticket);
 	return v;
 }
 
