@@ -108,6 +108,23 @@ struct diff_batch {
 	char why[160];
 };
 
+/* One settled job to the caller's callback (its JSON unpacked as it needs). */
+typedef int (*line_emit_fn)(void *ctx, const struct diff_batch *b, const struct diff_job *j);
+
+/*
+ * The line from the merge to the callback: two batches, one being filled
+ * (cur), the other with the unpacking thread (inflight) and then emitted
+ * on the caller's thread while cur fills.
+ */
+struct line {
+	struct diff_batch b[2];
+	struct diff_batch *cur, *inflight;
+	struct handoff *pipe;     /* the unpacking thread: one batch at a time */
+	struct store_unpacker *u; /* its decompressor */
+	line_emit_fn emit;
+	void *ctx;
+};
+
 struct diff_walk {
 	struct store *st;
 	store_diff_fn fn;
@@ -123,10 +140,7 @@ struct diff_walk {
 	bool singles;  /* also pass the one version of a new or vanished key */
 	char *scratch; /* a refused row's body while it is added */
 	size_t salloc;
-	struct diff_batch b[2];
-	struct diff_batch *cur, *inflight; /* being filled; with the unpacking thread */
-	struct handoff *pipe;              /* the unpacking thread: one batch at a time */
-	struct store_unpacker *u;          /* its decompressor */
+	struct line l;
 };
 
 static size_t
@@ -210,8 +224,9 @@ job_json(const struct diff_batch *b, const struct diff_job *j, int s, size_t *le
 
 /* One unpacked job to the callback, as the store_diff_item the header describes. */
 static int
-job_emit(struct diff_walk *w, const struct diff_batch *b, const struct diff_job *j)
+job_emit(void *ctx, const struct diff_batch *b, const struct diff_job *j)
 {
+	struct diff_walk *w = ctx;
 	const char *key = b->raw + j->key;
 	struct store_diff_item d = {.key = key};
 	size_t l0, l1;
@@ -244,7 +259,7 @@ job_emit(struct diff_walk *w, const struct diff_batch *b, const struct diff_job 
 
 /* Batch b, unpacked, to the callback in order; then empty. */
 static int
-emit_batch(struct diff_walk *w, struct diff_batch *b)
+emit_batch(struct line *l, struct diff_batch *b)
 {
 	int rc = 0;
 
@@ -255,7 +270,7 @@ emit_batch(struct diff_walk *w, struct diff_batch *b)
 			rc = log_error("version %lld (%s): %s", j->h[b->fail_side].id,
 			               b->raw + j->key, b->why);
 		else
-			rc = job_emit(w, b, j);
+			rc = l->emit(l->ctx, b, j);
 	}
 	b->n = b->rlen = 0;
 	return rc;
@@ -267,32 +282,78 @@ emit_batch(struct diff_walk *w, struct diff_batch *b)
  * one; the emptied batch is filled next.
  */
 static int
-hand_on(struct diff_walk *w)
+hand_on(struct line *l)
 {
-	struct diff_batch *done = w->inflight;
+	struct diff_batch *done = l->inflight;
 
-	handoff_drain(w->pipe);
-	w->inflight = NULL;
-	if (w->cur->n > 0) {
-		w->inflight = w->cur;
-		handoff_put(w->pipe, w->cur);
+	handoff_drain(l->pipe);
+	l->inflight = NULL;
+	if (l->cur->n > 0) {
+		l->inflight = l->cur;
+		handoff_put(l->pipe, l->cur);
 	}
-	w->cur = w->cur == &w->b[0] ? &w->b[1] : &w->b[0];
-	return done ? emit_batch(w, done) : 0;
+	l->cur = l->cur == &l->b[0] ? &l->b[1] : &l->b[0];
+	return done ? emit_batch(l, done) : 0;
+}
+
+/* The job just settled in cur: the batch goes on when it is full. */
+static int
+job_done(struct line *l)
+{
+	if (l->cur->n < BATCH_JOBS && l->cur->rlen < BATCH_RAW)
+		return 0;
+	return hand_on(l);
+}
+
+static void
+batch_free(struct diff_batch *b)
+{
+	free(b->jobs);
+	free(b->raw);
+	free(b->out);
+}
+
+/* A line emitting through emit(ctx, ...); its thread starts with line_run. */
+static void
+line_init(struct line *l, line_emit_fn emit, void *ctx)
+{
+	memset(l, 0, sizeof(*l));
+	l->cur = &l->b[0];
+	l->emit = emit;
+	l->ctx = ctx;
 }
 
 static int
-job_done(struct diff_walk *w)
+line_run(struct line *l)
 {
-	if (w->cur->n < BATCH_JOBS && w->cur->rlen < BATCH_RAW)
-		return 0;
-	return hand_on(w);
+	if (!(l->u = store_unpacker_new()))
+		return log_error("out of memory (zstd contexts)");
+	l->pipe = handoff_new(unpack_item, l->u, 1);
+	return 0;
+}
+
+/* The last batch in, then out: the one before it first. */
+static int
+line_finish(struct line *l)
+{
+	int rc = hand_on(l);
+
+	return rc == 0 ? hand_on(l) : rc;
+}
+
+static void
+line_free(struct line *l)
+{
+	handoff_free(l->pipe); /* waits for a batch still in flight */
+	store_unpacker_free(l->u);
+	batch_free(&l->b[0]);
+	batch_free(&l->b[1]);
 }
 
 static struct diff_job *
 pending(struct diff_walk *w)
 {
-	return &w->cur->jobs[w->pend];
+	return &w->l.cur->jobs[w->pend];
 }
 
 /* A key on one side only: new when that side is B, vanished when it is A. */
@@ -301,7 +362,7 @@ emit_single(struct diff_walk *w)
 {
 	pending(w)->need[0] = w->singles;
 	w->have = false;
-	return job_done(w);
+	return job_done(&w->l);
 }
 
 /* A key on both sides: changed unless the content hashes agree. */
@@ -312,24 +373,24 @@ emit_pair(struct diff_walk *w, const struct diff_head *hi, const char *data, siz
 
 	w->have = false;
 	if (j->h[0].hash == hi->hash) { /* no difference: the pending job and its bytes go */
-		w->cur->n--;
-		w->cur->rlen = j->key;
+		w->l.cur->n--;
+		w->l.cur->rlen = j->key;
 		return 0;
 	}
 	/* the pending row is the lower side (sorted by side within a key) */
 	j->kind = JOB_PAIR;
-	job_side(w->cur, j, 1, hi, data, len, true);
-	return job_done(w);
+	job_side(w->l.cur, j, 1, hi, data, len, true);
+	return job_done(&w->l);
 }
 
 static void
 set_pending(struct diff_walk *w, const char *key, size_t klen, const struct diff_head *h,
             const char *data, size_t len)
 {
-	struct diff_job *j = job_new(w->cur, JOB_SINGLE, key, klen);
+	struct diff_job *j = job_new(w->l.cur, JOB_SINGLE, key, klen);
 
-	job_side(w->cur, j, 0, h, data, len, true);
-	w->pend = w->cur->n - 1;
+	job_side(w->l.cur, j, 0, h, data, len, true);
+	w->pend = w->l.cur->n - 1;
 	w->pklen = klen;
 	w->have = true;
 }
@@ -344,10 +405,10 @@ emit_refused(struct diff_walk *w, const char *key, size_t klen, uint64_t tie,
 
 	if (w->have && (rc = emit_single(w)) != 0)
 		return rc;
-	j = job_new(w->cur, JOB_REFUSED, key, klen);
+	j = job_new(w->l.cur, JOB_REFUSED, key, klen);
 	j->has_key = tie >> 56 != 0;
-	job_side(w->cur, j, 0, h, body, blen, false);
-	return job_done(w);
+	job_side(w->l.cur, j, 0, h, body, blen, false);
+	return job_done(&w->l);
 }
 
 /* One sorted row: pairs with the pending row of the same key, else flushes it. */
@@ -363,7 +424,7 @@ diff_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay,
 	memcpy(&h, pay, sizeof(h));
 	if (h.side == 2)
 		return emit_refused(w, key, klen, tie, &h, body, blen);
-	if (w->have && w->pklen == klen && memcmp(w->cur->raw + pending(w)->key, key, klen) == 0)
+	if (w->have && w->pklen == klen && memcmp(w->l.cur->raw + pending(w)->key, key, klen) == 0)
 		return emit_pair(w, &h, body, blen);
 	if (w->have && (rc = emit_single(w)) != 0)
 		return rc;
@@ -462,14 +523,6 @@ struct diff_args {
 	void *ctx;
 };
 
-static void
-batch_free(struct diff_batch *b)
-{
-	free(b->jobs);
-	free(b->raw);
-	free(b->out);
-}
-
 static int
 diff_walk(struct store *st, void *arg)
 {
@@ -491,31 +544,23 @@ diff_walk(struct store *st, void *arg)
 	sqlite3_bind_int64(s, 3, w.a_is_lo ? a->seq_b : a->seq_a);
 	sqlite3_bind_int64(s, 4, a->seq_b);
 	x = extsort_new(SORT_BUDGET);
-	w.cur = &w.b[0];
+	line_init(&w.l, job_emit, &w);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if ((ret = diff_add(&w, x, s)) != 0)
 			break;
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_db_error(st, "diff snapshots");
 	sqlite3_finalize(s);
-	if (ret == 0 && !(w.u = store_unpacker_new()))
-		ret = log_error("diff: out of memory");
 	if (ret == 0)
-		w.pipe = handoff_new(unpack_item, w.u, 1);
+		ret = line_run(&w.l);
 	if (ret == 0)
 		ret = extsort_each(x, diff_row, &w);
 	if (ret == 0 && w.have)
 		ret = emit_single(&w);
-	/* the last batch in, then out: the one before it first */
 	if (ret == 0)
-		ret = hand_on(&w);
-	if (ret == 0)
-		ret = hand_on(&w);
-	handoff_free(w.pipe); /* waits for a batch still in flight */
-	store_unpacker_free(w.u);
+		ret = line_finish(&w.l);
+	line_free(&w.l);
 	extsort_free(x);
-	batch_free(&w.b[0]);
-	batch_free(&w.b[1]);
 	free(w.scratch);
 	return ret;
 }
@@ -598,25 +643,38 @@ id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct at_emit {
+struct at_walk {
 	store_raw_fn fn;
 	void *ctx;
+	struct line l;
 };
 
+/* One version of the snapshot to the callback, its JSON unpacked. */
+static int
+at_emit(void *ctx, const struct diff_batch *b, const struct diff_job *j)
+{
+	struct at_walk *w = ctx;
+
+	return w->fn(w->ctx, j->h[0].id, b->raw + j->key, b->out + j->json[0], j->jlen[0]);
+}
+
+/* A sorted version (its payload: a packed flag, then the data as stored): a job of its own. */
 static int
 at_row(void *ctx, const char *key, size_t klen, uint64_t tie, const char *pay, size_t plen)
 {
-	struct at_emit *e = ctx;
+	struct at_walk *w = ctx;
+	struct diff_head h = {.id = (long long)tie, .packed = pay[0] != 0};
+	struct diff_job *j = job_new(w->l.cur, JOB_SINGLE, key, klen);
 
-	(void)klen;
-	return e->fn(e->ctx, (long long)tie, key, pay, plen);
+	job_side(w->l.cur, j, 0, &h, pay + 1, plen - 1, true);
+	return job_done(&w->l);
 }
 
 static int
 scan_at(struct store *st, void *arg)
 {
 	struct at_args *a = arg;
-	struct at_emit e = {a->fn, a->ctx};
+	struct at_walk w = {.fn = a->fn, .ctx = a->ctx};
 	struct extsort *x = NULL;
 	sqlite3_stmt *s = NULL;
 	long long at = 0; /* the id the cursor is on */
@@ -632,11 +690,13 @@ scan_at(struct store *st, void *arg)
 	 * In id order the rows are read about as they lie in the file (the
 	 * sorter puts them in key order). One cursor walks forward over short
 	 * gaps (stepping past a row is cheaper than a new descent of the
-	 * b-tree) and seeks again over long ones.
+	 * b-tree) and seeks again over long ones. The data is taken as stored:
+	 * a frame is decompressed once sorted, on the line's thread, and never
+	 * for a row stepped over (lotsync_json() in the SELECT would be run on
+	 * every row the cursor passes, wanted or not).
 	 */
 	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT id, key, lotsync_json(data) FROM version_rows WHERE id >= ?"
-	                       " ORDER BY id",
+	                       "SELECT id, key, data FROM version_rows WHERE id >= ? ORDER BY id",
 	                       -1, &s, NULL) != SQLITE_OK) {
 		ret = store_db_error(st, "prepare snapshot scan");
 		goto out;
@@ -661,17 +721,26 @@ scan_at(struct store *st, void *arg)
 		if (ret == 0 && at != want)
 			ret = log_error("%s: version %lld of feed %s is missing", st->path, want,
 			                a->feed);
-		if (ret == 0)
+		if (ret == 0) {
+			char packed = sqlite3_column_type(s, 2) == SQLITE_BLOB;
+
 			ret = extsort_add(x, (const char *)sqlite3_column_text(s, 1),
-			                  (size_t)sqlite3_column_bytes(s, 1), (uint64_t)want, NULL,
-			                  0, sqlite3_column_blob(s, 2),
+			                  (size_t)sqlite3_column_bytes(s, 1), (uint64_t)want,
+			                  &packed, 1, sqlite3_column_blob(s, 2),
 			                  (size_t)sqlite3_column_bytes(s, 2));
+		}
 	}
 	sqlite3_finalize(s);
 	free(a->ids);
 	a->ids = NULL;
+	line_init(&w.l, at_emit, &w);
 	if (ret == 0)
-		ret = extsort_each(x, at_row, &e);
+		ret = line_run(&w.l);
+	if (ret == 0)
+		ret = extsort_each(x, at_row, &w);
+	if (ret == 0)
+		ret = line_finish(&w.l);
+	line_free(&w.l);
 out:
 	extsort_free(x);
 	free(a->ids);

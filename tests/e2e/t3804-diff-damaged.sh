@@ -1,11 +1,13 @@
 #!/bin/sh
-# e2e: a diff meets a damaged stored frame (a version's zstd frame cut
+# e2e: a diff (and show) meets a damaged stored frame (a version's zstd frame cut
 # short, past the append-only trigger, as only a hand with sqlite3 could).
 # The diff decompresses a frame only when it needs the JSON: both sides of
 # a key whose content hashes differ, and a new or vanished key's version
 # when the text names it. Then it stops with exit 70 naming the version and
 # key; it never prints the key as unchanged or the counts of a whole diff.
 # A key whose two versions hash alike is skipped without decompressing.
+# show decompresses only the versions valid at its snapshot: a damaged
+# frame of another one, even one its scan steps over, changes nothing.
 # After the repair the diff is whole again, byte for byte.
 . "$SRCDIR/tests/e2e/lib.sh"
 local_env
@@ -15,6 +17,8 @@ expect_rc 0 "diff 1 2 before any damage" L diff 1 2
 cp "$TEST_TMP/out" whole.txt
 expect_rc 0 "diff --json 1 2 before any damage" L --json diff 1 2
 cp "$TEST_TMP/out" whole.json
+expect_rc 0 "show 2 before any damage" L show 2
+cp "$TEST_TMP/out" show2.txt
 q "DROP TRIGGER version_rows_append_only_u"
 
 # cut ID: version ID's frame cut to half its bytes (kept aside for mend)
@@ -44,6 +48,15 @@ for side in 1 2; do
 	cut "$id"
 	fails "$id" "$chg" "diff 1 2, changed key's version of snapshot $side cut" diff 1 2
 	fails "$id" "$chg" "diff --json 2 1, the same" --json diff 2 1
+	if [ $side = 1 ]; then
+		# ended at 2, between rows of snapshot 2 that show 2's scan reads
+		expect_rc 70 "show 1 with its version $id cut" L show 1
+		expect_grep "version $id ($chg): a damaged stored-JSON frame" "$TEST_TMP/err" \
+			"show 1: the version and key named"
+		expect_rc 0 "show 2 with an ended version cut" L show 2
+		expect_eq "$(cmp show2.txt "$TEST_TMP/out" && echo same)" "same" \
+			"show 2 never reads a version it does not show"
+	fi
 	mend "$id"
 done
 
