@@ -185,8 +185,11 @@ torture-corpus: lotsync $(SAN_LOTSYNC)
 		--work $$w; rc=$$?; rm -rf $$w; exit $$rc
 
 # The servers (sshd, vsftpd on 127.0.0.1) live for the whole test run; see scripts/with-servers.sh.
+# The build of the three trees (normal, ASan+UBSan, fuzz) is most of a serial
+# check's time: it runs on every core. The tests stay one at a time.
+JOBS := $(shell nproc 2>/dev/null || echo 1)
 check: no-golden-update deps
-	@$(MAKE) --no-print-directory all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz \
+	@$(MAKE) --no-print-directory -j$(JOBS) all check-headers check-layers checkstyle check-man $(TESTS) $(SAN_TESTS) fuzz \
 		$(FAULTSHIM) $(SAN_LOTSYNC)
 	@scripts/with-servers.sh $(MAKE) --no-print-directory unit unit-san e2e
 	@$(MAKE) --no-print-directory fuzz-run
