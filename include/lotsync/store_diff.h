@@ -70,8 +70,10 @@ int store_diff_each_full(struct store *st, const char *feed, long long seq_a, lo
  * Every version of the feed valid at seq (> 0), in key order, as stored:
  * version id, key and canonical JSON. The ids come from narrow tables (the
  * current set, less what began after seq, plus what ended after it), the
- * rows are read in id order (about file order) and sorted by an extsort:
- * memory stays bounded (~70 MB resident at a million vehicles), a large snapshot
+ * rows are read in id order (about file order), their frames as stored,
+ * and sorted by an extsort; the frames are decompressed on a thread of the
+ * show's own, the callback called on the caller's thread, in order. Memory
+ * stays bounded (~70 MB resident at a million vehicles), a large snapshot
  * passes once through a temporary file of about its size.
  */
 int store_each_at(struct store *st, const char *feed, long long seq, store_raw_fn fn, void *ctx);
