@@ -159,6 +159,7 @@ static const struct migration {
         {12, store_schema_version_ends},
         {13, store_schema_cur_raw},
         {14, store_schema_pack},
+        {15, store_schema_zdict2},
 };
 
 /*

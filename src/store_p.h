@@ -84,6 +84,7 @@ extern const char store_schema_cur_raw[];
  * store_pack_register), and versions_vin only where vin <> key.
  */
 extern const char store_schema_pack[];
+extern const char store_schema_zdict2[];
 int store_pack_register(struct store *st);
 /*
  * Bind a version's JSON to parameter i of s in its stored form (a frame

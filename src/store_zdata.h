@@ -1,6 +1,8 @@
 /*
  * store_zdata.h - the stored form of a version's JSON (schema 14): a zstd
- * frame compressed with a fixed dictionary compiled into lotsync.
+ * frame compressed with a fixed dictionary compiled into lotsync (since
+ * schema 15 dictionary 2, named in each frame's header; frames of
+ * dictionary 0 stay readable).
  *
  * Private to the store (store_*.c) and to the SQLite extension
  * contrib/sqlite/lotsync_sqlite.c, which gives plain sqlite3 the same
@@ -8,9 +10,9 @@
  *
  * Rows written before schema 14 keep their JSON as TEXT: readers tell the
  * two apart by the value's type (TEXT as is, BLOB through
- * store_zdata_unpack). The dictionary is part of the format: rows written
- * with it must stay readable, so it is never edited (a new one would need
- * a new schema version and a way to tell frames apart).
+ * store_zdata_unpack). A dictionary is part of the format: rows written
+ * with it must stay readable, so it is never edited; a new one gets a new
+ * ID and a new schema version (scripts/mkzdict.sh).
  */
 #ifndef LOTSYNC_STORE_ZDATA_H
 #define LOTSYNC_STORE_ZDATA_H

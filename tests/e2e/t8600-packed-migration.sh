@@ -36,13 +36,17 @@ expect_eq "$(sqlite3 "$MDB" "select json_extract(data, '\$.vin') = key from vers
 	"and plain json_extract reads it"
 
 day 2 2026-11-21T08:00:00Z
-expect_eq "$(sqlite3 "$MDB" "pragma user_version")" 14 "the run migrated the store to schema 14"
+expect_eq "$(sqlite3 "$MDB" "pragma user_version")" 15 "the run migrated the store to schema 15 (14, then 15)"
 expect_eq "$(sqlite3 "$MDB" "select sql from sqlite_master where name = 'versions_vin'")" \
 	"CREATE INDEX versions_vin ON version_rows(vin) WHERE vin <> key" "versions_vin only where the VIN is not the key"
 expect_eq "$(sqlite3 "$MDB" "select count(*) from version_rows where typeof(data) = 'text'")" "$n1" \
 	"the versions written before stay TEXT (nothing rewritten)"
 expect_eq "$(sqlite3 "$MDB" "select count(*) > 0 and count(*) = sum(typeof(data) = 'blob')
 	from version_rows where id > $n1")" 1 "the versions written since are frames"
+# schema 15: each frame's header names dictionary 2 (single segment, a 1-byte ID after the descriptor)
+expect_eq "$(sqlite3 "$MDB" "select count(*) from version_rows where id > $n1
+	and not (hex(substr(data, 1, 4)) = '28B52FFD' and hex(substr(data, 5, 1)) in ('21', '61')
+	and hex(substr(data, 6, 1)) = '02')")" 0 "every frame written since names dictionary 2"
 day 3 2026-11-22T08:00:00Z
 expect_eq "$(sqlite3 "$FDB" "select count(*) from version_rows where typeof(data) = 'text'")" 0 \
 	"a store created at 14 holds frames only"

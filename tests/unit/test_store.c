@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "lotsync/keymap.h"
 #include "lotsync/limits.h"
@@ -18,6 +19,7 @@
 #include "lotsync/util.h"
 
 #include "../../src/store_zdata.h"
+#include "../../src/store_zdict.h"
 #include "unit_db.h"
 
 UNIT_DB_FIXTURE(dir, db, log_set_level(LOG_ERROR))
@@ -129,7 +131,7 @@ START_TEST(version_ends_migration_keeps_what_readers_see)
 	ck_assert_int_eq(store_open(db, false, &st), 0);
 	store_close(st);
 	/* and on: cur.raw (13), packed data (14) */
-	unit_assert_sql(db, "pragma user_version", "14");
+	unit_assert_sql(db, "pragma user_version", "15");
 	unit_assert_sql(db, rows, before);
 	unit_assert_sql(db, hist, hbefore);
 	unit_assert_sql(db, "select feed, version_id, key, hash from cur order by feed, version_id",
@@ -273,7 +275,7 @@ START_TEST(packed_and_text_versions_read_alike)
 	    "insert into cur(feed, version_id, key, hash) values('f', 1, 'A', 11), ('f', 2, 'VB', "
 	    "12);");
 	ck_assert_int_eq(store_open(db, false, &st), 0);
-	unit_assert_sql(db, "pragma user_version", "14");
+	unit_assert_sql(db, "pragma user_version", "15");
 	unit_assert_sql(db,
 	                "select sql like '%WHERE vin <> key' from sqlite_master"
 	                " where name = 'versions_vin'",
@@ -363,6 +365,56 @@ START_TEST(zdata_frames_round_trip_and_refuse_damage)
 	free(bad);
 	store_zdata_free(z);
 	store_zdata_free(NULL);
+}
+END_TEST
+
+/*
+ * Schema 15: new frames name dictionary 2 in their header (one byte);
+ * frames of dictionary 0, the raw content schema 14 wrote, still read; a
+ * frame naming a dictionary lotsync does not have is refused by its number.
+ */
+START_TEST(zdata_dictionaries_old_frames_read_new_ones_named)
+{
+	static const char rec[] = "{\"make\":\"Škoda\",\"model\":\"Octavia Combi\","
+	                          "\"price\":\"18990.00\",\"vin\":\"TMBJJ7NE5L0123456\"}";
+	struct store_zdata *z = store_zdata_new();
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	unsigned char old[512], *mine;
+	char why[200], *back;
+	const unsigned char *f;
+	size_t olen, len, n;
+
+	ck_assert_ptr_nonnull(z);
+	ck_assert_ptr_nonnull(c);
+	/* a schema 14 frame: the content alone as a raw dictionary, no ID */
+	olen = ZSTD_compress_usingDict(c, old, sizeof(old), rec, sizeof(rec) - 1, zdict_content,
+	                               sizeof(zdict_content) - 1, 3);
+	ck_assert(!ZSTD_isError(olen));
+	ck_assert_uint_eq(ZSTD_getDictID_fromFrame(old, olen), 0);
+	back = store_zdata_unpack(z, old, olen, &n, why, sizeof(why));
+	ck_assert_msg(back != NULL, "%s", why);
+	ck_assert_str_eq(back, rec);
+	free(back);
+	/* a new frame: dictionary 2, one ID byte right after the descriptor */
+	f = store_zdata_pack(z, rec, sizeof(rec) - 1, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(ZSTD_getDictID_fromFrame(f, len), 2);
+	ck_assert_uint_eq(f[4] & 3, 1);
+	ck_assert_uint_eq(f[5], 2);
+	mine = xmalloc(len);
+	memcpy(mine, f, len);
+	back = store_zdata_unpack(z, mine, len, &n, why, sizeof(why));
+	ck_assert_msg(back != NULL, "%s", why);
+	ck_assert_str_eq(back, rec);
+	free(back);
+	/* a dictionary it does not have */
+	mine[5] = 7;
+	ck_assert_ptr_null(store_zdata_unpack(z, mine, len, &n, why, sizeof(why)));
+	ck_assert_msg(strstr(why, "stored-JSON frame of dictionary 7, which this lotsync does not"),
+	              "%s", why);
+	free(mine);
+	ZSTD_freeCCtx(c);
+	store_zdata_free(z);
 }
 END_TEST
 
@@ -805,6 +857,7 @@ make_suite(void)
 	tcase_add_test(tc, version_ends_migration_keeps_what_readers_see);
 	tcase_add_test(tc, packed_and_text_versions_read_alike);
 	tcase_add_test(tc, zdata_frames_round_trip_and_refuse_damage);
+	tcase_add_test(tc, zdata_dictionaries_old_frames_read_new_ones_named);
 	tcase_add_test(tc, refuses_what_it_cannot_open);
 	tcase_add_test(tc, a_read_only_handle_cannot_write);
 	tcase_add_test(tc, run_records);
