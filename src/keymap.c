@@ -13,6 +13,9 @@ keymap_init(struct keymap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct keymap_entry) == 40,
+               "struct keymap_entry grew past 40 bytes (keymap.h)");
+
 #define BLOCK_SIZE (1 << 20)
 
 struct keymap_block {
@@ -58,7 +61,7 @@ store_key(struct keymap *m, const char *key)
 }
 
 static size_t
-slot_of(const struct keymap *m, const char *key, uint64_t kh)
+slot_of(const struct keymap *m, const char *key, uint32_t kh)
 {
 	size_t i = (size_t)kh & (m->cap - 1);
 
@@ -67,10 +70,11 @@ slot_of(const struct keymap *m, const char *key, uint64_t kh)
 	return i;
 }
 
-static uint64_t
+/* The low half of XXH3: the slot's bits come from it (tables stay below 2^32 slots). */
+static uint32_t
 key_hash(const char *key)
 {
-	return XXH3_64bits(key, strlen(key));
+	return (uint32_t)XXH3_64bits(key, strlen(key));
 }
 
 static void
@@ -100,7 +104,7 @@ keymap_get(const struct keymap *m, const char *key)
 struct keymap_entry *
 keymap_put(struct keymap *m, const char *key)
 {
-	uint64_t kh = key_hash(key);
+	uint32_t kh = key_hash(key);
 	size_t i;
 
 	/* Keep the load under 1/2 so probes stay short. */

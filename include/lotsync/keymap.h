@@ -16,14 +16,20 @@
 
 #include "lotsync/record.h"
 
+/*
+ * 40 bytes, and a million-key feed keeps a table of two million: each
+ * field is as wide as it needs to be. A line fits 32 bits because a file
+ * holds at most LS_MAX_INPUT_BYTES (4 GiB) and a record's line ends with
+ * its newline.
+ */
 struct keymap_entry {
 	char *key;
-	uint64_t khash;          /* XXH3 of the key: probes compare it before the key */
-	uint64_t hash;           /* content hash of the current version */
-	long long version;       /* versions.id, 0 when none is stored */
-	unsigned long seen_line; /* line in the current file, 0 = not seen */
-	bool current;            /* present in the previous snapshot */
-	uint32_t raw;            /* its row in the feed's rawset + 1; 0 = none */
+	uint64_t hash;      /* content hash of the current version */
+	long long version;  /* versions.id, 0 when none is stored */
+	uint32_t khash;     /* XXH3 of the key, low half: probes compare it before the key */
+	uint32_t seen_line; /* line in the current file, 0 = not seen */
+	uint32_t raw;       /* its row in the feed's rawset + 1; 0 = none */
+	bool current;       /* present in the previous snapshot */
 };
 
 struct keymap_block;
