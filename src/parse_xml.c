@@ -384,39 +384,48 @@ scan_prolog(struct source *s, const unsigned char *b, size_t n)
 static void
 scan_attrs(struct source *s, const char *b, size_t n)
 {
-	for (size_t i = 0; i < n && !s->refused; i++) {
-		char c = b[i];
+	const char *p = b, *end = b + n, *q;
 
+	/* Text, quoted values and skipped markup end at one byte: memchr finds it. */
+	while (p < end && !s->refused) {
 		switch (s->ts) {
 		case T_TEXT:
-			if (c == '<')
-				s->ts = T_LT;
+			if (!(q = memchr(p, '<', (size_t)(end - p))))
+				return;
+			s->ts = T_LT;
+			p = q + 1;
 			break;
 		case T_LT:
 			s->nattr = 0;
-			s->ts = c == '!' || c == '?' || c == '/' ? T_SKIP
-			        : c == '>'                       ? T_TEXT
-			                                         : T_TAG;
+			s->ts = *p == '!' || *p == '?' || *p == '/' ? T_SKIP
+			        : *p == '>'                         ? T_TEXT
+			                                            : T_TAG;
+			p++;
 			break;
 		case T_TAG:
-			if (c == '"' || c == '\'') {
-				s->tq = c;
+			if (*p == '"' || *p == '\'') {
+				s->tq = *p;
 				s->ts = T_QUOTE;
-			} else if (c == '>') {
+			} else if (*p == '>') {
 				s->ts = T_TEXT;
-			} else if (c == '=' && ++s->nattr > LS_MAX_XML_ATTRS) {
+			} else if (*p == '=' && ++s->nattr > LS_MAX_XML_ATTRS) {
 				s->refused = xasprintf("an element has more than %d attributes "
 				                       "(refused: no feed needs that many)",
 				                       LS_MAX_XML_ATTRS);
 			}
+			p++;
 			break;
 		case T_QUOTE:
-			if (c == s->tq)
-				s->ts = T_TAG;
+			if (!(q = memchr(p, s->tq, (size_t)(end - p))))
+				return;
+			s->ts = T_TAG;
+			p = q + 1;
 			break;
 		case T_SKIP:
-			if (c == '>')
-				s->ts = T_TEXT;
+			if (!(q = memchr(p, '>', (size_t)(end - p))))
+				return;
+			s->ts = T_TEXT;
+			p = q + 1;
 			break;
 		}
 	}
