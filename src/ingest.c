@@ -424,7 +424,8 @@ apply_record(void *ctx, const struct record *r)
 	p->rows[p->n] = (struct version_row){.key = xstrdup(r->key),
 	                                     .vin = vin ? xstrdup(vin) : NULL,
 	                                     .hash = r->hash,
-	                                     .json = record_to_json(r),
+	                                     .json = r->json ? xstrndup(r->json, r->json_len)
+	                                                     : record_to_json(r),
 	                                     .kind = !f->wop  ? NULL
 	                                             : person ? "person"
 	                                                      : "workorder",

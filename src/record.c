@@ -29,6 +29,7 @@ record_release(struct record *r)
 void
 record_set(struct record *r, const char *name, const char *value, size_t len)
 {
+	r->json = NULL; /* the fields change: what was made of them no longer holds */
 	for (size_t i = 0; i < r->nfields; i++) {
 		if (strcmp(r->fields[i].name, name) != 0)
 			continue;

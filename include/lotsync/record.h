@@ -44,6 +44,13 @@ struct record {
 	/* Set by the CSV reader's fast path only (reader.h); has_raw false elsewhere. */
 	struct rawrec raw;
 	bool has_raw;
+	/*
+	 * record_to_json() of the fields, when the mapper already made it on
+	 * the parser's thread (rowmap.h), else NULL. Not owned: it lives as long
+	 * as the fields do, and record_set() forgets it.
+	 */
+	const char *json;
+	size_t json_len;
 };
 
 /* A refused row: where and why. */

@@ -26,6 +26,7 @@
 
 #include "lotsync/charset.h"
 #include "lotsync/config.h"
+#include "lotsync/json.h"
 #include "lotsync/profile.h"
 #include "lotsync/record.h"
 #include "lotsync/span.h"
@@ -151,6 +152,7 @@ struct rowmap_work {
 	size_t ndyn, dyn_alloc;
 	struct charset_conv conv;
 	bool conv_open;
+	struct json json; /* each record's JSON, made here and copied into the batch */
 };
 
 void rowmap_work_init(struct rowmap_work *w);

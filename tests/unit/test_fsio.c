@@ -180,6 +180,50 @@ START_TEST(copy_fd_is_an_own_hashed_copy_and_refuses_a_growing_file)
 }
 END_TEST
 
+/*
+ * A file of 40 MiB and an odd tail is copied and read back in several
+ * chunks: the name is still the SHA-256 of every byte, in order (a chunk
+ * hashed twice, skipped or out of order gives another digest).
+ */
+START_TEST(copy_fd_of_a_large_file_hashes_every_chunk_in_order)
+{
+	char *src = at("big"), *sub = at("sub"), hex[FSIO_SHA256_HEX], want[FSIO_SHA256_HEX];
+	size_t n = ((size_t)40 << 20) + 12345;
+	unsigned char *data = xmalloc(n);
+	uint64_t size = 0, x = 88172645463325252ULL;
+	struct stat a, b;
+	char *dst;
+	int fd;
+
+	for (size_t i = 0; i < n; i++) { /* xorshift: no two chunks alike */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		data[i] = (unsigned char)x;
+	}
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fsio_write_all(fd, data, n), 0);
+	close(fd);
+	unit_mkdirs(sub);
+	fsio_sha256_buf(data, n, want);
+	fd = open(src, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(fsio_copy_fd(fd, &a, sub, NULL, 0444, hex, &size), 0);
+	close(fd);
+	ck_assert_str_eq(hex, want);
+	ck_assert_uint_eq(size, n);
+	dst = xasprintf("%s/%s", sub, want);
+	ck_assert_int_eq(stat(dst, &b), 0);
+	ck_assert_int_eq((long long)b.st_size, (long long)n);
+	free(dst);
+	free(data);
+	free(src);
+	free(sub);
+}
+END_TEST
+
 START_TEST(move_renames_between_folders)
 {
 	char *src = at("a/f.csv"), *b = at("b"), *dst = at("b/g.csv");
@@ -255,6 +299,7 @@ make_suite(void)
 	tcase_add_test(tc, write_file_replaces_whole_and_leaves_no_temp);
 	tcase_add_test(tc, commit_that_cannot_rename_removes_the_temp);
 	tcase_add_test(tc, copy_fd_is_an_own_hashed_copy_and_refuses_a_growing_file);
+	tcase_add_test(tc, copy_fd_of_a_large_file_hashes_every_chunk_in_order);
 	tcase_add_test(tc, move_renames_between_folders);
 	tcase_add_test(tc, sha256_of_files_and_buffers);
 	tcase_add_test(tc, dirname_of_paths);

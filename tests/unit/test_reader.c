@@ -287,6 +287,10 @@ sink_record(void *ctx, const struct record *r)
 	record_finish(&copy);
 	ck_assert_msg(copy.hash == r->hash, "hash differs for %s", r->key);
 	record_release(&copy);
+	/* The JSON the mapper made on its thread is record_to_json()'s, byte for byte. */
+	ck_assert_msg(r->json != NULL, "no JSON made for %s", r->key);
+	ck_assert_uint_eq(r->json_len, strlen(json));
+	ck_assert_str_eq(r->json, json);
 	line = xasprintf("%lu %s %s", r->line, r->key, json);
 	sink_add(k, line);
 	free(line);
