@@ -250,6 +250,111 @@ recjson_unescape(const struct recjson_raw *r, char *out)
 	return string_at(&p, r->p + r->len + 1, &out);
 }
 
+void
+recjson_diff_init(struct recjson_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+recjson_diff_release(struct recjson_diff *d)
+{
+	free(d->fields);
+	free(d->buf);
+	free(d->pairs);
+	recjson_diff_init(d);
+}
+
+/* Raw names compared as strcmp() compares the decoded ones (neither holds an escape). */
+static int
+name_cmp(const struct recjson_raw *x, const struct recjson_raw *y)
+{
+	int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static bool
+raw_eq(const struct recjson_raw *x, const struct recjson_raw *y)
+{
+	return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+/* The candidates: fields on one side only, or whose stored spellings differ. */
+static int
+diff_candidates(struct recjson_diff *d, const struct recjson *a, const struct recjson *b, size_t *n,
+                size_t *bytes)
+{
+	size_t i = 0, j = 0;
+
+	*n = *bytes = 0;
+	while (i < a->nspans || j < b->nspans) {
+		const struct recjson_span *x = i < a->nspans ? &a->spans[i] : NULL;
+		const struct recjson_span *y = j < b->nspans ? &b->spans[j] : NULL;
+		int c;
+
+		if ((x && x->name.esc) || (y && y->name.esc))
+			return 1;
+		c = !x ? 1 : !y ? -1 : name_cmp(&x->name, &y->name);
+		if (c == 0 && raw_eq(&x->value, &y->value)) {
+			i++;
+			j++;
+			continue;
+		}
+		d->pairs = xgrow(d->pairs, &d->palloc, 3 * (*n + 1), sizeof(*d->pairs));
+		d->pairs[3 * *n] = c <= 0 ? &x->name : &y->name;
+		d->pairs[3 * *n + 1] = c <= 0 ? &x->value : NULL;
+		d->pairs[3 * *n + 2] = c >= 0 ? &y->value : NULL;
+		*bytes += d->pairs[3 * *n]->len + 1 + (c <= 0 ? x->value.len + 1 : 0) +
+		          (c >= 0 ? y->value.len + 1 : 0);
+		(*n)++;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return 0;
+}
+
+int
+recjson_diff(struct recjson_diff *d, const struct recjson *a, const struct recjson *b)
+{
+	size_t n, bytes;
+	char *o;
+	int rc;
+
+	d->n = 0;
+	if ((rc = diff_candidates(d, a, b, &n, &bytes)) != 0)
+		return rc;
+	/* One allocation for all, made before any pointer into it is taken */
+	d->buf = xgrow(d->buf, &d->balloc, bytes + 1, 1);
+	o = d->buf;
+	for (size_t k = 0; k < n; k++) {
+		const struct recjson_raw *name = d->pairs[3 * k], *ov = d->pairs[3 * k + 1],
+		                         *nv = d->pairs[3 * k + 2];
+		struct field_change fc = {.name = o};
+
+		memcpy(o, name->p, name->len);
+		o[name->len] = '\0';
+		o += name->len + 1;
+		if (ov) {
+			fc.old = o;
+			if (recjson_unescape(ov, o) == -1)
+				return -1;
+			o += strlen(o) + 1;
+		}
+		if (nv) {
+			fc.new_ = o;
+			if (recjson_unescape(nv, o) == -1)
+				return -1;
+			o += strlen(o) + 1;
+		}
+		if (fc.old && fc.new_ && strcmp(fc.old, fc.new_) == 0)
+			continue; /* one value, spelt two ways */
+		d->fields = xgrow(d->fields, &d->alloc, d->n + 1, sizeof(*d->fields));
+		d->fields[d->n++] = fc;
+	}
+	return 0;
+}
+
 struct record
 recjson_record(const struct recjson *d, const char *key)
 {

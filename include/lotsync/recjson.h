@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lotsync/diff.h"
 #include "lotsync/record.h"
 
 struct recjson_len {
@@ -60,6 +61,32 @@ int recjson_parse(struct recjson *d, const char *json, size_t len);
 int recjson_scan(struct recjson *d, const char *json, size_t len);
 /* A raw span unescaped into out (at least r->len + 1 bytes), NUL-terminated; -1 when malformed. */
 int recjson_unescape(const struct recjson_raw *r, char *out);
+/*
+ * The fields that differ between two scanned records (recjson_scan() of
+ * each), decoded: diff_fields() of the two records, without decoding the
+ * fields that did not change. Values are compared as stored and those
+ * that differ again decoded, so two spellings of one value are no change.
+ * fields[] (name, old, new_; old or new_ NULL when absent on that side)
+ * point into buf, valid until the next call; the struct owns both.
+ */
+struct recjson_diff {
+	struct field_change *fields;
+	size_t n, alloc;
+	char *buf;
+	size_t balloc;
+	const struct recjson_raw **pairs; /* scratch: name, old, new_ per candidate */
+	size_t palloc;
+};
+
+void recjson_diff_init(struct recjson_diff *d);
+void recjson_diff_release(struct recjson_diff *d);
+/*
+ * 0, or 1 when a field name holds an escape (raw names may then not sort
+ * as decoded ones do: compare decoded records instead), -1 when a value is
+ * malformed.
+ */
+int recjson_diff(struct recjson_diff *d, const struct recjson *a, const struct recjson *b);
+
 /*
  * A read-only record over the decoded fields (key as given, hash 0), for
  * the pure functions that take a record (diff_fields). Never release it.

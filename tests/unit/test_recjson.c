@@ -122,6 +122,86 @@ START_TEST(recjson_record_diffs_like_a_record)
 }
 END_TEST
 
+/* diff_fields() of the two decoded records: the changes, in name order. */
+static void
+check_diff_like_diff_fields(const char *a, const char *b, size_t want)
+{
+	struct recjson da, db, sa, sb;
+	struct recjson_diff dd;
+	struct record ra, rb;
+	struct diff_change ch;
+
+	recjson_init(&da);
+	recjson_init(&db);
+	recjson_init(&sa);
+	recjson_init(&sb);
+	recjson_diff_init(&dd);
+	ck_assert_int_eq(recjson_parse(&da, a, strlen(a)), 0);
+	ck_assert_int_eq(recjson_parse(&db, b, strlen(b)), 0);
+	ra = recjson_record(&da, "K");
+	rb = recjson_record(&db, "K");
+	diff_fields(&ra, &rb, &ch);
+	ck_assert_int_eq(recjson_scan(&sa, a, strlen(a)), 0);
+	ck_assert_int_eq(recjson_scan(&sb, b, strlen(b)), 0);
+	ck_assert_int_eq(recjson_diff(&dd, &sa, &sb), 0);
+	ck_assert_uint_eq(dd.n, want);
+	ck_assert_uint_eq(dd.n, ch.nfields);
+	for (size_t i = 0; i < ch.nfields; i++) {
+		ck_assert_str_eq(dd.fields[i].name, ch.fields[i].name);
+		if (ch.fields[i].old)
+			ck_assert_str_eq(dd.fields[i].old, ch.fields[i].old);
+		else
+			ck_assert_ptr_null(dd.fields[i].old);
+		if (ch.fields[i].new_)
+			ck_assert_str_eq(dd.fields[i].new_, ch.fields[i].new_);
+		else
+			ck_assert_ptr_null(dd.fields[i].new_);
+	}
+	diff_change_release(&ch);
+	recjson_diff_release(&dd);
+	recjson_release(&da);
+	recjson_release(&db);
+	recjson_release(&sa);
+	recjson_release(&sb);
+}
+
+/*
+ * recjson_diff() over raw spans says what diff_fields() says over decoded
+ * records: added and removed fields, changed values decoded (escapes
+ * included), one value spelt two ways is no change, and a name with an
+ * escape sends the caller to the decoded comparison.
+ */
+START_TEST(recjson_diff_is_diff_fields_without_decoding)
+{
+	struct recjson sa, sb;
+	struct recjson_diff dd;
+	const char *esc = "{\"a\\u0062\":\"1\"}", *plain = "{\"ab\":\"1\"}";
+
+	check_diff_like_diff_fields("{\"mileage\":\"100\",\"price\":\"500\"}",
+	                            "{\"color\":\"Red\",\"price\":\"450\"}", 3);
+	check_diff_like_diff_fields("{\"a\":\"x\",\"b\":\"same\",\"c\":\"q\\\"uote\"}",
+	                            "{\"a\":\"x\",\"b\":\"same\",\"c\":\"q\\\"uote \\u00e9\"}", 1);
+	/* "\u0041" and "A" are one value: no change, though the stored texts differ */
+	check_diff_like_diff_fields("{\"make\":\"\\u0041udi\",\"year\":\"2020\"}",
+	                            "{\"make\":\"Audi\",\"year\":\"2021\"}", 1);
+	check_diff_like_diff_fields("{}", "{\"make\":\"Audi\"}", 1);
+	check_diff_like_diff_fields("{\"make\":\"Audi\"}", "{}", 1);
+	check_diff_like_diff_fields("{\"make\":\"Audi\"}", "{\"make\":\"Audi\"}", 0);
+	/* prefixes sort as strcmp sorts them: "price" before "price_old" */
+	check_diff_like_diff_fields("{\"price\":\"1\",\"price_old\":\"2\"}",
+	                            "{\"price_old\":\"2\",\"pricex\":\"3\"}", 2);
+	recjson_init(&sa);
+	recjson_init(&sb);
+	recjson_diff_init(&dd);
+	ck_assert_int_eq(recjson_scan(&sa, esc, strlen(esc)), 0);
+	ck_assert_int_eq(recjson_scan(&sb, plain, strlen(plain)), 0);
+	ck_assert_int_eq(recjson_diff(&dd, &sa, &sb), 1);
+	recjson_diff_release(&dd);
+	recjson_release(&sa);
+	recjson_release(&sb);
+}
+END_TEST
+
 /*
  * recjson_scan() gives the raw spans between the quotes: escapes that read
  * the same in show's quoting (\" \\ \n \r \t) keep the span plain, any other
@@ -194,6 +274,7 @@ make_suite(void)
 	tcase_add_test(tc, recjson_refuses_what_it_cannot_read);
 	tcase_add_test(tc, recjson_record_diffs_like_a_record);
 	tcase_add_test(tc, recjson_scan_gives_raw_spans);
+	tcase_add_test(tc, recjson_diff_is_diff_fields_without_decoding);
 	tcase_add_test(tc, json_reset_reuses_the_buffer);
 	suite_add_tcase(s, tc);
 	return s;
