@@ -74,14 +74,30 @@ print_ingest(const struct app *app, const char *feed, const struct ingest_summar
 		       s->vanished, s->rejected, s->duplicates, s->quarantined, s->waiting);
 }
 
+/* The next feed this batch ingests after feed i, or cfg.nfeeds. */
+static size_t
+next_feed(struct batchrun *b, const bool *skip, size_t i)
+{
+	struct app *app = b->app;
+
+	while (++i < app->cfg.nfeeds)
+		if (batchrun_selected(b, app->cfg.feeds[i].name) && !(skip && skip[i]))
+			break;
+	return i;
+}
+
 static void
 ingest_feeds_once(struct batchrun *b, const bool *skip)
 {
 	struct app *app = b->app;
+	struct ingest_stage *staged = NULL; /* of feed staged_i, started during the one before */
+	size_t staged_i = app->cfg.nfeeds;
 
 	for (size_t i = 0; i < app->cfg.nfeeds && !b->stopped; i++) {
 		const struct feed_conf *f = &app->cfg.feeds[i];
+		struct ingest_stage *st = NULL;
 		struct ingest_summary s;
+		size_t n;
 
 		if (!batchrun_selected(b, f->name))
 			continue;
@@ -96,7 +112,16 @@ ingest_feeds_once(struct batchrun *b, const bool *skip)
 			          f->name);
 			continue;
 		}
-		batchrun_note(b, ingest_feed(app, b->srs, f, &s));
+		if (staged_i == i) {
+			st = staged;
+			staged = NULL;
+		}
+		/* The next feed's spool steps wait on the disk while this one is applied */
+		if ((n = next_feed(b, skip, i)) < app->cfg.nfeeds) {
+			staged = ingest_stage_start(app, &app->cfg.feeds[n]);
+			staged_i = n;
+		}
+		batchrun_note(b, ingest_feed(app, b->srs, f, &s, st));
 		if (s.scope == LS_BAD_RUN) {
 			log_error("the run stops here: the database failed (see above)");
 			b->stopped = true;
@@ -106,6 +131,7 @@ ingest_feeds_once(struct batchrun *b, const bool *skip)
 		batchrun_note(b, srs_auto_close(app, b->srs, f));
 		print_ingest(app, f->name, &s);
 	}
+	ingest_stage_drop(staged);
 }
 
 /*

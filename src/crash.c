@@ -8,6 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+bool
+crash_armed(void)
+{
+	const char *at = getenv("LOTSYNC_CRASH_AT");
+
+	return (at && *at) || getenv("LOTSYNC_CRASH_LIST") != NULL;
+}
+
 void
 crash_point(const char *name)
 {

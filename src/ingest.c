@@ -840,6 +840,27 @@ write_rejects(struct ingest_file *f)
 }
 
 /* One feed's ingest: what its files share, and the worst condition met. */
+/*
+ * A feed's first steps, done ahead on a thread of its own (ingest.h): each
+ * has_* says the step ran there, with its result beside it; ingest_feed()
+ * takes those results instead of doing the step again, in the same order,
+ * so the feed's outcome is what doing them in place would have given.
+ */
+struct ingest_stage {
+	pthread_t tid;
+	struct app *app;
+	const struct feed_conf *feed;
+	struct profile prof;
+	struct wo_profile wop;
+	bool has_prof, has_prep, purged, has_work, has_incoming, has_claim, has_arc;
+	int prof_rc, prep_rc, work_rc, incoming_rc, arc;
+	struct spool_scan work, incoming;
+	enum spool_claim claim; /* of incoming.files[0] */
+	char *claimed;          /* its work path */
+	char sha[FSIO_SHA256_HEX], *parse;
+	uint64_t size;
+};
+
 struct feed_ingest {
 	struct app *app;
 	struct srs_run *srs;
@@ -848,6 +869,8 @@ struct feed_ingest {
 	const struct wo_profile *wop; /* kind = workorder */
 	struct ingest_summary *sum;
 	enum ls_exit status;
+	struct ingest_stage *stage; /* or NULL */
+	bool staged_file;           /* the file ingest_file() gets is the stage's archived one */
 };
 
 static void
@@ -1173,7 +1196,17 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	f.want_raw = !f.wop && reader_raw_fastpath(f.prof);
 	srs_batch_init(&f.present);
 	preload_start(&pl, &f);
-	arc = archive(app, feed, wf->path, sha, &size, &parse);
+	if (fi->staged_file) {
+		/* Archived ahead (ingest_stage_start): its result, as if just now */
+		fi->staged_file = false;
+		arc = fi->stage->arc;
+		memcpy(sha, fi->stage->sha, sizeof(sha));
+		size = fi->stage->size;
+		parse = fi->stage->parse;
+		fi->stage->parse = NULL;
+	} else {
+		arc = archive(app, feed, wf->path, sha, &size, &parse);
+	}
 	if (preload_join(&pl, &f) == -1)
 		goto db_fail;
 	if (arc != 0) {
@@ -1262,8 +1295,19 @@ ingest_list(struct feed_ingest *fi, struct spool_scan *scan, bool leftover)
 			return LS_BAD_FEED;
 		}
 		if (!leftover && !app->dry_run) {
-			switch (spool_claim(&app->spool, fi->feed->name, &scan->files[i],
-			                    &claimed)) {
+			struct ingest_stage *st = fi->stage;
+			enum spool_claim cl;
+
+			if (i == 0 && st && st->has_claim) {
+				cl = st->claim;
+				claimed = st->claimed;
+				st->claimed = NULL;
+				fi->staged_file = st->has_arc;
+			} else {
+				cl = spool_claim(&app->spool, fi->feed->name, &scan->files[i],
+				                 &claimed);
+			}
+			switch (cl) {
 			case SPOOL_CLAIMED: break;
 			case SPOOL_CLAIM_GONE: continue;
 			case SPOOL_CLAIM_BUSY:
@@ -1321,10 +1365,20 @@ ingest_spool(struct feed_ingest *fi)
 	struct spool_scan scan;
 	enum ls_scope sc = LS_OK;
 
-	if (!app->dry_run)
+	struct ingest_stage *st = fi->stage;
+	int rc;
+
+	if (!app->dry_run && !(st && st->purged))
 		spool_purge_feed_tmp(&app->spool, fi->feed->name);
 	/* An unreadable work/ must not let newer files of incoming/ overtake its leftovers */
-	if (spool_scan_work(&app->spool, fi->feed->name, &scan) == -1) {
+	if (st && st->has_work) {
+		rc = st->work_rc;
+		scan = st->work;
+		memset(&st->work, 0, sizeof(st->work));
+	} else {
+		rc = spool_scan_work(&app->spool, fi->feed->name, &scan);
+	}
+	if (rc == -1) {
 		note(fi, LS_EXIT_IOERR);
 		return LS_BAD_FEED;
 	}
@@ -1332,8 +1386,15 @@ ingest_spool(struct feed_ingest *fi)
 	spool_scan_release(&scan);
 	if (sc >= LS_BAD_FEED)
 		return sc;
-	if (spool_scan_incoming(&app->spool, fi->feed->name, app->cfg.settle_seconds, &scan) ==
-	    -1) {
+	if (st && st->has_incoming) {
+		rc = st->incoming_rc;
+		scan = st->incoming;
+		memset(&st->incoming, 0, sizeof(st->incoming));
+	} else {
+		rc = spool_scan_incoming(&app->spool, fi->feed->name, app->cfg.settle_seconds,
+		                         &scan);
+	}
+	if (rc == -1) {
 		note(fi, LS_EXIT_IOERR);
 		return LS_BAD_FEED;
 	}
@@ -1346,9 +1407,101 @@ ingest_spool(struct feed_ingest *fi)
 	return sc;
 }
 
+/* The profile (or work-order profile) of a feed: 0, or nonzero (logged). */
+static int
+load_profile(struct app *app, const struct feed_conf *feed, struct profile *prof,
+             struct wo_profile *wop)
+{
+	return feed->kind == FEED_KIND_WORKORDER ? wo_profile_load(app->cfg.dir, feed->profile, wop)
+	                                         : profile_load(app->cfg.dir, feed->profile, prof);
+}
+
+/*
+ * The stage's thread: ingest_feed()'s first steps, in its order, up to the
+ * archive of the first incoming file, stopping after the first that fails
+ * or when work/ holds leftovers (they go first, and ingest_feed() takes
+ * them up). Only the spool and the configuration: never the store.
+ */
+static void *
+stage_main(void *arg)
+{
+	struct ingest_stage *st = arg;
+	struct spool *sp = &st->app->spool;
+	const char *name = st->feed->name;
+
+	log_thread_scope(name);
+	st->prof_rc = load_profile(st->app, st->feed, &st->prof, &st->wop);
+	st->has_prof = true;
+	if (st->prof_rc != 0)
+		goto out;
+	st->prep_rc = spool_prepare_feed(sp, name);
+	st->has_prep = true;
+	if (st->prep_rc == -1)
+		goto out;
+	spool_purge_feed_tmp(sp, name);
+	st->purged = true;
+	st->work_rc = spool_scan_work(sp, name, &st->work);
+	st->has_work = true;
+	if (st->work_rc == -1 || st->work.nfiles > 0)
+		goto out;
+	st->incoming_rc = spool_scan_incoming(sp, name, st->app->cfg.settle_seconds, &st->incoming);
+	st->has_incoming = true;
+	if (st->incoming_rc == -1 || st->incoming.nfiles == 0)
+		goto out;
+	st->claim = spool_claim(sp, name, &st->incoming.files[0], &st->claimed);
+	st->has_claim = true;
+	if (st->claim != SPOOL_CLAIMED)
+		goto out;
+	st->arc = archive(st->app, st->feed, st->claimed, st->sha, &st->size, &st->parse);
+	st->has_arc = true;
+out:
+	log_thread_scope(NULL);
+	return NULL;
+}
+
+struct ingest_stage *
+ingest_stage_start(struct app *app, const struct feed_conf *feed)
+{
+	struct ingest_stage *st;
+
+	/* A dry run moves nothing; armed crash points must stay one sequence */
+	if (app->dry_run || crash_armed())
+		return NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->app = app;
+	st->feed = feed;
+	if (pthread_create(&st->tid, NULL, stage_main, st) != 0) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+stage_free(struct ingest_stage *st)
+{
+	profile_release(&st->prof);
+	wo_profile_release(&st->wop);
+	spool_scan_release(&st->work);
+	spool_scan_release(&st->incoming);
+	free(st->claimed);
+	free(st->parse);
+	free(st);
+}
+
+void
+ingest_stage_drop(struct ingest_stage *st)
+{
+	if (!st)
+		return;
+	/* What it claimed or archived stays there: the next run takes it up from work/ */
+	pthread_join(st->tid, NULL);
+	stage_free(st);
+}
+
 enum ls_exit
 ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
-            struct ingest_summary *sum)
+            struct ingest_summary *sum, struct ingest_stage *stage)
 {
 	struct profile prof;
 	struct wo_profile wop;
@@ -1358,19 +1511,32 @@ ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 	                         .prof = &prof,
 	                         .wop = feed->kind == FEED_KIND_WORKORDER ? &wop : NULL,
 	                         .sum = sum,
-	                         .status = LS_EXIT_OK};
+	                         .status = LS_EXIT_OK,
+	                         .stage = stage};
+	int rc;
 
 	memset(sum, 0, sizeof(*sum));
 	memset(&prof, 0, sizeof(prof));
 	memset(&wop, 0, sizeof(wop));
 	log_scope(feed->name);
-	if (fi.wop ? wo_profile_load(app->cfg.dir, feed->profile, &wop) != 0
-	           : profile_load(app->cfg.dir, feed->profile, &prof) != 0) {
+	if (stage)
+		pthread_join(stage->tid, NULL);
+	if (stage && stage->has_prof) {
+		rc = stage->prof_rc;
+		prof = stage->prof;
+		wop = stage->wop;
+		memset(&stage->prof, 0, sizeof(stage->prof));
+		memset(&stage->wop, 0, sizeof(stage->wop));
+	} else {
+		rc = load_profile(app, feed, &prof, &wop);
+	}
+	if (rc != 0) {
 		note(&fi, LS_EXIT_CONFIG);
 		sum->scope = LS_BAD_FEED;
 		goto out;
 	}
-	if (spool_prepare_feed(&app->spool, feed->name) == -1) {
+	if (stage && stage->has_prep ? stage->prep_rc == -1
+	                             : spool_prepare_feed(&app->spool, feed->name) == -1) {
 		note(&fi, LS_EXIT_IOERR);
 		sum->scope = LS_BAD_FEED;
 		goto out;
@@ -1390,6 +1556,8 @@ ingest_feed(struct app *app, struct srs_run *srs, const struct feed_conf *feed,
 out:
 	profile_release(&prof);
 	wo_profile_release(&wop);
+	if (stage)
+		stage_free(stage);
 	log_scope(NULL);
 	return fi.status;
 }

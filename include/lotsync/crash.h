@@ -12,6 +12,14 @@
 #ifndef LOTSYNC_CRASH_H
 #define LOTSYNC_CRASH_H
 
+#include <stdbool.h>
+
 void crash_point(const char *name);
+/*
+ * Whether crash points are armed (either variable set): work that would
+ * reach points from a second thread stays on one then, so the Nth point is
+ * the same point in every run.
+ */
+bool crash_armed(void);
 
 #endif

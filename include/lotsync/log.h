@@ -24,6 +24,11 @@ enum log_level log_get_level(void);
 
 /* Set the scope prefix of following lines; NULL clears it. Not copied. */
 void log_scope(const char *scope);
+/*
+ * The calling thread's own scope, which wins over log_scope()'s on its
+ * lines (NULL: log_scope()'s again). Not copied.
+ */
+void log_thread_scope(const char *scope);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

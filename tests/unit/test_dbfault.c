@@ -221,7 +221,7 @@ batch(struct world *w)
 	b.srs = srs_run_new();
 	batchrun_note(&b, fetch_feed(fx, &w->feed, &fs));
 	fetcher_free(fx);
-	batchrun_note(&b, ingest_feed(&w->app, b.srs, &w->feed, &is));
+	batchrun_note(&b, ingest_feed(&w->app, b.srs, &w->feed, &is, NULL));
 	if (is.scope != LS_BAD_RUN) {
 		batchrun_note(&b, srs_auto_close(&w->app, b.srs, &w->feed));
 		batchrun_export_deliver(&b, true);

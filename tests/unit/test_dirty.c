@@ -203,7 +203,7 @@ step(struct env *e, const char *what, char **warnings)
 		                file, e->root, name);
 		ck_assert_msg(system(cmd) == 0, "no fixture %s", file);
 		free(cmd);
-		e->status = ingest_feed(app, e->srs, &e->feed, &sum);
+		e->status = ingest_feed(app, e->srs, &e->feed, &sum, NULL);
 		snap = sum.last_snapshot;
 		if (sum.quarantined) {
 			char *dir = xasprintf("%s/failed/dirty", e->root);

@@ -335,7 +335,7 @@ START_TEST(identical_content_is_recognised)
 	put(remote, "day1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n", OLD);
 	s = fetch();
 	ck_assert_uint_eq(s.fetched, 1);
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is, NULL));
 	ck_assert_int_eq(is.files, 1);
 	ck_assert_int_eq(count("select count(*) from snapshots"), 1);
 	/* the snapshot says where the file came from */
@@ -356,7 +356,7 @@ START_TEST(identical_content_is_recognised)
 	ck_assert_uint_eq(s.identical, 1);
 	ck_assert_int_eq(count_files(incoming), 0);
 	ck_assert_int_eq(count("select count(*) from fetched where state = 'identical'"), 1);
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is, NULL));
 	ck_assert_int_eq(count("select count(*) from snapshots"), 1);
 	/* and not downloaded again */
 	s = fetch();
@@ -485,7 +485,7 @@ START_TEST(after_fetch_delete_waits_for_the_archive)
 	s = fetch();
 	ck_assert_uint_eq(s.deleted, 0);
 	ck_assert(has(remote, "a.csv") && has(remote, "b.csv"));
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &is));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &is, NULL));
 	ck_assert_int_eq(is.files, 2);
 	/* b.csv is replaced remotely before the cleanup: only a.csv may go */
 	put(remote, "b.csv", HDR "D1,WVWZZZ1J50W000002,1,999\n", OLD + 60);

@@ -254,7 +254,7 @@ START_TEST(fixture)
 		ck_assert_msg(system(cmd) == 0, "CASES:%d: no fixture %s", c->lineno, c->file);
 		free(cmd);
 	}
-	status = ingest_feed(&app, srs, &feed, &sum);
+	status = ingest_feed(&app, srs, &feed, &sum, NULL);
 	rpath = xasprintf("%s/failed/bad/%s.reason", root, name);
 	if (sum.quarantined) {
 		char *reason = read_reason(rpath);

@@ -1,5 +1,6 @@
 /* test_pipeline.c - parse_csv, spool, runlock and ingest into a real SQLite file. */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +236,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	free(write_file("spool/incoming/acme", "1.csv",
 	                HDR "D1," VINA ",1,100\nD1," VINB ",2,200\nD1," VINC ",3,300\n"));
 	clock_set(1000);
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s, NULL));
 	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_int_eq(s.files, 1);
 	ck_assert_int_eq(s.new_, 3);
@@ -247,7 +248,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	free(write_file("spool/incoming/acme", "2.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
 	                    ",4,400\nD1," VINE ",5,abc\nD1," VINA ",9,1\n"));
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s, NULL));
 	ck_assert_int_eq(status, LS_EXIT_OK);
 	ck_assert_int_eq(s.vehicles, 3);
 	ck_assert_int_eq(s.new_, 1);
@@ -272,7 +273,7 @@ START_TEST(ingest_counts_new_changed_vanished_and_rejects)
 	free(write_file("spool/incoming/acme", "3.csv",
 	                HDR "D1,wvwzzz1j30w000001,1,100\nD1," VINB ",2,250\nD1," VIND
 	                    ",4,400\nD1," VINE ",5,abc\nD1," VINA ",9,1\n"));
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s, NULL));
 	ck_assert_int_eq(s.files, 0);
 	ck_assert_int_eq(s.duplicates, 1);
 	ck_assert_int_eq(store_snapshot_list(app.store, "acme", &list, &n), 0);
@@ -300,7 +301,7 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	spool_prepare_feed(&app.spool, "acme");
 	free(write_file("spool/incoming/acme", "bad.csv", HDR "D1,\"" VINA ",1,100\n"));
 	free(write_file("spool/incoming/acme", "good.csv", HDR "D1," VINB ",2,200\n"));
-	status = status_worse(status, ingest_feed(&app, srs, &feed, &s));
+	status = status_worse(status, ingest_feed(&app, srs, &feed, &s, NULL));
 	ck_assert_int_eq(status, LS_EXIT_DATAERR);
 	ck_assert_int_eq(s.quarantined, 1);
 	/* ... and goes on: the next file of the feed is applied. */
@@ -318,6 +319,91 @@ START_TEST(ingest_quarantines_unreadable_file_and_goes_on)
 	free(db);
 	srs_run_free(srs);
 	free_app(&app);
+}
+END_TEST
+
+/* Entries of a folder, hidden ones (temporary files) left out. */
+static int
+unit_count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * A feed staged while another is ingested (ingest_stage_start): its first
+ * file claimed and archived ahead, its second claimed in place, both
+ * applied in order; leftovers in work/ still go first; a stage the run
+ * drops leaves its claimed file in work/, and the next ingest applies it;
+ * a dry run stages nothing.
+ */
+START_TEST(ingest_takes_a_staged_feed_as_its_own_steps)
+{
+	char *db = xasprintf("%s/lotsync.db", dir), *p;
+	struct app app;
+	struct srs_run *srs = srs_run_new();
+	struct feed_conf feed, beta;
+	struct ingest_summary s;
+	struct ingest_stage *st;
+
+	make_app(&app, &feed);
+	beta = feed;
+	beta.name = "beta";
+	spool_prepare_feed(&app.spool, "acme");
+	spool_prepare_feed(&app.spool, "beta");
+	free(write_file("spool/incoming/acme", "a.csv", HDR "D1," VINA ",1,100\n"));
+	p = write_file("spool/incoming/beta", "1.csv", HDR "D2," VINB ",2,200\n");
+	free(write_file("spool/incoming/beta", "2.csv", HDR "D2," VINC ",3,300\n"));
+	/* 1.csv is the older: the spool orders by mtime, then name */
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, (struct timespec[]){{1, 0}, {1, 0}}, 0), 0);
+	free(p);
+	st = ingest_stage_start(&app, &beta);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s, NULL), LS_EXIT_OK);
+	ck_assert_int_eq(ingest_feed(&app, srs, &beta, &s, st), LS_EXIT_OK);
+	ck_assert_int_eq(s.files, 2);
+	unit_assert_sql(db, "select feed || ':' || file || ':' || state from snapshots order by id",
+	                "acme:a.csv:applied\nbeta:1.csv:applied\nbeta:2.csv:applied");
+	unit_assert_sql(db, "select key from versions where feed = 'beta' and to_seq is null",
+	                VINC);
+	p = xasprintf("%s/spool/work/beta", dir);
+	ck_assert_int_eq(unit_count_entries(p), 0);
+	free(p);
+	p = xasprintf("%s/spool/archive/beta", dir);
+	ck_assert_int_eq(unit_count_entries(p), 2);
+	free(p);
+
+	/* A leftover in work/ goes before the newer file of incoming/, staged or not */
+	free(write_file("spool/work/beta", "3.csv", HDR "D2," VIND ",4,400\n"));
+	free(write_file("spool/incoming/beta", "4.csv", HDR "D2," VINE ",5,500\n"));
+	st = ingest_stage_start(&app, &beta);
+	ck_assert_int_eq(ingest_feed(&app, srs, &beta, &s, st), LS_EXIT_OK);
+	ck_assert_int_eq(s.files, 2);
+	unit_assert_sql(db, "select file from snapshots where feed = 'beta' order by id",
+	                "1.csv\n2.csv\n3.csv\n4.csv");
+
+	/* Dropped after it claimed and archived: the file waits in work/, then is applied */
+	free(write_file("spool/incoming/beta", "5.csv", HDR "D2," VINA ",6,600\n"));
+	ingest_stage_drop(ingest_stage_start(&app, &beta));
+	p = xasprintf("%s/spool/work/beta/5.csv", dir);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	free(p);
+	unit_assert_sql(db, "select count(*) from snapshots where file = '5.csv'", "0");
+	ck_assert_int_eq(ingest_feed(&app, srs, &beta, &s, NULL), LS_EXIT_OK);
+	unit_assert_sql(db, "select state from snapshots where file = '5.csv'", "applied");
+
+	app.dry_run = true;
+	ck_assert_ptr_null(ingest_stage_start(&app, &beta));
+	srs_run_free(srs);
+	free_app(&app);
+	free(db);
 }
 END_TEST
 
@@ -344,14 +430,14 @@ START_TEST(ingest_stops_the_feed_when_its_spool_fails)
 	/* A file where the archive folder should be: no link or copy can go there */
 	ck_assert_int_eq(rmdir(archive), 0);
 	free(write_file("spool/archive", "acme", "not a folder"));
-	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s), LS_EXIT_IOERR);
+	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s, NULL), LS_EXIT_IOERR);
 	ck_assert_int_eq(s.scope, LS_BAD_FEED);
 	ck_assert_int_eq(s.files, 0);
 	ck_assert_int_eq(access(work1, F_OK), 0);
 	ck_assert_int_eq(access(in2, F_OK), 0);
 
 	ck_assert_int_eq(unlink(archive), 0);
-	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s), LS_EXIT_OK);
+	ck_assert_int_eq(ingest_feed(&app, srs, &feed, &s, NULL), LS_EXIT_OK);
 	ck_assert_int_eq(s.scope, LS_OK);
 	ck_assert_int_eq(s.files, 2);
 	ck_assert_int_eq(s.new_, 2);
@@ -379,6 +465,7 @@ make_suite(void)
 	tcase_add_test(tc, ingest_counts_new_changed_vanished_and_rejects);
 	tcase_add_test(tc, ingest_quarantines_unreadable_file_and_goes_on);
 	tcase_add_test(tc, ingest_stops_the_feed_when_its_spool_fails);
+	tcase_add_test(tc, ingest_takes_a_staged_feed_as_its_own_steps);
 	return s;
 }
 

@@ -193,7 +193,7 @@ feed_file(struct world *w, const char *name, const char *text, int day)
 	clock_set(1767225600 + 3600LL * day);
 	clock_format(clock_now(), iso);
 	w->app.run = store_run_begin(w->app.store, "test", iso);
-	store_run_end(w->app.store, w->app.run, ingest_feed(&w->app, w->srs, &w->feed, &sum));
+	store_run_end(w->app.store, w->app.run, ingest_feed(&w->app, w->srs, &w->feed, &sum, NULL));
 	free(path);
 	return sum;
 }

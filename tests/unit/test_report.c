@@ -407,13 +407,13 @@ START_TEST(report_escapes_vendor_strings_and_shows_problems)
 	     "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\nD1,WVWZZZ1J70W000003,3,300\n"
 	     "D1,\"<script>alert(1)</script>&\"\"'\",4,400\n"
 	     "D1,\"<script>alert(1)</script>&\"\"'\",5,500\n");
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	ck_assert_int_eq(s.rejected, 2);                               /* an invalid VIN, twice */
 	drop("bad<script>.csv", HDR "D1,\"WVWZZZ1J30W000001,1,100\n"); /* quarantined */
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	ck_assert_int_eq(s.quarantined, 1);
 	drop("short.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* 3 of 4 would vanish: held */
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	ck_assert_int_eq(s.held, 1);
 
 	html = report(&w, LS_EXIT_OK, &v);
@@ -465,10 +465,10 @@ START_TEST(report_summarises_service_requests)
 	clock_set(1767225600);
 	drop("1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\nD1,"
 	                  "WVWZZZ1J70W000003,3,300\n");
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	clock_set(1767225600 + 86400);
 	drop("2.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J70W000003,3,300\n");
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	w.status = status_worse(w.status, srs_auto_close(&w.app, w.srs, &w.feed));
 	ck_assert_int_eq(w.status, LS_EXIT_OK);
 
@@ -522,9 +522,9 @@ START_TEST(view_reads_what_awaits_an_operator)
 
 	drop("1.csv", HDR "D1,WVWZZZ1J30W000001,1,100\nD1,WVWZZZ1J50W000002,2,200\n"
 	                  "D1,WVWZZZ1J70W000003,3,300\n");
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	drop("2.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* 2 of 3 would vanish: held */
-	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s));
+	w.status = status_worse(w.status, ingest_feed(&w.app, w.srs, &w.feed, &s, NULL));
 	ck_assert_int_eq(s.held, 1);
 	drop("3.csv", HDR "D1,WVWZZZ1J30W000001,1,100\n"); /* waits in incoming/ behind it */
 	ck_assert_int_eq(store_target_set_lock(w.app.store, "other", "2026-01-01T00:00:00Z",

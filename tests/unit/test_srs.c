@@ -91,7 +91,7 @@ ingest_at(struct world *w, double day)
 	struct ingest_summary s;
 
 	clock_set((time_t)(T0 + day * DAY));
-	w->status = status_worse(w->status, ingest_feed(&w->app, w->srs, &w->feed, &s));
+	w->status = status_worse(w->status, ingest_feed(&w->app, w->srs, &w->feed, &s, NULL));
 	ck_assert_int_eq(w->status, LS_EXIT_OK);
 	ck_assert_uint_eq(s.files, 1);
 	return s.last_snapshot;
