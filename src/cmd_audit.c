@@ -758,14 +758,10 @@ changed_json(struct diff_out *o, const struct diff_change *ch, FILE *f)
 	fwrite_unlocked(o->row.out.p, 1, o->row.out.len, f);
 }
 
-/* "KEY (stock 25692E, 2026 Volkswagen ID.4)": the key and what a person calls it. */
+/* "~ KEY (stock 25692E, 2026 Volkswagen ID.4)": the mark, the key and what a person calls it. */
 static void
-print_named(const char *mark, const char *key, const struct record *r)
+put_named(const char *mark, const char *key, const char *name)
 {
-	char name[PRESENT_MAX] = "";
-
-	if (r)
-		present_vehicle(r, name);
 	fputs_unlocked(mark, stdout);
 	putc_unlocked(' ', stdout);
 	fputs_unlocked(key, stdout);
@@ -774,6 +770,17 @@ print_named(const char *mark, const char *key, const struct record *r)
 		fputs_unlocked(name, stdout);
 		putc_unlocked(')', stdout);
 	}
+}
+
+/* The same, named from a decoded record (or NULL: the key alone). */
+static void
+print_named(const char *mark, const char *key, const struct record *r)
+{
+	char name[PRESENT_MAX] = "";
+
+	if (r)
+		present_vehicle(r, name);
+	put_named(mark, key, name);
 }
 
 /*
@@ -842,14 +849,7 @@ print_named_json(struct diff_out *o, const char *mark, const char *key, const ch
 		o->vbuf = xgrow(o->vbuf, &o->valloc, value_room(&o->da), 1);
 		scanned_name(o, &o->da, 0, name);
 	}
-	fputs_unlocked(mark, stdout);
-	putc_unlocked(' ', stdout);
-	fputs_unlocked(key, stdout);
-	if (name[0]) {
-		fputs_unlocked(" (", stdout);
-		fputs_unlocked(name, stdout);
-		putc_unlocked(')', stdout);
-	}
+	put_named(mark, key, name);
 	putc_unlocked('\n', stdout);
 }
 
@@ -905,13 +905,7 @@ print_changes(struct diff_out *o, const struct diff_change *ch)
 	cur_b = scanned_value(&o->db, "currency", &at);
 	scanned_name(o, &o->db, (size_t)(at - o->vbuf), name);
 	for (size_t k = 0; k < ch->nfields; k++) {
-		fputs_unlocked("~ ", stdout);
-		fputs_unlocked(ch->key, stdout);
-		if (name[0]) {
-			fputs_unlocked(" (", stdout);
-			fputs_unlocked(name, stdout);
-			putc_unlocked(')', stdout);
-		}
+		put_named("~", ch->key, name);
 		putc_unlocked(' ', stdout);
 		fputs_unlocked(ch->fields[k].name, stdout);
 		fputs_unlocked(": ", stdout);
