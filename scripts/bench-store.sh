@@ -243,21 +243,26 @@ rm -rf "$w"
 mkdir -p "$w/conf" "$w/src"
 rows=$((FEEDS * 150))
 $PY "$top/scripts/mkfeed.py" --vehicles "$rows" --seed 9 --out "$w/src/all.csv"
-$PY - "$w" "$FEEDS" <<'PY'
+# split SRC NAME: SRC's rows, 150 a feed, as spool/incoming/fNNNN/NAME, and
+# the config of those feeds.
+split() {
+	$PY - "$w" "$FEEDS" "$1" "$2" <<'PY'
 import csv, os, sys
-w, n = sys.argv[1], int(sys.argv[2])
+w, n, src, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 # mkfeed's records may span lines (quoted newlines): split with the csv module.
-rows = list(csv.reader(open(w + "/src/all.csv", newline="")))
+rows = list(csv.reader(open(src, newline="")))
 head, body = rows[0], rows[1:]
 conf = ["[lotsync]", "spool = ../spool", "settle_seconds = 0"]
 for i in range(n):
     os.makedirs("%s/spool/incoming/f%04d" % (w, i), exist_ok=True)
-    with open("%s/spool/incoming/f%04d/inv.csv" % (w, i), "w", newline="") as f:
+    with open("%s/spool/incoming/f%04d/%s" % (w, i, name), "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows([head] + body[i * 150:(i + 1) * 150])
     conf += ["[feed:f%04d]" % i, "source = drop", "profile = generic-csv"]
 open(w + "/conf/lotsync.conf", "w").write("\n".join(conf) + "\n")
 PY
-chmod 600 "$w/conf/lotsync.conf"
+	chmod 600 "$w/conf/lotsync.conf"
+}
+split "$w/src/all.csv" inv.csv
 bench_conf "$w/one" generic-csv
 cp "$w/src/all.csv" "$w/one/spool/incoming/acme/"
 tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
@@ -273,15 +278,7 @@ aim "$FEEDS feeds x 150 vehicles, both cores used (CPU seconds per wall second)"
 # so each feed keeps its 150). Informative: the aim above is the first run.
 $PY "$top/scripts/mkfeed.py" --from "$w/src/all.csv" --seed 10 --change-pct 5 --new-pct 0 \
 	--vanish-pct 0 --out "$w/src/all2.csv"
-$PY - "$w" "$FEEDS" <<'PY'
-import csv, sys
-w, n = sys.argv[1], int(sys.argv[2])
-rows = list(csv.reader(open(w + "/src/all2.csv", newline="")))
-head, body = rows[0], rows[1:]
-for i in range(n):
-    with open("%s/spool/incoming/f%04d/inv2.csv" % (w, i), "w", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows([head] + body[i * 150:(i + 1) * 150])
-PY
+split "$w/src/all2.csv" inv2.csv
 cp "$w/src/all2.csv" "$w/one/spool/incoming/acme/"
 tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T07:00:00Z ingest
 many2=$TW many2_c=$TC

@@ -824,16 +824,15 @@ value_room(const struct recjson *d)
 static void
 scanned_name(struct diff_out *o, const struct recjson *d, size_t used, char name[PRESENT_MAX])
 {
-	static const char *const naming[] = {"stock_no", "year", "make", "model"};
-	struct field parts[4];
+	struct field parts[PRESENT_NAMING];
 	struct record r = {.fields = parts};
 	char *at = o->vbuf + used;
 
-	for (size_t i = 0; i < 4; i++) {
-		const char *v = scanned_value(d, naming[i], &at);
+	for (size_t i = 0; i < PRESENT_NAMING; i++) {
+		const char *v = scanned_value(d, present_naming[i], &at);
 
 		if (v)
-			parts[r.nfields++] = (struct field){(char *)naming[i], (char *)v};
+			parts[r.nfields++] = (struct field){(char *)present_naming[i], (char *)v};
 	}
 	present_vehicle(&r, name);
 }

@@ -8,45 +8,51 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * The test crash-point state STYLE.md allows: the environment, read once
+ * (a run never changes it), and the counter.
+ */
+static struct {
+	bool init, list;
+	const char *at;
+	unsigned long n, target;
+} cp;
+
+static void
+read_env(void)
+{
+	char *end;
+
+	if (cp.init)
+		return;
+	cp.init = true;
+	cp.at = getenv("LOTSYNC_CRASH_AT");
+	cp.list = getenv("LOTSYNC_CRASH_LIST") != NULL;
+	if (cp.at && *cp.at) {
+		cp.target = strtoul(cp.at, &end, 10);
+		if (*end != '\0')
+			cp.target = 0; /* a name, not a number */
+	} else {
+		cp.at = NULL;
+	}
+}
+
 bool
 crash_armed(void)
 {
-	const char *at = getenv("LOTSYNC_CRASH_AT");
-
-	return (at && *at) || getenv("LOTSYNC_CRASH_LIST") != NULL;
+	read_env();
+	return cp.at || cp.list;
 }
 
 void
 crash_point(const char *name)
 {
-	/*
-	 * The counter is the test crash-point state STYLE.md allows; the
-	 * environment is read once, as a run never changes it.
-	 */
-	static bool init;
-	static const char *at;
-	static bool list;
-	static unsigned long n, target;
-
-	if (!init) {
-		char *end;
-
-		init = true;
-		at = getenv("LOTSYNC_CRASH_AT");
-		list = getenv("LOTSYNC_CRASH_LIST") != NULL;
-		if (at && *at) {
-			target = strtoul(at, &end, 10);
-			if (*end != '\0')
-				target = 0; /* a name, not a number */
-		} else {
-			at = NULL;
-		}
-	}
-	if (!at && !list)
+	read_env();
+	if (!cp.at && !cp.list)
 		return;
-	n++;
-	if (list)
-		fprintf(stderr, "crash point %lu: %s\n", n, name);
-	if (at && ((target && n == target) || (!target && strcmp(at, name) == 0)))
+	cp.n++;
+	if (cp.list)
+		fprintf(stderr, "crash point %lu: %s\n", cp.n, name);
+	if (cp.at && ((cp.target && cp.n == cp.target) || (!cp.target && strcmp(cp.at, name) == 0)))
 		kill(getpid(), SIGKILL);
 }

@@ -839,7 +839,6 @@ write_rejects(struct ingest_file *f)
 	return 0;
 }
 
-/* One feed's ingest: what its files share, and the worst condition met. */
 /*
  * A feed's first steps, done ahead on a thread of its own (ingest.h): each
  * has_* says the step ran there, with its result beside it; ingest_feed()
@@ -861,6 +860,7 @@ struct ingest_stage {
 	uint64_t size;
 };
 
+/* One feed's ingest: what its files share, and the worst condition met. */
 struct feed_ingest {
 	struct app *app;
 	struct srs_run *srs;
@@ -1362,10 +1362,9 @@ static enum ls_scope
 ingest_spool(struct feed_ingest *fi)
 {
 	struct app *app = fi->app;
+	struct ingest_stage *st = fi->stage;
 	struct spool_scan scan;
 	enum ls_scope sc = LS_OK;
-
-	struct ingest_stage *st = fi->stage;
 	int rc;
 
 	if (!app->dry_run && !(st && st->purged))

@@ -67,6 +67,8 @@ present_value(const char *field, const char *value, const char *currency, char *
 	return out;
 }
 
+const char *const present_naming[PRESENT_NAMING] = {"stock_no", "year", "make", "model"};
+
 void
 present_vehicle(const struct record *r, char *out)
 {

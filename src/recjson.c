@@ -261,7 +261,7 @@ recjson_diff_release(struct recjson_diff *d)
 {
 	free(d->fields);
 	free(d->buf);
-	free(d->pairs);
+	free(d->cands);
 	recjson_diff_init(d);
 }
 
@@ -280,7 +280,12 @@ raw_eq(const struct recjson_raw *x, const struct recjson_raw *y)
 	return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
 }
 
-/* The candidates: fields on one side only, or whose stored spellings differ. */
+/* A field on one side only (old or new_ NULL), or whose stored spellings differ. */
+struct recjson_cand {
+	const struct recjson_raw *name, *old, *new_;
+};
+
+/* The candidates, in name order, and the bytes their decoding needs. */
 static int
 diff_candidates(struct recjson_diff *d, const struct recjson *a, const struct recjson *b, size_t *n,
                 size_t *bytes)
@@ -301,11 +306,11 @@ diff_candidates(struct recjson_diff *d, const struct recjson *a, const struct re
 			j++;
 			continue;
 		}
-		d->pairs = xgrow(d->pairs, &d->palloc, 3 * (*n + 1), sizeof(*d->pairs));
-		d->pairs[3 * *n] = c <= 0 ? &x->name : &y->name;
-		d->pairs[3 * *n + 1] = c <= 0 ? &x->value : NULL;
-		d->pairs[3 * *n + 2] = c >= 0 ? &y->value : NULL;
-		*bytes += d->pairs[3 * *n]->len + 1 + (c <= 0 ? x->value.len + 1 : 0) +
+		d->cands = xgrow(d->cands, &d->cand_alloc, *n + 1, sizeof(*d->cands));
+		d->cands[*n] =
+		        (struct recjson_cand){c <= 0 ? &x->name : &y->name,
+		                              c <= 0 ? &x->value : NULL, c >= 0 ? &y->value : NULL};
+		*bytes += d->cands[*n].name->len + 1 + (c <= 0 ? x->value.len + 1 : 0) +
 		          (c >= 0 ? y->value.len + 1 : 0);
 		(*n)++;
 		i += c <= 0;
@@ -328,8 +333,8 @@ recjson_diff(struct recjson_diff *d, const struct recjson *a, const struct recjs
 	d->buf = xgrow(d->buf, &d->balloc, bytes + 1, 1);
 	o = d->buf;
 	for (size_t k = 0; k < n; k++) {
-		const struct recjson_raw *name = d->pairs[3 * k], *ov = d->pairs[3 * k + 1],
-		                         *nv = d->pairs[3 * k + 2];
+		const struct recjson_raw *name = d->cands[k].name, *ov = d->cands[k].old,
+		                         *nv = d->cands[k].new_;
 		struct field_change fc = {.name = o};
 
 		memcpy(o, name->p, name->len);

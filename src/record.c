@@ -83,18 +83,25 @@ record_finish(struct record *r)
 	XXH3_freeState(st);
 }
 
+void
+record_json_write(const struct record *r, struct json *j)
+{
+	json_reset(j);
+	json_obj(j);
+	for (size_t i = 0; i < r->nfields; i++) {
+		json_key(j, r->fields[i].name);
+		json_str(j, r->fields[i].value);
+	}
+	json_end(j);
+}
+
 char *
 record_to_json(const struct record *r)
 {
 	struct json j;
 
 	json_init(&j);
-	json_obj(&j);
-	for (size_t i = 0; i < r->nfields; i++) {
-		json_key(&j, r->fields[i].name);
-		json_str(&j, r->fields[i].value);
-	}
-	json_end(&j);
+	record_json_write(r, &j);
 	return json_detach(&j);
 }
 

@@ -12,7 +12,8 @@
 
 #include "lotsync/record.h"
 
-#define PRESENT_MAX 160
+#define PRESENT_MAX    160
+#define PRESENT_NAMING 4 /* fields a vehicle is named by: present_naming[] */
 
 /* True for the canonical fields that hold amounts in minor units. */
 bool present_is_money(const char *field);
@@ -38,5 +39,7 @@ const char *present_value(const char *field, const char *value, const char *curr
  * make and model (whichever it has; empty when none). out: PRESENT_MAX.
  */
 void present_vehicle(const struct record *r, char *out);
+/* The fields present_vehicle() reads, for a caller that decodes only those. */
+extern const char *const present_naming[PRESENT_NAMING];
 
 #endif

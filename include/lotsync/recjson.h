@@ -69,13 +69,15 @@ int recjson_unescape(const struct recjson_raw *r, char *out);
  * fields[] (name, old, new_; old or new_ NULL when absent on that side)
  * point into buf, valid until the next call; the struct owns both.
  */
+struct recjson_cand;
+
 struct recjson_diff {
 	struct field_change *fields;
 	size_t n, alloc;
 	char *buf;
 	size_t balloc;
-	const struct recjson_raw **pairs; /* scratch: name, old, new_ per candidate */
-	size_t palloc;
+	struct recjson_cand *cands; /* scratch: the fields that may differ */
+	size_t cand_alloc;
 };
 
 void recjson_diff_init(struct recjson_diff *d);

@@ -83,5 +83,8 @@ void record_finish(struct record *r);
 
 /* Canonical JSON object of the fields, keys sorted; caller frees. */
 char *record_to_json(const struct record *r);
+struct json;
+/* The same object written into j (reset first), for a caller that reuses one writer. */
+void record_json_write(const struct record *r, struct json *j);
 
 #endif
