@@ -36,7 +36,7 @@ expect_eq "$(sqlite3 "$MDB" "select json_extract(data, '\$.vin') = key from vers
 	"and plain json_extract reads it"
 
 day 2 2026-11-21T08:00:00Z
-expect_eq "$(sqlite3 "$MDB" "pragma user_version")" 15 "the run migrated the store to schema 15 (14, then 15)"
+expect_eq "$(sqlite3 "$MDB" "pragma user_version")" 16 "the run migrated the store to schema 16 (14, 15, then 16)"
 expect_eq "$(sqlite3 "$MDB" "select sql from sqlite_master where name = 'versions_vin'")" \
 	"CREATE INDEX versions_vin ON version_rows(vin) WHERE vin <> key" "versions_vin only where the VIN is not the key"
 expect_eq "$(sqlite3 "$MDB" "select count(*) from version_rows where typeof(data) = 'text'")" "$n1" \

@@ -131,7 +131,7 @@ START_TEST(version_ends_migration_keeps_what_readers_see)
 	ck_assert_int_eq(store_open(db, false, &st), 0);
 	store_close(st);
 	/* and on: cur.raw (13), packed data (14) */
-	unit_assert_sql(db, "pragma user_version", "15");
+	unit_assert_sql(db, "pragma user_version", "16");
 	unit_assert_sql(db, rows, before);
 	unit_assert_sql(db, hist, hbefore);
 	unit_assert_sql(db, "select feed, version_id, key, hash from cur order by feed, version_id",
@@ -275,7 +275,7 @@ START_TEST(packed_and_text_versions_read_alike)
 	    "insert into cur(feed, version_id, key, hash) values('f', 1, 'A', 11), ('f', 2, 'VB', "
 	    "12);");
 	ck_assert_int_eq(store_open(db, false, &st), 0);
-	unit_assert_sql(db, "pragma user_version", "15");
+	unit_assert_sql(db, "pragma user_version", "16");
 	unit_assert_sql(db,
 	                "select sql like '%WHERE vin <> key' from sqlite_master"
 	                " where name = 'versions_vin'",
@@ -846,6 +846,54 @@ START_TEST(foreign_keys_hold_at_commit)
 }
 END_TEST
 
+/*
+ * Schema 16 makes every foreign key DEFERRABLE INITIALLY DEFERRED in the
+ * schema's text (no per-transaction pragma): a store of schema 15 with
+ * rows upgrades in place, each REFERENCES gets the clause, rows stay, and
+ * a row of a missing snapshot still fails at COMMIT only.
+ */
+START_TEST(deferred_foreign_keys_migration_edits_the_schema_only)
+{
+	static const char refs[] = "select sum((length(sql) - length(replace(sql, 'REFERENCES',"
+	                           " ''))) / 10) from sqlite_master where type = 'table'";
+	static const char deferred[] =
+	        "select sum((length(sql) - length(replace(sql, 'REFERENCES ' || r || '(id)"
+	        " DEFERRABLE INITIALLY DEFERRED', ''))) / length('REFERENCES ' || r || '(id)"
+	        " DEFERRABLE INITIALLY DEFERRED')) from sqlite_master, (select 'snapshots' r"
+	        " union all select 'exports' union all select 'srs' union all select 'erasures')"
+	        " where type = 'table'";
+	struct store *st;
+	char *n;
+
+	ck_assert_int_eq(store_open_upto(db, 15, &st), 0);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from sqlite_master where sql like '%DEFERRABLE%'",
+	                "0");
+	raw("insert into snapshots(id, feed, state, seq, sha256, size, file, source, profile,"
+	    " received_at) values(1, 'f', 'applied', 1, 'a', 1, 'a.csv', 'drop', 'p', 't1');"
+	    "insert into rejected_rows(snapshot_id, line, reason) values(1, 7, 'no key');");
+	n = unit_sql(db, refs);
+	ck_assert_int_ge(atoi(n), 10); /* snapshots x6, exports, srs, erasures x2 at least */
+	ck_assert_int_eq(store_open(db, false, &st), 0);
+	unit_assert_sql(db, "pragma user_version", "16");
+	unit_assert_sql(db, deferred, n);
+	unit_assert_sql(db, "pragma integrity_check", "ok");
+	unit_assert_sql(db, "select snapshot_id, line, reason from rejected_rows", "1|7|no key");
+	/* a plain connection defers too: child first, parent later, in one transaction */
+	raw("pragma foreign_keys = on; begin; insert into rejected_rows(snapshot_id, line, reason)"
+	    " values(2, 1, 'x'); insert into snapshots(id, feed, state, seq, sha256, size, file,"
+	    " source, profile, received_at) values(2, 'f', 'applied', 2, 'b', 1, 'b.csv', 'drop',"
+	    " 'p', 't2'); commit;");
+	ck_assert_int_eq(sqlite3_exec_raw("pragma foreign_keys = on; begin; insert into"
+	                                  " rejected_rows(snapshot_id, line, reason)"
+	                                  " values(9, 1, 'x'); commit;"),
+	                 SQLITE_CONSTRAINT);
+	store_close(st);
+	unit_assert_sql(db, "select count(*) from rejected_rows", "2");
+	free(n);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -869,6 +917,7 @@ make_suite(void)
 	tcase_add_test(tc, snapshot_lookups);
 	tcase_add_test(tc, preloaded_current_set_knows_its_data_version);
 	tcase_add_test(tc, foreign_keys_hold_at_commit);
+	tcase_add_test(tc, deferred_foreign_keys_migration_edits_the_schema_only);
 	return s;
 }
 
