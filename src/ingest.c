@@ -143,17 +143,19 @@ submit_pending(struct ingest_file *f, struct pending *p)
 	store_vbatch_submit(f->app->store, &p->b);
 }
 
-/* The filling batch is full: the one before is written, this one submitted. */
+/*
+ * The filling batch is full: it is submitted, then the one before is
+ * written, row by row as packed, while the packer starts on this one.
+ * (Submit waits until the packer is through with the one before.)
+ */
 static int
 rotate_pending(struct ingest_file *f)
 {
 	struct pending *p = f->pend[f->filling];
 
-	if (write_pending(f, f->pend[!f->filling]) == -1)
-		return -1;
 	submit_pending(f, p);
 	f->filling = !f->filling; /* apply_record allocates it on first use */
-	return 0;
+	return write_pending(f, f->pend[f->filling]);
 }
 
 /* Every waiting version into the store (before the file's end is judged). */
@@ -930,6 +932,7 @@ fail:
 struct preload {
 	pthread_t tid;
 	bool running;
+	bool ran; /* here, on the caller's thread */
 	struct store *st;
 	const char *feed;
 	struct keymap *map;
@@ -949,26 +952,38 @@ preload_main(void *arg)
 	return NULL;
 }
 
-/* Start it (not in a dry run: its transaction encloses everything). */
+/*
+ * Start it (not in a dry run: its transaction encloses everything). On a
+ * thread of its own while the file is archived; when the stage archived it
+ * ahead there is nothing to overlap, and a thread per feed only added its
+ * start and join to each of 2000 small feeds.
+ */
 static void
-preload_start(struct preload *p, struct ingest_file *f)
+preload_start(struct preload *p, struct ingest_file *f, bool overlap)
 {
 	*p = (struct preload){.st = f->app->store,
 	                      .feed = f->feed->name,
 	                      .map = &f->map,
 	                      .raw = f->want_raw ? &f->raw : NULL};
-	if (!f->app->dry_run)
+	if (f->app->dry_run)
+		return;
+	if (overlap)
 		p->running = pthread_create(&p->tid, NULL, preload_main, p) == 0;
+	else {
+		preload_main(p);
+		p->ran = true;
+	}
 }
 
 /* Wait for it: -1 when its load failed (logged: the database failed, as any statement). */
 static int
 preload_join(struct preload *p, struct ingest_file *f)
 {
-	if (!p->running)
+	if (!p->running && !p->ran)
 		return 0;
-	pthread_join(p->tid, NULL);
-	p->running = false;
+	if (p->running)
+		pthread_join(p->tid, NULL);
+	p->running = p->ran = false;
 	f->preloaded = p->rc == 0;
 	f->preload_version = p->version;
 	return p->rc == -1 ? -1 : 0;
@@ -1195,7 +1210,7 @@ ingest_file(struct feed_ingest *fi, const struct spool_file *wf, bool leftover)
 	rawset_init(&f.raw);
 	f.want_raw = !f.wop && reader_raw_fastpath(f.prof);
 	srs_batch_init(&f.present);
-	preload_start(&pl, &f);
+	preload_start(&pl, &f, !fi->staged_file);
 	if (fi->staged_file) {
 		/* Archived ahead (ingest_stage_start): its result, as if just now */
 		fi->staged_file = false;

@@ -15,11 +15,14 @@
  * (STORE_VIN_MATCH in store_p.h), and a first load of 1M vehicles no
  * longer inserts 1M random entries into a second index.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "lotsync/handoff.h"
 #include "lotsync/limits.h"
@@ -77,15 +80,27 @@ store_bind_data(struct store *st, sqlite3_stmt *s, int i, const char *json)
 
 /* ---- store_vbatch: versions compressed on a thread of their own ---- */
 
-/* A batch's frames, one after another in arena. */
+/*
+ * A batch's frames, one after another in arena. The writer takes each row
+ * as soon as it is packed, not the whole batch: a feed of 150 vehicles is
+ * one batch, and waiting for all of it left the writer idle for as long as
+ * the packer worked (~0.7 ms a feed, across 2000 feeds 1.3 s of a 7 s run).
+ * So arena is sized for the worst case when submitted and never moves, and
+ * ready counts the rows packed: rows below it are the writer's to read.
+ */
 struct store_vpack {
 	const struct version_row *rows;
 	size_t n;
 	char *arena;
 	size_t used, cap;
 	size_t *off, *len;
-	size_t too_large; /* rows[too_large - 1] is more than a version holds; 0 = none */
-	uint64_t ticket;  /* its turn with the packer */
+	size_t too_large;    /* rows[too_large - 1] is more than a version holds; 0 = none */
+	atomic_size_t ready; /* rows packed, in order (released after each) */
+	atomic_bool stopped; /* the packer is through with it: no row will be added */
+	atomic_bool waiting; /* the writer sleeps on cv for the next row */
+	pthread_mutex_t mu;  /* cv's; held by the packer only to wake the writer */
+	pthread_cond_t cv;
+	uint64_t ticket; /* its turn with the packer */
 };
 
 /* The packer thread: one batch in its hands at a time. */
@@ -93,6 +108,24 @@ struct store_packer {
 	struct handoff *h;
 	struct store_zdata *z;
 };
+
+/*
+ * On the packer thread: publish (*count = n, or nothing) and wake the
+ * writer if it sleeps. Both sides' flags are sequentially consistent, so
+ * either the writer sees the new count before it sleeps or the packer
+ * sees it waiting and takes the mutex the writer holds until it sleeps.
+ */
+static void
+vpack_wake(struct store_vpack *v, atomic_size_t *count, size_t n)
+{
+	if (count)
+		atomic_store(count, n);
+	if (!atomic_load(&v->waiting))
+		return;
+	pthread_mutex_lock(&v->mu);
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+}
 
 /* On the packer thread: the batch's frames, or too_large set. */
 static int
@@ -106,20 +139,20 @@ pack(void *item, void *arg)
 		const void *f;
 
 		if (n > LS_MAX_STORED_JSON) {
-			v->too_large = i + 1;
-			return 0; /* the caller's to report, when it writes the batch */
+			v->too_large = i + 1; /* the caller's to report, when it writes the batch */
+			break;
 		}
 		if (!(f = store_zdata_pack(z, v->rows[i].json, n, &len)))
 			log_fatal("out of memory (zstd)");
-		if (v->used + len > v->cap) {
-			v->cap = (v->used + len) * 2;
-			v->arena = xrealloc(v->arena, v->cap);
-		}
+		/* the bound of every row was reserved at submit: arena never moves */
 		memcpy(v->arena + v->used, f, len);
 		v->off[i] = v->used;
 		v->len[i] = len;
 		v->used += len;
+		vpack_wake(v, &v->ready, i + 1);
 	}
+	atomic_store(&v->stopped, true);
+	vpack_wake(v, NULL, 0);
 	return 0;
 }
 
@@ -161,11 +194,40 @@ store_vbatch_submit(struct store *st, struct store_vbatch *b)
 	v->n = b->n;
 	v->off = xcalloc(b->n + 1, sizeof(*v->off));
 	v->len = xcalloc(b->n + 1, sizeof(*v->len));
+	for (size_t i = 0; i < b->n; i++) {
+		size_t n = strlen(b->rows[i].json);
+
+		/* a row too large stops the packer there: the rest need no room */
+		if (n > LS_MAX_STORED_JSON)
+			break;
+		v->cap += ZSTD_compressBound(n);
+	}
+	v->arena = xmalloc(v->cap ? v->cap : 1);
+	atomic_init(&v->ready, 0);
+	atomic_init(&v->stopped, false);
+	atomic_init(&v->waiting, false);
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
 	b->pack = v;
 	v->ticket = handoff_put(p->h, v);
 }
 
-/* Wait until b's batch is packed; then it is the caller's alone. */
+/* Wait until row i of the batch is packed: false when it never will be (too large). */
+static bool
+vpack_row(struct store_vpack *v, size_t i)
+{
+	if (atomic_load(&v->ready) > i)
+		return true;
+	pthread_mutex_lock(&v->mu);
+	atomic_store(&v->waiting, true);
+	while (atomic_load(&v->ready) <= i && !atomic_load(&v->stopped))
+		pthread_cond_wait(&v->cv, &v->mu);
+	atomic_store(&v->waiting, false);
+	pthread_mutex_unlock(&v->mu);
+	return atomic_load(&v->ready) > i;
+}
+
+/* Wait until the packer is through with b's batch; then it is the caller's alone. */
 static struct store_vpack *
 vbatch_wait(struct store *st, struct store_vbatch *b)
 {
@@ -182,6 +244,8 @@ vpack_free(struct store_vbatch *b)
 
 	if (!v)
 		return;
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv);
 	free(v->arena);
 	free(v->off);
 	free(v->len);
@@ -192,20 +256,24 @@ vpack_free(struct store_vbatch *b)
 int
 store_vbatch_write(struct store *st, struct store_vbatch *b)
 {
-	struct store_vpack *v = vbatch_wait(st, b);
+	struct store_vpack *v = b->pack;
 	int rc = -1;
 
-	if (v->too_large) {
-		log_error("%s: a record of %zu bytes of JSON is more than a version holds (%zu)",
-		          st->path, strlen(b->rows[v->too_large - 1].json), LS_MAX_STORED_JSON);
-		goto out;
-	}
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
+		if (!vpack_row(v, i)) {
+			log_error("%s: a record of %zu bytes of JSON is more than a version holds "
+			          "(%zu)",
+			          st->path, strlen(b->rows[v->too_large - 1].json),
+			          LS_MAX_STORED_JSON);
+			goto out;
+		}
 		if ((b->ids[i] = store_version_insert(st, b->feed, b->seq, b->snapshot, &b->rows[i],
 		                                      v->arena + v->off[i], v->len[i])) < 0)
 			goto out;
+	}
 	rc = 0;
 out:
+	vbatch_wait(st, b); /* the packer may still be waking us */
 	vpack_free(b);
 	return rc;
 }
