@@ -268,10 +268,25 @@ PY
 split "$w/src/all.csv" inv.csv
 bench_conf "$w/one" generic-csv
 cp "$w/src/all.csv" "$w/one/spool/incoming/acme/"
-tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
-many=$TW many_c=$TC
-tm "$T" "$L" -c "$w/one/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
-one=$TW
+# Best of $R like the references, each pair of runs from the same first-run
+# spools (copied before the first); the next hour goes on from the last.
+cp -a "$w/spool" "$w/spool.0"
+cp -a "$w/one/spool" "$w/one/spool.0"
+many="" one=""
+i=0
+while [ "$i" -lt "$R" ]; do
+	if [ "$i" -gt 0 ]; then
+		rm -rf "$w/spool" "$w/one/spool"
+		cp -a "$w/spool.0" "$w/spool"
+		cp -a "$w/one/spool.0" "$w/one/spool"
+	fi
+	tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
+	if [ -z "$many" ] || awk -v a="$TW" -v b="$many" 'BEGIN { exit !(a < b) }'; then many=$TW many_c=$TC; fi
+	tm "$T" "$L" -c "$w/one/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
+	if [ -z "$one" ] || awk -v a="$TW" -v b="$one" 'BEGIN { exit !(a < b) }'; then one=$TW; fi
+	i=$((i + 1))
+done
+rm -rf "$w/spool.0" "$w/one/spool.0"
 echo "-- $FEEDS feeds x 150 vehicles: ${many} s (CPU ${many_c} s); one feed of $rows: ${one} s"
 aim "$FEEDS feeds x 150 vehicles, overhead per feed over one feed of $rows" \
 	"$(awk -v m="$many" -v o="$one" -v n="$FEEDS" 'BEGIN { printf "%.2f", (m - o) * 1000 / n }')" ms 2 "<=" 1.0 budget
