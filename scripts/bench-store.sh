@@ -145,7 +145,7 @@ pair() {
 	CNT=$(counts "$w")
 }
 
-note "bench-store: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(load_now); references best of $R, lotsync first loads best of $RI, steady-state ingests best of $SI"
+note "bench-store: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(load_now); references best of $R, lotsync first loads best of $RI, steady-state ingests and the many-feed runs best of $SI"
 
 # --- the N-vehicle CSV pair, per generator ------------------------------------
 # Both generators at 1M; the quick mode takes the neutral one (mkfeed without it).
