@@ -55,7 +55,7 @@ static const struct command commands[] = {
          "non-empty one, locks the target (exit 3); files are still rendered.\n"
          "  --full   render a file now even when nothing changed (a delta target\n"
          "           also lists unchanged vehicles, action \"unchanged\")\n",
-         CMD_CONFIG | CMD_LOCK, cmd_export},
+         CMD_CONFIG | CMD_LOCK | CMD_LATE_CHECK, cmd_export},
         {"deliver", "[TARGET...]", "upload outbox files (temp name, then rename), retry later",
          "Uploads pending outbox files under a temporary name and renames them\n"
          "(rename = off: straight to the final name), records every attempt with\n"

@@ -589,6 +589,13 @@ render_file(struct exp *x, const struct format *fmt, const char *name, struct ex
 		rc = 1;
 		goto discard;
 	}
+	/*
+	 * The quick_check runs beside the export (CMD_LATE_CHECK): its verdict
+	 * comes before the file reaches the outbox, not only at the COMMIT, so a
+	 * damaged database never leaves a file there for deliver to find.
+	 */
+	if (store_check_wait(x->app->store) == -1)
+		goto discard;
 	if (spool_commit(&x->app->spool, fd, tmp, SPOOL_OUTBOX, x->t->name, name) == -1) {
 		free(tmp);
 		return -2;

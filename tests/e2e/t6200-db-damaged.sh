@@ -5,7 +5,8 @@
 #    behind the state record (spool/lotsync.state) -> refused, exit 74;
 #  - a database truncated to 0 bytes (or deleted) while archive/ holds
 #    files: refused, exit 74, and not recreated empty;
-#  - a damaged page: quick_check at run start refuses (74), verify runs
+#  - a damaged page: quick_check refuses the run and an export (74, no
+#    file in outbox/), verify runs
 #    integrity_check (65); status on a file that is not a database, or in
 #    a read-only spool, says so instead of advising a migration;
 #  - verify reports an archived file that no snapshot refers to.
@@ -55,6 +56,13 @@ expect_eq "$(q "select count(*) from runs")" "1" "no run was recorded into it"
 expect_rc 65 "verify runs integrity_check" L verify
 expect_grep "integrity_check failed" "$TEST_TMP/err" "integrity_check named"
 expect_eq "$pages" "$(q "pragma page_count")" "the file kept its size"
+# export checks beside its rendering (versions_key is a page it does not
+# read): the verdict comes before the rendered file would reach outbox/.
+outbox=$(ls spool/outbox/local 2>/dev/null | wc -l)
+expect_rc 74 "damaged page: export --full is refused" L --now 2026-11-20T09:00:00Z export --full
+expect_grep "the database is damaged (quick_check" "$TEST_TMP/err" "quick_check named by export"
+expect_eq "$(ls spool/outbox/local 2>/dev/null | wc -l)" "$outbox" "no export file reached the outbox"
+expect_eq "$(q "select count(*) from exports")" "1" "no export was recorded"
 
 # Not a database at all: read-only commands say so, no migration advice.
 rm -rf spool && cp -a spool.good spool
