@@ -317,6 +317,14 @@ copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size)
 			goto out;
 		if (n == 0)
 			break;
+		/*
+		 * The source's pages will not be read again: both callers copy a
+		 * file to remove it (ingest parses the archived copy), so they are
+		 * let go now. Keeping two copies of a 577 MB feed in the page cache
+		 * made the rest of a steady-state run pay for fresh memory: 4.1-4.7
+		 * s against 2.8-3.4 s (5 pairs). A hint; nothing depends on it.
+		 */
+		(void)posix_fadvise(in, off, n, POSIX_FADV_DONTNEED);
 		off += n;
 	}
 	*size = (uint64_t)off;
