@@ -16,8 +16,12 @@
  * Side 0: versions valid at lo and not at hi: they end in (lo, hi] and did
  * not begin there. The ends come from version_ends_seq; those of versions
  * that also began in (lo, hi] are dropped by their id before the wide row
- * is read (NOT IN over versions_snapshot, an index-only list): a month
- * apart, most ends are of versions the month itself created. The rest are
+ * is read: a month apart, most ends are of versions the month itself
+ * created. Version ids only grow (rows are never deleted, and a feed's
+ * snapshots write theirs in seq order), so those are the ids from the
+ * first one a snapshot in range created: one index seek per snapshot, where
+ * a NOT IN list of them built a temporary B-tree of every id the month
+ * created. (v.from_seq <= lo still decides each row.) The rest are
  * read in id order (a page read once, not once per row that lies on it;
  * LIMIT -1 keeps SQLite from dropping the subquery's ORDER BY).
  * Side 1: versions valid at hi and not at lo: they begin in (lo, hi] (a
@@ -37,8 +41,9 @@ static const char diff_sql[] =
         "SELECT v.key, 0, v.id, v.hash, v.data"
         " FROM (SELECT version_id FROM version_ends"
         " WHERE feed = ?1 AND to_seq > ?2 AND to_seq <= ?3"
-        " AND version_id NOT IN (SELECT b.id FROM snapshots s CROSS JOIN version_rows b"
-        " ON b.snapshot_id = s.id WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3)"
+        " AND version_id < coalesce((SELECT min((SELECT min(b.id) FROM version_rows b"
+        " WHERE b.snapshot_id = s.id)) FROM snapshots s"
+        " WHERE s.feed = ?1 AND s.seq > ?2 AND s.seq <= ?3), 9223372036854775807)"
         " ORDER BY version_id LIMIT -1) e"
         " CROSS JOIN version_rows v ON v.id = e.version_id WHERE v.from_seq <= ?2"
         " UNION ALL"
