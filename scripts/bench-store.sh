@@ -123,7 +123,7 @@ pair() {
 		bench_conf "$w" "$prof"
 		cp "$a" "$w/spool/incoming/acme/"
 		tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
-		if [ -z "$FIRST" ] || awk -v a="$TW" -v b="$FIRST" 'BEGIN { exit !(a < b) }'; then FIRST=$TW; fi
+		if lower "$TW" "$FIRST"; then FIRST=$TW; fi
 		i=$((i + 1))
 	done
 	DB0=$(dbsize "$w")
@@ -134,7 +134,7 @@ pair() {
 		[ "$i" -gt 0 ] && { rm -rf "$w" && cp -a "$w.base" "$w"; }
 		cp "$b" "$w/spool/incoming/acme/"
 		tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-02T06:00:00Z ingest
-		if [ -z "$ING" ] || awk -v a="$TW" -v b="$ING" 'BEGIN { exit !(a < b) }'; then
+		if lower "$TW" "$ING"; then
 			ING=$TW ING_C=$TC
 		fi
 		[ "$TM" -gt "$RSS" ] && RSS=$TM
@@ -208,8 +208,8 @@ for g in $gens; do
 		f=$(ls "$w/spool/outbox/mobile/"*)
 		t=$("$out/fwrite_peer" "$f" "$out/fwrite.out")
 		rm -f "$out/fwrite.out"
-		if [ -z "$ex" ] || awk -v a="$TW" -v b="$ex" 'BEGIN { exit !(a < b) }'; then ex=$TW; fi
-		if [ -z "$fw" ] || awk -v a="$t" -v b="$fw" 'BEGIN { exit !(a < b) }'; then fw=$t; fi
+		if lower "$TW" "$ex"; then ex=$TW; fi
+		if lower "$t" "$fw"; then fw=$t; fi
 		i=$((i + 1))
 	done
 	size=$(stat -c %s "$f")
@@ -281,9 +281,9 @@ while [ "$i" -lt "$R" ]; do
 		cp -a "$w/one/spool.0" "$w/one/spool"
 	fi
 	tm "$T" "$L" -c "$w/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
-	if [ -z "$many" ] || awk -v a="$TW" -v b="$many" 'BEGIN { exit !(a < b) }'; then many=$TW many_c=$TC; fi
+	if lower "$TW" "$many"; then many=$TW many_c=$TC; fi
 	tm "$T" "$L" -c "$w/one/conf/lotsync.conf" --now 2026-01-01T06:00:00Z ingest
-	if [ -z "$one" ] || awk -v a="$TW" -v b="$one" 'BEGIN { exit !(a < b) }'; then one=$TW; fi
+	if lower "$TW" "$one"; then one=$TW; fi
 	i=$((i + 1))
 done
 rm -rf "$w/spool.0" "$w/one/spool.0"

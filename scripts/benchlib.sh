@@ -39,6 +39,9 @@ tm() {
 	TM=$((_k / 1024))
 }
 
+# lower A B: true when B is empty (no best yet) or A < B (seconds)
+lower() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
 # best RUNS OUT CMD...: the lowest wall time of RUNS runs of CMD in BW, the
 # CPU seconds of that run in BC, the highest peak RSS of all runs in BM.
 best() {
@@ -48,7 +51,7 @@ best() {
 	_i=0
 	while [ "$_i" -lt "$_n" ]; do
 		tm "$_f" "$@"
-		if [ -z "$BW" ] || awk -v a="$TW" -v b="$BW" 'BEGIN { exit !(a < b) }'; then
+		if lower "$TW" "$BW"; then
 			BW=$TW BC=$TC
 		fi
 		[ "$TM" -gt "$BM" ] && BM=$TM
