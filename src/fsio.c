@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lotsync/handoff.h"
 #include "lotsync/log.h"
 #include "lotsync/util.h"
 
@@ -279,22 +280,77 @@ copy_piece(int in, int out, off_t off, char *buf, EVP_MD_CTX *ctx)
 }
 
 /*
+ * The hash of a large copy runs on a thread of its own, a chunk behind the
+ * kernel's copy: SHA-256 of a chunk read back (~60% of the step) and the
+ * copy of the next one (~40%, in the kernel) were one after the other on
+ * the ingest's thread. A chunk is hashed only after it was written, so the
+ * hash is still of exactly what was written, in order.
+ */
+#define HASH_AHEAD 2 /* chunks copied and not yet hashed */
+
+struct hash_piece {
+	int fd;
+	off_t off;
+	size_t len;
+};
+
+struct hasher {
+	struct handoff *h; /* NULL: the copy hashes each chunk itself */
+	struct hash_piece ring[HASH_AHEAD + 1];
+	size_t next;
+	EVP_MD_CTX *ctx;
+	char *buf; /* the hashing thread's (or the copy's own, without one) */
+};
+
+static int
+hash_item(void *item, void *arg)
+{
+	struct hash_piece *p = item;
+	struct hasher *hs = arg;
+
+	return hash_back(p->fd, p->off, p->len, hs->buf, hs->ctx);
+}
+
+/* The chunk of out at off, len bytes just copied: hashed now, or handed to the thread. */
+static int
+hash_chunk(struct hasher *hs, int out, off_t off, size_t len)
+{
+	struct hash_piece *p;
+
+	if (!hs->h)
+		return hash_back(out, off, len, hs->buf, hs->ctx);
+	/* with HASH_AHEAD in hand, the piece a put waits to reuse is done */
+	p = &hs->ring[hs->next++ % (HASH_AHEAD + 1)];
+	if (handoff_room(hs->h) != 0) {
+		errno = EIO; /* the thread's pread failed: its errno is its own */
+		return -1;
+	}
+	*p = (struct hash_piece){out, off, len};
+	handoff_put(hs->h, p);
+	return 0;
+}
+
+/*
  * Copy in to out from in's start, hashing (ctx may be NULL); the bytes
  * copied in *size. copy_file_range(2) moves the bytes inside the kernel:
  * copy, hash and fsync of a 607 MB feed on ext4 took 0.78 s against 0.92 s
  * for the read/write loop (medians of 5, alternating); on XFS or btrfs
  * the kernel may share extents, which copy-on-write keeps the archive's. The hash is
- * then of exactly what was written: each chunk is read back from the copy.
+ * then of exactly what was written: each chunk is read back from the copy
+ * (a file of several chunks on a thread of its own, above).
  * Where the kernel cannot copy between the two, the read/write loop.
  */
 static int
-copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size)
+copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size, off_t total)
 {
 	char *buf = xmalloc(COPY_BUF);
+	struct hasher hs = {.ctx = ctx, .buf = xmalloc(COPY_BUF)};
 	bool kernel = true;
 	off_t off = 0;
 	int rc = -1;
 
+	if (ctx && total > (off_t)(2 * COPY_CHUNK))
+		hs.h = handoff_new(hash_item, &hs, HASH_AHEAD);
 	for (;;) {
 		ssize_t n;
 
@@ -306,9 +362,12 @@ copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size)
 				kernel = false;
 				continue;
 			}
-			if (n > 0 && ctx && hash_back(out, off, (size_t)n, buf, ctx) == -1)
+			if (n > 0 && ctx && hash_chunk(&hs, out, off, (size_t)n) == -1)
 				goto out;
 		} else {
+			/* hashed as read, after what the thread has: it must be done first */
+			if (hs.h && off > 0 && handoff_drain(hs.h) != 0)
+				goto out;
 			n = copy_piece(in, out, off, buf, ctx);
 		}
 		if (n == -1 && errno == EINTR)
@@ -325,11 +384,18 @@ copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size)
 		 * s against 2.8-3.4 s (5 pairs). A hint; nothing depends on it.
 		 */
 		(void)posix_fadvise(in, off, n, POSIX_FADV_DONTNEED);
+		(void)sync_file_range(out, off, n, SYNC_FILE_RANGE_WRITE);
 		off += n;
+	}
+	if (hs.h && handoff_drain(hs.h) != 0) {
+		errno = EIO;
+		goto out;
 	}
 	*size = (uint64_t)off;
 	rc = 0;
 out:
+	handoff_free(hs.h); /* waits for a chunk in hand: ctx and buf are still its */
+	free(hs.buf);
 	free(buf);
 	return rc;
 }
@@ -349,7 +415,7 @@ fsio_copy_fd(int in, const struct stat *before, const char *dir, const char *nam
 		log_fatal("SHA-256 unavailable in libcrypto");
 	if ((out = fsio_mktemp(dir, name ? name : "sha256", &tmp)) == -1)
 		goto out;
-	if (copy_hashed(in, out, ctx, &n) == -1) {
+	if (copy_hashed(in, out, ctx, &n, before->st_size) == -1) {
 		log_syserr("cannot copy into %s", tmp);
 		fsio_discard(out, tmp);
 		goto out;

@@ -77,17 +77,35 @@ key_hash(const char *key)
 	return (uint32_t)XXH3_64bits(key, strlen(key));
 }
 
+/* The table at cap slots (a power of two above twice the entries), entries moved in. */
 static void
-grow(struct keymap *m)
+resize(struct keymap *m, size_t cap)
 {
 	struct keymap old = *m;
 
-	m->cap = old.cap ? old.cap * 2 : 1024;
+	m->cap = cap;
 	m->slots = xcalloc_written(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
 			m->slots[slot_of(m, old.slots[i].key, old.slots[i].khash)] = old.slots[i];
 	free(old.slots);
+}
+
+static void
+grow(struct keymap *m)
+{
+	resize(m, m->cap ? m->cap * 2 : 1024);
+}
+
+void
+keymap_reserve(struct keymap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 1024;
+
+	while ((n + 1) * 2 > cap)
+		cap *= 2;
+	if (cap > m->cap)
+		resize(m, cap);
 }
 
 struct keymap_entry *
@@ -146,6 +164,13 @@ rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r)
 	s->rows = xgrow(s->rows, &s->alloc, s->n + 1, sizeof(*s->rows));
 	s->rows[s->n] = (struct rawset_row){*r, e->key, e->version};
 	e->raw = (uint32_t)++s->n;
+}
+
+void
+rawset_reserve(struct rawset *s, size_t n)
+{
+	if (n > s->alloc)
+		s->rows = xgrow(s->rows, &s->alloc, n, sizeof(*s->rows));
 }
 
 static bool

@@ -113,15 +113,46 @@ bind_raw(sqlite3_stmt *s, int i, const struct rawrec *r, unsigned char out[RAW_B
 	sqlite3_bind_blob(s, i, out, RAW_BYTES, SQLITE_STATIC);
 }
 
-int
-store_load_current(struct store *st, const char *feed, struct keymap *map, struct rawset *raw)
+#define HINT_MAX ((long long)1 << 24) /* entries a size hint may ask room for */
+
+/*
+ * About how many versions the feed's current set holds: the vehicles of its
+ * newest applied snapshot (an index seek), for sizing the tables the load
+ * fills; 0 when unknown, -1 on a database error.
+ */
+static long long
+current_size_hint(struct store *st, const char *feed)
 {
-	sqlite3_stmt *s =
-	        store_prep(st, "SELECT key, hash, version_id, raw FROM cur WHERE feed = ?");
+	sqlite3_stmt *s = store_prep(st, "SELECT vehicles FROM snapshots WHERE feed = ?"
+	                                 " AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1");
+	long long n = 0;
 	int rc;
 
 	if (!s)
 		return -1;
+	store_bind_text(s, 1, feed);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_db_error(st, "read the current set's size");
+	/* a hint: a damaged count must not allocate without bound (more still fit) */
+	return n < 0 ? 0 : n > HINT_MAX ? HINT_MAX : n;
+}
+
+int
+store_load_current(struct store *st, const char *feed, struct keymap *map, struct rawset *raw)
+{
+	sqlite3_stmt *s;
+	long long n = current_size_hint(st, feed);
+	int rc;
+
+	if (n < 0 ||
+	    !(s = store_prep(st, "SELECT key, hash, version_id, raw FROM cur WHERE feed = ?")))
+		return -1;
+	keymap_reserve(map, (size_t)n);
+	if (raw)
+		rawset_reserve(raw, (size_t)n);
 	store_bind_text(s, 1, feed);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct keymap_entry *e = keymap_put(map, (const char *)sqlite3_column_text(s, 0));

@@ -46,6 +46,12 @@ void keymap_release(struct keymap *m);
 struct keymap_entry *keymap_get(const struct keymap *m, const char *key);
 /* The entry for key, created zeroed (with its key copied) when absent. */
 struct keymap_entry *keymap_put(struct keymap *m, const char *key);
+/*
+ * Room for n entries before the table grows again (a hint: more still
+ * fit). Loading a million keys into a table grown by doubling moved each
+ * one about twice and touched twice the memory.
+ */
+void keymap_reserve(struct keymap *m, size_t n);
 
 /*
  * The feed's current records by raw hash (the raw-record fast path,
@@ -73,6 +79,8 @@ void rawset_init(struct rawset *s);
 void rawset_release(struct rawset *s);
 /* Add a row for entry e (loaded current, e->version set); sets e->raw. */
 void rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r);
+/* Room for n rows before rawset_add() reallocates (a hint). */
+void rawset_reserve(struct rawset *s, size_t n);
 /* Index the rows (again: rows added since are included). */
 void rawset_build(struct rawset *s);
 /* The row whose raw hash is (lo, hi), or -1. */

@@ -6,6 +6,7 @@
 #include "lotsync/clock.h"
 #include "lotsync/diff.h"
 #include "lotsync/json.h"
+#include "lotsync/keymap.h"
 #include "lotsync/record.h"
 #include "lotsync/status.h"
 #include "lotsync/util.h"
@@ -224,6 +225,59 @@ START_TEST(parse_uint_n_matches_parse_uint)
 }
 END_TEST
 
+/*
+ * A reserved table keeps what it holds (reserved after some puts, too), and
+ * takes the reserved number without growing; more still fit. The rawset's
+ * reserve keeps its rows.
+ */
+START_TEST(keymap_reserve_keeps_entries_and_room)
+{
+	struct keymap m;
+	struct rawset rs;
+	char key[32];
+	size_t cap;
+
+	keymap_init(&m);
+	rawset_init(&rs);
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "K%d", i);
+		keymap_put(&m, key)->version = i;
+	}
+	keymap_reserve(&m, 5000);
+	cap = m.cap;
+	ck_assert_uint_ge(cap, 2 * 5001);
+	for (int i = 100; i < 5000; i++) {
+		snprintf(key, sizeof(key), "K%d", i);
+		keymap_put(&m, key)->version = i;
+	}
+	ck_assert_uint_eq(m.cap, cap); /* no growth up to the reserved number */
+	keymap_reserve(&m, 10);        /* never shrinks */
+	ck_assert_uint_eq(m.cap, cap);
+	for (int i = 5000; i < 12000; i++) {
+		snprintf(key, sizeof(key), "K%d", i);
+		keymap_put(&m, key)->version = i;
+	}
+	ck_assert_uint_eq(m.n, 12000);
+	for (int i = 0; i < 12000; i++) {
+		snprintf(key, sizeof(key), "K%d", i);
+		ck_assert_ptr_nonnull(keymap_get(&m, key));
+		ck_assert_int_eq(keymap_get(&m, key)->version, i);
+	}
+	ck_assert_ptr_null(keymap_get(&m, "K12000"));
+	struct rawrec r = {1, 2, 3, 4};
+
+	rawset_add(&rs, keymap_get(&m, "K7"), &r);
+	rawset_reserve(&rs, 1000);
+	ck_assert_uint_ge(rs.alloc, 1000);
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_str_eq(rs.rows[0].key, "K7");
+	rawset_build(&rs);
+	ck_assert_int_eq(rawset_find(&rs, 1, 2), 0);
+	rawset_release(&rs);
+	keymap_release(&m);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -240,6 +294,7 @@ make_suite(void)
 	tcase_add_test(tc, record_json_is_canonical);
 	tcase_add_test(tc, diff_new_changed_vanished);
 	tcase_add_test(tc, diff_of_equal_sets_is_empty);
+	tcase_add_test(tc, keymap_reserve_keeps_entries_and_room);
 	suite_add_tcase(s, tc);
 	return s;
 }
