@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lotsync/buf.h"
 #include "lotsync/charset.h"
 #include "lotsync/normalize.h"
 #include "lotsync/parse_csv.h"
@@ -219,6 +220,40 @@ START_TEST(csv_cuts_respect_quotes)
 	ck_assert_uint_eq(pcsv_cut(s, strlen(s), '"'), strlen("a,b\n\"x\ny\",2\n\"q\"\"\n\",3\n"));
 	ck_assert_uint_eq(pcsv_cut("no newline", 10, '"'), 0);
 	ck_assert_uint_eq(pcsv_cut("\"all\nquoted\n", 12, '"'), 0);
+
+	/*
+	 * Long runs of quotes (each lane of the 16-byte count sees thousands,
+	 * past the 255 a byte lane holds), rows of every alignment, and an
+	 * open quote at the end: the cut is after the last whole record.
+	 */
+	struct buf b;
+	size_t whole;
+
+	buf_init(&b, (size_t)1 << 24);
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(buf_putc(&b, '"'), 0);
+		for (int q = 0; q < 4096 + 2 * i; q++)
+			ck_assert_int_eq(buf_putc(&b, '"'),
+			                 0); /* doubled: 2048 + i escaped quotes */
+		ck_assert_int_eq(buf_puts(&b, "\",x\n"), 0);
+		for (int k = 0; k < i % 7; k++)
+			ck_assert_int_eq(buf_puts(&b, "\"a\nb\",c\n"), 0);
+	}
+	whole = b.len;
+	ck_assert_int_eq(buf_puts(&b, "last,\"open\n\"\"\n"), 0);
+	ck_assert_uint_eq(pcsv_cut(b.p, b.len, '"'), whole);
+	/* from every offset of the first rows, against a byte-by-byte parity walk */
+	for (size_t off = 0; off < 9000; off += 7) {
+		size_t want = 0, q = 0;
+
+		for (size_t i = off; i < b.len; i++) {
+			q += b.p[i] == '"';
+			if (b.p[i] == '\n' && q % 2 == 0)
+				want = i + 1 - off;
+		}
+		ck_assert_uint_eq(pcsv_cut(b.p + off, b.len - off, '"'), want);
+	}
+	buf_release(&b);
 }
 END_TEST
 
@@ -249,6 +284,20 @@ START_TEST(csv_records_cut_one_by_one)
 	cut_is("a\rb,c\n", 6, 1, true, false, false); /* a bare CR ends a record for libcsv */
 	cut_is("a\r", 2, 0, false, false, false);
 	cut_is("\"x\"\r,y\n", 7, 1, true, false, false); /* a bare CR after a quoted field */
+
+	/* 5000 line breaks in one quoted field, counted exactly (thousands per byte lane) */
+	char *big = xmalloc(5000 + 6);
+
+	big[0] = '"';
+	memset(big + 1, '\n', 5000);
+	memcpy(big + 5001, "\",x\n", 5);
+	struct pcsv_rec r;
+
+	pcsv_record(big, strlen(big), '"', &r);
+	ck_assert_uint_eq(r.len, 5005);
+	ck_assert_uint_eq(r.nlines, 5001);
+	ck_assert(r.terminated && !r.blank && r.clean);
+	free(big);
 }
 END_TEST
 
