@@ -114,7 +114,8 @@ store_prep(struct store *st, const char *sql)
 	 */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < st->ncache; i++)
-			if (pass == 0 ? st->cache[i].sql == sql : strcmp(st->cache[i].sql, sql) == 0) {
+			if (pass == 0 ? st->cache[i].sql == sql
+			              : strcmp(st->cache[i].sql, sql) == 0) {
 				sqlite3_reset(st->cache[i].st);
 				sqlite3_clear_bindings(st->cache[i].st);
 				return st->cache[i].st;
