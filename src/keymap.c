@@ -169,8 +169,14 @@ rawset_add(struct rawset *s, struct keymap_entry *e, const struct rawrec *r)
 void
 rawset_reserve(struct rawset *s, size_t n)
 {
-	if (n > s->alloc)
-		s->rows = xgrow(s->rows, &s->alloc, n, sizeof(*s->rows));
+	if (n <= s->alloc)
+		return;
+	if (!s->rows) { /* probed at random by the parsers: a large one on huge pages */
+		s->rows = xcalloc_written(n, sizeof(*s->rows));
+		s->alloc = n;
+		return;
+	}
+	s->rows = xgrow(s->rows, &s->alloc, n, sizeof(*s->rows));
 }
 
 static bool
