@@ -384,7 +384,8 @@ store_each_current_stored(struct store *st, const char *feed, store_stored_fn fn
 
 struct store_unpacker {
 	struct store_zdata *z;
-	char *json; /* the last one unpacked */
+	char *json; /* the last one unpacked, in a buffer reused for the next */
+	size_t alloc;
 };
 
 struct store_unpacker *
@@ -417,9 +418,7 @@ store_unpack(struct store_unpacker *u, const void *data, size_t n, bool packed, 
 		*len = n;
 		return data;
 	}
-	free(u->json);
-	u->json = store_zdata_unpack(u->z, data, n, len, why, cap);
-	return u->json;
+	return store_zdata_unpack_into(u->z, data, n, &u->json, &u->alloc, len, why, cap);
 }
 
 int

@@ -119,9 +119,9 @@ store_zdata_pack(struct store_zdata *z, const char *json, size_t n, size_t *len)
 	return z->out;
 }
 
-char *
-store_zdata_unpack(struct store_zdata *z, const void *blob, size_t n, size_t *len, char *why,
-                   size_t cap)
+const char *
+store_zdata_unpack_into(struct store_zdata *z, const void *blob, size_t n, char **buf,
+                        size_t *alloc, size_t *len, char *why, size_t cap)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(blob, n);
 	unsigned id = ZSTD_getDictID_fromFrame(blob, n);
@@ -147,18 +147,37 @@ store_zdata_unpack(struct store_zdata *z, const void *blob, size_t n, size_t *le
 		         LS_MAX_STORED_JSON);
 		return NULL;
 	}
-	if (!(out = malloc((size_t)size + 1))) {
-		snprintf(why, cap, "out of memory for a stored-JSON frame of %llu bytes", size);
-		return NULL;
+	if ((size_t)size + 1 > *alloc) {
+		if (!(out = realloc(*buf, (size_t)size + 1))) {
+			snprintf(why, cap, "out of memory for a stored-JSON frame of %llu bytes",
+			         size);
+			return NULL;
+		}
+		*buf = out;
+		*alloc = (size_t)size + 1;
 	}
+	out = *buf;
 	r = ZSTD_decompress_usingDDict(z->d, out, (size_t)size, blob, n, dd);
 	if (ZSTD_isError(r) || r != (size_t)size) {
 		snprintf(why, cap, "a damaged stored-JSON frame: %s",
 		         ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short content");
-		free(out);
 		return NULL;
 	}
 	out[r] = '\0';
 	*len = r;
 	return out;
+}
+
+char *
+store_zdata_unpack(struct store_zdata *z, const void *blob, size_t n, size_t *len, char *why,
+                   size_t cap)
+{
+	char *buf = NULL;
+	size_t alloc = 0;
+
+	if (!store_zdata_unpack_into(z, blob, n, &buf, &alloc, len, why, cap)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

@@ -40,5 +40,12 @@ const void *store_zdata_pack(struct store_zdata *z, const char *json, size_t n, 
  */
 char *store_zdata_unpack(struct store_zdata *z, const void *blob, size_t n, size_t *len, char *why,
                          size_t cap);
+/*
+ * The same into *buf, of *alloc bytes, grown (realloc) when the frame needs
+ * more: a reader of many frames reuses one buffer instead of a malloc and
+ * free a frame. Returns *buf, or NULL as above (*buf stays the caller's).
+ */
+const char *store_zdata_unpack_into(struct store_zdata *z, const void *blob, size_t n, char **buf,
+                                    size_t *alloc, size_t *len, char *why, size_t cap);
 
 #endif
