@@ -106,11 +106,13 @@ store_prep(struct store *st, const char *sql)
 	sqlite3_stmt *s;
 
 	/*
-	 * By address first: callers pass their string literals, and a strcmp
-	 * against every statement cached before the one asked for (dozens, most
-	 * beginning "SELECT" or "INSERT INTO") was 3% of the thread that
-	 * applies a large file's changes (0.6% after). The text decides only
-	 * for a string built at run time (the same literal at another address).
+	 * By address first: callers pass their string literals, and comparing
+	 * the text of every statement cached before the one asked for (dozens,
+	 * most beginning "SELECT" or "INSERT INTO") is work for nothing. In a
+	 * 1M steady-state ingest strcmp went from 2.9% to 2.3% of the applying
+	 * thread's samples (the rest is the keymap's and SQLite's compares).
+	 * The text decides only for a string built at run time (the same
+	 * literal at another address).
 	 */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < st->ncache; i++)
