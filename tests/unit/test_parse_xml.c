@@ -484,6 +484,17 @@ START_TEST(no_record_says_what_the_root_holds)
 }
 END_TEST
 
+/* "<r><v><a" HEAD, then n attributes x0="1" ... and TAIL: its length in doc[cap]. */
+static size_t
+attrs_doc(char *doc, size_t cap, const char *head, int n, const char *tail)
+{
+	size_t len = (size_t)snprintf(doc, cap, "<r><v><a%s", head);
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(doc + len, cap - len, " x%d=\"1\"", i);
+	return len + (size_t)snprintf(doc + len, cap - len, "%s", tail);
+}
+
 /* Hostile shapes: deep nesting, 10^5 siblings, 200,000 attributes on one element. */
 START_TEST(hostile_shapes_are_bounded)
 {
@@ -521,10 +532,7 @@ START_TEST(hostile_shapes_are_bounded)
 	k.text = NULL;
 	/* One element with 200,000 attributes: refused before libxml2 parses the tag. */
 	t0 = unit_now();
-	n = (size_t)snprintf(doc, cap, "<r><v><a");
-	for (int i = 0; i < 200000; i++)
-		n += (size_t)snprintf(doc + n, cap - n, " x%d=\"1\"", i);
-	n += (size_t)snprintf(doc + n, cap - n, "/></v></r>");
+	n = attrs_doc(doc, cap, "", 200000, "/></v></r>");
 	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_BAD_FILE);
 	ck_assert_msg(strstr(why, "more than 1000 attributes"), "%s", why);
 	ck_assert_msg(unit_now() - t0 < 2.0, "200,000 attributes took %.1f s", unit_now() - t0);
@@ -534,18 +542,12 @@ START_TEST(hostile_shapes_are_bounded)
 	 * the scan before libxml2 refuses it ("an element"), not the check
 	 * after libxml2 has parsed the tag ("element <a>").
 	 */
-	n = (size_t)snprintf(doc, cap, "<r><v><a q='>' z=\">>\"");
-	for (int i = 0; i < 3000; i++)
-		n += (size_t)snprintf(doc + n, cap - n, " x%d=\"1\"", i);
-	n += (size_t)snprintf(doc + n, cap - n, "/></v></r>");
+	n = attrs_doc(doc, cap, " q='>' z=\">>\"", 3000, "/></v></r>");
 	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_BAD_FILE);
 	ck_assert_msg(strstr(why, "an element has more than 1000 attributes"), "%s", why);
 	free(why);
 	/* ... while 1,000 (with '=' and '>' inside quoted values) still parse. */
-	n = (size_t)snprintf(doc, cap, "<r><v><a x=\"a=b>c\" y='>'");
-	for (int i = 0; i < 998; i++)
-		n += (size_t)snprintf(doc + n, cap - n, " x%d=\"1\"", i);
-	n += (size_t)snprintf(doc + n, cap - n, ">1</a></v></r>");
+	n = attrs_doc(doc, cap, " x=\"a=b>c\" y='>'", 998, ">1</a></v></r>");
 	ck_assert_int_eq(parse_n(doc, n, &o, p, 3, &k, &why, &line), LS_OK);
 	free(k.text);
 	free(doc);
