@@ -299,7 +299,7 @@ struct hasher {
 	struct hash_piece ring[HASH_AHEAD + 1];
 	size_t next;
 	EVP_MD_CTX *ctx;
-	char *buf; /* the hashing thread's (or the copy's own, without one) */
+	char *buf; /* the hashing thread's own, else the copy's */
 };
 
 static int
@@ -344,13 +344,15 @@ static int
 copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size, off_t total)
 {
 	char *buf = xmalloc(COPY_BUF);
-	struct hasher hs = {.ctx = ctx, .buf = xmalloc(COPY_BUF)};
+	struct hasher hs = {.ctx = ctx, .buf = buf};
 	bool kernel = true;
 	off_t off = 0;
 	int rc = -1;
 
-	if (ctx && total > (off_t)(2 * COPY_CHUNK))
+	if (ctx && total > (off_t)(2 * COPY_CHUNK)) {
+		hs.buf = xmalloc(COPY_BUF);
 		hs.h = handoff_new(hash_item, &hs, HASH_AHEAD);
+	}
 	for (;;) {
 		ssize_t n;
 
@@ -359,15 +361,17 @@ copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size, off_t total)
 
 			n = copy_file_range(in, &from, out, &to, COPY_CHUNK, 0);
 			if (n == -1 && no_kernel_copy(errno)) {
+				/* the loop hashes as it reads, after what the thread has */
+				if (hs.h && handoff_drain(hs.h) != 0) {
+					errno = EIO;
+					goto out;
+				}
 				kernel = false;
 				continue;
 			}
 			if (n > 0 && ctx && hash_chunk(&hs, out, off, (size_t)n) == -1)
 				goto out;
 		} else {
-			/* hashed as read, after what the thread has: it must be done first */
-			if (hs.h && off > 0 && handoff_drain(hs.h) != 0)
-				goto out;
 			n = copy_piece(in, out, off, buf, ctx);
 		}
 		if (n == -1 && errno == EINTR)
@@ -395,7 +399,8 @@ copy_hashed(int in, int out, EVP_MD_CTX *ctx, uint64_t *size, off_t total)
 	rc = 0;
 out:
 	handoff_free(hs.h); /* waits for a chunk in hand: ctx and buf are still its */
-	free(hs.buf);
+	if (hs.buf != buf)
+		free(hs.buf);
 	free(buf);
 	return rc;
 }

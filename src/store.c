@@ -99,6 +99,15 @@ exec(struct store *st, const char *sql)
 	return 0;
 }
 
+/* Cached statement i, reset and unbound for its next use. */
+static sqlite3_stmt *
+cached(struct store *st, size_t i)
+{
+	sqlite3_reset(st->cache[i].st);
+	sqlite3_clear_bindings(st->cache[i].st);
+	return st->cache[i].st;
+}
+
 /* Prepared statements are cached by their SQL text: ingest runs some per row. */
 sqlite3_stmt *
 store_prep(struct store *st, const char *sql)
@@ -114,14 +123,12 @@ store_prep(struct store *st, const char *sql)
 	 * The text decides only for a string built at run time (the same
 	 * literal at another address).
 	 */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < st->ncache; i++)
-			if (pass == 0 ? st->cache[i].sql == sql
-			              : strcmp(st->cache[i].sql, sql) == 0) {
-				sqlite3_reset(st->cache[i].st);
-				sqlite3_clear_bindings(st->cache[i].st);
-				return st->cache[i].st;
-			}
+	for (size_t i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql)
+			return cached(st, i);
+	for (size_t i = 0; i < st->ncache; i++)
+		if (strcmp(st->cache[i].sql, sql) == 0)
+			return cached(st, i);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_db_error(st, "prepare");
 		return NULL;

@@ -41,7 +41,6 @@ void *
 xcalloc_written(size_t nmemb, size_t size)
 {
 	void *p;
-
 	size_t n;
 
 	if (size && nmemb > SIZE_MAX / size)
